@@ -1,0 +1,97 @@
+// journeyloop: attribution results and the heuristic (rule-based) methods.
+//
+// Heuristics work on the journeys directly, one row at a time: each row's
+// conversions and value are split between its touches by fixed weights, and
+// the credit of each touch goes to its channel. Paths are used as given
+// (repeated channels are separate touches), which is ChannelAttribution's
+// convention for `heuristic_models`.
+#ifndef JOURNEYLOOP_ATTRIBUTION_HPP
+#define JOURNEYLOOP_ATTRIBUTION_HPP
+
+#include <journeyloop/fwd.hpp>
+#include <journeyloop/journey_set.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace journeyloop {
+
+/**
+ * Credit per key (a channel, or a team): conversions and value. Every method
+ * attributes all of its totals: `sum(conversions) == total_conversions` and
+ * `sum(value) == total_value` up to rounding.
+ */
+struct attribution {
+    /// Channel (or team) names; the other vectors are indexed alike.
+    std::vector<std::string> names;
+    /// Conversions credited to each name.
+    std::vector<double> conversions;
+    /// Conversion value credited to each name.
+    std::vector<double> value;
+
+    /// Share of the conversions credited to name `i` (0 if there are none).
+    double share(std::size_t i) const;
+    /// Sum of `conversions`.
+    double total_conversions() const;
+    /// Sum of `value`.
+    double total_value() const;
+};
+
+/// The heuristic rules.
+enum class heuristic {
+    first_touch,    ///< all credit to the first touch
+    last_touch,     ///< all credit to the last touch
+    linear,         ///< equal credit to every touch
+    position_based, ///< 40 % first, 40 % last, 20 % spread over the middle
+    time_decay,     ///< weight 2^(-steps before the end / half_life)
+};
+
+/// The name of a heuristic as used in tables (`"first_touch"`, ...).
+std::string_view to_string(heuristic h) noexcept;
+
+/// Parses a heuristic name; throws invalid_input listing the valid names.
+heuristic heuristic_from_string(std::string_view name);
+
+/// Parameters of the heuristics.
+struct heuristic_options {
+    /// Time decay: half-life in steps (touches) before the end of the path;
+    /// the last touch has weight 1, the one before 2^(-1/half_life), ... Must
+    /// be positive.
+    double half_life = 1.0;
+    /// Position based: share of the first touch (and of the last touch). The
+    /// middle touches share `1 - 2 * endpoint_share`. A single touch gets
+    /// 100 %, two touches get 50 % each. Must be in [0, 0.5].
+    double endpoint_share = 0.4;
+};
+
+/**
+ * Per-touch weights of a path of `length` touches under rule `h`; they sum
+ * to 1. Exposed so that callers can attribute their own rows alike.
+ *
+ * **Example**: `touch_weights(heuristic::position_based, 4)` is
+ * `{0.4, 0.1, 0.1, 0.4}`.
+ */
+std::vector<double> touch_weights(heuristic h, std::size_t length,
+                                  const heuristic_options& options = {});
+
+/**
+ * Attributes the conversions and value of every row of `journeys` by rule
+ * `h`. The result has one entry per channel, in channel-id order.
+ * Throws invalid_input for options out of range.
+ */
+attribution heuristic_attribution(const journey_set& journeys, heuristic h,
+                                  const heuristic_options& options = {});
+
+/**
+ * Sums an attribution by group: `group_of[i]` is the group name of
+ * `a.names[i]`. Groups appear in order of first appearance, followed by
+ * `extra_groups` not seen (with zero credit).
+ */
+attribution group_attribution(const attribution& a,
+                              const std::vector<std::string>& group_of,
+                              const std::vector<std::string>& extra_groups = {});
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_ATTRIBUTION_HPP

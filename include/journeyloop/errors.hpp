@@ -1,0 +1,75 @@
+// journeyloop: errors thrown by the public entry points.
+//
+// Every error derives from the closest standard exception, so that code which
+// catches the standard type keeps working and the Python bindings map each one
+// to the matching Python exception (`invalid_input` -> `ValueError`, ...).
+#ifndef JOURNEYLOOP_ERRORS_HPP
+#define JOURNEYLOOP_ERRORS_HPP
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace journeyloop {
+
+/// Bad input data or arguments: a malformed row, a NaN or negative count, an
+/// empty path, an unknown option value. The message names the row (0-based
+/// position in the input) and the column where there is one.
+class invalid_input : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// A channel name that the journeys or the model do not know.
+class unknown_channel : public std::out_of_range {
+public:
+    using std::out_of_range::out_of_range;
+};
+
+/// A chain that cannot be solved: a state with no way to an absorbing state,
+/// or a linear solve that failed. The message names the state.
+class numerical_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The state space of a higher-order model would exceed the configured cap.
+/// Thrown before anything large is allocated; the message gives the estimate
+/// and the cap.
+class state_space_too_large : public std::length_error {
+public:
+    state_space_too_large(std::size_t estimate, std::size_t cap)
+        : std::length_error(
+              "state space too large: about " + std::to_string(estimate) +
+              " states at this order, above the cap of " + std::to_string(cap) +
+              " (raise max_states or lower the order)"),
+          estimate_(estimate), cap_(cap) {}
+
+    /// Estimated number of states.
+    std::size_t estimate() const noexcept { return estimate_; }
+    /// The cap that was exceeded.
+    std::size_t cap() const noexcept { return cap_; }
+
+private:
+    std::size_t estimate_;
+    std::size_t cap_;
+};
+
+namespace detail {
+
+/// One place that formats "row R, column 'C': what" so that messages stay
+/// consistent and tests can match substrings.
+inline std::string make_message(std::size_t row, std::string_view column,
+                                std::string_view what) {
+    std::string out = "row " + std::to_string(row) + ", column '";
+    out.append(column);
+    out += "': ";
+    out.append(what);
+    return out;
+}
+
+} // namespace detail
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_ERRORS_HPP

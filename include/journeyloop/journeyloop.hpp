@@ -1,0 +1,16 @@
+// journeyloop: umbrella header, the whole pipeline.
+//
+//   journey_set -> transition_counts -> markov_model -> attribution
+#ifndef JOURNEYLOOP_JOURNEYLOOP_HPP
+#define JOURNEYLOOP_JOURNEYLOOP_HPP
+
+#include <journeyloop/attribution.hpp>
+#include <journeyloop/column_view.hpp>
+#include <journeyloop/errors.hpp>
+#include <journeyloop/fwd.hpp>
+#include <journeyloop/journey_set.hpp>
+#include <journeyloop/markov_model.hpp>
+#include <journeyloop/transition_counts.hpp>
+#include <journeyloop/version.hpp>
+
+#endif // JOURNEYLOOP_JOURNEYLOOP_HPP

@@ -1,0 +1,126 @@
+// journeyloop: transition counts of order k, the sufficient statistics of a
+// Markov model of journeys.
+//
+// A journey c1 ... cn with outcome o and weight w contributes the transitions
+// START -> s1 -> s2 -> ... -> sm -> o, where the states s are the sliding
+// windows of k consecutive channels (a path shorter than k is one state
+// holding the shorter tuple: no padding). By default consecutive identical
+// states are collapsed (`a > a > b` at order 1 is `a > b`), as
+// ChannelAttribution's `markov_model` does. Every edge gets the row's weight
+// `conversions + nulls`, except the last: `-> CONVERSION` gets the
+// conversions and `-> NULL` the nulls.
+#ifndef JOURNEYLOOP_TRANSITION_COUNTS_HPP
+#define JOURNEYLOOP_TRANSITION_COUNTS_HPP
+
+#include <journeyloop/column_view.hpp>
+#include <journeyloop/fwd.hpp>
+#include <journeyloop/journey_set.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace journeyloop {
+
+/// How journeys are turned into transitions.
+struct counting_options {
+    /// Markov order k >= 1: a state is the tuple of the last k channels.
+    std::size_t order = 1;
+    /// Collapse consecutive identical states (the default, as
+    /// ChannelAttribution); false keeps self-loops.
+    bool collapse_repeats = true;
+    /// Cap on the number of states; count_transitions() throws
+    /// state_space_too_large before allocating more.
+    std::size_t max_states = 50'000'000;
+};
+
+/**
+ * Weighted transition counts between the states of an order-k chain, in
+ * compressed sparse rows. State 0 is START, 1 is CONVERSION, 2 is NULL; states
+ * from 3 on are channel tuples, numbered in order of first appearance.
+ * Also kept per state: the conversions and the conversion value of the
+ * journeys whose last state it is (ChannelAttribution's value model).
+ */
+class transition_counts {
+public:
+    static constexpr state_id start = 0;
+    static constexpr state_id conversion = 1;
+    static constexpr state_id null = 2;
+    /// Id of the first channel-tuple state.
+    static constexpr state_id first_channel_state = 3;
+
+    /// The Markov order k.
+    std::size_t order() const noexcept { return order_; }
+    /// Whether consecutive identical states were collapsed.
+    bool collapse_repeats() const noexcept { return collapse_repeats_; }
+    /// The channels the tuples refer to.
+    const channel_dictionary& channels() const noexcept { return channels_; }
+
+    /// Number of states, START, CONVERSION and NULL included.
+    std::size_t num_states() const noexcept { return state_offsets_.size() - 1; }
+    /// The channel tuple of state `s` (empty for START, CONVERSION, NULL).
+    column_view<channel_id> state(state_id s) const noexcept {
+        return {state_channels_.data() + state_offsets_[s],
+                state_offsets_[s + 1] - state_offsets_[s]};
+    }
+    /// A readable name: `START`, `CONVERSION`, `NULL`, or the channel names of
+    /// the tuple joined by `" > "`.
+    std::string state_label(state_id s) const;
+    /// Whether state `s` holds channel `c`.
+    bool state_contains(state_id s, channel_id c) const noexcept;
+
+    /// Row `s` of the counts: the targets and their weights, targets ascending.
+    column_view<state_id> targets(state_id s) const noexcept {
+        return {targets_.data() + row_offsets_[s], row_offsets_[s + 1] - row_offsets_[s]};
+    }
+    column_view<double> weights(state_id s) const noexcept {
+        return {weights_.data() + row_offsets_[s], row_offsets_[s + 1] - row_offsets_[s]};
+    }
+    /// Total weight leaving state `s`.
+    double out_weight(state_id s) const noexcept;
+    /// Number of stored (from, to) pairs.
+    std::size_t num_transitions() const noexcept { return targets_.size(); }
+
+    /// Conversions of the journeys whose last state is `s`.
+    double conversions_from(state_id s) const noexcept { return end_conversions_[s]; }
+    /// Conversion value of the journeys whose last state is `s`.
+    double value_from(state_id s) const noexcept { return end_value_[s]; }
+
+    double total_conversions() const noexcept { return total_conversions_; }
+    double total_nulls() const noexcept { return total_nulls_; }
+    double total_value() const noexcept { return total_value_; }
+
+private:
+    friend transition_counts count_transitions(const journey_set&,
+                                               const counting_options&);
+    std::size_t order_ = 1;
+    bool collapse_repeats_ = true;
+    channel_dictionary channels_;
+    std::vector<std::size_t> state_offsets_;
+    std::vector<channel_id> state_channels_;
+    std::vector<std::size_t> row_offsets_;
+    std::vector<state_id> targets_;
+    std::vector<double> weights_;
+    std::vector<double> end_conversions_;
+    std::vector<double> end_value_;
+    double total_conversions_ = 0;
+    double total_nulls_ = 0;
+    double total_value_ = 0;
+};
+
+/**
+ * Counts the transitions of every journey. Throws invalid_input if
+ * `options.order` is 0, and state_space_too_large if the number of states
+ * could exceed `options.max_states`.
+ *
+ * **Example**:
+ *
+ *     auto counts = journeyloop::count_transitions(journeys, {2});
+ *     for (auto t : counts.targets(journeyloop::transition_counts::start)) ...
+ */
+transition_counts count_transitions(const journey_set& journeys,
+                                    const counting_options& options = {});
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_TRANSITION_COUNTS_HPP

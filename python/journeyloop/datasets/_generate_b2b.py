@@ -1,0 +1,301 @@
+"""Deterministic generator of the synthetic B2B SaaS path table.
+
+Running ``python python/journeyloop/datasets/_generate_b2b.py`` rewrites
+``data/b2b_paths.csv.gz`` and ``data/b2b_channels.csv`` next to this file.
+The output is byte-for-byte identical on every run: only the standard library
+is used, every random draw comes from ``random.Random(SEED).random()`` (the
+Mersenne Twister stream seeded by an integer, which is stable across Python
+versions), normal variates are produced by an explicit Box-Muller transform,
+money is accumulated in integer cents and the gzip header carries
+``mtime=0`` and no file name.  (The compressed bytes could only differ if a
+different zlib release chose a different deflate encoding; the decompressed
+CSV is identical regardless.)
+
+Generative model
+----------------
+Each of ``N_JOURNEYS`` journeys is simulated as a small absorbing Markov chain
+over nine channels plus two absorbing states, *conversion* and *null*
+(journey ends without a deal).  The channels and their owners are
+
+* marketing: ``paid_search``, ``organic_search``, ``paid_social``, ``content``
+  (awareness stage), ``email``, ``webinar`` (consideration stage);
+* sales: ``sdr_call``, ``sales_email``, ``demo`` (evaluation stage).
+
+1. The first touch is drawn from ``FIRST_TOUCH``; almost all journeys are
+   opened by marketing (a few start with outbound SDR calls/emails).
+2. After every touch the journey
+
+   * converts with a channel-specific hazard (``CONVERT_HAZARD``): near zero
+     for awareness touches, small for consideration, large for ``demo`` and a
+     ``sales_email`` that follows a demo (the closing email);
+   * otherwise drops out (null) with a stage-specific hazard
+     (``DROP_HAZARD``) that grows with journey length (buyer fatigue) and
+     shrinks once sales is engaged;
+   * otherwise moves to the next channel drawn from the row of
+     ``TRANSITIONS`` for the current channel (rows favour moving down the
+     funnel and include self-loops, so ``email > email`` is common).
+
+3. The chain is *not* first order, because it carries a small memory:
+
+   * a ``demo`` converts more often when a ``webinar`` happened earlier in
+     the journey, and a repeated demo is less decisive than the first one;
+   * a ``sales_email`` only acts as a closer after a demo has happened;
+   * once any sales touch has happened, awareness channels are down-weighted
+     in the transition (the account is now worked by sales);
+   * after a webinar, the next touch is more likely an SDR call or a demo;
+   * the drop hazard depends on the number of touches so far.
+
+4. Journeys are capped at ``MAX_LEN`` touches; a journey that reaches the cap
+   without converting ends as a null.
+5. Each conversion gets a deal size from a lognormal distribution (median
+   about 14,000), scaled up when a demo happened (x1.6) and when a webinar
+   happened (x1.15), clipped to [5,000, 80,000] and rounded to cents.
+
+Identical channel sequences are aggregated into one row (conversions, nulls
+and revenue summed) and rows are sorted by descending ``conversions + nulls``
+and then by ``path``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import gzip
+import io
+import math
+import random
+from pathlib import Path
+
+SEED = 20240531
+N_JOURNEYS = 60_000
+MAX_LEN = 25
+SEPARATOR = " > "
+
+# channel -> (team, stage); order defines the channel table order.
+CHANNELS: dict[str, tuple[str, str]] = {
+    "paid_search": ("marketing", "awareness"),
+    "organic_search": ("marketing", "awareness"),
+    "paid_social": ("marketing", "awareness"),
+    "content": ("marketing", "awareness"),
+    "email": ("marketing", "consideration"),
+    "webinar": ("marketing", "consideration"),
+    "sdr_call": ("sales", "evaluation"),
+    "sales_email": ("sales", "evaluation"),
+    "demo": ("sales", "evaluation"),
+}
+CHANNEL_NAMES = list(CHANNELS)
+AWARENESS = {c for c, (_, s) in CHANNELS.items() if s == "awareness"}
+SALES = {c for c, (t, _) in CHANNELS.items() if t == "sales"}
+
+FIRST_TOUCH: dict[str, float] = {
+    "paid_search": 0.27,
+    "organic_search": 0.25,
+    "paid_social": 0.17,
+    "content": 0.14,
+    "email": 0.07,
+    "webinar": 0.03,
+    "sdr_call": 0.05,
+    "sales_email": 0.02,
+    "demo": 0.00,
+}
+
+# Row = current channel, columns = next channel (same order as CHANNEL_NAMES).
+# Weights are relative; they are renormalised after the memory adjustments.
+TRANSITIONS: dict[str, list[float]] = {
+    #                 pse   ose   pso   con   eml   web   sdr   sem   dmo
+    "paid_search":    [.20, .03, .01, .10, .50, .02, .12, .01, .01],
+    "organic_search": [.03, .16, .01, .30, .40, .03, .05, .01, .01],
+    "paid_social":    [.05, .02, .12, .25, .50, .02, .02, .01, .01],
+    "content":        [.02, .03, .01, .10, .55, .15, .12, .01, .01],
+    "email":          [.02, .02, .01, .04, .45, .14, .28, .02, .02],
+    "webinar":        [.01, .01, .01, .02, .20, .02, .45, .03, .25],
+    "sdr_call":       [.01, .01, .01, .01, .06, .02, .12, .16, .60],
+    "sales_email":    [.01, .01, .01, .01, .04, .01, .30, .10, .51],
+    "demo":           [.01, .01, .01, .01, .04, .01, .06, .75, .10],
+}
+
+CONVERT_HAZARD: dict[str, float] = {
+    "paid_search": 0.002,
+    "organic_search": 0.002,
+    "paid_social": 0.001,
+    "content": 0.001,
+    "email": 0.004,
+    "webinar": 0.006,
+    "sdr_call": 0.010,
+    "sales_email": 0.010,  # replaced by SALES_EMAIL_AFTER_DEMO after a demo
+    "demo": 0.060,  # replaced by DEMO_AFTER_WEBINAR after a webinar
+}
+DEMO_AFTER_WEBINAR = 0.110
+REPEAT_DEMO_FACTOR = 0.6
+SALES_EMAIL_AFTER_DEMO = 0.085
+
+DROP_HAZARD: dict[str, float] = {
+    "awareness": 0.30,
+    "consideration": 0.17,
+    "evaluation": 0.13,
+}
+FATIGUE_ONSET = 3
+FATIGUE_PER_TOUCH = 0.04
+ENTERPRISE_SHARE = 0.03
+ENTERPRISE_DROP_FACTOR = 0.5
+ENTERPRISE_FATIGUE_FACTOR = 0.0
+ENTERPRISE_DEAL_FACTOR = 2.0
+SALES_ENGAGED_DROP_FACTOR = 0.85
+SALES_ENGAGED_AWARENESS_FACTOR = 0.35
+WEBINAR_TO_SALES_BOOST = 1.5
+
+DEAL_MEDIAN = 14_000.0
+DEAL_SIGMA = 0.55
+DEMO_DEAL_FACTOR = 1.6
+WEBINAR_DEAL_FACTOR = 1.15
+DEAL_MIN = 5_000.0
+DEAL_MAX = 80_000.0
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    total = 0.0
+    out = []
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _choice(rng: random.Random, names: list[str], weights: list[float]) -> str:
+    cum = _cumulative(weights)
+    u = rng.random() * cum[-1]
+    return names[min(bisect.bisect_right(cum, u), len(names) - 1)]
+
+
+def _normal(rng: random.Random) -> float:
+    # Box-Muller using only rng.random(); 1 - u keeps the log argument > 0.
+    u1 = 1.0 - rng.random()
+    u2 = rng.random()
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def _deal_cents(
+    rng: random.Random, had_demo: bool, had_webinar: bool, enterprise: bool
+) -> int:
+    size = DEAL_MEDIAN * math.exp(DEAL_SIGMA * _normal(rng))
+    if enterprise:
+        size *= ENTERPRISE_DEAL_FACTOR
+    if had_demo:
+        size *= DEMO_DEAL_FACTOR
+    if had_webinar:
+        size *= WEBINAR_DEAL_FACTOR
+    size = min(max(size, DEAL_MIN), DEAL_MAX)
+    return int(round(size * 100))
+
+
+def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
+    """Simulate one journey; return (channels, converted, revenue in cents)."""
+    enterprise = rng.random() < ENTERPRISE_SHARE
+    first_names = list(FIRST_TOUCH)
+    channel = _choice(rng, first_names, [FIRST_TOUCH[c] for c in first_names])
+    path: list[str] = []
+    had_webinar = had_demo = sales_engaged = False
+    n_demos = 0
+    while True:
+        path.append(channel)
+        stage = CHANNELS[channel][1]
+
+        # conversion hazard, with memory
+        if channel == "demo":
+            p_conv = DEMO_AFTER_WEBINAR if had_webinar else CONVERT_HAZARD["demo"]
+            p_conv *= REPEAT_DEMO_FACTOR**n_demos
+        elif channel == "sales_email" and had_demo:
+            p_conv = SALES_EMAIL_AFTER_DEMO
+        else:
+            p_conv = CONVERT_HAZARD[channel]
+
+        # update memory after evaluating this touch's own hazard
+        if channel == "webinar":
+            had_webinar = True
+        if channel == "demo":
+            had_demo = True
+            n_demos += 1
+        if channel in SALES:
+            sales_engaged = True
+
+        if rng.random() < p_conv:
+            return path, True, _deal_cents(rng, had_demo, had_webinar, enterprise)
+
+        fatigue = FATIGUE_PER_TOUCH * max(0, len(path) - FATIGUE_ONSET)
+        if enterprise:
+            p_drop = ENTERPRISE_DROP_FACTOR * DROP_HAZARD[stage]
+            p_drop += ENTERPRISE_FATIGUE_FACTOR * fatigue
+        else:
+            p_drop = DROP_HAZARD[stage] + fatigue
+        if sales_engaged:
+            p_drop *= SALES_ENGAGED_DROP_FACTOR
+        if len(path) >= MAX_LEN or rng.random() < p_drop:
+            return path, False, 0
+
+        weights = list(TRANSITIONS[channel])
+        for i, nxt in enumerate(CHANNEL_NAMES):
+            if sales_engaged and nxt in AWARENESS:
+                weights[i] *= SALES_ENGAGED_AWARENESS_FACTOR
+            if channel == "webinar" and nxt in ("sdr_call", "demo"):
+                weights[i] *= WEBINAR_TO_SALES_BOOST
+        channel = _choice(rng, CHANNEL_NAMES, weights)
+
+
+def generate(
+    seed: int = SEED, n_journeys: int = N_JOURNEYS
+) -> list[tuple[str, int, int, int]]:
+    """Return aggregated rows ``(path, conversions, nulls, value_cents)``."""
+    rng = random.Random(seed)
+    agg: dict[str, list[int]] = {}
+    for _ in range(n_journeys):
+        path, converted, cents = simulate_journey(rng)
+        key = SEPARATOR.join(path)
+        row = agg.setdefault(key, [0, 0, 0])
+        if converted:
+            row[0] += 1
+            row[2] += cents
+        else:
+            row[1] += 1
+    rows = [(p, c, n, v) for p, (c, n, v) in agg.items()]
+    rows.sort(key=lambda r: (-(r[1] + r[2]), r[0]))
+    return rows
+
+
+def _paths_csv(rows: list[tuple[str, int, int, int]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["path", "conversions", "nulls", "value"])
+    for path, conv, nulls, cents in rows:
+        writer.writerow([path, conv, nulls, f"{cents // 100}.{cents % 100:02d}"])
+    return buf.getvalue().encode("utf-8")
+
+
+def _channels_csv() -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["channel", "team", "stage"])
+    for channel, (team, stage) in CHANNELS.items():
+        writer.writerow([channel, team, stage])
+    return buf.getvalue().encode("utf-8")
+
+
+def write(out_dir: Path) -> None:
+    """Write ``b2b_paths.csv.gz`` and ``b2b_channels.csv`` into *out_dir*."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = _paths_csv(generate())
+    with open(out_dir / "b2b_paths.csv.gz", "wb") as raw:
+        # filename="" and mtime=0 keep the gzip header free of run-specific data
+        with gzip.GzipFile(
+            filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
+        ) as gz:
+            gz.write(payload)
+    with open(out_dir / "b2b_channels.csv", "wb") as fh:
+        fh.write(_channels_csv())
+
+
+def main() -> None:
+    write(Path(__file__).resolve().parent / "data")
+
+
+if __name__ == "__main__":
+    main()

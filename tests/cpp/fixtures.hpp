@@ -1,0 +1,50 @@
+// Small hand-worked fixtures shared by the C++ tests (the Python tests use the
+// same ones in tests/python/fixtures.py).
+#ifndef JOURNEYLOOP_TESTS_FIXTURES_HPP
+#define JOURNEYLOOP_TESTS_FIXTURES_HPP
+
+#include <journeyloop/journeyloop.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fixtures {
+
+// ChannelAttribution's toy problem (vignette 1.1): three converting paths.
+inline journeyloop::journey_set ab_example() {
+    std::vector<std::string_view> paths{"A > B > A > B > B > A", "A > B > B > A > A", "A > A"};
+    std::vector<double> conv{1, 1, 1};
+    return journeyloop::build_journeys({paths, conv, {}, {}});
+}
+
+// A small funnel with nulls and value, worked by hand in the tests:
+//   "a > b"  1 conversion (value 10), 1 null
+//   "b"      0 conversions,           2 nulls
+//   "a > c"  2 conversions (value 30), 0 nulls
+inline journeyloop::journey_set abc_example() {
+    std::vector<std::string_view> paths{"a > b", "b", "a > c"};
+    std::vector<double> conv{1, 0, 2}, nulls{1, 2, 0}, value{10, 0, 30};
+    return journeyloop::build_journeys({paths, conv, nulls, value});
+}
+
+// The reference data beside the repository, or an empty string when it is
+// absent. With JOURNEYLOOP_REQUIRE_DATA=1 (set by .ci/run) absence fails.
+inline std::string shared_data(const std::string& relative) {
+    const std::filesystem::path p = std::filesystem::path(JOURNEYLOOP_SHARED_DATA) / relative;
+    if (std::filesystem::exists(p)) return p.string();
+    const char* require = std::getenv("JOURNEYLOOP_REQUIRE_DATA");
+    if (require != nullptr && std::string(require) == "1")
+        FAIL("reference data " << p << " is missing and JOURNEYLOOP_REQUIRE_DATA=1");
+    WARN("skipped: reference data " << p << " not found (clone ../shared beside the repository)");
+    return {};
+}
+
+} // namespace fixtures
+
+#endif

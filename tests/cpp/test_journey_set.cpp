@@ -1,0 +1,132 @@
+#include "fixtures.hpp"
+
+using namespace journeyloop;
+using Catch::Contains;
+
+TEST_CASE("journey_set: channels get ids in first-appearance order, tokens trimmed",
+          "[journey_set]") {
+    const auto js = fixtures::abc_example();
+    REQUIRE(js.size() == 3);
+    REQUIRE(js.channels().names() == std::vector<std::string>{"a", "b", "c"});
+    REQUIRE(js.total_conversions() == 3);
+    REQUIRE(js.total_nulls() == 3);
+    REQUIRE(js.total_value() == 40);
+    REQUIRE(js.total_touches() == 5);
+    const auto p = js.path(2);
+    REQUIRE(p.size() == 2);
+    REQUIRE(p[0] == 0);
+    REQUIRE(p[1] == 2);
+}
+
+TEST_CASE("journey_set: optional nulls and value columns", "[journey_set]") {
+    std::vector<std::string_view> paths{"x>y", "  y  "};
+    std::vector<double> conv{2, 1};
+    const auto js = build_journeys({paths, conv, {}, {}});
+    REQUIRE(js.total_nulls() == 0);
+    REQUIRE(js.total_value() == 0);
+    REQUIRE(js.channels().names() == std::vector<std::string>{"x", "y"});
+}
+
+TEST_CASE("journey_set: custom separator", "[journey_set]") {
+    std::vector<std::string_view> paths{"a>>>b>>>c"};
+    std::vector<double> conv{1};
+    path_options o;
+    o.separator = ">>>";
+    const auto js = build_journeys({paths, conv, {}, {}}, o);
+    REQUIRE(js.path(0).size() == 3);
+}
+
+TEST_CASE("journey_set: bad rows name the row and the column", "[journey_set][errors]") {
+    std::vector<double> conv{1, 1};
+    path_options o;
+    o.path_column = "path";
+    o.conversions_column = "total_conversions";
+    o.nulls_column = "total_null";
+    o.value_column = "total_value";
+    SECTION("empty path") {
+        std::vector<std::string_view> paths{"a", "  "};
+        REQUIRE_THROWS_AS(build_journeys({paths, conv, {}, {}}, o), invalid_input);
+        REQUIRE_THROWS_WITH(build_journeys({paths, conv, {}, {}}, o),
+                            Contains("row 1, column 'path': empty path"));
+    }
+    SECTION("empty token") {
+        std::vector<std::string_view> paths{"a >> b", "a"};
+        REQUIRE_THROWS_WITH(build_journeys({paths, conv, {}, {}}, o),
+                            Contains("row 0, column 'path': empty channel name in 'a >> b'"));
+    }
+    SECTION("trailing separator") {
+        std::vector<std::string_view> paths{"a", "a > "};
+        REQUIRE_THROWS_WITH(build_journeys({paths, conv, {}, {}}, o),
+                            Contains("row 1, column 'path': empty channel name"));
+    }
+    std::vector<std::string_view> paths{"a", "b"};
+    SECTION("negative count") {
+        std::vector<double> nulls{0, -1};
+        REQUIRE_THROWS_WITH(build_journeys({paths, conv, nulls, {}}, o),
+                            Contains("row 1, column 'total_null': negative count -1"));
+    }
+    SECTION("NaN count") {
+        std::vector<double> bad{std::nan(""), 1};
+        REQUIRE_THROWS_WITH(build_journeys({paths, bad, {}, {}}, o),
+                            Contains("row 0, column 'total_conversions': count is NaN"));
+    }
+    SECTION("infinite value") {
+        std::vector<double> value{1, HUGE_VAL};
+        REQUIRE_THROWS_WITH(build_journeys({paths, conv, {}, value}, o),
+                            Contains("row 1, column 'total_value': value is infinite"));
+    }
+    SECTION("value without conversions") {
+        std::vector<double> c{1, 0}, value{1, 5};
+        REQUIRE_THROWS_WITH(build_journeys({paths, c, {}, value}, o),
+                            Contains("row 1, column 'total_value': value 5 on a row without"));
+    }
+    SECTION("columns of unequal length") {
+        std::vector<double> short_col{1};
+        REQUIRE_THROWS_WITH(build_journeys({paths, short_col, {}, {}}, o),
+                            Contains("column 'total_conversions' has 1 rows"));
+    }
+}
+
+TEST_CASE("journey_set: a row with no outcomes is kept, not dropped", "[journey_set]") {
+    std::vector<std::string_view> paths{"a", "b"};
+    std::vector<double> conv{1, 0}, nulls{0, 0};
+    const auto js = build_journeys({paths, conv, nulls, {}});
+    REQUIRE(js.size() == 2);
+    REQUIRE(js.channels().size() == 2);
+}
+
+TEST_CASE("channel_dictionary: lookups", "[journey_set]") {
+    channel_dictionary d;
+    REQUIRE(d.intern("email") == 0);
+    REQUIRE(d.intern("demo") == 1);
+    REQUIRE(d.intern("email") == 0);
+    REQUIRE(d.at("demo") == 1);
+    REQUIRE_FALSE(d.find("tv").has_value());
+    REQUIRE_THROWS_AS(d.at("tv"), unknown_channel);
+    REQUIRE_THROWS_WITH(d.at("tv"), Contains("unknown channel 'tv'"));
+}
+
+TEST_CASE("read_path_csv: reads quoted fields and reports bad numbers", "[journey_set]") {
+    const auto dir = std::filesystem::temp_directory_path();
+    const auto file = (dir / "journeyloop_test_paths.csv").string();
+    {
+        std::ofstream out(file);
+        out << "path;conv;nul\n\"a > b\";1;2\nb;0;1\n";
+    }
+    csv_options o;
+    o.delimiter = ';';
+    o.columns.conversions_column = "conv";
+    o.columns.nulls_column = "nul";
+    o.columns.value_column = "";
+    const auto js = read_path_csv(file, o);
+    REQUIRE(js.size() == 2);
+    REQUIRE(js.total_nulls() == 3);
+    {
+        std::ofstream out(file);
+        out << "path;conv;nul\na;1;2\nb;x;1\n";
+    }
+    REQUIRE_THROWS_WITH(read_path_csv(file, o), Contains("row 1, column 'conv': not a number"));
+    o.columns.nulls_column = "missing";
+    REQUIRE_THROWS_WITH(read_path_csv(file, o), Contains("no column 'missing'"));
+    std::filesystem::remove(file);
+}

@@ -1,0 +1,82 @@
+#include "fixtures.hpp"
+
+using namespace journeyloop;
+using Catch::Contains;
+
+TEST_CASE("markov_model: A/B example, published removal effects and attribution",
+          "[markov_model]") {
+    const auto model = fit_markov(count_transitions(fixtures::ab_example()));
+    REQUIRE(model.conversion_rate() == Approx(1.0).margin(1e-12));
+    const auto re = removal_effects(model);
+    REQUIRE(re[0].conversions == Approx(1.0).margin(1e-12));
+    REQUIRE(re[1].conversions == Approx(0.5).margin(1e-12));
+    const auto a = markov_attribution(model);
+    REQUIRE(a.names == std::vector<std::string>{"A", "B"});
+    REQUIRE(a.conversions[0] == Approx(2.0).margin(1e-12));
+    REQUIRE(a.conversions[1] == Approx(1.0).margin(1e-12));
+    SECTION("self-loops do not change removal effects") {
+        counting_options o;
+        o.collapse_repeats = false;
+        const auto kept = fit_markov(count_transitions(fixtures::ab_example(), o));
+        const auto re2 = removal_effects(kept);
+        REQUIRE(re2[1].conversions == Approx(0.5).margin(1e-12));
+    }
+}
+
+TEST_CASE("markov_model: hand-worked abc example", "[markov_model]") {
+    // P: START->a 2/3, START->b 1/3; a->b 1/2, a->c 1/2; b->CONV 1/4, b->NULL 3/4;
+    // c->CONV 1. p = 2/3 (1/8 + 1/2) + 1/12 = 1/2. Mean values: b 10, c 15.
+    const auto model = fit_markov(count_transitions(fixtures::abc_example()));
+    REQUIRE(model.conversion_rate() == Approx(0.5).margin(1e-12));
+    REQUIRE(model.value_per_journey() == Approx(20.0 / 3).margin(1e-12));
+    const auto re = removal_effects(model);
+    // without a: 1/12; without b: 1/3; without c: 1/6
+    REQUIRE(re[0].conversions == Approx(5.0 / 6).margin(1e-12));
+    REQUIRE(re[1].conversions == Approx(1.0 / 3).margin(1e-12));
+    REQUIRE(re[2].conversions == Approx(2.0 / 3).margin(1e-12));
+    // value without a: 5/6; without b: 5; without c: 5/3
+    REQUIRE(re[0].value == Approx(7.0 / 8).margin(1e-12));
+    REQUIRE(re[1].value == Approx(1.0 / 4).margin(1e-12));
+    REQUIRE(re[2].value == Approx(3.0 / 4).margin(1e-12));
+    const auto a = markov_attribution(model);
+    REQUIRE(a.conversions[0] == Approx(15.0 / 11).margin(1e-12));
+    REQUIRE(a.conversions[1] == Approx(6.0 / 11).margin(1e-12));
+    REQUIRE(a.conversions[2] == Approx(12.0 / 11).margin(1e-12));
+    REQUIRE(a.value[0] == Approx(56.0 / 3).margin(1e-12));
+    REQUIRE(a.value[1] == Approx(16.0 / 3).margin(1e-12));
+    REQUIRE(a.value[2] == Approx(16.0).margin(1e-12));
+    REQUIRE(a.total_conversions() == Approx(3.0).margin(1e-12));
+    REQUIRE(a.total_value() == Approx(40.0).margin(1e-12));
+
+    SECTION("teams are removed whole, not summed") {
+        const auto t = markov_attribution(model, {"marketing", "sales", "sales"}, {"service"});
+        REQUIRE(t.names == std::vector<std::string>{"marketing", "sales", "service"});
+        // RE(marketing) = 5/6, RE(sales) = 1 (nothing converts without b and c)
+        REQUIRE(t.conversions[0] == Approx(3 * (5.0 / 6) / (11.0 / 6)).margin(1e-12));
+        REQUIRE(t.conversions[1] == Approx(3 * 1.0 / (11.0 / 6)).margin(1e-12));
+        REQUIRE(t.conversions[2] == 0);
+        REQUIRE(group_removal_effect(model, {1, 2}).conversions == Approx(1.0).margin(1e-12));
+    }
+    SECTION("transition probabilities") {
+        const auto& P = model.transitions();
+        REQUIRE(P.coeff(transition_counts::start, 3) == Approx(2.0 / 3));
+        REQUIRE(P.coeff(4, transition_counts::null) == Approx(0.75));
+    }
+}
+
+TEST_CASE("markov_model: no outcomes at all is an error, not NaN", "[markov_model]") {
+    std::vector<std::string_view> paths{"a"};
+    std::vector<double> conv{0}, nulls{0};
+    const auto counts = count_transitions(build_journeys({paths, conv, nulls, {}}));
+    REQUIRE_THROWS_AS(fit_markov(counts), invalid_input);
+}
+
+TEST_CASE("markov_model: no conversions gives zero effects, never NaN", "[markov_model]") {
+    std::vector<std::string_view> paths{"a > b", "b"};
+    std::vector<double> conv{0, 0}, nulls{3, 1};
+    const auto model = fit_markov(count_transitions(build_journeys({paths, conv, nulls, {}})));
+    REQUIRE(model.conversion_rate() == 0);
+    for (const auto& e : removal_effects(model)) REQUIRE(e.conversions == 0);
+    const auto a = markov_attribution(model);
+    REQUIRE(a.conversions == std::vector<double>{0, 0});
+}
