@@ -5,51 +5,64 @@ Running ``python python/journeyloop/datasets/_generate_b2b.py`` rewrites
 The output is byte-for-byte identical on every run: only the standard library
 is used, every random draw comes from ``random.Random(SEED).random()`` (the
 Mersenne Twister stream seeded by an integer, which is stable across Python
-versions), normal variates are produced by an explicit Box-Muller transform,
-money is accumulated in integer cents and the gzip header carries
-``mtime=0`` and no file name.  (The compressed bytes could only differ if a
-different zlib release chose a different deflate encoding; the decompressed
-CSV is identical regardless.)
+versions; the higher-level helpers such as ``choices`` or ``lognormvariate``
+are deliberately avoided), categorical draws use an explicit cumulative
+search, normal variates an explicit Box-Muller transform, money is
+accumulated in integer cents, and the gzip header carries ``mtime=0`` and no
+file name.  (The compressed bytes could only differ if a different zlib
+release chose a different deflate encoding; the decompressed CSV does not
+depend on it.)
 
 Generative model
 ----------------
-Each of ``N_JOURNEYS`` journeys is simulated as a small absorbing Markov chain
-over nine channels plus two absorbing states, *conversion* and *null*
-(journey ends without a deal).  The channels and their owners are
+Each of ``N_JOURNEYS`` journeys (one per buying account) is simulated as a
+small absorbing Markov chain over nine channels plus two absorbing states,
+*conversion* and *null* (the journey ends without a deal).  Channels, owners
+and funnel stages are
 
 * marketing: ``paid_search``, ``organic_search``, ``paid_social``, ``content``
-  (awareness stage), ``email``, ``webinar`` (consideration stage);
-* sales: ``sdr_call``, ``sales_email``, ``demo`` (evaluation stage).
+  (awareness), ``email``, ``webinar`` (consideration);
+* sales: ``sdr_call``, ``sales_email``, ``demo`` (evaluation).
 
-1. The first touch is drawn from ``FIRST_TOUCH``; almost all journeys are
-   opened by marketing (a few start with outbound SDR calls/emails).
+1. The first touch is drawn from ``FIRST_TOUCH``: about 93 % of journeys are
+   opened by marketing, the rest by outbound SDR calls / sales emails.
 2. After every touch the journey
 
    * converts with a channel-specific hazard (``CONVERT_HAZARD``): near zero
-     for awareness touches, small for consideration, large for ``demo`` and a
-     ``sales_email`` that follows a demo (the closing email);
+     for marketing touches, small for SDR calls, large for ``demo`` and for a
+     ``sales_email`` that follows a demo (the closing follow-up);
    * otherwise drops out (null) with a stage-specific hazard
-     (``DROP_HAZARD``) that grows with journey length (buyer fatigue) and
-     shrinks once sales is engaged;
+     (``DROP_HAZARD``) plus a fatigue term that grows linearly after
+     ``FATIGUE_ONSET`` touches; the hazard shrinks once sales is engaged;
    * otherwise moves to the next channel drawn from the row of
-     ``TRANSITIONS`` for the current channel (rows favour moving down the
-     funnel and include self-loops, so ``email > email`` is common).
+     ``TRANSITIONS`` for the current channel.  The rows mostly move down the
+     funnel (awareness -> email nurture -> webinar -> SDR call -> demo ->
+     sales follow-up) with self-loops, so runs such as ``email > email >
+     email`` or ``demo > sales_email > sales_email`` are common and
+     backward moves are rare.
 
-3. The chain is *not* first order, because it carries a small memory:
+3. The chain is *not* first order, because the state carries memory of the
+   journey so far:
 
-   * a ``demo`` converts more often when a ``webinar`` happened earlier in
-     the journey, and a repeated demo is less decisive than the first one;
-   * a ``sales_email`` only acts as a closer after a demo has happened;
+   * a ``demo`` converts about twice as often when a ``webinar`` happened
+     earlier, and every repeated demo is less decisive than the previous one
+     (``REPEAT_DEMO_FACTOR``);
+   * a ``sales_email`` only acts as a closer once a demo has happened;
+   * after a webinar, every later transition into ``sdr_call`` or ``demo``
+     is boosted (``WEBINAR_TO_SALES_BOOST``);
    * once any sales touch has happened, awareness channels are down-weighted
-     in the transition (the account is now worked by sales);
-   * after a webinar, the next touch is more likely an SDR call or a demo;
-   * the drop hazard depends on the number of touches so far.
+     in the transitions and the drop hazard is reduced;
+   * the drop hazard depends on the number of touches so far (fatigue);
+   * a hidden segment: ``ENTERPRISE_SHARE`` of the accounts are enterprise
+     buyers with half the drop hazard and much weaker fatigue, which produces
+     the long tail of paths (up to ``MAX_LEN`` touches) and larger deals.
 
 4. Journeys are capped at ``MAX_LEN`` touches; a journey that reaches the cap
    without converting ends as a null.
-5. Each conversion gets a deal size from a lognormal distribution (median
-   about 14,000), scaled up when a demo happened (x1.6) and when a webinar
-   happened (x1.15), clipped to [5,000, 80,000] and rounded to cents.
+5. Each conversion gets a deal size ``DEAL_MEDIAN * exp(DEAL_SIGMA * z)``
+   (lognormal, median 14,000), multiplied by 2.0 for enterprise accounts,
+   1.6 when a demo happened and 1.15 when a webinar happened, clipped to
+   [5,000, 80,000] and rounded to cents.
 
 Identical channel sequences are aggregated into one row (conversions, nulls
 and revenue summed) and rows are sorted by descending ``conversions + nulls``
@@ -101,18 +114,20 @@ FIRST_TOUCH: dict[str, float] = {
 
 # Row = current channel, columns = next channel (same order as CHANNEL_NAMES).
 # Weights are relative; they are renormalised after the memory adjustments.
+# fmt: off
 TRANSITIONS: dict[str, list[float]] = {
     #                 pse   ose   pso   con   eml   web   sdr   sem   dmo
-    "paid_search":    [.20, .03, .01, .10, .50, .02, .12, .01, .01],
-    "organic_search": [.03, .16, .01, .30, .40, .03, .05, .01, .01],
-    "paid_social":    [.05, .02, .12, .25, .50, .02, .02, .01, .01],
-    "content":        [.02, .03, .01, .10, .55, .15, .12, .01, .01],
-    "email":          [.02, .02, .01, .04, .45, .14, .28, .02, .02],
-    "webinar":        [.01, .01, .01, .02, .20, .02, .45, .03, .25],
-    "sdr_call":       [.01, .01, .01, .01, .06, .02, .12, .16, .60],
-    "sales_email":    [.01, .01, .01, .01, .04, .01, .30, .10, .51],
-    "demo":           [.01, .01, .01, .01, .04, .01, .06, .75, .10],
+    "paid_search":    [.30, .00, .00, .10, .45, .00, .15, .00, .00],
+    "organic_search": [.00, .25, .00, .30, .45, .00, .00, .00, .00],
+    "paid_social":    [.05, .00, .20, .20, .55, .00, .00, .00, .00],
+    "content":        [.00, .00, .00, .30, .50, .10, .10, .00, .00],
+    "email":          [.00, .00, .00, .02, .63, .10, .25, .00, .00],
+    "webinar":        [.00, .00, .00, .00, .15, .00, .50, .00, .35],
+    "sdr_call":       [.00, .00, .00, .00, .02, .00, .15, .00, .83],
+    "sales_email":    [.00, .00, .00, .00, .00, .00, .02, .93, .05],
+    "demo":           [.00, .00, .00, .00, .00, .00, .00, .92, .08],
 }
+# fmt: on
 
 CONVERT_HAZARD: dict[str, float] = {
     "paid_search": 0.002,
@@ -123,26 +138,26 @@ CONVERT_HAZARD: dict[str, float] = {
     "webinar": 0.006,
     "sdr_call": 0.010,
     "sales_email": 0.010,  # replaced by SALES_EMAIL_AFTER_DEMO after a demo
-    "demo": 0.060,  # replaced by DEMO_AFTER_WEBINAR after a webinar
+    "demo": 0.040,  # replaced by DEMO_AFTER_WEBINAR after a webinar
 }
-DEMO_AFTER_WEBINAR = 0.110
+DEMO_AFTER_WEBINAR = 0.080
 REPEAT_DEMO_FACTOR = 0.6
-SALES_EMAIL_AFTER_DEMO = 0.085
+SALES_EMAIL_AFTER_DEMO = 0.050
 
 DROP_HAZARD: dict[str, float] = {
-    "awareness": 0.30,
-    "consideration": 0.17,
-    "evaluation": 0.13,
+    "awareness": 0.22,
+    "consideration": 0.20,
+    "evaluation": 0.20,
 }
 FATIGUE_ONSET = 3
 FATIGUE_PER_TOUCH = 0.04
-ENTERPRISE_SHARE = 0.03
+ENTERPRISE_SHARE = 0.02
 ENTERPRISE_DROP_FACTOR = 0.5
-ENTERPRISE_FATIGUE_FACTOR = 0.0
+ENTERPRISE_FATIGUE_FACTOR = 0.3
 ENTERPRISE_DEAL_FACTOR = 2.0
 SALES_ENGAGED_DROP_FACTOR = 0.85
 SALES_ENGAGED_AWARENESS_FACTOR = 0.35
-WEBINAR_TO_SALES_BOOST = 1.5
+WEBINAR_TO_SALES_BOOST = 1.5  # applies to every step after a webinar
 
 DEAL_MEDIAN = 14_000.0
 DEAL_SIGMA = 0.55
@@ -236,7 +251,7 @@ def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
         for i, nxt in enumerate(CHANNEL_NAMES):
             if sales_engaged and nxt in AWARENESS:
                 weights[i] *= SALES_ENGAGED_AWARENESS_FACTOR
-            if channel == "webinar" and nxt in ("sdr_call", "demo"):
+            if had_webinar and nxt in ("sdr_call", "demo"):
                 weights[i] *= WEBINAR_TO_SALES_BOOST
         channel = _choice(rng, CHANNEL_NAMES, weights)
 

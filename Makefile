@@ -1,0 +1,79 @@
+# journeyloop: the two commands are `make demo` and `make test`. Both set up
+# everything they need on a fresh Debian machine (apt packages, a virtual
+# environment with the Python dependencies) and are idempotent.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+BUILD       ?= build/cpp
+PREFIX      ?= build/prefix
+JOBS        ?= 2
+VPY         := $(VENV)/bin/python
+APT_PKGS    := libboost-graph-dev libeigen3-dev catch2 cmake ninja-build g++
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all demo test deps system-deps venv install cpp cpp-test package-test \
+        pytest lint clean
+
+all: cpp install
+
+demo: install
+	$(VPY) -m journeyloop.demo
+
+test: cpp-test package-test pytest
+
+deps: system-deps venv
+
+# Debian packages: installed only when one is missing.
+system-deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+# Build requirements live in the venv so that pip builds without isolation
+# (faster, and the build directory is reused between runs).
+$(VENV)/.deps-stamp: pyproject.toml | $(VPY)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
+	  "numpy>=1.23" "pandas>=1.5" "pytest>=7" "hypothesis>=6" "pyarrow>=12"
+	touch $@
+
+venv: $(VENV)/.deps-stamp
+
+install: deps
+	$(VPY) -m pip install -q --no-build-isolation ".[test]"
+
+# The C++ library, its unit tests and examples, with warnings as errors.
+cpp: system-deps venv
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DJOURNEYLOOP_WERROR=ON \
+	  -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX))
+	cmake --build $(BUILD) -j $(JOBS)
+
+cpp-test: cpp
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# A consumer project built against the *installed* package.
+package-test: cpp
+	rm -rf $(PREFIX) build/package
+	cmake --install $(BUILD)
+	cmake -S tests/package -B build/package -G Ninja -DCMAKE_PREFIX_PATH=$(abspath $(PREFIX))
+	cmake --build build/package
+	./build/package/consumer
+
+pytest: install
+	cd tests/python && ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
+
+lint: venv
+	$(VPY) -m pip install -q mypy ruff pandas-stubs
+	$(VPY) -m ruff check python tests/python examples/python
+	$(VPY) -m mypy
+
+clean:
+	rm -rf build $(VENV)

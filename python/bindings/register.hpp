@@ -1,0 +1,11 @@
+// One register_<concept>() per pipeline stage; module.cpp calls them in order.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void register_errors(py::module_& m);
+void register_journeys(py::module_& m);
+void register_attribution(py::module_& m);
+void register_markov(py::module_& m);

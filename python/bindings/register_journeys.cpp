@@ -1,0 +1,113 @@
+#include "arrays.hpp"
+#include "register.hpp"
+
+#include <journeyloop/journey_set.hpp>
+
+#include <pybind11/stl.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jl = journeyloop;
+
+namespace {
+
+jl::path_options make_options(std::string separator, std::string path_column,
+                              std::string conversions_column, std::string nulls_column,
+                              std::string value_column) {
+    jl::path_options o;
+    o.separator = std::move(separator);
+    o.path_column = std::move(path_column);
+    o.conversions_column = std::move(conversions_column);
+    o.nulls_column = std::move(nulls_column);
+    o.value_column = std::move(value_column);
+    return o;
+}
+
+jl::journey_set from_paths(const std::vector<std::string>& paths, const double_array& conversions,
+                           const std::optional<double_array>& nulls,
+                           const std::optional<double_array>& value,
+                           const jl::path_options& options) {
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    py::gil_scoped_release release;
+    return jl::build_journeys({views, view_of(conversions), view_of(nulls), view_of(value)},
+                              options);
+}
+
+jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& paths,
+                                 const double_array& conversions,
+                                 const std::optional<double_array>& nulls,
+                                 const std::optional<double_array>& value,
+                                 const jl::path_options& options) {
+    const auto n = paths.size();
+    const auto conv = view_of(conversions), nul = view_of(nulls), val = view_of(value);
+    if (conv.size() != n || (!nul.empty() && nul.size() != n) || (!val.empty() && val.size() != n))
+        throw jl::invalid_input("paths and count columns differ in length");
+    jl::journey_set out;
+    std::vector<std::string_view> tokens;
+    for (std::size_t row = 0; row < n; ++row) {
+        tokens.assign(paths[row].begin(), paths[row].end());
+        if (tokens.empty())
+            throw jl::invalid_input(jl::detail::make_message(row, options.path_column, "empty path"));
+        out.add(tokens, conv[row], nul.empty() ? 0.0 : nul[row], val.empty() ? 0.0 : val[row],
+                row);
+    }
+    return out;
+}
+
+} // namespace
+
+void register_journeys(py::module_& m) {
+    py::class_<jl::path_options>(m, "path_options")
+        .def(py::init(&make_options), py::arg("separator") = ">", py::arg("path_column") = "path",
+             py::arg("conversions_column") = "conversions", py::arg("nulls_column") = "nulls",
+             py::arg("value_column") = "value")
+        .def_readonly("separator", &jl::path_options::separator);
+
+    py::class_<jl::journey_set>(m, "journey_set")
+        .def(py::init<>())
+        .def_static("from_paths", &from_paths, py::arg("paths"), py::arg("conversions"),
+                    py::arg("nulls"), py::arg("value"), py::arg("options"),
+                    "Journeys from path strings and count columns.")
+        .def_static("from_token_lists", &from_token_lists, py::arg("paths"),
+                    py::arg("conversions"), py::arg("nulls"), py::arg("value"),
+                    py::arg("options"), "Journeys from lists of channel names.")
+        .def("__len__", &jl::journey_set::size)
+        .def_property_readonly("channels",
+                               [](const jl::journey_set& js) { return js.channels().names(); })
+        .def_property_readonly("total_conversions", &jl::journey_set::total_conversions)
+        .def_property_readonly("total_nulls", &jl::journey_set::total_nulls)
+        .def_property_readonly("total_value", &jl::journey_set::total_value)
+        .def_property_readonly("total_touches", &jl::journey_set::total_touches)
+        .def(
+            "path_strings",
+            [](const jl::journey_set& js, const std::string& sep) {
+                std::vector<std::string> out;
+                out.reserve(js.size());
+                const auto& names = js.channels().names();
+                for (std::size_t i = 0; i < js.size(); ++i) {
+                    std::string s;
+                    for (auto c : js.path(i)) {
+                        if (!s.empty()) s += sep;
+                        s += names[c];
+                    }
+                    out.push_back(std::move(s));
+                }
+                return out;
+            },
+            py::arg("separator") = " > ", "Every row's path as a string.")
+        .def(
+            "column",
+            [](const jl::journey_set& js, const std::string& name) {
+                std::vector<double> out(js.size());
+                for (std::size_t i = 0; i < js.size(); ++i) {
+                    if (name == "conversions") out[i] = js.conversions(i);
+                    else if (name == "nulls") out[i] = js.nulls(i);
+                    else if (name == "value") out[i] = js.value(i);
+                    else throw jl::invalid_input("unknown column '" + name + "'");
+                }
+                return to_numpy(out);
+            },
+            py::arg("name"), "The conversions, nulls or value column.");
+}

@@ -1,0 +1,59 @@
+"""journeyloop: exact Markov attribution of customer journeys.
+
+Build journeys from a path table, fit a Markov model and attribute
+conversions and revenue between channels (and teams)::
+
+    import journeyloop as jl
+
+    journeys = jl.Journeys.from_paths(df, path="path", conversions="conversions",
+                                      nulls="nulls", value="value")
+    model = jl.MarkovModel(order=1).fit(journeys)
+    model.attribution()
+    jl.attribute(journeys)      # every method side by side
+
+Every number is computed by the C++ core (``journeyloop._core``).
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as err:  # pragma: no cover - depends on the installation
+    msg = (
+        "journeyloop's compiled extension journeyloop._core could not be imported. "
+        "Did you build it? Install the package with `pip install .` from the "
+        "repository root (or `make install`)."
+    )
+    raise ImportError(msg) from err
+
+from . import datasets
+from ._attribute import METHODS, attribute
+from ._errors import (
+    InvalidInputError,
+    NotFittedError,
+    NumericalError,
+    StateSpaceTooLargeError,
+    UnknownChannelError,
+)
+from ._journeys import Journeys
+from ._markov import MarkovModel
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "METHODS",
+    "InvalidInputError",
+    "Journeys",
+    "MarkovModel",
+    "NotFittedError",
+    "NumericalError",
+    "StateSpaceTooLargeError",
+    "UnknownChannelError",
+    "__version__",
+    "attribute",
+    "datasets",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
