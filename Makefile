@@ -68,7 +68,7 @@ package-test: cpp
 	./build/package/consumer
 
 pytest: install
-	cd tests/python && ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
+	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 
 lint: venv
 	$(VPY) -m pip install -q mypy ruff pandas-stubs

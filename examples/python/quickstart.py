@@ -1,0 +1,18 @@
+"""The Python quickstart of the README: attribution of the bundled B2B sample."""
+
+from __future__ import annotations
+
+import journeyloop as jl
+
+df = jl.datasets.load_b2b_paths()  # columns: path, conversions, nulls, value
+journeys = jl.Journeys.from_paths(df, path="path", conversions="conversions",
+                                  nulls="nulls", value="value")
+model = jl.MarkovModel(order=1).fit(journeys)
+print(f"conversion rate {model.conversion_rate_:.6f}")
+print(model.attribution().round(3).to_string(index=False))
+teams = model.attribution(by="team", teams=jl.datasets.b2b_teams())
+print(teams.round(3).to_string(index=False))
+
+observed = journeys.total_conversions / (journeys.total_conversions + journeys.total_nulls)
+assert abs(model.conversion_rate_ - observed) < 1e-12
+assert abs(model.attribution()["conversions"].sum() - journeys.total_conversions) < 1e-6

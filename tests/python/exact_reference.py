@@ -1,0 +1,86 @@
+"""An independent exact solver for the tests: plain Python counting and a
+dense numpy solve of the absorbing chain, written from DESIGN.md without the
+library, to compare the library against at 1e-9."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+
+def split(path: str, sep: str = ">") -> list[str]:
+    return [t.strip() for t in path.split(sep)]
+
+
+def exact_markov(
+    paths: list[list[str]],
+    conversions: list[float],
+    nulls: list[float],
+    values: list[float],
+    order: int = 1,
+) -> tuple[float, dict[str, float], dict[str, float], dict[str, float]]:
+    """(conversion rate, removal effects, attributed conversions, attributed value)."""
+    counts: dict[tuple[object, object], float] = defaultdict(float)
+    end_conv: dict[object, float] = defaultdict(float)
+    end_val: dict[object, float] = defaultdict(float)
+    states: dict[tuple[str, ...], int] = {}
+    for p, c, n, v in zip(paths, conversions, nulls, values):
+        if c + n == 0:
+            continue
+        windows = [tuple(p)] if len(p) < order else [tuple(p[i : i + order]) for i in range(len(p) - order + 1)]
+        prev: object = "START"
+        for s in windows:
+            if s == prev:
+                continue
+            states.setdefault(s, len(states))
+            counts[(prev, s)] += c + n
+            prev = s
+        counts[(prev, "CONV")] += c
+        counts[(prev, "NULL")] += n
+        end_conv[prev] += c
+        end_val[prev] += v
+    n_t = len(states) + 1
+    start = n_t - 1
+
+    def idx(s: object) -> int:
+        return start if s == "START" else states[s]  # type: ignore[index]
+
+    out = np.zeros(n_t)
+    for (a, _), w in counts.items():
+        out[idx(a)] += w
+    q = np.zeros((n_t, n_t))
+    r = np.zeros(n_t)
+    rv = np.zeros(n_t)
+    for (a, b), w in counts.items():
+        i = idx(a)
+        if b == "CONV":
+            r[i] += w / out[i]
+            mean = end_val[a] / end_conv[a] if end_conv[a] > 0 else 0.0
+            rv[i] += w / out[i] * mean
+        elif b != "NULL":
+            q[i, idx(b)] += w / out[i]
+
+    def solve(removed: set[int]) -> tuple[float, float]:
+        keep = [i for i in range(n_t) if i not in removed]
+        a = np.eye(len(keep)) - q[np.ix_(keep, keep)]
+        x = np.linalg.solve(a, np.column_stack([r[keep], rv[keep]]))
+        row = keep.index(start)
+        return float(x[row, 0]), float(x[row, 1])
+
+    p, v = solve(set())
+    channels = list(dict.fromkeys(ch for path in paths for ch in path))
+    re: dict[str, float] = {}
+    re_v: dict[str, float] = {}
+    for ch in channels:
+        removed = {i for s, i in states.items() if ch in s}
+        pc, vc = solve(removed)
+        re[ch] = 1 - pc / p if p > 0 else 0.0
+        re_v[ch] = 1 - vc / v if v > 0 else 0.0
+    total_c = sum(conversions)
+    total_v = sum(values)
+    sum_re = sum(re.values())
+    sum_rev = sum(re_v.values())
+    conv_attr = {ch: re[ch] / sum_re * total_c if sum_re > 0 else 0.0 for ch in channels}
+    val_attr = {ch: re_v[ch] / sum_rev * total_v if sum_rev > 0 else 0.0 for ch in channels}
+    return p, re, conv_attr, val_attr

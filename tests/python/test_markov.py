@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import journeyloop as jl
+
+
+def test_ab_example_published_values(ab_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel(order=1).fit(ab_journeys)
+    assert model.conversion_rate_ == pytest.approx(1.0, abs=1e-12)
+    re = model.removal_effects()
+    assert re["channel"].tolist() == ["A", "B"]
+    assert re["removal_effect"].tolist() == pytest.approx([1.0, 0.5], abs=1e-12)
+    a = model.attribution()
+    assert a["conversions"].tolist() == pytest.approx([2.0, 1.0], abs=1e-12)
+
+
+def test_ab_example_transition_matrix(ab_journeys: jl.Journeys) -> None:
+    kept = jl.MarkovModel(collapse_repeats=False).fit(ab_journeys).transition_matrix()
+    rows = {(f, t): (c, p) for f, t, c, p in kept.itertuples(index=False)}
+    assert rows == {
+        ("START", "A"): (3, 1.0),
+        ("A", "CONVERSION"): (3, pytest.approx(3 / 8)),
+        ("A", "A"): (2, pytest.approx(2 / 8)),
+        ("A", "B"): (3, pytest.approx(3 / 8)),
+        ("B", "A"): (3, pytest.approx(3 / 5)),
+        ("B", "B"): (2, pytest.approx(2 / 5)),
+    }
+    collapsed = jl.MarkovModel().fit(ab_journeys).transition_matrix()
+    rows = {(f, t): p for f, t, _, p in collapsed.itertuples(index=False)}
+    assert rows == {
+        ("START", "A"): 1.0,
+        ("A", "CONVERSION"): 0.5,
+        ("A", "B"): 0.5,
+        ("B", "A"): 1.0,
+    }
+
+
+def test_hand_worked_abc(abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    assert model.conversion_rate_ == pytest.approx(0.5, abs=1e-12)
+    assert model.value_per_journey_ == pytest.approx(20 / 3, abs=1e-12)
+    re = model.removal_effects()
+    assert re["removal_effect"].tolist() == pytest.approx([5 / 6, 1 / 3, 2 / 3], abs=1e-12)
+    assert re["value_removal_effect"].tolist() == pytest.approx([7 / 8, 1 / 4, 3 / 4], abs=1e-12)
+    a = model.attribution()
+    assert a["conversions"].tolist() == pytest.approx([15 / 11, 6 / 11, 12 / 11], abs=1e-12)
+    assert a["value"].tolist() == pytest.approx([56 / 3, 16 / 3, 16.0], abs=1e-12)
+    assert a["share"].sum() == pytest.approx(1.0)
+
+
+def test_team_attribution(abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    teams = pd.DataFrame({"channel": ["a", "b", "c"], "team": ["marketing", "sales", "sales"]})
+    out = model.attribution(by="team", teams=teams)
+    assert out["team"].tolist() == ["marketing", "sales"]
+    assert out["conversions"].sum() == pytest.approx(3.0)
+    assert out["value"].sum() == pytest.approx(40.0)
+    with pytest.raises(jl.InvalidInputError, match="needs teams"):
+        model.attribution(by="team")
+    with pytest.raises(jl.InvalidInputError, match="by must be"):
+        model.attribution(by="stage")  # type: ignore[arg-type]
+
+
+def test_not_fitted_and_bad_order() -> None:
+    with pytest.raises(jl.NotFittedError, match="not fitted"):
+        jl.MarkovModel().removal_effects()
+    with pytest.raises(jl.InvalidInputError, match="order must be an integer >= 1"):
+        jl.MarkovModel(order=0)
+    assert repr(jl.MarkovModel(order=2)) == "MarkovModel(order=2)"
+
+
+def test_state_space_guard(abc_journeys: jl.Journeys) -> None:
+    with pytest.raises(jl.StateSpaceTooLargeError, match="above the cap of 4"):
+        jl.MarkovModel(order=2, max_states=4).fit(abc_journeys)
+
+
+def test_no_outcomes_is_an_error() -> None:
+    j = jl.Journeys.from_paths(["a"], conversions=[0], nulls=[0])
+    with pytest.raises(jl.InvalidInputError, match="no journey has a conversion or a null"):
+        jl.MarkovModel().fit(j)
+
+
+def test_no_conversions_gives_zero_not_nan() -> None:
+    j = jl.Journeys.from_paths(["a > b", "b"], conversions=[0, 0], nulls=[3, 1])
+    model = jl.MarkovModel().fit(j)
+    assert model.conversion_rate_ == 0
+    assert model.removal_effects()["removal_effect"].tolist() == [0, 0]
+    assert model.attribution()["share"].tolist() == [0, 0]
