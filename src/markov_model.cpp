@@ -1,28 +1,23 @@
 // Estimation and exact absorbing-chain analysis of the Markov model.
+#include "chain_solver.hpp"
+
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
 #include <journeyloop/markov_model.hpp>
 
-#include <Eigen/SparseLU>
-
+#include <cmath>
 #include <deque>
+#include <string>
+#include <unordered_map>
 
 namespace journeyloop {
-
-double markov_model::mean_conversion_value(state_id s) const noexcept {
-    const double c = counts_.conversions_from(s);
-    return c > 0 ? counts_.value_from(s) / c : 0.0;
-}
 
 namespace {
 
 using tc = transition_counts;
 
 // Transient index of a state: START is 0, channel state s is s - 2.
-inline std::size_t transient_index(state_id s) { return s == tc::start ? 0 : s - 2; }
-inline state_id state_of_transient(std::size_t t) {
-    return t == 0 ? tc::start : static_cast<state_id>(t + 2);
-}
+inline std::uint32_t transient_index(state_id s) { return s == tc::start ? 0 : s - 2; }
 
 // Every transient state must reach CONVERSION or NULL, or (I - Q) is
 // singular. Found by a backward search from the absorbing states.
@@ -50,54 +45,40 @@ void check_absorbing(const transition_counts& counts) {
                                   "absorption from it");
 }
 
-struct absorption {
-    double conversion = 0; // P(START -> ... -> CONVERSION)
-    double value = 0;      // expected value collected on the way to CONVERSION
-};
-
-// Solves (I - Q_KK) x = [r, r_value] on the kept transient states K, where
-// removed states send everything to NULL (x = 0 there). Eigen's SparseLU with
-// COLAMD ordering: exact up to rounding (relative residual ~1e-15 on the
-// order-1 to order-3 chains of the reference data).
-absorption solve_absorption(const markov_model& model, const std::vector<char>& removed) {
-    const auto& counts = model.counts();
-    const auto& P = model.transitions();
-    const std::size_t n_transient = counts.num_states() - 2;
-    std::vector<long> index(n_transient, -1);
-    long kept = 0;
-    for (std::size_t t = 0; t < n_transient; ++t)
-        if (!removed[state_of_transient(t)]) index[t] = kept++;
-    if (index[0] < 0) return {};
-
-    std::vector<Eigen::Triplet<double>> triplets;
-    triplets.reserve(static_cast<std::size_t>(P.nonZeros()) + kept);
-    Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(kept, 2);
-    for (std::size_t t = 0; t < n_transient; ++t) {
-        const long i = index[t];
-        if (i < 0) continue;
-        const state_id s = state_of_transient(t);
-        triplets.emplace_back(i, i, 1.0);
-        for (transition_matrix::InnerIterator it(P, s); it; ++it) {
-            const auto target = static_cast<state_id>(it.col());
-            if (target == tc::conversion) {
-                rhs(i, 0) += it.value();
-                rhs(i, 1) += it.value() * model.mean_conversion_value(s);
-            } else if (target != tc::null) {
-                const long j = index[transient_index(target)];
-                if (j >= 0) triplets.emplace_back(i, j, -it.value());
-            }
-        }
+// The states a journey could move to from each state (for smoothing): see
+// markov_options::smoothing.
+class successor_index {
+public:
+    explicit successor_index(const transition_counts& c) : counts_(c), k_(c.order()) {
+        for (state_id s = tc::first_channel_state; s < c.num_states(); ++s)
+            if (c.state(s).size() == k_) by_prefix_[key(c.state(s), 0)].push_back(s);
     }
-    Eigen::SparseMatrix<double> A(kept, kept);
-    A.setFromTriplets(triplets.begin(), triplets.end());
-    Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
-    lu.compute(A);
-    if (lu.info() != Eigen::Success)
-        throw numerical_error("sparse LU factorization of I - Q failed: " + lu.lastErrorMessage());
-    const Eigen::MatrixXd x = lu.solve(rhs);
-    if (lu.info() != Eigen::Success) throw numerical_error("sparse LU solve of I - Q failed");
-    return {x(index[0], 0), x(index[0], 1)};
-}
+    std::vector<state_id> operator()(state_id s) const {
+        std::vector<state_id> out{tc::conversion, tc::null};
+        if (s == tc::start) {
+            for (state_id t = tc::first_channel_state; t < counts_.num_states(); ++t)
+                out.push_back(t);
+            return out;
+        }
+        const auto tuple = counts_.state(s);
+        if (tuple.size() < k_) return out; // a whole path shorter than k
+        auto it = by_prefix_.find(key(tuple, 1));
+        if (it != by_prefix_.end())
+            for (auto t : it->second)
+                if (!(t == s && counts_.collapse_repeats())) out.push_back(t);
+        return out;
+    }
+
+private:
+    // Bytes of k - 1 channels of `tuple` from `first`.
+    std::string key(column_view<channel_id> tuple, std::size_t first) const {
+        return {reinterpret_cast<const char*>(tuple.data() + first),
+                (k_ - 1) * sizeof(channel_id)};
+    }
+    const transition_counts& counts_;
+    std::size_t k_;
+    std::unordered_map<std::string, std::vector<state_id>> by_prefix_;
+};
 
 double relative_drop(double without, double with) {
     if (!(with > 0)) return 0.0;
@@ -106,59 +87,161 @@ double relative_drop(double without, double with) {
     return re < 0 ? 0.0 : (re > 1 ? 1.0 : re);
 }
 
-std::vector<char> removal_mask(const transition_counts& counts,
-                               const std::vector<channel_id>& group) {
+removal_effect effect_of(const markov_model& model, std::pair<double, double> without) {
+    return {relative_drop(without.first, model.conversion_rate()),
+            relative_drop(without.second, model.value_per_journey())};
+}
+
+} // namespace
+
+double markov_model::conversion_rate() const noexcept { return chain_->x[0]; }
+double markov_model::value_per_journey() const noexcept { return chain_->x_value[0]; }
+
+double markov_model::mean_conversion_value(state_id s) const noexcept {
+    const double c = counts_.conversions_from(s);
+    return c > 0 ? counts_.value_from(s) / c : 0.0;
+}
+
+probability_vector markov_model::conversion_probabilities() const {
+    probability_vector out = probability_vector::Zero(static_cast<long>(counts_.num_states()));
+    out[tc::start] = chain_->x[0];
+    out[tc::conversion] = 1.0;
+    for (state_id s = tc::first_channel_state; s < counts_.num_states(); ++s)
+        out[s] = chain_->x[transient_index(s)];
+    return out;
+}
+
+probability_vector markov_model::expected_visits() const {
+    probability_vector out = probability_vector::Zero(static_cast<long>(counts_.num_states()));
+    out[tc::start] = chain_->visits[0];
+    out[tc::conversion] = conversion_rate();
+    out[tc::null] = 1.0 - conversion_rate();
+    for (state_id s = tc::first_channel_state; s < counts_.num_states(); ++s)
+        out[s] = chain_->visits[transient_index(s)];
+    return out;
+}
+
+double markov_model::expected_touches() const {
+    double total = 0;
+    for (std::size_t t = 1; t < chain_->n; ++t) total += chain_->visits[t];
+    return total;
+}
+
+double markov_model::expected_touches_converting() const {
+    // E[visits to t and CONVERSION] = F[START, t] x(t) (strong Markov property).
+    const double p = conversion_rate();
+    if (!(p > 0)) return 0.0;
+    double total = 0;
+    for (std::size_t t = 1; t < chain_->n; ++t) total += chain_->visits[t] * chain_->x[t];
+    return total / p;
+}
+
+markov_model fit_markov(transition_counts counts, const markov_options& options) {
+    const double alpha = options.smoothing;
+    if (!(alpha >= 0) || !std::isfinite(alpha))
+        throw invalid_input("smoothing must be a finite number >= 0, got " + std::to_string(alpha));
+    const auto n = counts.num_states();
+    if (counts.out_weight(tc::start) <= 0)
+        throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
+    check_absorbing(counts);
+
+    std::vector<Eigen::Triplet<double>> triplets;
+    triplets.reserve(counts.num_transitions());
+    const std::size_t n_transient = n - 2;
+    std::vector<std::pair<std::uint64_t, double>> q_edges;
+    q_edges.reserve(counts.num_transitions());
+    std::vector<double> r(n_transient, 0.0), r_value(n_transient, 0.0);
+    std::unique_ptr<successor_index> successors;
+    if (alpha > 0) successors = std::make_unique<successor_index>(counts);
+
+    markov_model m;
+    m.counts_ = std::move(counts);
+    m.options_ = options;
+    const auto& c = m.counts_;
+    std::unordered_map<state_id, double> row;
+    for (state_id s = 0; s < n; ++s) {
+        if (s == tc::conversion || s == tc::null) continue;
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        row.clear();
+        for (std::size_t i = 0; i < targets.size(); ++i) row[targets[i]] = weights[i];
+        double out = c.out_weight(s);
+        if (successors) {
+            for (auto t : (*successors)(s)) row.emplace(t, 0.0);
+            for (auto& [t, w] : row) w += alpha;
+            out += alpha * static_cast<double>(row.size());
+        }
+        const auto from = transient_index(s);
+        for (const auto& [t, w] : row) {
+            const double p = w / out;
+            triplets.emplace_back(s, t, p);
+            if (t == tc::conversion) {
+                r[from] += p;
+                r_value[from] += p * m.mean_conversion_value(s);
+            } else if (t != tc::null) {
+                q_edges.emplace_back((std::uint64_t{from} << 32) | transient_index(t), p);
+            }
+        }
+    }
+    m.transitions_.resize(static_cast<long>(n), static_cast<long>(n));
+    m.transitions_.setFromTriplets(triplets.begin(), triplets.end());
+    m.chain_ = std::make_shared<const detail::chain>(
+        detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value)));
+    return m;
+}
+
+namespace {
+
+std::vector<char> removal_mask(const markov_model& model, const std::vector<channel_id>& group) {
+    const auto& counts = model.counts();
     std::vector<char> in_group(counts.channels().size(), 0);
     for (auto c : group) {
         if (c >= in_group.size())
             throw unknown_channel("unknown channel id " + std::to_string(c));
         in_group[c] = 1;
     }
-    std::vector<char> removed(counts.num_states(), 0);
+    std::vector<char> removed(counts.num_states() - 2, 0);
     for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s)
         for (auto c : counts.state(s))
-            if (in_group[c]) removed[s] = 1;
+            if (c < in_group.size() && in_group[c]) removed[transient_index(s)] = 1;
     return removed;
 }
 
 } // namespace
 
-markov_model fit_markov(transition_counts counts) {
-    const auto n = counts.num_states();
-    if (counts.out_weight(tc::start) <= 0)
-        throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
-    check_absorbing(counts);
-    std::vector<Eigen::Triplet<double>> triplets;
-    triplets.reserve(counts.num_transitions());
-    for (state_id s = 0; s < n; ++s) {
-        const double out = counts.out_weight(s);
-        const auto targets = counts.targets(s);
-        const auto weights = counts.weights(s);
-        for (std::size_t i = 0; i < targets.size(); ++i)
-            triplets.emplace_back(s, targets[i], weights[i] / out);
-    }
-    markov_model m;
-    m.transitions_.resize(static_cast<long>(n), static_cast<long>(n));
-    m.transitions_.setFromTriplets(triplets.begin(), triplets.end());
-    m.counts_ = std::move(counts);
-    const auto full = solve_absorption(m, std::vector<char>(n, 0));
-    m.conversion_rate_ = full.conversion;
-    m.value_per_journey_ = full.value;
-    return m;
-}
-
 removal_effect group_removal_effect(const markov_model& model,
                                     const std::vector<channel_id>& group) {
-    const auto without = solve_absorption(model, removal_mask(model.counts(), group));
-    return {relative_drop(without.conversion, model.conversion_rate()),
-            relative_drop(without.value, model.value_per_journey())};
+    return effect_of(model, detail::solve_without(model.chain(), removal_mask(model, group)));
+}
+
+removal_effect state_removal_effect(const markov_model& model, state_id state) {
+    const auto& counts = model.counts();
+    if (state < tc::first_channel_state || state >= counts.num_states())
+        throw invalid_input("state " + std::to_string(state) +
+                            " is not a channel state of the model");
+    std::vector<char> removed(counts.num_states() - 2, 0);
+    removed[transient_index(state)] = 1;
+    return effect_of(model, detail::solve_without(model.chain(), removed));
 }
 
 std::vector<removal_effect> removal_effects(const markov_model& model) {
-    const auto n = model.counts().channels().size();
+    const auto& counts = model.counts();
+    const auto n_channels = counts.channels().size();
     std::vector<removal_effect> out;
-    out.reserve(n);
-    for (channel_id c = 0; c < n; ++c) out.push_back(group_removal_effect(model, {c}));
+    out.reserve(n_channels);
+    if (counts.order() == 1 && model.chain().n <= 2 * detail::dense_block_limit) {
+        // One state per channel: one dense inverse serves them all.
+        std::vector<std::uint32_t> state_of(n_channels, 0);
+        for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s) {
+            const auto tuple = counts.state(s);
+            if (tuple.size() == 1 && tuple[0] < n_channels) state_of[tuple[0]] = transient_index(s);
+        }
+        const auto without = detail::solve_without_each(model.chain(), state_of);
+        for (std::size_t c = 0; c < n_channels; ++c)
+            out.push_back(state_of[c] == 0 ? removal_effect{} : effect_of(model, without[c]));
+        return out;
+    }
+    for (channel_id c = 0; c < n_channels; ++c) out.push_back(group_removal_effect(model, {c}));
     return out;
 }
 

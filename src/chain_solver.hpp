@@ -1,0 +1,68 @@
+// Internal: the transient part of an absorbing chain and its exact solver.
+//
+// Why this shape. The order-k state graphs of journeys are sparse and, past
+// order 1, mostly acyclic: most strongly connected components (SCCs) are
+// single states. Eigen's SparseLU on the whole of I - Q suffers fill-in on
+// the large SCCs of higher orders, so instead the chain is condensed into
+// its SCCs once (Boost.Graph), and every solve walks the components in
+// topological order: a single state is one multiply-add, a small component
+// is a dense LU, a large one is Gauss-Seidel to a relative change of 1e-15.
+// Removing states only changes the solution of their ancestors, so a removal
+// solves only the components that can reach a removed state.
+#ifndef JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
+#define JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace journeyloop::detail {
+
+/// Compressed sparse rows: row i holds (idx[k], val[k]) for k in [ptr[i], ptr[i+1]).
+struct csr {
+    std::vector<std::size_t> ptr;
+    std::vector<std::uint32_t> idx;
+    std::vector<double> val;
+};
+
+/// The transient chain: t = 0 is START, the others are the channel states.
+struct chain {
+    std::size_t n = 0;
+    csr forward;                 ///< Q, rows are sources
+    csr backward;                ///< Q transposed, rows are targets
+    std::vector<double> r;       ///< P(t -> CONVERSION)
+    std::vector<double> r_value; ///< P(t -> CONVERSION) * mean conversion value of t
+    /// SCCs numbered sinks first: every edge goes to an equal or lower number.
+    std::vector<std::uint32_t> component;
+    csr members; ///< members of each component (val unused)
+    // The full solution.
+    std::vector<double> x;       ///< conversion probability from every state
+    std::vector<double> x_value; ///< expected conversion value from every state
+    std::vector<double> visits;  ///< expected visits from START (row START of F)
+};
+
+/// Largest block solved by dense LU; larger blocks use Gauss-Seidel.
+constexpr std::size_t dense_block_limit = 1500;
+/// Gauss-Seidel stops when no value changes by more than this, relative to
+/// the largest value of the block.
+constexpr double gauss_seidel_tolerance = 1e-15;
+
+/// Builds the chain from Q (as triplets over transient indices) and r, and
+/// solves it. Throws numerical_error if an iteration does not converge.
+chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges,
+                  std::vector<double> r, std::vector<double> r_value);
+
+/// Conversion probability and expected value from START when the states with
+/// removed[t] != 0 send everything to NULL. Solves only their ancestors.
+std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed);
+
+/// Removal of every single state s in `states`, by one dense inverse of
+/// I - Q: p(-s) = p - P(reach s) x(s), with P(reach s) = F[START, s] / F[s, s].
+/// Only for chains with at most dense_block_limit * 2 states.
+std::vector<std::pair<double, double>> solve_without_each(const chain& c,
+                                                          const std::vector<std::uint32_t>& states);
+
+} // namespace journeyloop::detail
+
+#endif
