@@ -151,13 +151,12 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     std::vector<std::pair<std::uint64_t, double>> q_edges;
     q_edges.reserve(counts.num_transitions());
     std::vector<double> r(n_transient, 0.0), r_value(n_transient, 0.0);
-    std::unique_ptr<successor_index> successors;
-    if (alpha > 0) successors = std::make_unique<successor_index>(counts);
-
     markov_model m;
     m.counts_ = std::move(counts);
     m.options_ = options;
     const auto& c = m.counts_;
+    std::unique_ptr<successor_index> successors;
+    if (alpha > 0) successors = std::make_unique<successor_index>(c);
     std::unordered_map<state_id, double> row;
     for (state_id s = 0; s < n; ++s) {
         if (s == tc::conversion || s == tc::null) continue;

@@ -1,9 +1,13 @@
 // Counting order-k transitions.
+#include "counts_access.hpp"
+
 #include <journeyloop/errors.hpp>
 #include <journeyloop/transition_counts.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 
 namespace journeyloop {
@@ -18,7 +22,7 @@ std::string transition_counts::state_label(state_id s) const {
     std::string out;
     for (auto c : state(s)) {
         if (!out.empty()) out += " > ";
-        out += channels_.name(c);
+        out += c == padding ? std::string("(start)") : channels_.name(c);
     }
     return out;
 }
@@ -39,11 +43,11 @@ namespace {
 
 // Upper bound on the number of distinct states: no more than the windows
 // observed, and no more than the tuples of length <= k over C channels.
-std::size_t estimate_states(const journey_set& js, std::size_t k) {
+std::size_t estimate_states(const journey_set& js, std::size_t k, bool padded) {
     std::size_t windows = 0;
     for (std::size_t r = 0; r < js.size(); ++r) {
         const auto n = js.path(r).size();
-        windows += n >= k ? n - k + 1 : 1;
+        windows += padded ? n : (n >= k ? n - k + 1 : 1);
     }
     const double c = static_cast<double>(js.channels().size());
     double tuples = 0;
@@ -58,26 +62,25 @@ transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options) {
     const std::size_t k = options.order;
     if (k == 0) throw invalid_input("order must be at least 1");
-    const auto estimate = estimate_states(journeys, k);
+    const auto estimate = estimate_states(journeys, k, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
 
-    transition_counts out;
-    out.order_ = k;
-    out.collapse_repeats_ = options.collapse_repeats;
-    out.channels_ = journeys.channels();
-    out.state_offsets_.assign(transition_counts::first_channel_state + 1, 0);
+    detail::counts_parts parts;
+    parts.order = k;
+    parts.collapse_repeats = options.collapse_repeats;
+    parts.padded = options.padded;
+    parts.channels = journeys.channels();
 
     // States are interned by the bytes of their channel tuple.
     std::unordered_map<std::string, state_id> state_index;
     std::string key;
+    auto num_states = [&parts] {
+        return parts.states.size() + transition_counts::first_channel_state;
+    };
     auto intern = [&](const channel_id* first, std::size_t len) -> state_id {
         key.assign(reinterpret_cast<const char*>(first), len * sizeof(channel_id));
-        auto [it, inserted] =
-            state_index.emplace(key, static_cast<state_id>(out.state_offsets_.size() - 1));
-        if (inserted) {
-            out.state_channels_.insert(out.state_channels_.end(), first, first + len);
-            out.state_offsets_.push_back(out.state_channels_.size());
-        }
+        auto [it, inserted] = state_index.emplace(key, static_cast<state_id>(num_states()));
+        if (inserted) parts.states.emplace_back(first, first + len);
         return it->second;
     };
 
@@ -85,8 +88,9 @@ transition_counts count_transitions(const journey_set& journeys,
     auto add_edge = [&edges](state_id from, state_id to, double w) {
         edges[(std::uint64_t{from} << 32) | to] += w;
     };
-    std::vector<double> end_conv(transition_counts::first_channel_state, 0.0);
-    std::vector<double> end_value(transition_counts::first_channel_state, 0.0);
+    auto& end_conv = parts.end_conversions;
+    auto& end_value = parts.end_value;
+    std::vector<channel_id> padded_path;
 
     for (std::size_t row = 0; row < journeys.size(); ++row) {
         const double conv = journeys.conversions(row);
@@ -96,7 +100,13 @@ transition_counts count_transitions(const journey_set& journeys,
         // it stays in the journeys but adds no state (a state with no way out
         // would make the chain unsolvable).
         if (weight == 0) continue;
-        const auto path = journeys.path(row);
+        auto path = journeys.path(row);
+        if (options.padded) {
+            // (start) x (k - 1), then the path: every window holds k symbols.
+            padded_path.assign(k - 1, transition_counts::padding);
+            padded_path.insert(padded_path.end(), path.begin(), path.end());
+            path = padded_path;
+        }
         const std::size_t n = path.size();
         const std::size_t windows = n >= k ? n - k + 1 : 1;
         const std::size_t len = std::min(n, k);
@@ -110,33 +120,173 @@ transition_counts count_transitions(const journey_set& journeys,
         if (conv > 0) add_edge(prev, transition_counts::conversion, conv);
         if (nulls > 0) add_edge(prev, transition_counts::null, nulls);
         if (end_conv.size() <= prev) {
-            end_conv.resize(out.num_states(), 0.0);
-            end_value.resize(out.num_states(), 0.0);
+            end_conv.resize(num_states(), 0.0);
+            end_value.resize(num_states(), 0.0);
         }
         end_conv[prev] += conv;
         end_value[prev] += journeys.value(row);
     }
-    end_conv.resize(out.num_states(), 0.0);
-    end_value.resize(out.num_states(), 0.0);
+    parts.edges.assign(edges.begin(), edges.end());
+    parts.total_conversions = journeys.total_conversions();
+    parts.total_nulls = journeys.total_nulls();
+    parts.total_value = journeys.total_value();
+    return detail::counts_access::assemble(std::move(parts));
+}
 
-    std::vector<std::pair<std::uint64_t, double>> sorted(edges.begin(), edges.end());
-    std::sort(sorted.begin(), sorted.end());
-    out.row_offsets_.assign(out.num_states() + 1, 0);
-    out.targets_.reserve(sorted.size());
-    out.weights_.reserve(sorted.size());
-    for (const auto& [code, w] : sorted) {
+namespace detail {
+
+transition_counts counts_access::assemble(counts_parts parts) {
+    transition_counts out;
+    out.order_ = parts.order;
+    out.collapse_repeats_ = parts.collapse_repeats;
+    out.padded_ = parts.padded;
+    out.channels_ = std::move(parts.channels);
+    out.state_offsets_.assign(transition_counts::first_channel_state + 1, 0);
+    for (const auto& t : parts.states) {
+        out.state_channels_.insert(out.state_channels_.end(), t.begin(), t.end());
+        out.state_offsets_.push_back(out.state_channels_.size());
+    }
+    const auto n = out.num_states();
+    std::sort(parts.edges.begin(), parts.edges.end());
+    out.row_offsets_.assign(n + 1, 0);
+    out.targets_.reserve(parts.edges.size());
+    out.weights_.reserve(parts.edges.size());
+    for (const auto& [code, w] : parts.edges) {
         ++out.row_offsets_[(code >> 32) + 1];
         out.targets_.push_back(static_cast<state_id>(code & 0xffffffffu));
         out.weights_.push_back(w);
     }
-    for (std::size_t s = 0; s < out.num_states(); ++s)
-        out.row_offsets_[s + 1] += out.row_offsets_[s];
-    out.end_conversions_ = std::move(end_conv);
-    out.end_value_ = std::move(end_value);
-    out.total_conversions_ = journeys.total_conversions();
-    out.total_nulls_ = journeys.total_nulls();
-    out.total_value_ = journeys.total_value();
+    for (std::size_t s = 0; s < n; ++s) out.row_offsets_[s + 1] += out.row_offsets_[s];
+    parts.end_conversions.resize(n, 0.0);
+    parts.end_value.resize(n, 0.0);
+    out.end_conversions_ = std::move(parts.end_conversions);
+    out.end_value_ = std::move(parts.end_value);
+    out.total_conversions_ = parts.total_conversions;
+    out.total_nulls_ = parts.total_nulls;
+    out.total_value_ = parts.total_value;
     return out;
+}
+
+counts_parts counts_access::disassemble(const transition_counts& c) {
+    counts_parts p;
+    p.order = c.order_;
+    p.collapse_repeats = c.collapse_repeats_;
+    p.padded = c.padded_;
+    p.channels = c.channels_;
+    for (state_id s = transition_counts::first_channel_state; s < c.num_states(); ++s) {
+        const auto t = c.state(s);
+        p.states.emplace_back(t.begin(), t.end());
+    }
+    for (state_id s = 0; s < c.num_states(); ++s) {
+        const auto t = c.targets(s);
+        const auto w = c.weights(s);
+        for (std::size_t i = 0; i < t.size(); ++i)
+            p.edges.emplace_back((std::uint64_t{s} << 32) | t[i], w[i]);
+    }
+    p.end_conversions = c.end_conversions_;
+    p.end_value = c.end_value_;
+    p.total_conversions = c.total_conversions_;
+    p.total_nulls = c.total_nulls_;
+    p.total_value = c.total_value_;
+    return p;
+}
+
+} // namespace detail
+
+namespace {
+
+// A state's identity across count sets: its channel names.
+std::vector<std::string> state_key(const transition_counts& c, state_id s) {
+    std::vector<std::string> key;
+    if (s < transition_counts::first_channel_state) {
+        key.push_back(c.state_label(s));
+        key.emplace_back(); // no channel is named "" so this cannot collide
+        return key;
+    }
+    for (auto ch : c.state(s))
+        key.push_back(ch == transition_counts::padding ? std::string("(start)") : c.channels().name(ch));
+    return key;
+}
+
+} // namespace
+
+transition_counts merge(const transition_counts& a, const transition_counts& b) {
+    if (a.order() != b.order() || a.collapse_repeats() != b.collapse_repeats() ||
+        a.padded() != b.padded())
+        throw invalid_input("cannot merge transition counts of different order or options "
+                            "(order " + std::to_string(a.order()) + " and " +
+                            std::to_string(b.order()) + ")");
+    auto parts = detail::counts_access::disassemble(a);
+    // b's channels into a's dictionary.
+    std::vector<channel_id> channel_map(b.channels().size());
+    for (channel_id ch = 0; ch < b.channels().size(); ++ch)
+        channel_map[ch] = parts.channels.intern(b.channels().name(ch));
+    // b's states into a's numbering.
+    std::map<std::vector<channel_id>, state_id> index;
+    for (std::size_t i = 0; i < parts.states.size(); ++i)
+        index.emplace(parts.states[i], static_cast<state_id>(i + transition_counts::first_channel_state));
+    std::vector<state_id> state_map(b.num_states());
+    for (state_id s = 0; s < transition_counts::first_channel_state; ++s) state_map[s] = s;
+    for (state_id s = transition_counts::first_channel_state; s < b.num_states(); ++s) {
+        std::vector<channel_id> t;
+        for (auto ch : b.state(s))
+            t.push_back(ch == transition_counts::padding ? ch : channel_map[ch]);
+        auto [it, inserted] = index.emplace(
+            t, static_cast<state_id>(parts.states.size() + transition_counts::first_channel_state));
+        if (inserted) parts.states.push_back(std::move(t));
+        state_map[s] = it->second;
+    }
+    std::unordered_map<std::uint64_t, double> edges(parts.edges.begin(), parts.edges.end());
+    for (state_id s = 0; s < b.num_states(); ++s) {
+        const auto t = b.targets(s);
+        const auto w = b.weights(s);
+        for (std::size_t i = 0; i < t.size(); ++i)
+            edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]] += w[i];
+    }
+    parts.edges.assign(edges.begin(), edges.end());
+    const auto n = parts.states.size() + transition_counts::first_channel_state;
+    parts.end_conversions.resize(n, 0.0);
+    parts.end_value.resize(n, 0.0);
+    for (state_id s = 0; s < b.num_states(); ++s) {
+        parts.end_conversions[state_map[s]] += b.conversions_from(s);
+        parts.end_value[state_map[s]] += b.value_from(s);
+    }
+    parts.total_conversions += b.total_conversions();
+    parts.total_nulls += b.total_nulls();
+    parts.total_value += b.total_value();
+    return detail::counts_access::assemble(std::move(parts));
+}
+
+bool operator==(const transition_counts& a, const transition_counts& b) {
+    if (a.order() != b.order() || a.collapse_repeats() != b.collapse_repeats() ||
+        a.padded() != b.padded() || a.num_states() != b.num_states() ||
+        a.num_transitions() != b.num_transitions() ||
+        a.total_conversions() != b.total_conversions() || a.total_nulls() != b.total_nulls() ||
+        a.total_value() != b.total_value())
+        return false;
+    auto names = [](const transition_counts& c) {
+        auto v = c.channels().names();
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    if (names(a) != names(b)) return false;
+    using edge = std::tuple<std::vector<std::string>, std::vector<std::string>, double>;
+    using end = std::tuple<std::vector<std::string>, double, double>;
+    auto canonical = [](const transition_counts& c) {
+        std::vector<edge> edges;
+        std::vector<end> ends;
+        for (state_id s = 0; s < c.num_states(); ++s) {
+            const auto t = c.targets(s);
+            const auto w = c.weights(s);
+            for (std::size_t i = 0; i < t.size(); ++i)
+                edges.emplace_back(state_key(c, s), state_key(c, t[i]), w[i]);
+            ends.emplace_back(state_key(c, s), c.conversions_from(s), c.value_from(s));
+        }
+        std::sort(edges.begin(), edges.end());
+        std::sort(ends.begin(), ends.end());
+        return std::make_pair(edges, ends);
+    };
+    return canonical(a) == canonical(b);
 }
 
 } // namespace journeyloop

@@ -1,6 +1,7 @@
 // journeyloop: umbrella header, the whole pipeline.
 //
 //   journey_set -> transition_counts -> markov_model -> attribution
+//   (journey_graph: a Boost.Graph view of a model; io: files)
 #ifndef JOURNEYLOOP_JOURNEYLOOP_HPP
 #define JOURNEYLOOP_JOURNEYLOOP_HPP
 
@@ -8,6 +9,8 @@
 #include <journeyloop/column_view.hpp>
 #include <journeyloop/errors.hpp>
 #include <journeyloop/fwd.hpp>
+#include <journeyloop/io.hpp>
+#include <journeyloop/journey_graph.hpp>
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/transition_counts.hpp>

@@ -17,10 +17,15 @@
 #include <journeyloop/journey_set.hpp>
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace journeyloop {
+
+namespace detail {
+struct counts_access;
+}
 
 /// How journeys are turned into transitions.
 struct counting_options {
@@ -29,6 +34,11 @@ struct counting_options {
     /// Collapse consecutive identical states (the default, as
     /// ChannelAttribution); false keeps self-loops.
     bool collapse_repeats = true;
+    /// Pad the start of every path with k - 1 `(start)` symbols, so that
+    /// every state holds k symbols and the first states remember that the
+    /// journey just began. The default (false) is ChannelAttribution's: a
+    /// path shorter than k is one state holding the shorter tuple.
+    bool padded = false;
     /// Cap on the number of states; count_transitions() throws
     /// state_space_too_large before allocating more.
     std::size_t max_states = 50'000'000;
@@ -48,11 +58,15 @@ public:
     static constexpr state_id null = 2;
     /// Id of the first channel-tuple state.
     static constexpr state_id first_channel_state = 3;
+    /// The `(start)` symbol in the tuples of padded counts.
+    static constexpr channel_id padding = std::numeric_limits<channel_id>::max();
 
     /// The Markov order k.
     std::size_t order() const noexcept { return order_; }
     /// Whether consecutive identical states were collapsed.
     bool collapse_repeats() const noexcept { return collapse_repeats_; }
+    /// Whether paths were padded with `(start)` symbols.
+    bool padded() const noexcept { return padded_; }
     /// The channels the tuples refer to.
     const channel_dictionary& channels() const noexcept { return channels_; }
 
@@ -64,7 +78,7 @@ public:
                 state_offsets_[s + 1] - state_offsets_[s]};
     }
     /// A readable name: `START`, `CONVERSION`, `NULL`, or the channel names of
-    /// the tuple joined by `" > "`.
+    /// the tuple joined by `" > "` (`(start)` for padding).
     std::string state_label(state_id s) const;
     /// Whether state `s` holds channel `c`.
     bool state_contains(state_id s, channel_id c) const noexcept;
@@ -90,11 +104,18 @@ public:
     double total_nulls() const noexcept { return total_nulls_; }
     double total_value() const noexcept { return total_value_; }
 
+    /// Same options, channels, states, weights and totals, compared by
+    /// channel names (ids and state numbering may differ).
+    friend bool operator==(const transition_counts& a, const transition_counts& b);
+    friend bool operator!=(const transition_counts& a, const transition_counts& b) {
+        return !(a == b);
+    }
+
 private:
-    friend transition_counts count_transitions(const journey_set&,
-                                               const counting_options&);
+    friend struct detail::counts_access;
     std::size_t order_ = 1;
     bool collapse_repeats_ = true;
+    bool padded_ = false;
     channel_dictionary channels_;
     std::vector<std::size_t> state_offsets_;
     std::vector<channel_id> state_channels_;
@@ -120,6 +141,21 @@ private:
  */
 transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options = {});
+
+/**
+ * The counts of the union of the journeys behind `a` and `b`: the merge of a
+ * commutative monoid, so that counts computed per partition (per day, per
+ * worker) reduce to the counts of all the data. Channels and states are
+ * matched by name; `a`'s ids are kept and `b`'s new channels and states are
+ * appended. Weights add exactly while they are integers below 2^53 (counts
+ * of journeys); values add in floating point. Throws invalid_input if the
+ * order, `collapse_repeats` or `padded` differ.
+ *
+ * **Example**:
+ *
+ *     auto all = journeyloop::merge(count_transitions(monday), count_transitions(tuesday));
+ */
+transition_counts merge(const transition_counts& a, const transition_counts& b);
 
 } // namespace journeyloop
 

@@ -1,0 +1,35 @@
+// Internal: builds transition_counts from parts (merge, file loading).
+#ifndef JOURNEYLOOP_SRC_COUNTS_ACCESS_HPP
+#define JOURNEYLOOP_SRC_COUNTS_ACCESS_HPP
+
+#include <journeyloop/transition_counts.hpp>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace journeyloop::detail {
+
+/// The parts of a transition_counts, in a plain form.
+struct counts_parts {
+    std::size_t order = 1;
+    bool collapse_repeats = true;
+    bool padded = false;
+    channel_dictionary channels;
+    /// Channel tuples of the states from first_channel_state on.
+    std::vector<std::vector<channel_id>> states;
+    /// (from << 32 | to) -> weight; any order, no duplicates.
+    std::vector<std::pair<std::uint64_t, double>> edges;
+    /// Per state id (all states): conversions and value of journeys ending there.
+    std::vector<double> end_conversions, end_value;
+    double total_conversions = 0, total_nulls = 0, total_value = 0;
+};
+
+struct counts_access {
+    static transition_counts assemble(counts_parts parts);
+    static counts_parts disassemble(const transition_counts& c);
+};
+
+} // namespace journeyloop::detail
+
+#endif

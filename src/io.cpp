@@ -1,0 +1,239 @@
+// The journeyloop file format (see io.hpp).
+#include "counts_access.hpp"
+#include "json.hpp"
+
+#include <journeyloop/errors.hpp>
+#include <journeyloop/io.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace journeyloop {
+
+namespace {
+
+namespace json = detail::json;
+constexpr const char* format_name = "journeyloop";
+
+void write_counts_body(std::string& out, const transition_counts& c) {
+    const auto p = detail::counts_access::disassemble(c);
+    out += "{\"order\":" + std::to_string(p.order);
+    out += std::string(",\"collapse_repeats\":") + (p.collapse_repeats ? "true" : "false");
+    out += std::string(",\"padded\":") + (p.padded ? "true" : "false");
+    out += ",\"channels\":[";
+    for (std::size_t i = 0; i < p.channels.size(); ++i) {
+        if (i) out += ',';
+        json::write_string(out, p.channels.name(static_cast<channel_id>(i)));
+    }
+    out += "],\"states\":[";
+    for (std::size_t i = 0; i < p.states.size(); ++i) {
+        out += i ? ",[" : "[";
+        for (std::size_t j = 0; j < p.states[i].size(); ++j) {
+            if (j) out += ',';
+            const auto ch = p.states[i][j];
+            out += ch == transition_counts::padding ? std::string("-1") : std::to_string(ch);
+        }
+        out += ']';
+    }
+    out += "],\"edges\":[";
+    for (std::size_t i = 0; i < p.edges.size(); ++i) {
+        out += i ? ",[" : "[";
+        out += std::to_string(p.edges[i].first >> 32) + ',' +
+               std::to_string(p.edges[i].first & 0xffffffffu) + ',';
+        json::write_number(out, p.edges[i].second);
+        out += ']';
+    }
+    out += "],\"ends\":[";
+    bool first = true;
+    for (std::size_t s = 0; s < p.end_conversions.size(); ++s) {
+        if (p.end_conversions[s] == 0 && p.end_value[s] == 0) continue;
+        out += first ? "[" : ",[";
+        first = false;
+        out += std::to_string(s) + ',';
+        json::write_number(out, p.end_conversions[s]);
+        out += ',';
+        json::write_number(out, p.end_value[s]);
+        out += ']';
+    }
+    out += "],\"totals\":[";
+    json::write_number(out, p.total_conversions);
+    out += ',';
+    json::write_number(out, p.total_nulls);
+    out += ',';
+    json::write_number(out, p.total_value);
+    out += "]}";
+}
+
+double non_negative(const json::value& v, const std::string& where) {
+    const double x = v.as_number(where);
+    if (!(x >= 0)) throw invalid_input("invalid file: " + where + ": negative number");
+    return x;
+}
+
+transition_counts read_counts_body(const json::value& body) {
+    detail::counts_parts p;
+    p.order = static_cast<std::size_t>(body.at("order", "body").as_integer("order", 1, 10000));
+    p.collapse_repeats = body.at("collapse_repeats", "body").as_bool("collapse_repeats");
+    p.padded = body.at("padded", "body").as_bool("padded");
+    for (const auto& ch : body.at("channels", "body").as_array("channels")) {
+        const auto& name = ch.as_string("channels");
+        if (name.empty()) throw invalid_input("invalid file: channels: empty channel name");
+        if (p.channels.find(name))
+            throw invalid_input("invalid file: channels: duplicate channel '" + name + "'");
+        p.channels.intern(name);
+    }
+    const auto n_channels = static_cast<std::int64_t>(p.channels.size());
+    std::set<std::vector<channel_id>> seen_states;
+    for (const auto& st : body.at("states", "body").as_array("states")) {
+        const auto where = "states[" + std::to_string(p.states.size()) + "]";
+        const auto& items = st.as_array(where);
+        if (items.empty() || items.size() > p.order ||
+            (p.padded && items.size() != p.order))
+            throw invalid_input("invalid file: " + where + ": wrong tuple length");
+        std::vector<channel_id> tuple;
+        bool real_seen = false;
+        for (const auto& item : items) {
+            const auto id = item.as_integer(where, -1, n_channels - 1);
+            if (id < 0) {
+                if (!p.padded || real_seen)
+                    throw invalid_input("invalid file: " + where + ": misplaced padding");
+                tuple.push_back(transition_counts::padding);
+            } else {
+                real_seen = true;
+                tuple.push_back(static_cast<channel_id>(id));
+            }
+        }
+        if (!real_seen) throw invalid_input("invalid file: " + where + ": no channel");
+        if (!seen_states.insert(tuple).second)
+            throw invalid_input("invalid file: " + where + ": duplicate state");
+        p.states.push_back(std::move(tuple));
+    }
+    const auto n_states =
+        static_cast<std::int64_t>(p.states.size() + transition_counts::first_channel_state);
+    std::set<std::uint64_t> seen_edges;
+    for (const auto& e : body.at("edges", "body").as_array("edges")) {
+        const auto where = "edges[" + std::to_string(p.edges.size()) + "]";
+        const auto& items = e.as_array(where);
+        if (items.size() != 3) throw invalid_input("invalid file: " + where + ": expected 3 items");
+        const auto from = items[0].as_integer(where, 0, n_states - 1);
+        const auto to = items[1].as_integer(where, 1, n_states - 1);
+        if (from == transition_counts::conversion || from == transition_counts::null)
+            throw invalid_input("invalid file: " + where + ": transition out of an absorbing state");
+        const double w = non_negative(items[2], where);
+        const auto code = (std::uint64_t(from) << 32) | std::uint64_t(to);
+        if (!seen_edges.insert(code).second)
+            throw invalid_input("invalid file: " + where + ": duplicate transition");
+        p.edges.emplace_back(code, w);
+    }
+    p.end_conversions.assign(static_cast<std::size_t>(n_states), 0.0);
+    p.end_value.assign(static_cast<std::size_t>(n_states), 0.0);
+    for (const auto& e : body.at("ends", "body").as_array("ends")) {
+        const auto& items = e.as_array("ends");
+        if (items.size() != 3) throw invalid_input("invalid file: ends: expected 3 items");
+        const auto s = static_cast<std::size_t>(items[0].as_integer("ends", 0, n_states - 1));
+        p.end_conversions[s] = non_negative(items[1], "ends");
+        p.end_value[s] = non_negative(items[2], "ends");
+    }
+    const auto& totals = body.at("totals", "body").as_array("totals");
+    if (totals.size() != 3) throw invalid_input("invalid file: totals: expected 3 numbers");
+    p.total_conversions = non_negative(totals[0], "totals");
+    p.total_nulls = non_negative(totals[1], "totals");
+    p.total_value = non_negative(totals[2], "totals");
+    return detail::counts_access::assemble(std::move(p));
+}
+
+std::string wrap(const std::string& kind, const std::string& body) {
+    std::string out = "{\"format\":\"" + std::string(format_name) + "\",\"kind\":\"" + kind +
+                      "\",\"version\":" + std::to_string(file_format_version) +
+                      ",\"body_bytes\":" + std::to_string(body.size()) + ",\"checksum\":\"fnv1a64:" +
+                      json::fnv1a64(body) + "\"}\n";
+    return out + body;
+}
+
+json::value unwrap(std::string_view bytes, const std::string& kind) {
+    const auto eol = bytes.find('\n');
+    if (eol == std::string_view::npos)
+        throw invalid_input("invalid file: not a journeyloop file (no header line)");
+    const auto header = json::parse(bytes.substr(0, eol));
+    if (header.type != json::value::kind::object || !header.object.count("format") ||
+        header.at("format", "header").type != json::value::kind::string ||
+        header.at("format", "header").string != format_name)
+        throw invalid_input("invalid file: not a journeyloop file");
+    const auto version = header.at("version", "header").as_integer("version", 0, 1 << 30);
+    if (version > file_format_version)
+        throw invalid_input("invalid file: format version " + std::to_string(version) +
+                            " is newer than this library's (" +
+                            std::to_string(file_format_version) + ")");
+    const auto& found = header.at("kind", "header").as_string("kind");
+    if (found != kind)
+        throw invalid_input("invalid file: holds a " + found + ", expected a " + kind);
+    const auto body = bytes.substr(eol + 1);
+    const auto size = header.at("body_bytes", "header").as_integer("body_bytes", 0, INT64_MAX / 2);
+    if (static_cast<std::int64_t>(body.size()) != size)
+        throw invalid_input("invalid file: the body has " + std::to_string(body.size()) +
+                            " bytes, the header says " + std::to_string(size) +
+                            " (truncated or modified)");
+    if (header.at("checksum", "header").as_string("checksum") != "fnv1a64:" + json::fnv1a64(body))
+        throw invalid_input("invalid file: checksum mismatch (the file was modified or corrupted)");
+    return json::parse(body);
+}
+
+std::string read_file(const std::string& filename) {
+    std::ifstream in(filename, std::ios::binary);
+    if (!in) throw invalid_input("cannot open '" + filename + "'");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_file(const std::string& filename, const std::string& bytes) {
+    std::ofstream out(filename, std::ios::binary | std::ios::trunc);
+    if (!out) throw invalid_input("cannot write '" + filename + "'");
+    out << bytes;
+    if (!out) throw invalid_input("error while writing '" + filename + "'");
+}
+
+} // namespace
+
+std::string to_bytes(const transition_counts& counts) {
+    std::string body;
+    write_counts_body(body, counts);
+    return wrap("transition_counts", body);
+}
+
+std::string to_bytes(const markov_model& model) {
+    std::string body = "{\"smoothing\":";
+    json::write_number(body, model.options().smoothing);
+    body += ",\"counts\":";
+    write_counts_body(body, model.counts());
+    body += '}';
+    return wrap("markov_model", body);
+}
+
+transition_counts counts_from_bytes(std::string_view bytes) {
+    return read_counts_body(unwrap(bytes, "transition_counts"));
+}
+
+markov_model model_from_bytes(std::string_view bytes) {
+    const auto body = unwrap(bytes, "markov_model");
+    markov_options options;
+    options.smoothing = non_negative(body.at("smoothing", "body"), "smoothing");
+    return fit_markov(read_counts_body(body.at("counts", "body")), options);
+}
+
+void save(const transition_counts& counts, const std::string& filename) {
+    write_file(filename, to_bytes(counts));
+}
+void save(const markov_model& model, const std::string& filename) {
+    write_file(filename, to_bytes(model));
+}
+transition_counts load_counts(const std::string& filename) {
+    return counts_from_bytes(read_file(filename));
+}
+markov_model load_model(const std::string& filename) {
+    return model_from_bytes(read_file(filename));
+}
+
+} // namespace journeyloop

@@ -1,0 +1,187 @@
+// The journey graph view, its exports, loops and most probable paths.
+#include "chain_solver.hpp"
+
+#include <journeyloop/errors.hpp>
+#include <journeyloop/journey_graph.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <queue>
+
+namespace journeyloop {
+
+journey_graph make_journey_graph(const markov_model& model) {
+    const auto& counts = model.counts();
+    const auto n = counts.num_states();
+    journey_graph g(n);
+    const auto x = model.conversion_probabilities();
+    const auto visits = model.expected_visits();
+    for (state_id s = 0; s < n; ++s) {
+        auto& v = g[s];
+        v.state = s;
+        v.label = counts.state_label(s);
+        v.conversion_probability = x[s];
+        v.expected_visits = visits[s];
+    }
+    const auto& P = model.transitions();
+    for (state_id s = 0; s < n; ++s) {
+        const auto targets = counts.targets(s);
+        const auto weights = counts.weights(s);
+        for (std::size_t i = 0; i < targets.size(); ++i)
+            boost::add_edge(s, targets[i], {weights[i], P.coeff(s, targets[i])}, g);
+    }
+    return g;
+}
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string dot_escape(const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string number(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", x);
+    return buf;
+}
+
+} // namespace
+
+void write_dot(std::ostream& out, const journey_graph& g) {
+    out << "digraph journey {\n  rankdir=LR;\n";
+    for (auto v : boost::make_iterator_range(boost::vertices(g))) {
+        const auto& p = g[v];
+        const char* shape = p.state == transition_counts::start ? "circle"
+                            : (p.state == transition_counts::conversion ||
+                               p.state == transition_counts::null)
+                                ? "doublecircle"
+                                : "box";
+        out << "  " << v << " [label=\"" << dot_escape(p.label) << "\", shape=" << shape << "];\n";
+    }
+    for (auto e : boost::make_iterator_range(boost::edges(g))) {
+        char prob[32];
+        std::snprintf(prob, sizeof prob, "%.3f", g[e].probability);
+        out << "  " << boost::source(e, g) << " -> " << boost::target(e, g) << " [label=\""
+            << prob << "\", weight=" << number(g[e].count) << "];\n";
+    }
+    out << "}\n";
+}
+
+void write_graphml(std::ostream& out, const journey_graph& g) {
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+           "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n"
+           "  <key id=\"label\" for=\"node\" attr.name=\"label\" attr.type=\"string\"/>\n"
+           "  <key id=\"conversion_probability\" for=\"node\" "
+           "attr.name=\"conversion_probability\" attr.type=\"double\"/>\n"
+           "  <key id=\"expected_visits\" for=\"node\" attr.name=\"expected_visits\" "
+           "attr.type=\"double\"/>\n"
+           "  <key id=\"count\" for=\"edge\" attr.name=\"count\" attr.type=\"double\"/>\n"
+           "  <key id=\"probability\" for=\"edge\" attr.name=\"probability\" "
+           "attr.type=\"double\"/>\n"
+           "  <graph id=\"journey\" edgedefault=\"directed\">\n";
+    for (auto v : boost::make_iterator_range(boost::vertices(g))) {
+        const auto& p = g[v];
+        out << "    <node id=\"n" << v << "\"><data key=\"label\">" << xml_escape(p.label)
+            << "</data><data key=\"conversion_probability\">" << number(p.conversion_probability)
+            << "</data><data key=\"expected_visits\">" << number(p.expected_visits)
+            << "</data></node>\n";
+    }
+    std::size_t i = 0;
+    for (auto e : boost::make_iterator_range(boost::edges(g))) {
+        out << "    <edge id=\"e" << i++ << "\" source=\"n" << boost::source(e, g)
+            << "\" target=\"n" << boost::target(e, g) << "\"><data key=\"count\">"
+            << number(g[e].count) << "</data><data key=\"probability\">"
+            << number(g[e].probability) << "</data></edge>\n";
+    }
+    out << "  </graph>\n</graphml>\n";
+}
+
+std::vector<std::vector<state_id>> journey_loops(const markov_model& model) {
+    const auto& c = model.chain();
+    auto state_of = [](std::uint32_t t) { return t == 0 ? state_id{0} : state_id(t + 2); };
+    std::vector<std::vector<state_id>> out;
+    const auto num = c.members.ptr.size() - 1;
+    for (std::size_t k = 0; k < num; ++k) {
+        const auto begin = c.members.ptr[k], end = c.members.ptr[k + 1];
+        bool cyclic = end - begin > 1;
+        if (!cyclic) {
+            const auto u = c.members.idx[begin];
+            for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e)
+                if (c.forward.idx[e] == u) cyclic = true;
+        }
+        if (!cyclic) continue;
+        std::vector<state_id> states;
+        for (auto i = begin; i < end; ++i) states.push_back(state_of(c.members.idx[i]));
+        std::sort(states.begin(), states.end());
+        out.push_back(std::move(states));
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    return out;
+}
+
+std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
+                                   std::size_t max_length) {
+    if (n == 0 || max_length == 0) throw invalid_input("top_paths: n and max_length must be >= 1");
+    const auto& P = model.transitions();
+    // Best-first search over walks: a walk is popped in order of increasing
+    // -log p, so the walks that reach CONVERSION come out most probable first.
+    struct node {
+        state_id state;
+        long parent;
+        std::size_t length;
+    };
+    std::vector<node> arena{{transition_counts::start, -1, 0}};
+    using item = std::pair<double, long>; // (-log p, arena index)
+    std::priority_queue<item, std::vector<item>, std::greater<>> queue;
+    queue.emplace(0.0, 0);
+    std::vector<scored_path> out;
+    // Bound the work on chains where most walks end in NULL.
+    const std::size_t max_pops = 2'000'000;
+    std::size_t pops = 0;
+    while (!queue.empty() && out.size() < n && pops++ < max_pops) {
+        const auto [cost, index] = queue.top();
+        queue.pop();
+        const auto current = arena[static_cast<std::size_t>(index)];
+        if (current.state == transition_counts::conversion) {
+            scored_path p;
+            for (long i = index; i >= 0; i = arena[static_cast<std::size_t>(i)].parent)
+                p.states.push_back(arena[static_cast<std::size_t>(i)].state);
+            std::reverse(p.states.begin(), p.states.end());
+            p.probability = std::exp(-cost);
+            out.push_back(std::move(p));
+            continue;
+        }
+        if (current.length >= max_length) continue;
+        for (transition_matrix::InnerIterator it(P, current.state); it; ++it) {
+            const auto target = static_cast<state_id>(it.col());
+            if (target == transition_counts::null || !(it.value() > 0)) continue;
+            arena.push_back({target, index, current.length + 1});
+            queue.emplace(cost - std::log(it.value()), static_cast<long>(arena.size() - 1));
+        }
+    }
+    return out;
+}
+
+} // namespace journeyloop

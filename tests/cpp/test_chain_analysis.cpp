@@ -1,0 +1,152 @@
+// Exact chain quantities beyond the conversion rate, worked by hand on the
+// abc example (see fixtures.hpp), and the solver on large components.
+#include "fixtures.hpp"
+
+#include <Eigen/SparseLU>
+
+#include <random>
+
+using namespace journeyloop;
+using Catch::Contains;
+
+namespace {
+state_id state_of(const transition_counts& c, const std::string& label) {
+    for (state_id s = 0; s < c.num_states(); ++s)
+        if (c.state_label(s) == label) return s;
+    FAIL("no state " << label);
+    return 0;
+}
+} // namespace
+
+TEST_CASE("markov_model: conversion probabilities, visits and touches by hand",
+          "[markov_model]") {
+    const auto model = fit_markov(count_transitions(fixtures::abc_example()));
+    const auto& c = model.counts();
+    const auto x = model.conversion_probabilities();
+    REQUIRE(x[transition_counts::start] == Approx(0.5).margin(1e-12));
+    REQUIRE(x[transition_counts::conversion] == 1.0);
+    REQUIRE(x[transition_counts::null] == 0.0);
+    REQUIRE(x[state_of(c, "a")] == Approx(5.0 / 8).margin(1e-12));
+    REQUIRE(x[state_of(c, "b")] == Approx(1.0 / 4).margin(1e-12));
+    REQUIRE(x[state_of(c, "c")] == Approx(1.0).margin(1e-12));
+    const auto v = model.expected_visits();
+    REQUIRE(v[transition_counts::start] == Approx(1.0).margin(1e-12));
+    REQUIRE(v[state_of(c, "a")] == Approx(2.0 / 3).margin(1e-12));
+    REQUIRE(v[state_of(c, "b")] == Approx(2.0 / 3).margin(1e-12));
+    REQUIRE(v[state_of(c, "c")] == Approx(1.0 / 3).margin(1e-12));
+    REQUIRE(v[transition_counts::conversion] == Approx(0.5).margin(1e-12));
+    // 10 touches over 6 journeys
+    REQUIRE(model.expected_touches() == Approx(5.0 / 3).margin(1e-12));
+    // converting walks: a b (1/12, 2 touches), a c (1/3, 2), b (1/12, 1): (11/12) / (1/2)
+    REQUIRE(model.expected_touches_converting() == Approx(11.0 / 6).margin(1e-12));
+}
+
+TEST_CASE("markov_model: state removal equals channel removal at order 1", "[markov_model]") {
+    const auto model = fit_markov(count_transitions(fixtures::abc_example()));
+    const auto b = state_of(model.counts(), "b");
+    REQUIRE(state_removal_effect(model, b).conversions == Approx(1.0 / 3).margin(1e-12));
+    REQUIRE(state_removal_effect(model, b).value == Approx(1.0 / 4).margin(1e-12));
+    REQUIRE_THROWS_AS(state_removal_effect(model, transition_counts::start), invalid_input);
+    REQUIRE_THROWS_AS(group_removal_effect(model, {7}), unknown_channel);
+}
+
+TEST_CASE("markov_model: removing a sequence at order 2", "[markov_model]") {
+    // "a > b > c" converts, "a > c" does not: removing the state (a, b)
+    // removes every conversion, removing (a, c) none.
+    std::vector<std::string_view> paths{"a > b > c", "a > c"};
+    std::vector<double> conv{1, 0}, nulls{0, 1};
+    const auto model = fit_markov(count_transitions(build_journeys({paths, conv, nulls, {}}), {2}));
+    const auto& c = model.counts();
+    REQUIRE(state_removal_effect(model, state_of(c, "a > b")).conversions == Approx(1.0));
+    REQUIRE(state_removal_effect(model, state_of(c, "a > c")).conversions == Approx(0.0));
+    // removing channel b removes (a, b) and (b, c)
+    REQUIRE(group_removal_effect(model, {c.channels().at("b")}).conversions == Approx(1.0));
+}
+
+TEST_CASE("markov_model: additive smoothing", "[markov_model]") {
+    const auto counts = count_transitions(fixtures::abc_example());
+    REQUIRE_THROWS_WITH(fit_markov(counts, {-1.0}), Contains("smoothing must be"));
+    const auto model = fit_markov(counts, {1.0});
+    const auto& P = model.transitions();
+    const auto a = state_of(counts, "a"), b = state_of(counts, "b"), c = state_of(counts, "c");
+    // START: a 4+1, b 2+1, c 0+1, CONVERSION 0+1, NULL 0+1 over 6 + 5
+    REQUIRE(P.coeff(transition_counts::start, a) == Approx(5.0 / 11));
+    REQUIRE(P.coeff(transition_counts::start, c) == Approx(1.0 / 11));
+    REQUIRE(P.coeff(transition_counts::start, transition_counts::conversion) == Approx(1.0 / 11));
+    // b (no self-loop when collapsing): CONVERSION 1+1, NULL 3+1, a 0+1, c 0+1 over 4 + 4
+    REQUIRE(P.coeff(b, transition_counts::conversion) == Approx(2.0 / 8));
+    REQUIRE(P.coeff(b, b) == 0.0);
+    REQUIRE(P.coeff(b, a) == Approx(1.0 / 8));
+    double row_sum = 0;
+    for (transition_matrix::InnerIterator it(P, c); it; ++it) row_sum += it.value();
+    REQUIRE(row_sum == Approx(1.0));
+}
+
+TEST_CASE("count_transitions: padded start states", "[transition_counts]") {
+    counting_options o;
+    o.order = 2;
+    o.padded = true;
+    const auto c = count_transitions(fixtures::abc_example(), o);
+    REQUIRE(c.padded());
+    REQUIRE(c.num_states() == 3 + 4);
+    REQUIRE(c.state_label(3) == "(start) > a");
+    REQUIRE(c.state_label(4) == "a > b");
+    REQUIRE(c.state_label(5) == "(start) > b");
+    const auto model = fit_markov(c);
+    REQUIRE(model.conversion_rate() == Approx(0.5).margin(1e-12));
+}
+
+TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[markov_model]") {
+    // 60 channels at order 2: one strongly connected component of thousands
+    // of states, above the dense limit.
+    std::mt19937 rng(7);
+    std::vector<std::string> names;
+    for (int i = 0; i < 60; ++i) names.push_back("ch" + std::to_string(i));
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls;
+    std::uniform_int_distribution<int> channel(0, 59), length(1, 12), count(0, 3);
+    for (int row = 0; row < 20000; ++row) {
+        std::string p;
+        for (int i = length(rng); i > 0; --i) p += (p.empty() ? "" : ">") + names[channel(rng)];
+        paths.push_back(p);
+        conv.push_back(count(rng));
+        nulls.push_back(1 + count(rng));
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto js = build_journeys({views, conv, nulls, {}});
+    const auto model = fit_markov(count_transitions(js, {2}));
+    const auto loops = journey_loops(model);
+    REQUIRE(!loops.empty());
+    REQUIRE(loops[0].size() > 1500);
+    // The chain reproduces the observed conversion rate.
+    REQUIRE(model.conversion_rate() ==
+            Approx(js.total_conversions() / (js.total_conversions() + js.total_nulls()))
+                .margin(1e-12));
+    // A removal against a direct sparse LU solve of the reduced system.
+    const channel_id removed = 3;
+    const auto& counts = model.counts();
+    const auto& P = model.transitions();
+    std::vector<long> index(counts.num_states(), -1);
+    long n = 0;
+    for (state_id s = 0; s < counts.num_states(); ++s)
+        if (s == transition_counts::start ||
+            (s >= transition_counts::first_channel_state && !counts.state_contains(s, removed)))
+            index[s] = n++;
+    std::vector<Eigen::Triplet<double>> t;
+    Eigen::VectorXd r = Eigen::VectorXd::Zero(n);
+    for (state_id s = 0; s < counts.num_states(); ++s) {
+        if (index[s] < 0) continue;
+        t.emplace_back(index[s], index[s], 1.0);
+        for (transition_matrix::InnerIterator it(P, s); it; ++it) {
+            if (it.col() == transition_counts::conversion) r[index[s]] += it.value();
+            else if (index[it.col()] >= 0) t.emplace_back(index[s], index[it.col()], -it.value());
+        }
+    }
+    Eigen::SparseMatrix<double> A(n, n);
+    A.setFromTriplets(t.begin(), t.end());
+    Eigen::SparseLU<Eigen::SparseMatrix<double>> lu(A);
+    REQUIRE(lu.info() == Eigen::Success);
+    const Eigen::VectorXd x = lu.solve(r);
+    const double expected = 1.0 - x[0] / model.conversion_rate();
+    REQUIRE(group_removal_effect(model, {removed}).conversions == Approx(expected).margin(1e-12));
+}

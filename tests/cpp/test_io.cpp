@@ -1,0 +1,125 @@
+// Merging, comparing, saving and loading counts and models.
+#include "fixtures.hpp"
+
+#include <cstdio>
+
+using namespace journeyloop;
+using Catch::Contains;
+
+namespace {
+
+journey_set rows(std::vector<std::string_view> paths, std::vector<double> conv,
+                 std::vector<double> nulls, std::vector<double> value) {
+    return build_journeys({paths, conv, nulls, value});
+}
+
+// FNV-1a 64, written again here so that the test can re-sign an edited body.
+std::string fnv(std::string_view bytes) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (const char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+std::string sign(const std::string& kind, const std::string& body) {
+    return "{\"format\":\"journeyloop\",\"kind\":\"" + kind + "\",\"version\":1,\"body_bytes\":" +
+           std::to_string(body.size()) + ",\"checksum\":\"fnv1a64:" + fnv(body) + "\"}\n" + body;
+}
+
+} // namespace
+
+TEST_CASE("merge: counts of parts merge to the counts of the whole", "[transition_counts]") {
+    const auto all = count_transitions(fixtures::abc_example(), {2});
+    const auto p1 = count_transitions(rows({"a > b"}, {1}, {1}, {10}), {2});
+    const auto p2 = count_transitions(rows({"b"}, {0}, {2}, {0}), {2});
+    const auto p3 = count_transitions(rows({"a > c"}, {2}, {0}, {30}), {2});
+    REQUIRE(merge(merge(p1, p2), p3) == all);
+    REQUIRE(merge(p1, merge(p2, p3)) == all);     // associative
+    REQUIRE(merge(p3, merge(p2, p1)) == all);     // commutative
+    REQUIRE(merge(merge(p1, p2), p3).channels().names() ==
+            std::vector<std::string>{"a", "b", "c"});
+    REQUIRE(merge(p1, p2) != all);
+    // A merged model is the model of the whole.
+    REQUIRE(fit_markov(merge(merge(p3, p1), p2)).conversion_rate() ==
+            Approx(fit_markov(all).conversion_rate()).margin(1e-15));
+    REQUIRE_THROWS_WITH(merge(p1, count_transitions(fixtures::abc_example(), {1})),
+                        Contains("cannot merge transition counts of different order"));
+}
+
+TEST_CASE("io: counts and models round-trip through bytes and files", "[io]") {
+    counting_options o;
+    o.order = 2;
+    o.padded = true;
+    const auto counts = count_transitions(fixtures::abc_example(), o);
+    REQUIRE(counts_from_bytes(to_bytes(counts)) == counts);
+    const auto model = fit_markov(counts, {0.5});
+    const auto again = model_from_bytes(to_bytes(model));
+    REQUIRE(again.options().smoothing == 0.5);
+    REQUIRE(again.conversion_rate() == model.conversion_rate());
+    REQUIRE(again.counts() == counts);
+    const auto file = (std::filesystem::temp_directory_path() / "journeyloop_model.jl").string();
+    save(model, file);
+    REQUIRE(load_model(file).value_per_journey() == model.value_per_journey());
+    REQUIRE_THROWS_WITH(load_counts(file), Contains("holds a markov_model, expected a transition_counts"));
+    std::filesystem::remove(file);
+    REQUIRE_THROWS_WITH(load_model(file), Contains("cannot open"));
+}
+
+TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
+    const auto counts = count_transitions(fixtures::abc_example());
+    const auto bytes = to_bytes(counts);
+    const auto eol = bytes.find('\n');
+    const auto body = bytes.substr(eol + 1);
+    SECTION("a changed byte") {
+        auto bad = bytes;
+        bad[bad.size() - 5] = bad[bad.size() - 5] == '1' ? '2' : '1';
+        REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("checksum mismatch"));
+    }
+    SECTION("truncated") {
+        REQUIRE_THROWS_WITH(counts_from_bytes(bytes.substr(0, bytes.size() - 10)),
+                            Contains("truncated or modified"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(bytes.substr(0, 20)), Contains("invalid file"));
+    }
+    SECTION("not a journeyloop file") {
+        REQUIRE_THROWS_WITH(counts_from_bytes("hello\nworld"), Contains("JSON syntax error"));
+        REQUIRE_THROWS_WITH(counts_from_bytes("{\"format\":\"other\"}\n{}"),
+                            Contains("not a journeyloop file"));
+        REQUIRE_THROWS_AS(counts_from_bytes(""), invalid_input);
+    }
+    SECTION("a newer version") {
+        auto bad = bytes;
+        bad.replace(bad.find("\"version\":1"), 11, "\"version\":9");
+        REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("format version 9 is newer"));
+    }
+    SECTION("an edited body, re-signed: every field is validated") {
+        auto edit = [&](const std::string& from, const std::string& to) {
+            auto b = body;
+            const auto at = b.find(from);
+            REQUIRE(at != std::string::npos);
+            b.replace(at, from.size(), to);
+            return sign("transition_counts", b);
+        };
+        REQUIRE(counts_from_bytes(sign("transition_counts", body)) == counts);
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"order\":1", "\"order\":0")),
+                            Contains("order: expected an integer in [1, 10000]"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"edges\":[[0,3,", "\"edges\":[[0,99,")),
+                            Contains("edges[0]: expected an integer"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"edges\":[[0,3,4]", "\"edges\":[[0,3,-4]")),
+                            Contains("edges[0]: negative number"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"channels\":[\"a\",\"b\"",
+                                                   "\"channels\":[\"a\",\"a\"")),
+                            Contains("duplicate channel 'a'"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"states\":[[0]", "\"states\":[[0,1]")),
+                            Contains("states[0]: wrong tuple length"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"totals\":[3,", "\"totals\":[\"3\",")),
+                            Contains("totals: expected a number, found a string"));
+        // A state with no way out loads, but cannot be fitted: the error names it.
+        const auto trap = counts_from_bytes(edit("[5,1,2]", "[5,5,2]"));
+        REQUIRE_THROWS_AS(fit_markov(trap), numerical_error);
+        REQUIRE_THROWS_WITH(fit_markov(trap), Contains("state 'c' cannot reach CONVERSION or NULL"));
+    }
+}
