@@ -281,11 +281,20 @@ attribution markov_attribution(const markov_model& model,
     std::vector<std::vector<channel_id>> members(groups.names.size());
     for (channel_id c = 0; c < channels.size(); ++c)
         members[groups.group_of_item[c]].push_back(c);
+    return group_markov_attribution(model, groups.names, members);
+}
+
+attribution group_markov_attribution(const markov_model& model,
+                                     const std::vector<std::string>& names,
+                                     const std::vector<std::vector<channel_id>>& groups) {
+    if (names.size() != groups.size())
+        throw invalid_input("group_markov_attribution: " + std::to_string(names.size()) +
+                            " names for " + std::to_string(groups.size()) + " groups");
     std::vector<removal_effect> effects;
-    effects.reserve(members.size());
-    for (const auto& group : members)
+    effects.reserve(groups.size());
+    for (const auto& group : groups)
         effects.push_back(group.empty() ? removal_effect{} : group_removal_effect(model, group));
-    return attribute_effects(model, groups.names, effects);
+    return attribute_effects(model, names, effects);
 }
 
 } // namespace journeyloop

@@ -148,6 +148,15 @@ attribution markov_attribution(const markov_model& model,
                                const std::vector<std::string>& group_of_channel,
                                const std::vector<std::string>& extra_groups = {});
 
+/**
+ * Markov attribution between any groups of channels (they may overlap):
+ * group i, named `names[i]`, removes the channels `groups[i]` at once and
+ * gets `RE(i) / sum_j RE(j)` of the totals. An empty group gets zero.
+ */
+attribution group_markov_attribution(const markov_model& model,
+                                     const std::vector<std::string>& names,
+                                     const std::vector<std::vector<channel_id>>& groups);
+
 } // namespace journeyloop
 
 #endif // JOURNEYLOOP_MARKOV_MODEL_HPP

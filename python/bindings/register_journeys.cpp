@@ -100,12 +100,13 @@ void register_journeys(py::module_& m) {
         .def(
             "column",
             [](const jl::journey_set& js, const std::string& name) {
+                if (name != "conversions" && name != "nulls" && name != "value")
+                    throw jl::invalid_input("unknown column '" + name + "'");
                 std::vector<double> out(js.size());
                 for (std::size_t i = 0; i < js.size(); ++i) {
                     if (name == "conversions") out[i] = js.conversions(i);
                     else if (name == "nulls") out[i] = js.nulls(i);
-                    else if (name == "value") out[i] = js.value(i);
-                    else throw jl::invalid_input("unknown column '" + name + "'");
+                    else out[i] = js.value(i);
                 }
                 return to_numpy(out);
             },

@@ -1,11 +1,13 @@
 #include "arrays.hpp"
 #include "register.hpp"
 
+#include <journeyloop/io.hpp>
+#include <journeyloop/journey_graph.hpp>
 #include <journeyloop/markov_model.hpp>
 
 #include <pybind11/stl.h>
 
-#include <tuple>
+#include <sstream>
 
 namespace jl = journeyloop;
 
@@ -27,38 +29,88 @@ py::tuple edges(const jl::transition_counts& c) {
     return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(w));
 }
 
+py::tuple effect_tuple(const jl::removal_effect& e) { return py::make_tuple(e.conversions, e.value); }
+
+template <class T>
+py::array_t<double> eigen_to_numpy(const T& v) {
+    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+}
+
 } // namespace
 
 void register_markov(py::module_& m) {
     py::class_<jl::transition_counts>(m, "transition_counts")
         .def_property_readonly("order", &jl::transition_counts::order)
         .def_property_readonly("collapse_repeats", &jl::transition_counts::collapse_repeats)
+        .def_property_readonly("padded", &jl::transition_counts::padded)
         .def_property_readonly("num_states", &jl::transition_counts::num_states)
         .def_property_readonly("num_transitions", &jl::transition_counts::num_transitions)
+        .def_property_readonly("total_conversions", &jl::transition_counts::total_conversions)
+        .def_property_readonly("total_nulls", &jl::transition_counts::total_nulls)
+        .def_property_readonly("total_value", &jl::transition_counts::total_value)
         .def_property_readonly("channels",
                                [](const jl::transition_counts& c) { return c.channels().names(); })
         .def("state_label", &jl::transition_counts::state_label, py::arg("state"))
-        .def("edges", &edges, "(from, to, count) arrays of the stored transitions.");
+        .def(
+            "state_labels",
+            [](const jl::transition_counts& c) {
+                std::vector<std::string> out;
+                for (jl::state_id s = 0; s < c.num_states(); ++s) out.push_back(c.state_label(s));
+                return out;
+            },
+            "Labels of every state, by id.")
+        .def("edges", &edges, "(from, to, count) arrays of the stored transitions.")
+        .def("__eq__", [](const jl::transition_counts& a, const jl::transition_counts& b) { return a == b; })
+        .def(
+            "to_bytes",
+            [](const jl::transition_counts& c) { return py::bytes(jl::to_bytes(c)); },
+            "The counts in journeyloop's file format.")
+        .def_static(
+            "from_bytes",
+            [](const py::bytes& b) {
+                const std::string s = b;
+                py::gil_scoped_release release;
+                return jl::counts_from_bytes(s);
+            },
+            py::arg("data"), "Counts from journeyloop's file format (validated).");
 
     m.def(
         "count_transitions",
-        [](const jl::journey_set& js, std::size_t order, bool collapse_repeats,
+        [](const jl::journey_set& js, std::size_t order, bool collapse_repeats, bool padded,
            std::size_t max_states) {
             jl::counting_options o;
             o.order = order;
             o.collapse_repeats = collapse_repeats;
+            o.padded = padded;
             o.max_states = max_states;
             return jl::count_transitions(js, o);
         },
         py::arg("journeys"), py::arg("order") = 1, py::arg("collapse_repeats") = true,
-        py::arg("max_states") = jl::counting_options{}.max_states,
+        py::arg("padded") = false, py::arg("max_states") = jl::counting_options{}.max_states,
         py::call_guard<py::gil_scoped_release>(), "Order-k transition counts.");
+    m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
+          py::call_guard<py::gil_scoped_release>(), "Counts of the union of two data sets.");
 
     py::class_<jl::markov_model>(m, "markov_model")
         .def_property_readonly("counts", &jl::markov_model::counts,
                                py::return_value_policy::reference_internal)
+        .def_property_readonly("smoothing",
+                               [](const jl::markov_model& model) { return model.options().smoothing; })
         .def_property_readonly("conversion_rate", &jl::markov_model::conversion_rate)
         .def_property_readonly("value_per_journey", &jl::markov_model::value_per_journey)
+        .def_property_readonly("expected_touches", &jl::markov_model::expected_touches)
+        .def_property_readonly("expected_touches_converting",
+                               &jl::markov_model::expected_touches_converting)
+        .def(
+            "conversion_probabilities",
+            [](const jl::markov_model& model) {
+                return eigen_to_numpy(model.conversion_probabilities());
+            },
+            "P(CONVERSION) from every state, by state id.")
+        .def(
+            "expected_visits",
+            [](const jl::markov_model& model) { return eigen_to_numpy(model.expected_visits()); },
+            "Expected visits of a journey from START, by state id.")
         .def(
             "probabilities",
             [](const jl::markov_model& model) {
@@ -71,10 +123,41 @@ void register_markov(py::module_& m) {
                         p.push_back(it.value());
                 return to_numpy(p);
             },
-            "Transition probabilities aligned with counts.edges().");
+            "Transition probabilities aligned with counts.edges() (no smoothing).")
+        .def(
+            "transitions",
+            [](const jl::markov_model& model) {
+                const auto& P = model.transitions();
+                std::vector<jl::state_id> from, to;
+                std::vector<double> p;
+                for (long s = 0; s < P.outerSize(); ++s)
+                    for (jl::transition_matrix::InnerIterator it(P, s); it; ++it) {
+                        from.push_back(static_cast<jl::state_id>(s));
+                        to.push_back(static_cast<jl::state_id>(it.col()));
+                        p.push_back(it.value());
+                    }
+                return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(p));
+            },
+            "(from, to, probability) arrays of every nonzero transition probability.")
+        .def(
+            "to_bytes", [](const jl::markov_model& model) { return py::bytes(jl::to_bytes(model)); },
+            "The model in journeyloop's file format.")
+        .def_static(
+            "from_bytes",
+            [](const py::bytes& b) {
+                const std::string s = b;
+                py::gil_scoped_release release;
+                return jl::model_from_bytes(s);
+            },
+            py::arg("data"), "A model from journeyloop's file format (validated, solved).");
 
-    m.def("fit_markov", &jl::fit_markov, py::arg("counts"),
-          py::call_guard<py::gil_scoped_release>(), "Estimates and solves the Markov model.");
+    m.def(
+        "fit_markov",
+        [](jl::transition_counts counts, double smoothing) {
+            return jl::fit_markov(std::move(counts), {smoothing});
+        },
+        py::arg("counts"), py::arg("smoothing") = 0.0, py::call_guard<py::gil_scoped_release>(),
+        "Estimates and solves the Markov model.");
     m.def(
         "removal_effects",
         [](const jl::markov_model& model) {
@@ -94,11 +177,26 @@ void register_markov(py::module_& m) {
     m.def(
         "group_removal_effect",
         [](const jl::markov_model& model, const std::vector<jl::channel_id>& group) {
-            const auto e = jl::group_removal_effect(model, group);
-            return py::make_tuple(e.conversions, e.value);
+            jl::removal_effect e;
+            {
+                py::gil_scoped_release release;
+                e = jl::group_removal_effect(model, group);
+            }
+            return effect_tuple(e);
         },
-        py::arg("model"), py::arg("group"), py::call_guard<py::gil_scoped_release>(),
+        py::arg("model"), py::arg("group"),
         "(conversions, value) removal effect of channels removed at once.");
+    m.def(
+        "state_removal_effect",
+        [](const jl::markov_model& model, jl::state_id state) {
+            jl::removal_effect e;
+            {
+                py::gil_scoped_release release;
+                e = jl::state_removal_effect(model, state);
+            }
+            return effect_tuple(e);
+        },
+        py::arg("model"), py::arg("state"), "(conversions, value) removal effect of one state.");
     m.def(
         "markov_attribution",
         [](const jl::markov_model& model,
@@ -111,4 +209,40 @@ void register_markov(py::module_& m) {
         },
         py::arg("model"), py::arg("group_of_channel") = py::none(),
         py::arg("extra_groups") = std::vector<std::string>{}, "Markov attribution.");
+    m.def("group_markov_attribution", &jl::group_markov_attribution, py::arg("model"),
+          py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
+          "Markov attribution between (possibly overlapping) groups of channels.");
+
+    m.def(
+        "to_dot",
+        [](const jl::markov_model& model) {
+            std::ostringstream out;
+            jl::write_dot(out, jl::make_journey_graph(model));
+            return out.str();
+        },
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The journey graph in DOT.");
+    m.def(
+        "to_graphml",
+        [](const jl::markov_model& model) {
+            std::ostringstream out;
+            jl::write_graphml(out, jl::make_journey_graph(model));
+            return out.str();
+        },
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The journey graph in GraphML.");
+    m.def("journey_loops", &jl::journey_loops, py::arg("model"),
+          py::call_guard<py::gil_scoped_release>(), "State ids of the cyclic components.");
+    m.def(
+        "top_paths",
+        [](const jl::markov_model& model, std::size_t n, std::size_t max_length) {
+            std::vector<jl::scored_path> paths;
+            {
+                py::gil_scoped_release release;
+                paths = jl::top_paths(model, n, max_length);
+            }
+            py::list out;
+            for (const auto& p : paths) out.append(py::make_tuple(p.states, p.probability));
+            return out;
+        },
+        py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
+        "The n most probable complete paths: [(state ids, probability)].");
 }

@@ -28,6 +28,7 @@ except ImportError as err:  # pragma: no cover - depends on the installation
 
 from . import datasets
 from ._attribute import METHODS, attribute
+from ._counts import TransitionCounts
 from ._errors import (
     InvalidInputError,
     NotFittedError,
@@ -48,6 +49,7 @@ __all__ = [
     "NotFittedError",
     "NumericalError",
     "StateSpaceTooLargeError",
+    "TransitionCounts",
     "UnknownChannelError",
     "__version__",
     "attribute",

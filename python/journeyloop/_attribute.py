@@ -83,8 +83,10 @@ def attribute(
     for m in chosen:
         if m == "markov":
             model = MarkovModel(order=order).fit(journeys)
-            frame = model.attribution(by="channel") if by == "channel" else attribution_frame(
-                _core.markov_attribution(model._fitted, group_of, extra), "team"
+            frame = (
+                attribution_frame(_core.markov_attribution(model._fitted, group_of, extra), "team")
+                if by == "team"
+                else model.attribution()
             )
         else:
             a = _core.heuristic_attribution(journeys._set, m, half_life)

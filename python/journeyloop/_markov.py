@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import pandas as pd
 
 from . import _core
-from ._errors import InvalidInputError, NotFittedError
+from ._counts import DEFAULT_MAX_STATES, TransitionCounts
+from ._errors import InvalidInputError, NotFittedError, UnknownChannelError
 from ._journeys import Journeys
 from ._teams import team_of_channels
 
 __all__ = ["MarkovModel", "attribution_frame"]
+
+By = Literal["channel", "team", "group"]
 
 
 def attribution_frame(a: _core.attribution, key: str) -> pd.DataFrame:
@@ -28,8 +32,9 @@ class MarkovModel:
 
     States are the sliding windows of the last ``order`` channels, between
     ``START`` and the absorbing ``CONVERSION`` and ``NULL``. Transition
-    probabilities are maximum-likelihood estimates; the conversion rate and
-    the removal effects come from sparse linear solves, not simulation.
+    probabilities are maximum-likelihood estimates (optionally smoothed);
+    the conversion rate, removal effects, expected visits and touches come
+    from exact linear solves, not simulation.
 
     Parameters
     ----------
@@ -39,6 +44,14 @@ class MarkovModel:
         Collapse consecutive identical states (``a > a > b`` is ``a > b`` at
         order 1), as ChannelAttribution does. False keeps self-loops; removal
         effects do not change, transition probabilities do.
+    padded
+        Pad paths with k - 1 ``(start)`` symbols so that every state holds k
+        symbols. The default is ChannelAttribution's: a path shorter than k
+        is one state holding the shorter tuple.
+    smoothing
+        Additive smoothing alpha >= 0 on observed rows, over the states a
+        journey could move to (see the C++ ``markov_options``). 0 is the
+        maximum-likelihood estimate.
     max_states
         Cap on the number of states; fitting raises
         :class:`StateSpaceTooLargeError` before allocating more.
@@ -54,18 +67,28 @@ class MarkovModel:
     """
 
     def __init__(
-        self, order: int = 1, *, collapse_repeats: bool = True, max_states: int = 50_000_000
+        self,
+        order: int = 1,
+        *,
+        collapse_repeats: bool = True,
+        padded: bool = False,
+        smoothing: float = 0.0,
+        max_states: int = DEFAULT_MAX_STATES,
     ) -> None:
         if isinstance(order, bool) or not isinstance(order, int) or order < 1:
             msg = f"order must be an integer >= 1, got {order!r}"
             raise InvalidInputError(msg)
         self.order = order
         self.collapse_repeats = collapse_repeats
+        self.padded = padded
+        self.smoothing = smoothing
         self.max_states = max_states
         self._model: _core.markov_model | None = None
 
-    def fit(self, journeys: Journeys) -> MarkovModel:
-        """Counts the transitions of ``journeys`` and solves the chain.
+    # -- fitting and persistence ------------------------------------------
+
+    def fit(self, data: Journeys | TransitionCounts) -> MarkovModel:
+        """Counts the transitions of ``data`` (or takes its counts) and solves the chain.
 
         Raises
         ------
@@ -74,16 +97,80 @@ class MarkovModel:
         NumericalError
             If some state cannot reach an absorbing state.
         InvalidInputError
-            If no journey has an outcome.
+            If no journey has an outcome, or counts of another order or
+            options are given.
         """
-        if not isinstance(journeys, Journeys):
-            msg = f"fit expects Journeys, got {type(journeys).__name__}"
+        if isinstance(data, TransitionCounts):
+            counts = data
+            if (counts.order, counts.collapse_repeats, counts.padded) != (
+                self.order,
+                self.collapse_repeats,
+                self.padded,
+            ):
+                msg = (
+                    f"the counts have order={counts.order}, collapse_repeats="
+                    f"{counts.collapse_repeats}, padded={counts.padded}; the model "
+                    f"order={self.order}, collapse_repeats={self.collapse_repeats}, "
+                    f"padded={self.padded}"
+                )
+                raise InvalidInputError(msg)
+        elif isinstance(data, Journeys):
+            counts = TransitionCounts.from_journeys(
+                data,
+                self.order,
+                collapse_repeats=self.collapse_repeats,
+                padded=self.padded,
+                max_states=self.max_states,
+            )
+        else:
+            msg = f"fit expects Journeys or TransitionCounts, got {type(data).__name__}"
             raise InvalidInputError(msg)
-        counts = _core.count_transitions(
-            journeys._set, self.order, self.collapse_repeats, self.max_states
-        )
-        self._model = _core.fit_markov(counts)
+        self._model = _core.fit_markov(counts._counts, float(self.smoothing))
         return self
+
+    @classmethod
+    def _from_core(cls, model: _core.markov_model) -> MarkovModel:
+        counts = model.counts
+        out = cls(
+            int(counts.order),
+            collapse_repeats=bool(counts.collapse_repeats),
+            padded=bool(counts.padded),
+            smoothing=float(model.smoothing),
+        )
+        out._model = model
+        return out
+
+    def to_bytes(self) -> bytes:
+        """The fitted model in journeyloop's versioned, checksummed file format."""
+        return bytes(self._fitted.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MarkovModel:
+        """A model from :meth:`to_bytes`, validated and solved again."""
+        return cls._from_core(_core.markov_model.from_bytes(data))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the fitted model to a file (its counts and options)."""
+        with open(path, "wb") as f:
+            f.write(self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> MarkovModel:
+        """Reads a model written by :meth:`save`; a damaged file raises InvalidInputError."""
+        with open(path, "rb") as f:
+            return cls.from_bytes(f.read())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_model"] = None if self._model is None else self.to_bytes()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        blob = state.pop("_model")
+        self.__dict__.update(state)
+        self._model = None if blob is None else _core.markov_model.from_bytes(blob)
+
+    # -- fitted quantities ------------------------------------------------
 
     @property
     def _fitted(self) -> _core.markov_model:
@@ -91,6 +178,11 @@ class MarkovModel:
             msg = "this MarkovModel is not fitted yet: call fit(journeys) first"
             raise NotFittedError(msg)
         return self._model
+
+    @property
+    def counts_(self) -> TransitionCounts:
+        """The transition counts the model was estimated from."""
+        return TransitionCounts(self._fitted.counts)
 
     @property
     def conversion_rate_(self) -> float:
@@ -103,6 +195,16 @@ class MarkovModel:
         return float(self._fitted.value_per_journey)
 
     @property
+    def expected_touches_(self) -> float:
+        """Expected number of states visited before absorption (touches at order 1)."""
+        return float(self._fitted.expected_touches)
+
+    @property
+    def expected_touches_converting_(self) -> float:
+        """Expected number of states visited by converting journeys."""
+        return float(self._fitted.expected_touches_converting)
+
+    @property
     def channels_(self) -> list[str]:
         """Channels of the fitted model."""
         return list(self._fitted.counts.channels)
@@ -112,26 +214,157 @@ class MarkovModel:
         """Number of states, START, CONVERSION and NULL included."""
         return int(self._fitted.counts.num_states)
 
-    def removal_effects(self) -> pd.DataFrame:
-        """Removal effect of every channel.
+    def _labels(self) -> list[str]:
+        return list(self._fitted.counts.state_labels())
+
+    def states(self) -> pd.DataFrame:
+        """Every state: ``state``, ``conversion_probability``, ``expected_visits``.
+
+        ``conversion_probability`` is P(CONVERSION) from the state;
+        ``expected_visits`` the expected number of visits of a journey from
+        START (for CONVERSION and NULL: the probability of ending there).
+        """
+        model = self._fitted
+        return pd.DataFrame(
+            {
+                "state": self._labels(),
+                "conversion_probability": model.conversion_probabilities(),
+                "expected_visits": model.expected_visits(),
+            }
+        )
+
+    def transition_matrix(self) -> pd.DataFrame:
+        """Every observed transition: ``from``, ``to``, ``count``, ``probability``.
+
+        States are named ``START``, ``CONVERSION``, ``NULL`` or by their
+        channels joined with ``" > "`` (order > 1). With smoothing, the
+        probabilities of unobserved transitions are in
+        :meth:`transition_probabilities`.
+        """
+        model = self._fitted
+        frame = self.counts_.to_frame()
+        if self.smoothing == 0:
+            frame["probability"] = model.probabilities()
+            return frame
+        probs = self.transition_probabilities()
+        return frame.merge(probs, on=["from", "to"], how="left")
+
+    def transition_probabilities(self) -> pd.DataFrame:
+        """Every nonzero transition probability: ``from``, ``to``, ``probability``."""
+        src, dst, prob = self._fitted.transitions()
+        labels = self._labels()
+        return pd.DataFrame(
+            {"from": [labels[s] for s in src], "to": [labels[t] for t in dst], "probability": prob}
+        )
+
+    # -- removal effects and attribution ----------------------------------
+
+    def _channel_ids(self, names: Iterable[str], group: str) -> list[int]:
+        index = {c: i for i, c in enumerate(self.channels_)}
+        ids = []
+        for name in names:
+            if name not in index:
+                msg = f"unknown channel {name!r} in group {group!r}"
+                raise UnknownChannelError(msg)
+            ids.append(index[name])
+        return ids
+
+    def _groups(
+        self, by: By, teams: Mapping[str, str] | Any | None, groups: Mapping[str, Sequence[str]] | None
+    ) -> tuple[list[str], list[list[int]]]:
+        if by == "team":
+            if teams is None:
+                msg = 'by="team" needs teams={channel: team, ...}'
+                raise InvalidInputError(msg)
+            group_of, extra = team_of_channels(self.channels_, teams)
+            names = list(dict.fromkeys([*group_of, *extra]))
+            members: list[list[int]] = [[] for _ in names]
+            for i, g in enumerate(group_of):
+                members[names.index(g)].append(i)
+            return names, members
+        if by == "group":
+            if not groups:
+                msg = 'by="group" needs groups={name: [channel, ...], ...}'
+                raise InvalidInputError(msg)
+            if isinstance(groups, Mapping):
+                return list(groups), [self._channel_ids(m, g) for g, m in groups.items()]
+            msg = "groups must be a dict {name: [channel, ...]}"
+            raise InvalidInputError(msg)
+        msg = f'by must be "channel", "team" or "group", got {by!r}'
+        raise InvalidInputError(msg)
+
+    def removal_effects(
+        self,
+        by: Literal["channel", "team", "group", "sequence"] = "channel",
+        *,
+        teams: Mapping[str, str] | Any | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
+        sequences: Sequence[str | Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Removal effects: the relative drop of the conversion rate (and value).
+
+        Parameters
+        ----------
+        by
+            ``"channel"`` (every channel), ``"team"`` (each team's channels
+            removed at once), ``"group"`` (any named groups of channels,
+            possibly overlapping) or ``"sequence"`` (one state, a tuple of k
+            channels at order k, removed: transitions into it go to NULL).
+        teams
+            Channel → team, with ``by="team"`` (dict or DataFrame).
+        groups
+            ``{name: [channel, ...]}``, with ``by="group"``.
+        sequences
+            With ``by="sequence"``: states as ``"a > b"`` strings or
+            ``("a", "b")`` tuples.
 
         Returns
         -------
         DataFrame
-            ``channel``, ``removal_effect`` (relative drop of the conversion
-            rate when every transition into a state holding the channel goes
-            to NULL) and ``value_removal_effect`` (the same for the expected
-            value, ChannelAttribution's value model).
+            The key (``channel``, ``team``, ``group`` or ``sequence``),
+            ``removal_effect`` and ``value_removal_effect`` (the same for the
+            expected value, ChannelAttribution's value model).
+
+        Raises
+        ------
+        UnknownChannelError
+            For a channel or sequence the model does not know.
         """
-        conv, value = _core.removal_effects(self._fitted)
-        return pd.DataFrame(
-            {"channel": self.channels_, "removal_effect": conv, "value_removal_effect": value}
-        )
+        model = self._fitted
+        if by == "channel":
+            conv, value = _core.removal_effects(model)
+            keys: list[str] = self.channels_
+        elif by == "sequence":
+            if not sequences:
+                msg = 'by="sequence" needs sequences=["a > b", ...]'
+                raise InvalidInputError(msg)
+            index = {label: s for s, label in enumerate(self._labels())}
+            keys, conv, value = [], [], []
+            for seq in sequences:
+                label = seq if isinstance(seq, str) else " > ".join(seq)
+                label = " > ".join(t.strip() for t in label.split(">"))
+                if label not in index or index[label] < 3:
+                    msg = f"unknown sequence {label!r}: not a state of this order-{self.order} model"
+                    raise UnknownChannelError(msg)
+                c, v = _core.state_removal_effect(model, index[label])
+                keys.append(label)
+                conv.append(c)
+                value.append(v)
+        else:
+            keys, members = self._groups(by, teams, groups)
+            effects = [
+                _core.group_removal_effect(model, m) if m else (0.0, 0.0) for m in members
+            ]
+            conv = [e[0] for e in effects]
+            value = [e[1] for e in effects]
+        return pd.DataFrame({by: keys, "removal_effect": conv, "value_removal_effect": value})
 
     def attribution(
         self,
-        by: Literal["channel", "team"] = "channel",
+        by: By = "channel",
         teams: Mapping[str, str] | Any | None = None,
+        *,
+        groups: Mapping[str, Sequence[str]] | None = None,
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
 
@@ -141,51 +374,93 @@ class MarkovModel:
         Parameters
         ----------
         by
-            ``"channel"``, or ``"team"`` to remove each team's channels at
-            once (a team's effect is not the sum of its channels').
+            ``"channel"``; ``"team"`` to remove each team's channels at
+            once (a team's effect is not the sum of its channels'); or
+            ``"group"`` for any named groups of channels.
         teams
             With ``by="team"``: channel → team, a dict or a DataFrame with
             columns ``channel`` and ``team``. Channels not in it count as
             ``"unassigned"`` (with a warning); teams with no channel in the
             data get a zero row.
+        groups
+            With ``by="group"``: ``{name: [channel, ...]}``.
 
         Returns
         -------
         DataFrame
-            ``channel`` (or ``team``), ``conversions``, ``value``, ``share``
-            (of conversions). Conversions sum to the total conversions and
-            value to the total value.
+            ``channel`` (or ``team``, ``group``), ``conversions``, ``value``,
+            ``share`` (of conversions). Conversions sum to the total
+            conversions and value to the total value.
         """
         model = self._fitted
         if by == "channel":
             return attribution_frame(_core.markov_attribution(model), "channel")
-        if by == "team":
-            if teams is None:
-                msg = 'by="team" needs teams={channel: team, ...}'
-                raise InvalidInputError(msg)
-            group_of, extra = team_of_channels(self.channels_, teams)
-            return attribution_frame(_core.markov_attribution(model, group_of, extra), "team")
-        msg = f'by must be "channel" or "team", got {by!r}'
-        raise InvalidInputError(msg)
+        names, members = self._groups(by, teams, groups)
+        return attribution_frame(_core.group_markov_attribution(model, names, members), by)
 
-    def transition_matrix(self) -> pd.DataFrame:
-        """Every observed transition: ``from``, ``to``, ``count``, ``probability``.
+    # -- the journey graph --------------------------------------------------
 
-        States are named ``START``, ``CONVERSION``, ``NULL`` or by their
-        channels joined with ``" > "`` (order > 1).
+    def to_dot(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The journey graph in Graphviz DOT (written to ``path`` if given)."""
+        text = str(_core.to_dot(self._fitted))
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        return text
+
+    def to_graphml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The journey graph in GraphML (written to ``path`` if given)."""
+        text = str(_core.to_graphml(self._fitted))
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        return text
+
+    def to_networkx(self) -> Any:
+        """The journey graph as a ``networkx.DiGraph`` (networkx must be installed).
+
+        Nodes are state labels with ``conversion_probability`` and
+        ``expected_visits``; edges carry ``count`` and ``probability``.
         """
-        model = self._fitted
-        counts = model.counts
-        src, dst, weight = counts.edges()
-        labels = [counts.state_label(s) for s in range(counts.num_states)]
-        return pd.DataFrame(
-            {
-                "from": [labels[s] for s in src],
-                "to": [labels[t] for t in dst],
-                "count": weight,
-                "probability": model.probabilities(),
-            }
-        )
+        try:
+            import networkx as nx
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            msg = "to_networkx needs networkx: pip install networkx"
+            raise ImportError(msg) from err
+        g = nx.DiGraph()
+        for row in self.states().itertuples(index=False):
+            g.add_node(
+                row.state,
+                conversion_probability=row.conversion_probability,
+                expected_visits=row.expected_visits,
+            )
+        for src, dst, count, prob in self.transition_matrix().itertuples(index=False):
+            g.add_edge(src, dst, count=count, probability=prob)
+        return g
+
+    def loops(self) -> list[list[str]]:
+        """The loops of the journey: cyclic strongly connected components, largest first."""
+        labels = self._labels()
+        return [[labels[s] for s in comp] for comp in _core.journey_loops(self._fitted)]
+
+    def top_paths(self, n: int = 10, *, max_length: int = 64) -> pd.DataFrame:
+        """The ``n`` most probable complete paths START → … → CONVERSION.
+
+        Returns
+        -------
+        DataFrame
+            ``path`` (the states between START and CONVERSION joined by
+            ``" > "``; at order k > 1 each state is a tuple in brackets),
+            ``probability`` and ``length`` (number of states), most probable
+            first.
+        """
+        labels = self._labels()
+        rows = []
+        for states, prob in _core.top_paths(self._fitted, n, max_length):
+            inner = [labels[s] for s in states[1:-1]]
+            shown = inner if self.order == 1 else [f"({s})" for s in inner]
+            rows.append((" > ".join(shown), prob, len(inner)))
+        return pd.DataFrame(rows, columns=["path", "probability", "length"])
 
     def __repr__(self) -> str:
         state = (

@@ -1,0 +1,162 @@
+"""Transition counts: the sufficient statistics of a Markov model."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+
+from . import _core
+from ._errors import InvalidInputError
+from ._journeys import Journeys
+
+__all__ = ["DEFAULT_MAX_STATES", "TransitionCounts"]
+
+#: Default cap on the number of states of a model.
+DEFAULT_MAX_STATES = 50_000_000
+
+
+class TransitionCounts:
+    """Weighted transition counts of order k, mergeable and serializable.
+
+    Counts are what every Markov quantity is computed from. They form a
+    commutative monoid: counts computed per partition (per day, per worker)
+    :meth:`merge` into the counts of all the data, so a distributed fit only
+    has to reduce them. Weights merge exactly while they are whole numbers
+    below 2**53; values add in floating point.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> monday = jl.Journeys.from_paths(["a > b"], conversions=[1])
+    >>> tuesday = jl.Journeys.from_paths(["b"], conversions=[0], nulls=[2])
+    >>> both = jl.Journeys.from_paths(["a > b", "b"], conversions=[1, 0], nulls=[0, 2])
+    >>> c = jl.TransitionCounts.from_journeys(monday).merge(
+    ...     jl.TransitionCounts.from_journeys(tuesday))
+    >>> c == jl.TransitionCounts.from_journeys(both)
+    True
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: _core.transition_counts) -> None:
+        self._counts = counts
+
+    @classmethod
+    def from_journeys(
+        cls,
+        journeys: Journeys,
+        order: int = 1,
+        *,
+        collapse_repeats: bool = True,
+        padded: bool = False,
+        max_states: int = DEFAULT_MAX_STATES,
+    ) -> TransitionCounts:
+        """Counts the transitions of ``journeys`` (see :class:`MarkovModel`).
+
+        Raises
+        ------
+        StateSpaceTooLargeError
+            If the number of states could exceed ``max_states``; raised before
+            anything large is allocated.
+        """
+        if not isinstance(journeys, Journeys):
+            msg = f"expected Journeys, got {type(journeys).__name__}"
+            raise InvalidInputError(msg)
+        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+            msg = f"order must be an integer >= 1, got {order!r}"
+            raise InvalidInputError(msg)
+        return cls(
+            _core.count_transitions(journeys._set, order, collapse_repeats, padded, max_states)
+        )
+
+    @property
+    def order(self) -> int:
+        """The Markov order k."""
+        return int(self._counts.order)
+
+    @property
+    def collapse_repeats(self) -> bool:
+        """Whether consecutive identical states were collapsed."""
+        return bool(self._counts.collapse_repeats)
+
+    @property
+    def padded(self) -> bool:
+        """Whether paths were padded with ``(start)`` symbols."""
+        return bool(self._counts.padded)
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names."""
+        return list(self._counts.channels)
+
+    @property
+    def n_states(self) -> int:
+        """Number of states, START, CONVERSION and NULL included."""
+        return int(self._counts.num_states)
+
+    @property
+    def n_transitions(self) -> int:
+        """Number of distinct observed transitions."""
+        return int(self._counts.num_transitions)
+
+    def merge(self, *others: TransitionCounts) -> TransitionCounts:
+        """The counts of the union of the data behind ``self`` and ``others``.
+
+        Raises
+        ------
+        InvalidInputError
+            If the orders or options differ.
+        """
+        out = self._counts
+        for other in others:
+            if not isinstance(other, TransitionCounts):
+                msg = f"can only merge TransitionCounts, got {type(other).__name__}"
+                raise InvalidInputError(msg)
+            out = _core.merge(out, other._counts)
+        return TransitionCounts(out)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every observed transition: ``from``, ``to``, ``count``."""
+        src, dst, weight = self._counts.edges()
+        labels = self._counts.state_labels()
+        return pd.DataFrame(
+            {"from": [labels[s] for s in src], "to": [labels[t] for t in dst], "count": weight}
+        )
+
+    def to_bytes(self) -> bytes:
+        """The counts in journeyloop's versioned, checksummed file format."""
+        return bytes(self._counts.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TransitionCounts:
+        """Counts from :meth:`to_bytes`; a damaged file raises InvalidInputError."""
+        return cls(_core.transition_counts.from_bytes(data))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the counts to a file."""
+        with open(path, "wb") as f:
+            f.write(self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TransitionCounts:
+        """Reads counts written by :meth:`save`."""
+        with open(path, "rb") as f:
+            return cls.from_bytes(f.read())
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        return (TransitionCounts.from_bytes, (self.to_bytes(),))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TransitionCounts):
+            return NotImplemented
+        return bool(self._counts == other._counts)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"TransitionCounts(order={self.order}, {self.n_states} states, "
+            f"{self.n_transitions} transitions, {len(self.channels)} channels)"
+        )
