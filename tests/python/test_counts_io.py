@@ -1,0 +1,106 @@
+"""Mergeable counts, the file format, pickling."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import journeyloop as jl
+
+
+def parts() -> list[jl.Journeys]:
+    return [
+        jl.Journeys.from_paths(["a > b"], conversions=[1], nulls=[1], value=[10.0]),
+        jl.Journeys.from_paths(["b"], conversions=[0], nulls=[2]),
+        jl.Journeys.from_paths(["c > a", "a > c"], conversions=[0, 2], nulls=[1, 0], value=[0, 30.0]),
+    ]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_merge_is_the_counts_of_the_union(order: int) -> None:
+    p = [jl.TransitionCounts.from_journeys(j, order) for j in parts()]
+    whole = jl.Journeys.from_paths(
+        ["a > b", "b", "c > a", "a > c"], conversions=[1, 0, 0, 2], nulls=[1, 2, 1, 0],
+        value=[10.0, 0, 0, 30.0],
+    )  # fmt: skip
+    expected = jl.TransitionCounts.from_journeys(whole, order)
+    assert p[0].merge(p[1], p[2]) == expected
+    assert p[2].merge(p[0]).merge(p[1]) == expected  # commutative, associative
+    assert p[0].merge(p[1]) != expected
+    model = jl.MarkovModel(order=order).fit(p[1].merge(p[2], p[0]))
+    assert model.conversion_rate_ == pytest.approx(3 / 7, abs=1e-15)
+
+
+def test_merge_rejects_other_orders() -> None:
+    j = parts()[0]
+    with pytest.raises(jl.InvalidInputError, match="different order"):
+        jl.TransitionCounts.from_journeys(j, 1).merge(jl.TransitionCounts.from_journeys(j, 2))
+
+
+def test_counts_frame(abc_journeys: jl.Journeys) -> None:
+    frame = jl.TransitionCounts.from_journeys(abc_journeys).to_frame()
+    rows = {(f, t): c for f, t, c in frame.itertuples(index=False)}
+    assert rows == {
+        ("START", "a"): 4, ("START", "b"): 2, ("a", "b"): 2, ("a", "c"): 2,
+        ("b", "CONVERSION"): 1, ("b", "NULL"): 3, ("c", "CONVERSION"): 2,
+    }  # fmt: skip
+
+
+COPIES: list[Callable[[Any], Any]] = [
+    lambda x: pickle.loads(pickle.dumps(x)),
+    copy.copy,
+    copy.deepcopy,
+    lambda x: type(x).from_bytes(x.to_bytes()),
+]
+
+
+@pytest.mark.parametrize("copy_fn", COPIES, ids=["pickle", "copy", "deepcopy", "bytes"])
+def test_round_trips(abc_journeys: jl.Journeys, copy_fn: Callable[[Any], Any]) -> None:
+    counts = jl.TransitionCounts.from_journeys(abc_journeys, 2, padded=True)
+    assert copy_fn(counts) == counts
+    model = jl.MarkovModel(order=2, padded=True, smoothing=0.5).fit(counts)
+    again = copy_fn(model)
+    assert again.conversion_rate_ == model.conversion_rate_
+    assert again.smoothing == 0.5
+    pd_equal = again.removal_effects().equals(model.removal_effects())
+    assert pd_equal
+    if copy_fn is COPIES[-1]:
+        with pytest.raises(jl.NotFittedError):  # an unfitted model has no bytes
+            jl.MarkovModel().to_bytes()
+        return
+    unfitted = copy_fn(jl.MarkovModel(order=3))
+    assert unfitted.order == 3
+    with pytest.raises(jl.NotFittedError):
+        unfitted.removal_effects()
+
+
+def test_files(tmp_path: Path, abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    model.save(tmp_path / "m.jl")
+    assert jl.MarkovModel.load(tmp_path / "m.jl").conversion_rate_ == pytest.approx(0.5)
+    model.counts_.save(tmp_path / "c.jl")
+    assert jl.TransitionCounts.load(tmp_path / "c.jl") == model.counts_
+    with pytest.raises(jl.InvalidInputError, match="holds a transition_counts, expected a markov_model"):
+        jl.MarkovModel.load(tmp_path / "c.jl")
+    data = (tmp_path / "m.jl").read_bytes()
+    (tmp_path / "bad.jl").write_bytes(data.replace(b'"order":1', b'"order":2'))
+    with pytest.raises(jl.InvalidInputError, match="checksum mismatch"):
+        jl.MarkovModel.load(tmp_path / "bad.jl")
+    (tmp_path / "short.jl").write_bytes(data[:-3])
+    with pytest.raises(jl.InvalidInputError, match="truncated"):
+        jl.MarkovModel.load(tmp_path / "short.jl")
+    with pytest.raises(jl.InvalidInputError, match="JSON syntax error"):
+        jl.TransitionCounts.from_bytes(b"\x00\x01garbage\n")
+
+
+def test_fit_from_counts_checks_options(abc_journeys: jl.Journeys) -> None:
+    counts = jl.TransitionCounts.from_journeys(abc_journeys, 2)
+    assert jl.MarkovModel(order=2).fit(counts).conversion_rate_ == pytest.approx(0.5)
+    with pytest.raises(jl.InvalidInputError, match="the counts have order=2"):
+        jl.MarkovModel(order=1).fit(counts)
+    assert repr(counts) == "TransitionCounts(order=2, 6 states, 7 transitions, 3 channels)"

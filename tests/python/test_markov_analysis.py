@@ -1,0 +1,110 @@
+"""Chain quantities, removal by team/group/sequence, the journey graph."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+import journeyloop as jl
+
+
+def by_key(frame: pd.DataFrame, key: str, column: str) -> dict[str, float]:
+    return dict(zip(frame[key], frame[column]))
+
+
+def test_states_by_hand(abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    states = model.states()
+    assert by_key(states, "state", "conversion_probability") == pytest.approx(
+        {"START": 0.5, "CONVERSION": 1.0, "NULL": 0.0, "a": 5 / 8, "b": 1 / 4, "c": 1.0}
+    )
+    assert by_key(states, "state", "expected_visits") == pytest.approx(
+        {"START": 1.0, "CONVERSION": 0.5, "NULL": 0.5, "a": 2 / 3, "b": 2 / 3, "c": 1 / 3}
+    )
+    assert model.expected_touches_ == pytest.approx(5 / 3)  # 10 touches, 6 journeys
+    assert model.expected_touches_converting_ == pytest.approx(11 / 6)
+
+
+def test_removal_by_team_group_and_sequence(abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    teams = model.removal_effects("team", teams={"a": "marketing", "b": "sales", "c": "sales"})
+    assert by_key(teams, "team", "removal_effect") == pytest.approx(
+        {"marketing": 5 / 6, "sales": 1.0}
+    )
+    groups = model.removal_effects("group", groups={"ab": ["a", "b"], "c": ["c"]})
+    # without a and b nothing converts; without c: 1/6 of 1/2 is lost... RE = 2/3
+    assert by_key(groups, "group", "removal_effect") == pytest.approx({"ab": 1.0, "c": 2 / 3})
+    seq = model.removal_effects("sequence", sequences=["b", ("c",)])
+    assert by_key(seq, "sequence", "removal_effect") == pytest.approx({"b": 1 / 3, "c": 2 / 3})
+    with pytest.raises(jl.UnknownChannelError, match="unknown channel 'x' in group 'g'"):
+        model.removal_effects("group", groups={"g": ["x"]})
+    with pytest.raises(jl.UnknownChannelError, match="unknown sequence 'a > b'"):
+        model.removal_effects("sequence", sequences=["a > b"])
+
+
+def test_sequences_at_order_two() -> None:
+    j = jl.Journeys.from_paths(["a > b > c", "a > c"], conversions=[1, 0], nulls=[0, 1])
+    model = jl.MarkovModel(order=2).fit(j)
+    seq = model.removal_effects("sequence", sequences=["a > b", "a>c"])
+    assert seq["sequence"].tolist() == ["a > b", "a > c"]
+    assert seq["removal_effect"].tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_group_attribution_sums_to_totals(abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    out = model.attribution("group", groups={"ab": ["a", "b"], "c": ["c"], "none": []})
+    assert out["group"].tolist() == ["ab", "c", "none"]
+    assert out["conversions"].tolist() == pytest.approx([3 * 1 / (5 / 3), 3 * (2 / 3) / (5 / 3), 0])
+    assert out["value"].sum() == pytest.approx(40.0)
+
+
+def test_smoothing_and_padding(abc_journeys: jl.Journeys) -> None:
+    smooth = jl.MarkovModel(smoothing=1.0).fit(abc_journeys)
+    probs = smooth.transition_probabilities()
+    row = probs[probs["from"] == "START"]
+    assert by_key(row, "to", "probability") == pytest.approx(
+        {"a": 5 / 11, "b": 3 / 11, "c": 1 / 11, "CONVERSION": 1 / 11, "NULL": 1 / 11}
+    )
+    assert smooth.transition_matrix()["probability"].notna().all()
+    padded = jl.MarkovModel(order=2, padded=True).fit(abc_journeys)
+    assert "(start) > a" in padded.states()["state"].tolist()
+    assert padded.conversion_rate_ == pytest.approx(0.5)
+
+
+def test_graph_exports(abc_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel().fit(abc_journeys)
+    assert 'label="0.667"' in model.to_dot()
+    assert "<graphml" in model.to_graphml()
+    nx = pytest.importorskip("networkx")
+    g = model.to_networkx()
+    assert isinstance(g, nx.DiGraph)
+    assert g.number_of_nodes() == 6
+    assert g["START"]["a"]["probability"] == pytest.approx(2 / 3)
+    assert g.nodes["a"]["conversion_probability"] == pytest.approx(5 / 8)
+
+
+def test_loops_and_top_paths(ab_journeys: jl.Journeys, abc_journeys: jl.Journeys) -> None:
+    assert jl.MarkovModel().fit(abc_journeys).loops() == []
+    assert jl.MarkovModel().fit(ab_journeys).loops() == [["A", "B"]]
+    top = jl.MarkovModel().fit(abc_journeys).top_paths(5)
+    assert top["path"].tolist()[0] == "a > c"
+    assert top["probability"].tolist() == pytest.approx([1 / 3, 1 / 12, 1 / 12])
+    assert top["length"].tolist()[0] == 2
+
+
+def test_const_methods_from_several_threads(data_journeys: jl.Journeys) -> None:
+    model = jl.MarkovModel(order=2).fit(data_journeys)
+    expected = model.removal_effects()
+    results: list[pd.DataFrame] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(model.removal_effects())) for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    for r in results:
+        pd.testing.assert_frame_equal(r, expected)
