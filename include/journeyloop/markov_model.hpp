@@ -7,7 +7,7 @@
 // gives expected visits. journeyloop solves these systems exactly and never
 // simulates: the chain is condensed into strongly connected components once,
 // and each solve walks them in topological order (dense LU for components of
-// up to 1,500 states, Gauss-Seidel to a relative change of 1e-15 beyond).
+// up to 128 states, Gauss-Seidel to a relative change of 1e-14 beyond).
 #ifndef JOURNEYLOOP_MARKOV_MODEL_HPP
 #define JOURNEYLOOP_MARKOV_MODEL_HPP
 

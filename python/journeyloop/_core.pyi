@@ -1,0 +1,215 @@
+# Type stub of the compiled extension journeyloop._core (python/bindings/*.cpp).
+# Keep it in step with the bindings: tests/python/test_stub.py compares it with
+# the live module. Classes without an __init__ here cannot be constructed from
+# Python; they are returned by the functions below.
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, SupportsIndex
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+# register_errors.cpp
+
+class InvalidInputError(ValueError): ...
+class UnknownChannelError(KeyError): ...
+class NumericalError(ArithmeticError): ...
+class StateSpaceTooLargeError(MemoryError): ...
+
+# register_journeys.cpp
+
+class path_options:
+    def __init__(
+        self,
+        separator: str = ">",
+        path_column: str = "path",
+        conversions_column: str = "conversions",
+        nulls_column: str = "nulls",
+        value_column: str = "value",
+    ) -> None: ...
+    @property
+    def separator(self) -> str: ...
+
+class journey_set:
+    def __init__(self) -> None: ...
+    @staticmethod
+    def from_paths(
+        paths: Sequence[str],
+        conversions: npt.ArrayLike,
+        nulls: npt.ArrayLike | None,
+        value: npt.ArrayLike | None,
+        options: path_options,
+    ) -> journey_set: ...
+    @staticmethod
+    def from_token_lists(
+        paths: Sequence[Sequence[str]],
+        conversions: npt.ArrayLike,
+        nulls: npt.ArrayLike | None,
+        value: npt.ArrayLike | None,
+        options: path_options,
+    ) -> journey_set: ...
+    def __len__(self) -> int: ...
+    @property
+    def channels(self) -> list[str]: ...
+    @property
+    def total_conversions(self) -> float: ...
+    @property
+    def total_nulls(self) -> float: ...
+    @property
+    def total_value(self) -> float: ...
+    @property
+    def total_touches(self) -> int: ...
+    def path_strings(self, separator: str = " > ") -> list[str]: ...
+    # name is "conversions", "nulls" or "value"; anything else raises InvalidInputError.
+    def column(self, name: str) -> npt.NDArray[np.float64]: ...
+
+# register_attribution.cpp
+
+class attribution:
+    @property
+    def names(self) -> list[str]: ...
+    @property
+    def conversions(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def value(self) -> npt.NDArray[np.float64]: ...
+
+def heuristic_names() -> list[str]: ...
+def heuristic_attribution(
+    journeys: journey_set,
+    method: str,
+    half_life: float = 1.0,
+    endpoint_share: float = 0.4,
+) -> attribution: ...
+
+# extra_groups defaults to [] (an empty list).
+def group_attribution(
+    attribution: attribution,
+    group_of: Sequence[str],
+    extra_groups: Sequence[str] = ...,
+) -> attribution: ...
+
+# register_markov.cpp
+
+class transition_counts:
+    @property
+    def order(self) -> int: ...
+    @property
+    def collapse_repeats(self) -> bool: ...
+    @property
+    def padded(self) -> bool: ...
+    @property
+    def num_states(self) -> int: ...
+    @property
+    def num_transitions(self) -> int: ...
+    @property
+    def total_conversions(self) -> float: ...
+    @property
+    def total_nulls(self) -> float: ...
+    @property
+    def total_value(self) -> float: ...
+    @property
+    def channels(self) -> list[str]: ...
+    def state_label(self, state: SupportsIndex) -> str: ...
+    # Labels of every state, indexed by state id.
+    def state_labels(self) -> list[str]: ...
+    # (from, to, count) of every stored transition; from and to are state ids.
+    def edges(
+        self,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.float64]]: ...
+    # The binding takes only a transition_counts: comparing with any other type
+    # raises TypeError rather than returning False.
+    def __eq__(self, other: object) -> bool: ...
+    # Defining __eq__ makes pybind11 set __hash__ to None: counts are unhashable.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> transition_counts: ...
+
+def count_transitions(
+    journeys: journey_set,
+    order: SupportsIndex = 1,
+    collapse_repeats: bool = True,
+    padded: bool = False,
+    max_states: SupportsIndex = 50000000,
+) -> transition_counts: ...
+def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
+
+class markov_model:
+    @property
+    def counts(self) -> transition_counts: ...
+    @property
+    def smoothing(self) -> float: ...
+    @property
+    def conversion_rate(self) -> float: ...
+    @property
+    def value_per_journey(self) -> float: ...
+    @property
+    def expected_touches(self) -> float: ...
+    @property
+    def expected_touches_converting(self) -> float: ...
+    # P(CONVERSION) from every state, indexed by state id.
+    def conversion_probabilities(self) -> npt.NDArray[np.float64]: ...
+    # Expected visits of a journey from START, indexed by state id.
+    def expected_visits(self) -> npt.NDArray[np.float64]: ...
+    # Aligned with counts.edges() (no smoothing).
+    def probabilities(self) -> npt.NDArray[np.float64]: ...
+    # (from, to, probability) of every nonzero transition probability; from and
+    # to are state ids.
+    def transitions(
+        self,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.float64]]: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> markov_model: ...
+
+def fit_markov(counts: transition_counts, smoothing: float = 0.0) -> markov_model: ...
+
+# (conversions, value) removal effects, one per channel.
+def removal_effects(
+    model: markov_model,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+# (conversions, value) removal effect of the channel ids in group removed at once.
+def group_removal_effect(
+    model: markov_model,
+    group: Sequence[SupportsIndex],
+) -> tuple[float, float]: ...
+
+# (conversions, value) removal effect of one channel state (a state id).
+def state_removal_effect(
+    model: markov_model,
+    state: SupportsIndex,
+) -> tuple[float, float]: ...
+
+# extra_groups defaults to [] (an empty list).
+def markov_attribution(
+    model: markov_model,
+    group_of_channel: Sequence[str] | None = None,
+    extra_groups: Sequence[str] = ...,
+) -> attribution: ...
+
+# Attribution between the named, possibly overlapping groups of channel ids.
+def group_markov_attribution(
+    model: markov_model,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+) -> attribution: ...
+
+# The journey graph as DOT / GraphML text.
+def to_dot(model: markov_model) -> str: ...
+def to_graphml(model: markov_model) -> str: ...
+
+# State ids of every cyclic component of the journey graph.
+def journey_loops(model: markov_model) -> list[list[int]]: ...
+
+# The n most probable complete paths: (state ids, START first and CONVERSION
+# last, probability).
+def top_paths(
+    model: markov_model,
+    n: SupportsIndex,
+    max_length: SupportsIndex = 64,
+) -> list[tuple[list[int], float]]: ...
