@@ -42,7 +42,8 @@ $(VPY):
 $(VENV)/.deps-stamp: pyproject.toml | $(VPY)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
-	  "numpy>=1.23" "pandas>=1.5" "pytest>=7" "hypothesis>=6" "pyarrow>=12" "networkx>=3"
+	  "numpy>=1.23" "pandas>=1.5" "pytest>=7" "hypothesis>=6" "pyarrow>=12" "networkx>=3" \
+	  "channelattribution==2.2.5" matplotlib
 	touch $@
 
 venv: $(VENV)/.deps-stamp
