@@ -2,6 +2,7 @@
 #include <journeyloop/journey_set.hpp>
 
 #include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -9,20 +10,66 @@
 
 namespace journeyloop {
 
+namespace {
+// Channel names are short: hash them 8 bytes at a time (a multiply-xorshift
+// mix per word), which took the hash out of the parsing profile.
+std::uint64_t hash_name(std::string_view s) noexcept {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    return h ^ (h >> 29);
+}
+} // namespace
+
+std::size_t channel_dictionary::slot_of(std::string_view name) const noexcept {
+    // Linear probing; the table is never more than half full.
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(hash_name(name)) & mask;
+    while (slots_[i] != 0 && names_[slots_[i] - 1] != name) i = (i + 1) & mask;
+    return i;
+}
+
+void channel_dictionary::grow() {
+    std::vector<channel_id> old;
+    old.swap(slots_);
+    std::size_t capacity = old.empty() ? 64 : old.size() * 2;
+    while (capacity < 2 * names_.size() + 2) capacity *= 2;
+    slots_.assign(capacity, 0);
+    for (std::size_t id = 0; id < names_.size(); ++id)
+        slots_[slot_of(names_[id])] = static_cast<channel_id>(id + 1);
+}
+
+void channel_dictionary::truncate(std::size_t n) {
+    if (n >= names_.size()) return;
+    names_.resize(n);
+    slots_.clear();
+    grow();
+}
+
 channel_id channel_dictionary::intern(std::string_view name) {
-    // One lookup on the hot path: most tokens are channels already seen.
-    auto it = ids_.find(std::string(name));
-    if (it != ids_.end()) return it->second;
+    if (slots_.empty()) grow();
+    auto i = slot_of(name);
+    if (slots_[i] != 0) return slots_[i] - 1;
     const auto id = static_cast<channel_id>(names_.size());
     names_.emplace_back(name);
-    ids_.emplace(names_.back(), id);
+    slots_[i] = id + 1;
+    if (names_.size() * 2 > slots_.size()) grow();
     return id;
 }
 
 std::optional<channel_id> channel_dictionary::find(std::string_view name) const {
-    auto it = ids_.find(std::string(name));
-    if (it == ids_.end()) return std::nullopt;
-    return it->second;
+    if (slots_.empty()) return std::nullopt;
+    const auto i = slot_of(name);
+    if (slots_[i] == 0) return std::nullopt;
+    return slots_[i] - 1;
 }
 
 channel_id channel_dictionary::at(std::string_view name) const {
@@ -49,12 +96,13 @@ void check_count(double x, std::size_t row, const char* what, std::string_view c
             row, column, "negative " + std::string(what) + " " + number_text(x)));
 }
 
-std::string_view trim(std::string_view s) {
-    const char* ws = " \t\r\n";
-    const auto b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(ws);
-    return s.substr(b, e - b + 1);
+inline bool blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) noexcept {
+    std::size_t b = 0, e = s.size();
+    while (b < e && blank(s[b])) ++b;
+    while (e > b && blank(s[e - 1])) --e;
+    return s.substr(b, e - b);
 }
 
 } // namespace
@@ -80,6 +128,11 @@ void journey_set::add_ids(column_view<channel_id> path, double conversions, doub
             throw unknown_channel("row " + std::to_string(row) + ": unknown channel id " +
                                   std::to_string(id));
     check_counts(conversions, nulls, value, row);
+    push_row(path, conversions, nulls, value);
+}
+
+void journey_set::push_row(column_view<channel_id> path, double conversions, double nulls,
+                           double value) {
     touches_.insert(touches_.end(), path.begin(), path.end());
     offsets_.push_back(touches_.size());
     conversions_.push_back(conversions);
@@ -104,26 +157,35 @@ void journey_set::add(column_view<std::string_view> path, double conversions, do
     add_ids(ids, conversions, nulls, value, row);
 }
 
-journey_set build_journeys(const path_table& table, const path_options& options) {
+void append_journeys(journey_set& journeys, const path_table& table,
+                     const path_options& options, std::size_t first_row) {
     const auto n = table.path.size();
     auto check_length = [n](const column_view<double>& col, const std::string& name,
                             bool required) {
         if ((required || !col.empty()) && col.size() != n)
             throw invalid_input("column '" + name + "' has " + std::to_string(col.size()) +
-                                " rows, column 'path' has " + std::to_string(n));
+                                " rows, column '" + "path" + "' has " + std::to_string(n));
     };
     check_length(table.conversions, options.conversions_column, true);
     check_length(table.nulls, options.nulls_column, false);
     check_length(table.value, options.value_column, false);
     if (options.separator.empty()) throw invalid_input("the path separator is empty");
 
-    journey_set out;
+    // A bad row undoes the rows and channels added so far.
+    journey_set& out = journeys;
+    const auto old_rows = out.size();
+    const auto old_touches = out.touches_.size();
+    const auto old_channels = out.channels_.size();
+    const double old_totals[3] = {out.total_conversions_, out.total_nulls_, out.total_value_};
+    try {
     std::vector<channel_id> ids;
     const std::string_view sep = options.separator;
-    for (std::size_t row = 0; row < n; ++row) {
-        const double conv = table.conversions[row];
-        const double nulls = table.nulls.empty() ? 0.0 : table.nulls[row];
-        const double value = table.value.empty() ? 0.0 : table.value[row];
+    const bool single = sep.size() == 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t row = first_row + i;
+        const double conv = table.conversions[i];
+        const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
+        const double value = table.value.empty() ? 0.0 : table.value[i];
         check_count(conv, row, "count", options.conversions_column);
         check_count(nulls, row, "count", options.nulls_column);
         check_count(value, row, "value", options.value_column);
@@ -131,14 +193,15 @@ journey_set build_journeys(const path_table& table, const path_options& options)
             throw invalid_input(detail::make_message(
                 row, options.value_column,
                 "value " + number_text(value) + " on a row without conversions"));
-
-        const std::string_view path = table.path[row];
+        if (table.path.is_null(i))
+            throw invalid_input(detail::make_message(row, options.path_column, "missing path (null)"));
+        const std::string_view path = table.path[i];
         if (trim(path).empty())
             throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
         ids.clear();
         std::size_t pos = 0;
         while (true) {
-            const auto next = path.find(sep, pos);
+            const auto next = single ? path.find(sep[0], pos) : path.find(sep, pos);
             const auto token =
                 trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
             if (token.empty())
@@ -149,8 +212,25 @@ journey_set build_journeys(const path_table& table, const path_options& options)
             if (next == std::string_view::npos) break;
             pos = next + sep.size();
         }
-        out.add_ids(ids, conv, nulls, value, row);
+        out.push_row(ids, conv, nulls, value); // checked above
     }
+    } catch (...) {
+        out.offsets_.resize(old_rows + 1);
+        out.touches_.resize(old_touches);
+        out.conversions_.resize(old_rows);
+        out.nulls_.resize(old_rows);
+        out.values_.resize(old_rows);
+        out.channels_.truncate(old_channels);
+        out.total_conversions_ = old_totals[0];
+        out.total_nulls_ = old_totals[1];
+        out.total_value_ = old_totals[2];
+        throw;
+    }
+}
+
+journey_set build_journeys(const path_table& table, const path_options& options) {
+    journey_set out;
+    append_journeys(out, table, options, 0);
     return out;
 }
 

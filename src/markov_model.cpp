@@ -157,17 +157,23 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     const auto& c = m.counts_;
     std::unique_ptr<successor_index> successors;
     if (alpha > 0) successors = std::make_unique<successor_index>(c);
-    std::unordered_map<state_id, double> row;
+    // One row at a time: (target, weight) pairs, plus the unobserved
+    // targets that smoothing adds.
+    std::vector<std::pair<state_id, double>> row;
+    std::vector<char> in_row(n, 0);
     for (state_id s = 0; s < n; ++s) {
         if (s == tc::conversion || s == tc::null) continue;
         const auto targets = c.targets(s);
         const auto weights = c.weights(s);
         row.clear();
-        for (std::size_t i = 0; i < targets.size(); ++i) row[targets[i]] = weights[i];
+        for (std::size_t i = 0; i < targets.size(); ++i) row.emplace_back(targets[i], weights[i]);
         double out = c.out_weight(s);
         if (successors) {
-            for (auto t : (*successors)(s)) row.emplace(t, 0.0);
-            for (auto& [t, w] : row) w += alpha;
+            for (auto t : targets) in_row[t] = 1;
+            for (auto t : (*successors)(s))
+                if (!in_row[t]) row.emplace_back(t, 0.0);
+            for (auto t : targets) in_row[t] = 0;
+            for (auto& entry : row) entry.second += alpha;
             out += alpha * static_cast<double>(row.size());
         }
         const auto from = transient_index(s);

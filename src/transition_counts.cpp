@@ -1,6 +1,8 @@
 // Counting order-k transitions.
 #include "counts_access.hpp"
 
+#include <journeyloop/detail/flat_map.hpp>
+
 #include <journeyloop/errors.hpp>
 #include <journeyloop/transition_counts.hpp>
 
@@ -71,22 +73,38 @@ transition_counts count_transitions(const journey_set& journeys,
     parts.padded = options.padded;
     parts.channels = journeys.channels();
 
-    // States are interned by the bytes of their channel tuple.
-    std::unordered_map<std::string, state_id> state_index;
-    std::string key;
     auto num_states = [&parts] {
         return parts.states.size() + transition_counts::first_channel_state;
     };
+    // States are interned by their channel tuple: packed into 64 bits (15
+    // bits a channel) up to order 4 with fewer than 32,766 channels, by its
+    // bytes otherwise.
+    const bool packed = k <= 4 && parts.channels.size() < 0x7FFE;
+    detail::flat_map64<state_id> packed_index(1024);
+    std::unordered_map<std::string, state_id> string_index;
+    std::string key;
     auto intern = [&](const channel_id* first, std::size_t len) -> state_id {
+        const auto next = static_cast<state_id>(num_states());
+        if (packed) {
+            std::uint64_t code = 0;
+            for (std::size_t i = 0; i < len; ++i) {
+                const std::uint64_t c =
+                    first[i] == transition_counts::padding ? 0x7FFF : std::uint64_t{first[i]} + 1;
+                code |= c << (15 * i);
+            }
+            auto [id, inserted] = packed_index.try_emplace(code, next);
+            if (inserted) parts.states.emplace_back(first, first + len);
+            return *id;
+        }
         key.assign(reinterpret_cast<const char*>(first), len * sizeof(channel_id));
-        auto [it, inserted] = state_index.emplace(key, static_cast<state_id>(num_states()));
+        auto [it, inserted] = string_index.emplace(key, next);
         if (inserted) parts.states.emplace_back(first, first + len);
         return it->second;
     };
 
-    std::unordered_map<std::uint64_t, double> edges;
+    detail::flat_map64<double> edges(1024);
     auto add_edge = [&edges](state_id from, state_id to, double w) {
-        edges[(std::uint64_t{from} << 32) | to] += w;
+        *edges.try_emplace((std::uint64_t{from} << 32) | to).first += w;
     };
     auto& end_conv = parts.end_conversions;
     auto& end_value = parts.end_value;
@@ -126,7 +144,8 @@ transition_counts count_transitions(const journey_set& journeys,
         end_conv[prev] += conv;
         end_value[prev] += journeys.value(row);
     }
-    parts.edges.assign(edges.begin(), edges.end());
+    parts.edges.reserve(edges.size());
+    edges.for_each([&parts](std::uint64_t code, double w) { parts.edges.emplace_back(code, w); });
     parts.total_conversions = journeys.total_conversions();
     parts.total_nulls = journeys.total_nulls();
     parts.total_value = journeys.total_value();

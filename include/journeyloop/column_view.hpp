@@ -3,6 +3,8 @@
 #define JOURNEYLOOP_COLUMN_VIEW_HPP
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace journeyloop {
@@ -44,6 +46,70 @@ public:
 private:
     const T* data_ = nullptr;
     std::size_t size_ = 0;
+};
+
+/**
+ * A read-only, non-owning view of a column of strings: either string_views,
+ * or Arrow's layout (`size + 1` offsets of 32 or 64 bits into one character
+ * buffer, and an optional validity bitmap) so that Arrow, pandas and polars
+ * string columns are read without a copy.
+ *
+ * **Example**:
+ *
+ *     std::vector<std::int64_t> offsets{0, 5, 6};
+ *     journeyloop::string_column_view col(offsets.data(), "a > bc", 2);
+ *     assert(col[0] == "a > b" && col[1] == "c");
+ */
+class string_column_view {
+public:
+    /// An empty column.
+    string_column_view() noexcept = default;
+    /// A view of string_views; they and their characters must outlive it.
+    string_column_view(column_view<std::string_view> views) noexcept // NOLINT
+        : views_(views.data()), size_(views.size()) {}
+    string_column_view(const std::vector<std::string_view>& views) noexcept // NOLINT
+        : views_(views.data()), size_(views.size()) {}
+    /// Arrow `large_string`: row i is `data[offsets[i] .. offsets[i + 1])`.
+    /// `validity` (may be null) has bit `validity_offset + i` set when row i
+    /// is present.
+    string_column_view(const std::int64_t* offsets, const char* data, std::size_t size,
+                       const std::uint8_t* validity = nullptr,
+                       std::size_t validity_offset = 0) noexcept
+        : offsets64_(offsets), data_(data), size_(size), validity_(validity),
+          validity_offset_(validity_offset) {}
+    /// Arrow `string` (32-bit offsets).
+    string_column_view(const std::int32_t* offsets, const char* data, std::size_t size,
+                       const std::uint8_t* validity = nullptr,
+                       std::size_t validity_offset = 0) noexcept
+        : offsets32_(offsets), data_(data), size_(size), validity_(validity),
+          validity_offset_(validity_offset) {}
+
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+
+    /// Whether row i is missing (null in Arrow's validity bitmap).
+    bool is_null(std::size_t i) const noexcept {
+        if (validity_ == nullptr) return false;
+        const auto bit = validity_offset_ + i;
+        return ((validity_[bit / 8] >> (bit % 8)) & 1) == 0;
+    }
+
+    /// Row i (empty for a null row).
+    std::string_view operator[](std::size_t i) const noexcept {
+        if (views_ != nullptr) return views_[i];
+        if (offsets64_ != nullptr)
+            return {data_ + offsets64_[i], static_cast<std::size_t>(offsets64_[i + 1] - offsets64_[i])};
+        return {data_ + offsets32_[i], static_cast<std::size_t>(offsets32_[i + 1] - offsets32_[i])};
+    }
+
+private:
+    const std::string_view* views_ = nullptr;
+    const std::int64_t* offsets64_ = nullptr;
+    const std::int32_t* offsets32_ = nullptr;
+    const char* data_ = nullptr;
+    std::size_t size_ = 0;
+    const std::uint8_t* validity_ = nullptr;
+    std::size_t validity_offset_ = 0;
 };
 
 } // namespace journeyloop

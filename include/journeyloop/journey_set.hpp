@@ -17,7 +17,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace journeyloop {
@@ -53,8 +52,17 @@ public:
     std::size_t size() const noexcept { return names_.size(); }
 
 private:
+    friend void append_journeys(journey_set&, const path_table&, const path_options&,
+                                std::size_t);
+    /// Drops the channels from id `n` on (used to undo a failed append).
+    void truncate(std::size_t n);
+    std::size_t slot_of(std::string_view name) const noexcept;
+    void grow();
+
     std::vector<std::string> names_;
-    std::unordered_map<std::string, channel_id> ids_;
+    // Open addressing over the names: id + 1, or 0 for an empty slot. Lookups
+    // by string_view need no allocation (the hot loop of path parsing).
+    std::vector<channel_id> slots_;
 };
 
 /**
@@ -109,8 +117,11 @@ public:
     channel_dictionary& mutable_channels() noexcept { return channels_; }
 
 private:
+    friend void append_journeys(journey_set&, const path_table&, const path_options&,
+                                std::size_t);
     void check_counts(double conversions, double nulls, double value,
                       std::size_t row) const;
+    void push_row(column_view<channel_id> path, double conversions, double nulls, double value);
 
     channel_dictionary channels_;
     std::vector<std::size_t> offsets_{0};
@@ -141,7 +152,7 @@ struct path_options {
  * means value 0. Non-empty columns must have the length of `path`.
  */
 struct path_table {
-    column_view<std::string_view> path;
+    string_column_view path;
     column_view<double> conversions;
     column_view<double> nulls;
     column_view<double> value;
@@ -163,6 +174,15 @@ struct path_table {
  *     assert(js.size() == 2 && js.channels().size() == 2);
  */
 journey_set build_journeys(const path_table& table, const path_options& options = {});
+
+/**
+ * Appends the rows of `table` to `journeys`, as build_journeys() would; rows
+ * are numbered from `first_row` in error messages. Used to read a chunked
+ * column (Arrow record batches) one chunk at a time. On an error, `journeys`
+ * is left unchanged.
+ */
+void append_journeys(journey_set& journeys, const path_table& table,
+                     const path_options& options = {}, std::size_t first_row = 0);
 
 /// Options of read_path_csv().
 struct csv_options {

@@ -35,6 +35,32 @@ jl::journey_set from_paths(const std::vector<std::string>& paths, const double_a
                               options);
 }
 
+// Appends rows whose paths are an Arrow string array: offsets (int32 or
+// int64, length rows + 1, already shifted to the array's offset), the
+// character buffer and an optional validity bitmap.
+void append_arrow(jl::journey_set& js, const py::array& offsets,
+                  const py::array_t<std::uint8_t, py::array::c_style>& data,
+                  const std::optional<py::array_t<std::uint8_t, py::array::c_style>>& validity,
+                  std::size_t validity_offset, const double_array& conversions,
+                  const std::optional<double_array>& nulls, const std::optional<double_array>& value,
+                  const jl::path_options& options, std::size_t first_row) {
+    if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+        throw jl::invalid_input("arrow offsets must be a non-empty 1-d array");
+    const auto rows = static_cast<std::size_t>(offsets.shape(0) - 1);
+    const auto* chars = reinterpret_cast<const char*>(data.data());
+    const std::uint8_t* bits = validity ? validity->data() : nullptr;
+    jl::string_column_view paths;
+    if (offsets.dtype().is(py::dtype::of<std::int64_t>()) && (offsets.flags() & py::array::c_style))
+        paths = {static_cast<const std::int64_t*>(offsets.data()), chars, rows, bits, validity_offset};
+    else if (offsets.dtype().is(py::dtype::of<std::int32_t>()) && (offsets.flags() & py::array::c_style))
+        paths = {static_cast<const std::int32_t*>(offsets.data()), chars, rows, bits, validity_offset};
+    else
+        throw jl::invalid_input("arrow offsets must be contiguous int32 or int64");
+    py::gil_scoped_release release;
+    jl::append_journeys(js, {paths, view_of(conversions), view_of(nulls), view_of(value)}, options,
+                        first_row);
+}
+
 jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& paths,
                                  const double_array& conversions,
                                  const std::optional<double_array>& nulls,
@@ -73,6 +99,10 @@ void register_journeys(py::module_& m) {
         .def_static("from_token_lists", &from_token_lists, py::arg("paths"),
                     py::arg("conversions"), py::arg("nulls"), py::arg("value"),
                     py::arg("options"), "Journeys from lists of channel names.")
+        .def("append_arrow", &append_arrow, py::arg("offsets"), py::arg("data"),
+             py::arg("validity"), py::arg("validity_offset"), py::arg("conversions"),
+             py::arg("nulls"), py::arg("value"), py::arg("options"), py::arg("first_row"),
+             "Appends rows whose paths are an Arrow string array (zero-copy).")
         .def("__len__", &jl::journey_set::size)
         .def_property_readonly("channels",
                                [](const jl::journey_set& js) { return js.channels().names(); })

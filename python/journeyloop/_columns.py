@@ -83,6 +83,50 @@ def as_path_list(values: Any, name: str) -> tuple[list[str] | list[list[str]], b
     return [str(x) for x in items], False  # pragma: no cover - str subclasses
 
 
+def arrow_strings(values: Any) -> Any | None:
+    """The column as Arrow string chunks (zero-copy where it already is Arrow),
+    or None when it is not a column of strings (the caller then checks each
+    row in Python and names the bad one)."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    try:
+        arr = pa.array(values, from_pandas=True) if not isinstance(
+            values, (pa.Array, pa.ChunkedArray)
+        ) else values
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = []
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            chunk = chunk.dictionary_decode()
+        if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type):
+            out.append(chunk)
+        elif hasattr(pa.types, "is_string_view") and pa.types.is_string_view(chunk.type):
+            out.append(chunk.cast(pa.large_string()))
+        else:
+            return None
+    return out
+
+
+def arrow_buffers(chunk: Any) -> tuple[Any, Any, Any, int]:
+    """(offsets, characters, validity or None, validity bit offset) of an
+    Arrow string chunk, as numpy views of its buffers."""
+    import pyarrow as pa
+
+    validity, offsets_buf, data_buf = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    n = len(chunk)
+    offsets = np.frombuffer(offsets_buf, dtype=width, count=n + 1, offset=chunk.offset * np.dtype(width).itemsize)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    bits = None
+    if chunk.null_count > 0 and validity is not None:
+        bits = np.frombuffer(validity, dtype=np.uint8)
+    return offsets, data, bits, chunk.offset
+
+
 def is_columnar(data: Any) -> bool:
     """True for DataFrames and mappings of columns, False for a sequence of paths."""
     if hasattr(data, "columns") or isinstance(data, Mapping):

@@ -52,6 +52,18 @@ class journey_set:
         value: npt.ArrayLike | None,
         options: path_options,
     ) -> journey_set: ...
+    def append_arrow(
+        self,
+        offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+        data: npt.NDArray[np.uint8],
+        validity: npt.NDArray[np.uint8] | None,
+        validity_offset: SupportsIndex,
+        conversions: npt.ArrayLike,
+        nulls: npt.ArrayLike | None,
+        value: npt.ArrayLike | None,
+        options: path_options,
+        first_row: SupportsIndex,
+    ) -> None: ...
     def __len__(self) -> int: ...
     @property
     def channels(self) -> list[str]: ...

@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._columns import as_float_column, as_path_list, get_column, is_columnar
+from ._columns import (
+    arrow_buffers,
+    arrow_strings,
+    as_float_column,
+    as_path_list,
+    get_column,
+    is_columnar,
+)
 
 __all__ = ["Journeys"]
 
@@ -85,8 +92,15 @@ class Journeys:
         """
         if is_columnar(data):
             paths_col = get_column(data, path)
-            paths, tokenized = as_path_list(paths_col, path)
-            n = len(paths)
+            chunks = arrow_strings(paths_col)
+            if chunks is None:
+                paths, tokenized = as_path_list(paths_col, path)
+                n = len(paths)
+            else:
+                n = sum(len(c) for c in chunks)
+            if conversions is None:
+                msg = "conversions is required with a table: give the conversions column"
+                raise _core.InvalidInputError(msg)
 
             def column(spec: str | Sequence[float] | None, name: str) -> Any:
                 if spec is None:
@@ -100,12 +114,27 @@ class Journeys:
                 "nulls": nulls if isinstance(nulls, str) else "nulls",
                 "value": value if isinstance(value, str) else "value",
             }
-            if conversions is None:
-                msg = "conversions is required with a table: give the conversions column"
-                raise _core.InvalidInputError(msg)
             conv = column(conversions, "conversions")
             nul = column(nulls, "nulls")
             val = column(value, "value")
+            options = _core.path_options(
+                sep, path, names["conversions"], names["nulls"], names["value"]
+            )
+            if chunks is not None:
+                # Arrow strings: the C++ core reads the buffers in place.
+                js = _core.journey_set()
+                first = 0
+                for chunk in chunks:
+                    offsets, chars, bits, bit_offset = arrow_buffers(chunk)
+                    end = first + len(chunk)
+                    js.append_arrow(
+                        offsets, chars, bits, bit_offset, conv[first:end],
+                        None if nul is None else nul[first:end],
+                        None if val is None else val[first:end],
+                        options, first,
+                    )  # fmt: skip
+                    first = end
+                return cls(js)
         else:
             path = "path"
             paths, tokenized = as_path_list(data, path)
@@ -130,9 +159,9 @@ class Journeys:
                 if value is None or isinstance(value, str)
                 else as_float_column(value, "value", n)
             )
-        options = _core.path_options(
-            sep, path, names["conversions"], names["nulls"], names["value"]
-        )
+            options = _core.path_options(
+                sep, path, names["conversions"], names["nulls"], names["value"]
+            )
         if tokenized:
             js = _core.journey_set.from_token_lists(paths, conv, nul, val, options)
         else:
