@@ -130,3 +130,25 @@ TEST_CASE("read_path_csv: reads quoted fields and reports bad numbers", "[journe
     REQUIRE_THROWS_WITH(read_path_csv(file, o), Contains("no column 'missing'"));
     std::filesystem::remove(file);
 }
+
+TEST_CASE("journey_set: Arrow string columns, nulls and a failed append", "[journey_set]") {
+    const std::string chars = "a > bcx";
+    std::vector<std::int64_t> offsets{0, 5, 6, 7};
+    const std::uint8_t validity[] = {0b011}; // row 2 is null
+    std::vector<double> conv{1, 0, 1}, nulls{0, 1, 0};
+    journey_set js;
+    // Rows 0 and 1 only.
+    append_journeys(js, {string_column_view(offsets.data(), chars.data(), 2, validity), {conv.data(), 2}, {nulls.data(), 2}, {}}, {}, 0);
+    REQUIRE(js.size() == 2);
+    REQUIRE(js.channels().names() == std::vector<std::string>{"a", "b", "c"});
+    // Row 2 is null: the append fails, names the row, and changes nothing.
+    std::vector<std::int32_t> offsets32{0, 1, 1};
+    const std::uint8_t validity2[] = {0b01};
+    const std::string more = "d";
+    REQUIRE_THROWS_WITH(append_journeys(js, {string_column_view(offsets32.data(), more.data(), 2, validity2), {conv.data(), 2}, {nulls.data(), 2}, {}}, {}, 2),
+                        Contains("row 3, column 'path': missing path (null)"));
+    REQUIRE(js.size() == 2);
+    REQUIRE(js.channels().size() == 3); // "d" was interned, then undone
+    REQUIRE_FALSE(js.channels().find("d").has_value());
+    REQUIRE(js.total_conversions() == 1);
+}
