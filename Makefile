@@ -19,7 +19,7 @@ all: cpp install
 demo: install
 	$(VPY) -m journeyloop.demo
 
-test: cpp-test package-test pytest
+test: cpp-test package-test pytest lint
 
 deps: system-deps venv
 
@@ -43,7 +43,7 @@ $(VENV)/.deps-stamp: pyproject.toml | $(VPY)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
 	  "numpy>=1.23" "pandas>=1.5" "pytest>=7" "hypothesis>=6" "pyarrow>=12" "networkx>=3" \
-	  "channelattribution==2.2.5" matplotlib
+	  "channelattribution==2.2.5" matplotlib "mypy==2.4.1" "ruff==0.17.6" "pandas-stubs==3.1.0.261029"
 	touch $@
 
 venv: $(VENV)/.deps-stamp
@@ -72,8 +72,8 @@ pytest: install
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 
 lint: venv
-	$(VPY) -m pip install -q mypy ruff pandas-stubs
-	$(VPY) -m ruff check python tests/python examples/python
+	$(VPY) -m ruff check python tests/python examples/python bench
+	$(VPY) -m ruff format --check python tests/python examples/python bench
 	$(VPY) -m mypy
 
 clean:

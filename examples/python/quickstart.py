@@ -5,8 +5,9 @@ from __future__ import annotations
 import journeyloop as jl
 
 df = jl.datasets.load_b2b_paths()  # columns: path, conversions, nulls, value
-journeys = jl.Journeys.from_paths(df, path="path", conversions="conversions",
-                                  nulls="nulls", value="value")
+journeys = jl.Journeys.from_paths(
+    df, path="path", conversions="conversions", nulls="nulls", value="value"
+)
 model = jl.MarkovModel(order=1).fit(journeys)
 print(f"conversion rate {model.conversion_rate_:.6f}")
 print(model.attribution().round(3).to_string(index=False))

@@ -92,9 +92,11 @@ def arrow_strings(values: Any) -> Any | None:
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
     try:
-        arr = pa.array(values, from_pandas=True) if not isinstance(
-            values, (pa.Array, pa.ChunkedArray)
-        ) else values
+        arr = (
+            pa.array(values, from_pandas=True)
+            if not isinstance(values, (pa.Array, pa.ChunkedArray))
+            else values
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return None
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
@@ -119,8 +121,12 @@ def arrow_buffers(chunk: Any) -> tuple[Any, Any, Any, int]:
     validity, offsets_buf, data_buf = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     n = len(chunk)
-    offsets = np.frombuffer(offsets_buf, dtype=width, count=n + 1, offset=chunk.offset * np.dtype(width).itemsize)
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    offsets = np.frombuffer(
+        offsets_buf, dtype=width, count=n + 1, offset=chunk.offset * np.dtype(width).itemsize
+    )
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    )
     bits = None
     if chunk.null_count > 0 and validity is not None:
         bits = np.frombuffer(validity, dtype=np.uint8)
@@ -134,6 +140,7 @@ def is_columnar(data: Any) -> bool:
     if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
         if hasattr(data, "tolist"):
             return False
-        msg = f"expected a DataFrame, a mapping of columns or a list of paths, got {type(data).__name__}"
+        kind = type(data).__name__
+        msg = f"expected a DataFrame, a mapping of columns or a list of paths, got {kind}"
         raise InvalidInputError(msg)
     return False

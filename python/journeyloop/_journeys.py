@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -163,9 +163,11 @@ class Journeys:
                 sep, path, names["conversions"], names["nulls"], names["value"]
             )
         if tokenized:
-            js = _core.journey_set.from_token_lists(paths, conv, nul, val, options)
+            js = _core.journey_set.from_token_lists(
+                cast("list[list[str]]", paths), conv, nul, val, options
+            )
         else:
-            js = _core.journey_set.from_paths(paths, conv, nul, val, options)
+            js = _core.journey_set.from_paths(cast("list[str]", paths), conv, nul, val, options)
         return cls(js)
 
     @property

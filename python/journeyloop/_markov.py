@@ -270,7 +270,10 @@ class MarkovModel:
         return ids
 
     def _groups(
-        self, by: By, teams: Mapping[str, str] | Any | None, groups: Mapping[str, Sequence[str]] | None
+        self,
+        by: By,
+        teams: Mapping[str, str] | Any | None,
+        groups: Mapping[str, Sequence[str]] | None,
     ) -> tuple[list[str], list[list[int]]]:
         if by == "team":
             if teams is None:
@@ -331,20 +334,25 @@ class MarkovModel:
             For a channel or sequence the model does not know.
         """
         model = self._fitted
+        conv: list[float] = []
+        value: list[float] = []
         if by == "channel":
-            conv, value = _core.removal_effects(model)
+            conv_arr, value_arr = _core.removal_effects(model)
             keys: list[str] = self.channels_
+            conv, value = conv_arr.tolist(), value_arr.tolist()
         elif by == "sequence":
             if not sequences:
                 msg = 'by="sequence" needs sequences=["a > b", ...]'
                 raise InvalidInputError(msg)
             index = {label: s for s, label in enumerate(self._labels())}
-            keys, conv, value = [], [], []
+            keys = []
             for seq in sequences:
                 label = seq if isinstance(seq, str) else " > ".join(seq)
                 label = " > ".join(t.strip() for t in label.split(">"))
                 if label not in index or index[label] < 3:
-                    msg = f"unknown sequence {label!r}: not a state of this order-{self.order} model"
+                    msg = (
+                        f"unknown sequence {label!r}: not a state of this order-{self.order} model"
+                    )
                     raise UnknownChannelError(msg)
                 c, v = _core.state_removal_effect(model, index[label])
                 keys.append(label)
@@ -352,9 +360,7 @@ class MarkovModel:
                 value.append(v)
         else:
             keys, members = self._groups(by, teams, groups)
-            effects = [
-                _core.group_removal_effect(model, m) if m else (0.0, 0.0) for m in members
-            ]
+            effects = [_core.group_removal_effect(model, m) if m else (0.0, 0.0) for m in members]
             conv = [e[0] for e in effects]
             value = [e[1] for e in effects]
         return pd.DataFrame({by: keys, "removal_effect": conv, "value_removal_effect": value})

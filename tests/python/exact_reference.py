@@ -28,7 +28,11 @@ def exact_markov(
     for p, c, n, v in zip(paths, conversions, nulls, values):
         if c + n == 0:
             continue
-        windows = [tuple(p)] if len(p) < order else [tuple(p[i : i + order]) for i in range(len(p) - order + 1)]
+        windows = (
+            [tuple(p)]
+            if len(p) < order
+            else [tuple(p[i : i + order]) for i in range(len(p) - order + 1)]
+        )
         prev: object = "START"
         for s in windows:
             if s == prev:

@@ -46,7 +46,9 @@ def test_bad_token_in_a_later_chunk_names_the_global_row() -> None:
 def test_pyarrow_table_and_pandas_arrow_strings_agree(abc_journeys: jl.Journeys) -> None:
     df = abc_journeys.to_frame()
     table = pa.Table.from_pandas(df)
-    j = jl.Journeys.from_paths(table.to_pandas(types_mapper=pd.ArrowDtype), nulls="nulls", value="value")
+    j = jl.Journeys.from_paths(
+        table.to_pandas(types_mapper=pd.ArrowDtype), nulls="nulls", value="value"
+    )
     pd.testing.assert_frame_equal(j.to_frame(), df)
     j2 = jl.Journeys.from_paths(df.astype({"path": "object"}), nulls="nulls", value="value")
     pd.testing.assert_frame_equal(j2.to_frame(), df)

@@ -17,7 +17,9 @@ def parts() -> list[jl.Journeys]:
     return [
         jl.Journeys.from_paths(["a > b"], conversions=[1], nulls=[1], value=[10.0]),
         jl.Journeys.from_paths(["b"], conversions=[0], nulls=[2]),
-        jl.Journeys.from_paths(["c > a", "a > c"], conversions=[0, 2], nulls=[1, 0], value=[0, 30.0]),
+        jl.Journeys.from_paths(
+            ["c > a", "a > c"], conversions=[0, 2], nulls=[1, 0], value=[0, 30.0]
+        ),
     ]
 
 
@@ -85,7 +87,9 @@ def test_files(tmp_path: Path, abc_journeys: jl.Journeys) -> None:
     assert jl.MarkovModel.load(tmp_path / "m.jl").conversion_rate_ == pytest.approx(0.5)
     model.counts_.save(tmp_path / "c.jl")
     assert jl.TransitionCounts.load(tmp_path / "c.jl") == model.counts_
-    with pytest.raises(jl.InvalidInputError, match="holds a transition_counts, expected a markov_model"):
+    with pytest.raises(
+        jl.InvalidInputError, match="holds a transition_counts, expected a markov_model"
+    ):
         jl.MarkovModel.load(tmp_path / "c.jl")
     data = (tmp_path / "m.jl").read_bytes()
     (tmp_path / "bad.jl").write_bytes(data.replace(b'"order":1', b'"order":2'))

@@ -62,6 +62,7 @@ def test_chain_reproduces_observed_rate_and_exact_solve(
         p, effects, attributed, _ = exact_markov(
             paths, [float(c) for c in conv], [float(k) for k in nulls], value, order=order
         )
+        assert model.conversion_rate_ == pytest.approx(p, abs=1e-12)
         assert dict(zip(re["channel"], re["removal_effect"])) == pytest.approx(effects, abs=1e-9)
         a = model.attribution()
         assert dict(zip(a["channel"], a["conversions"])) == pytest.approx(attributed, abs=1e-9)

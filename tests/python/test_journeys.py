@@ -65,7 +65,8 @@ def test_read_only_and_integer_columns() -> None:
         (
             {"path": ["a", None], "conversions": [1, 1]},
             {},
-            "row 1, column 'path': (missing path \\(null\\)|expected a path string, got (None|nan))",
+            "row 1, column 'path': "
+            "(missing path \\(null\\)|expected a path string, got (None|nan))",
         ),
         (
             {"path": ["a", "b"], "conversions": [1, float("nan")]},

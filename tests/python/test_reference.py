@@ -100,7 +100,9 @@ def test_markov_matches_independent_exact_solve(
     model = jl.MarkovModel(order=order).fit(data_journeys)
     assert model.conversion_rate_ == pytest.approx(p, abs=1e-12)
     effects = model.removal_effects()
-    assert by_channel(effects, "removal_effect") == pytest.approx([re[c] for c in CHANNELS], abs=1e-9)
+    assert by_channel(effects, "removal_effect") == pytest.approx(
+        [re[c] for c in CHANNELS], abs=1e-9
+    )
     a = model.attribution()
     assert by_channel(a, "conversions") == pytest.approx([conv[c] for c in CHANNELS], abs=1e-9)
     assert by_channel(a, "value") == pytest.approx([val[c] for c in CHANNELS], abs=1e-9)
@@ -113,7 +115,9 @@ def test_data_without_nulls_converts_with_probability_one(data_csv: pd.DataFrame
     # REFERENCE.md 3.2, order 1, var_null=NULL
     expected = [0.357505, 0.416398, 0.561719, 0.276094, 0.207048, 0.138344, 0.029543,
                 0.042131, 0.064590, 0.018798, 0.000455, 0.000202]  # fmt: skip
-    assert by_channel(model.removal_effects(), "removal_effect") == pytest.approx(expected, abs=1e-6)
+    assert by_channel(model.removal_effects(), "removal_effect") == pytest.approx(
+        expected, abs=1e-6
+    )
 
 
 def test_dy_invariants() -> None:
@@ -130,7 +134,9 @@ def test_dy_invariants() -> None:
 
 
 def test_free_trial_paths_invariants() -> None:
-    df = pd.read_csv(shared_data("pychattr_free_trial_paths/free_trial_and_demo_path_data_final.csv.gz"))
+    df = pd.read_csv(
+        shared_data("pychattr_free_trial_paths/free_trial_and_demo_path_data_final.csv.gz")
+    )
     j = jl.Journeys.from_paths(df, conversions="total_conversions", nulls="total_null",
                                value="total_conversion_value")  # fmt: skip
     assert len(j.channels) == 13

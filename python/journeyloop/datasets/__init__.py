@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     import pandas
 
 __all__ = [
-    "load_b2b_paths",
-    "load_b2b_channels",
-    "b2b_teams",
     "b2b_stages",
+    "b2b_teams",
+    "load_b2b_channels",
+    "load_b2b_paths",
 ]
 
 _PATHS_FILE = "b2b_paths.csv.gz"
@@ -90,7 +90,7 @@ def load_b2b_paths() -> pandas.DataFrame:
             fh,
             compression="gzip",
             dtype={
-                "path": str,
+                "path": "str",
                 "conversions": "int64",
                 "nulls": "int64",
                 "value": "float64",

@@ -189,9 +189,7 @@ def _normal(rng: random.Random) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-def _deal_cents(
-    rng: random.Random, had_demo: bool, had_webinar: bool, enterprise: bool
-) -> int:
+def _deal_cents(rng: random.Random, had_demo: bool, had_webinar: bool, enterprise: bool) -> int:
     size = DEAL_MEDIAN * math.exp(DEAL_SIGMA * _normal(rng))
     if enterprise:
         size *= ENTERPRISE_DEAL_FACTOR
@@ -200,7 +198,7 @@ def _deal_cents(
     if had_webinar:
         size *= WEBINAR_DEAL_FACTOR
     size = min(max(size, DEAL_MIN), DEAL_MAX)
-    return int(round(size * 100))
+    return round(size * 100)
 
 
 def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
@@ -256,9 +254,7 @@ def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
         channel = _choice(rng, CHANNEL_NAMES, weights)
 
 
-def generate(
-    seed: int = SEED, n_journeys: int = N_JOURNEYS
-) -> list[tuple[str, int, int, int]]:
+def generate(seed: int = SEED, n_journeys: int = N_JOURNEYS) -> list[tuple[str, int, int, int]]:
     """Return aggregated rows ``(path, conversions, nulls, value_cents)``."""
     rng = random.Random(seed)
     agg: dict[str, list[int]] = {}
@@ -300,9 +296,7 @@ def write(out_dir: Path) -> None:
     payload = _paths_csv(generate())
     with open(out_dir / "b2b_paths.csv.gz", "wb") as raw:
         # filename="" and mtime=0 keep the gzip header free of run-specific data
-        with gzip.GzipFile(
-            filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
-        ) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
             gz.write(payload)
     with open(out_dir / "b2b_channels.csv", "wb") as fh:
         fh.write(_channels_csv())
