@@ -25,7 +25,7 @@ from typing import Any
 TOOL_ORDER = {"journeyloop": 0, "ca1": 1, "ca2": 2}
 PRESET_ORDER = {"tiny": 0, "data": 1, "100k_x12": 2, "1m_x20": 3, "criteo": 4}
 
-# the targets of the spec: (preset, order) -> minimum speedup against the fastest CA
+# the performance targets: (preset, order) -> minimum speedup against the fastest CA
 SPEED_TARGETS = {("1m_x20", 1): 50, ("1m_x20", 3): 30, ("criteo", 1): 100}
 
 
@@ -172,7 +172,7 @@ def preset_table(cases: dict[tuple[str, int, str], Case]) -> list[str]:
 
 
 def targets(cases: dict[tuple[str, int, str], Case]) -> list[str]:
-    """The spec's targets, checked where the cases were run."""
+    """The performance targets, checked where the cases were run."""
     out = []
 
     def best_ca(preset: str, order: int) -> Case | None:

@@ -7,8 +7,8 @@
 // its SCCs once (Boost.Graph), and every solve walks the components in
 // topological order: a single state is one multiply-add, a small component
 // is a dense LU, a large one is Gauss-Seidel to a relative change of 1e-14
-// (measured on the reference data at order 3: dense LU of a 785-state
-// component per removal took 15x longer than Gauss-Seidel).
+// (on the reference data at order 3, a dense LU of its 785-state component
+// for every removal was an order of magnitude slower than Gauss-Seidel).
 // Removing states only changes the solution of their ancestors, so a removal
 // solves only the components that can reach a removed state.
 #ifndef JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
@@ -46,6 +46,9 @@ struct chain {
 
 /// Largest block solved by dense LU; larger blocks use Gauss-Seidel.
 constexpr std::size_t dense_block_limit = 128;
+/// Largest chain whose single-state removals all come from one dense inverse
+/// (solve_without_each): n^3 flops once instead of a solve per state.
+constexpr std::size_t dense_inverse_limit = 3000;
 /// Gauss-Seidel stops when no value changes by more than this, relative to
 /// the largest value of the block.
 constexpr double gauss_seidel_tolerance = 1e-14;
@@ -61,7 +64,7 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
 
 /// Removal of every single state s in `states`, by one dense inverse of
 /// I - Q: p(-s) = p - P(reach s) x(s), with P(reach s) = F[START, s] / F[s, s].
-/// Only for chains with at most dense_block_limit * 2 states.
+/// Only for chains with at most dense_inverse_limit states.
 std::vector<std::pair<double, double>> solve_without_each(const chain& c,
                                                           const std::vector<std::uint32_t>& states);
 

@@ -234,7 +234,7 @@ std::vector<removal_effect> removal_effects(const markov_model& model) {
     const auto n_channels = counts.channels().size();
     std::vector<removal_effect> out;
     out.reserve(n_channels);
-    if (counts.order() == 1 && model.chain().n <= 2 * detail::dense_block_limit) {
+    if (counts.order() == 1 && model.chain().n <= detail::dense_inverse_limit) {
         // One state per channel: one dense inverse serves them all.
         std::vector<std::uint32_t> state_of(n_channels, 0);
         for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s) {
