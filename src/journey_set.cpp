@@ -160,11 +160,12 @@ void journey_set::add(column_view<std::string_view> path, double conversions, do
 void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options, std::size_t first_row) {
     const auto n = table.path.size();
-    auto check_length = [n](const column_view<double>& col, const std::string& name,
+    auto check_length = [&](const column_view<double>& col, const std::string& name,
                             bool required) {
         if ((required || !col.empty()) && col.size() != n)
             throw invalid_input("column '" + name + "' has " + std::to_string(col.size()) +
-                                " rows, column '" + "path" + "' has " + std::to_string(n));
+                                " rows, column '" + options.path_column + "' has " +
+                                std::to_string(n));
     };
     check_length(table.conversions, options.conversions_column, true);
     check_length(table.nulls, options.nulls_column, false);
@@ -177,43 +178,48 @@ void append_journeys(journey_set& journeys, const path_table& table,
     const auto old_touches = out.touches_.size();
     const auto old_channels = out.channels_.size();
     const double old_totals[3] = {out.total_conversions_, out.total_nulls_, out.total_value_};
-    try {
-    std::vector<channel_id> ids;
-    const std::string_view sep = options.separator;
-    const bool single = sep.size() == 1;
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t row = first_row + i;
-        const double conv = table.conversions[i];
-        const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
-        const double value = table.value.empty() ? 0.0 : table.value[i];
-        check_count(conv, row, "count", options.conversions_column);
-        check_count(nulls, row, "count", options.nulls_column);
-        check_count(value, row, "value", options.value_column);
-        if (value > 0 && conv == 0)
-            throw invalid_input(detail::make_message(
-                row, options.value_column,
-                "value " + number_text(value) + " on a row without conversions"));
-        if (table.path.is_null(i))
-            throw invalid_input(detail::make_message(row, options.path_column, "missing path (null)"));
-        const std::string_view path = table.path[i];
-        if (trim(path).empty())
-            throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
-        ids.clear();
-        std::size_t pos = 0;
-        while (true) {
-            const auto next = single ? path.find(sep[0], pos) : path.find(sep, pos);
-            const auto token =
-                trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
-            if (token.empty())
+    // Parses every row into `out`; on a bad row it throws, and the caller
+    // undoes what was added.
+    auto parse_rows = [&] {
+        std::vector<channel_id> ids;
+        const std::string_view sep = options.separator;
+        const bool single = sep.size() == 1;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t row = first_row + i;
+            const double conv = table.conversions[i];
+            const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
+            const double value = table.value.empty() ? 0.0 : table.value[i];
+            check_count(conv, row, "count", options.conversions_column);
+            check_count(nulls, row, "count", options.nulls_column);
+            check_count(value, row, "value", options.value_column);
+            if (value > 0 && conv == 0)
                 throw invalid_input(detail::make_message(
-                    row, options.path_column,
-                    "empty channel name in '" + std::string(path) + "'"));
-            ids.push_back(out.mutable_channels().intern(token));
-            if (next == std::string_view::npos) break;
-            pos = next + sep.size();
+                    row, options.value_column,
+                    "value " + number_text(value) + " on a row without conversions"));
+            if (table.path.is_null(i))
+                throw invalid_input(detail::make_message(row, options.path_column, "missing path (null)"));
+            const std::string_view path = table.path[i];
+            if (trim(path).empty())
+                throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
+            ids.clear();
+            std::size_t pos = 0;
+            while (true) {
+                const auto next = single ? path.find(sep[0], pos) : path.find(sep, pos);
+                const auto token =
+                    trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
+                if (token.empty())
+                    throw invalid_input(detail::make_message(
+                        row, options.path_column,
+                        "empty channel name in '" + std::string(path) + "'"));
+                ids.push_back(out.mutable_channels().intern(token));
+                if (next == std::string_view::npos) break;
+                pos = next + sep.size();
+            }
+            out.push_row(ids, conv, nulls, value); // checked above
         }
-        out.push_row(ids, conv, nulls, value); // checked above
-    }
+    };
+    try {
+        parse_rows();
     } catch (...) {
         out.offsets_.resize(old_rows + 1);
         out.touches_.resize(old_touches);
