@@ -1,7 +1,11 @@
 // Journeys from path tables and CSV files.
 #include <journeyloop/journey_set.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <exception>
+#include <functional>
+#include <thread>
 #include <cstring>
 #include <cmath>
 #include <cstdlib>
@@ -45,13 +49,6 @@ void channel_dictionary::grow() {
     slots_.assign(capacity, 0);
     for (std::size_t id = 0; id < names_.size(); ++id)
         slots_[slot_of(names_[id])] = static_cast<channel_id>(id + 1);
-}
-
-void channel_dictionary::truncate(std::size_t n) {
-    if (n >= names_.size()) return;
-    names_.resize(n);
-    slots_.clear();
-    grow();
 }
 
 channel_id channel_dictionary::intern(std::string_view name) {
@@ -157,6 +154,63 @@ void journey_set::add(column_view<std::string_view> path, double conversions, do
     add_ids(ids, conversions, nulls, value, row);
 }
 
+namespace {
+
+// Rows [begin, end) of a path table parsed on their own, with channel ids of
+// a local dictionary (so that parts can be parsed on separate threads).
+struct parsed_part {
+    std::size_t begin = 0, end = 0;
+    channel_dictionary channels;
+    std::vector<std::size_t> offsets{0};
+    std::vector<channel_id> touches;
+    std::exception_ptr error;
+};
+
+void parse_part(const path_table& table, const path_options& options, std::size_t first_row,
+                parsed_part& part) noexcept {
+    try {
+        const std::string_view sep = options.separator;
+        const bool single = sep.size() == 1;
+        for (std::size_t i = part.begin; i < part.end; ++i) {
+            const std::size_t row = first_row + i;
+            const double conv = table.conversions[i];
+            const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
+            const double value = table.value.empty() ? 0.0 : table.value[i];
+            check_count(conv, row, "count", options.conversions_column);
+            check_count(nulls, row, "count", options.nulls_column);
+            check_count(value, row, "value", options.value_column);
+            if (value > 0 && conv == 0)
+                throw invalid_input(detail::make_message(
+                    row, options.value_column,
+                    "value " + number_text(value) + " on a row without conversions"));
+            if (table.path.is_null(i))
+                throw invalid_input(
+                    detail::make_message(row, options.path_column, "missing path (null)"));
+            const std::string_view path = table.path[i];
+            if (trim(path).empty())
+                throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
+            std::size_t pos = 0;
+            while (true) {
+                const auto next = single ? path.find(sep[0], pos) : path.find(sep, pos);
+                const auto token =
+                    trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
+                if (token.empty())
+                    throw invalid_input(detail::make_message(
+                        row, options.path_column,
+                        "empty channel name in '" + std::string(path) + "'"));
+                part.touches.push_back(part.channels.intern(token));
+                if (next == std::string_view::npos) break;
+                pos = next + sep.size();
+            }
+            part.offsets.push_back(part.touches.size());
+        }
+    } catch (...) {
+        part.error = std::current_exception();
+    }
+}
+
+} // namespace
+
 void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options, std::size_t first_row) {
     const auto n = table.path.size();
@@ -172,65 +226,50 @@ void append_journeys(journey_set& journeys, const path_table& table,
     check_length(table.value, options.value_column, false);
     if (options.separator.empty()) throw invalid_input("the path separator is empty");
 
-    // A bad row undoes the rows and channels added so far.
-    journey_set& out = journeys;
-    const auto old_rows = out.size();
-    const auto old_touches = out.touches_.size();
-    const auto old_channels = out.channels_.size();
-    const double old_totals[3] = {out.total_conversions_, out.total_nulls_, out.total_value_};
-    // Parses every row into `out`; on a bad row it throws, and the caller
-    // undoes what was added.
-    auto parse_rows = [&] {
-        std::vector<channel_id> ids;
-        const std::string_view sep = options.separator;
-        const bool single = sep.size() == 1;
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t row = first_row + i;
+    // Large tables are parsed in parts on several threads. Nothing touches
+    // `journeys` until every part has parsed, so a bad row leaves it as it
+    // was; the first bad row (lowest part) is the one reported.
+    std::size_t threads = options.threads;
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min(threads, std::max<std::size_t>(1, n / 100000));
+    std::vector<parsed_part> parts(threads);
+    for (std::size_t t = 0; t < threads; ++t) {
+        parts[t].begin = n * t / threads;
+        parts[t].end = n * (t + 1) / threads;
+    }
+    std::vector<std::thread> workers;
+    for (std::size_t t = 1; t < threads; ++t)
+        workers.emplace_back(parse_part, std::cref(table), std::cref(options), first_row,
+                             std::ref(parts[t]));
+    parse_part(table, options, first_row, parts[0]);
+    for (auto& w : workers) w.join();
+    for (const auto& part : parts)
+        if (part.error) std::rethrow_exception(part.error);
+
+    // Local channel ids to the journeys' ids, part by part: this keeps the
+    // order of first appearance over the whole table.
+    auto& out = journeys;
+    std::vector<channel_id> to_global;
+    for (const auto& part : parts) {
+        to_global.clear();
+        for (const auto& name : part.channels.names())
+            to_global.push_back(out.channels_.intern(name));
+        const auto base = out.touches_.size();
+        out.touches_.reserve(base + part.touches.size());
+        for (auto id : part.touches) out.touches_.push_back(to_global[id]);
+        for (std::size_t r = 1; r < part.offsets.size(); ++r)
+            out.offsets_.push_back(base + part.offsets[r]);
+        for (std::size_t i = part.begin; i < part.end; ++i) {
             const double conv = table.conversions[i];
             const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
             const double value = table.value.empty() ? 0.0 : table.value[i];
-            check_count(conv, row, "count", options.conversions_column);
-            check_count(nulls, row, "count", options.nulls_column);
-            check_count(value, row, "value", options.value_column);
-            if (value > 0 && conv == 0)
-                throw invalid_input(detail::make_message(
-                    row, options.value_column,
-                    "value " + number_text(value) + " on a row without conversions"));
-            if (table.path.is_null(i))
-                throw invalid_input(detail::make_message(row, options.path_column, "missing path (null)"));
-            const std::string_view path = table.path[i];
-            if (trim(path).empty())
-                throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
-            ids.clear();
-            std::size_t pos = 0;
-            while (true) {
-                const auto next = single ? path.find(sep[0], pos) : path.find(sep, pos);
-                const auto token =
-                    trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
-                if (token.empty())
-                    throw invalid_input(detail::make_message(
-                        row, options.path_column,
-                        "empty channel name in '" + std::string(path) + "'"));
-                ids.push_back(out.mutable_channels().intern(token));
-                if (next == std::string_view::npos) break;
-                pos = next + sep.size();
-            }
-            out.push_row(ids, conv, nulls, value); // checked above
+            out.conversions_.push_back(conv);
+            out.nulls_.push_back(nulls);
+            out.values_.push_back(value);
+            out.total_conversions_ += conv;
+            out.total_nulls_ += nulls;
+            out.total_value_ += value;
         }
-    };
-    try {
-        parse_rows();
-    } catch (...) {
-        out.offsets_.resize(old_rows + 1);
-        out.touches_.resize(old_touches);
-        out.conversions_.resize(old_rows);
-        out.nulls_.resize(old_rows);
-        out.values_.resize(old_rows);
-        out.channels_.truncate(old_channels);
-        out.total_conversions_ = old_totals[0];
-        out.total_nulls_ = old_totals[1];
-        out.total_value_ = old_totals[2];
-        throw;
     }
 }
 

@@ -52,10 +52,6 @@ public:
     std::size_t size() const noexcept { return names_.size(); }
 
 private:
-    friend void append_journeys(journey_set&, const path_table&, const path_options&,
-                                std::size_t);
-    /// Drops the channels from id `n` on (used to undo a failed append).
-    void truncate(std::size_t n);
     std::size_t slot_of(std::string_view name) const noexcept;
     void grow();
 
@@ -143,6 +139,9 @@ struct path_options {
     std::string conversions_column = "conversions";
     std::string nulls_column = "nulls";
     std::string value_column = "value";
+    /// Threads that parse a large table (from 100,000 rows a thread); 0 means
+    /// one per hardware thread. The result does not depend on it.
+    std::size_t threads = 0;
 };
 
 /**
@@ -179,7 +178,8 @@ journey_set build_journeys(const path_table& table, const path_options& options 
  * Appends the rows of `table` to `journeys`, as build_journeys() would; rows
  * are numbered from `first_row` in error messages. Used to read a chunked
  * column (Arrow record batches) one chunk at a time. On an error, `journeys`
- * is left unchanged.
+ * is left unchanged. Channels keep their order of first appearance over all
+ * appended rows.
  */
 void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options = {}, std::size_t first_row = 0);

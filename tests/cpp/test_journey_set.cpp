@@ -152,3 +152,36 @@ TEST_CASE("journey_set: Arrow string columns, nulls and a failed append", "[jour
     REQUIRE_FALSE(js.channels().find("d").has_value());
     REQUIRE(js.total_conversions() == 1);
 }
+
+TEST_CASE("journey_set: parsing in parts on threads gives the same journeys", "[journey_set]") {
+    // 300,000 rows: three parts when three threads are allowed.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls;
+    for (int i = 0; i < 300000; ++i) {
+        // channel c<i % 7> first appears late for the later channels
+        paths.push_back("x > c" + std::to_string((i / 50000) % 7) + " > y");
+        conv.push_back(i % 3 == 0);
+        nulls.push_back(1);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    path_options one, three;
+    one.threads = 1;
+    three.threads = 3;
+    const auto a = build_journeys({views, conv, nulls, {}}, one);
+    const auto b = build_journeys({views, conv, nulls, {}}, three);
+    REQUIRE(a.channels().names() == b.channels().names());
+    REQUIRE(a.channels().names()[2] == "y");
+    REQUIRE(a.total_touches() == b.total_touches());
+    REQUIRE(a.total_conversions() == b.total_conversions());
+    for (std::size_t r : {0ul, 123456ul, 299999ul}) {
+        const auto pa = a.path(r), pb = b.path(r);
+        REQUIRE(std::vector<channel_id>(pa.begin(), pa.end()) ==
+                std::vector<channel_id>(pb.begin(), pb.end()));
+    }
+    // Bad rows in two parts: the first one is reported.
+    paths[250001] = "a >> b";
+    paths[150002] = "";
+    const std::vector<std::string_view> bad(paths.begin(), paths.end());
+    REQUIRE_THROWS_WITH(build_journeys({bad, conv, nulls, {}}, three),
+                        Contains("row 150002, column 'path': empty path"));
+}
