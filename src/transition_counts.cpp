@@ -83,8 +83,19 @@ transition_counts count_transitions(const journey_set& journeys,
     detail::flat_map64<state_id> packed_index(1024);
     std::unordered_map<std::string, state_id> string_index;
     std::string key;
+    // Order 1: a state is a channel, found by direct indexing.
+    const bool direct = k == 1 && !options.padded;
+    std::vector<state_id> state_of_channel(direct ? parts.channels.size() : 0, 0);
     auto intern = [&](const channel_id* first, std::size_t len) -> state_id {
         const auto next = static_cast<state_id>(num_states());
+        if (direct) {
+            auto& s = state_of_channel[*first];
+            if (s == 0) {
+                s = next;
+                parts.states.emplace_back(first, first + 1);
+            }
+            return s;
+        }
         if (packed) {
             std::uint64_t code = 0;
             for (std::size_t i = 0; i < len; ++i) {
@@ -102,9 +113,16 @@ transition_counts count_transitions(const journey_set& journeys,
         return it->second;
     };
 
+    // Edges in a dense matrix when the states are few (order 1), in an
+    // open-addressing map otherwise. Every added weight is positive, so the
+    // nonzero cells are exactly the observed transitions.
+    const std::size_t max_dense = direct ? parts.channels.size() + 3 : 0;
+    const bool dense = direct && max_dense <= 2048;
+    std::vector<double> dense_edges(dense ? max_dense * max_dense : 0, 0.0);
     detail::flat_map64<double> edges(1024);
-    auto add_edge = [&edges](state_id from, state_id to, double w) {
-        *edges.try_emplace((std::uint64_t{from} << 32) | to).first += w;
+    auto add_edge = [&](state_id from, state_id to, double w) {
+        if (dense) dense_edges[std::size_t{from} * max_dense + to] += w;
+        else *edges.try_emplace((std::uint64_t{from} << 32) | to).first += w;
     };
     auto& end_conv = parts.end_conversions;
     auto& end_value = parts.end_value;
@@ -146,6 +164,10 @@ transition_counts count_transitions(const journey_set& journeys,
     }
     parts.edges.reserve(edges.size());
     edges.for_each([&parts](std::uint64_t code, double w) { parts.edges.emplace_back(code, w); });
+    for (std::size_t cell = 0; cell < dense_edges.size(); ++cell)
+        if (dense_edges[cell] != 0)
+            parts.edges.emplace_back(((cell / max_dense) << 32) | (cell % max_dense),
+                                     dense_edges[cell]);
     parts.total_conversions = journeys.total_conversions();
     parts.total_nulls = journeys.total_nulls();
     parts.total_value = journeys.total_value();
