@@ -191,7 +191,15 @@ void parse_part(const path_table& table, const path_options& options, std::size_
                 throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
             std::size_t pos = 0;
             while (true) {
-                const auto next = single ? path.find(sep[0], pos) : path.find(sep, pos);
+                std::size_t next;
+                if (single) {
+                    // Tokens are short: a plain scan beats a memchr call per token.
+                    next = pos;
+                    while (next < path.size() && path[next] != sep[0]) ++next;
+                    if (next == path.size()) next = std::string_view::npos;
+                } else {
+                    next = path.find(sep, pos);
+                }
                 const auto token =
                     trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
                 if (token.empty())
@@ -231,7 +239,7 @@ void append_journeys(journey_set& journeys, const path_table& table,
     // was; the first bad row (lowest part) is the one reported.
     std::size_t threads = options.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    threads = std::min(threads, std::max<std::size_t>(1, n / 100000));
+    threads = std::min(threads, std::max<std::size_t>(1, n / 20000));
     std::vector<parsed_part> parts(threads);
     for (std::size_t t = 0; t < threads; ++t) {
         parts[t].begin = n * t / threads;

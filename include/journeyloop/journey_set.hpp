@@ -139,7 +139,7 @@ struct path_options {
     std::string conversions_column = "conversions";
     std::string nulls_column = "nulls";
     std::string value_column = "value";
-    /// Threads that parse a large table (from 100,000 rows a thread); 0 means
+    /// Threads that parse a large table (from 20,000 rows a thread); 0 means
     /// one per hardware thread. The result does not depend on it.
     std::size_t threads = 0;
 };
