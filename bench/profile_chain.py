@@ -1,0 +1,49 @@
+"""Size of a preset's chain and the cost of one channel removal.
+
+Usage: ``python bench/profile_chain.py --preset criteo --order 2``. Prints the number of
+states and transitions, the time to count and fit, the sizes of the largest strongly
+connected components, and the time of the removal of the most frequent channel (what every
+channel's removal effect costs on large components).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import pandas as pd
+from generate_paths import load
+
+import journeyloop as jl
+from journeyloop import _core
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", required=True)
+    parser.add_argument("--order", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    df: pd.DataFrame = load(args.preset, args.seed)
+    t0 = time.perf_counter()
+    journeys = jl.Journeys.from_paths(
+        df, conversions="total_conversions", nulls="total_null", value="total_conversion_value"
+    )
+    t1 = time.perf_counter()
+    counts = _core.count_transitions(journeys._set, args.order)
+    t2 = time.perf_counter()
+    model = _core.fit_markov(counts)
+    t3 = time.perf_counter()
+    loops = _core.journey_loops(model)
+    t4 = time.perf_counter()
+    _core.group_removal_effect(model, [0])
+    t5 = time.perf_counter()
+    print(f"{args.preset} order {args.order}: {counts.num_states:,} states, "
+          f"{counts.num_transitions:,} transitions")  # fmt: skip
+    print(f"from_paths {t1 - t0:.2f} s, count {t2 - t1:.2f} s, fit {t3 - t2:.2f} s")
+    print(f"largest components: {[len(c) for c in loops[:3]]} (found in {t4 - t3:.2f} s)")
+    print(f"removal of channel {counts.channels[0]!r}: {t5 - t4:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
