@@ -60,7 +60,10 @@ void register_markov(py::module_& m) {
             },
             "Labels of every state, by id.")
         .def("edges", &edges, "(from, to, count) arrays of the stored transitions.")
-        .def("__eq__", [](const jl::transition_counts& a, const jl::transition_counts& b) { return a == b; })
+        .def(
+            "__eq__",
+            [](const jl::transition_counts& a, const jl::transition_counts& b) { return a == b; },
+            py::is_operator())
         .def(
             "to_bytes",
             [](const jl::transition_counts& c) { return py::bytes(jl::to_bytes(c)); },

@@ -108,3 +108,9 @@ def test_fit_from_counts_checks_options(abc_journeys: jl.Journeys) -> None:
     with pytest.raises(jl.InvalidInputError, match="the counts have order=2"):
         jl.MarkovModel(order=1).fit(counts)
     assert repr(counts) == "TransitionCounts(order=2, 6 states, 7 transitions, 3 channels)"
+
+
+def test_counts_compare_with_other_types(abc_journeys: jl.Journeys) -> None:
+    counts = jl.TransitionCounts.from_journeys(abc_journeys)
+    assert counts != 5
+    assert counts._counts != 5
