@@ -132,8 +132,7 @@ class transition_counts:
     def edges(
         self,
     ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.float64]]: ...
-    # The binding takes only a transition_counts: comparing with any other type
-    # raises TypeError rather than returning False.
+    # Comparing with any other type returns NotImplemented (so == gives False).
     def __eq__(self, other: object) -> bool: ...
     # Defining __eq__ makes pybind11 set __hash__ to None: counts are unhashable.
     __hash__: ClassVar[None]  # type: ignore[assignment]
