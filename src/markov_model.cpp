@@ -5,6 +5,7 @@
 #include <journeyloop/errors.hpp>
 #include <journeyloop/markov_model.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <string>
@@ -246,7 +247,16 @@ std::vector<removal_effect> removal_effects(const markov_model& model) {
             out.push_back(state_of[c] == 0 ? removal_effect{} : effect_of(model, without[c]));
         return out;
     }
-    for (channel_id c = 0; c < n_channels; ++c) out.push_back(group_removal_effect(model, {c}));
+    std::vector<std::vector<channel_id>> groups;
+    for (channel_id c = 0; c < n_channels; ++c) groups.push_back({c});
+    return group_removal_effects(model, groups);
+}
+
+std::vector<removal_effect> group_removal_effects(const markov_model& model,
+                                                  const std::vector<std::vector<channel_id>>& groups) {
+    std::vector<removal_effect> out;
+    out.reserve(groups.size());
+    for (const auto& group : groups) out.push_back(group_removal_effect(model, group));
     return out;
 }
 
@@ -296,10 +306,9 @@ attribution group_markov_attribution(const markov_model& model,
     if (names.size() != groups.size())
         throw invalid_input("group_markov_attribution: " + std::to_string(names.size()) +
                             " names for " + std::to_string(groups.size()) + " groups");
-    std::vector<removal_effect> effects;
-    effects.reserve(groups.size());
-    for (const auto& group : groups)
-        effects.push_back(group.empty() ? removal_effect{} : group_removal_effect(model, group));
+    auto effects = group_removal_effects(model, groups);
+    for (std::size_t g = 0; g < groups.size(); ++g)
+        if (groups[g].empty()) effects[g] = {};
     return attribute_effects(model, names, effects);
 }
 

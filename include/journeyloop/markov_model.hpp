@@ -123,6 +123,10 @@ struct removal_effect {
 removal_effect group_removal_effect(const markov_model& model,
                                     const std::vector<channel_id>& group);
 
+/// The removal effects of several groups, each removed on its own.
+std::vector<removal_effect> group_removal_effects(
+    const markov_model& model, const std::vector<std::vector<channel_id>>& groups);
+
 /// The removal effect of one state (a sequence of k channels at order k):
 /// transitions into it go to NULL. Throws invalid_input for START,
 /// CONVERSION, NULL or an id out of range.
