@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -136,14 +137,12 @@ class TransitionCounts:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the counts to a file."""
-        with open(path, "wb") as f:
-            f.write(self.to_bytes())
+        Path(path).write_bytes(self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TransitionCounts:
         """Reads counts written by :meth:`save`."""
-        with open(path, "rb") as f:
-            return cls.from_bytes(f.read())
+        return cls.from_bytes(Path(path).read_bytes())
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         return (TransitionCounts.from_bytes, (self.to_bytes(),))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -151,14 +152,12 @@ class MarkovModel:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the fitted model to a file (its counts and options)."""
-        with open(path, "wb") as f:
-            f.write(self.to_bytes())
+        Path(path).write_bytes(self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> MarkovModel:
         """Reads a model written by :meth:`save`; a damaged file raises InvalidInputError."""
-        with open(path, "rb") as f:
-            return cls.from_bytes(f.read())
+        return cls.from_bytes(Path(path).read_bytes())
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -410,16 +409,14 @@ class MarkovModel:
         """The journey graph in Graphviz DOT (written to ``path`` if given)."""
         text = str(_core.to_dot(self._fitted))
         if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
+            Path(path).write_text(text, encoding="utf-8")
         return text
 
     def to_graphml(self, path: str | os.PathLike[str] | None = None) -> str:
         """The journey graph in GraphML (written to ``path`` if given)."""
         text = str(_core.to_graphml(self._fitted))
         if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
+            Path(path).write_text(text, encoding="utf-8")
         return text
 
     def to_networkx(self) -> Any:
