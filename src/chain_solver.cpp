@@ -219,6 +219,83 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
     return {y[0], y_value[0]};
 }
 
+std::vector<std::pair<double, double>> solve_without_batch(
+    const chain& c, const std::vector<std::vector<char>>& removed) {
+    const std::size_t A = removed.size();
+    if (A == 0) return {};
+    if (A > 64) throw numerical_error("internal error: more than 64 removals in a batch");
+    std::vector<std::uint64_t> mask(c.n, 0);
+    for (std::size_t a = 0; a < A; ++a)
+        for (std::uint32_t t = 0; t < c.n; ++t)
+            if (removed[a][t]) mask[t] |= std::uint64_t{1} << a;
+    std::vector<double> y(c.n * A), y_value(c.n * A);
+    for (std::uint32_t t = 0; t < c.n; ++t)
+        for (std::size_t a = 0; a < A; ++a) {
+            const bool gone = (mask[t] >> a) & 1;
+            y[t * A + a] = gone ? 0.0 : c.x[t];
+            y_value[t * A + a] = gone ? 0.0 : c.x_value[t];
+        }
+    std::vector<double> sum(A), sum_value(A), change(2 * A), scale(2 * A);
+    // One Gauss-Seidel update of state u for every removal; returns nothing,
+    // records the changes.
+    auto update = [&](std::uint32_t u) {
+        double diag = 0;
+        std::fill(sum.begin(), sum.end(), c.r[u]);
+        std::fill(sum_value.begin(), sum_value.end(), c.r_value[u]);
+        for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e) {
+            const auto v = c.forward.idx[e];
+            const double w = c.forward.val[e];
+            if (v == u) {
+                diag += w;
+                continue;
+            }
+            const double* yv = y.data() + std::size_t{v} * A;
+            const double* yvv = y_value.data() + std::size_t{v} * A;
+            for (std::size_t a = 0; a < A; ++a) {
+                sum[a] += w * yv[a];
+                sum_value[a] += w * yvv[a];
+            }
+        }
+        double* yu = y.data() + std::size_t{u} * A;
+        double* yuv = y_value.data() + std::size_t{u} * A;
+        for (std::size_t a = 0; a < A; ++a) {
+            if ((mask[u] >> a) & 1) continue;
+            const double next = sum[a] / (1.0 - diag);
+            const double next_value = sum_value[a] / (1.0 - diag);
+            change[2 * a] = std::max(change[2 * a], std::abs(next - yu[a]));
+            change[2 * a + 1] = std::max(change[2 * a + 1], std::abs(next_value - yuv[a]));
+            scale[2 * a] = std::max(scale[2 * a], std::abs(next));
+            scale[2 * a + 1] = std::max(scale[2 * a + 1], std::abs(next_value));
+            yu[a] = next;
+            yuv[a] = next_value;
+        }
+    };
+    constexpr int max_sweeps = 200000;
+    const auto start_comp = c.component[0];
+    for (std::size_t k = 0; k <= start_comp; ++k) {
+        const auto begin = c.members.ptr[k], end = c.members.ptr[k + 1];
+        for (int sweep = 0;; ++sweep) {
+            std::fill(change.begin(), change.end(), 0.0);
+            std::fill(scale.begin(), scale.end(), 0.0);
+            for (auto i = begin; i < end; ++i) update(c.members.idx[i]);
+            // A single state without a self-loop is exact after one update.
+            bool done = end - begin == 1;
+            if (!done) {
+                done = true;
+                for (std::size_t j = 0; j < 2 * A; ++j)
+                    done = done && change[j] <= gauss_seidel_tolerance * scale[j];
+            }
+            if (done) break;
+            if (sweep == max_sweeps)
+                throw numerical_error("Gauss-Seidel did not converge on a block of " +
+                                      std::to_string(end - begin) + " states");
+        }
+    }
+    std::vector<std::pair<double, double>> out(A);
+    for (std::size_t a = 0; a < A; ++a) out[a] = {y[a], y_value[a]};
+    return out;
+}
+
 std::vector<std::pair<double, double>> solve_without_each(const chain& c,
                                                           const std::vector<std::uint32_t>& states) {
     const auto n = static_cast<long>(c.n);

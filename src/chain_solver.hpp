@@ -62,6 +62,13 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
 /// removed[t] != 0 send everything to NULL. Solves only their ancestors.
 std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed);
 
+/// solve_without() for up to 64 removals at once, for large chains: every
+/// component up to START's is solved for all of them together, by
+/// Gauss-Seidel sweeps over interleaved solutions (state-major, removals
+/// contiguous), so that each pass over the matrix serves every removal.
+std::vector<std::pair<double, double>> solve_without_batch(
+    const chain& c, const std::vector<std::vector<char>>& removed);
+
 /// Removal of every single state s in `states`, by one dense inverse of
 /// I - Q: p(-s) = p - P(reach s) x(s), with P(reach s) = F[START, s] / F[s, s].
 /// Only for chains with at most dense_inverse_limit states.

@@ -256,7 +256,23 @@ std::vector<removal_effect> group_removal_effects(const markov_model& model,
                                                   const std::vector<std::vector<channel_id>>& groups) {
     std::vector<removal_effect> out;
     out.reserve(groups.size());
-    for (const auto& group : groups) out.push_back(group_removal_effect(model, group));
+    // Batches of removals share each pass over the matrix. That pays on
+    // chains of a few hundred to tens of thousands of states; on larger ones
+    // the interleaved solutions outgrow the caches and one removal at a time,
+    // restricted to the ancestors of the removed states, was faster.
+    const std::size_t n = model.chain().n;
+    if (n <= 2 * detail::dense_block_limit || n > 50'000) {
+        for (const auto& group : groups) out.push_back(group_removal_effect(model, group));
+        return out;
+    }
+    const std::size_t batch = 8;
+    for (std::size_t first = 0; first < groups.size(); first += batch) {
+        std::vector<std::vector<char>> masks;
+        for (std::size_t g = first; g < std::min(groups.size(), first + batch); ++g)
+            masks.push_back(removal_mask(model, groups[g]));
+        for (const auto& without : detail::solve_without_batch(model.chain(), masks))
+            out.push_back(effect_of(model, without));
+    }
     return out;
 }
 

@@ -149,4 +149,14 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
     const Eigen::VectorXd x = lu.solve(r);
     const double expected = 1.0 - x[0] / model.conversion_rate();
     REQUIRE(group_removal_effect(model, {removed}).conversions == Approx(expected).margin(1e-12));
+    // All channels at once (batched sweeps) agree with one removal at a time.
+    REQUIRE(model.counts().num_states() > 256 + 2);
+    REQUIRE(model.counts().num_states() <= 50000 + 2);
+    const auto all = removal_effects(model);
+    for (channel_id c = 0; c < 60; c += 7) {
+        CAPTURE(c);
+        const auto one = group_removal_effect(model, {c});
+        REQUIRE(all[c].conversions == Approx(one.conversions).margin(1e-12));
+        REQUIRE(all[c].value == Approx(one.value).margin(1e-12));
+    }
 }
