@@ -12,10 +12,18 @@ from . import _core
 from ._errors import InvalidInputError
 from ._journeys import Journeys
 
-__all__ = ["DEFAULT_MAX_STATES", "TransitionCounts"]
+__all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
 
 #: Default cap on the number of states of a model.
 DEFAULT_MAX_STATES = 50_000_000
+
+
+def check_order(order: object) -> int:
+    """``order`` if it is an integer >= 1; InvalidInputError otherwise."""
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        msg = f"order must be an integer >= 1, got {order!r}"
+        raise InvalidInputError(msg)
+    return order
 
 
 class TransitionCounts:
@@ -65,11 +73,10 @@ class TransitionCounts:
         if not isinstance(journeys, Journeys):
             msg = f"expected Journeys, got {type(journeys).__name__}"
             raise InvalidInputError(msg)
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            msg = f"order must be an integer >= 1, got {order!r}"
-            raise InvalidInputError(msg)
         return cls(
-            _core.count_transitions(journeys._set, order, collapse_repeats, padded, max_states)
+            _core.count_transitions(
+                journeys._set, check_order(order), collapse_repeats, padded, max_states
+            )
         )
 
     @property

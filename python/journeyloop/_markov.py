@@ -10,7 +10,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from . import _core
-from ._counts import DEFAULT_MAX_STATES, TransitionCounts
+from ._counts import DEFAULT_MAX_STATES, TransitionCounts, check_order
 from ._errors import InvalidInputError, NotFittedError, UnknownChannelError
 from ._journeys import Journeys
 from ._teams import team_of_channels
@@ -76,10 +76,7 @@ class MarkovModel:
         smoothing: float = 0.0,
         max_states: int = DEFAULT_MAX_STATES,
     ) -> None:
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            msg = f"order must be an integer >= 1, got {order!r}"
-            raise InvalidInputError(msg)
-        self.order = order
+        self.order = check_order(order)
         self.collapse_repeats = collapse_repeats
         self.padded = padded
         self.smoothing = smoothing
@@ -279,11 +276,10 @@ class MarkovModel:
                 msg = 'by="team" needs teams={channel: team, ...}'
                 raise InvalidInputError(msg)
             group_of, extra = team_of_channels(self.channels_, teams)
-            names = list(dict.fromkeys([*group_of, *extra]))
-            members: list[list[int]] = [[] for _ in names]
+            members_of: dict[str, list[int]] = {g: [] for g in [*group_of, *extra]}
             for i, g in enumerate(group_of):
-                members[names.index(g)].append(i)
-            return names, members
+                members_of[g].append(i)
+            return list(members_of), list(members_of.values())
         if by == "group":
             if not groups:
                 msg = 'by="group" needs groups={name: [channel, ...], ...}'
