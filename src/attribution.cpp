@@ -3,6 +3,7 @@
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -108,9 +109,49 @@ std::vector<double> touch_weights(heuristic h, std::size_t length,
     return w;
 }
 
+namespace {
+
+// Time-decay weights from each touch's time before the end; relative to the
+// latest touch, so that old journeys do not underflow.
+void fill_time_weights(column_view<double> before_end, double half_life,
+                       std::vector<double>& w) {
+    w.assign(before_end.size(), 0.0);
+    if (before_end.empty()) return;
+    const double latest = *std::min_element(before_end.begin(), before_end.end());
+    double total = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        w[i] = std::exp2(-(before_end[i] - latest) / half_life);
+        total += w[i];
+    }
+    for (auto& x : w) x /= total;
+}
+
+// The half-life in time units for time decay on journeys with times, or 0
+// for decay by steps.
+double time_half_life(const journey_set& journeys, const heuristic_options& o) {
+    if (!journeys.has_times() || o.decay_by_steps) return 0;
+    if (o.time_half_life) {
+        if (!(*o.time_half_life > 0) || !std::isfinite(*o.time_half_life))
+            throw invalid_input("time_half_life must be positive and finite, got " +
+                                std::to_string(*o.time_half_life));
+        return *o.time_half_life;
+    }
+    if (journeys.time_unit_seconds() > 0) return 7 * 86400.0 / journeys.time_unit_seconds();
+    throw invalid_input(
+        "time decay on journeys with unitless times needs a half-life in those units "
+        "(time_half_life), or decay by steps");
+}
+
+} // namespace
+
 attribution heuristic_attribution(const journey_set& journeys, heuristic h,
                                   const heuristic_options& options) {
     check_options(options);
+    if (journeys.form() == journey_form::loop)
+        throw invalid_input(
+            "heuristics attribute funnel journeys; these are loop-form histories (build them "
+            "with form=funnel)");
+    const double by_time = h == heuristic::time_decay ? time_half_life(journeys, options) : 0;
     const auto& names = journeys.channels().names();
     attribution out{names, std::vector<double>(names.size(), 0.0),
                     std::vector<double>(names.size(), 0.0)};
@@ -120,7 +161,10 @@ attribution heuristic_attribution(const journey_set& journeys, heuristic h,
         const double value = journeys.value(row);
         if (conv == 0 && value == 0) continue;
         const auto path = journeys.path(row);
-        fill_weights(h, path.size(), options, w);
+        if (by_time > 0)
+            fill_time_weights(journeys.times_before_end(row), by_time, w);
+        else
+            fill_weights(h, path.size(), options, w);
         for (std::size_t i = 0; i < path.size(); ++i) {
             out.conversions[path[i]] += w[i] * conv;
             out.value[path[i]] += w[i] * value;

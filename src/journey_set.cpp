@@ -116,8 +116,16 @@ void journey_set::check_counts(double conversions, double nulls, double value,
             row, "value", "value " + number_text(value) + " on a row without conversions"));
 }
 
+void journey_set::check_appendable() const {
+    if (has_times_ || has_customers() || form_ != journey_form::funnel)
+        throw invalid_input(
+            "rows cannot be added to journeys built from events (they carry times, customers "
+            "or loop histories); build a new journey set");
+}
+
 void journey_set::add_ids(column_view<channel_id> path, double conversions, double nulls,
                           double value, std::size_t row) {
+    check_appendable();
     if (path.empty())
         throw invalid_input(detail::make_message(row, "path", "empty path"));
     for (auto id : path)
@@ -142,6 +150,7 @@ void journey_set::push_row(column_view<channel_id> path, double conversions, dou
 
 void journey_set::add(column_view<std::string_view> path, double conversions, double nulls,
                       double value, std::size_t row) {
+    check_appendable();
     if (path.empty())
         throw invalid_input(detail::make_message(row, "path", "empty path"));
     for (auto name : path)
@@ -221,6 +230,7 @@ void parse_part(const path_table& table, const path_options& options, std::size_
 
 void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options, std::size_t first_row) {
+    journeys.check_appendable();
     const auto n = table.path.size();
     auto check_length = [&](const column_view<double>& col, const std::string& name,
                             bool required) {

@@ -64,6 +64,10 @@ transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options) {
     const std::size_t k = options.order;
     if (k == 0) throw invalid_input("order must be at least 1");
+    if (journeys.form() == journey_form::loop)
+        throw invalid_input(
+            "these are loop-form histories (purchases inside the sequence); the funnel chain "
+            "counts funnel journeys: build them with form=funnel");
     const auto estimate = estimate_states(journeys, k, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
 

@@ -11,6 +11,7 @@
 #include <journeyloop/fwd.hpp>
 #include <journeyloop/journey_set.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +45,7 @@ enum class heuristic {
     last_touch,     ///< all credit to the last touch
     linear,         ///< equal credit to every touch
     position_based, ///< 40 % first, 40 % last, 20 % spread over the middle
-    time_decay,     ///< weight 2^(-steps before the end / half_life)
+    time_decay,     ///< weight 2^(-time or steps before the end / half-life)
 };
 
 /// The name of a heuristic as used in tables (`"first_touch"`, ...).
@@ -59,6 +60,14 @@ struct heuristic_options {
     /// the last touch has weight 1, the one before 2^(-1/half_life), ... Must
     /// be positive.
     double half_life = 1.0;
+    /// Time decay on journeys with times (built from events): the weight of a
+    /// touch is 2^(-dt / time_half_life), dt its time before the conversion,
+    /// in the journeys' time units. Unset: 7 days when the journeys know
+    /// their time unit; journeys with unitless numeric times need it set.
+    /// Must be positive.
+    std::optional<double> time_half_life;
+    /// Time decay by steps (`half_life`) even when the journeys have times.
+    bool decay_by_steps = false;
     /// Position based: share of the first touch (and of the last touch). The
     /// middle touches share `1 - 2 * endpoint_share`. A single touch gets
     /// 100 %, two touches get 50 % each. Must be in [0, 0.5].

@@ -61,6 +61,17 @@ private:
     std::vector<channel_id> slots_;
 };
 
+/// What a journey is: a funnel ending in one outcome, or a customer's whole
+/// history with purchases inside it (the loop).
+enum class journey_form {
+    funnel, ///< touches up to and including a conversion; the rest is non-converting
+    loop,   ///< every touch of a customer, a purchase marker after each conversion
+};
+
+namespace detail {
+class event_builder;
+}
+
 /**
  * A set of journeys (funnel form): rows of channel sequences, each with a
  * count of conversions, a count of non-converting outcomes (nulls) and the
@@ -68,7 +79,9 @@ private:
  * are not merged; the model sums them).
  *
  * Built by build_journeys() from a path table, by read_path_csv(), or row by
- * row with add().
+ * row with add(); or from an event log by build_journeys(event_table, ...)
+ * (events.hpp), which also records the customer of each row, each touch's
+ * time before the end of its journey, and may build loop-form histories.
  */
 class journey_set {
 public:
@@ -112,7 +125,35 @@ public:
     /// The dictionary, for callers that intern names before add_ids().
     channel_dictionary& mutable_channels() noexcept { return channels_; }
 
+    /// Funnel journeys, or loop-form histories (built from events).
+    journey_form form() const noexcept { return form_; }
+    /// Loop form: the id of the purchase marker channel.
+    std::optional<channel_id> purchase_channel() const noexcept { return purchase_channel_; }
+
+    /// Whether the touches carry times (journeys built from events).
+    bool has_times() const noexcept { return has_times_; }
+    /// Row `i`: each touch's time before the end of its journey (the
+    /// conversion, or the last touch of a non-converting journey), in the
+    /// event log's time units; empty without times.
+    column_view<double> times_before_end(std::size_t i) const noexcept {
+        if (!has_times_) return {};
+        return {touch_times_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]};
+    }
+    /// Seconds per time unit (0: unitless numeric times, or no times).
+    double time_unit_seconds() const noexcept { return time_unit_seconds_; }
+
+    /// Whether rows know their customer (journeys built from events).
+    bool has_customers() const noexcept { return !row_customer_.empty(); }
+    /// The customer index of row `i` (into customer_ids() or customer_names()).
+    std::size_t customer(std::size_t i) const noexcept { return row_customer_[i]; }
+    /// Integer customer ids by index (empty when customers are names).
+    const std::vector<std::int64_t>& customer_ids() const noexcept { return customer_ids_; }
+    /// Customer names by index (empty when customers are integers).
+    const std::vector<std::string>& customer_names() const noexcept { return customer_names_; }
+
 private:
+    friend class detail::event_builder;
+    void check_appendable() const;
     friend void append_journeys(journey_set&, const path_table&, const path_options&,
                                 std::size_t);
     void check_counts(double conversions, double nulls, double value,
@@ -128,6 +169,15 @@ private:
     double total_conversions_ = 0;
     double total_nulls_ = 0;
     double total_value_ = 0;
+
+    journey_form form_ = journey_form::funnel;
+    std::optional<channel_id> purchase_channel_;
+    bool has_times_ = false;
+    std::vector<double> touch_times_;
+    double time_unit_seconds_ = 0;
+    std::vector<std::uint32_t> row_customer_;
+    std::vector<std::int64_t> customer_ids_;
+    std::vector<std::string> customer_names_;
 };
 
 /// Column names and separator of a path table, used for parsing and in error

@@ -1,6 +1,6 @@
 // journeyloop: umbrella header, the whole pipeline.
 //
-//   journey_set -> transition_counts -> markov_model -> attribution
+//   events -> journey_set -> transition_counts -> markov_model -> attribution
 //   (journey_graph: a Boost.Graph view of a model; io: files)
 #ifndef JOURNEYLOOP_JOURNEYLOOP_HPP
 #define JOURNEYLOOP_JOURNEYLOOP_HPP
@@ -8,6 +8,7 @@
 #include <journeyloop/attribution.hpp>
 #include <journeyloop/column_view.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/events.hpp>
 #include <journeyloop/fwd.hpp>
 #include <journeyloop/io.hpp>
 #include <journeyloop/journey_graph.hpp>

@@ -1,0 +1,195 @@
+// journeyloop: journeys from event logs (one row per touch).
+//
+// build_journeys(events, options) orders the events of each customer by time,
+// splits them into journeys at conversions (funnel form) or keeps each
+// customer's whole history with its purchases inside (loop form), applies the
+// lookback window and the inactivity gap, and accounts for every row read in
+// an event_report.
+#ifndef JOURNEYLOOP_EVENTS_HPP
+#define JOURNEYLOOP_EVENTS_HPP
+
+#include <journeyloop/column_view.hpp>
+#include <journeyloop/journey_set.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace journeyloop {
+
+/// What to do with duplicate events (same customer, time, channel and
+/// conversion count).
+enum class duplicate_policy {
+    keep, ///< keep them as separate touches (they are still counted)
+    drop, ///< keep the first, reject the others
+};
+
+/**
+ * Non-owning columns of an event log; every given column has one value per
+ * row. Give exactly one customer column, one time column and one channel
+ * column (names, or dictionary codes with their dictionary).
+ *
+ * Missing values: a null string (Arrow validity bit), a zero byte in a
+ * `*_valid` mask, INT64_MIN in an integer time (numpy's NaT) and NaN in a
+ * floating column.
+ */
+struct event_table {
+    /// Integer customer ids, or ...
+    column_view<std::int64_t> customer_ids;
+    /// ... customer names.
+    string_column_view customer_names;
+    /// Optional mask for `customer_ids`: 0 marks a missing customer.
+    column_view<std::uint8_t> customer_valid;
+
+    /// Integer times (any unit, e.g. nanoseconds since the epoch), or ...
+    column_view<std::int64_t> time;
+    /// ... floating-point times.
+    column_view<double> time_real;
+    /// Optional mask for `time`: 0 marks a missing time.
+    column_view<std::uint8_t> time_valid;
+
+    /// Channel names (a null row is an event without a channel), or ...
+    string_column_view channel;
+    /// ... dictionary codes (negative: no channel) into `channel_dictionary`.
+    column_view<std::int32_t> channel_codes;
+    string_column_view channel_dictionary;
+
+    /// Optional conversions per row: 0 for a touch, a positive count (1 for a
+    /// flag) for a conversion. Absent: no conversions.
+    column_view<double> conversion;
+    /// Optional value of each conversion row (read on conversion rows only;
+    /// on other rows it must be 0 or missing).
+    column_view<double> value;
+};
+
+/// How events become journeys.
+struct event_options {
+    journey_form form = journey_form::funnel;
+    /// Funnel form: touches more than `lookback` time units before the
+    /// conversion (before the last touch, for a non-converting journey) are
+    /// dropped and counted. Unset: no window.
+    std::optional<double> lookback;
+    /// Funnel form: a gap of more than `inactivity` time units between two
+    /// events of a customer ends the journey (non-converting) and starts a
+    /// new one. Unset: no gap splits.
+    std::optional<double> inactivity;
+    /// A conversion row that names a channel is also a touch (the last touch
+    /// of the journey it closes). False: conversion rows are never touches.
+    bool conversion_is_touch = true;
+    duplicate_policy duplicates = duplicate_policy::keep;
+    /// Throw invalid_input at the first rejected row (in row order) instead
+    /// of counting it.
+    bool strict = false;
+    /// Seconds per time unit (1e-9 for nanoseconds), recorded in the
+    /// journeys for time decay; 0 for unitless numeric times.
+    double time_unit_seconds = 0;
+    /// Loop form: the name of the purchase marker in the histories.
+    std::string purchase = "purchase";
+    /// Column names, used in error messages.
+    std::string customer_column = "customer";
+    std::string time_column = "time";
+    std::string channel_column = "channel";
+    std::string conversion_column = "conversion";
+    std::string value_column = "value";
+};
+
+/**
+ * An account of every row read: `rows_read == rows_used + rows_rejected() +
+ * outside_lookback + conversions_without_touch`, always.
+ */
+struct event_report {
+    std::size_t rows_read = 0;
+    /// Rows that are a touch or a conversion of a built journey.
+    std::size_t rows_used = 0;
+    // Rejected rows, by reason.
+    std::size_t null_customer = 0;
+    std::size_t null_time = 0;
+    /// A row that is not a conversion and has no channel.
+    std::size_t null_channel = 0;
+    /// A conversion count that is missing, negative or not finite.
+    std::size_t bad_conversion = 0;
+    /// A conversion value that is missing, negative or not finite.
+    std::size_t bad_value = 0;
+    /// A positive value on a row that is not a conversion.
+    std::size_t value_without_conversion = 0;
+    /// Duplicates rejected by duplicate_policy::drop.
+    std::size_t duplicate = 0;
+    /// Duplicates found (dropped or kept).
+    std::size_t duplicates_found = 0;
+    /// Touches dropped by the lookback window.
+    std::size_t outside_lookback = 0;
+    /// Funnel form: conversion rows whose journey has no touch left (they
+    /// cannot be attributed to any channel).
+    std::size_t conversions_without_touch = 0;
+    /// Conversions and value of those rows.
+    double unattributed_conversions = 0;
+    double unattributed_value = 0;
+
+    std::size_t customers = 0;
+    std::size_t journeys = 0;
+    std::size_t converting_journeys = 0;
+    std::size_t non_converting_journeys = 0;
+    /// Conversions (purchases, in loop form) and value in the journeys.
+    double conversions = 0;
+    double value = 0;
+    /// Whether the rows were already in (customer, time) order.
+    bool sorted_input = false;
+
+    /// Sum of the rejected counts.
+    std::size_t rows_rejected() const noexcept {
+        return null_customer + null_time + null_channel + bad_conversion + bad_value +
+               value_without_conversion + duplicate;
+    }
+};
+
+/// Journeys and the account of the rows they were built from.
+struct event_journeys {
+    journey_set journeys;
+    event_report report;
+};
+
+/**
+ * Builds journeys from an event log.
+ *
+ * Events are ordered by (customer, time) stably: customers in order of first
+ * appearance, events with equal times in row order. Input that is already in
+ * that order is detected and not sorted. Channels are numbered in order of
+ * first appearance in the rows.
+ *
+ * Funnel form: a conversion row closes the journey of the touches before it
+ * (including its own channel, when it has one and `conversion_is_touch`);
+ * touches after a customer's last conversion form a non-converting journey.
+ * Each journey row has `conversions` = the conversion count of its closing
+ * row, `nulls` = 1 for a non-converting journey, and its `value`; the
+ * journeys record each touch's time before the end of its journey.
+ *
+ * Loop form: one row per customer: its touches in order, with the marker
+ * channel `options.purchase` after each conversion; `conversions` is the
+ * number of purchases, `nulls` is 1 (the history ends), `value` the sum.
+ *
+ * Rows that cannot be used are counted in the report by reason (strict: the
+ * first one throws invalid_input naming its row and column). Throws
+ * invalid_input for columns of unequal length, a missing or doubly given
+ * column, more than 2^32 - 1 rows, a non-positive lookback or inactivity, a
+ * lookback or inactivity in loop form, and a channel named like the purchase
+ * marker in loop form.
+ *
+ * **Example**:
+ *
+ *     std::vector<std::int64_t> customer{1, 1, 2};
+ *     std::vector<double> time{0, 1, 0}, conversion{0, 1, 0};
+ *     std::vector<std::string_view> channel{"email", "demo", "ads"};
+ *     journeyloop::event_table t;
+ *     t.customer_ids = customer; t.time_real = time; t.channel = channel;
+ *     t.conversion = conversion;
+ *     auto built = journeyloop::build_journeys(t, {});
+ *     // two journeys: email > demo (converting) and ads (non-converting)
+ *     assert(built.journeys.size() == 2 && built.report.rows_used == 3);
+ */
+event_journeys build_journeys(const event_table& events, const event_options& options);
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_EVENTS_HPP

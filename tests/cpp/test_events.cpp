@@ -1,0 +1,405 @@
+#include "fixtures.hpp"
+
+#include <journeyloop/events.hpp>
+
+#include <limits>
+
+using namespace journeyloop;
+using Catch::Contains;
+
+namespace {
+
+// Customers 7 and 3 and a rejected row (see each test for the journeys).
+//   row 0: 7, t=5,  search
+//   row 1: 3, t=1,  email
+//   row 2: 7, t=1,  email            (out of time order)
+//   row 3: 7, t=9,  demo, conversion, value 100
+//   row 4: 7, t=12, email
+//   row 5: 3, t=4,  no channel, conversion, value 20
+//   row 6: 9, t=2,  no channel, not a conversion: rejected
+struct small_log {
+    std::vector<std::int64_t> customer{7, 3, 7, 7, 7, 3, 9};
+    std::vector<double> time{5, 1, 1, 9, 12, 4, 2};
+    std::vector<std::string_view> channel{"search", "email", "email", "demo", "email", "", ""};
+    std::vector<double> conversion{0, 0, 0, 1, 0, 1, 0};
+    std::vector<double> value{0, 0, 0, 100, 0, 20, 0};
+
+    event_table table() const {
+        event_table t;
+        t.customer_ids = customer;
+        t.time_real = time;
+        t.channel = channel;
+        t.conversion = conversion;
+        t.value = value;
+        return t;
+    }
+};
+
+std::vector<std::string> path_names(const journey_set& js, std::size_t row) {
+    std::vector<std::string> out;
+    for (auto c : js.path(row)) out.push_back(js.channels().name(c));
+    return out;
+}
+
+std::vector<double> times(const journey_set& js, std::size_t row) {
+    const auto t = js.times_before_end(row);
+    return {t.begin(), t.end()};
+}
+
+void check_accounting(const event_report& r) {
+    REQUIRE(r.rows_read == r.rows_used + r.rows_rejected() + r.outside_lookback +
+                               r.conversions_without_touch);
+}
+
+using names = std::vector<std::string>;
+using reals = std::vector<double>;
+
+} // namespace
+
+TEST_CASE("events: funnel journeys split at conversions, sorted by customer and time",
+          "[events]") {
+    const small_log log;
+    const auto built = build_journeys(log.table(), {});
+    const auto& js = built.journeys;
+    const auto& r = built.report;
+    REQUIRE(js.channels().names() == names{"search", "email", "demo"});
+    REQUIRE(js.size() == 3);
+    REQUIRE(path_names(js, 0) == names{"email", "search", "demo"});
+    REQUIRE(js.conversions(0) == 1);
+    REQUIRE(js.nulls(0) == 0);
+    REQUIRE(js.value(0) == 100);
+    REQUIRE(times(js, 0) == reals{8, 4, 0});
+    REQUIRE(path_names(js, 1) == names{"email"});
+    REQUIRE(js.conversions(1) == 0);
+    REQUIRE(js.nulls(1) == 1);
+    REQUIRE(times(js, 1) == reals{0});
+    // Customer 3's conversion row has no channel: its journey is the email.
+    REQUIRE(path_names(js, 2) == names{"email"});
+    REQUIRE(js.value(2) == 20);
+    REQUIRE(times(js, 2) == reals{3});
+    REQUIRE(js.customer_ids() == std::vector<std::int64_t>{7, 3});
+    REQUIRE(js.customer(0) == 0);
+    REQUIRE(js.customer(2) == 1);
+
+    REQUIRE(r.rows_read == 7);
+    REQUIRE(r.rows_used == 6);
+    REQUIRE(r.null_channel == 1);
+    REQUIRE(r.rows_rejected() == 1);
+    REQUIRE_FALSE(r.sorted_input);
+    REQUIRE(r.customers == 2);
+    REQUIRE(r.journeys == 3);
+    REQUIRE(r.converting_journeys == 2);
+    REQUIRE(r.non_converting_journeys == 1);
+    REQUIRE(r.conversions == 2);
+    REQUIRE(r.value == 120);
+    REQUIRE(js.total_conversions() == 2);
+    REQUIRE(js.total_nulls() == 1);
+    check_accounting(r);
+}
+
+TEST_CASE("events: sorted input is detected and gives the same journeys", "[events]") {
+    // The rows of small_log in (customer, time) order, customers by first
+    // appearance.
+    std::vector<std::int64_t> customer{7, 7, 7, 7, 3, 3};
+    std::vector<double> time{1, 5, 9, 12, 1, 4};
+    std::vector<std::string_view> channel{"search", "search", "demo", "email", "email", ""};
+    std::vector<double> conversion{0, 0, 1, 0, 0, 1};
+    event_table t;
+    t.customer_ids = customer;
+    t.time_real = time;
+    t.channel = channel;
+    t.conversion = conversion;
+    const auto built = build_journeys(t, {});
+    REQUIRE(built.report.sorted_input);
+    REQUIRE(built.journeys.size() == 3);
+    REQUIRE(path_names(built.journeys, 0) == names{"search", "search", "demo"});
+    REQUIRE(path_names(built.journeys, 2) == names{"email"});
+    check_accounting(built.report);
+    // Equal times keep row order (a stable sort).
+    std::vector<std::int64_t> c2{1, 2, 1, 1};
+    std::vector<double> t2{3, 0, 3, 1};
+    std::vector<std::string_view> ch2{"x", "z", "y", "w"};
+    event_table u;
+    u.customer_ids = c2;
+    u.time_real = t2;
+    u.channel = ch2;
+    const auto b2 = build_journeys(u, {});
+    REQUIRE_FALSE(b2.report.sorted_input);
+    REQUIRE(path_names(b2.journeys, 0) == names{"w", "x", "y"});
+    REQUIRE(path_names(b2.journeys, 1) == names{"z"});
+}
+
+TEST_CASE("events: lookback drops old touches and counts them", "[events]") {
+    const small_log log;
+    event_options o;
+    o.lookback = 5;
+    auto built = build_journeys(log.table(), o);
+    REQUIRE(path_names(built.journeys, 0) == names{"search", "demo"});
+    REQUIRE(times(built.journeys, 0) == reals{4, 0});
+    REQUIRE(path_names(built.journeys, 2) == names{"email"});
+    REQUIRE(built.report.outside_lookback == 1);
+    REQUIRE(built.report.rows_used == 5);
+    check_accounting(built.report);
+
+    // A window of 2 leaves customer 3's conversion with no touch: it is
+    // counted as unattributed, not built and not dropped silently.
+    o.lookback = 2;
+    built = build_journeys(log.table(), o);
+    REQUIRE(built.journeys.size() == 2);
+    REQUIRE(path_names(built.journeys, 0) == names{"demo"});
+    REQUIRE(built.report.outside_lookback == 3);
+    REQUIRE(built.report.conversions_without_touch == 1);
+    REQUIRE(built.report.unattributed_conversions == 1);
+    REQUIRE(built.report.unattributed_value == 20);
+    REQUIRE(built.report.rows_used == 2);
+    REQUIRE(built.report.conversions == 1);
+    check_accounting(built.report);
+
+    // Non-converting journeys are windowed before their last touch.
+    std::vector<std::int64_t> c{1, 1, 1};
+    std::vector<double> t{0, 10, 11};
+    std::vector<std::string_view> ch{"a", "b", "c"};
+    event_table u;
+    u.customer_ids = c;
+    u.time_real = t;
+    u.channel = ch;
+    o.lookback = 1;
+    built = build_journeys(u, o);
+    REQUIRE(path_names(built.journeys, 0) == names{"b", "c"});
+    REQUIRE(built.report.outside_lookback == 1);
+    check_accounting(built.report);
+}
+
+TEST_CASE("events: conversion rows as non-touches, inactivity gaps", "[events]") {
+    const small_log log;
+    event_options o;
+    o.conversion_is_touch = false;
+    auto built = build_journeys(log.table(), o);
+    REQUIRE(path_names(built.journeys, 0) == names{"email", "search"});
+    REQUIRE(times(built.journeys, 0) == reals{8, 4});
+    REQUIRE(built.report.rows_used == 6);
+    check_accounting(built.report);
+
+    o = {};
+    o.inactivity = 3.5;
+    built = build_journeys(log.table(), o);
+    const auto& js = built.journeys;
+    REQUIRE(js.size() == 5);
+    REQUIRE(path_names(js, 0) == names{"email"});
+    REQUIRE(js.nulls(0) == 1);
+    REQUIRE(path_names(js, 1) == names{"search"});
+    REQUIRE(js.nulls(1) == 1);
+    REQUIRE(path_names(js, 2) == names{"demo"});
+    REQUIRE(js.conversions(2) == 1);
+    REQUIRE(path_names(js, 3) == names{"email"});
+    REQUIRE(js.nulls(3) == 1);
+    REQUIRE(path_names(js, 4) == names{"email"});
+    REQUIRE(js.conversions(4) == 1);
+    REQUIRE(built.report.rows_used == 6);
+    check_accounting(built.report);
+}
+
+TEST_CASE("events: duplicates are kept or dropped, and counted either way", "[events]") {
+    std::vector<std::int64_t> c{1, 1, 1, 1, 1};
+    std::vector<double> t{0, 0, 0, 1, 1};
+    std::vector<std::string_view> ch{"a", "a", "b", "a", "a"};
+    std::vector<double> conv{0, 0, 0, 0, 1};
+    event_table u;
+    u.customer_ids = c;
+    u.time_real = t;
+    u.channel = ch;
+    u.conversion = conv;
+    event_options o;
+    auto built = build_journeys(u, o);
+    REQUIRE(path_names(built.journeys, 0) == names{"a", "a", "b", "a", "a"});
+    REQUIRE(built.report.duplicates_found == 1);
+    REQUIRE(built.report.duplicate == 0);
+    check_accounting(built.report);
+    o.duplicates = duplicate_policy::drop;
+    built = build_journeys(u, o);
+    // Row 4 is a conversion on the channel of row 3 at the same time: not a
+    // duplicate (a different conversion count).
+    REQUIRE(path_names(built.journeys, 0) == names{"a", "b", "a", "a"});
+    REQUIRE(built.report.duplicates_found == 1);
+    REQUIRE(built.report.duplicate == 1);
+    REQUIRE(built.report.rows_used == 4);
+    check_accounting(built.report);
+    o.strict = true;
+    REQUIRE_THROWS_WITH(build_journeys(u, o),
+                        Contains("row 1, column 'channel'") && Contains("duplicate of row 0"));
+}
+
+TEST_CASE("events: bad rows are counted by reason, or thrown with strict", "[events]") {
+    constexpr auto nat = std::numeric_limits<std::int64_t>::min();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<std::int64_t> customer{1, 2, 3, 4, 5, 6, 7, 8, 9};
+    std::vector<std::uint8_t> customer_valid{1, 0, 1, 1, 1, 1, 1, 1, 1};
+    std::vector<std::int64_t> time{0, 0, nat, 0, 0, 0, 0, 0, 0};
+    std::vector<std::string_view> channel{"a", "a", "a", "a", "a", "a", "a", "", "b"};
+    std::vector<double> conversion{1, 0, 0, nan, -1, 1, 0, 0, 1};
+    std::vector<double> value{5, 0, 0, 0, 0, -2, 3, 0, nan};
+    event_table t;
+    t.customer_ids = customer;
+    t.customer_valid = customer_valid;
+    t.time = time;
+    t.channel = channel;
+    t.conversion = conversion;
+    t.value = value;
+    event_options o;
+    o.customer_column = "cookie";
+    auto built = build_journeys(t, o);
+    const auto& r = built.report;
+    REQUIRE(r.rows_read == 9);
+    REQUIRE(r.rows_used == 1);
+    REQUIRE(r.null_customer == 1);
+    REQUIRE(r.null_time == 1);
+    REQUIRE(r.bad_conversion == 2);
+    REQUIRE(r.bad_value == 2);
+    REQUIRE(r.value_without_conversion == 1);
+    REQUIRE(r.null_channel == 1);
+    REQUIRE(built.journeys.size() == 1);
+    check_accounting(r);
+
+    o.strict = true;
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 1, column 'cookie'"));
+    customer_valid[1] = 1;
+    REQUIRE_THROWS_WITH(build_journeys(t, o),
+                        Contains("row 2, column 'time'") && Contains("NaT"));
+    time[2] = 0;
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 3, column 'conversion'"));
+    conversion[3] = conversion[4] = 0;
+    REQUIRE_THROWS_WITH(build_journeys(t, o),
+                        Contains("row 5, column 'value'") && Contains("-2"));
+    value[5] = 0;
+    REQUIRE_THROWS_WITH(build_journeys(t, o),
+                        Contains("row 6, column 'value'") && Contains("not a conversion"));
+    value[6] = 0;
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 7, column 'channel'"));
+}
+
+TEST_CASE("events: malformed tables and options throw", "[events]") {
+    std::vector<std::int64_t> customer{1, 2};
+    std::vector<double> time{0, 1}, short_col{1};
+    std::vector<std::string_view> channel{"a", "b"};
+    event_table t;
+    t.customer_ids = customer;
+    t.time_real = time;
+    t.channel = channel;
+    REQUIRE(build_journeys(t, {}).journeys.size() == 2);
+    auto bad = t;
+    bad.conversion = short_col;
+    REQUIRE_THROWS_WITH(build_journeys(bad, {}), Contains("column 'conversion' has 1 rows"));
+    bad = t;
+    bad.customer_names = channel;
+    REQUIRE_THROWS_WITH(build_journeys(bad, {}), Contains("two customer columns"));
+    bad = t;
+    bad.time_real = {};
+    REQUIRE_THROWS_WITH(build_journeys(bad, {}), Contains("no time column"));
+    event_options o;
+    o.lookback = -1;
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("lookback must be positive"));
+    o = {};
+    o.form = journey_form::loop;
+    o.inactivity = 3;
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("loop history"));
+    o.inactivity.reset();
+    std::vector<std::string_view> marker{"a", "purchase"};
+    bad = t;
+    bad.channel = marker;
+    REQUIRE_THROWS_WITH(build_journeys(bad, o),
+                        Contains("row 1, column 'channel'") && Contains("purchase marker"));
+    // An empty log is empty journeys, not an error.
+    const auto empty = build_journeys(event_table{}, {});
+    REQUIRE(empty.journeys.empty());
+    REQUIRE(empty.report.rows_read == 0);
+}
+
+TEST_CASE("events: string customers and dictionary-coded channels", "[events]") {
+    std::vector<std::string_view> customer{"u2", "u1", "u2"};
+    std::vector<double> time{0, 0, 1};
+    std::vector<std::int32_t> codes{1, 0, -1};
+    std::vector<std::string_view> dictionary{"seo", "crm"};
+    std::vector<double> conversion{0, 0, 1};
+    event_table t;
+    t.customer_names = customer;
+    t.time_real = time;
+    t.channel_codes = codes;
+    t.channel_dictionary = dictionary;
+    t.conversion = conversion;
+    const auto built = build_journeys(t, {});
+    const auto& js = built.journeys;
+    REQUIRE(js.customer_names() == names{"u2", "u1"});
+    REQUIRE(js.channels().names() == names{"crm", "seo"});
+    REQUIRE(path_names(js, 0) == names{"crm"});
+    REQUIRE(js.conversions(0) == 1);
+    REQUIRE(path_names(js, 1) == names{"seo"});
+    REQUIRE(js.nulls(1) == 1);
+    std::vector<std::int32_t> bad_codes{1, 2, 0};
+    t.channel_codes = bad_codes;
+    REQUIRE_THROWS_WITH(build_journeys(t, {}),
+                        Contains("row 1, column 'channel'") && Contains("out of range"));
+}
+
+TEST_CASE("events: loop form keeps purchases inside each customer's history", "[events]") {
+    std::vector<std::int64_t> c{1, 1, 1, 2, 1, 1};
+    std::vector<double> t{0, 1, 2, 0, 3, 4};
+    std::vector<std::string_view> ch{"a", "b", "b", "x", "c", ""};
+    std::vector<double> conv{0, 0, 1, 0, 0, 1};
+    std::vector<double> value{0, 0, 10, 0, 0, 5};
+    event_table u;
+    u.customer_ids = c;
+    u.time_real = t;
+    u.channel = ch;
+    u.conversion = conv;
+    u.value = value;
+    event_options o;
+    o.form = journey_form::loop;
+    const auto built = build_journeys(u, o);
+    const auto& js = built.journeys;
+    REQUIRE(js.form() == journey_form::loop);
+    REQUIRE(js.size() == 2);
+    REQUIRE(path_names(js, 0) == names{"a", "b", "b", "purchase", "c", "purchase"});
+    REQUIRE(js.conversions(0) == 2);
+    REQUIRE(js.nulls(0) == 1);
+    REQUIRE(js.value(0) == 15);
+    REQUIRE(path_names(js, 1) == names{"x"});
+    REQUIRE(js.conversions(1) == 0);
+    REQUIRE(*js.purchase_channel() == js.channels().at("purchase"));
+    REQUIRE(built.report.converting_journeys == 1);
+    REQUIRE(built.report.rows_used == 6);
+    check_accounting(built.report);
+    // The funnel chain refuses loop histories rather than count the marker.
+    REQUIRE_THROWS_WITH(count_transitions(js, {}), Contains("loop-form"));
+    REQUIRE_THROWS_WITH(heuristic_attribution(js, heuristic::linear), Contains("loop-form"));
+}
+
+TEST_CASE("events: time decay by time before the conversion", "[events][attribution]") {
+    const small_log log;
+    const auto js = build_journeys(log.table(), {}).journeys;
+    heuristic_options h;
+    h.time_half_life = 4;
+    const auto a = heuristic_attribution(js, heuristic::time_decay, h);
+    // Journey 0: times 8, 4, 0 -> weights 1/4, 1/2, 1 -> 1/7, 2/7, 4/7.
+    // Journey 2: one touch of email with the whole conversion.
+    REQUIRE(a.names == names{"search", "email", "demo"});
+    REQUIRE(a.conversions[0] == Approx(2.0 / 7).epsilon(1e-14));
+    REQUIRE(a.conversions[1] == Approx(1.0 / 7 + 1).epsilon(1e-14));
+    REQUIRE(a.conversions[2] == Approx(4.0 / 7).epsilon(1e-14));
+    REQUIRE(a.value[0] == Approx(200.0 / 7).epsilon(1e-14));
+    REQUIRE(a.value[1] == Approx(100.0 / 7 + 20).epsilon(1e-14));
+    REQUIRE(a.value[2] == Approx(400.0 / 7).epsilon(1e-14));
+    // Unitless times need a half-life; a known unit defaults to 7 days.
+    REQUIRE_THROWS_WITH(heuristic_attribution(js, heuristic::time_decay),
+                        Contains("unitless"));
+    event_options days;
+    days.time_unit_seconds = 86400;
+    const auto jd = build_journeys(log.table(), days).journeys;
+    const auto d = heuristic_attribution(jd, heuristic::time_decay);
+    const double w8 = std::exp2(-8.0 / 7), w4 = std::exp2(-4.0 / 7);
+    REQUIRE(d.conversions[0] == Approx(w4 / (w8 + w4 + 1)).epsilon(1e-14));
+    // By steps on request: 1/7, 2/7, 4/7 again with half-life 1 step.
+    h = {};
+    h.decay_by_steps = true;
+    const auto s = heuristic_attribution(js, heuristic::time_decay, h);
+    REQUIRE(s.conversions[2] == Approx(4.0 / 7).epsilon(1e-14));
+}
