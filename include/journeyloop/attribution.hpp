@@ -60,6 +60,10 @@ struct heuristic_options {
     /// the last touch has weight 1, the one before 2^(-1/half_life), ... Must
     /// be positive.
     double half_life = 1.0;
+    /// Position based: share of the first touch (and of the last touch). The
+    /// middle touches share `1 - 2 * endpoint_share`. A single touch gets
+    /// 100 %, two touches get 50 % each. Must be in [0, 0.5].
+    double endpoint_share = 0.4;
     /// Time decay on journeys with times (built from events): the weight of a
     /// touch is 2^(-dt / time_half_life), dt its time before the conversion,
     /// in the journeys' time units. Unset: 7 days when the journeys know
@@ -68,10 +72,6 @@ struct heuristic_options {
     std::optional<double> time_half_life;
     /// Time decay by steps (`half_life`) even when the journeys have times.
     bool decay_by_steps = false;
-    /// Position based: share of the first touch (and of the last touch). The
-    /// middle touches share `1 - 2 * endpoint_share`. A single touch gets
-    /// 100 %, two touches get 50 % each. Must be in [0, 0.5].
-    double endpoint_share = 0.4;
 };
 
 /**
