@@ -14,6 +14,15 @@ void require_values(const attribution& a, std::vector<double> conv, std::vector<
 }
 } // namespace
 
+namespace {
+heuristic_options options(double half_life, double endpoint_share) {
+    heuristic_options o;
+    o.half_life = half_life;
+    o.endpoint_share = endpoint_share;
+    return o;
+}
+} // namespace
+
 TEST_CASE("touch_weights: the rules", "[attribution]") {
     REQUIRE(touch_weights(heuristic::position_based, 1) == std::vector<double>{1.0});
     REQUIRE(touch_weights(heuristic::position_based, 2) == std::vector<double>{0.5, 0.5});
@@ -22,14 +31,14 @@ TEST_CASE("touch_weights: the rules", "[attribution]") {
     REQUIRE(pb[1] == Approx(0.1));
     REQUIRE(pb[2] == Approx(0.1));
     REQUIRE(pb[3] == Approx(0.4));
-    const auto td = touch_weights(heuristic::time_decay, 3, {2.0, 0.4});
+    const auto td = touch_weights(heuristic::time_decay, 3, options(2.0, 0.4));
     // weights 2^-1, 2^-0.5, 1, normalised
     const double total = 0.5 + std::sqrt(0.5) + 1.0;
     REQUIRE(td[0] == Approx(0.5 / total));
     REQUIRE(td[1] == Approx(std::sqrt(0.5) / total));
     REQUIRE(td[2] == Approx(1.0 / total));
-    REQUIRE_THROWS_AS(touch_weights(heuristic::time_decay, 3, {0.0, 0.4}), invalid_input);
-    REQUIRE_THROWS_WITH(touch_weights(heuristic::linear, 3, {1.0, 0.7}),
+    REQUIRE_THROWS_AS(touch_weights(heuristic::time_decay, 3, options(0.0, 0.4)), invalid_input);
+    REQUIRE_THROWS_WITH(touch_weights(heuristic::linear, 3, options(1.0, 0.7)),
                         Contains("endpoint_share must be in [0, 0.5]"));
 }
 
