@@ -2,10 +2,12 @@
 #pragma once
 
 #include <journeyloop/column_view.hpp>
+#include <journeyloop/errors.hpp>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -16,6 +18,35 @@ namespace py = pybind11;
 using double_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 inline journeyloop::column_view<double> view_of(const std::optional<double_array>& a) {
+    if (!a) return {};
+    return {a->data(), static_cast<std::size_t>(a->size())};
+}
+
+// An Arrow string array given as (offsets, characters, validity or None,
+// validity bit offset): int32 or int64 offsets, already shifted to the
+// array's offset.
+using byte_array = py::array_t<std::uint8_t, py::array::c_style>;
+
+inline journeyloop::string_column_view strings_of(const py::array& offsets, const byte_array& data,
+                                                  const std::optional<byte_array>& validity,
+                                                  std::size_t validity_offset) {
+    if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+        throw journeyloop::invalid_input("arrow offsets must be a non-empty 1-d array");
+    const auto rows = static_cast<std::size_t>(offsets.shape(0) - 1);
+    const auto* chars = reinterpret_cast<const char*>(data.data());
+    const std::uint8_t* bits = validity ? validity->data() : nullptr;
+    const bool contiguous = (offsets.flags() & py::array::c_style) != 0;
+    if (offsets.dtype().is(py::dtype::of<std::int64_t>()) && contiguous)
+        return {static_cast<const std::int64_t*>(offsets.data()), chars, rows, bits,
+                validity_offset};
+    if (offsets.dtype().is(py::dtype::of<std::int32_t>()) && contiguous)
+        return {static_cast<const std::int32_t*>(offsets.data()), chars, rows, bits,
+                validity_offset};
+    throw journeyloop::invalid_input("arrow offsets must be contiguous int32 or int64");
+}
+
+template <class T>
+journeyloop::column_view<T> view_of(const std::optional<py::array_t<T, py::array::c_style>>& a) {
     if (!a) return {};
     return {a->data(), static_cast<std::size_t>(a->size())};
 }

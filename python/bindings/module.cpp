@@ -5,6 +5,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("__version__") = JOURNEYLOOP_VERSION_STRING;
     register_errors(m);
     register_journeys(m);
+    register_events(m);
     register_attribution(m);
     register_markov(m);
 }

@@ -7,5 +7,6 @@ namespace py = pybind11;
 
 void register_errors(py::module_& m);
 void register_journeys(py::module_& m);
+void register_events(py::module_& m);
 void register_attribution(py::module_& m);
 void register_markov(py::module_& m);

@@ -24,13 +24,19 @@ void register_attribution(py::module_& m) {
     m.def(
         "heuristic_attribution",
         [](const jl::journey_set& js, const std::string& method, double half_life,
-           double endpoint_share) {
+           double endpoint_share, std::optional<double> time_half_life, bool decay_by_steps) {
             const auto h = jl::heuristic_from_string(method);
+            jl::heuristic_options o;
+            o.half_life = half_life;
+            o.endpoint_share = endpoint_share;
+            o.time_half_life = time_half_life;
+            o.decay_by_steps = decay_by_steps;
             py::gil_scoped_release release;
-            return jl::heuristic_attribution(js, h, {half_life, endpoint_share});
+            return jl::heuristic_attribution(js, h, o);
         },
         py::arg("journeys"), py::arg("method"), py::arg("half_life") = 1.0,
-        py::arg("endpoint_share") = 0.4, "Heuristic attribution of every row.");
+        py::arg("endpoint_share") = 0.4, py::arg("time_half_life") = py::none(),
+        py::arg("decay_by_steps") = false, "Heuristic attribution of every row.");
     m.def("group_attribution", &jl::group_attribution, py::arg("attribution"),
           py::arg("group_of"), py::arg("extra_groups") = std::vector<std::string>{},
           "Sums an attribution by group.");

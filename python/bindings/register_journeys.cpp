@@ -44,18 +44,7 @@ void append_arrow(jl::journey_set& js, const py::array& offsets,
                   std::size_t validity_offset, const double_array& conversions,
                   const std::optional<double_array>& nulls, const std::optional<double_array>& value,
                   const jl::path_options& options, std::size_t first_row) {
-    if (offsets.ndim() != 1 || offsets.shape(0) < 1)
-        throw jl::invalid_input("arrow offsets must be a non-empty 1-d array");
-    const auto rows = static_cast<std::size_t>(offsets.shape(0) - 1);
-    const auto* chars = reinterpret_cast<const char*>(data.data());
-    const std::uint8_t* bits = validity ? validity->data() : nullptr;
-    jl::string_column_view paths;
-    if (offsets.dtype().is(py::dtype::of<std::int64_t>()) && (offsets.flags() & py::array::c_style))
-        paths = {static_cast<const std::int64_t*>(offsets.data()), chars, rows, bits, validity_offset};
-    else if (offsets.dtype().is(py::dtype::of<std::int32_t>()) && (offsets.flags() & py::array::c_style))
-        paths = {static_cast<const std::int32_t*>(offsets.data()), chars, rows, bits, validity_offset};
-    else
-        throw jl::invalid_input("arrow offsets must be contiguous int32 or int64");
+    const auto paths = strings_of(offsets, data, validity, validity_offset);
     py::gil_scoped_release release;
     jl::append_journeys(js, {paths, view_of(conversions), view_of(nulls), view_of(value)}, options,
                         first_row);
@@ -110,6 +99,41 @@ void register_journeys(py::module_& m) {
         .def_property_readonly("total_nulls", &jl::journey_set::total_nulls)
         .def_property_readonly("total_value", &jl::journey_set::total_value)
         .def_property_readonly("total_touches", &jl::journey_set::total_touches)
+        .def_property_readonly("form",
+                               [](const jl::journey_set& js) {
+                                   return js.form() == jl::journey_form::loop ? "loop" : "funnel";
+                               })
+        .def_property_readonly("has_times", &jl::journey_set::has_times)
+        .def_property_readonly("time_unit_seconds", &jl::journey_set::time_unit_seconds)
+        .def_property_readonly("has_customers", &jl::journey_set::has_customers)
+        .def(
+            "customers",
+            [](const jl::journey_set& js) -> py::object {
+                if (!js.has_customers()) return py::none();
+                if (!js.customer_ids().empty()) {
+                    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(js.size()));
+                    auto* p = out.mutable_data();
+                    for (std::size_t i = 0; i < js.size(); ++i)
+                        p[i] = js.customer_ids()[js.customer(i)];
+                    return std::move(out);
+                }
+                py::list out(js.size());
+                for (std::size_t i = 0; i < js.size(); ++i)
+                    out[i] = py::str(js.customer_names()[js.customer(i)]);
+                return std::move(out);
+            },
+            "The customer of every row (None without customers).")
+        .def(
+            "times_before_end",
+            [](const jl::journey_set& js) -> py::object {
+                if (!js.has_times()) return py::none();
+                std::vector<double> out;
+                out.reserve(js.total_touches());
+                for (std::size_t i = 0; i < js.size(); ++i)
+                    for (double t : js.times_before_end(i)) out.push_back(t);
+                return to_numpy(out);
+            },
+            "Every touch's time before the end of its journey, row after row.")
         .def(
             "path_strings",
             [](const jl::journey_set& js, const std::string& sep) {

@@ -1,0 +1,134 @@
+#include "arrays.hpp"
+#include "register.hpp"
+
+#include <journeyloop/events.hpp>
+
+#include <pybind11/stl.h>
+
+#include <string>
+
+namespace jl = journeyloop;
+
+namespace {
+
+template <class T>
+using opt_array = std::optional<py::array_t<T, py::array::c_style>>;
+
+// An Arrow string array passed as (offsets, characters, validity, bit offset).
+jl::string_column_view strings(const std::optional<py::tuple>& t) {
+    if (!t) return {};
+    if (t->size() != 4) throw jl::invalid_input("a string column is 4 buffers");
+    const auto validity = (*t)[2].is_none()
+                              ? std::optional<byte_array>{}
+                              : std::optional<byte_array>((*t)[2].cast<byte_array>());
+    return strings_of((*t)[0].cast<py::array>(), (*t)[1].cast<byte_array>(), validity,
+                      (*t)[3].cast<std::size_t>());
+}
+
+jl::journey_form form_of(const std::string& s) {
+    if (s == "funnel") return jl::journey_form::funnel;
+    if (s == "loop") return jl::journey_form::loop;
+    throw jl::invalid_input("form must be \"funnel\" or \"loop\", got \"" + s + "\"");
+}
+
+jl::duplicate_policy duplicates_of(const std::string& s) {
+    if (s == "keep") return jl::duplicate_policy::keep;
+    if (s == "drop") return jl::duplicate_policy::drop;
+    throw jl::invalid_input("duplicates must be \"keep\" or \"drop\", got \"" + s + "\"");
+}
+
+py::dict report_dict(const jl::event_report& r) {
+    py::dict d;
+    d["rows_read"] = r.rows_read;
+    d["rows_used"] = r.rows_used;
+    d["null_customer"] = r.null_customer;
+    d["null_time"] = r.null_time;
+    d["null_channel"] = r.null_channel;
+    d["bad_conversion"] = r.bad_conversion;
+    d["bad_value"] = r.bad_value;
+    d["value_without_conversion"] = r.value_without_conversion;
+    d["duplicate"] = r.duplicate;
+    d["duplicates_found"] = r.duplicates_found;
+    d["outside_lookback"] = r.outside_lookback;
+    d["conversions_without_touch"] = r.conversions_without_touch;
+    d["unattributed_conversions"] = r.unattributed_conversions;
+    d["unattributed_value"] = r.unattributed_value;
+    d["customers"] = r.customers;
+    d["journeys"] = r.journeys;
+    d["converting_journeys"] = r.converting_journeys;
+    d["non_converting_journeys"] = r.non_converting_journeys;
+    d["conversions"] = r.conversions;
+    d["value"] = r.value;
+    d["sorted_input"] = r.sorted_input;
+    return d;
+}
+
+// Every column is a keyword; the Python layer passes exactly the ones it has
+// (dtypes already exact, so nothing is converted or copied here).
+py::tuple build_events(const opt_array<std::int64_t>& customer_ids,
+                       const opt_array<std::uint8_t>& customer_valid,
+                       const std::optional<py::tuple>& customer_names,
+                       const opt_array<std::int64_t>& time, const opt_array<std::uint8_t>& time_valid,
+                       const opt_array<double>& time_real, const std::optional<py::tuple>& channel,
+                       const opt_array<std::int32_t>& channel_codes,
+                       const std::optional<py::tuple>& channel_dictionary,
+                       const opt_array<double>& conversion, const opt_array<double>& value,
+                       const std::string& form, std::optional<double> lookback,
+                       std::optional<double> inactivity, bool conversion_is_touch,
+                       const std::string& duplicates, bool strict, double time_unit_seconds,
+                       const std::string& purchase, const std::string& customer_column,
+                       const std::string& time_column, const std::string& channel_column,
+                       const std::string& conversion_column, const std::string& value_column) {
+    jl::event_table t;
+    t.customer_ids = view_of(customer_ids);
+    t.customer_valid = view_of(customer_valid);
+    t.customer_names = strings(customer_names);
+    t.time = view_of(time);
+    t.time_valid = view_of(time_valid);
+    t.time_real = view_of(time_real);
+    t.channel = strings(channel);
+    t.channel_codes = view_of(channel_codes);
+    t.channel_dictionary = strings(channel_dictionary);
+    t.conversion = view_of(conversion);
+    t.value = view_of(value);
+    jl::event_options o;
+    o.form = form_of(form);
+    o.lookback = lookback;
+    o.inactivity = inactivity;
+    o.conversion_is_touch = conversion_is_touch;
+    o.duplicates = duplicates_of(duplicates);
+    o.strict = strict;
+    o.time_unit_seconds = time_unit_seconds;
+    o.purchase = purchase;
+    o.customer_column = customer_column;
+    o.time_column = time_column;
+    o.channel_column = channel_column;
+    o.conversion_column = conversion_column;
+    o.value_column = value_column;
+    jl::event_journeys built;
+    {
+        py::gil_scoped_release release;
+        built = jl::build_journeys(t, o);
+    }
+    auto report = report_dict(built.report);
+    return py::make_tuple(std::move(built.journeys), report);
+}
+
+} // namespace
+
+void register_events(py::module_& m) {
+    m.def("build_events", &build_events, py::kw_only(), py::arg("customer_ids") = py::none(),
+          py::arg("customer_valid") = py::none(), py::arg("customer_names") = py::none(),
+          py::arg("time") = py::none(), py::arg("time_valid") = py::none(),
+          py::arg("time_real") = py::none(), py::arg("channel") = py::none(),
+          py::arg("channel_codes") = py::none(), py::arg("channel_dictionary") = py::none(),
+          py::arg("conversion") = py::none(), py::arg("value") = py::none(),
+          py::arg("form") = "funnel", py::arg("lookback") = py::none(),
+          py::arg("inactivity") = py::none(), py::arg("conversion_is_touch") = true,
+          py::arg("duplicates") = "keep", py::arg("strict") = false,
+          py::arg("time_unit_seconds") = 0.0, py::arg("purchase") = "purchase",
+          py::arg("customer_column") = "customer", py::arg("time_column") = "time",
+          py::arg("channel_column") = "channel", py::arg("conversion_column") = "conversion",
+          py::arg("value_column") = "value",
+          "Journeys from an event log: (journey_set, report dict).");
+}
