@@ -124,6 +124,19 @@ void register_journeys(py::module_& m) {
             },
             "The customer of every row (None without customers).")
         .def(
+            "flat_touches",
+            [](const jl::journey_set& js) {
+                std::vector<std::int64_t> offsets{0};
+                std::vector<std::uint32_t> ids;
+                ids.reserve(js.total_touches());
+                for (std::size_t i = 0; i < js.size(); ++i) {
+                    for (auto c : js.path(i)) ids.push_back(c);
+                    offsets.push_back(static_cast<std::int64_t>(ids.size()));
+                }
+                return py::make_tuple(to_numpy(offsets), to_numpy(ids));
+            },
+            "(row offsets, channel ids) of every touch, row after row.")
+        .def(
             "times_before_end",
             [](const jl::journey_set& js) -> py::object {
                 if (!js.has_times()) return py::none();

@@ -36,6 +36,7 @@ from ._errors import (
     StateSpaceTooLargeError,
     UnknownChannelError,
 )
+from ._events import EventReport
 from ._journeys import Journeys
 from ._markov import MarkovModel
 
@@ -43,6 +44,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "METHODS",
+    "EventReport",
     "InvalidInputError",
     "Journeys",
     "MarkovModel",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import InvalidInputError
+from ._events import duration_in_units
 from ._journeys import Journeys
 from ._markov import MarkovModel, attribution_frame
 from ._teams import team_of_channels
@@ -25,7 +26,8 @@ def attribute(
     *,
     by: Literal["channel", "team"] = "channel",
     teams: Mapping[str, str] | Any | None = None,
-    half_life: float = 1.0,
+    half_life: Any = None,
+    decay: Literal["time", "steps"] | None = None,
     order: int = 1,
 ) -> pd.DataFrame:
     """Attribute conversions and value with several methods at once.
@@ -37,15 +39,22 @@ def attribute(
     methods
         Any of ``first_touch``, ``last_touch``, ``linear``,
         ``position_based`` (40 % first, 40 % last, 20 % spread over the
-        middle), ``time_decay`` (weight ``2**(-steps before the end /
-        half_life)``) and ``markov``. None means all of them.
+        middle), ``time_decay`` (weight ``2**(-d / half_life)``, d the
+        time or the number of steps before the conversion) and ``markov``.
+        None means all of them.
     by
         ``"channel"`` or ``"team"`` (heuristics add their channels' credit;
         Markov removes each team's channels at once).
     teams
-        Channel → team map, needed with ``by="team"``.
+        Channel → team map, needed with ``by="team"`` unless the journeys
+        carry channel metadata.
     half_life
-        Half-life of ``time_decay``, in steps (touches).
+        Half-life of ``time_decay``. For journeys with datetime times
+        (:meth:`Journeys.from_events`) a duration, default ``"7D"``; with
+        numeric times a number in their units (required); otherwise, or with
+        ``decay="steps"``, a number of steps (touches), default 1.
+    decay
+        ``"time"`` (the default for journeys with times) or ``"steps"``.
     order
         Order of the ``markov`` method.
 
@@ -72,8 +81,11 @@ def attribute(
         msg = f'by must be "channel" or "team", got {by!r}'
         raise InvalidInputError(msg)
     if by == "team" and teams is None:
-        msg = 'by="team" needs teams={channel: team, ...}'
-        raise InvalidInputError(msg)
+        teams = journeys.teams
+        if teams is None:
+            msg = 'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
+            raise InvalidInputError(msg)
+    decay_options = _decay_options(journeys, half_life, decay) if "time_decay" in chosen else {}
     group_of: list[str] = []
     extra: list[str] = []
     if by == "team":
@@ -89,10 +101,40 @@ def attribute(
                 else model.attribution()
             )
         else:
-            a = _core.heuristic_attribution(journeys._set, m, half_life)
+            a = _core.heuristic_attribution(
+                journeys._set, m, **(decay_options if m == "time_decay" else {})
+            )
             if by == "team":
                 a = _core.group_attribution(a, group_of, extra)
             frame = attribution_frame(a, by)
         frame.insert(0, "method", m)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _decay_options(journeys: Journeys, half_life: Any, decay: str | None) -> dict[str, Any]:
+    """Keyword arguments of the core's time decay for these journeys."""
+    if decay not in (None, "time", "steps"):
+        msg = f'decay must be "time" or "steps", got {decay!r}'
+        raise InvalidInputError(msg)
+    by_time = journeys.has_times and decay != "steps"
+    if decay == "time" and not journeys.has_times:
+        msg = 'decay="time" needs journeys with times (Journeys.from_events)'
+        raise InvalidInputError(msg)
+    if not by_time:
+        if half_life is not None and (
+            isinstance(half_life, bool) or not isinstance(half_life, (int, float))
+        ):
+            msg = f"half_life in steps must be a number, got {half_life!r}"
+            raise InvalidInputError(msg)
+        return {"half_life": 1.0 if half_life is None else float(half_life), "decay_by_steps": True}
+    unit = float(journeys._set.time_unit_seconds)
+    if half_life is None:
+        if unit == 0:
+            msg = (
+                "time decay on journeys with numeric times needs half_life in the same units "
+                '(or decay="steps")'
+            )
+            raise InvalidInputError(msg)
+        return {}
+    return {"time_half_life": duration_in_units(half_life, unit, "half_life")}

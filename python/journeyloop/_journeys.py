@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -17,17 +18,24 @@ from ._columns import (
     get_column,
     is_columnar,
 )
+from ._errors import InvalidInputError
+from ._events import EventReport, duration_in_units, event_columns
+from ._teams import UNASSIGNED
 
 __all__ = ["Journeys"]
 
 
 class Journeys:
-    """A set of customer journeys (funnel form) with their outcomes.
+    """A set of customer journeys with their outcomes.
 
     Each row is a channel sequence with a number of conversions, a number of
     non-converting outcomes (nulls) and a conversion value. Rows are kept as
     given; duplicate paths are summed by the models. Build one with
-    :meth:`from_paths`.
+    :meth:`from_paths` (a path table) or :meth:`from_events` (an event log,
+    one row per touch). Journeys built from events also know each row's
+    customer and each touch's time, and carry a :attr:`report` of the rows
+    read. Channel metadata (team, stage) can be attached with
+    :meth:`with_channels`.
 
     Examples
     --------
@@ -39,10 +47,204 @@ class Journeys:
     ['a', 'b']
     """
 
-    __slots__ = ("_set",)
+    __slots__ = ("_report", "_set", "_stages", "_teams")
 
-    def __init__(self, journey_set: _core.journey_set) -> None:
+    def __init__(
+        self,
+        journey_set: _core.journey_set,
+        report: EventReport | None = None,
+        teams: dict[str, str] | None = None,
+        stages: dict[str, str] | None = None,
+    ) -> None:
         self._set = journey_set
+        self._report = report
+        self._teams = teams
+        self._stages = stages
+
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        lookback: Any = None,
+        inactivity: Any = None,
+        form: Literal["funnel", "loop"] = "funnel",
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Journeys:
+        """Journeys from an event log: one row per touch (or conversion).
+
+        Parameters
+        ----------
+        data
+            A pandas DataFrame, a pyarrow Table, a polars DataFrame (any
+            object with the Arrow PyCapsule stream interface) or a dict of
+            numpy arrays. Columns are read in place where their types allow.
+        customer
+            Customer id column: integers or strings.
+        time
+            Time column: datetime64 of any unit, timezone-aware datetimes,
+            Arrow timestamps or dates, or plain numbers.
+        channel
+            Channel column: strings or categorical. A conversion row may have
+            no channel.
+        conversion
+            Conversion column: booleans, or non-negative counts (0 for a
+            touch). None: no conversions (every journey is non-converting).
+        value
+            Conversion value column (read on conversion rows; other rows must
+            have 0 or a missing value).
+        lookback
+            Funnel form: touches older than this before the conversion (before
+            the last touch, for a non-converting journey) are dropped and
+            counted. A duration (``"30D"``, a timedelta) for datetime times, a
+            number for numeric times. None: no window.
+        inactivity
+            Funnel form: a gap longer than this between two events of a
+            customer ends the journey (non-converting) and starts a new one.
+        form
+            ``"funnel"``: journeys end at each conversion. ``"loop"``: one
+            history per customer with a ``purchase`` marker after each
+            conversion (the input of the loop model).
+        conversion_is_touch
+            Whether a conversion row's channel is the journey's last touch.
+        duplicates
+            Events with the same customer, time, channel and conversion:
+            ``"keep"`` them as separate touches or ``"drop"`` all but the
+            first. Counted either way.
+        strict
+            Raise on the first row that would be rejected instead of counting.
+        purchase
+            Loop form: the name of the purchase marker.
+        channels
+            Optional channel metadata (see :meth:`with_channels`).
+
+        Returns
+        -------
+        Journeys
+            Events ordered by (customer, time), stably; customers in order of
+            first appearance. :attr:`report` accounts for every row.
+
+        Raises
+        ------
+        InvalidInputError
+            For a missing column, a column of the wrong type, bad options, and
+            with ``strict=True`` the first bad row (its position and column).
+
+        Examples
+        --------
+        >>> import pandas as pd, journeyloop as jl
+        >>> events = pd.DataFrame({
+        ...     "customer": [1, 1, 1, 2],
+        ...     "time": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-04", "2024-01-02"]),
+        ...     "channel": ["search", "email", "demo", "search"],
+        ...     "conversion": [False, False, True, False]})
+        >>> j = jl.Journeys.from_events(events, conversion="conversion", lookback="2D")
+        >>> j.to_frame()["path"].tolist()
+        ['email > demo', 'search']
+        >>> j.report.outside_lookback
+        1
+        """
+        kwargs, unit = event_columns(data, customer, time, channel, conversion, value)
+        js, report = _core.build_events(
+            **kwargs,
+            form=form,
+            lookback=duration_in_units(lookback, unit, "lookback"),
+            inactivity=duration_in_units(inactivity, unit, "inactivity"),
+            conversion_is_touch=conversion_is_touch,
+            duplicates=duplicates,
+            strict=strict,
+            time_unit_seconds=unit,
+            purchase=purchase,
+            customer_column=customer,
+            time_column=time,
+            channel_column=channel,
+            conversion_column=conversion or "conversion",
+            value_column=value or "value",
+        )
+        out = cls(js, EventReport(**report))
+        return out if channels is None else out.with_channels(channels)
+
+    def with_channels(self, channels: Any) -> Journeys:
+        """These journeys with channel metadata: each channel's team and stage.
+
+        Parameters
+        ----------
+        channels
+            A DataFrame with a ``channel`` column and a ``team`` and/or
+            ``stage`` column, or a dict ``channel -> team``, or a dict
+            ``channel -> {"team": ..., "stage": ...}``.
+
+        Channels of the journeys missing from the metadata get team (and
+        stage) ``"unassigned"``; they are listed in
+        ``report.unassigned_channels`` and in a warning. Team attribution then
+        needs no ``teams=`` argument.
+        """
+        teams, stages = _channel_metadata(channels)
+        known = set(teams or {}) | set(stages or {})
+        missing = tuple(c for c in self.channels if c not in known)
+        if missing:
+            warnings.warn(
+                f"{len(missing)} channel(s) have no metadata and count as {UNASSIGNED!r}: "
+                + ", ".join(missing),
+                UserWarning,
+                stacklevel=2,
+            )
+        report = self._report
+        if report is not None:
+            report = EventReport(
+                **{**report.__dict__, "unassigned_channels": missing}
+            )
+        if teams is not None:
+            teams = {c: teams.get(c, UNASSIGNED) for c in self.channels} | {
+                c: t for c, t in teams.items() if c not in self.channels
+            }
+        if stages is not None:
+            stages = {c: stages.get(c, UNASSIGNED) for c in self.channels} | {
+                c: t for c, t in stages.items() if c not in self.channels
+            }
+        return Journeys(self._set, report, teams, stages)
+
+    @property
+    def report(self) -> EventReport | None:
+        """The account of the event rows (None for journeys from a path table)."""
+        return self._report
+
+    @property
+    def teams(self) -> dict[str, str] | None:
+        """Channel -> team from the attached metadata (None without)."""
+        return None if self._teams is None else dict(self._teams)
+
+    @property
+    def stages(self) -> dict[str, str] | None:
+        """Channel -> stage from the attached metadata (None without)."""
+        return None if self._stages is None else dict(self._stages)
+
+    @property
+    def unassigned_channels(self) -> list[str]:
+        """Channels missing from the attached metadata (team ``"unassigned"``)."""
+        mapping = self._teams if self._teams is not None else self._stages
+        if mapping is None:
+            return []
+        return [c for c in self.channels if mapping.get(c, UNASSIGNED) == UNASSIGNED]
+
+    @property
+    def form(self) -> str:
+        """``"funnel"`` or ``"loop"``."""
+        return str(self._set.form)
+
+    @property
+    def has_times(self) -> bool:
+        """Whether the touches have times (journeys built from events)."""
+        return bool(self._set.has_times)
 
     @classmethod
     def from_paths(
@@ -191,8 +393,9 @@ class Journeys:
         return float(self._set.total_value)
 
     def to_frame(self, sep: str = " > ") -> pd.DataFrame:
-        """The rows as a DataFrame with columns path, conversions, nulls, value."""
-        return pd.DataFrame(
+        """The rows as a DataFrame with columns path, conversions, nulls, value
+        (and customer first, for journeys built from events)."""
+        frame = pd.DataFrame(
             {
                 "path": self._set.path_strings(sep),
                 "conversions": self._set.column("conversions"),
@@ -200,13 +403,94 @@ class Journeys:
                 "value": self._set.column("value"),
             }
         )
+        customers = self._set.customers()
+        if customers is not None:
+            frame.insert(0, "customer", customers)
+        return frame
+
+    def to_touches(self) -> pd.DataFrame:
+        """One row per touch: ``journey`` (row number), ``position``,
+        ``channel`` and, for journeys built from events, ``before_end``: the
+        touch's time before the end of its journey (a timedelta for datetime
+        times, a number in the time units otherwise)."""
+        offsets, ids = self._set.flat_touches()
+        lengths = np.diff(offsets)
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        position = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
+        names = np.asarray(self.channels, dtype=object)
+        frame = pd.DataFrame(
+            {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
+        )
+        times = self._set.times_before_end()
+        if times is not None:
+            unit = float(self._set.time_unit_seconds)
+            frame["before_end"] = (
+                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
+                if unit > 0
+                else times
+            )
+        return frame
 
     def __len__(self) -> int:
         return len(self._set)
 
     def __repr__(self) -> str:
+        if self.form == "loop":
+            return (
+                f"Journeys(loop form, {len(self)} histories, {len(self._set.channels) - 1} "
+                f"channels, {self.total_conversions:g} purchases, "
+                f"value {self.total_value:.10g})"
+            )
         return (
             f"Journeys({len(self)} rows, {len(self._set.channels)} channels, "
             f"{self.total_conversions:g} conversions, {self.total_nulls:g} nulls, "
             f"value {self.total_value:.10g})"
         )
+
+
+def _channel_metadata(channels: Any) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """(channel -> team, channel -> stage) from a DataFrame or a dict."""
+    teams: dict[str, str] | None = None
+    stages: dict[str, str] | None = None
+    if hasattr(channels, "columns"):
+        cols = list(channels.columns)
+        if "channel" not in cols or not ({"team", "stage"} & set(cols)):
+            msg = "channel metadata needs a 'channel' column and a 'team' or 'stage' column"
+            raise InvalidInputError(msg)
+        names = [str(c) for c in channels["channel"]]
+        if len(set(names)) != len(names):
+            dup = next(c for c in names if names.count(c) > 1)
+            msg = f"channel metadata lists channel {dup!r} twice"
+            raise InvalidInputError(msg)
+        if "team" in cols:
+            teams = dict(zip(names, channels["team"]))
+        if "stage" in cols:
+            stages = dict(zip(names, channels["stage"]))
+    elif isinstance(channels, Mapping):
+        for c, meta in channels.items():
+            if isinstance(meta, Mapping):
+                unknown = set(meta) - {"team", "stage"}
+                if unknown:
+                    msg = f"channel {c!r}: unknown metadata {sorted(unknown)} (team, stage)"
+                    raise InvalidInputError(msg)
+                if "team" in meta:
+                    teams = teams if teams is not None else {}
+                    teams[str(c)] = meta["team"]
+                if "stage" in meta:
+                    stages = stages if stages is not None else {}
+                    stages[str(c)] = meta["stage"]
+            else:
+                teams = teams if teams is not None else {}
+                teams[str(c)] = meta
+    else:
+        msg = (
+            "channel metadata must be a DataFrame (channel, team, stage) or a dict, "
+            f"got {type(channels).__name__}"
+        )
+        raise InvalidInputError(msg)
+    for kind, mapping in (("team", teams), ("stage", stages)):
+        for c, v in (mapping or {}).items():
+            if not isinstance(v, str) or not v:
+                msg = f"{kind} of channel {c!r} must be a non-empty string, got {v!r}"
+                raise InvalidInputError(msg)
+    return teams, stages

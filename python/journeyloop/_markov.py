@@ -82,6 +82,9 @@ class MarkovModel:
         self.smoothing = smoothing
         self.max_states = max_states
         self._model: _core.markov_model | None = None
+        #: Channel -> team of the journeys it was fitted on (their metadata),
+        #: used by ``by="team"`` when no ``teams=`` is given.
+        self.teams_: dict[str, str] | None = None
 
     # -- fitting and persistence ------------------------------------------
 
@@ -120,6 +123,7 @@ class MarkovModel:
                 padded=self.padded,
                 max_states=self.max_states,
             )
+            self.teams_ = data.teams
         else:
             msg = f"fit expects Journeys or TransitionCounts, got {type(data).__name__}"
             raise InvalidInputError(msg)
@@ -272,8 +276,12 @@ class MarkovModel:
         groups: Mapping[str, Sequence[str]] | None,
     ) -> tuple[list[str], list[list[int]]]:
         if by == "team":
+            teams = teams if teams is not None else getattr(self, "teams_", None)
             if teams is None:
-                msg = 'by="team" needs teams={channel: team, ...}'
+                msg = (
+                    'by="team" needs teams={channel: team, ...} (or journeys with channel '
+                    "metadata)"
+                )
                 raise InvalidInputError(msg)
             group_of, extra = team_of_channels(self.channels_, teams)
             members_of: dict[str, list[int]] = {g: [] for g in [*group_of, *extra]}

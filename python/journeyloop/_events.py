@@ -1,0 +1,431 @@
+"""Event-log columns into what the C++ builder reads.
+
+Every column crosses into C++ as a numpy view of its buffer (integers, floats,
+datetimes) or as Arrow string buffers; there is no Python loop over rows.
+Copies happen only where the types differ: booleans and integer conversion
+counts become float64, a column with nulls gets a byte mask, and a chunked
+Arrow column is joined into one array.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from ._columns import arrow_buffers
+from ._errors import InvalidInputError
+
+__all__ = ["EventReport", "duration_in_units", "event_columns"]
+
+_UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "m": 60.0, "h": 3600.0, "D": 86400.0}
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """An account of every row of an event log.
+
+    ``rows_read == rows_used + rows_rejected + outside_lookback +
+    conversions_without_touch`` always holds.
+
+    Attributes
+    ----------
+    rows_read, rows_used
+        Rows in the input, and rows that are a touch or a conversion of a
+        built journey.
+    null_customer, null_time, null_channel, bad_conversion, bad_value, \
+value_without_conversion, duplicate
+        Rows rejected, by reason: a missing customer; a missing time (NaT or
+        NaN); no channel on a row that is not a conversion; a conversion
+        count that is missing, negative or infinite; a conversion value that
+        is missing, negative or infinite; a positive value on a row that is
+        not a conversion; a duplicate dropped by ``duplicates="drop"``.
+    duplicates_found
+        Duplicate events (same customer, time, channel and conversion),
+        dropped or kept.
+    outside_lookback
+        Touches dropped by the lookback window.
+    conversions_without_touch, unattributed_conversions, unattributed_value
+        Conversion rows left with no touch to credit (no channel of their own
+        and none within the window), with their conversions and value.
+    customers, journeys, converting_journeys, non_converting_journeys
+        What was built.
+    conversions, value
+        Conversions (purchases, in loop form) and value in the journeys.
+    sorted_input
+        Whether the rows were already in (customer, time) order.
+    unassigned_channels
+        Channels missing from the channel metadata (team ``"unassigned"``).
+    """
+
+    rows_read: int
+    rows_used: int
+    null_customer: int
+    null_time: int
+    null_channel: int
+    bad_conversion: int
+    bad_value: int
+    value_without_conversion: int
+    duplicate: int
+    duplicates_found: int
+    outside_lookback: int
+    conversions_without_touch: int
+    unattributed_conversions: float
+    unattributed_value: float
+    customers: int
+    journeys: int
+    converting_journeys: int
+    non_converting_journeys: int
+    conversions: float
+    value: float
+    sorted_input: bool
+    unassigned_channels: tuple[str, ...] = field(default=())
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows rejected, all reasons together."""
+        return (
+            self.null_customer
+            + self.null_time
+            + self.null_channel
+            + self.bad_conversion
+            + self.bad_value
+            + self.value_without_conversion
+            + self.duplicate
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The report as a two-column DataFrame (``item``, ``value``)."""
+        items = [(f.name, getattr(self, f.name)) for f in fields(self)]
+        items.insert(2, ("rows_rejected", self.rows_rejected))
+        return pd.DataFrame(
+            {
+                "item": [k for k, _ in items],
+                "value": [", ".join(v) if isinstance(v, tuple) else v for k, v in items],
+            }
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"rows read            {self.rows_read:>12,}",
+            f"rows used            {self.rows_used:>12,}",
+            f"rows rejected        {self.rows_rejected:>12,}",
+        ]
+        for name in (
+            "null_customer",
+            "null_time",
+            "null_channel",
+            "bad_conversion",
+            "bad_value",
+            "value_without_conversion",
+            "duplicate",
+        ):
+            count = getattr(self, name)
+            if count:
+                lines.append(f"  {name:<19}{count:>12,}")
+        lines += [
+            f"outside lookback     {self.outside_lookback:>12,}",
+            f"conversions without a touch {self.conversions_without_touch:>5,}",
+            f"duplicates found     {self.duplicates_found:>12,}",
+            f"customers            {self.customers:>12,}",
+            f"journeys             {self.journeys:>12,} "
+            f"({self.converting_journeys:,} converting, "
+            f"{self.non_converting_journeys:,} not)",
+            f"conversions          {self.conversions:>12,.10g}",
+            f"value                {self.value:>12,.10g}",
+            f"sorted input         {self.sorted_input!s:>12}",
+        ]
+        if self.unassigned_channels:
+            lines.append("unassigned channels  " + ", ".join(self.unassigned_channels))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# columns
+
+
+def _table_getter(data: Any) -> Any:
+    """A function name -> column for any supported container."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        return data
+    if isinstance(data, Mapping):
+        return data
+    if hasattr(data, "__arrow_c_stream__"):
+        # polars and any other Arrow PyCapsule producer.
+        return pa.table(data)
+    msg = (
+        "expected a pandas DataFrame, a pyarrow Table, an object with the Arrow "
+        f"PyCapsule stream interface or a dict of arrays, got {type(data).__name__}"
+    )
+    raise InvalidInputError(msg)
+
+
+def _column(table: Any, name: str) -> Any:
+    names = list(table.column_names) if isinstance(table, (pa.Table, pa.RecordBatch)) else None
+    if names is None:
+        names = list(table.columns) if isinstance(table, pd.DataFrame) else list(table.keys())
+    if name not in names:
+        shown = ", ".join(repr(str(c)) for c in names[:20])
+        msg = f"column {name!r} not found (columns: {shown})"
+        raise InvalidInputError(msg)
+    col = table.column(name) if isinstance(table, (pa.Table, pa.RecordBatch)) else table[name]
+    if isinstance(col, (pd.Series, pa.Array, pa.ChunkedArray, np.ndarray)):
+        return col
+    if hasattr(col, "__arrow_c_stream__") or hasattr(col, "__arrow_c_array__"):
+        return pa.chunked_array(col) if hasattr(col, "__arrow_c_stream__") else pa.array(col)
+    try:
+        return pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
+        msg = f"column {name!r} has values of mixed or unsupported types: {e}"
+        raise InvalidInputError(msg) from None
+
+
+def _one_array(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One Arrow array (a chunked column is joined, strings as large_string)."""
+    if isinstance(col, pa.Array):
+        return col
+    if col.num_chunks == 1:
+        return col.chunk(0)
+    if col.num_chunks == 0:
+        return pa.array([], type=col.type)
+    if pa.types.is_string(col.type):
+        col = col.cast(pa.large_string())
+    return col.combine_chunks()
+
+
+def _mask(arr: pa.Array) -> npt.NDArray[np.uint8] | None:
+    if arr.null_count == 0:
+        return None
+    return np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8)
+
+
+def _int64_values(arr: pa.Array) -> npt.NDArray[np.int64]:
+    """The int64 values of an Arrow array (nulls hold arbitrary values)."""
+    if arr.type != pa.int64():
+        arr = arr.cast(pa.int64(), safe=True)
+    buf = arr.buffers()[1]
+    return np.frombuffer(buf, dtype=np.int64, count=len(arr), offset=arr.offset * 8)
+
+
+def _strings(arr: pa.Array, name: str) -> tuple[Any, Any, Any, int]:
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.large_string())
+    if pa.types.is_null(arr.type):
+        arr = arr.cast(pa.string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        msg = f"column {name!r} must hold strings, got {arr.type}"
+        raise InvalidInputError(msg)
+    return arrow_buffers(arr)
+
+
+def _as_arrow(col: Any, name: str) -> pa.Array:
+    if isinstance(col, (pa.Array, pa.ChunkedArray)):
+        return _one_array(col)
+    try:
+        return _one_array(pa.array(col, from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
+        msg = f"column {name!r} has values of mixed or unsupported types: {e}"
+        raise InvalidInputError(msg) from None
+
+
+def _numpy_of(col: Any) -> np.ndarray[Any, Any] | None:
+    """The numpy array behind a plain numpy column or Series, else None."""
+    if isinstance(col, np.ndarray):
+        return col
+    if isinstance(col, pd.Series) and isinstance(col.dtype, np.dtype):
+        return col.to_numpy()
+    return None
+
+
+def customer_column(col: Any, name: str) -> dict[str, Any]:
+    values = _numpy_of(col)
+    if values is not None and values.dtype.kind in "iu":
+        return {"customer_ids": _checked_int64(values, name)}
+    if values is not None and values.dtype.kind == "f":
+        msg = f"column {name!r}: customer ids must be integers or strings, got floats"
+        raise InvalidInputError(msg)
+    arr = _as_arrow(col, name)
+    if pa.types.is_integer(arr.type):
+        try:
+            return {"customer_ids": _int64_values(arr), "customer_valid": _mask(arr)}
+        except (pa.ArrowInvalid, OverflowError):
+            msg = f"column {name!r}: customer ids above 2**63 - 1"
+            raise InvalidInputError(msg) from None
+    if pa.types.is_floating(arr.type):
+        msg = f"column {name!r}: customer ids must be integers or strings, got floats"
+        raise InvalidInputError(msg)
+    return {"customer_names": _strings(arr, name)}
+
+
+def _checked_int64(values: np.ndarray[Any, Any], name: str) -> npt.NDArray[np.int64]:
+    if values.dtype == np.uint64 and len(values) and values.max() > np.iinfo(np.int64).max:
+        msg = f"column {name!r}: customer ids above 2**63 - 1"
+        raise InvalidInputError(msg)
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
+def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
+    """The time column, and seconds per unit (0 for plain numbers)."""
+    values = _numpy_of(col)
+    if values is not None:
+        kind = values.dtype.kind
+        if kind in "Mm":
+            unit, count = np.datetime_data(values.dtype)
+            if unit not in _UNIT_SECONDS:
+                msg = f"column {name!r}: unsupported time unit {values.dtype}"
+                raise InvalidInputError(msg)
+            return {"time": np.ascontiguousarray(values).view(np.int64)}, _UNIT_SECONDS[
+                unit
+            ] * count
+        if kind in "iu":
+            return {"time": np.ascontiguousarray(values, dtype=np.int64)}, 0.0
+        if kind == "f":
+            return {"time_real": np.ascontiguousarray(values, dtype=np.float64)}, 0.0
+        if kind == "b":
+            msg = f"column {name!r}: times must be datetimes or numbers, got booleans"
+            raise InvalidInputError(msg)
+    arr = _as_arrow(col, name)
+    t = arr.type
+    if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        return {"time": _int64_values(arr), "time_valid": _mask(arr)}, _UNIT_SECONDS[t.unit]
+    if pa.types.is_date32(t):
+        return {"time": _int64_values(arr.cast(pa.int32())), "time_valid": _mask(arr)}, 86400.0
+    if pa.types.is_date64(t):
+        return {"time": _int64_values(arr), "time_valid": _mask(arr)}, 1e-3
+    if pa.types.is_integer(t):
+        return {"time": _int64_values(arr), "time_valid": _mask(arr)}, 0.0
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        real = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return {"time_real": np.ascontiguousarray(real, dtype=np.float64)}, 0.0
+    msg = (
+        f"column {name!r}: times must be datetimes or numbers, got {t}"
+        + (
+            " (parse strings with pandas.to_datetime)"
+            if pa.types.is_string(t) or pa.types.is_large_string(t)
+            else ""
+        )
+    )
+    raise InvalidInputError(msg)
+
+
+def channel_column(col: Any, name: str) -> dict[str, Any]:
+    if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+        codes = np.ascontiguousarray(col.cat.codes.to_numpy(), dtype=np.int32)
+        categories = col.cat.categories
+        if len(categories) and categories.inferred_type != "string":
+            msg = f"column {name!r}: channel categories must be strings"
+            raise InvalidInputError(msg)
+        dictionary = pa.array(categories.astype(object), type=pa.string())
+        return {"channel_codes": codes, "channel_dictionary": _strings(dictionary, name)}
+    if isinstance(col, pa.ChunkedArray) and pa.types.is_dictionary(col.type):
+        col = col.unify_dictionaries()
+        dictionary = col.chunk(0).dictionary if col.num_chunks else pa.array([], pa.string())
+        indices = pa.chunked_array(
+            [c.indices for c in col.chunks], type=col.type.index_type
+        ).combine_chunks()
+        return _coded(indices, dictionary, name)
+    if isinstance(col, pa.Array) and pa.types.is_dictionary(col.type):
+        return _coded(col.indices, col.dictionary, name)
+    return {"channel": _strings(_as_arrow(col, name), name)}
+
+
+def _coded(indices: pa.Array, dictionary: pa.Array, name: str) -> dict[str, Any]:
+    codes = indices.cast(pa.int32()).fill_null(-1).to_numpy(zero_copy_only=False)
+    return {
+        "channel_codes": np.ascontiguousarray(codes, dtype=np.int32),
+        "channel_dictionary": _strings(dictionary, name),
+    }
+
+
+def number_column(col: Any, name: str, allow_bool: bool) -> npt.NDArray[np.float64]:
+    """A float64 column (booleans as 0/1 where allowed; nulls as NaN)."""
+    values = _numpy_of(col)
+    if values is not None and values.dtype.kind in "iufb":
+        if values.dtype.kind == "b" and not allow_bool:
+            msg = f"column {name!r} must be numeric, got booleans"
+            raise InvalidInputError(msg)
+        return np.ascontiguousarray(values, dtype=np.float64)
+    arr = _as_arrow(col, name)
+    t = arr.type
+    if pa.types.is_boolean(t) and not allow_bool:
+        msg = f"column {name!r} must be numeric, got booleans"
+        raise InvalidInputError(msg)
+    if not (
+        pa.types.is_boolean(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_null(t)
+    ):
+        msg = f"column {name!r} must be {'boolean or ' if allow_bool else ''}numeric, got {t}"
+        raise InvalidInputError(msg)
+    real = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return np.ascontiguousarray(real, dtype=np.float64)
+
+
+def event_columns(
+    data: Any,
+    customer: str,
+    time: str,
+    channel: str,
+    conversion: str | None,
+    value: str | None,
+) -> tuple[dict[str, Any], float]:
+    """Keyword arguments of ``_core.build_events`` for the columns, and the
+    seconds per time unit."""
+    table = _table_getter(data)
+    kwargs: dict[str, Any] = {}
+    kwargs.update(customer_column(_column(table, customer), customer))
+    time_kwargs, unit = time_column(_column(table, time), time)
+    kwargs.update(time_kwargs)
+    kwargs.update(channel_column(_column(table, channel), channel))
+    if conversion is not None:
+        kwargs["conversion"] = number_column(_column(table, conversion), conversion, True)
+    if value is not None:
+        if conversion is None:
+            msg = "a value column needs a conversion column"
+            raise InvalidInputError(msg)
+        kwargs["value"] = number_column(_column(table, value), value, False)
+    return {k: v for k, v in kwargs.items() if v is not None}, unit
+
+
+def duration_in_units(x: Any, unit_seconds: float, name: str) -> float | None:
+    """A lookback, inactivity gap or half-life in the time column's units.
+
+    Datetime times take a duration (``"30D"``, a timedelta); numeric times
+    take a number in their own units.
+    """
+    if x is None:
+        return None
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
+        x, (bool, np.timedelta64)
+    ):
+        if unit_seconds > 0:
+            msg = f"{name}: the times are datetimes; give a duration such as '30D', not {x!r}"
+            raise InvalidInputError(msg)
+        return float(x)
+    if not isinstance(x, (str, dt.timedelta, np.timedelta64, pd.Timedelta)):
+        msg = f"{name} must be a duration such as '30D' or a timedelta, got {x!r}"
+        raise InvalidInputError(msg)
+    try:
+        td = pd.Timedelta(x)
+    except (ValueError, TypeError) as e:
+        msg = f"{name}: cannot read {x!r} as a duration ({e})"
+        raise InvalidInputError(msg) from None
+    if td is pd.NaT:
+        msg = f"{name} must be a duration, got NaT"
+        raise InvalidInputError(msg)
+    if unit_seconds == 0:
+        msg = f"{name}: the times are plain numbers; give {name} as a number in their units"
+        raise InvalidInputError(msg)
+    return float(td.value) * 1e-9 / unit_seconds
