@@ -107,22 +107,29 @@ void register_journeys(py::module_& m) {
         .def_property_readonly("time_unit_seconds", &jl::journey_set::time_unit_seconds)
         .def_property_readonly("has_customers", &jl::journey_set::has_customers)
         .def(
-            "customers",
-            [](const jl::journey_set& js) -> py::object {
-                if (!js.has_customers()) return py::none();
+            "customer_ids",
+            [](const jl::journey_set& js) {
+                std::vector<std::int64_t> out;
                 if (!js.customer_ids().empty()) {
-                    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(js.size()));
-                    auto* p = out.mutable_data();
+                    out.reserve(js.size());
                     for (std::size_t i = 0; i < js.size(); ++i)
-                        p[i] = js.customer_ids()[js.customer(i)];
-                    return std::move(out);
+                        out.push_back(js.customer_ids()[js.customer(i)]);
                 }
-                py::list out(js.size());
-                for (std::size_t i = 0; i < js.size(); ++i)
-                    out[i] = py::str(js.customer_names()[js.customer(i)]);
-                return std::move(out);
+                return to_numpy(out);
             },
-            "The customer of every row (None without customers).")
+            "The integer customer of every row (empty when customers are names).")
+        .def(
+            "customer_names",
+            [](const jl::journey_set& js) {
+                std::vector<std::string> out;
+                if (!js.customer_names().empty()) {
+                    out.reserve(js.size());
+                    for (std::size_t i = 0; i < js.size(); ++i)
+                        out.push_back(js.customer_names()[js.customer(i)]);
+                }
+                return out;
+            },
+            "The customer name of every row (empty when customers are integers).")
         .def(
             "flat_touches",
             [](const jl::journey_set& js) {
@@ -138,8 +145,7 @@ void register_journeys(py::module_& m) {
             "(row offsets, channel ids) of every touch, row after row.")
         .def(
             "times_before_end",
-            [](const jl::journey_set& js) -> py::object {
-                if (!js.has_times()) return py::none();
+            [](const jl::journey_set& js) {
                 std::vector<double> out;
                 out.reserve(js.total_touches());
                 for (std::size_t i = 0; i < js.size(); ++i)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, SupportsIndex
+from typing import Any, ClassVar, SupportsIndex
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +75,18 @@ class journey_set:
     def total_value(self) -> float: ...
     @property
     def total_touches(self) -> int: ...
+    @property
+    def form(self) -> str: ...
+    @property
+    def has_times(self) -> bool: ...
+    @property
+    def time_unit_seconds(self) -> float: ...
+    @property
+    def has_customers(self) -> bool: ...
+    def customer_ids(self) -> npt.NDArray[np.int64]: ...
+    def customer_names(self) -> list[str]: ...
+    def flat_touches(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]: ...
+    def times_before_end(self) -> npt.NDArray[np.float64]: ...
     def path_strings(self, separator: str = " > ") -> list[str]: ...
     # name is "conversions", "nulls" or "value"; anything else raises InvalidInputError.
     def column(self, name: str) -> npt.NDArray[np.float64]: ...
@@ -95,7 +107,45 @@ def heuristic_attribution(
     method: str,
     half_life: float = 1.0,
     endpoint_share: float = 0.4,
+    time_half_life: float | None = None,
+    decay_by_steps: bool = False,
 ) -> attribution: ...
+
+# An Arrow string column: (offsets, characters, validity or None, bit offset).
+_Strings = tuple[
+    npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint8] | None,
+    int,
+]
+
+def build_events(
+    *,
+    customer_ids: npt.NDArray[np.int64] | None = None,
+    customer_valid: npt.NDArray[np.uint8] | None = None,
+    customer_names: _Strings | None = None,
+    time: npt.NDArray[np.int64] | None = None,
+    time_valid: npt.NDArray[np.uint8] | None = None,
+    time_real: npt.NDArray[np.float64] | None = None,
+    channel: _Strings | None = None,
+    channel_codes: npt.NDArray[np.int32] | None = None,
+    channel_dictionary: _Strings | None = None,
+    conversion: npt.NDArray[np.float64] | None = None,
+    value: npt.NDArray[np.float64] | None = None,
+    form: str = "funnel",
+    lookback: float | None = None,
+    inactivity: float | None = None,
+    conversion_is_touch: bool = True,
+    duplicates: str = "keep",
+    strict: bool = False,
+    time_unit_seconds: float = 0.0,
+    purchase: str = "purchase",
+    customer_column: str = "customer",
+    time_column: str = "time",
+    channel_column: str = "channel",
+    conversion_column: str = "conversion",
+    value_column: str = "value",
+) -> tuple[journey_set, dict[str, Any]]: ...
 
 # extra_groups defaults to [] (an empty list).
 def group_attribution(

@@ -307,13 +307,10 @@ def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         real = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return {"time_real": np.ascontiguousarray(real, dtype=np.float64)}, 0.0
-    msg = (
-        f"column {name!r}: times must be datetimes or numbers, got {t}"
-        + (
-            " (parse strings with pandas.to_datetime)"
-            if pa.types.is_string(t) or pa.types.is_large_string(t)
-            else ""
-        )
+    msg = f"column {name!r}: times must be datetimes or numbers, got {t}" + (
+        " (parse strings with pandas.to_datetime)"
+        if pa.types.is_string(t) or pa.types.is_large_string(t)
+        else ""
     )
     raise InvalidInputError(msg)
 
@@ -422,7 +419,7 @@ def duration_in_units(x: Any, unit_seconds: float, name: str) -> float | None:
     except (ValueError, TypeError) as e:
         msg = f"{name}: cannot read {x!r} as a duration ({e})"
         raise InvalidInputError(msg) from None
-    if td is pd.NaT:
+    if pd.isna(td):
         msg = f"{name} must be a duration, got NaT"
         raise InvalidInputError(msg)
     if unit_seconds == 0:

@@ -200,9 +200,7 @@ class Journeys:
             )
         report = self._report
         if report is not None:
-            report = EventReport(
-                **{**report.__dict__, "unassigned_channels": missing}
-            )
+            report = EventReport(**{**report.__dict__, "unassigned_channels": missing})
         if teams is not None:
             teams = {c: teams.get(c, UNASSIGNED) for c in self.channels} | {
                 c: t for c, t in teams.items() if c not in self.channels
@@ -403,9 +401,11 @@ class Journeys:
                 "value": self._set.column("value"),
             }
         )
-        customers = self._set.customers()
-        if customers is not None:
-            frame.insert(0, "customer", customers)
+        if self._set.has_customers:
+            ids = self._set.customer_ids()
+            frame.insert(
+                0, "customer", ids if len(ids) == len(frame) else self._set.customer_names()
+            )
         return frame
 
     def to_touches(self) -> pd.DataFrame:
@@ -421,8 +421,8 @@ class Journeys:
         frame = pd.DataFrame(
             {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
         )
-        times = self._set.times_before_end()
-        if times is not None:
+        if self._set.has_times:
+            times = self._set.times_before_end()
             unit = float(self._set.time_unit_seconds)
             frame["before_end"] = (
                 pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")

@@ -279,8 +279,7 @@ class MarkovModel:
             teams = teams if teams is not None else getattr(self, "teams_", None)
             if teams is None:
                 msg = (
-                    'by="team" needs teams={channel: team, ...} (or journeys with channel '
-                    "metadata)"
+                    'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
                 )
                 raise InvalidInputError(msg)
             group_of, extra = team_of_channels(self.channels_, teams)

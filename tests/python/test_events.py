@@ -30,9 +30,8 @@ def small_events() -> pd.DataFrame:
         {
             "customer": [7, 3, 7, 7, 7, 3],
             "time": pd.to_datetime(
-                ["2024-01-05", "2024-01-01", "2024-01-01", "2024-01-09", "2024-01-12",
-                 "2024-01-04"]
-            ),  # fmt: skip
+                ["2024-01-05", "2024-01-01", "2024-01-01", "2024-01-09", "2024-01-12", "2024-01-04"]
+            ),
             "channel": ["search", "email", "email", "demo", "email", None],
             "conversion": [False, False, False, True, False, True],
             "value": [np.nan, np.nan, np.nan, 100.0, np.nan, 20.0],
@@ -172,9 +171,17 @@ def test_bad_rows_are_counted_by_reason_or_raised() -> None:
         {
             "customer": pd.array([1, None, 2, 3, 4, 5, 6, 7], dtype="Int64"),
             "time": pd.to_datetime(
-                ["2024-01-01", "2024-01-01", None, "2024-01-01", "2024-01-01", "2024-01-01",
-                 "2024-01-01", "2024-01-01"]
-            ),  # fmt: skip
+                [
+                    "2024-01-01",
+                    "2024-01-01",
+                    None,
+                    "2024-01-01",
+                    "2024-01-01",
+                    "2024-01-01",
+                    "2024-01-01",
+                    "2024-01-01",
+                ]
+            ),
             "channel": ["a", "a", "a", None, "a", "a", "a", "a"],
             "conversion": [1.0, 0, 0, 0, -1, 1, 0, np.nan],
             "value": [5.0, 0, 0, 0, 0, -3, 2, 0],
@@ -195,9 +202,7 @@ def test_bad_rows_are_counted_by_reason_or_raised() -> None:
 
 
 def test_duplicates_policy() -> None:
-    ev = pd.DataFrame(
-        {"customer": [1, 1, 1], "time": [0, 0, 1], "channel": ["a", "a", "b"]}
-    )
+    ev = pd.DataFrame({"customer": [1, 1, 1], "time": [0, 0, 1], "channel": ["a", "a", "b"]})
     keep = jl.Journeys.from_events(ev)
     assert paths(keep) == ["a > a > b"]
     assert keep.report is not None and keep.report.duplicates_found == 1
@@ -215,7 +220,7 @@ def test_bad_columns_and_options() -> None:
     ev = small_events()
     with pytest.raises(jl.InvalidInputError, match="column 'cookie' not found"):
         jl.Journeys.from_events(ev, customer="cookie")
-    with pytest.raises(jl.InvalidInputError, match="pandas.to_datetime"):
+    with pytest.raises(jl.InvalidInputError, match=r"pandas\.to_datetime"):
         jl.Journeys.from_events(ev.assign(time=ev["time"].astype(str)))
     with pytest.raises(jl.InvalidInputError, match="customer ids must be integers or strings"):
         jl.Journeys.from_events(ev.assign(customer=ev["customer"].astype(float)))
