@@ -4,7 +4,10 @@
 #include <journeyloop/events.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <exception>
+#include <thread>
 #include <limits>
 #include <sstream>
 
@@ -142,7 +145,7 @@ private:
             throw invalid_input("the purchase marker name is empty");
     }
 
-    // ---- one pass over the rows: reasons, channels, customers ------------
+    // ---- one row: reasons, channel, customer ------------------------------
     template <class T>
     bool time_missing(const column_view<T>& time, std::size_t i, std::string& why) const {
         if constexpr (std::is_same_v<T, std::int64_t>) {
@@ -172,7 +175,7 @@ private:
 
     // The channel of row i as a string (strings or dictionary codes); sets
     // `present` to false for a missing one.
-    std::string_view channel_name(std::size_t i, bool& present) const {
+    std::string_view channel_name(std::size_t i, std::int64_t code, bool& present) const {
         if (!t_.channel.empty()) {
             if (t_.channel.is_null(i)) {
                 present = false;
@@ -182,7 +185,6 @@ private:
             present = !name.empty();
             return name;
         }
-        const auto code = t_.channel_codes[i];
         if (code < 0) {
             present = false;
             return {};
@@ -201,23 +203,36 @@ private:
         return name;
     }
 
-    channel_id channel_of(std::size_t i, bool& present) {
+    JOURNEYLOOP_INLINE channel_id channel_of(std::size_t i, bool& present) {
         if (t_.channel.empty()) {
-            // Dictionary codes: intern each code once.
-            const auto code = t_.channel_codes[i];
+            // Dictionary codes already seen.
+            const auto code = t_.channel_codes.integer(i);
             if (code >= 0 && static_cast<std::size_t>(code) < code_ids_.size() &&
                 code_ids_[static_cast<std::size_t>(code)] != no_id) {
                 present = true;
                 return code_ids_[static_cast<std::size_t>(code)];
             }
-            const auto name = channel_name(i, present);
+        }
+        return new_channel_of(i, present);
+    }
+
+    channel_id new_channel_of(std::size_t i, bool& present) {
+        if (t_.channel.empty()) {
+            // Dictionary codes: intern each code once.
+            const auto code = t_.channel_codes.integer(i);
+            if (code >= 0 && static_cast<std::size_t>(code) < code_ids_.size() &&
+                code_ids_[static_cast<std::size_t>(code)] != no_id) {
+                present = true;
+                return code_ids_[static_cast<std::size_t>(code)];
+            }
+            const auto name = channel_name(i, code, present);
             if (!present) return no_id;
             if (code_ids_.empty()) code_ids_.assign(t_.channel_dictionary.size(), no_id);
             const auto id = intern_channel(name, i);
             code_ids_[static_cast<std::size_t>(code)] = id;
             return id;
         }
-        const auto name = channel_name(i, present);
+        const auto name = channel_name(i, 0, present);
         if (!present) return no_id;
         return intern_channel(name, i);
     }
@@ -232,7 +247,43 @@ private:
         return out_.journeys.channels_.intern(name);
     }
 
-    std::uint32_t customer_of(std::size_t i) {
+    JOURNEYLOOP_INLINE std::uint32_t customer_of(std::size_t i) {
+        // Rows of one customer usually follow each other.
+        if (!t_.customer_ids.empty()) {
+            const auto key = t_.customer_ids[i];
+            if (have_prev_ && key == prev_key_) return prev_customer_;
+            if (sequential_) {
+                // One pass over sorted input: a new key is a new customer;
+                // customers_unique() checks that afterwards. A customer seen
+                // among the last few stops the pass at once (time-ordered
+                // logs).
+                for (std::size_t k = 0; k < std::min(recent_next_, recent_ids_.size()); ++k)
+                    if (recent_ids_[k] == key) back_again_ = true;
+                recent_ids_[recent_next_++ % recent_ids_.size()] = key;
+                prev_key_ = key;
+                have_prev_ = true;
+                prev_customer_ = static_cast<std::uint32_t>(out_.journeys.customer_ids_.size());
+                out_.journeys.customer_ids_.push_back(key);
+                return prev_customer_;
+            }
+        }
+        return new_customer_of(i);
+    }
+
+    // Whether no customer got two ids (sequential mode).
+    bool customers_unique() const {
+        if (!t_.customer_ids.empty()) {
+            auto keys = out_.journeys.customer_ids_;
+            std::sort(keys.begin(), keys.end());
+            return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+        }
+        std::vector<std::string_view> keys(out_.journeys.customer_names_.begin(),
+                                           out_.journeys.customer_names_.end());
+        std::sort(keys.begin(), keys.end());
+        return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+    }
+
+    std::uint32_t new_customer_of(std::size_t i) {
         if (!t_.customer_ids.empty()) {
             const auto key = t_.customer_ids[i];
             if (have_prev_ && key == prev_key_) return prev_customer_;
@@ -245,143 +296,129 @@ private:
         if (have_prev_ && name == prev_name_) return prev_customer_;
         prev_name_ = name;
         have_prev_ = true;
+        if (sequential_) {
+            for (std::size_t k = 0; k < std::min(recent_next_, recent_names_.size()); ++k)
+                if (recent_names_[k] == name) back_again_ = true;
+            recent_names_[recent_next_++ % recent_names_.size()] = name;
+            prev_customer_ = static_cast<std::uint32_t>(out_.journeys.customer_names_.size());
+            out_.journeys.customer_names_.emplace_back(name);
+            return prev_customer_;
+        }
         const auto before = names_.size();
         prev_customer_ = names_.intern(name);
         if (names_.size() != before) out_.journeys.customer_names_.emplace_back(name);
         return prev_customer_;
     }
 
+    // Checks row i; returns false (after counting or throwing) if it is
+    // rejected, else sets its customer and channel.
     template <class T>
-    void scan(const column_view<T>& time) {
+    JOURNEYLOOP_INLINE bool classify(const column_view<T>& time, std::size_t i, std::uint32_t& customer,
+                  channel_id& channel) {
         auto& r = out_.report;
-        cust_.assign(n_, no_id);
-        chan_.assign(n_, no_id);
-        std::string why;
-        bool sorted = true;
-        std::uint32_t last_customer = 0;
-        std::size_t last_row = 0;
-        bool any = false;
-        for (std::size_t i = 0; i < n_; ++i) {
-            const bool customer_missing =
-                !t_.customer_ids.empty()
-                    ? (!t_.customer_valid.empty() && t_.customer_valid[i] == 0)
-                    : t_.customer_names.is_null(i);
-            if (customer_missing) {
-                reject(r.null_customer, i, o_.customer_column, "missing customer");
-                continue;
-            }
-            if (time_missing(time, i, why)) {
-                reject(r.null_time, i, o_.time_column, why);
-                continue;
-            }
-            const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[i];
-            if (!(conv >= 0 && std::isfinite(conv))) {
-                reject(r.bad_conversion, i, o_.conversion_column,
-                       std::isnan(conv) ? "missing conversion (NaN)"
-                                        : "conversion " + number_text(conv) +
-                                              " is not a non-negative count");
-                continue;
-            }
-            const double value = t_.value.empty() ? 0.0 : t_.value[i];
+        const bool customer_missing =
+            !t_.customer_ids.empty() ? (!t_.customer_valid.empty() && t_.customer_valid[i] == 0)
+                                     : t_.customer_names.is_null(i);
+        if (customer_missing) {
+            reject(r.null_customer, i, o_.customer_column, "missing customer");
+            return false;
+        }
+        if (time_missing(time, i, why_)) {
+            reject(r.null_time, i, o_.time_column, why_);
+            return false;
+        }
+        const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[i];
+        if (!(conv >= 0 && std::isfinite(conv))) {
+            reject(r.bad_conversion, i, o_.conversion_column,
+                   std::isnan(conv) ? "missing conversion (NaN)"
+                                    : "conversion " + number_text(conv) +
+                                          " is not a non-negative count");
+            return false;
+        }
+        if (!t_.value.empty()) {
+            const double value = t_.value[i];
             if (conv > 0 && !(value >= 0 && std::isfinite(value))) {
                 reject(r.bad_value, i, o_.value_column,
-                       std::isnan(value) ? "missing value (NaN) on a conversion row"
-                                         : "value " + number_text(value) +
-                                               " is negative or infinite");
-                continue;
+                       std::isnan(value)
+                           ? "missing value (NaN) on a conversion row"
+                           : "value " + number_text(value) + " is negative or infinite");
+                return false;
             }
             if (conv == 0 && (value < 0 || std::isinf(value))) {
                 reject(r.bad_value, i, o_.value_column,
                        "value " + number_text(value) + " is negative or infinite");
-                continue;
+                return false;
             }
             if (conv == 0 && value > 0) {
                 reject(r.value_without_conversion, i, o_.value_column,
                        "value " + number_text(value) + " on a row that is not a conversion");
-                continue;
+                return false;
             }
-            bool present = false;
-            const auto channel = channel_of(i, present);
-            if (conv == 0 && !present) {
-                reject(r.null_channel, i, o_.channel_column,
-                       "missing channel on a row that is not a conversion");
-                continue;
-            }
-            chan_[i] = channel;
-            const auto c = customer_of(i);
-            cust_[i] = c;
-            if (any && sorted) {
-                if (c < last_customer)
-                    sorted = false;
-                else if (c == last_customer && time[i] < time[last_row])
-                    sorted = false;
-            }
-            last_customer = c;
-            last_row = i;
-            any = true;
         }
-        r.sorted_input = sorted;
+        bool present = false;
+        channel = channel_of(i, present);
+        if (conv == 0 && !present) {
+            reject(r.null_channel, i, o_.channel_column,
+                   "missing channel on a row that is not a conversion");
+            return false;
+        }
+        customer = customer_of(i);
+        return true;
     }
 
-    // ---- ordering ---------------------------------------------------------
+    // ---- the journeys ---------------------------------------------------------
     template <class T>
-    void sort_rows(const column_view<T>& time) {
-        const std::size_t customers = out_.journeys.customer_ids_.size() +
-                                      out_.journeys.customer_names_.size();
-        std::vector<std::uint32_t> start(customers + 1, 0);
-        for (std::size_t i = 0; i < n_; ++i)
-            if (cust_[i] != no_id) ++start[cust_[i] + 1];
-        for (std::size_t c = 0; c < customers; ++c) start[c + 1] += start[c];
-        order_.assign(start[customers], 0);
-        {
-            std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
-            for (std::size_t i = 0; i < n_; ++i)
-                if (cust_[i] != no_id) order_[next[cust_[i]]++] = static_cast<std::uint32_t>(i);
-        }
-        // Rows of each customer are in row order; sort by time where needed.
-        for (std::size_t c = 0; c < customers; ++c) {
-            auto b = order_.begin() + start[c], e = order_.begin() + start[c + 1];
-            auto later = [&](std::uint32_t x, std::uint32_t y) { return time[x] < time[y]; };
-            if (!std::is_sorted(b, e, later)) std::stable_sort(b, e, later);
-        }
-    }
-
-    // ---- journeys -----------------------------------------------------------
-    struct touch {
-        channel_id channel;
+    struct event {
+        T time;
         std::uint32_t row;
+        channel_id channel;
     };
 
     template <class T>
-    static double before(const column_view<T>& time, std::uint32_t end, std::uint32_t row) {
+    static double before(T end, T t) {
         if constexpr (std::is_same_v<T, std::int64_t>)
-            // end >= row in time: the unsigned difference is exact.
-            return static_cast<double>(static_cast<std::uint64_t>(time[end]) -
-                                       static_cast<std::uint64_t>(time[row]));
+            // end >= t: the unsigned difference is exact.
+            return static_cast<double>(static_cast<std::uint64_t>(end) -
+                                       static_cast<std::uint64_t>(t));
         else
-            return time[end] - time[row];
+            return end - t;
     }
 
+    // The state of the customer being walked, for times of type T.
     template <class T>
-    void emit(const column_view<T>& time, std::uint32_t end_row, std::uint32_t customer,
-              double conversions, double value) {
+    struct walker {
+        std::vector<event<T>> pending; // funnel: touches of the open journey
+        std::vector<event<T>> same_time; // events of the customer at the current time
+        std::uint32_t customer = no_id;
+        T last_time{};
+        double purchases = 0, history_value = 0; // loop form
+        std::size_t history_rows = 0;
+    };
+
+    template <class T>
+    void emit(walker<T>& w, T end_time, double conversions, double value) {
         auto& js = out_.journeys;
         auto& r = out_.report;
         std::size_t first = 0;
         if (o_.lookback) {
-            while (first < pending_.size() &&
-                   before(time, end_row, pending_[first].row) > *o_.lookback)
+            while (first < w.pending.size() &&
+                   before(end_time, w.pending[first].time) > *o_.lookback)
                 ++first;
             r.outside_lookback += first;
         }
-        for (std::size_t k = first; k < pending_.size(); ++k) {
-            js.touches_.push_back(pending_[k].channel);
-            js.touch_times_.push_back(before(time, end_row, pending_[k].row));
+        for (std::size_t k = first; k < w.pending.size(); ++k) {
+            js.touches_.push_back(w.pending[k].channel);
+            js.touch_times_.push_back(before(end_time, w.pending[k].time));
         }
-        r.rows_used += pending_.size() - first;
-        pending_.clear();
+        r.rows_used += w.pending.size() - first;
+        w.pending.clear();
+        push_journey(w.customer, conversions, conversions > 0 ? 0.0 : 1.0, value);
+    }
+
+    void push_journey(std::uint32_t customer, double conversions, double nulls, double value) {
+        auto& js = out_.journeys;
+        auto& r = out_.report;
         js.offsets_.push_back(js.touches_.size());
-        const double nulls = conversions > 0 ? 0.0 : 1.0;
         js.conversions_.push_back(conversions);
         js.nulls_.push_back(nulls);
         js.values_.push_back(value);
@@ -398,142 +435,416 @@ private:
         r.value += value;
     }
 
-    // A conversion row closes the pending journey.
     template <class T>
-    void close_funnel(const column_view<T>& time, std::uint32_t row, std::uint32_t customer,
-                      double conv, double value, bool is_touch) {
+    void finish_customer(walker<T>& w) {
+        if (w.customer == no_id) return;
+        if (o_.form == journey_form::funnel) {
+            if (!w.pending.empty()) emit(w, w.pending.back().time, 0.0, 0.0);
+        } else {
+            push_journey(w.customer, w.purchases, 1.0, w.history_value);
+            out_.report.rows_used += w.history_rows;
+            w.purchases = w.history_value = 0;
+            w.history_rows = 0;
+        }
+        w.customer = no_id;
+    }
+
+    // One valid event, in (customer, time) order.
+    template <class T>
+    void feed(walker<T>& w, const event<T>& e, std::uint32_t customer) {
+        auto& r = out_.report;
+        const bool new_customer = customer != w.customer;
+        if (new_customer) {
+            finish_customer(w);
+            w.customer = customer;
+            w.same_time.clear();
+        } else if (e.time != w.last_time) {
+            w.same_time.clear();
+        }
+        const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[e.row];
+        // Duplicates: same customer, time, channel and conversion count.
+        for (const auto& other : w.same_time)
+            if (other.channel == e.channel &&
+                (t_.conversion.empty() ? 0.0 : t_.conversion[other.row]) == conv) {
+                ++r.duplicates_found;
+                if (o_.duplicates == duplicate_policy::drop) {
+                    reject(r.duplicate, e.row, o_.channel_column,
+                           "duplicate of row " + std::to_string(other.row) +
+                               " (same customer, time, channel and conversion)");
+                    return;
+                }
+                break;
+            }
+        w.same_time.push_back(e);
+
+        const double value = conv > 0 && !t_.value.empty() ? t_.value[e.row] : 0.0;
+        const bool is_touch = e.channel != no_id && (conv == 0 || o_.conversion_is_touch);
+        if (o_.form == journey_form::funnel) {
+            if (o_.inactivity && !new_customer && !w.pending.empty() &&
+                before(e.time, w.last_time) > *o_.inactivity)
+                emit(w, w.pending.back().time, 0.0, 0.0);
+            if (is_touch) w.pending.push_back(e);
+            if (conv > 0) close_funnel(w, e, conv, value, is_touch);
+        } else {
+            auto& js = out_.journeys;
+            if (is_touch) js.touches_.push_back(e.channel);
+            if (conv > 0) {
+                js.touches_.push_back(*js.purchase_channel_);
+                w.purchases += conv;
+                w.history_value += value;
+            }
+            ++w.history_rows;
+        }
+        w.last_time = e.time;
+    }
+
+    // A conversion row closes the open journey.
+    template <class T>
+    void close_funnel(walker<T>& w, const event<T>& e, double conv, double value,
+                      bool is_touch) {
         auto& r = out_.report;
         if (o_.lookback) {
-            // Touches outside the window go first; is the journey left empty?
             std::size_t inside = 0;
-            for (const auto& p : pending_)
-                if (!(before(time, row, p.row) > *o_.lookback)) ++inside;
+            for (const auto& p : w.pending)
+                if (!(before(e.time, p.time) > *o_.lookback)) ++inside;
             if (inside == 0) {
-                r.outside_lookback += pending_.size();
-                pending_.clear();
+                r.outside_lookback += w.pending.size();
+                w.pending.clear();
             }
         }
-        if (pending_.empty()) {
-            // Nothing to attribute the conversion to: counted, not built.
+        if (w.pending.empty()) {
+            // Nothing to credit the conversion to: counted, not built.
             ++r.conversions_without_touch;
             r.unattributed_conversions += conv;
             r.unattributed_value += value;
             return;
         }
         if (!is_touch) ++r.rows_used; // the conversion row itself
-        emit(time, row, customer, conv, value);
+        emit(w, e.time, conv, value);
     }
 
-    template <class T>
-    void walk(const column_view<T>& time) {
-        auto& r = out_.report;
-        auto& js = out_.journeys;
-        const bool sorted = r.sorted_input;
-        const std::size_t steps = sorted ? n_ : order_.size();
-        const bool funnel = o_.form == journey_form::funnel;
-        std::uint32_t customer = no_id;
-        std::uint32_t last_row = 0;
-        // Loop form: the history being built.
-        double purchases = 0, history_value = 0;
-        std::size_t history_touches = 0;
-        // Rows of the current customer at the current time (duplicates).
-        std::vector<std::uint32_t> same_time;
+    // ---- parts ------------------------------------------------------------------
+    // Large logs are built in two parts on two threads: each part has its own
+    // dictionaries and output, and parts are merged in row order, which keeps
+    // the first-appearance numbering of channels and customers of one pass.
 
-        auto finish_customer = [&]() {
-            if (customer == no_id) return;
-            if (funnel) {
-                if (!pending_.empty()) emit(time, pending_.back().row, customer, 0.0, 0.0);
-            } else {
-                js.offsets_.push_back(js.touches_.size());
-                js.conversions_.push_back(purchases);
-                js.nulls_.push_back(1.0);
-                js.values_.push_back(history_value);
-                js.total_conversions_ += purchases;
-                js.total_nulls_ += 1.0;
-                js.total_value_ += history_value;
-                js.row_customer_.push_back(customer);
-                ++r.journeys;
-                if (purchases > 0)
-                    ++r.converting_journeys;
-                else
-                    ++r.non_converting_journeys;
-                r.conversions += purchases;
-                r.value += history_value;
-                r.rows_used += history_touches;
-                purchases = history_value = 0;
-                history_touches = 0;
-            }
-        };
-
-        for (std::size_t k = 0; k < steps; ++k) {
-            const auto row = sorted ? static_cast<std::uint32_t>(k) : order_[k];
-            const auto c = cust_[row];
-            if (c == no_id) continue;
-            const bool new_customer = c != customer;
-            if (new_customer) {
-                finish_customer();
-                customer = c;
-                same_time.clear();
-            } else if (time[row] != time[last_row]) {
-                same_time.clear();
-            }
-            const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[row];
-            const auto channel = chan_[row];
-            // Duplicates: same customer, time, channel and conversion count.
-            bool duplicate = false;
-            for (auto other : same_time)
-                if (chan_[other] == channel &&
-                    (t_.conversion.empty() ? 0.0 : t_.conversion[other]) == conv) {
-                    duplicate = true;
-                    ++r.duplicates_found;
-                    if (o_.duplicates == duplicate_policy::drop)
-                        reject(r.duplicate, row, o_.channel_column,
-                               "duplicate of row " + std::to_string(other) +
-                                   " (same customer, time, channel and conversion)");
-                    break;
-                }
-            if (duplicate && o_.duplicates == duplicate_policy::drop) continue;
-            same_time.push_back(row);
-
-            const double value = conv > 0 && !t_.value.empty() ? t_.value[row] : 0.0;
-            const bool is_touch = channel != no_id && (conv == 0 || o_.conversion_is_touch);
-            if (funnel) {
-                if (o_.inactivity && !new_customer && !pending_.empty() &&
-                    before(time, row, last_row) > *o_.inactivity)
-                    emit(time, pending_.back().row, customer, 0.0, 0.0);
-                if (is_touch) pending_.push_back({channel, row});
-                if (conv > 0) close_funnel(time, row, customer, conv, value, is_touch);
-            } else {
-                if (is_touch) js.touches_.push_back(channel);
-                if (conv > 0) {
-                    js.touches_.push_back(*js.purchase_channel_);
-                    purchases += conv;
-                    history_value += value;
-                }
-                ++history_touches;
-            }
-            last_row = row;
-        }
-        finish_customer();
-    }
-
-    template <class T>
-    event_journeys run_with(const column_view<T>& time) {
+    void setup() {
         auto& js = out_.journeys;
         js.form_ = o_.form;
         js.has_times_ = o_.form == journey_form::funnel;
         js.time_unit_seconds_ = o_.time_unit_seconds;
+        if (o_.form == journey_form::loop)
+            js.purchase_channel_ = js.channels_.intern(trim(o_.purchase));
+    }
+
+    void reserve(std::size_t rows) {
+        // At most one touch per row (two in loop form with purchases); pages
+        // are only touched as they fill.
+        out_.journeys.touches_.reserve(rows);
+        if (out_.journeys.has_times_) out_.journeys.touch_times_.reserve(rows);
+    }
+
+    std::size_t customers() const {
+        return out_.journeys.customer_ids_.size() + out_.journeys.customer_names_.size();
+    }
+
+    static void add_counts(event_report& to, const event_report& from) {
+        to.rows_used += from.rows_used;
+        to.null_customer += from.null_customer;
+        to.null_time += from.null_time;
+        to.null_channel += from.null_channel;
+        to.bad_conversion += from.bad_conversion;
+        to.bad_value += from.bad_value;
+        to.value_without_conversion += from.value_without_conversion;
+        to.duplicate += from.duplicate;
+        to.duplicates_found += from.duplicates_found;
+        to.outside_lookback += from.outside_lookback;
+        to.conversions_without_touch += from.conversions_without_touch;
+        to.unattributed_conversions += from.unattributed_conversions;
+        to.unattributed_value += from.unattributed_value;
+        to.journeys += from.journeys;
+        to.converting_journeys += from.converting_journeys;
+        to.non_converting_journeys += from.non_converting_journeys;
+        to.conversions += from.conversions;
+        to.value += from.value;
+    }
+
+    // Local channel ids of `other` to this builder's ids.
+    std::vector<channel_id> merge_channels(const event_builder& other) {
+        std::vector<channel_id> remap;
+        remap.reserve(other.out_.journeys.channels_.size());
+        for (const auto& name : other.out_.journeys.channels_.names())
+            remap.push_back(out_.journeys.channels_.intern(name));
+        return remap;
+    }
+
+    // Local customer ids of `other` to this builder's ids; `fresh` is set to
+    // false if a customer of `other` is already known here.
+    std::vector<std::uint32_t> merge_customers(const event_builder& other, bool& fresh) {
+        std::vector<std::uint32_t> remap;
+        fresh = true;
+        auto& js = out_.journeys;
+        if (!t_.customer_ids.empty()) {
+            for (auto key : other.out_.journeys.customer_ids_) {
+                const auto before = js.customer_ids_.size();
+                remap.push_back(ids_.intern(key, js.customer_ids_));
+                fresh = fresh && js.customer_ids_.size() != before;
+            }
+        } else {
+            for (const auto& name : other.out_.journeys.customer_names_) {
+                const auto before = names_.size();
+                remap.push_back(names_.intern(name));
+                if (names_.size() != before)
+                    js.customer_names_.push_back(name);
+                else
+                    fresh = false;
+            }
+        }
+        return remap;
+    }
+
+    // Appends the journeys of `other`, with its channel and customer ids
+    // mapped (empty maps: ids are already this builder's).
+    void append_journeys_of(const event_builder& other, const std::vector<channel_id>& channels,
+                            const std::vector<std::uint32_t>& customers) {
+        auto& js = out_.journeys;
+        const auto& o = other.out_.journeys;
+        const auto base = js.touches_.size();
+        if (channels.empty())
+            js.touches_.insert(js.touches_.end(), o.touches_.begin(), o.touches_.end());
+        else
+            for (auto c : o.touches_) js.touches_.push_back(channels[c]);
+        js.touch_times_.insert(js.touch_times_.end(), o.touch_times_.begin(), o.touch_times_.end());
+        for (std::size_t r = 1; r < o.offsets_.size(); ++r) js.offsets_.push_back(base + o.offsets_[r]);
+        js.conversions_.insert(js.conversions_.end(), o.conversions_.begin(), o.conversions_.end());
+        js.nulls_.insert(js.nulls_.end(), o.nulls_.begin(), o.nulls_.end());
+        js.values_.insert(js.values_.end(), o.values_.begin(), o.values_.end());
+        if (customers.empty())
+            js.row_customer_.insert(js.row_customer_.end(), o.row_customer_.begin(),
+                                    o.row_customer_.end());
+        else
+            for (auto c : o.row_customer_) js.row_customer_.push_back(customers[c]);
+        js.total_conversions_ += o.total_conversions_;
+        js.total_nulls_ += o.total_nulls_;
+        js.total_value_ += o.total_value_;
+        add_counts(out_.report, other.out_.report);
+    }
+
+    // Runs f(part) for parts 0 and 1 on two threads; rethrows the error of
+    // the lowest part.
+    template <class F>
+    static void in_parallel(event_builder& a, event_builder& b, F&& f) {
+        std::exception_ptr error_b;
+        std::thread worker([&] {
+            try {
+                f(b);
+            } catch (...) {
+                error_b = std::current_exception();
+            }
+        });
+        std::exception_ptr error_a;
+        try {
+            f(a);
+        } catch (...) {
+            error_a = std::current_exception();
+        }
+        worker.join();
+        if (error_a) std::rethrow_exception(error_a);
+        if (error_b) std::rethrow_exception(error_b);
+    }
+
+    // ---- sorted input: one pass -------------------------------------------------
+    // Checks, interns and walks rows [begin, end) in one pass. Returns false
+    // at the first row out of (customer, time) order.
+    template <class T>
+    bool one_pass(const column_view<T>& time, std::size_t begin, std::size_t end) {
+        walker<T> w;
+        std::uint32_t last_customer = 0;
+        bool any = false;
+        for (std::size_t i = begin; i < end; ++i) {
+            std::uint32_t customer;
+            channel_id channel;
+            if (!classify(time, i, customer, channel)) continue;
+            if (back_again_) return false;
+            if (any && (customer < last_customer ||
+                        (customer == last_customer && time[i] < w.last_time)))
+                return false;
+            any = true;
+            last_customer = customer;
+            feed(w, event<T>{time[i], static_cast<std::uint32_t>(i), channel}, customer);
+        }
+        finish_customer(w);
+        return true;
+    }
+
+    bool same_customer(std::size_t i, std::size_t j) const {
+        if (!t_.customer_ids.empty()) return t_.customer_ids[i] == t_.customer_ids[j];
+        return t_.customer_names[i] == t_.customer_names[j];
+    }
+
+    // Both parts of sorted input; false if the input is not sorted.
+    template <class T>
+    bool one_pass_in_parts(const column_view<T>& time) {
+        // Split where the customer changes, near the middle.
+        std::size_t split = n_ / 2;
+        while (split < n_ && same_customer(split - 1, split)) ++split;
+        if (split == n_) return one_pass(time, 0, n_);
+        event_builder second(t_, o_);
+        second.n_ = n_;
+        second.sequential_ = true;
+        second.setup();
+        second.reserve(n_ - split);
+        reserve(n_); // the second part is appended here
+        bool ok[2] = {false, false};
+        in_parallel(*this, second, [&](event_builder& part) {
+            const bool first = &part == this;
+            ok[first ? 0 : 1] = first ? part.one_pass(time, 0, split)
+                                      : part.one_pass(time, split, n_);
+        });
+        if (!ok[0] || !ok[1]) return false;
+        const auto channels = merge_channels(second);
+        std::vector<std::uint32_t> customers(second.customers());
+        for (std::size_t c = 0; c < customers.size(); ++c)
+            customers[c] = static_cast<std::uint32_t>(this->customers() + c);
+        auto& js = out_.journeys;
+        const auto& other = second.out_.journeys;
+        js.customer_ids_.insert(js.customer_ids_.end(), other.customer_ids_.begin(),
+                                other.customer_ids_.end());
+        js.customer_names_.insert(js.customer_names_.end(), other.customer_names_.begin(),
+                                  other.customer_names_.end());
+        append_journeys_of(second, channels, customers);
+        return customers_unique(); // else a customer comes back later: not sorted
+    }
+
+    // ---- any input: group by customer, sort each customer's events ---------------
+    template <class T>
+    void classify_rows(const column_view<T>& time, std::size_t begin, std::size_t end,
+                       std::vector<std::uint32_t>& cust, std::vector<channel_id>& chan) {
+        for (std::size_t i = begin; i < end; ++i) {
+            std::uint32_t customer;
+            channel_id channel;
+            if (classify(time, i, customer, channel)) {
+                cust[i] = customer;
+                chan[i] = channel;
+            }
+        }
+    }
+
+    template <class T>
+    void walk_customers(std::vector<event<T>>& events, const std::vector<std::uint32_t>& start,
+                        std::size_t first, std::size_t last) {
+        walker<T> w;
+        auto earlier = [](const event<T>& x, const event<T>& y) {
+            return x.time < y.time || (x.time == y.time && x.row < y.row);
+        };
+        for (std::size_t c = first; c < last; ++c) {
+            const auto b = events.begin() + start[c], e = events.begin() + start[c + 1];
+            if (!std::is_sorted(b, e, earlier)) std::sort(b, e, earlier);
+            for (auto it = b; it != e; ++it) feed(w, *it, static_cast<std::uint32_t>(c));
+        }
+        finish_customer(w);
+    }
+
+    template <class T>
+    void sorted_pass(const column_view<T>& time, bool parallel) {
+        std::vector<std::uint32_t> cust(n_, no_id);
+        std::vector<channel_id> chan(n_, no_id);
+        if (!parallel) {
+            classify_rows(time, 0, n_, cust, chan);
+        } else {
+            const std::size_t split = n_ / 2;
+            event_builder second(t_, o_);
+            second.n_ = n_;
+            second.setup();
+            in_parallel(*this, second, [&](event_builder& part) {
+                if (&part == this)
+                    part.classify_rows(time, 0, split, cust, chan);
+                else
+                    part.classify_rows(time, split, n_, cust, chan);
+            });
+            const auto channels = merge_channels(second);
+            bool fresh = true;
+            const auto customers = merge_customers(second, fresh);
+            for (std::size_t i = split; i < n_; ++i)
+                if (cust[i] != no_id) {
+                    cust[i] = customers[cust[i]];
+                    if (chan[i] != no_id) chan[i] = channels[chan[i]];
+                }
+            add_counts(out_.report, second.out_.report);
+        }
+        const std::size_t count = customers();
+        std::vector<std::uint32_t> start(count + 1, 0);
+        for (std::size_t i = 0; i < n_; ++i)
+            if (cust[i] != no_id) ++start[cust[i] + 1];
+        for (std::size_t c = 0; c < count; ++c) start[c + 1] += start[c];
+        std::vector<event<T>> events(start[count]);
+        {
+            std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+            for (std::size_t i = 0; i < n_; ++i)
+                if (cust[i] != no_id)
+                    events[next[cust[i]]++] =
+                        event<T>{time[i], static_cast<std::uint32_t>(i), chan[i]};
+        }
+        cust = {};
+        chan = {};
+        if (!parallel) {
+            reserve(events.size());
+            walk_customers(events, start, 0, count);
+            return;
+        }
+        // Customers split by event count; the second half builds on its own
+        // with this builder's ids and is appended.
+        const auto half = events.size() / 2;
+        const std::size_t split = static_cast<std::size_t>(
+            std::upper_bound(start.begin(), start.end(), half) - start.begin() - 1);
+        event_builder second(t_, o_);
+        second.n_ = n_;
+        second.setup();
+        second.out_.journeys.purchase_channel_ = out_.journeys.purchase_channel_;
+        second.reserve(events.size() - start[split]);
+        reserve(events.size());
+        in_parallel(*this, second, [&](event_builder& part) {
+            if (&part == this)
+                part.walk_customers(events, start, 0, split);
+            else
+                part.walk_customers(events, start, split, count);
+        });
+        append_journeys_of(second, {}, {});
+    }
+
+    void reset() {
+        out_ = event_journeys{};
+        code_ids_.clear();
+        ids_ = id_interner{};
+        names_ = channel_dictionary{};
+        have_prev_ = false;
+        back_again_ = false;
+        recent_next_ = 0;
+    }
+
+    template <class T>
+    event_journeys run_with(const column_view<T>& time) {
+        // Two threads from 200,000 rows (and where the machine has two).
+        const bool parallel = o_.threads != 1 && n_ >= 200000 &&
+                              (o_.threads > 1 || std::thread::hardware_concurrency() > 1);
+        setup();
+        sequential_ = true;
+        bool sorted = false;
+        if (parallel) {
+            sorted = one_pass_in_parts(time);
+        } else {
+            reserve(n_);
+            sorted = one_pass(time, 0, n_) && customers_unique();
+        }
+        if (!sorted) {
+            reset();
+            sequential_ = false;
+            setup();
+            sorted_pass(time, parallel);
+        }
         out_.report.rows_read = n_;
-        scan(time);
-        if (o_.form == journey_form::loop) js.purchase_channel_ = js.channels_.intern(trim(o_.purchase));
-        if (!out_.report.sorted_input) sort_rows(time);
-        js.touches_.reserve(n_);
-        if (js.has_times_) js.touch_times_.reserve(n_);
-        walk(time);
-        cust_ = {};
-        chan_ = {};
-        order_ = {};
-        out_.report.customers = js.customer_ids_.size() + js.customer_names_.size();
+        out_.report.sorted_input = sorted;
+        out_.report.customers = customers();
         return std::move(out_);
     }
 
@@ -541,11 +852,18 @@ private:
     const event_options& o_;
     std::size_t n_ = 0;
     event_journeys out_;
-    std::vector<std::uint32_t> cust_, chan_, order_, code_ids_;
-    std::vector<touch> pending_;
+    std::vector<std::uint32_t> code_ids_;
+    std::string why_;
     id_interner ids_;
     channel_dictionary names_;
     bool have_prev_ = false;
+    bool sequential_ = false;
+    bool back_again_ = false;
+    // The last customers seen in sequential mode (the first recent_next_
+    // entries are filled).
+    std::array<std::int64_t, 16> recent_ids_{};
+    std::array<std::string_view, 16> recent_names_{};
+    std::size_t recent_next_ = 0;
     std::int64_t prev_key_ = 0;
     std::string_view prev_name_;
     std::uint32_t prev_customer_ = 0;

@@ -7,6 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define JOURNEYLOOP_INLINE inline __attribute__((always_inline))
+#else
+#define JOURNEYLOOP_INLINE inline
+#endif
+
 namespace journeyloop {
 
 /**
@@ -46,6 +52,90 @@ public:
 private:
     const T* data_ = nullptr;
     std::size_t size_ = 0;
+};
+
+/**
+ * A read-only, non-owning view of a numeric column of any common width:
+ * booleans or unsigned bytes, signed integers of 8 to 64 bits, or floats of
+ * 32 or 64 bits. Values are read as double (or as a 64-bit integer), so that
+ * a flag, a count or a code column is read in place whatever its type.
+ *
+ * **Example**:
+ *
+ *     std::vector<std::uint8_t> flags{0, 1};
+ *     journeyloop::numeric_column_view col(flags);
+ *     assert(col[1] == 1.0);
+ */
+class numeric_column_view {
+public:
+    /// The element type.
+    enum class kind : std::uint8_t { u8, i8, i16, i32, i64, f32, f64 };
+
+    /// An empty view (an absent column).
+    numeric_column_view() noexcept = default;
+    numeric_column_view(column_view<std::uint8_t> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::u8) {}
+    numeric_column_view(column_view<std::int8_t> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::i8) {}
+    numeric_column_view(column_view<std::int16_t> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::i16) {}
+    numeric_column_view(column_view<std::int32_t> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::i32) {}
+    numeric_column_view(column_view<std::int64_t> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::i64) {}
+    numeric_column_view(column_view<float> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::f32) {}
+    numeric_column_view(column_view<double> v) noexcept // NOLINT
+        : data_(v.data()), size_(v.size()), kind_(kind::f64) {}
+    /// A view of a whole vector of a supported type; it must outlive the view.
+    template <class T>
+    numeric_column_view(const std::vector<T>& v) noexcept // NOLINT
+        : numeric_column_view(column_view<T>(v)) {}
+
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    kind type() const noexcept { return kind_; }
+    bool is_floating() const noexcept { return kind_ == kind::f32 || kind_ == kind::f64; }
+
+    /// Value i as a double.
+    JOURNEYLOOP_INLINE double operator[](std::size_t i) const noexcept {
+        // Direct branches for the usual types (well predicted, unlike a
+        // jump table shared by several columns).
+        if (kind_ == kind::f64) return static_cast<const double*>(data_)[i];
+        if (kind_ == kind::u8) return static_cast<const std::uint8_t*>(data_)[i];
+        switch (kind_) {
+        case kind::u8: return static_cast<const std::uint8_t*>(data_)[i];
+        case kind::i8: return static_cast<const std::int8_t*>(data_)[i];
+        case kind::i16: return static_cast<const std::int16_t*>(data_)[i];
+        case kind::i32: return static_cast<const std::int32_t*>(data_)[i];
+        case kind::i64: return static_cast<double>(static_cast<const std::int64_t*>(data_)[i]);
+        case kind::f32: return static_cast<const float*>(data_)[i];
+        case kind::f64: return static_cast<const double*>(data_)[i];
+        }
+        return 0;
+    }
+
+    /// Value i of an integer column as a 64-bit integer (floating columns
+    /// are truncated; callers check is_floating() first).
+    JOURNEYLOOP_INLINE std::int64_t integer(std::size_t i) const noexcept {
+        if (kind_ == kind::i8) return static_cast<const std::int8_t*>(data_)[i];
+        if (kind_ == kind::i32) return static_cast<const std::int32_t*>(data_)[i];
+        switch (kind_) {
+        case kind::u8: return static_cast<const std::uint8_t*>(data_)[i];
+        case kind::i8: return static_cast<const std::int8_t*>(data_)[i];
+        case kind::i16: return static_cast<const std::int16_t*>(data_)[i];
+        case kind::i32: return static_cast<const std::int32_t*>(data_)[i];
+        case kind::i64: return static_cast<const std::int64_t*>(data_)[i];
+        case kind::f32: return static_cast<std::int64_t>(static_cast<const float*>(data_)[i]);
+        case kind::f64: return static_cast<std::int64_t>(static_cast<const double*>(data_)[i]);
+        }
+        return 0;
+    }
+
+private:
+    const void* data_ = nullptr;
+    std::size_t size_ = 0;
+    kind kind_ = kind::f64;
 };
 
 /**

@@ -52,16 +52,18 @@ struct event_table {
 
     /// Channel names (a null row is an event without a channel), or ...
     string_column_view channel;
-    /// ... dictionary codes (negative: no channel) into `channel_dictionary`.
-    column_view<std::int32_t> channel_codes;
+    /// ... integer dictionary codes (negative: no channel) into
+    /// `channel_dictionary`.
+    numeric_column_view channel_codes;
     string_column_view channel_dictionary;
 
     /// Optional conversions per row: 0 for a touch, a positive count (1 for a
-    /// flag) for a conversion. Absent: no conversions.
-    column_view<double> conversion;
+    /// flag) for a conversion; booleans, integers or floats. Absent: no
+    /// conversions.
+    numeric_column_view conversion;
     /// Optional value of each conversion row (read on conversion rows only;
     /// on other rows it must be 0 or missing).
-    column_view<double> value;
+    numeric_column_view value;
 };
 
 /// How events become journeys.
@@ -85,6 +87,9 @@ struct event_options {
     /// Seconds per time unit (1e-9 for nanoseconds), recorded in the
     /// journeys for time decay; 0 for unitless numeric times.
     double time_unit_seconds = 0;
+    /// Threads: 1 builds in one thread; 0 uses two threads from 200,000 rows
+    /// where the machine has two cores. The result does not depend on it.
+    std::size_t threads = 0;
     /// Loop form: the name of the purchase marker in the histories.
     std::string purchase = "purchase";
     /// Column names, used in error messages.
@@ -155,7 +160,9 @@ struct event_journeys {
  *
  * Events are ordered by (customer, time) stably: customers in order of first
  * appearance, events with equal times in row order. Input that is already in
- * that order is detected and not sorted. Channels are numbered in order of
+ * that order (each customer's rows together, in time order) is detected and
+ * read in one pass; otherwise the rows are grouped by customer with a
+ * counting sort and each customer's rows sorted by time. Channels are numbered in order of
  * first appearance in the rows.
  *
  * Funnel form: a conversion row closes the journey of the touches before it

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace py = pybind11;
@@ -49,6 +50,36 @@ template <class T>
 journeyloop::column_view<T> view_of(const std::optional<py::array_t<T, py::array::c_style>>& a) {
     if (!a) return {};
     return {a->data(), static_cast<std::size_t>(a->size())};
+}
+
+// A numeric column of any common dtype, read in place (bool, uint8, int8 to
+// int64, float32, float64); `name` is used in errors.
+inline journeyloop::numeric_column_view numeric_of(const std::optional<py::array>& a,
+                                                   const char* name) {
+    namespace jl = journeyloop;
+    if (!a) return {};
+    if (a->ndim() != 1 || !(a->flags() & py::array::c_style))
+        throw jl::invalid_input(std::string(name) + " must be a contiguous 1-d array");
+    const auto n = static_cast<std::size_t>(a->shape(0));
+    const void* p = a->data();
+    const char kind = a->dtype().kind();
+    const auto size = a->itemsize();
+    if (kind == 'b' || (kind == 'u' && size == 1))
+        return jl::column_view<std::uint8_t>(static_cast<const std::uint8_t*>(p), n);
+    if (kind == 'i' && size == 1)
+        return jl::column_view<std::int8_t>(static_cast<const std::int8_t*>(p), n);
+    if (kind == 'i' && size == 2)
+        return jl::column_view<std::int16_t>(static_cast<const std::int16_t*>(p), n);
+    if (kind == 'i' && size == 4)
+        return jl::column_view<std::int32_t>(static_cast<const std::int32_t*>(p), n);
+    if (kind == 'i' && size == 8)
+        return jl::column_view<std::int64_t>(static_cast<const std::int64_t*>(p), n);
+    if (kind == 'f' && size == 4)
+        return jl::column_view<float>(static_cast<const float*>(p), n);
+    if (kind == 'f' && size == 8)
+        return jl::column_view<double>(static_cast<const double*>(p), n);
+    throw jl::invalid_input(std::string(name) + ": unsupported dtype " +
+                            py::str(a->dtype()).cast<std::string>());
 }
 
 template <class T>

@@ -70,9 +70,10 @@ py::tuple build_events(const opt_array<std::int64_t>& customer_ids,
                        const std::optional<py::tuple>& customer_names,
                        const opt_array<std::int64_t>& time, const opt_array<std::uint8_t>& time_valid,
                        const opt_array<double>& time_real, const std::optional<py::tuple>& channel,
-                       const opt_array<std::int32_t>& channel_codes,
+                       const std::optional<py::array>& channel_codes,
                        const std::optional<py::tuple>& channel_dictionary,
-                       const opt_array<double>& conversion, const opt_array<double>& value,
+                       const std::optional<py::array>& conversion,
+                       const std::optional<py::array>& value,
                        const std::string& form, std::optional<double> lookback,
                        std::optional<double> inactivity, bool conversion_is_touch,
                        const std::string& duplicates, bool strict, double time_unit_seconds,
@@ -87,10 +88,12 @@ py::tuple build_events(const opt_array<std::int64_t>& customer_ids,
     t.time_valid = view_of(time_valid);
     t.time_real = view_of(time_real);
     t.channel = strings(channel);
-    t.channel_codes = view_of(channel_codes);
+    t.channel_codes = numeric_of(channel_codes, "channel codes");
+    if (!t.channel_codes.empty() && t.channel_codes.is_floating())
+        throw jl::invalid_input("channel codes must be integers");
     t.channel_dictionary = strings(channel_dictionary);
-    t.conversion = view_of(conversion);
-    t.value = view_of(value);
+    t.conversion = numeric_of(conversion, "conversion");
+    t.value = numeric_of(value, "value");
     jl::event_options o;
     o.form = form_of(form);
     o.lookback = lookback;

@@ -317,7 +317,7 @@ def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
 
 def channel_column(col: Any, name: str) -> dict[str, Any]:
     if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
-        codes = np.ascontiguousarray(col.cat.codes.to_numpy(), dtype=np.int32)
+        codes = np.ascontiguousarray(col.cat.codes.to_numpy())
         categories = col.cat.categories
         if len(categories) and categories.inferred_type != "string":
             msg = f"column {name!r}: channel categories must be strings"
@@ -337,21 +337,26 @@ def channel_column(col: Any, name: str) -> dict[str, Any]:
 
 
 def _coded(indices: pa.Array, dictionary: pa.Array, name: str) -> dict[str, Any]:
-    codes = indices.cast(pa.int32()).fill_null(-1).to_numpy(zero_copy_only=False)
+    if pa.types.is_unsigned_integer(indices.type):
+        indices = indices.cast(pa.int64())
+    codes = indices.fill_null(-1) if indices.null_count else indices
     return {
-        "channel_codes": np.ascontiguousarray(codes, dtype=np.int32),
+        "channel_codes": np.ascontiguousarray(codes.to_numpy(zero_copy_only=False)),
         "channel_dictionary": _strings(dictionary, name),
     }
 
 
-def number_column(col: Any, name: str, allow_bool: bool) -> npt.NDArray[np.float64]:
-    """A float64 column (booleans as 0/1 where allowed; nulls as NaN)."""
+def number_column(col: Any, name: str, allow_bool: bool) -> np.ndarray[Any, Any]:
+    """A numeric column as numpy, in place where it is already bool, int8-64,
+    float32 or float64 (nulls become NaN)."""
     values = _numpy_of(col)
     if values is not None and values.dtype.kind in "iufb":
         if values.dtype.kind == "b" and not allow_bool:
             msg = f"column {name!r} must be numeric, got booleans"
             raise InvalidInputError(msg)
-        return np.ascontiguousarray(values, dtype=np.float64)
+        if values.dtype.kind == "u" and values.dtype.itemsize > 1:
+            return np.ascontiguousarray(values, dtype=np.float64)
+        return np.ascontiguousarray(values)
     arr = _as_arrow(col, name)
     t = arr.type
     if pa.types.is_boolean(t) and not allow_bool:
@@ -366,6 +371,12 @@ def number_column(col: Any, name: str, allow_bool: bool) -> npt.NDArray[np.float
     ):
         msg = f"column {name!r} must be {'boolean or ' if allow_bool else ''}numeric, got {t}"
         raise InvalidInputError(msg)
+    if (
+        arr.null_count == 0
+        and (pa.types.is_boolean(t) or pa.types.is_signed_integer(t) or pa.types.is_floating(t))
+        and not pa.types.is_float16(t)
+    ):
+        return np.ascontiguousarray(arr.to_numpy(zero_copy_only=False))
     real = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
     return np.ascontiguousarray(real, dtype=np.float64)
 

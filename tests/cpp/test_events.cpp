@@ -403,3 +403,126 @@ TEST_CASE("events: time decay by time before the conversion", "[events][attribut
     const auto s = heuristic_attribution(js, heuristic::time_decay, h);
     REQUIRE(s.conversions[2] == Approx(4.0 / 7).epsilon(1e-14));
 }
+
+namespace {
+
+// A generated log of `n` rows: ties, duplicates, bad rows, conversions with
+// and without channels; in customer order or shuffled.
+struct generated_log {
+    std::vector<std::int64_t> customer;
+    std::vector<std::string> customer_text;
+    std::vector<std::string_view> customer_names;
+    std::vector<std::int64_t> time;
+    std::vector<std::string_view> channel;
+    std::vector<double> conversion, value;
+
+    generated_log(std::size_t n, bool shuffled) {
+        static const std::string_view channel_names[] = {"a", "b", "c", "d", "e", "f", ""};
+        std::uint64_t state = 12345;
+        auto next = [&state] {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            return state >> 33;
+        };
+        std::int64_t c = 0, t = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (next() % 20 == 0) {
+                c += 1 + static_cast<std::int64_t>(next() % 3);
+                t = 0;
+            }
+            t += static_cast<std::int64_t>(next() % 3); // ties
+            customer.push_back(c * 7919 % 100003);
+            time.push_back(next() % 500 == 0 ? std::numeric_limits<std::int64_t>::min() : t);
+            channel.push_back(channel_names[next() % 7]);
+            const bool conv = next() % 12 == 0;
+            conversion.push_back(conv ? 1.0 : 0.0);
+            value.push_back(conv ? static_cast<double>(next() % 100) : 0.0);
+        }
+        if (shuffled)
+            for (std::size_t i = n - 1; i > 0; --i) {
+                const auto j = next() % (i + 1);
+                std::swap(customer[i], customer[j]);
+                std::swap(time[i], time[j]);
+                std::swap(channel[i], channel[j]);
+                std::swap(conversion[i], conversion[j]);
+                std::swap(value[i], value[j]);
+            }
+        for (auto x : customer) customer_text.push_back("u" + std::to_string(x));
+        for (const auto& s : customer_text) customer_names.push_back(s);
+    }
+
+    event_table table(bool by_name) const {
+        event_table t;
+        if (by_name)
+            t.customer_names = customer_names;
+        else
+            t.customer_ids = customer;
+        t.time = time;
+        t.channel = channel;
+        t.conversion = conversion;
+        t.value = value;
+        return t;
+    }
+};
+
+void require_same(const event_journeys& a, const event_journeys& b) {
+    const auto& x = a.journeys;
+    const auto& y = b.journeys;
+    REQUIRE(x.channels().names() == y.channels().names());
+    REQUIRE(x.customer_ids() == y.customer_ids());
+    REQUIRE(x.customer_names() == y.customer_names());
+    REQUIRE(x.size() == y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const auto p = x.path(i), q = y.path(i);
+        REQUIRE(std::vector<channel_id>(p.begin(), p.end()) ==
+                std::vector<channel_id>(q.begin(), q.end()));
+        const auto s = x.times_before_end(i), u = y.times_before_end(i);
+        REQUIRE(std::vector<double>(s.begin(), s.end()) == std::vector<double>(u.begin(), u.end()));
+        REQUIRE(x.conversions(i) == y.conversions(i));
+        REQUIRE(x.nulls(i) == y.nulls(i));
+        REQUIRE(x.value(i) == y.value(i));
+        REQUIRE(x.customer(i) == y.customer(i));
+    }
+    const auto& r = a.report;
+    const auto& v = b.report;
+    REQUIRE(r.rows_read == v.rows_read);
+    REQUIRE(r.rows_used == v.rows_used);
+    REQUIRE(r.null_time == v.null_time);
+    REQUIRE(r.null_channel == v.null_channel);
+    REQUIRE(r.duplicate == v.duplicate);
+    REQUIRE(r.duplicates_found == v.duplicates_found);
+    REQUIRE(r.outside_lookback == v.outside_lookback);
+    REQUIRE(r.conversions_without_touch == v.conversions_without_touch);
+    REQUIRE(r.customers == v.customers);
+    REQUIRE(r.journeys == v.journeys);
+    REQUIRE(r.conversions == v.conversions);
+    REQUIRE(r.value == v.value);
+    check_accounting(r);
+    check_accounting(v);
+}
+
+} // namespace
+
+TEST_CASE("events: two threads build exactly what one builds", "[events]") {
+    for (bool shuffled : {false, true}) {
+        const generated_log log(300000, shuffled);
+        for (bool by_name : {false, true}) {
+            for (auto form : {journey_form::funnel, journey_form::loop}) {
+                event_options one, two;
+                one.threads = 1;
+                two.threads = 2;
+                one.form = two.form = form;
+                if (form == journey_form::funnel) one.lookback = two.lookback = 40;
+                one.duplicates = two.duplicates = duplicate_policy::drop;
+                const auto a = build_journeys(log.table(by_name), one);
+                const auto b = build_journeys(log.table(by_name), two);
+                REQUIRE(a.report.sorted_input == !shuffled);
+                REQUIRE(b.report.sorted_input == !shuffled);
+                REQUIRE(a.report.null_time > 0);
+                REQUIRE(a.report.duplicate > 0);
+                if (form == journey_form::funnel)
+                    REQUIRE(a.report.conversions_without_touch + a.report.outside_lookback > 0);
+                require_same(a, b);
+            }
+        }
+    }
+}
