@@ -50,6 +50,10 @@ public:
         return *slot;
     }
 
+    void prefetch(std::int64_t key) const noexcept {
+        map_.prefetch(static_cast<std::uint64_t>(key));
+    }
+
 private:
     detail::flat_map64<std::uint32_t> map_{1024};
     std::uint32_t minus_one_ = no_id;
@@ -86,9 +90,10 @@ private:
         n_ = *std::max_element(std::begin(sizes), std::end(sizes));
         check_options();
         if (n_ == 0) return;
-        if (n_ >= no_id)
+        constexpr std::size_t max_rows = 0x7FFFFFFF;
+        if (n_ > max_rows)
             throw invalid_input("an event log of " + std::to_string(n_) +
-                                " rows is too large: at most " + std::to_string(no_id - 1) +
+                                " rows is too large: at most " + std::to_string(max_rows) +
                                 " rows per call (build journeys in parts and merge their counts)");
         auto one_of = [&](std::size_t a, std::size_t b, const std::string& what) {
             if ((a == 0) == (b == 0))
@@ -366,13 +371,33 @@ private:
         return true;
     }
 
+    bool converts(std::size_t i) const {
+        return !t_.conversion.empty() && t_.conversion[i] > 0;
+    }
+
     // ---- the journeys ---------------------------------------------------------
     template <class T>
     struct event {
         T time;
-        std::uint32_t row;
+        std::uint32_t row_and_flag; // row (31 bits), and whether it is a conversion
         channel_id channel;
+
+        event(T t, std::size_t row, channel_id c, bool conversion)
+            : time(t), row_and_flag(static_cast<std::uint32_t>(row) |
+                                    (conversion ? conversion_bit : 0u)),
+              channel(c) {}
+        event() = default;
+        std::uint32_t row() const noexcept { return row_and_flag & ~conversion_bit; }
+        bool converts() const noexcept { return (row_and_flag & conversion_bit) != 0; }
     };
+    static constexpr std::uint32_t conversion_bit = 0x80000000u;
+
+    // Conversions of an event (0 for a touch), read from the column only for
+    // conversions (rare; random access in the sorted path).
+    template <class T>
+    double conversions_of(const event<T>& e) const {
+        return e.converts() ? t_.conversion[e.row()] : 0.0;
+    }
 
     template <class T>
     static double before(T end, T t) {
@@ -461,15 +486,15 @@ private:
         } else if (e.time != w.last_time) {
             w.same_time.clear();
         }
-        const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[e.row];
+        const double conv = conversions_of(e);
         // Duplicates: same customer, time, channel and conversion count.
         for (const auto& other : w.same_time)
             if (other.channel == e.channel &&
-                (t_.conversion.empty() ? 0.0 : t_.conversion[other.row]) == conv) {
+                other.converts() == e.converts() && conversions_of(other) == conv) {
                 ++r.duplicates_found;
                 if (o_.duplicates == duplicate_policy::drop) {
-                    reject(r.duplicate, e.row, o_.channel_column,
-                           "duplicate of row " + std::to_string(other.row) +
+                    reject(r.duplicate, e.row(), o_.channel_column,
+                           "duplicate of row " + std::to_string(other.row()) +
                                " (same customer, time, channel and conversion)");
                     return;
                 }
@@ -477,7 +502,7 @@ private:
             }
         w.same_time.push_back(e);
 
-        const double value = conv > 0 && !t_.value.empty() ? t_.value[e.row] : 0.0;
+        const double value = conv > 0 && !t_.value.empty() ? t_.value[e.row()] : 0.0;
         const bool is_touch = e.channel != no_id && (conv == 0 || o_.conversion_is_touch);
         if (o_.form == journey_form::funnel) {
             if (o_.inactivity && !new_customer && !w.pending.empty() &&
@@ -671,7 +696,7 @@ private:
                 return false;
             any = true;
             last_customer = customer;
-            feed(w, event<T>{time[i], static_cast<std::uint32_t>(i), channel}, customer);
+            feed(w, event<T>(time[i], i, channel, converts(i)), customer);
         }
         finish_customer(w);
         return true;
@@ -721,6 +746,8 @@ private:
     void classify_rows(const column_view<T>& time, std::size_t begin, std::size_t end,
                        std::vector<std::uint32_t>& cust, std::vector<channel_id>& chan) {
         for (std::size_t i = begin; i < end; ++i) {
+            // Unsorted customers are random lookups: fetch a few rows ahead.
+            if (!t_.customer_ids.empty() && i + 16 < end) ids_.prefetch(t_.customer_ids[i + 16]);
             std::uint32_t customer;
             channel_id channel;
             if (classify(time, i, customer, channel)) {
@@ -735,7 +762,7 @@ private:
                         std::size_t first, std::size_t last) {
         walker<T> w;
         auto earlier = [](const event<T>& x, const event<T>& y) {
-            return x.time < y.time || (x.time == y.time && x.row < y.row);
+            return x.time < y.time || (x.time == y.time && x.row() < y.row());
         };
         for (std::size_t c = first; c < last; ++c) {
             const auto b = events.begin() + start[c], e = events.begin() + start[c + 1];
@@ -778,22 +805,26 @@ private:
             if (cust[i] != no_id) ++start[cust[i] + 1];
         for (std::size_t c = 0; c < count; ++c) start[c + 1] += start[c];
         std::vector<event<T>> events(start[count]);
-        {
-            std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
-            for (std::size_t i = 0; i < n_; ++i)
-                if (cust[i] != no_id)
-                    events[next[cust[i]]++] =
-                        event<T>{time[i], static_cast<std::uint32_t>(i), chan[i]};
-        }
-        cust = {};
-        chan = {};
+        std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+        // Rows of customers [first, last) to their places, by customer.
+        auto scatter = [&](std::size_t first, std::size_t last) {
+            for (std::size_t i = 0; i < n_; ++i) {
+                const auto c = cust[i];
+                if (c != no_id && c >= first && c < last)
+                    events[next[c]++] = event<T>(time[i], i, chan[i], converts(i));
+            }
+        };
         if (!parallel) {
+            scatter(0, count);
+            cust = {};
+            chan = {};
             reserve(events.size());
             walk_customers(events, start, 0, count);
             return;
         }
-        // Customers split by event count; the second half builds on its own
-        // with this builder's ids and is appended.
+        // Customers split by event count; each half is placed, sorted and
+        // walked on its own thread, the second half with this builder's ids,
+        // and appended.
         const auto half = events.size() / 2;
         const std::size_t split = static_cast<std::size_t>(
             std::upper_bound(start.begin(), start.end(), half) - start.begin() - 1);
@@ -804,11 +835,18 @@ private:
         second.reserve(events.size() - start[split]);
         reserve(events.size());
         in_parallel(*this, second, [&](event_builder& part) {
-            if (&part == this)
+            const bool first = &part == this;
+            if (first)
+                scatter(0, split);
+            else
+                scatter(split, count);
+            if (first)
                 part.walk_customers(events, start, 0, split);
             else
                 part.walk_customers(events, start, split, count);
         });
+        cust = {};
+        chan = {};
         append_journeys_of(second, {}, {});
     }
 

@@ -179,7 +179,7 @@ struct event_journeys {
  * Rows that cannot be used are counted in the report by reason (strict: the
  * first one throws invalid_input naming its row and column). Throws
  * invalid_input for columns of unequal length, a missing or doubly given
- * column, more than 2^32 - 1 rows, a non-positive lookback or inactivity, a
+ * column, more than 2^31 - 1 rows, a non-positive lookback or inactivity, a
  * lookback or inactivity in loop form, and a channel named like the purchase
  * marker in loop form.
  *

@@ -40,6 +40,15 @@ public:
 
     std::size_t size() const noexcept { return size_; }
 
+    /// Hints that `key` will be looked up soon.
+    void prefetch(std::uint64_t key) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(&slots_[slot(key)]);
+#else
+        (void)key;
+#endif
+    }
+
     /// Calls f(key, value) for every entry, in table order.
     template <class F>
     void for_each(F&& f) const {
