@@ -37,9 +37,7 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(n_events=10_000, n_customers=1_000, n_channels=20, conversion_rate=0.03),
     "10m": dict(n_events=10_000_000, n_customers=200_000, n_channels=20, conversion_rate=0.03),
-    "100m": dict(
-        n_events=100_000_000, n_customers=5_000_000, n_channels=20, conversion_rate=0.03
-    ),
+    "100m": dict(n_events=100_000_000, n_customers=5_000_000, n_channels=20, conversion_rate=0.03),
     "criteo": dict(
         n_events=16_600_000, n_customers=6_100_000, n_channels=675, conversion_rate=0.03
     ),
@@ -114,9 +112,7 @@ def load(preset: str, order: str, source: str, channel: str) -> Any:
     with the channel column categorical / dictionary (``channel="category"``) or strings."""
     table = pq.read_table(build(preset, order, quiet=True)).combine_chunks()
     if channel == "str":
-        table = table.set_column(
-            2, "channel", table["channel"].cast(pa.string()).combine_chunks()
-        )
+        table = table.set_column(2, "channel", table["channel"].cast(pa.string()).combine_chunks())
     if source == "arrow":
         return table
     return table.to_pandas()
