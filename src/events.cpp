@@ -467,6 +467,7 @@ private:
             if (!w.pending.empty()) emit(w, w.pending.back().time, 0.0, 0.0);
         } else {
             push_journey(w.customer, w.purchases, 1.0, w.history_value);
+            out_.journeys.purchase_offsets_.push_back(out_.journeys.purchase_values_.size());
             out_.report.rows_used += w.history_rows;
             w.purchases = w.history_value = 0;
             w.history_rows = 0;
@@ -514,8 +515,10 @@ private:
             auto& js = out_.journeys;
             if (is_touch) js.touches_.push_back(e.channel);
             if (conv > 0) {
+                // One purchase per conversion row.
                 js.touches_.push_back(*js.purchase_channel_);
-                w.purchases += conv;
+                js.purchase_values_.push_back(value);
+                w.purchases += 1;
                 w.history_value += value;
             }
             ++w.history_rows;
@@ -558,8 +561,10 @@ private:
         js.form_ = o_.form;
         js.has_times_ = o_.form == journey_form::funnel;
         js.time_unit_seconds_ = o_.time_unit_seconds;
-        if (o_.form == journey_form::loop)
+        if (o_.form == journey_form::loop) {
             js.purchase_channel_ = js.channels_.intern(trim(o_.purchase));
+            js.purchase_offsets_.assign(1, 0);
+        }
     }
 
     void reserve(std::size_t rows) {
@@ -640,6 +645,13 @@ private:
         else
             for (auto c : o.touches_) js.touches_.push_back(channels[c]);
         js.touch_times_.insert(js.touch_times_.end(), o.touch_times_.begin(), o.touch_times_.end());
+        if (!o.purchase_offsets_.empty()) {
+            const auto purchase_base = js.purchase_values_.size();
+            js.purchase_values_.insert(js.purchase_values_.end(), o.purchase_values_.begin(),
+                                       o.purchase_values_.end());
+            for (std::size_t r = 1; r < o.purchase_offsets_.size(); ++r)
+                js.purchase_offsets_.push_back(purchase_base + o.purchase_offsets_[r]);
+        }
         for (std::size_t r = 1; r < o.offsets_.size(); ++r) js.offsets_.push_back(base + o.offsets_[r]);
         js.conversions_.insert(js.conversions_.end(), o.conversions_.begin(), o.conversions_.end());
         js.nulls_.insert(js.nulls_.end(), o.nulls_.begin(), o.nulls_.end());

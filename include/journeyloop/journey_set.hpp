@@ -129,6 +129,13 @@ public:
     journey_form form() const noexcept { return form_; }
     /// Loop form: the id of the purchase marker channel.
     std::optional<channel_id> purchase_channel() const noexcept { return purchase_channel_; }
+    /// Loop form: the value of each purchase of row `i` (one customer's), in
+    /// order; empty for funnel journeys.
+    column_view<double> purchase_values(std::size_t i) const noexcept {
+        if (purchase_offsets_.size() <= i + 1) return {};
+        return {purchase_values_.data() + purchase_offsets_[i],
+                purchase_offsets_[i + 1] - purchase_offsets_[i]};
+    }
 
     /// Whether the touches carry times (journeys built from events).
     bool has_times() const noexcept { return has_times_; }
@@ -153,6 +160,8 @@ public:
 
 private:
     friend class detail::event_builder;
+    friend journey_set build_loop_histories(const path_table&, const path_options&,
+                                            std::string_view);
     void check_appendable() const;
     friend void append_journeys(journey_set&, const path_table&, const path_options&,
                                 std::size_t);
@@ -172,6 +181,8 @@ private:
 
     journey_form form_ = journey_form::funnel;
     std::optional<channel_id> purchase_channel_;
+    std::vector<double> purchase_values_;
+    std::vector<std::size_t> purchase_offsets_;
     bool has_times_ = false;
     std::vector<double> touch_times_;
     double time_unit_seconds_ = 0;
