@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
     register_events(m);
     register_attribution(m);
     register_markov(m);
+    register_loop(m);
 }

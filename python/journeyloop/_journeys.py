@@ -62,6 +62,51 @@ class Journeys:
         self._stages = stages
 
     @classmethod
+    def _loop_from_paths(
+        cls,
+        data: Any,
+        path: str,
+        count: str | Sequence[float] | None,
+        value: str | Sequence[float] | None,
+        sep: str,
+        purchase: str,
+    ) -> Journeys:
+        columnar = is_columnar(data)
+        paths_col = get_column(data, path) if columnar else data
+        paths, tokenized = as_path_list(paths_col, path)
+        if tokenized:
+            paths = [f" {sep} ".join(tokens) for tokens in cast("list[list[str]]", paths)]
+        n = len(paths)
+
+        def column(spec: str | Sequence[float] | None, name: str) -> Any:
+            if spec is None:
+                return None
+            if isinstance(spec, str):
+                if not columnar:
+                    msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
+                    raise InvalidInputError(msg)
+                return as_float_column(get_column(data, spec), spec, n)
+            return as_float_column(spec, name, n)
+
+        customers = column(count, "count")
+        val = column(value, "value")
+        options = _core.path_options(
+            sep,
+            path,
+            count if isinstance(count, str) else "count",
+            "nulls",
+            value if isinstance(value, str) else "value",
+        )
+        js = _core.loop_histories(
+            cast("list[str]", paths),
+            np.ones(n) if customers is None else customers,
+            val,
+            options,
+            purchase,
+        )
+        return cls(js)
+
+    @classmethod
     def from_events(
         cls,
         data: Any,
@@ -253,6 +298,10 @@ class Journeys:
         nulls: str | Sequence[float] | None = None,
         value: str | Sequence[float] | None = None,
         sep: str = ">",
+        *,
+        form: Literal["funnel", "loop"] = "funnel",
+        count: str | Sequence[float] | None = None,
+        purchase: str = "purchase",
     ) -> Journeys:
         """Journeys from a path table (ChannelAttribution's format).
 
@@ -275,6 +324,17 @@ class Journeys:
             Name (or sequence) of the conversion value; None means value 0.
         sep
             Separator between channels; tokens are trimmed of blanks.
+        form
+            ``"funnel"`` (the default) or ``"loop"``: each row is a customer
+            history with purchases inside it as the token ``purchase``
+            (``"email > demo > purchase > webinar"``), ``count`` the number
+            of customers with it (default 1) and ``value`` the total value of
+            their purchases (split evenly between the row's purchases). The
+            conversions and nulls arguments are not used.
+        count
+            Loop form: the customers column (or a sequence).
+        purchase
+            Loop form: the purchase token.
 
         Returns
         -------
@@ -290,6 +350,11 @@ class Journeys:
             without conversions. The message names the row (0-based
             position) and the column.
         """
+        if form == "loop":
+            return cls._loop_from_paths(data, path, count, value, sep, purchase)
+        if form != "funnel":
+            msg = f'form must be "funnel" or "loop", got {form!r}'
+            raise InvalidInputError(msg)
         if is_columnar(data):
             paths_col = get_column(data, path)
             chunks = arrow_strings(paths_col)

@@ -85,6 +85,9 @@ class MarkovModel:
         #: Channel -> team of the journeys it was fitted on (their metadata),
         #: used by ``by="team"`` when no ``teams=`` is given.
         self.teams_: dict[str, str] | None = None
+        #: Channel -> stage of the journeys it was fitted on (their metadata).
+        self.stages_: dict[str, str] | None = None
+        self._loop: _core.loop_model | None = None
 
     # -- fitting and persistence ------------------------------------------
 
@@ -115,6 +118,18 @@ class MarkovModel:
                     f"padded={self.padded}"
                 )
                 raise InvalidInputError(msg)
+        elif isinstance(data, Journeys) and data.form == "loop":
+            if self.padded:
+                msg = "the loop model has no padded form"
+                raise InvalidInputError(msg)
+            loop_counts = _core.count_loop_transitions(
+                data._set, self.order, self.collapse_repeats, self.max_states
+            )
+            self._loop = _core.fit_loop(loop_counts, float(self.smoothing))
+            self._model = None
+            self.teams_ = data.teams
+            self.stages_ = data.stages
+            return self
         elif isinstance(data, Journeys):
             counts = TransitionCounts.from_journeys(
                 data,
@@ -124,10 +139,12 @@ class MarkovModel:
                 max_states=self.max_states,
             )
             self.teams_ = data.teams
+            self.stages_ = data.stages
         else:
             msg = f"fit expects Journeys or TransitionCounts, got {type(data).__name__}"
             raise InvalidInputError(msg)
         self._model = _core.fit_markov(counts._counts, float(self.smoothing))
+        self._loop = None
         return self
 
     @classmethod
@@ -161,6 +178,9 @@ class MarkovModel:
         return cls.from_bytes(Path(path).read_bytes())
 
     def __getstate__(self) -> dict[str, Any]:
+        if getattr(self, "_loop", None) is not None:
+            msg = "a loop model cannot be pickled or saved yet; keep its histories and refit"
+            raise TypeError(msg)
         state = dict(self.__dict__)
         state["_model"] = None if self._model is None else self.to_bytes()
         return state
@@ -169,11 +189,19 @@ class MarkovModel:
         blob = state.pop("_model")
         self.__dict__.update(state)
         self._model = None if blob is None else _core.markov_model.from_bytes(blob)
+        self._loop = None
 
     # -- fitted quantities ------------------------------------------------
 
     @property
     def _fitted(self) -> _core.markov_model:
+        if getattr(self, "_loop", None) is not None:
+            msg = (
+                "this model was fitted on loop-form histories: use expected_purchases_, "
+                "expected_value_, repeat_probability_, removal_effects(), attribution() "
+                "and summary()"
+            )
+            raise InvalidInputError(msg)
         if self._model is None:
             msg = "this MarkovModel is not fitted yet: call fit(journeys) first"
             raise NotFittedError(msg)
@@ -259,8 +287,14 @@ class MarkovModel:
 
     # -- removal effects and attribution ----------------------------------
 
+    def _channel_names(self) -> list[str]:
+        if getattr(self, "_loop", None) is not None:
+            assert self._loop is not None
+            return list(self._loop.first.counts.channels)
+        return self.channels_
+
     def _channel_ids(self, names: Iterable[str], group: str) -> list[int]:
-        index = {c: i for i, c in enumerate(self.channels_)}
+        index = {c: i for i, c in enumerate(self._channel_names())}
         ids = []
         for name in names:
             if name not in index:
@@ -282,7 +316,7 @@ class MarkovModel:
                     'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
                 )
                 raise InvalidInputError(msg)
-            group_of, extra = team_of_channels(self.channels_, teams)
+            group_of, extra = team_of_channels(self._channel_names(), teams)
             members_of: dict[str, list[int]] = {g: [] for g in [*group_of, *extra]}
             for i, g in enumerate(group_of):
                 members_of[g].append(i)
@@ -335,6 +369,8 @@ class MarkovModel:
         UnknownChannelError
             For a channel or sequence the model does not know.
         """
+        if self._loop is not None:
+            return self._loop_effects(by, teams, groups)
         model = self._fitted
         conv: list[float] = []
         value: list[float] = []
@@ -400,11 +436,175 @@ class MarkovModel:
             ``share`` (of conversions). Conversions sum to the total
             conversions and value to the total value.
         """
+        if self._loop is not None:
+            return self._loop_attribution(by, teams, groups)
         model = self._fitted
         if by == "channel":
             return attribution_frame(_core.markov_attribution(model), "channel")
         names, members = self._groups(by, teams, groups)
         return attribution_frame(_core.group_markov_attribution(model, names, members), by)
+
+    # -- the loop model -------------------------------------------------------
+
+    @property
+    def _loop_fit(self) -> _core.loop_model:
+        if self._loop is None:
+            if self._model is None:
+                msg = "this MarkovModel is not fitted yet: call fit(histories) first"
+                raise NotFittedError(msg)
+            msg = (
+                "this model was fitted on funnel journeys; the loop quantities need loop-form "
+                'histories (Journeys.from_events(..., form="loop") or from_paths(..., '
+                'form="loop"))'
+            )
+            raise InvalidInputError(msg)
+        return self._loop
+
+    @property
+    def is_loop_(self) -> bool:
+        """Whether the model was fitted on loop-form histories."""
+        return self._loop is not None
+
+    def _loop_figure(self, name: str) -> float:
+        return float(_core.loop_summary(self._loop_fit)[name])
+
+    @property
+    def expected_purchases_(self) -> float:
+        """Loop model: expected purchases per customer, ``F[START, PURCHASE]``."""
+        return self._loop_figure("expected_purchases")
+
+    @property
+    def expected_value_(self) -> float:
+        """Loop model: expected purchase value per customer."""
+        return self._loop_figure("expected_value")
+
+    @property
+    def first_purchase_probability_(self) -> float:
+        """Loop model: probability that a customer purchases at least once."""
+        return self._loop_figure("first_purchase_probability")
+
+    @property
+    def repeat_probability_(self) -> float:
+        """Loop model: probability of another purchase after a purchase."""
+        return self._loop_figure("repeat_probability")
+
+    @property
+    def touches_to_first_purchase_(self) -> float:
+        """Loop model: expected touches before the first purchase, for buyers."""
+        return self._loop_figure("touches_to_first_purchase")
+
+    @property
+    def touches_between_purchases_(self) -> float:
+        """Loop model: expected touches between a purchase and the next one."""
+        return self._loop_figure("touches_between_purchases")
+
+    def loyalty_loop_rate(
+        self, stages: Mapping[str, str] | None = None, *, evaluation: str = "evaluation"
+    ) -> float:
+        """Loop model: probability of purchasing again after a purchase without
+        touching an evaluation-stage channel in between.
+
+        ``stages`` maps channel -> stage (default: the histories' channel
+        metadata); channels of stage ``evaluation`` are the ones avoided.
+        """
+        stages = stages if stages is not None else self.stages_
+        if stages is None:
+            msg = "the loyalty-loop rate needs channel stages (stages= or channel metadata)"
+            raise InvalidInputError(msg)
+        names = self._channel_names()
+        avoided = [i for i, c in enumerate(names) if stages.get(c) == evaluation]
+        return float(_core.loyalty_loop_rate(self._loop_fit, avoided))
+
+    def _loop_groups(
+        self,
+        by: str,
+        teams: Mapping[str, str] | Any | None,
+        groups: Mapping[str, Sequence[str]] | None,
+    ) -> tuple[list[str], list[list[int]]]:
+        if by == "channel":
+            names = self._channel_names()
+            return names, [[i] for i in range(len(names))]
+        if by in ("team", "group"):
+            return self._groups(by, teams, groups)  # type: ignore[arg-type]
+        msg = f'by must be "channel", "team" or "group" for a loop model, got {by!r}'
+        raise InvalidInputError(msg)
+
+    def _loop_effects(
+        self,
+        by: str,
+        teams: Mapping[str, str] | Any | None,
+        groups: Mapping[str, Sequence[str]] | None,
+    ) -> pd.DataFrame:
+        keys, members = self._loop_groups(by, teams, groups)
+        e = _core.loop_removal_effects(self._loop_fit, members)
+        return pd.DataFrame(
+            {
+                by: keys,
+                "removal_effect": e["purchases"],
+                "value_removal_effect": e["value"],
+                "first_purchase_removal_effect": e["first_purchases"],
+                "repeat_purchase_removal_effect": e["repeat_purchases"],
+            }
+        )
+
+    def _loop_attribution(
+        self,
+        by: str,
+        teams: Mapping[str, str] | Any | None,
+        groups: Mapping[str, Sequence[str]] | None,
+    ) -> pd.DataFrame:
+        effects = self._loop_effects(by, teams, groups)
+        loop = self._loop_fit
+
+        def share_out(column: str, total: float) -> Any:
+            re = effects[column].to_numpy()
+            return re / re.sum() * total if re.sum() > 0 else re * 0.0
+
+        purchases = share_out("removal_effect", loop.purchases)
+        out = pd.DataFrame(
+            {
+                by: effects[by],
+                "purchases": purchases,
+                "value": share_out("value_removal_effect", loop.value),
+                "share": purchases / loop.purchases if loop.purchases > 0 else purchases * 0.0,
+                "first_purchases": share_out("first_purchase_removal_effect", loop.buyers),
+                "repeat_purchases": share_out(
+                    "repeat_purchase_removal_effect", loop.repeat_purchases
+                ),
+            }
+        )
+        return out
+
+    def summary(self) -> str:
+        """The headline numbers as text (also printed)."""
+        if self._loop is not None:
+            s = _core.loop_summary(self._loop)
+            loop = self._loop
+            lines = [
+                f"Loop model, order {self.order}: {loop.customers:,.0f} customers, "
+                f"{loop.purchases:,.0f} purchases, value {loop.value:,.2f}",
+                f"  expected purchases per customer   {s['expected_purchases']:.6g}",
+                f"  expected value per customer       {s['expected_value']:.6g}",
+                f"  P(at least one purchase)          {s['first_purchase_probability']:.6g}",
+                f"  P(another purchase | purchase)    {s['repeat_probability']:.6g}",
+                f"  touches to the first purchase     {s['touches_to_first_purchase']:.6g}",
+                f"  touches between purchases         {s['touches_between_purchases']:.6g}",
+            ]
+            if self.stages_ is not None:
+                lines.append(f"  loyalty-loop rate                 {self.loyalty_loop_rate():.6g}")
+        else:
+            m = self._fitted
+            lines = [
+                f"Markov model, order {self.order}: {self.n_states_:,} states, "
+                f"{len(self.channels_)} channels",
+                f"  conversion rate                   {m.conversion_rate:.6g}",
+                f"  value per journey                 {m.value_per_journey:.6g}",
+                f"  expected touches                  {m.expected_touches:.6g}",
+                f"  expected touches (converting)     {m.expected_touches_converting:.6g}",
+            ]
+        text = "\n".join(lines)
+        print(text)
+        return text
 
     # -- the journey graph --------------------------------------------------
 

@@ -28,11 +28,15 @@ __all__ = [
     "b2b_stages",
     "b2b_teams",
     "load_b2b_channels",
+    "load_b2b_histories",
+    "load_b2b_loop_channels",
     "load_b2b_paths",
 ]
 
 _PATHS_FILE = "b2b_paths.csv.gz"
 _CHANNELS_FILE = "b2b_channels.csv"
+_HISTORIES_FILE = "b2b_histories.csv.gz"
+_LOOP_CHANNELS_FILE = "b2b_loop_channels.csv"
 
 
 def _data(name: str) -> Traversable:
@@ -120,6 +124,56 @@ def load_b2b_channels() -> pandas.DataFrame:
     import pandas as pd
 
     with _data(_CHANNELS_FILE).open("rb") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def load_b2b_histories() -> pandas.DataFrame:
+    """Load the synthetic B2B customer histories (loop form).
+
+    Each row is one distinct customer history: the acquisition journey, then,
+    for customers who bought, the post-purchase loop (onboarding, support,
+    nurturing, account reviews, renewals), with the token ``purchase`` after
+    each purchase. 20,000 simulated customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``history`` (str, channels and ``purchase`` joined by
+        ``" > "``), ``customers`` (int64, customers with this history) and
+        ``value`` (float64, the total value of their purchases).
+
+    Examples
+    --------
+    >>> from journeyloop.datasets import load_b2b_histories
+    >>> h = load_b2b_histories()
+    >>> int(h["customers"].sum())
+    20000
+    """
+    import pandas as pd
+
+    with _data(_HISTORIES_FILE).open("rb") as fh:
+        return pd.read_csv(
+            fh,
+            compression="gzip",
+            dtype={"history": "str", "customers": "int64", "value": "float64"},
+            keep_default_na=False,
+        )
+
+
+def load_b2b_loop_channels() -> pandas.DataFrame:
+    """Channel, team and stage of every channel of :func:`load_b2b_histories`:
+    the funnel channels plus the post-purchase ones (team ``"service"`` for
+    onboarding and support; stages ``"experience"`` and ``"loyalty"``).
+
+    Examples
+    --------
+    >>> from journeyloop.datasets import load_b2b_loop_channels
+    >>> load_b2b_loop_channels().shape
+    (13, 3)
+    """
+    import pandas as pd
+
+    with _data(_LOOP_CHANNELS_FILE).open("rb") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 

@@ -1,7 +1,9 @@
 """Deterministic generator of the synthetic B2B SaaS path table.
 
 Running ``python python/journeyloop/datasets/_generate_b2b.py`` rewrites
-``data/b2b_paths.csv.gz`` and ``data/b2b_channels.csv`` next to this file.
+``data/b2b_paths.csv.gz`` and ``data/b2b_channels.csv`` next to this file, and
+the loop histories ``data/b2b_histories.csv.gz`` with their channel table
+``data/b2b_loop_channels.csv`` (see "Loop histories" below).
 The output is byte-for-byte identical on every run: only the standard library
 is used, every random draw comes from ``random.Random(SEED).random()`` (the
 Mersenne Twister stream seeded by an integer, which is stable across Python
@@ -67,6 +69,19 @@ and funnel stages are
 Identical channel sequences are aggregated into one row (conversions, nulls
 and revenue summed) and rows are sorted by descending ``conversions + nulls``
 and then by ``path``.
+
+Loop histories
+--------------
+``N_CUSTOMERS`` customers (a separate stream, seed ``SEED + 1``) each go
+through the acquisition journey above; a customer who buys then enters the
+post-purchase loop: after each purchase the next touch is drawn from
+``AFTER_PURCHASE`` (``onboarding`` and ``support_ticket`` owned by the service
+team, ``nurture_email`` by marketing, ``account_review`` by sales, or END), and
+each touch leads on by ``LOOP_TRANSITIONS`` to another touch, a purchase
+(renewal or expansion, median ``RENEWAL_MEDIAN``) or END. ``webinar``,
+``demo`` and ``sales_email`` may come back: a customer re-entering
+evaluation. Histories are aggregated into ``history, customers, value``
+(value in currency units, the sum over the customers of the row).
 """
 
 from __future__ import annotations
@@ -272,6 +287,109 @@ def generate(seed: int = SEED, n_journeys: int = N_JOURNEYS) -> list[tuple[str, 
     return rows
 
 
+# ---------------------------------------------------------------------------
+# Loop histories: the same acquisition funnel, then the post-purchase loop.
+
+N_CUSTOMERS = 20_000
+MAX_PURCHASES = 8
+PURCHASE = "purchase"
+
+# Post-purchase channels: channel -> (team, stage).
+LOOP_CHANNELS: dict[str, tuple[str, str]] = {
+    "onboarding": ("service", "experience"),
+    "support_ticket": ("service", "experience"),
+    "nurture_email": ("marketing", "loyalty"),
+    "account_review": ("sales", "loyalty"),
+}
+
+# After a purchase: the first touch of the next segment (or END).
+# fmt: off
+AFTER_PURCHASE: dict[str, float] = {
+    "onboarding": 0.45, "nurture_email": 0.20, "account_review": 0.10, "END": 0.25,
+}
+# Row = current channel; columns: next channel, PURCHASE or END.
+LOOP_TRANSITIONS: dict[str, dict[str, float]] = {
+    "onboarding":     {"support_ticket": .25, "nurture_email": .35, "account_review": .10,
+                       "purchase": .05, "END": .25},
+    "support_ticket": {"support_ticket": .10, "nurture_email": .20, "account_review": .15,
+                       "purchase": .05, "END": .50},
+    "nurture_email":  {"nurture_email": .20, "webinar": .10, "account_review": .20,
+                       "demo": .05, "purchase": .15, "END": .30},
+    "account_review": {"nurture_email": .10, "demo": .15, "sales_email": .10,
+                       "purchase": .40, "END": .25},
+    # Re-evaluation: back to the sales channels of the funnel.
+    "webinar":        {"demo": .35, "nurture_email": .25, "purchase": .10, "END": .30},
+    "demo":           {"sales_email": .40, "purchase": .35, "END": .25},
+    "sales_email":    {"demo": .10, "purchase": .45, "END": .45},
+}
+# fmt: on
+RENEWAL_MEDIAN = 6_000.0
+
+
+def simulate_history(rng: random.Random) -> tuple[list[str], int]:
+    """One customer's whole history: the funnel journey, then the loop.
+
+    Returns the tokens (channels and ``purchase``) and the total value in cents.
+    """
+    path, converted, cents = simulate_journey(rng)
+    if not converted:
+        return path, 0
+    tokens = [*path, PURCHASE]
+    total = cents
+    purchases = 1
+    state = PURCHASE
+    while purchases < MAX_PURCHASES and len(tokens) < 4 * MAX_LEN:
+        if state == PURCHASE:
+            names = list(AFTER_PURCHASE)
+            state = _choice(rng, names, [AFTER_PURCHASE[c] for c in names])
+        else:
+            row = LOOP_TRANSITIONS[state]
+            names = list(row)
+            state = _choice(rng, names, [row[c] for c in names])
+        if state == "END":
+            break
+        tokens.append(state)
+        if state == PURCHASE:
+            purchases += 1
+            size = RENEWAL_MEDIAN * math.exp(DEAL_SIGMA * _normal(rng))
+            total += round(min(max(size, 1_000.0), DEAL_MAX) * 100)
+    return tokens, total
+
+
+def generate_histories(
+    seed: int = SEED + 1, n_customers: int = N_CUSTOMERS
+) -> list[tuple[str, int, int]]:
+    """Return aggregated rows ``(history, customers, value_cents)``."""
+    rng = random.Random(seed)
+    agg: dict[str, list[int]] = {}
+    for _ in range(n_customers):
+        tokens, cents = simulate_history(rng)
+        row = agg.setdefault(SEPARATOR.join(tokens), [0, 0])
+        row[0] += 1
+        row[1] += cents
+    rows = [(h, n, v) for h, (n, v) in agg.items()]
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return rows
+
+
+def _histories_csv(rows: list[tuple[str, int, int]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["history", "customers", "value"])
+    for history, customers, cents in rows:
+        writer.writerow([history, customers, f"{cents // 100}.{cents % 100:02d}"])
+    return buf.getvalue().encode("utf-8")
+
+
+def _loop_channels_csv() -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["channel", "team", "stage"])
+    for channel, (team, stage) in {**CHANNELS, **LOOP_CHANNELS}.items():
+        writer.writerow([channel, team, stage])
+    return buf.getvalue().encode("utf-8")
+
+
 def _paths_csv(rows: list[tuple[str, int, int, int]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -300,6 +418,11 @@ def write(out_dir: Path) -> None:
             gz.write(payload)
     with open(out_dir / "b2b_channels.csv", "wb") as fh:
         fh.write(_channels_csv())
+    with open(out_dir / "b2b_histories.csv.gz", "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
+            gz.write(_histories_csv(generate_histories()))
+    with open(out_dir / "b2b_loop_channels.csv", "wb") as fh:
+        fh.write(_loop_channels_csv())
 
 
 def main() -> None:
