@@ -213,8 +213,8 @@ std::vector<loop_removal_effect> loop_removal_effects(
         out[g].purchases = drop(t.purchases, base.purchases);
         out[g].value = drop(t.value, base.value);
         out[g].first_purchases = first[g].conversions;
-        // Purchases after the first: E - h = h r / (1 - r).
-        out[g].repeat_purchases = drop(h_g * r_g / (1 - r_g), h * r / (1 - r));
+        // Purchases after a first one, per buyer: r / (1 - r).
+        out[g].repeat_purchases = drop(r_g / (1 - r_g), r / (1 - r));
     }
     return out;
 }

@@ -91,7 +91,9 @@ struct loop_removal_effect {
     double purchases = 0;        ///< of the expected purchases per customer
     double value = 0;            ///< of the expected value per customer
     double first_purchases = 0;  ///< of the probability of a first purchase
-    double repeat_purchases = 0; ///< of the expected purchases after the first
+    /// of the expected purchases after a first one, per buyer: r / (1 - r)
+    /// (what brings customers back, whatever won them)
+    double repeat_purchases = 0;
 };
 
 /// The removal effects of several channel groups, each removed on its own.
