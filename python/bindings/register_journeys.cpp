@@ -104,6 +104,13 @@ void register_journeys(py::module_& m) {
                                    return js.form() == jl::journey_form::loop ? "loop" : "funnel";
                                })
         .def_property_readonly("has_times", &jl::journey_set::has_times)
+        .def_property_readonly(
+            "purchase_name",
+            [](const jl::journey_set& js) -> std::string {
+                const auto p = js.purchase_channel();
+                return p ? js.channels().name(*p) : std::string();
+            },
+            "Loop form: the name of the purchase marker (empty otherwise).")
         .def_property_readonly("time_unit_seconds", &jl::journey_set::time_unit_seconds)
         .def_property_readonly("has_customers", &jl::journey_set::has_customers)
         .def(

@@ -437,8 +437,10 @@ class Journeys:
 
     @property
     def channels(self) -> list[str]:
-        """Channel names, in order of first appearance."""
-        return list(self._set.channels)
+        """Channel names, in order of first appearance (without the purchase
+        marker of loop histories)."""
+        marker = self._set.purchase_name
+        return [c for c in self._set.channels if not marker or c != marker]
 
     @property
     def total_conversions(self) -> float:
@@ -482,7 +484,7 @@ class Journeys:
         lengths = np.diff(offsets)
         rows = np.repeat(np.arange(len(lengths)), lengths)
         position = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
-        names = np.asarray(self.channels, dtype=object)
+        names = np.asarray(list(self._set.channels), dtype=object)
         frame = pd.DataFrame(
             {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
         )
@@ -502,7 +504,7 @@ class Journeys:
     def __repr__(self) -> str:
         if self.form == "loop":
             return (
-                f"Journeys(loop form, {len(self)} histories, {len(self._set.channels) - 1} "
+                f"Journeys(loop form, {len(self)} histories, {len(self.channels)} "
                 f"channels, {self.total_conversions:g} purchases, "
                 f"value {self.total_value:.10g})"
             )

@@ -35,6 +35,7 @@ def test_blocks_found() -> None:
         "python examples/python/quickstart.py",
         "examples/cpp/quickstart.cpp",
         "python -m journeyloop.demo",
+        "python examples/python/loop_b2b.py",
     ]
 
 
