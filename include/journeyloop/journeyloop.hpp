@@ -15,6 +15,7 @@
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
+#include <journeyloop/teams.hpp>
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/version.hpp>
 

@@ -2,6 +2,7 @@
 #include "register.hpp"
 
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/teams.hpp>
 
 #include <pybind11/stl.h>
 
@@ -74,6 +75,24 @@ jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& pa
 } // namespace
 
 void register_journeys(py::module_& m) {
+    m.def(
+        "analyze_teams",
+        [](const jl::journey_set& js, const std::vector<std::string>& team_of_channel) {
+            jl::team_flows f;
+            {
+                py::gil_scoped_release release;
+                f = jl::analyze_teams(js, team_of_channel);
+            }
+            py::dict d;
+            d["teams"] = f.teams;
+            d["handoffs"] = to_numpy(f.handoffs);
+            d["touches"] = to_numpy(f.touches);
+            d["time"] = to_numpy(f.time);
+            d["opener_closer"] = to_numpy(f.opener_closer);
+            return d;
+        },
+        py::arg("journeys"), py::arg("team_of_channel"),
+        "Handoffs between teams, touches and time per team, openers and closers.");
     py::class_<jl::path_options>(m, "path_options")
         .def(py::init(&make_options), py::arg("separator") = ">", py::arg("path_column") = "path",
              py::arg("conversions_column") = "conversions", py::arg("nulls_column") = "nulls",

@@ -498,6 +498,78 @@ class Journeys:
             )
         return frame
 
+    # -- teams ------------------------------------------------------------------
+
+    def _team_flows(self, teams: Mapping[str, str] | Any | None) -> dict[str, Any]:
+        from ._teams import team_of_channels
+
+        teams = teams if teams is not None else self._teams
+        if teams is None:
+            msg = "team flows need teams={channel: team, ...} or channel metadata"
+            raise InvalidInputError(msg)
+        marker = self._set.purchase_name
+        names = list(self._set.channels)
+        real = [c for c in names if c != marker] if marker else names
+        group_of, _ = team_of_channels(real, teams)
+        team_of = dict(zip(real, group_of, strict=True))
+        return dict(_core.analyze_teams(self._set, [team_of.get(c, "") for c in names]))
+
+    def handoffs(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
+        """Handoffs between teams: how often a touch of team ``from`` is followed
+        by a touch of team ``to`` in the same journey (each journey weighs its
+        journeys, or customers in loop form), and ``probability``, the share of
+        ``from``'s handoffs that go to ``to``.
+
+        ``teams`` maps channel -> team (default: the channel metadata).
+        """
+        f = self._team_flows(teams)
+        names = f["teams"]
+        t = len(names)
+        counts = np.asarray(f["handoffs"]).reshape(t, t)
+        totals = counts.sum(axis=1, keepdims=True)
+        prob = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        return pd.DataFrame(
+            {
+                "from": np.repeat(names, t),
+                "to": np.tile(names, t),
+                "count": counts.ravel(),
+                "probability": prob.ravel(),
+            }
+        )
+
+    def team_shares(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
+        """Each team's touches and share of touches, and for journeys with times
+        its journey time (from each touch to the next touch or to the end)
+        and share of it."""
+        f = self._team_flows(teams)
+        touches = np.asarray(f["touches"])
+        frame = pd.DataFrame(
+            {
+                "team": f["teams"],
+                "touches": touches,
+                "touch_share": touches / touches.sum() if touches.sum() > 0 else touches,
+            }
+        )
+        if len(f["time"]):
+            time = np.asarray(f["time"])
+            unit = float(self._set.time_unit_seconds)
+            frame["time"] = pd.to_timedelta(time * unit, unit="s") if unit > 0 else time
+            frame["time_share"] = time / time.sum() if time.sum() > 0 else time
+        return frame
+
+    def opener_closer(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
+        """Conversions of converting journeys by the team of their first touch
+        (rows, ``opener``) and of their last touch (columns)."""
+        f = self._team_flows(teams)
+        names = f["teams"]
+        t = len(names)
+        table = pd.DataFrame(
+            np.asarray(f["opener_closer"]).reshape(t, t), index=names, columns=names
+        )
+        table.index.name = "opener"
+        table.columns.name = "closer"
+        return table
+
     def __len__(self) -> int:
         return len(self._set)
 

@@ -1,6 +1,7 @@
 #include "fixtures.hpp"
 
 #include <journeyloop/events.hpp>
+#include <journeyloop/teams.hpp>
 
 #include <limits>
 
@@ -525,4 +526,23 @@ TEST_CASE("events: two threads build exactly what one builds", "[events]") {
             }
         }
     }
+}
+
+TEST_CASE("teams: handoffs, shares of touches and time, openers and closers", "[teams]") {
+    // small_log: journeys email > search > demo (converting; 8, 4, 0 days
+    // before), email (not), email (converting, 3 days before).
+    const small_log log;
+    const auto js = build_journeys(log.table(), {}).journeys;
+    // Channels: search, email, demo.
+    const auto f = analyze_teams(js, {"marketing", "marketing", "sales"});
+    REQUIRE(f.teams == names{"marketing", "sales"});
+    // email -> search (marketing -> marketing), search -> demo (marketing -> sales).
+    REQUIRE(f.handoffs == std::vector<double>{1, 1, 0, 0});
+    REQUIRE(f.touches == std::vector<double>{4, 1});
+    // Time: email 4 + search 4 (marketing), demo 0; the other journeys'
+    // single touches: 0 and 3 (to the conversion).
+    REQUIRE(f.time == std::vector<double>{11, 0});
+    // Opened by marketing: closed by sales once, by marketing once.
+    REQUIRE(f.opener_closer == std::vector<double>{1, 1, 0, 0});
+    REQUIRE_THROWS_WITH(analyze_teams(js, {"x"}), Contains("1 teams for 3 channels"));
 }

@@ -360,3 +360,25 @@ def test_agrees_with_pandas_groupby(seed: int, lookback: float | None) -> None:
     )
     assert js.report is not None and js.report.sorted_input
     assert js.to_frame()["path"].tolist() == got["path"].tolist()
+
+
+def test_team_flows() -> None:
+    """The hand-worked flows of tests/cpp/test_events.cpp ("teams")."""
+    meta = {"search": "marketing", "email": "marketing", "demo": "sales"}
+    j = jl.Journeys.from_events(small_events(), conversion="conversion", channels=meta)
+    h = j.handoffs().set_index(["from", "to"])
+    assert h.loc[("marketing", "marketing"), "count"] == 1
+    assert h.loc[("marketing", "sales"), "count"] == 1
+    assert h.loc[("marketing", "sales"), "probability"] == 0.5
+    assert h.loc[("sales", "marketing"), "count"] == 0
+    shares = j.team_shares().set_index("team")
+    assert shares.loc["marketing", "touches"] == 4
+    assert shares.loc["sales", "touch_share"] == pytest.approx(0.2)
+    assert shares.loc["marketing", "time"] == pd.Timedelta(days=11)
+    assert shares.loc["marketing", "time_share"] == 1.0
+    oc = j.opener_closer()
+    assert oc.loc["marketing", "sales"] == 1
+    assert oc.loc["marketing", "marketing"] == 1
+    assert oc.to_numpy().sum() == j.total_conversions
+    with pytest.raises(jl.InvalidInputError, match="team flows need teams"):
+        jl.Journeys.from_events(small_events()).handoffs()

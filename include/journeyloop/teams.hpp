@@ -1,0 +1,47 @@
+// journeyloop: how teams share the journeys: handoffs between teams, each
+// team's share of touches and of journey time, and who opens and who closes
+// the converting journeys.
+#ifndef JOURNEYLOOP_TEAMS_HPP
+#define JOURNEYLOOP_TEAMS_HPP
+
+#include <journeyloop/journey_set.hpp>
+
+#include <string>
+#include <vector>
+
+namespace journeyloop {
+
+/**
+ * Team flows of a set of funnel journeys (or loop histories, whose purchase
+ * markers are skipped). Every row weighs its number of journeys
+ * (`conversions + nulls`; customers in loop form). Matrices are row-major,
+ * `teams.size()` squared.
+ */
+struct team_flows {
+    /// Team names: in order of first appearance in `team_of_channel`.
+    std::vector<std::string> teams;
+    /// handoffs[a * T + b]: weighted number of times a touch of team a is
+    /// followed by a touch of team b in the same journey (a == b included).
+    std::vector<double> handoffs;
+    /// Weighted touches of each team.
+    std::vector<double> touches;
+    /// Journey time of each team: the time from each touch to the next touch
+    /// of the journey (or to its end) counts for the touch's team. Empty for
+    /// journeys without times.
+    std::vector<double> time;
+    /// opener_closer[a * T + b]: conversions of the converting journeys whose
+    /// first touch is team a's and whose last touch is team b's.
+    std::vector<double> opener_closer;
+};
+
+/**
+ * Computes the team flows; `team_of_channel[c]` is the team of channel c
+ * (one entry per channel of `journeys`; the purchase marker's entry is
+ * ignored). Throws invalid_input if the sizes differ.
+ */
+team_flows analyze_teams(const journey_set& journeys,
+                         const std::vector<std::string>& team_of_channel);
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_TEAMS_HPP
