@@ -328,4 +328,73 @@ attribution group_markov_attribution(const markov_model& model,
     return attribute_effects(model, names, effects);
 }
 
+attribution shapley_attribution(const markov_model& model, const std::vector<std::string>& names,
+                                const std::vector<std::vector<channel_id>>& players) {
+    const std::size_t n = players.size();
+    if (names.size() != n)
+        throw invalid_input("shapley_attribution: " + std::to_string(names.size()) +
+                            " names for " + std::to_string(n) + " players");
+    if (n > max_shapley_players)
+        throw invalid_input("exact Shapley attribution enumerates 2^n coalitions; " +
+                            std::to_string(n) + " players is more than " +
+                            std::to_string(max_shapley_players) +
+                            " (attribute teams, or groups of channels, instead)");
+    std::vector<int> owner(model.counts().channels().size(), -1);
+    for (std::size_t i = 0; i < n; ++i)
+        for (auto c : players[i]) {
+            if (c >= owner.size()) throw invalid_input("shapley_attribution: unknown channel id");
+            if (owner[c] >= 0 && owner[c] != static_cast<int>(i))
+                throw invalid_input("channel '" + model.counts().channels().name(c) +
+                                    "' belongs to two players");
+            owner[c] = static_cast<int>(i);
+        }
+    // v(S) for every coalition S (a bit mask): remove the players outside S.
+    const std::size_t coalitions = std::size_t{1} << n;
+    std::vector<std::vector<channel_id>> removed(coalitions);
+    for (std::size_t s = 0; s < coalitions; ++s)
+        for (std::size_t i = 0; i < n; ++i)
+            if (!(s >> i & 1))
+                removed[s].insert(removed[s].end(), players[i].begin(), players[i].end());
+    const auto effects = group_removal_effects(model, removed);
+    const double p = model.conversion_rate(), v = model.value_per_journey();
+    std::vector<double> vc(coalitions), vv(coalitions);
+    for (std::size_t s = 0; s < coalitions; ++s) {
+        vc[s] = removed[s].empty() ? p : p * (1 - effects[s].conversions);
+        vv[s] = removed[s].empty() ? v : v * (1 - effects[s].value);
+    }
+    // phi_i = sum over S without i of |S|! (n - |S| - 1)! / n! (v(S + i) - v(S)).
+    std::vector<double> weight(n + 1, 0.0);
+    for (std::size_t k = 0; k < n; ++k) {
+        double w = 1.0 / static_cast<double>(n);
+        // 1 / (n * C(n - 1, k))
+        for (std::size_t j = 1; j <= k; ++j)
+            w *= static_cast<double>(j) / static_cast<double>(n - k + j - 1);
+        weight[k] = w;
+    }
+    std::vector<double> phi_c(n, 0.0), phi_v(n, 0.0);
+    for (std::size_t s = 0; s < coalitions; ++s) {
+        std::size_t size = 0;
+        for (std::size_t i = 0; i < n; ++i) size += s >> i & 1;
+        for (std::size_t i = 0; i < n; ++i)
+            if (!(s >> i & 1)) {
+                const auto with = s | (std::size_t{1} << i);
+                phi_c[i] += weight[size] * (vc[with] - vc[s]);
+                phi_v[i] += weight[size] * (vv[with] - vv[s]);
+            }
+    }
+    const double total_c = model.counts().total_conversions();
+    const double total_v = model.counts().total_value();
+    double sum_c = 0, sum_v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sum_c += phi_c[i];
+        sum_v += phi_v[i];
+    }
+    attribution out{names, std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
+    for (std::size_t i = 0; i < n; ++i) {
+        out.conversions[i] = sum_c > 0 ? phi_c[i] / sum_c * total_c : 0.0;
+        out.value[i] = sum_v > 0 ? phi_v[i] / sum_v * total_v : 0.0;
+    }
+    return out;
+}
+
 } // namespace journeyloop

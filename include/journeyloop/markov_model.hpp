@@ -161,6 +161,22 @@ attribution group_markov_attribution(const markov_model& model,
                                      const std::vector<std::string>& names,
                                      const std::vector<std::vector<channel_id>>& groups);
 
+/// The most players shapley_attribution() enumerates exactly (2^16 coalitions).
+inline constexpr std::size_t max_shapley_players = 16;
+
+/**
+ * Shapley attribution over players that are groups of channels (teams, or
+ * single channels), computed exactly by enumerating every coalition. The
+ * characteristic function v(S) is the conversion probability (and the
+ * expected value) of the model in which every channel of a player outside S
+ * is removed; channels in no player always stay. Shapley values sum to
+ * v(all) - v(none) (efficiency); the attribution scales them to the total
+ * conversions and value. Players must not overlap. Throws invalid_input for
+ * more than max_shapley_players players or a channel in two players.
+ */
+attribution shapley_attribution(const markov_model& model, const std::vector<std::string>& names,
+                                const std::vector<std::vector<channel_id>>& players);
+
 } // namespace journeyloop
 
 #endif // JOURNEYLOOP_MARKOV_MODEL_HPP

@@ -215,6 +215,9 @@ void register_markov(py::module_& m) {
     m.def("group_markov_attribution", &jl::group_markov_attribution, py::arg("model"),
           py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
           "Markov attribution between (possibly overlapping) groups of channels.");
+    m.def("shapley_attribution", &jl::shapley_attribution, py::arg("model"), py::arg("names"),
+          py::arg("players"), py::call_guard<py::gil_scoped_release>(),
+          "Exact Shapley attribution over players (groups of channels).");
 
     m.def(
         "to_dot",

@@ -17,7 +17,7 @@ from ._teams import team_of_channels
 __all__ = ["METHODS", "attribute"]
 
 #: The methods :func:`attribute` knows, in the order of its output.
-METHODS: tuple[str, ...] = (*_core.heuristic_names(), "markov")
+METHODS: tuple[str, ...] = (*_core.heuristic_names(), "markov", "shapley")
 
 
 def attribute(
@@ -40,8 +40,10 @@ def attribute(
         Any of ``first_touch``, ``last_touch``, ``linear``,
         ``position_based`` (40 % first, 40 % last, 20 % spread over the
         middle), ``time_decay`` (weight ``2**(-d / half_life)``, d the
-        time or the number of steps before the conversion) and ``markov``.
-        None means all of them.
+        time or the number of steps before the conversion), ``markov`` and
+        ``shapley`` (exact Shapley values over the channels or teams, at
+        most 16 players). None means all of them except ``shapley`` when
+        there are more than 16 players.
     by
         ``"channel"`` or ``"team"`` (heuristics add their channels' credit;
         Markov removes each team's channels at once).
@@ -71,6 +73,7 @@ def attribute(
         For an unknown method or bad parameters.
     """
     chosen = list(METHODS) if methods is None else list(methods)
+
     if isinstance(methods, str):
         chosen = [methods]
     for m in chosen:
@@ -90,16 +93,24 @@ def attribute(
     extra: list[str] = []
     if by == "team":
         group_of, extra = team_of_channels(journeys.channels, teams)
+    players = len(set(group_of)) + len(extra) if by == "team" else len(journeys.channels)
+    if methods is None and players > 16:
+        chosen.remove("shapley")  # exact enumeration only; asked for by name it raises
 
     frames = []
+    model: MarkovModel | None = None
     for m in chosen:
-        if m == "markov":
-            model = MarkovModel(order=order).fit(journeys)
-            frame = (
-                attribution_frame(_core.markov_attribution(model._fitted, group_of, extra), "team")
-                if by == "team"
-                else model.attribution()
-            )
+        if m in ("markov", "shapley"):
+            if model is None:
+                model = MarkovModel(order=order).fit(journeys)
+            if m == "shapley":
+                frame = model.shapley(by, teams)
+            elif by == "team":
+                frame = attribution_frame(
+                    _core.markov_attribution(model._fitted, group_of, extra), "team"
+                )
+            else:
+                frame = model.attribution()
         else:
             a = _core.heuristic_attribution(
                 journeys._set, m, **(decay_options if m == "time_decay" else {})

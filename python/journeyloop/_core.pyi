@@ -263,6 +263,11 @@ def group_markov_attribution(
     names: Sequence[str],
     groups: Sequence[Sequence[SupportsIndex]],
 ) -> attribution: ...
+def shapley_attribution(
+    model: markov_model,
+    names: Sequence[str],
+    players: Sequence[Sequence[SupportsIndex]],
+) -> attribution: ...
 
 # The journey graph as DOT / GraphML text.
 def to_dot(model: markov_model) -> str: ...

@@ -444,6 +444,35 @@ class MarkovModel:
         names, members = self._groups(by, teams, groups)
         return attribution_frame(_core.group_markov_attribution(model, names, members), by)
 
+    def shapley(
+        self,
+        by: By = "channel",
+        teams: Mapping[str, str] | Any | None = None,
+        *,
+        groups: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Exact Shapley attribution of conversions and value.
+
+        Players are channels, teams (``by="team"``) or named groups of
+        channels (``by="group"``, not overlapping). The value of a coalition
+        is the conversion probability (and expected value) of the model with
+        every other player's channels removed; every coalition is enumerated,
+        so at most 16 players. The Shapley values are scaled to the total
+        conversions and value.
+
+        Returns
+        -------
+        DataFrame
+            As :meth:`attribution`: key, ``conversions``, ``value``, ``share``.
+        """
+        model = self._fitted
+        if by == "channel":
+            names = self.channels_
+            players = [[i] for i in range(len(names))]
+        else:
+            names, players = self._groups(by, teams, groups)
+        return attribution_frame(_core.shapley_attribution(model, names, players), by)
+
     # -- the loop model -------------------------------------------------------
 
     @property

@@ -80,3 +80,36 @@ TEST_CASE("markov_model: no conversions gives zero effects, never NaN", "[markov
     const auto a = markov_attribution(model);
     REQUIRE(a.conversions == std::vector<double>{0, 0});
 }
+
+TEST_CASE("shapley_attribution: exact over a few players", "[markov_model][shapley]") {
+    // A/B example: v(none) = 0, v(A) = p (1 - RE(B)) = p / 2, v(B) = 0,
+    // v(A, B) = p. phi_A = (p/2 + p) / 2 = 3p/4, phi_B = p/4: 2.25 and 0.75
+    // of the 3 conversions.
+    const auto model = fit_markov(count_transitions(fixtures::ab_example()));
+    const auto a = model.counts().channels().at("A");
+    const auto b = model.counts().channels().at("B");
+    const auto s = shapley_attribution(model, {"A", "B"}, {{a}, {b}});
+    REQUIRE(s.conversions[0] == Approx(2.25).epsilon(1e-13));
+    REQUIRE(s.conversions[1] == Approx(0.75).epsilon(1e-13));
+    // One player holding every channel gets everything; a player with no
+    // channel gets nothing.
+    const auto whole = shapley_attribution(model, {"all", "none"}, {{a, b}, {}});
+    REQUIRE(whole.conversions[0] == Approx(3.0).epsilon(1e-13));
+    REQUIRE(whole.conversions[1] == Approx(0.0).margin(1e-13));
+    REQUIRE_THROWS_WITH(shapley_attribution(model, {"x", "y"}, {{a}, {a}}),
+                        Catch::Contains("belongs to two players"));
+    std::vector<std::vector<channel_id>> many(17);
+    std::vector<std::string> names(17, "p");
+    REQUIRE_THROWS_WITH(shapley_attribution(model, names, many), Catch::Contains("2^n"));
+}
+
+TEST_CASE("shapley_attribution: efficiency and symmetry on the abc example",
+          "[markov_model][shapley]") {
+    const auto model = fit_markov(count_transitions(fixtures::abc_example()));
+    const auto& ch = model.counts().channels();
+    const auto s = shapley_attribution(model, {"a", "b", "c"},
+                                       {{ch.at("a")}, {ch.at("b")}, {ch.at("c")}});
+    REQUIRE(s.total_conversions() == Approx(model.counts().total_conversions()).epsilon(1e-13));
+    REQUIRE(s.total_value() == Approx(model.counts().total_value()).epsilon(1e-13));
+    for (double x : s.conversions) REQUIRE(x >= 0);
+}

@@ -5,6 +5,7 @@ library, to compare the library against at 1e-9."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,6 +22,69 @@ def exact_markov(
     order: int = 1,
 ) -> tuple[float, dict[str, float], dict[str, float], dict[str, float]]:
     """(conversion rate, removal effects, attributed conversions, attributed value)."""
+    solve, states = _chain(paths, conversions, nulls, values, order)
+    p, v = solve(set())
+    channels = list(dict.fromkeys(ch for path in paths for ch in path))
+    re: dict[str, float] = {}
+    re_v: dict[str, float] = {}
+    for ch in channels:
+        removed = {i for s, i in states.items() if ch in s}
+        pc, vc = solve(removed)
+        re[ch] = 1 - pc / p if p > 0 else 0.0
+        re_v[ch] = 1 - vc / v if v > 0 else 0.0
+    total_c = sum(conversions)
+    total_v = sum(values)
+    sum_re = sum(re.values())
+    sum_rev = sum(re_v.values())
+    conv_attr = {ch: re[ch] / sum_re * total_c if sum_re > 0 else 0.0 for ch in channels}
+    val_attr = {ch: re_v[ch] / sum_rev * total_v if sum_rev > 0 else 0.0 for ch in channels}
+    return p, re, conv_attr, val_attr
+
+
+def exact_shapley(
+    paths: list[list[str]],
+    conversions: list[float],
+    nulls: list[float],
+    players: dict[str, set[str]],
+    order: int = 1,
+) -> dict[str, float]:
+    """Shapley values of the conversion probability over players (sets of
+    channels): the mean marginal contribution over every ordering of the
+    players (a different formula from the library's subset sum)."""
+    from itertools import permutations
+
+    solve, states = _chain(paths, conversions, nulls, [0.0] * len(paths), order)
+    names = list(players)
+
+    def value(coalition: frozenset[str]) -> float:
+        gone = set().union(*(players[n] for n in names if n not in coalition))
+        removed = {i for s, i in states.items() if any(ch in s for ch in gone)}
+        return solve(removed)[0]
+
+    cache: dict[frozenset[str], float] = {}
+    phi = dict.fromkeys(names, 0.0)
+    orderings = list(permutations(names))
+    for ordering in orderings:
+        coalition: frozenset[str] = frozenset()
+        for name in ordering:
+            bigger = coalition | {name}
+            for c in (coalition, bigger):
+                if c not in cache:
+                    cache[c] = value(c)
+            phi[name] += (cache[bigger] - cache[coalition]) / len(orderings)
+            coalition = bigger
+    return phi
+
+
+def _chain(
+    paths: list[list[str]],
+    conversions: list[float],
+    nulls: list[float],
+    values: list[float],
+    order: int,
+) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
+    """The dense chain: a solver of (rate, value) with some states removed,
+    and the state index."""
     counts: dict[tuple[object, object], float] = defaultdict(float)
     end_conv: dict[object, float] = defaultdict(float)
     end_val: dict[object, float] = defaultdict(float)
@@ -72,19 +136,4 @@ def exact_markov(
         row = keep.index(start)
         return float(x[row, 0]), float(x[row, 1])
 
-    p, v = solve(set())
-    channels = list(dict.fromkeys(ch for path in paths for ch in path))
-    re: dict[str, float] = {}
-    re_v: dict[str, float] = {}
-    for ch in channels:
-        removed = {i for s, i in states.items() if ch in s}
-        pc, vc = solve(removed)
-        re[ch] = 1 - pc / p if p > 0 else 0.0
-        re_v[ch] = 1 - vc / v if v > 0 else 0.0
-    total_c = sum(conversions)
-    total_v = sum(values)
-    sum_re = sum(re.values())
-    sum_rev = sum(re_v.values())
-    conv_attr = {ch: re[ch] / sum_re * total_c if sum_re > 0 else 0.0 for ch in channels}
-    val_attr = {ch: re_v[ch] / sum_rev * total_v if sum_rev > 0 else 0.0 for ch in channels}
-    return p, re, conv_attr, val_attr
+    return solve, states

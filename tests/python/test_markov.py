@@ -88,3 +88,34 @@ def test_no_conversions_gives_zero_not_nan() -> None:
     assert model.conversion_rate_ == 0
     assert model.removal_effects()["removal_effect"].tolist() == [0, 0]
     assert model.attribution()["share"].tolist() == [0, 0]
+
+
+def test_shapley_against_an_independent_permutation_formula(data_csv: pd.DataFrame) -> None:
+    """Exact Shapley over teams of Data.csv's channels: the library's subset
+    sum against the mean marginal contribution over every ordering, computed
+    with the independent dense solver."""
+    from .exact_reference import exact_shapley, split
+
+    j = jl.Journeys.from_paths(
+        data_csv, path="path", conversions="total_conversions", nulls="total_null",
+        value="total_conversion_value",
+    )  # fmt: skip
+    channels = j.channels
+    teams = {c: ["t1", "t2", "t3", "t4"][i % 4] for i, c in enumerate(channels)}
+    model = jl.MarkovModel().fit(j)
+    ours = model.shapley(by="team", teams=teams).set_index("team")["conversions"]
+    players = {t: {c for c in channels if teams[c] == t} for t in ["t1", "t2", "t3", "t4"]}
+    phi = exact_shapley(
+        [split(p) for p in data_csv["path"]],
+        list(data_csv["total_conversions"].astype(float)),
+        list(data_csv["total_null"].astype(float)),
+        players,
+    )
+    total = sum(phi.values())
+    for t, x in phi.items():
+        assert ours[t] == pytest.approx(x / total * j.total_conversions, rel=1e-9)
+    assert ours.sum() == pytest.approx(j.total_conversions, rel=1e-12)
+    # Efficiency: the Shapley values add up to v(all) - v(none) = the rate.
+    assert total == pytest.approx(model.conversion_rate_, rel=1e-9)
+    by_channel = jl.attribute(j, ["shapley"])
+    assert by_channel["conversions"].sum() == pytest.approx(j.total_conversions, rel=1e-12)
