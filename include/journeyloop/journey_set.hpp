@@ -162,6 +162,7 @@ private:
     friend class detail::event_builder;
     friend journey_set build_loop_histories(const path_table&, const path_options&,
                                             std::string_view);
+    friend journey_set relabel_channels(const journey_set&, const std::vector<std::string>&);
     void check_appendable() const;
     friend void append_journeys(journey_set&, const path_table&, const path_options&,
                                 std::size_t);

@@ -42,6 +42,35 @@ struct team_flows {
 team_flows analyze_teams(const journey_set& journeys,
                          const std::vector<std::string>& team_of_channel);
 
+/**
+ * The journeys with every channel replaced by its group (a stage, a team):
+ * `group_of_channel[c]` names channel c's group; consecutive touches of the
+ * same group stay separate touches (the Markov model collapses them by
+ * default). Funnel journeys keep their outcomes; loop histories keep their
+ * purchase markers. Throws invalid_input if the sizes differ.
+ */
+journey_set relabel_channels(const journey_set& journeys,
+                             const std::vector<std::string>& group_of_channel);
+
+/// One kind of move between stages and the channel that made it.
+struct stage_move {
+    std::string from, to, channel;
+    /// Weighted number of moves.
+    double count = 0;
+};
+
+/**
+ * Which channels move customers between stages: every time a journey goes
+ * from a touch in stage A to a touch in another stage B, the channel of the
+ * last touch in A is credited with the move A -> B (weighted as the row). At
+ * the end of a funnel journey the last touch is credited with A ->
+ * "conversion" (the row's conversions) and A -> "null" (its nulls); in loop
+ * histories a purchase is the stage "purchase" and the end is "end".
+ * Moves are listed by (from, to, channel) in order of first appearance.
+ */
+std::vector<stage_move> stage_moves(const journey_set& journeys,
+                                    const std::vector<std::string>& stage_of_channel);
+
 } // namespace journeyloop
 
 #endif // JOURNEYLOOP_TEAMS_HPP

@@ -570,6 +570,62 @@ class Journeys:
         table.columns.name = "closer"
         return table
 
+    # -- stages -------------------------------------------------------------------
+
+    def _stage_of(self, stages: Mapping[str, str] | None) -> list[str]:
+        stages = stages if stages is not None else self._stages
+        if stages is None:
+            msg = "stages need stages={channel: stage, ...} or channel metadata"
+            raise InvalidInputError(msg)
+        marker = self._set.purchase_name
+        missing = [c for c in self.channels if c not in stages]
+        if missing:
+            warnings.warn(
+                f"{len(missing)} channel(s) have no stage and count as {UNASSIGNED!r}: "
+                + ", ".join(missing),
+                UserWarning,
+                stacklevel=3,
+            )
+        return [
+            marker if marker and c == marker else str(stages.get(c, UNASSIGNED))
+            for c in self._set.channels
+        ]
+
+    def by_stage(self, stages: Mapping[str, str] | None = None) -> Journeys:
+        """These journeys with each channel replaced by its stage (the stage
+        graph's input): ``MarkovModel().fit(journeys.by_stage())`` gives the
+        flows between stages (``transition_matrix()``), the conversion
+        probability from each stage (``states()``) and the stage graph
+        (``to_dot()``). ``stages`` defaults to the channel metadata."""
+        js = _core.relabel_channels(self._set, self._stage_of(stages))
+        return Journeys(js, self._report)
+
+    def stage_moves(self, stages: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """Which channels move customers between stages.
+
+        Each time a journey goes from a touch in stage A to a touch in another
+        stage B, the channel of the last touch in A is credited with the move
+        A -> B; at the end of a funnel journey its last touch is credited with
+        A -> ``conversion`` and A -> ``null``, and in loop histories with A ->
+        ``purchase`` before each purchase and A -> ``end``. Moves are
+        weighted by the row's journeys (customers in loop form).
+
+        Returns
+        -------
+        DataFrame
+            ``from``, ``to``, ``channel``, ``count`` and ``share`` (of the
+            moves from ``from`` to ``to``), largest first within each pair.
+        """
+        d = _core.stage_moves(self._set, self._stage_of(stages))
+        frame = pd.DataFrame(
+            {"from": d["from"], "to": d["to"], "channel": d["channel"], "count": d["count"]}
+        )
+        totals = frame.groupby(["from", "to"], sort=False)["count"].transform("sum")
+        frame["share"] = frame["count"] / totals
+        return frame.sort_values(
+            ["from", "to", "count"], ascending=[True, True, False], kind="stable"
+        ).reset_index(drop=True)
+
     def __len__(self) -> int:
         return len(self._set)
 

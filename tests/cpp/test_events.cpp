@@ -546,3 +546,33 @@ TEST_CASE("teams: handoffs, shares of touches and time, openers and closers", "[
     REQUIRE(f.opener_closer == std::vector<double>{1, 1, 0, 0});
     REQUIRE_THROWS_WITH(analyze_teams(js, {"x"}), Contains("1 teams for 3 channels"));
 }
+
+TEST_CASE("stages: channels relabelled by stage, and the channels that move customers",
+          "[teams][stages]") {
+    // Journeys: email > search > demo (converting), email, email (converting).
+    const small_log log;
+    const auto js = build_journeys(log.table(), {}).journeys;
+    // Channels: search, email, demo.
+    const std::vector<std::string> stage{"awareness", "consideration", "evaluation"};
+    const auto by_stage = relabel_channels(js, stage);
+    REQUIRE(by_stage.channels().names() == names{"awareness", "consideration", "evaluation"});
+    REQUIRE(path_names(by_stage, 0) == names{"consideration", "awareness", "evaluation"});
+    REQUIRE(by_stage.conversions(0) == 1);
+    REQUIRE(times(by_stage, 0) == reals{8, 4, 0});
+    const auto moves = stage_moves(js, stage);
+    // email: consideration -> awareness; search: awareness -> evaluation;
+    // demo: evaluation -> conversion; email: consideration -> null and -> conversion.
+    REQUIRE(moves.size() == 5);
+    REQUIRE(moves[0].from == "consideration");
+    REQUIRE(moves[0].to == "awareness");
+    REQUIRE(moves[0].channel == "email");
+    REQUIRE(moves[1].channel == "search");
+    REQUIRE(moves[1].to == "evaluation");
+    REQUIRE(moves[2].channel == "demo");
+    REQUIRE(moves[2].to == "conversion");
+    REQUIRE(moves[3].to == "null");
+    REQUIRE(moves[4].to == "conversion");
+    REQUIRE(moves[4].channel == "email");
+    REQUIRE(moves[4].count == 1);
+    REQUIRE_THROWS_WITH(stage_moves(js, {"x"}), Contains("1 stages for 3 channels"));
+}

@@ -382,3 +382,32 @@ def test_team_flows() -> None:
     assert oc.to_numpy().sum() == j.total_conversions
     with pytest.raises(jl.InvalidInputError, match="team flows need teams"):
         jl.Journeys.from_events(small_events()).handoffs()
+
+
+def test_stages() -> None:
+    """The hand-worked stages of tests/cpp/test_events.cpp ("stages")."""
+    stages = {"search": "awareness", "email": "consideration", "demo": "evaluation"}
+    j = jl.Journeys.from_events(small_events(), conversion="conversion")
+    s = j.by_stage(stages)
+    assert s.to_frame()["path"].tolist() == [
+        "consideration > awareness > evaluation", "consideration", "consideration",
+    ]  # fmt: skip
+    model = jl.MarkovModel().fit(s)
+    flows = model.transition_matrix().set_index(["from", "to"])
+    assert flows.loc[("START", "consideration"), "count"] == 3
+    assert flows.loc[("consideration", "NULL"), "probability"] == pytest.approx(1 / 3)
+    states = model.states().set_index("state")
+    assert states.loc["evaluation", "conversion_probability"] == 1.0
+    assert states.loc["consideration", "conversion_probability"] == pytest.approx(2 / 3)
+    moves = j.stage_moves(stages)
+    to_conversion = moves[(moves["from"] == "consideration") & (moves["to"] == "conversion")]
+    assert to_conversion["channel"].tolist() == ["email"]
+    assert to_conversion["share"].tolist() == [1.0]
+    # Loop histories: the moves into purchase, and which channel made them.
+    loop = jl.Journeys.from_events(small_events(), conversion="conversion", form="loop")
+    lm = loop.stage_moves(stages).set_index(["from", "to", "channel"])
+    assert lm.loc[("evaluation", "purchase", "demo"), "count"] == 1
+    assert lm.loc[("consideration", "purchase", "email"), "count"] == 1
+    assert lm.loc[("consideration", "end", "email"), "count"] == 1
+    with pytest.raises(jl.InvalidInputError, match="stages need"):
+        j.stage_moves()
