@@ -75,52 +75,7 @@ jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& pa
 } // namespace
 
 void register_journeys(py::module_& m) {
-    m.def(
-        "analyze_teams",
-        [](const jl::journey_set& js, const std::vector<std::string>& team_of_channel) {
-            jl::team_flows f;
-            {
-                py::gil_scoped_release release;
-                f = jl::analyze_teams(js, team_of_channel);
-            }
-            py::dict d;
-            d["teams"] = f.teams;
-            d["handoffs"] = to_numpy(f.handoffs);
-            d["touches"] = to_numpy(f.touches);
-            d["time"] = to_numpy(f.time);
-            d["opener_closer"] = to_numpy(f.opener_closer);
-            return d;
-        },
-        py::arg("journeys"), py::arg("team_of_channel"),
-        "Handoffs between teams, touches and time per team, openers and closers.");
-    m.def("relabel_channels", &jl::relabel_channels, py::arg("journeys"),
-          py::arg("group_of_channel"), py::call_guard<py::gil_scoped_release>(),
-          "The journeys with every channel replaced by its group (stage, team).");
-    m.def(
-        "stage_moves",
-        [](const jl::journey_set& js, const std::vector<std::string>& stage_of_channel) {
-            std::vector<jl::stage_move> moves;
-            {
-                py::gil_scoped_release release;
-                moves = jl::stage_moves(js, stage_of_channel);
-            }
-            std::vector<std::string> from, to, channel;
-            std::vector<double> count;
-            for (const auto& mv : moves) {
-                from.push_back(mv.from);
-                to.push_back(mv.to);
-                channel.push_back(mv.channel);
-                count.push_back(mv.count);
-            }
-            py::dict d;
-            d["from"] = from;
-            d["to"] = to;
-            d["channel"] = channel;
-            d["count"] = to_numpy(count);
-            return d;
-        },
-        py::arg("journeys"), py::arg("stage_of_channel"),
-        "The channels that move customers between stages.");
+
     py::class_<jl::path_options>(m, "path_options")
         .def(py::init(&make_options), py::arg("separator") = ">", py::arg("path_column") = "path",
              py::arg("conversions_column") = "conversions", py::arg("nulls_column") = "nulls",
@@ -238,4 +193,50 @@ void register_journeys(py::module_& m) {
                 return to_numpy(out);
             },
             py::arg("name"), "The conversions, nulls or value column.");
+    m.def(
+        "analyze_teams",
+        [](const jl::journey_set& js, const std::vector<std::string>& team_of_channel) {
+            jl::team_flows f;
+            {
+                py::gil_scoped_release release;
+                f = jl::analyze_teams(js, team_of_channel);
+            }
+            py::dict d;
+            d["teams"] = f.teams;
+            d["handoffs"] = to_numpy(f.handoffs);
+            d["touches"] = to_numpy(f.touches);
+            d["time"] = to_numpy(f.time);
+            d["opener_closer"] = to_numpy(f.opener_closer);
+            return d;
+        },
+        py::arg("journeys"), py::arg("team_of_channel"),
+        "Handoffs between teams, touches and time per team, openers and closers.");
+    m.def("relabel_channels", &jl::relabel_channels, py::arg("journeys"),
+          py::arg("group_of_channel"), py::call_guard<py::gil_scoped_release>(),
+          "The journeys with every channel replaced by its group (stage, team).");
+    m.def(
+        "stage_moves",
+        [](const jl::journey_set& js, const std::vector<std::string>& stage_of_channel) {
+            std::vector<jl::stage_move> moves;
+            {
+                py::gil_scoped_release release;
+                moves = jl::stage_moves(js, stage_of_channel);
+            }
+            std::vector<std::string> from, to, channel;
+            std::vector<double> count;
+            for (const auto& mv : moves) {
+                from.push_back(mv.from);
+                to.push_back(mv.to);
+                channel.push_back(mv.channel);
+                count.push_back(mv.count);
+            }
+            py::dict d;
+            d["from"] = from;
+            d["to"] = to;
+            d["channel"] = channel;
+            d["count"] = to_numpy(count);
+            return d;
+        },
+        py::arg("journeys"), py::arg("stage_of_channel"),
+        "The channels that move customers between stages.");
 }
