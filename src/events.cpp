@@ -698,7 +698,31 @@ private:
         walker<T> w;
         std::uint32_t last_customer = 0;
         bool any = false;
+        // The common row of a sorted log with integer customers and coded
+        // channels: a plain touch of the same customer, later than the last
+        // event. It is taken without the general checks; anything else goes
+        // through classify() and feed().
+        const bool fast = !t_.customer_ids.empty() && t_.customer_valid.empty() &&
+                          t_.channel.empty() && o_.form == journey_form::funnel &&
+                          !o_.inactivity &&
+                          (!std::is_same_v<T, std::int64_t> || t_.time_valid.empty());
         for (std::size_t i = begin; i < end; ++i) {
+            if (fast && any && t_.customer_ids[i] == prev_key_ && time[i] > w.last_time) {
+                const auto code = t_.channel_codes.integer(i);
+                const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[i];
+                const double value = t_.value.empty() ? 0.0 : t_.value[i];
+                // A missing or zero value only (NaN fails both comparisons).
+                if (conv == 0 && !(value < 0 || value > 0) && code >= 0 &&
+                    static_cast<std::size_t>(code) < code_ids_.size() &&
+                    code_ids_[static_cast<std::size_t>(code)] != no_id) {
+                    const event<T> e(time[i], i, code_ids_[static_cast<std::size_t>(code)], false);
+                    w.same_time.clear();
+                    w.same_time.push_back(e);
+                    w.pending.push_back(e);
+                    w.last_time = e.time;
+                    continue;
+                }
+            }
             std::uint32_t customer;
             channel_id channel;
             if (!classify(time, i, customer, channel)) continue;
