@@ -5,10 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #include <cmath>
 #include <exception>
 #include <thread>
@@ -20,24 +16,6 @@ namespace journeyloop {
 namespace {
 
 constexpr std::uint32_t no_id = std::numeric_limits<std::uint32_t>::max();
-
-// Large buffers that are filled once: ask Linux for transparent huge pages
-// (far fewer page faults; the system default is often "madvise"). A hint
-// only; without it nothing changes.
-template <class T>
-void advise_huge_pages(const std::vector<T>& v) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-    const auto bytes = v.capacity() * sizeof(T);
-    if (bytes < 4 * huge) return;
-    const auto first = (reinterpret_cast<std::uintptr_t>(v.data()) + huge - 1) & ~(huge - 1);
-    const auto last = (reinterpret_cast<std::uintptr_t>(v.data()) + bytes) & ~(huge - 1);
-    if (last > first)
-        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#else
-    (void)v;
-#endif
-}
 
 std::string number_text(double x) {
     std::ostringstream os;
@@ -593,11 +571,7 @@ private:
         // At most one touch per row (two in loop form with purchases); pages
         // are only touched as they fill.
         out_.journeys.touches_.reserve(rows);
-        advise_huge_pages(out_.journeys.touches_);
-        if (out_.journeys.has_times_) {
-            out_.journeys.touch_times_.reserve(rows);
-            advise_huge_pages(out_.journeys.touch_times_);
-        }
+        if (out_.journeys.has_times_) out_.journeys.touch_times_.reserve(rows);
     }
 
     std::size_t customers() const {
