@@ -70,12 +70,9 @@ public:
     event_journeys run() {
         check_shape();
         if (n_ == 0) {
-            event_journeys out;
-            out.journeys.has_times_ = o_.form == journey_form::funnel;
-            out.journeys.time_unit_seconds_ = o_.time_unit_seconds;
-            out.journeys.form_ = o_.form;
-            out.report.sorted_input = true;
-            return out;
+            setup();
+            out_.report.sorted_input = true;
+            return std::move(out_);
         }
         if (!t_.time.empty()) return run_with(t_.time);
         return run_with(t_.time_real);
@@ -108,6 +105,9 @@ private:
         one_of(t_.customer_ids.size(), t_.customer_names.size(), "customer");
         one_of(t_.time.size(), t_.time_real.size(), "time");
         one_of(t_.channel.size(), t_.channel_codes.size(), "channel");
+        if (!t_.channel_codes.empty() && t_.channel_codes.is_floating())
+            throw invalid_input("column '" + o_.channel_column +
+                                "': dictionary codes must be integers");
         auto optional = [&](std::size_t size, const std::string& name) {
             if (size != 0 && size != n_)
                 throw invalid_input("column '" + name + "' has " + std::to_string(size) +
@@ -707,7 +707,9 @@ private:
                           !o_.inactivity &&
                           (!std::is_same_v<T, std::int64_t> || t_.time_valid.empty());
         for (std::size_t i = begin; i < end; ++i) {
-            if (fast && any && t_.customer_ids[i] == prev_key_ && time[i] > w.last_time) {
+            bool later = time[i] > w.last_time;
+            if constexpr (!std::is_same_v<T, std::int64_t>) later = later && std::isfinite(time[i]);
+            if (fast && any && t_.customer_ids[i] == prev_key_ && later) {
                 const auto code = t_.channel_codes.integer(i);
                 const double conv = t_.conversion.empty() ? 0.0 : t_.conversion[i];
                 const double value = t_.value.empty() ? 0.0 : t_.value[i];
@@ -749,7 +751,7 @@ private:
         // Split where the customer changes, near the middle.
         std::size_t split = n_ / 2;
         while (split < n_ && same_customer(split - 1, split)) ++split;
-        if (split == n_) return one_pass(time, 0, n_);
+        if (split == n_) return one_pass(time, 0, n_) && customers_unique();
         event_builder second(t_, o_);
         second.n_ = n_;
         second.sequential_ = true;
@@ -757,11 +759,18 @@ private:
         second.reserve(n_ - split);
         reserve(n_); // the second part is appended here
         bool ok[2] = {false, false};
-        in_parallel(*this, second, [&](event_builder& part) {
-            const bool first = &part == this;
-            ok[first ? 0 : 1] = first ? part.one_pass(time, 0, split)
-                                      : part.one_pass(time, split, n_);
-        });
+        try {
+            in_parallel(*this, second, [&](event_builder& part) {
+                const bool first = &part == this;
+                ok[first ? 0 : 1] = first ? part.one_pass(time, 0, split)
+                                          : part.one_pass(time, split, n_);
+            });
+        } catch (const invalid_input&) {
+            // The first part may have stopped early (unsorted): the general
+            // path classifies every row and reports the first bad one in row
+            // order.
+            return false;
+        }
         if (!ok[0] || !ok[1]) return false;
         const auto channels = merge_channels(second);
         std::vector<std::uint32_t> customers(second.customers());

@@ -73,6 +73,9 @@ journey_set relabel_channels(const journey_set& journeys,
         if (name.empty())
             throw invalid_input("relabel_channels: channel '" + journeys.channels().name(c) +
                                 "' has an empty group name");
+        if (marker && c != *marker && name == journeys.channels().name(*marker))
+            throw invalid_input("relabel_channels: channel '" + journeys.channels().name(c) +
+                                "' would be relabelled as the purchase marker '" + name + "'");
         remap[c] = out.channels_.intern(name);
     }
     if (marker) out.purchase_channel_ = remap[*marker];

@@ -81,8 +81,10 @@ struct event_options {
     /// of the journey it closes). False: conversion rows are never touches.
     bool conversion_is_touch = true;
     duplicate_policy duplicates = duplicate_policy::keep;
-    /// Throw invalid_input at the first rejected row (in row order) instead
-    /// of counting it.
+    /// Throw invalid_input at the first rejected row instead of counting it:
+    /// the first in row order among the row checks (missing values, bad
+    /// conversions and values, missing channels); duplicates are found after
+    /// those, in (customer, time) order.
     bool strict = false;
     /// Seconds per time unit (1e-9 for nanoseconds), recorded in the
     /// journeys for time decay; 0 for unitless numeric times.

@@ -89,8 +89,6 @@ py::tuple build_events(const opt_array<std::int64_t>& customer_ids,
     t.time_real = view_of(time_real);
     t.channel = strings(channel);
     t.channel_codes = numeric_of(channel_codes, "channel codes");
-    if (!t.channel_codes.empty() && t.channel_codes.is_floating())
-        throw jl::invalid_input("channel codes must be integers");
     t.channel_dictionary = strings(channel_dictionary);
     t.conversion = numeric_of(conversion, "conversion");
     t.value = numeric_of(value, "value");

@@ -592,3 +592,77 @@ TEST_CASE("stages: channels relabelled by stage, and the channels that move cust
     REQUIRE(moves[4].count == 1);
     REQUIRE_THROWS_WITH(stage_moves(js, {"x"}), Contains("1 stages for 3 channels"));
 }
+
+TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
+    SECTION("a customer coming back after the split point is not sorted input") {
+        const std::size_t n = 200000;
+        std::vector<std::int64_t> customer(n, 1);
+        std::vector<std::int64_t> time(n, 0);
+        for (std::size_t i = 1; i <= 16; ++i) customer[i] = static_cast<std::int64_t>(i + 1);
+        for (std::size_t i = 17; i < n; ++i) time[i] = static_cast<std::int64_t>(i);
+        std::vector<std::int32_t> codes(n, 0);
+        std::vector<std::string_view> dictionary{"email"};
+        event_table t;
+        t.customer_ids = customer;
+        t.time = time;
+        t.channel_codes = codes;
+        t.channel_dictionary = dictionary;
+        event_options one, two;
+        one.threads = 1;
+        two.threads = 2;
+        const auto a = build_journeys(t, one), b = build_journeys(t, two);
+        REQUIRE_FALSE(a.report.sorted_input);
+        REQUIRE_FALSE(b.report.sorted_input);
+        REQUIRE(a.report.customers == 17);
+        REQUIRE(b.report.customers == 17);
+        REQUIRE(b.journeys.size() == 17);
+    }
+    SECTION("an infinite time is rejected on the shortcut too") {
+        std::vector<std::int64_t> customer{1, 1};
+        std::vector<double> time{0, std::numeric_limits<double>::infinity()};
+        std::vector<std::int32_t> codes{0, 0};
+        std::vector<std::string_view> dictionary{"email"};
+        event_table t;
+        t.customer_ids = customer;
+        t.time_real = time;
+        t.channel_codes = codes;
+        t.channel_dictionary = dictionary;
+        const auto built = build_journeys(t, {});
+        REQUIRE(built.report.null_time == 1);
+        REQUIRE(built.journeys.size() == 1);
+        REQUIRE(built.journeys.path(0).size() == 1);
+    }
+    SECTION("floating-point dictionary codes are refused") {
+        std::vector<std::int64_t> customer{1};
+        std::vector<double> time{0}, codes{0.5};
+        std::vector<std::string_view> dictionary{"email"};
+        event_table t;
+        t.customer_ids = customer;
+        t.time_real = time;
+        t.channel_codes = codes;
+        t.channel_dictionary = dictionary;
+        REQUIRE_THROWS_WITH(build_journeys(t, {}), Contains("codes must be integers"));
+    }
+    SECTION("an empty log in loop form is loop-form histories") {
+        event_options o;
+        o.form = journey_form::loop;
+        const auto built = build_journeys(event_table{}, o);
+        REQUIRE(built.journeys.form() == journey_form::loop);
+        REQUIRE(built.journeys.purchase_channel().has_value());
+    }
+    SECTION("no channel may be relabelled as the purchase marker") {
+        std::vector<std::int64_t> customer{1, 1};
+        std::vector<double> time{0, 1}, conversion{0, 1};
+        std::vector<std::string_view> channel{"email", "email"};
+        event_table t;
+        t.customer_ids = customer;
+        t.time_real = time;
+        t.channel = channel;
+        t.conversion = conversion;
+        event_options o;
+        o.form = journey_form::loop;
+        const auto js = build_journeys(t, o).journeys;
+        std::vector<std::string> groups(js.channels().size(), "purchase");
+        REQUIRE_THROWS_WITH(relabel_channels(js, groups), Contains("purchase marker"));
+    }
+}
