@@ -31,8 +31,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +40,13 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from run_markov import _proc_status_kb, _read_json, _write_json, machine_facts  # noqa: E402
+from run_markov import (  # noqa: E402
+    _read_json,
+    _write_json,
+    machine_facts,
+    reset_peak_rss,
+    run_child,
+)
 
 COLUMNS = ("customer", "time", "channel", "conversion", "value")
 
@@ -95,13 +99,7 @@ def child(spec_file: str) -> None:
     if tool.startswith("pandas_ca"):
         from ChannelAttribution import markov_model
     gc.collect()
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        res["hwm_reset"] = True
-    except OSError:
-        res["hwm_reset"] = False
-    res["rss_before_call_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
+    reset_peak_rss(res)
     _write_json(status_file, {"phase": "call", "t": time.time()})
     t0 = time.perf_counter()
     if tool == "journeyloop":
@@ -153,27 +151,9 @@ def run_case(spec: dict[str, Any], timeout: float, workdir: Path) -> dict[str, A
     log_file = workdir / f"{tag}.log"
     rec: dict[str, Any] = {k: spec[k] for k in ("kind", "preset", "order", "source", "channel")}
     rec.update(tool=spec["tool"], timeout_s=timeout)
-    t_spawn = time.time()
-    with open(log_file, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_file)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    killed = False
-    while True:
-        pid, wstatus, ru = os.wait4(proc.pid, os.WNOHANG)
-        if pid == proc.pid:
-            break
-        st = _read_json(Path(spec["status"])) or {}
-        started = st.get("t") if st.get("phase") == "call" else None
-        if time.time() > (started + timeout if started else t_spawn + 1800):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            killed = True
-            _, wstatus, ru = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.2)
+    killed, wstatus, ru, _ = run_child(
+        Path(__file__).resolve(), spec_file, log_file, Path(spec["status"]), timeout, 1800.0
+    )
     rec["peak_rss_mb"] = round(ru.ru_maxrss / 1024, 1)
     res = _read_json(Path(spec["result"]))
     if killed:

@@ -74,6 +74,18 @@ def _write_json(path: str | Path, obj: Any) -> None:
     tmp.replace(path)
 
 
+def reset_peak_rss(res: dict[str, Any]) -> None:
+    """Resets the peak-RSS counter (VmHWM and ru_maxrss) to the current RSS, and records
+    ``hwm_reset`` and ``rss_before_call_mb`` in ``res``."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        res["hwm_reset"] = True
+    except OSError:
+        res["hwm_reset"] = False
+    res["rss_before_call_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
+
+
 def child(spec_file: str) -> None:
     """Runs one case described by the JSON file ``spec_file``; writes ``spec['result']``."""
     spec = json.loads(Path(spec_file).read_text())
@@ -102,13 +114,7 @@ def child(spec_file: str) -> None:
 
     gc.collect()
     res["load_peak_rss_mb"] = (_proc_status_kb("VmHWM") or 0) / 1024
-    try:  # reset the peak-RSS counter (VmHWM and ru_maxrss) to the current RSS
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        res["hwm_reset"] = True
-    except OSError:
-        res["hwm_reset"] = False
-    res["rss_before_call_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
+    reset_peak_rss(res)
     order = spec["order"]
     _write_json(status_file, {"phase": "call", "t": time.time()})
 
@@ -239,6 +245,56 @@ def _read_json(path: Path) -> Any:
         return None
 
 
+def run_child(
+    script: Path,
+    spec_file: Path,
+    log_file: Path,
+    status_file: Path,
+    timeout: float,
+    setup_timeout: float,
+) -> tuple[bool, int, Any, float]:
+    """Runs ``script --child spec_file`` in its own process group, output to ``log_file``.
+
+    The child writes ``{"phase": ..., "t": ...}`` to ``status_file``; it is killed
+    (``SIGKILL`` to its group) ``timeout`` seconds after its ``call`` phase started, or
+    ``setup_timeout`` seconds after its start if the call has not started. Returns
+    (killed, wait status, resource usage of the child, spawn time).
+    """
+    t_spawn = time.time()
+    with open(log_file, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(script), "--child", str(spec_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: killed as a whole on timeout
+            cwd=REPO_DIR,
+        )
+    killed = False
+    try:
+        while True:
+            pid, wstatus, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                break
+            st = _read_json(status_file) or {}
+            started = st.get("t") if st.get("phase") == "call" else None
+            deadline = started + timeout if started else t_spawn + setup_timeout
+            if time.time() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+                _, wstatus, ru = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02 if time.time() - t_spawn < 2 else 0.2)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.wait4(proc.pid, 0)
+        raise
+    return killed, wstatus, ru, t_spawn
+
+
 def run_case(
     tool: str,
     preset: str,
@@ -269,39 +325,11 @@ def run_case(
     if tool != "journeyloop":
         rec["ca_seed"] = ca_seed
 
-    t_spawn = time.time()
-    with open(log_file, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_file)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group: killed as a whole on timeout
-            cwd=REPO_DIR,
-        )
-    killed = False
-    try:
-        while True:
-            pid, wstatus, ru = os.wait4(proc.pid, os.WNOHANG)
-            if pid == proc.pid:
-                break
-            st = _read_json(Path(spec["status"])) or {}
-            started = st.get("t") if st.get("phase") == "call" else None
-            deadline = started + timeout if started else t_spawn + setup_timeout
-            if time.time() > deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                killed = True
-                _, wstatus, ru = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02 if time.time() - t_spawn < 2 else 0.2)
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.wait4(proc.pid, 0)
-        raise
-    proc.returncode = os.waitstatus_to_exitcode(wstatus)  # already reaped by wait4
+    killed, wstatus, ru, t_spawn = run_child(
+        Path(__file__).resolve(), spec_file, log_file, Path(spec["status"]), timeout,
+        setup_timeout,
+    )  # fmt: skip
+    returncode = os.waitstatus_to_exitcode(wstatus)  # already reaped by wait4
     rec["elapsed_s"] = round(time.time() - t_spawn, 3)
     rec["peak_rss_mb"] = round(ru.ru_maxrss / 1024, 1)  # KiB on Linux; this child only
 
@@ -314,7 +342,7 @@ def run_case(
         if st.get("phase") == "call":
             rec["killed_after_s"] = round(time.time() - st["t"], 1)
     elif res is None:
-        rc = proc.returncode
+        rc = returncode
         rec["status"] = f"killed by signal {-rc}" if rc < 0 else f"error (exit {rc})"
         rec["wall_s"] = None
         tail = log_file.read_text(errors="replace").strip().splitlines()[-8:]

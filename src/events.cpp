@@ -3,13 +3,14 @@
 #include <journeyloop/errors.hpp>
 #include <journeyloop/events.hpp>
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <exception>
 #include <thread>
 #include <limits>
-#include <sstream>
 
 namespace journeyloop {
 
@@ -17,20 +18,8 @@ namespace {
 
 constexpr std::uint32_t no_id = std::numeric_limits<std::uint32_t>::max();
 
-std::string number_text(double x) {
-    std::ostringstream os;
-    os << x;
-    return os.str();
-}
-
-inline bool blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) noexcept {
-    std::size_t b = 0, e = s.size();
-    while (b < e && blank(s[b])) ++b;
-    while (e > b && blank(s[e - 1])) --e;
-    return s.substr(b, e - b);
-}
+using detail::number_text;
+using detail::trim;
 
 // Integer customer ids to dense ids in order of first appearance.
 class id_interner {
@@ -221,15 +210,12 @@ private:
         return new_channel_of(i, present);
     }
 
+    // A channel not seen yet (or a missing one); channel_of() has looked up
+    // the codes already seen.
     channel_id new_channel_of(std::size_t i, bool& present) {
         if (t_.channel.empty()) {
             // Dictionary codes: intern each code once.
             const auto code = t_.channel_codes.integer(i);
-            if (code >= 0 && static_cast<std::size_t>(code) < code_ids_.size() &&
-                code_ids_[static_cast<std::size_t>(code)] != no_id) {
-                present = true;
-                return code_ids_[static_cast<std::size_t>(code)];
-            }
             const auto name = channel_name(i, code, present);
             if (!present) return no_id;
             if (code_ids_.empty()) code_ids_.assign(t_.channel_dictionary.size(), no_id);
@@ -288,10 +274,11 @@ private:
         return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
     }
 
+    // The customer of row i: for integer ids customer_of() has found that it
+    // is not the previous row's; names are compared here.
     std::uint32_t new_customer_of(std::size_t i) {
         if (!t_.customer_ids.empty()) {
             const auto key = t_.customer_ids[i];
-            if (have_prev_ && key == prev_key_) return prev_customer_;
             prev_key_ = key;
             have_prev_ = true;
             prev_customer_ = ids_.intern(key, out_.journeys.customer_ids_);
@@ -443,13 +430,7 @@ private:
     void push_journey(std::uint32_t customer, double conversions, double nulls, double value) {
         auto& js = out_.journeys;
         auto& r = out_.report;
-        js.offsets_.push_back(js.touches_.size());
-        js.conversions_.push_back(conversions);
-        js.nulls_.push_back(nulls);
-        js.values_.push_back(value);
-        js.total_conversions_ += conversions;
-        js.total_nulls_ += nulls;
-        js.total_value_ += value;
+        js.end_row(conversions, nulls, value);
         js.row_customer_.push_back(customer);
         ++r.journeys;
         if (conversions > 0)

@@ -1,6 +1,8 @@
 // Journeys from path tables and CSV files.
 #include <journeyloop/journey_set.hpp>
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <exception>
@@ -13,6 +15,9 @@
 #include <sstream>
 
 namespace journeyloop {
+
+using detail::number_text;
+using detail::trim;
 
 namespace {
 // Channel names are short: hash them 8 bytes at a time (a multiply-xorshift
@@ -76,12 +81,6 @@ channel_id channel_dictionary::at(std::string_view name) const {
 
 namespace {
 
-std::string number_text(double x) {
-    std::ostringstream os;
-    os << x;
-    return os.str();
-}
-
 void check_count(double x, std::size_t row, const char* what, std::string_view column) {
     if (std::isnan(x))
         throw invalid_input(detail::make_message(row, column, std::string(what) + " is NaN"));
@@ -91,15 +90,6 @@ void check_count(double x, std::size_t row, const char* what, std::string_view c
     if (x < 0)
         throw invalid_input(detail::make_message(
             row, column, "negative " + std::string(what) + " " + number_text(x)));
-}
-
-inline bool blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) noexcept {
-    std::size_t b = 0, e = s.size();
-    while (b < e && blank(s[b])) ++b;
-    while (e > b && blank(s[e - 1])) --e;
-    return s.substr(b, e - b);
 }
 
 } // namespace
@@ -139,6 +129,10 @@ void journey_set::add_ids(column_view<channel_id> path, double conversions, doub
 void journey_set::push_row(column_view<channel_id> path, double conversions, double nulls,
                            double value) {
     touches_.insert(touches_.end(), path.begin(), path.end());
+    end_row(conversions, nulls, value);
+}
+
+void journey_set::end_row(double conversions, double nulls, double value) {
     offsets_.push_back(touches_.size());
     conversions_.push_back(conversions);
     nulls_.push_back(nulls);

@@ -58,6 +58,7 @@ loop_counts count_loop_transitions(const journey_set& histories,
     std::vector<double> end_conv, end_value;
     start_row first_start, repeat_start;
     loop_counts out;
+    double first_value = 0; // value of the first purchases
     std::vector<channel_id> segment;
 
     for (std::size_t row = 0; row < histories.size(); ++row) {
@@ -108,10 +109,12 @@ loop_counts count_loop_transitions(const journey_set& histories,
             }
             out.purchases += w;
             out.value += v * w;
-            if (purchase == 0)
+            if (purchase == 0) {
                 out.buyers += w;
-            else
+                first_value += v * w;
+            } else {
                 out.repeat_purchases += w;
+            }
             ++purchase;
             ++i; // past the marker
         }
@@ -143,11 +146,6 @@ loop_counts count_loop_transitions(const journey_set& histories,
     };
     // Each view's totals are those of its own purchases (the mean value per
     // last state is pooled over both, as the channel rows are).
-    double first_value = 0;
-    for (std::size_t row = 0; row < histories.size(); ++row) {
-        const auto values = histories.purchase_values(row);
-        if (!values.empty()) first_value += values[0] * histories.nulls(row);
-    }
     out.first = view(first_start, out.buyers, out.customers - out.buyers, first_value);
     if (out.buyers > 0)
         out.repeat = view(repeat_start, out.repeat_purchases, out.buyers, out.value - first_value);
@@ -258,14 +256,7 @@ journey_set build_loop_histories(const path_table& table, const path_options& op
                                            : 0.0;
         for (std::size_t p = 0; p < purchases; ++p) out.purchase_values_.push_back(per_purchase);
         out.purchase_offsets_.push_back(out.purchase_values_.size());
-        out.offsets_.push_back(out.touches_.size());
-        const double conv = static_cast<double>(purchases) * customers;
-        out.conversions_.push_back(conv);
-        out.nulls_.push_back(customers);
-        out.values_.push_back(value);
-        out.total_conversions_ += conv;
-        out.total_nulls_ += customers;
-        out.total_value_ += value;
+        out.end_row(static_cast<double>(purchases) * customers, customers, value);
     }
     return out;
 }

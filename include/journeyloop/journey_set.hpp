@@ -169,6 +169,8 @@ private:
     void check_counts(double conversions, double nulls, double value,
                       std::size_t row) const;
     void push_row(column_view<channel_id> path, double conversions, double nulls, double value);
+    // Closes a row whose touches are already in touches_.
+    void end_row(double conversions, double nulls, double value);
 
     channel_dictionary channels_;
     std::vector<std::size_t> offsets_{0};

@@ -143,21 +143,27 @@ def test_time_decay_convention_differs_from_dp6(single: jl.Journeys) -> None:
     assert dp6[0] / dp6.sum() == pytest.approx(0.010309278350515464, rel=1e-12)
 
 
-def transition_dict(model: jl.MarkovModel) -> dict[tuple[str, str], float]:
+def fit_and_check_markov(
+    journeys: jl.Journeys,
+    matrix: dict[tuple[str, str], float],
+    removal_effects: dict[str, float],
+) -> jl.MarkovModel:
+    """Fits with self-loops kept (DP6's transition_to_same_state=True) and checks
+    the transition matrix and the removal effects against DP6's."""
+    model = jl.MarkovModel(order=1, collapse_repeats=False).fit(journeys)
     tm = model.transition_matrix()
-    return {(f, t): p for f, t, p in zip(tm["from"], tm["to"], tm["probability"], strict=True)}
+    got = {(f, t): p for f, t, p in zip(tm["from"], tm["to"], tm["probability"], strict=True)}
+    assert set(got) == set(matrix)
+    for edge, p in matrix.items():
+        assert got[edge] == pytest.approx(p, abs=1e-12), edge
+    re = model.removal_effects().set_index("channel")["removal_effect"]
+    for channel, expected in removal_effects.items():
+        assert re[channel] == pytest.approx(expected, abs=1e-12)
+    return model
 
 
 def test_markov_matches_dp6(single: jl.Journeys) -> None:
-    # DP6's transition_to_same_state=True keeps self-loops.
-    model = jl.MarkovModel(order=1, collapse_repeats=False).fit(single)
-    got = transition_dict(model)
-    assert set(got) == set(MARKOV_MATRIX)
-    for edge, p in MARKOV_MATRIX.items():
-        assert got[edge] == pytest.approx(p, abs=1e-12), edge
-    re = model.removal_effects().set_index("channel")["removal_effect"]
-    for channel, expected in MARKOV_RE.items():
-        assert re[channel] == pytest.approx(expected, abs=1e-12)
+    model = fit_and_check_markov(single, MARKOV_MATRIX, MARKOV_RE)
     assert model.conversion_rate_ == pytest.approx(0.8, abs=1e-12)
 
 
@@ -165,14 +171,7 @@ def test_multiple_conversions_match_dp6(multiple: jl.Journeys) -> None:
     frame = multiple.to_frame()
     assert frame["path"].tolist() == [*PATHS, "direct > crm > direct"]
     assert frame["conversions"].tolist() == [1, 0, 1, 1, 1, 2]
-    model = jl.MarkovModel(order=1, collapse_repeats=False).fit(multiple)
-    got = transition_dict(model)
-    assert set(got) == set(MULTI_MATRIX)
-    for edge, p in MULTI_MATRIX.items():
-        assert got[edge] == pytest.approx(p, abs=1e-12), edge
-    re = model.removal_effects().set_index("channel")["removal_effect"]
-    for channel, expected in MULTI_RE.items():
-        assert re[channel] == pytest.approx(expected, abs=1e-12)
+    fit_and_check_markov(multiple, MULTI_MATRIX, MULTI_RE)
     # First click and last click give journey E's 2 conversions to its first
     # and last touch, as DP6's [2, 0, 0] and [0, 0, 2].
     paths = [*PATHS, "direct > crm > direct"]
