@@ -18,6 +18,11 @@ struct counts_parts {
     channel_dictionary channels;
     /// Channel tuples of the states from first_channel_state on.
     std::vector<std::vector<channel_id>> states;
+    /// Further states after `states`, flat: state i holds
+    /// flat_states[flat_offsets[i] .. flat_offsets[i + 1]) (used when
+    /// flat_offsets has more than one entry).
+    std::vector<channel_id> flat_states;
+    std::vector<std::size_t> flat_offsets;
     /// (from << 32 | to) -> weight; any order, no duplicates.
     std::vector<std::pair<std::uint64_t, double>> edges;
     /// Per state id (all states): conversions and value of journeys ending there.

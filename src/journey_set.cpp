@@ -4,6 +4,9 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cfloat>
+#include <memory>
 #include <cerrno>
 #include <exception>
 #include <functional>
@@ -160,28 +163,111 @@ void journey_set::add(column_view<std::string_view> path, double conversions, do
 namespace {
 
 // Rows [begin, end) of a path table parsed on their own, with channel ids of
-// a local dictionary (so that parts can be parsed on separate threads).
+// a local dictionary (so that parts can be parsed on separate threads),
+// straight into their place in the journeys' arrays.
 struct parsed_part {
     std::size_t begin = 0, end = 0;
+    std::size_t tokens = 0;              ///< touches of the part (from the separators)
+    std::size_t base = 0;                ///< index of its first touch in the output
+    channel_id* touches = nullptr;       ///< where its touches go
+    std::size_t* offsets = nullptr;      ///< where its rows' end offsets go
     channel_dictionary channels;
-    std::vector<std::size_t> offsets{0};
-    std::vector<channel_id> touches;
     std::exception_ptr error;
 };
+
+// Channel names of at most 8 bytes (the usual case) are looked up by their
+// bytes as one word in a small direct-mapped cache in front of the
+// dictionary: no hashing of the string and no string comparison.
+class short_name_cache {
+public:
+    explicit short_name_cache(channel_dictionary& dictionary) : dictionary_(dictionary) {}
+
+    /// `readable`: at least 8 bytes can be read from name.data().
+    channel_id intern(std::string_view name, bool readable) {
+        if (name.size() > 8) return dictionary_.intern(name);
+        std::uint64_t word = 0;
+        if (readable) {
+            std::memcpy(&word, name.data(), 8);
+            if (name.size() < 8) word &= (std::uint64_t{1} << (8 * name.size())) - 1;
+        } else {
+            for (std::size_t i = 0; i < name.size(); ++i)
+                word |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+        }
+        const std::uint64_t key = word ^ (std::uint64_t{name.size()} << 59);
+        auto& slot = slots_[(key * 0x9E3779B97F4A7C15ull) >> (64 - bits)];
+        if (slot.used && slot.word == word && slot.size == name.size()) return slot.id;
+        const auto id = dictionary_.intern(name);
+        slot = {word, static_cast<std::uint32_t>(name.size()), id, true};
+        return id;
+    }
+
+private:
+    static constexpr int bits = 10;
+    struct entry {
+        std::uint64_t word = 0;
+        std::uint32_t size = 0;
+        channel_id id = 0;
+        bool used = false;
+    };
+    channel_dictionary& dictionary_;
+    std::array<entry, std::size_t{1} << bits> slots_{};
+};
+
+// Number of touches of rows [begin, end): separators plus one per row (a
+// row with an empty token fails when it is parsed).
+void count_tokens(const path_table& table, std::string_view sep, parsed_part& part) noexcept {
+    std::size_t tokens = 0;
+    if (sep.size() == 1) {
+        // Rows are usually contiguous (Arrow): count over runs of rows.
+        const char c = sep[0];
+        auto count = [c](const char* p, const char* e) {
+            std::size_t k = 0;
+            for (; p != e; ++p) k += *p == c;
+            return k;
+        };
+        const char* run = nullptr;
+        const char* run_end = nullptr;
+        for (std::size_t i = part.begin; i < part.end; ++i) {
+            const auto path = table.path[i];
+            if (path.data() != run_end || run == nullptr) {
+                if (run != nullptr) tokens += count(run, run_end);
+                run = path.data();
+            }
+            run_end = path.data() + path.size();
+        }
+        if (run != nullptr) tokens += count(run, run_end);
+        part.tokens = tokens + (part.end - part.begin);
+        return;
+    }
+    for (std::size_t i = part.begin; i < part.end; ++i) {
+        const auto path = table.path[i];
+        ++tokens;
+        for (auto at = path.find(sep); at != std::string_view::npos;
+             at = path.find(sep, at + sep.size()))
+            ++tokens;
+    }
+    part.tokens = tokens;
+}
 
 void parse_part(const path_table& table, const path_options& options, std::size_t first_row,
                 parsed_part& part) noexcept {
     try {
         const std::string_view sep = options.separator;
         const bool single = sep.size() == 1;
+        auto cache = std::make_unique<short_name_cache>(part.channels);
+        channel_id* out = part.touches;
+        std::size_t written = 0;
         for (std::size_t i = part.begin; i < part.end; ++i) {
             const std::size_t row = first_row + i;
             const double conv = table.conversions[i];
             const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
             const double value = table.value.empty() ? 0.0 : table.value[i];
-            check_count(conv, row, "count", options.conversions_column);
-            check_count(nulls, row, "count", options.nulls_column);
-            check_count(value, row, "value", options.value_column);
+            if (!(conv >= 0 && nulls >= 0 && value >= 0 && conv <= DBL_MAX && nulls <= DBL_MAX &&
+                  value <= DBL_MAX)) {
+                check_count(conv, row, "count", options.conversions_column);
+                check_count(nulls, row, "count", options.nulls_column);
+                check_count(value, row, "value", options.value_column);
+            }
             if (value > 0 && conv == 0)
                 throw invalid_input(detail::make_message(
                     row, options.value_column,
@@ -192,35 +278,56 @@ void parse_part(const path_table& table, const path_options& options, std::size_
             const std::string_view path = table.path[i];
             if (trim(path).empty())
                 throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
-            std::size_t pos = 0;
+            const char* p = path.data();
+            const char* const end = p + path.size();
             while (true) {
-                std::size_t next;
+                // One token: [p, next), then trimmed.
+                const char* next;
                 if (single) {
                     // Tokens are short: a plain scan beats a memchr call per token.
-                    next = pos;
-                    while (next < path.size() && path[next] != sep[0]) ++next;
-                    if (next == path.size()) next = std::string_view::npos;
+                    next = p;
+                    while (next != end && *next != sep[0]) ++next;
                 } else {
-                    next = path.find(sep, pos);
+                    const auto at = path.find(sep, static_cast<std::size_t>(p - path.data()));
+                    next = at == std::string_view::npos ? end : path.data() + at;
                 }
-                const auto token =
-                    trim(path.substr(pos, next == std::string_view::npos ? path.npos : next - pos));
-                if (token.empty())
+                const char* a = p;
+                const char* b = next;
+                while (a != b && detail::blank(*a)) ++a;
+                while (b != a && detail::blank(b[-1])) --b;
+                if (a == b)
                     throw invalid_input(detail::make_message(
                         row, options.path_column,
                         "empty channel name in '" + std::string(path) + "'"));
-                part.touches.push_back(part.channels.intern(token));
-                if (next == std::string_view::npos) break;
-                pos = next + sep.size();
+                out[written++] =
+                    cache->intern(std::string_view(a, std::size_t(b - a)), end - a >= 8);
+                if (next == end) break;
+                p = next + sep.size();
             }
-            part.offsets.push_back(part.touches.size());
+            part.offsets[i - part.begin] = part.base + written;
         }
     } catch (...) {
         part.error = std::current_exception();
     }
 }
 
+// Maps a part's local channel ids to the journeys' ids, in place.
+void map_touches(const parsed_part& part, const std::vector<channel_id>& to_global) noexcept {
+    bool identity = true;
+    for (std::size_t id = 0; id < to_global.size(); ++id) identity = identity && to_global[id] == id;
+    if (identity) return;
+    for (std::size_t k = 0; k < part.tokens; ++k) part.touches[k] = to_global[part.touches[k]];
+}
+
 } // namespace
+
+void journey_set::reserve(std::size_t rows, std::size_t touches) {
+    offsets_.reserve(offsets_.size() + rows);
+    conversions_.reserve(conversions_.size() + rows);
+    nulls_.reserve(nulls_.size() + rows);
+    values_.reserve(values_.size() + rows);
+    touches_.reserve(touches_.size() + touches);
+}
 
 void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options, std::size_t first_row) {
@@ -238,9 +345,11 @@ void append_journeys(journey_set& journeys, const path_table& table,
     check_length(table.value, options.value_column, false);
     if (options.separator.empty()) throw invalid_input("the path separator is empty");
 
-    // Large tables are parsed in parts on several threads. Nothing touches
-    // `journeys` until every part has parsed, so a bad row leaves it as it
-    // was; the first bad row (lowest part) is the one reported.
+    // Large tables are parsed in parts on several threads: the parts first
+    // count their touches (so every part knows where its touches go), then
+    // parse into place with their own channel dictionaries. On a bad row
+    // the journeys are cut back to what they were; the first bad row (lowest
+    // part) is the one reported.
     std::size_t threads = options.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     threads = std::min(threads, std::max<std::size_t>(1, n / 20000));
@@ -249,39 +358,56 @@ void append_journeys(journey_set& journeys, const path_table& table,
         parts[t].begin = n * t / threads;
         parts[t].end = n * (t + 1) / threads;
     }
-    std::vector<std::thread> workers;
-    for (std::size_t t = 1; t < threads; ++t)
-        workers.emplace_back(parse_part, std::cref(table), std::cref(options), first_row,
-                             std::ref(parts[t]));
-    parse_part(table, options, first_row, parts[0]);
-    for (auto& w : workers) w.join();
+    auto run = [&](auto&& work) {
+        std::vector<std::thread> workers;
+        for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work, t);
+        work(std::size_t{0});
+        for (auto& w : workers) w.join();
+    };
+    run([&](std::size_t t) { count_tokens(table, options.separator, parts[t]); });
+
+    auto& out = journeys;
+    const auto old_rows = out.offsets_.size(), old_touches = out.touches_.size();
+    std::size_t total = old_touches;
+    for (auto& part : parts) {
+        part.base = total;
+        total += part.tokens;
+    }
+    out.touches_.resize(total);
+    out.offsets_.resize(old_rows + n);
+    for (auto& part : parts) {
+        part.touches = out.touches_.data() + part.base;
+        part.offsets = out.offsets_.data() + old_rows + part.begin;
+    }
+    run([&](std::size_t t) { parse_part(table, options, first_row, parts[t]); });
     for (const auto& part : parts)
-        if (part.error) std::rethrow_exception(part.error);
+        if (part.error) {
+            out.touches_.resize(old_touches);
+            out.offsets_.resize(old_rows);
+            std::rethrow_exception(part.error);
+        }
 
     // Local channel ids to the journeys' ids, part by part: this keeps the
     // order of first appearance over the whole table.
-    auto& out = journeys;
-    std::vector<channel_id> to_global;
-    for (const auto& part : parts) {
-        to_global.clear();
-        for (const auto& name : part.channels.names())
-            to_global.push_back(out.channels_.intern(name));
-        const auto base = out.touches_.size();
-        out.touches_.reserve(base + part.touches.size());
-        for (auto id : part.touches) out.touches_.push_back(to_global[id]);
-        for (std::size_t r = 1; r < part.offsets.size(); ++r)
-            out.offsets_.push_back(base + part.offsets[r]);
-        for (std::size_t i = part.begin; i < part.end; ++i) {
-            const double conv = table.conversions[i];
-            const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
-            const double value = table.value.empty() ? 0.0 : table.value[i];
-            out.conversions_.push_back(conv);
-            out.nulls_.push_back(nulls);
-            out.values_.push_back(value);
-            out.total_conversions_ += conv;
-            out.total_nulls_ += nulls;
-            out.total_value_ += value;
-        }
+    std::vector<std::vector<channel_id>> to_global(threads);
+    for (std::size_t t = 0; t < threads; ++t)
+        for (const auto& name : parts[t].channels.names())
+            to_global[t].push_back(out.channels_.intern(name));
+    run([&](std::size_t t) { map_touches(parts[t], to_global[t]); });
+
+    out.conversions_.reserve(out.conversions_.size() + n);
+    out.nulls_.reserve(out.nulls_.size() + n);
+    out.values_.reserve(out.values_.size() + n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double conv = table.conversions[i];
+        const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
+        const double value = table.value.empty() ? 0.0 : table.value[i];
+        out.conversions_.push_back(conv);
+        out.nulls_.push_back(nulls);
+        out.values_.push_back(value);
+        out.total_conversions_ += conv;
+        out.total_nulls_ += nulls;
+        out.total_value_ += value;
     }
 }
 

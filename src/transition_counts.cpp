@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <map>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -60,6 +62,191 @@ std::size_t estimate_states(const journey_set& js, std::size_t k, bool padded) {
 
 } // namespace
 
+namespace {
+
+// Counts the rows of one part of a journey set with its own state numbering
+// (states numbered from first_channel_state in order of first appearance);
+// parts are then merged in order, which numbers the states as one pass
+// over all rows would.
+class counter {
+public:
+    counter(std::size_t order, const counting_options& options, std::size_t channels)
+        : k_(order), collapse_(options.collapse_repeats), padded_(options.padded),
+          // States are interned by their channel tuple: packed into 64 bits
+          // (15 bits a channel) up to order 4 with fewer than 32,766
+          // channels, by its bytes otherwise.
+          packed_(order <= 4 && channels < 0x7FFE),
+          // Order 1: a state is a channel, found by direct indexing, and the
+          // edges are a dense matrix when the channels are few.
+          direct_(order == 1 && !options.padded), max_dense_(direct_ ? channels + 3 : 0),
+          dense_(direct_ && max_dense_ <= 2048), state_of_channel_(direct_ ? channels : 0, 0),
+          dense_edges_(dense_ ? max_dense_ * max_dense_ : 0, 0.0) {}
+
+    std::size_t num_states() const noexcept {
+        return tuple_offsets_.size() - 1 + transition_counts::first_channel_state;
+    }
+
+    void count(const journey_set& journeys, std::size_t begin, std::size_t end) {
+        if (direct_ && dense_ && collapse_) {
+            count_direct(journeys, begin, end);
+            return;
+        }
+        for (std::size_t row = begin; row < end; ++row) {
+            const double conv = journeys.conversions(row);
+            const double nulls = journeys.nulls(row);
+            const double weight = conv + nulls;
+            // A row with no outcomes carries no information about
+            // transitions; it stays in the journeys but adds no state (a
+            // state with no way out would make the chain unsolvable).
+            if (weight == 0) continue;
+            auto path = journeys.path(row);
+            if (padded_) {
+                // (start) x (k - 1), then the path: every window holds k symbols.
+                padded_path_.assign(k_ - 1, transition_counts::padding);
+                padded_path_.insert(padded_path_.end(), path.begin(), path.end());
+                path = padded_path_;
+            }
+            const std::size_t n = path.size();
+            const std::size_t windows = n >= k_ ? n - k_ + 1 : 1;
+            const std::size_t len = std::min(n, k_);
+            state_id prev = transition_counts::start;
+            for (std::size_t i = 0; i < windows; ++i) {
+                const state_id s = intern(path.data() + i, len);
+                if (s == prev && collapse_) continue;
+                add_edge(prev, s, weight);
+                prev = s;
+            }
+            end_row(prev, conv, nulls, journeys.value(row));
+        }
+    }
+
+    /// Adds `other` (the rows after this part's) to this part.
+    void merge(const counter& other) {
+        std::vector<state_id> map(other.num_states());
+        for (state_id s = 0; s < transition_counts::first_channel_state; ++s) map[s] = s;
+        for (std::size_t i = 0; i + 1 < other.tuple_offsets_.size(); ++i) {
+            const auto b = other.tuple_offsets_[i], e = other.tuple_offsets_[i + 1];
+            map[i + transition_counts::first_channel_state] =
+                intern(other.tuples_.data() + b, e - b);
+        }
+        for (std::size_t cell = 0; cell < other.dense_edges_.size(); ++cell)
+            if (other.dense_edges_[cell] != 0)
+                add_edge(map[cell / max_dense_], map[cell % max_dense_], other.dense_edges_[cell]);
+        other.edges_.for_each([&](std::uint64_t code, double w) {
+            add_edge(map[code >> 32], map[code & 0xffffffffu], w);
+        });
+        end_conv_.resize(num_states(), 0.0);
+        end_value_.resize(num_states(), 0.0);
+        for (std::size_t s = 0; s < other.end_conv_.size(); ++s) {
+            end_conv_[map[s]] += other.end_conv_[s];
+            end_value_[map[s]] += other.end_value_[s];
+        }
+    }
+
+    /// Moves the counts into `parts`.
+    void finish(detail::counts_parts& parts) {
+        parts.flat_states = std::move(tuples_);
+        parts.flat_offsets = std::move(tuple_offsets_);
+        parts.edges.reserve(edges_.size());
+        edges_.for_each([&parts](std::uint64_t code, double w) { parts.edges.emplace_back(code, w); });
+        for (std::size_t cell = 0; cell < dense_edges_.size(); ++cell)
+            if (dense_edges_[cell] != 0)
+                parts.edges.emplace_back(((cell / max_dense_) << 32) | (cell % max_dense_),
+                                         dense_edges_[cell]);
+        parts.end_conversions = std::move(end_conv_);
+        parts.end_value = std::move(end_value_);
+    }
+
+private:
+    // Order 1, collapsed repeats, a dense edge matrix: the common case, with
+    // nothing but an index and an add per touch.
+    void count_direct(const journey_set& journeys, std::size_t begin, std::size_t end) {
+        const std::size_t stride = max_dense_;
+        double* cells = dense_edges_.data();
+        for (std::size_t row = begin; row < end; ++row) {
+            const double conv = journeys.conversions(row);
+            const double nulls = journeys.nulls(row);
+            const double weight = conv + nulls;
+            if (weight == 0) continue;
+            const auto path = journeys.path(row);
+            state_id prev = transition_counts::start;
+            for (const auto c : path) {
+                state_id s = state_of_channel_[c];
+                if (s == 0) s = intern(&c, 1);
+                if (s == prev) continue;
+                cells[std::size_t{prev} * stride + s] += weight;
+                prev = s;
+            }
+            end_row(prev, conv, nulls, journeys.value(row));
+        }
+    }
+
+    void end_row(state_id last, double conv, double nulls, double value) {
+        if (conv > 0) add_edge(last, transition_counts::conversion, conv);
+        if (nulls > 0) add_edge(last, transition_counts::null, nulls);
+        if (end_conv_.size() <= last) {
+            end_conv_.resize(num_states(), 0.0);
+            end_value_.resize(num_states(), 0.0);
+        }
+        end_conv_[last] += conv;
+        end_value_[last] += value;
+    }
+
+    void add_edge(state_id from, state_id to, double w) {
+        if (dense_) dense_edges_[std::size_t{from} * max_dense_ + to] += w;
+        else *edges_.try_emplace((std::uint64_t{from} << 32) | to).first += w;
+    }
+
+    void new_state(const channel_id* first, std::size_t len) {
+        tuples_.insert(tuples_.end(), first, first + len);
+        tuple_offsets_.push_back(tuples_.size());
+    }
+
+    state_id intern(const channel_id* first, std::size_t len) {
+        const auto next = static_cast<state_id>(num_states());
+        if (direct_) {
+            auto& s = state_of_channel_[*first];
+            if (s == 0) {
+                s = next;
+                new_state(first, 1);
+            }
+            return s;
+        }
+        if (packed_) {
+            std::uint64_t code = 0;
+            for (std::size_t i = 0; i < len; ++i) {
+                const std::uint64_t c =
+                    first[i] == transition_counts::padding ? 0x7FFF : std::uint64_t{first[i]} + 1;
+                code |= c << (15 * i);
+            }
+            auto [id, inserted] = packed_index_.try_emplace(code, next);
+            if (inserted) new_state(first, len);
+            return *id;
+        }
+        key_.assign(reinterpret_cast<const char*>(first), len * sizeof(channel_id));
+        auto [it, inserted] = string_index_.emplace(key_, next);
+        if (inserted) new_state(first, len);
+        return it->second;
+    }
+
+    std::size_t k_;
+    bool collapse_, padded_, packed_, direct_;
+    std::size_t max_dense_;
+    bool dense_;
+    std::vector<state_id> state_of_channel_;
+    std::vector<double> dense_edges_;
+    std::vector<channel_id> tuples_;
+    std::vector<std::size_t> tuple_offsets_{0};
+    detail::flat_map64<state_id> packed_index_{1024};
+    std::unordered_map<std::string, state_id> string_index_;
+    std::string key_;
+    detail::flat_map64<double> edges_{1024};
+    std::vector<double> end_conv_, end_value_;
+    std::vector<channel_id> padded_path_;
+};
+
+} // namespace
+
 transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options) {
     const std::size_t k = options.order;
@@ -77,101 +264,34 @@ transition_counts count_transitions(const journey_set& journeys,
     parts.padded = options.padded;
     parts.channels = journeys.channels();
 
-    auto num_states = [&parts] {
-        return parts.states.size() + transition_counts::first_channel_state;
+    // Large journey sets are counted in two halves on two threads, then
+    // merged (the same states, numbered the same way, and the same sums).
+    const std::size_t n = journeys.size();
+    std::size_t threads = options.threads;
+    if (threads == 0) threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min(threads, std::max<std::size_t>(1, n / 50000));
+    std::vector<counter> parts_of;
+    for (std::size_t t = 0; t < threads; ++t)
+        parts_of.emplace_back(k, options, parts.channels.size());
+    std::vector<std::exception_ptr> errors(threads);
+    auto work = [&](std::size_t t) {
+        try {
+            parts_of[t].count(journeys, n * t / threads, n * (t + 1) / threads);
+        } catch (...) {
+            errors[t] = std::current_exception();
+        }
     };
-    // States are interned by their channel tuple: packed into 64 bits (15
-    // bits a channel) up to order 4 with fewer than 32,766 channels, by its
-    // bytes otherwise.
-    const bool packed = k <= 4 && parts.channels.size() < 0x7FFE;
-    detail::flat_map64<state_id> packed_index(1024);
-    std::unordered_map<std::string, state_id> string_index;
-    std::string key;
-    // Order 1: a state is a channel, found by direct indexing.
-    const bool direct = k == 1 && !options.padded;
-    std::vector<state_id> state_of_channel(direct ? parts.channels.size() : 0, 0);
-    auto intern = [&](const channel_id* first, std::size_t len) -> state_id {
-        const auto next = static_cast<state_id>(num_states());
-        if (direct) {
-            auto& s = state_of_channel[*first];
-            if (s == 0) {
-                s = next;
-                parts.states.emplace_back(first, first + 1);
-            }
-            return s;
-        }
-        if (packed) {
-            std::uint64_t code = 0;
-            for (std::size_t i = 0; i < len; ++i) {
-                const std::uint64_t c =
-                    first[i] == transition_counts::padding ? 0x7FFF : std::uint64_t{first[i]} + 1;
-                code |= c << (15 * i);
-            }
-            auto [id, inserted] = packed_index.try_emplace(code, next);
-            if (inserted) parts.states.emplace_back(first, first + len);
-            return *id;
-        }
-        key.assign(reinterpret_cast<const char*>(first), len * sizeof(channel_id));
-        auto [it, inserted] = string_index.emplace(key, next);
-        if (inserted) parts.states.emplace_back(first, first + len);
-        return it->second;
-    };
-
-    // Edges in a dense matrix when the states are few (order 1), in an
-    // open-addressing map otherwise. Every added weight is positive, so the
-    // nonzero cells are exactly the observed transitions.
-    const std::size_t max_dense = direct ? parts.channels.size() + 3 : 0;
-    const bool dense = direct && max_dense <= 2048;
-    std::vector<double> dense_edges(dense ? max_dense * max_dense : 0, 0.0);
-    detail::flat_map64<double> edges(1024);
-    auto add_edge = [&](state_id from, state_id to, double w) {
-        if (dense) dense_edges[std::size_t{from} * max_dense + to] += w;
-        else *edges.try_emplace((std::uint64_t{from} << 32) | to).first += w;
-    };
-    auto& end_conv = parts.end_conversions;
-    auto& end_value = parts.end_value;
-    std::vector<channel_id> padded_path;
-
-    for (std::size_t row = 0; row < journeys.size(); ++row) {
-        const double conv = journeys.conversions(row);
-        const double nulls = journeys.nulls(row);
-        const double weight = conv + nulls;
-        // A row with no outcomes carries no information about transitions;
-        // it stays in the journeys but adds no state (a state with no way out
-        // would make the chain unsolvable).
-        if (weight == 0) continue;
-        auto path = journeys.path(row);
-        if (options.padded) {
-            // (start) x (k - 1), then the path: every window holds k symbols.
-            padded_path.assign(k - 1, transition_counts::padding);
-            padded_path.insert(padded_path.end(), path.begin(), path.end());
-            path = padded_path;
-        }
-        const std::size_t n = path.size();
-        const std::size_t windows = n >= k ? n - k + 1 : 1;
-        const std::size_t len = std::min(n, k);
-        state_id prev = transition_counts::start;
-        for (std::size_t i = 0; i < windows; ++i) {
-            const state_id s = intern(path.data() + i, len);
-            if (s == prev && options.collapse_repeats) continue;
-            add_edge(prev, s, weight);
-            prev = s;
-        }
-        if (conv > 0) add_edge(prev, transition_counts::conversion, conv);
-        if (nulls > 0) add_edge(prev, transition_counts::null, nulls);
-        if (end_conv.size() <= prev) {
-            end_conv.resize(num_states(), 0.0);
-            end_value.resize(num_states(), 0.0);
-        }
-        end_conv[prev] += conv;
-        end_value[prev] += journeys.value(row);
+    std::vector<std::thread> workers;
+    for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work, t);
+    work(0);
+    for (auto& w : workers) w.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    for (std::size_t t = 1; t < threads; ++t) {
+        parts_of[0].merge(parts_of[t]);
+        parts_of[t] = counter(k, options, 0);
     }
-    parts.edges.reserve(edges.size());
-    edges.for_each([&parts](std::uint64_t code, double w) { parts.edges.emplace_back(code, w); });
-    for (std::size_t cell = 0; cell < dense_edges.size(); ++cell)
-        if (dense_edges[cell] != 0)
-            parts.edges.emplace_back(((cell / max_dense) << 32) | (cell % max_dense),
-                                     dense_edges[cell]);
+    parts_of[0].finish(parts);
     parts.total_conversions = journeys.total_conversions();
     parts.total_nulls = journeys.total_nulls();
     parts.total_value = journeys.total_value();
@@ -190,6 +310,13 @@ transition_counts counts_access::assemble(counts_parts parts) {
     for (const auto& t : parts.states) {
         out.state_channels_.insert(out.state_channels_.end(), t.begin(), t.end());
         out.state_offsets_.push_back(out.state_channels_.size());
+    }
+    if (parts.flat_offsets.size() > 1) {
+        const auto base = out.state_channels_.size();
+        out.state_channels_.insert(out.state_channels_.end(), parts.flat_states.begin(),
+                                   parts.flat_states.end());
+        for (std::size_t i = 1; i < parts.flat_offsets.size(); ++i)
+            out.state_offsets_.push_back(base + parts.flat_offsets[i]);
     }
     const auto n = out.num_states();
     std::sort(parts.edges.begin(), parts.edges.end());

@@ -89,6 +89,11 @@ public:
     std::size_t size() const noexcept { return conversions_.size(); }
     bool empty() const noexcept { return conversions_.empty(); }
 
+    /// Room for `rows` more rows holding `touches` more touches in total, so
+    /// that appending in several calls (one per chunk of a column) copies
+    /// nothing. Only a hint; reserving too much costs address space only.
+    void reserve(std::size_t rows, std::size_t touches);
+
     /// The channel ids of row `i`, in order.
     column_view<channel_id> path(std::size_t i) const noexcept {
         return {touches_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]};

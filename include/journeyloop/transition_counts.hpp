@@ -42,6 +42,9 @@ struct counting_options {
     /// Cap on the number of states; count_transitions() throws
     /// state_space_too_large before allocating more.
     std::size_t max_states = 50'000'000;
+    /// Threads: 1 counts in one thread; 0 (the default) counts large
+    /// journey sets (from 100,000 rows) in two halves on two threads.
+    std::size_t threads = 0;
 };
 
 /**

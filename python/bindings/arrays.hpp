@@ -18,6 +18,11 @@ namespace py = pybind11;
 // contiguous; read-only arrays are fine).
 using double_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
+// By reference: no copy of the array object, so this is safe without the GIL.
+inline journeyloop::column_view<double> view_of(const double_array& a) {
+    return {a.data(), static_cast<std::size_t>(a.size())};
+}
+
 inline journeyloop::column_view<double> view_of(const std::optional<double_array>& a) {
     if (!a) return {};
     return {a->data(), static_cast<std::size_t>(a->size())};

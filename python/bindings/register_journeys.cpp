@@ -94,6 +94,8 @@ void register_journeys(py::module_& m) {
              py::arg("validity"), py::arg("validity_offset"), py::arg("conversions"),
              py::arg("nulls"), py::arg("value"), py::arg("options"), py::arg("first_row"),
              "Appends rows whose paths are an Arrow string array (zero-copy).")
+        .def("reserve", &jl::journey_set::reserve, py::arg("rows"), py::arg("touches"),
+             "Room for more rows and touches (a hint before several append_arrow calls).")
         .def("__len__", &jl::journey_set::size)
         .def_property_readonly("channels",
                                [](const jl::journey_set& js) { return js.channels().names(); })

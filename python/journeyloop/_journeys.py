@@ -388,9 +388,14 @@ class Journeys:
             if chunks is not None:
                 # Arrow strings: the C++ core reads the buffers in place.
                 js = _core.journey_set()
+                buffers = [arrow_buffers(chunk) for chunk in chunks]
+                if len(chunks) > 1:
+                    # Room for every chunk at once; a touch and its separator
+                    # take at least two characters.
+                    chars = sum(int(b[0][-1]) - int(b[0][0]) for b in buffers)
+                    js.reserve(n, chars // 2 + n)
                 first = 0
-                for chunk in chunks:
-                    offsets, chars, bits, bit_offset = arrow_buffers(chunk)
+                for chunk, (offsets, chars, bits, bit_offset) in zip(chunks, buffers, strict=True):
                     end = first + len(chunk)
                     js.append_arrow(
                         offsets, chars, bits, bit_offset, conv[first:end],

@@ -185,3 +185,70 @@ TEST_CASE("journey_set: parsing in parts on threads gives the same journeys", "[
     REQUIRE_THROWS_WITH(build_journeys({bad, conv, nulls, {}}, three),
                         Contains("row 150002, column 'path': empty path"));
 }
+
+TEST_CASE("journey_set: channel names of every length, blanks, last tokens at the buffer end",
+          "[journey_set]") {
+    // Names from 1 to 12 bytes (the short ones are looked up by their bytes
+    // as one word), names equal in their first 8 bytes, a name with a NUL
+    // byte, all parsed from one Arrow buffer with no byte after the last row.
+    std::vector<std::string> names;
+    for (int len = 1; len <= 12; ++len) names.push_back(std::string(std::size_t(len), 'a'));
+    names.push_back("abcdefgh1");
+    names.push_back("abcdefgh2");
+    names.push_back(std::string("a\0", 2));
+    std::string chars;
+    std::vector<std::int64_t> offsets{0};
+    std::vector<std::vector<std::string>> expected;
+    for (std::size_t r = 0; r < 40; ++r) {
+        std::vector<std::string> row;
+        std::string text = r % 3 == 0 ? "  " : "";
+        for (std::size_t j = 0; j <= r % 5; ++j) {
+            const auto& name = names[(r * 7 + j * 3) % names.size()];
+            if (j > 0) text += r % 2 ? ">" : " > ";
+            text += name;
+            row.push_back(name);
+        }
+        if (r % 4 == 0) text += "\t";
+        chars += text;
+        offsets.push_back(static_cast<std::int64_t>(chars.size()));
+        expected.push_back(row);
+    }
+    const std::vector<char> exact(chars.begin(), chars.end()); // no terminator after it
+    std::vector<double> conv(40, 1.0);
+    journey_set js;
+    append_journeys(js, {string_column_view(offsets.data(), exact.data(), 40), conv, {}, {}}, {}, 0);
+    REQUIRE(js.size() == 40);
+    for (std::size_t r = 0; r < 40; ++r) {
+        std::vector<std::string> got;
+        for (auto id : js.path(r)) got.push_back(js.channels().name(id));
+        REQUIRE(got == expected[r]);
+    }
+    REQUIRE(js.channels().find("a").has_value());
+    REQUIRE(*js.channels().find("a") != *js.channels().find(std::string("a\0", 2)));
+}
+
+TEST_CASE("journey_set: appending in chunks after reserve() equals one append", "[journey_set]") {
+    std::vector<std::string> paths;
+    std::vector<double> conv;
+    for (int i = 0; i < 90000; ++i) {
+        paths.push_back("p" + std::to_string(i % 11) + " > q" + std::to_string(i % 5));
+        conv.push_back(i % 2);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto whole = build_journeys({views, conv, {}, {}}, {});
+    journey_set chunked;
+    chunked.reserve(views.size(), 2 * views.size());
+    for (std::size_t first = 0; first < views.size(); first += 30000) {
+        const column_view<std::string_view> v(views.data() + first, 30000);
+        const column_view<double> c(conv.data() + first, 30000);
+        append_journeys(chunked, {v, c, {}, {}}, {}, first);
+    }
+    REQUIRE(chunked.size() == whole.size());
+    REQUIRE(chunked.channels().names() == whole.channels().names());
+    REQUIRE(chunked.total_conversions() == whole.total_conversions());
+    for (std::size_t r = 0; r < whole.size(); r += 997) {
+        const auto a = whole.path(r), b = chunked.path(r);
+        REQUIRE(std::vector<channel_id>(a.begin(), a.end()) ==
+                std::vector<channel_id>(b.begin(), b.end()));
+    }
+}

@@ -84,3 +84,50 @@ TEST_CASE("count_transitions: state-space guard and bad order", "[transition_cou
     REQUIRE_THROWS_WITH(count_transitions(js, o),
                         Catch::Contains("above the cap of 4"));
 }
+
+TEST_CASE("count_transitions: two threads count what one thread counts", "[transition_counts]") {
+    // 150,000 rows; later channels first appear in the second half, so the
+    // halves number their states differently before the merge.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    for (int i = 0; i < 150000; ++i) {
+        std::string p;
+        const int len = 1 + i % 6;
+        for (int j = 0; j < len; ++j) {
+            if (j) p += " > ";
+            const int c = (i * 13 + j * j * 7 + (j == 2 ? 0 : i / 3)) % (i < 75000 ? 5 : 9);
+            p += "c" + std::to_string(c);
+        }
+        paths.push_back(p);
+        conv.push_back(i % 4 == 0 ? 1.0 : 0.0);
+        nulls.push_back(i % 4 == 0 ? 0.0 : (i % 7 == 0 ? 0.0 : 2.0));
+        value.push_back(i % 4 == 0 ? 1.5 : 0.0);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto js = build_journeys({views, conv, nulls, value}, {});
+    for (std::size_t order : {1u, 2u, 3u}) {
+        for (bool padded : {false, true}) {
+            for (bool collapse : {true, false}) {
+                counting_options one, two;
+                one.order = two.order = order;
+                one.padded = two.padded = padded;
+                one.collapse_repeats = two.collapse_repeats = collapse;
+                one.threads = 1;
+                two.threads = 2;
+                const auto a = count_transitions(js, one);
+                const auto b = count_transitions(js, two);
+                INFO("order " << order << " padded " << padded << " collapse " << collapse);
+                REQUIRE(a == b);
+                REQUIRE(a.num_states() == b.num_states());
+                for (state_id s = 0; s < a.num_states(); ++s) {
+                    REQUIRE(a.state_label(s) == b.state_label(s)); // same numbering
+                    REQUIRE(a.conversions_from(s) == b.conversions_from(s));
+                    REQUIRE(a.value_from(s) == b.value_from(s));
+                    const auto ta = a.targets(s), tb = b.targets(s);
+                    REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
+                            std::vector<state_id>(tb.begin(), tb.end()));
+                }
+            }
+        }
+    }
+}
