@@ -8,7 +8,11 @@
 #include <boost/graph/strong_components.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <string>
 
@@ -293,6 +297,236 @@ std::vector<std::pair<double, double>> solve_without_batch(
     }
     std::vector<std::pair<double, double>> out(A);
     for (std::size_t a = 0; a < A; ++a) out[a] = {y[a], y_value[a]};
+    return out;
+}
+
+namespace {
+
+constexpr std::size_t many_batch = 8;         // removals per batch
+constexpr std::size_t many_width = 2 * many_batch; // conversions, then value
+
+// The subchain of one batch, stored in update order: position p updates the
+// solution row row[p] (rows are in layout order), from base[2p] (conversions)
+// and base[2p + 1] (value) plus its edges ptr[p] .. ptr[p + 1] to other rows.
+struct subchain {
+    std::vector<std::size_t> ptr{0};
+    std::vector<std::uint32_t> idx; // solution rows
+    std::vector<double> val;
+    std::vector<double> diag, base;
+    std::vector<std::uint32_t> row;
+};
+
+// Gauss-Seidel updates of positions [begin, end) for the whole batch;
+// records the largest change of a conversion and of a value solution.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+                 std::size_t begin, std::size_t end, double* change) {
+    // Four lanes of four doubles (GCC vector extensions: AVX2 registers in
+    // the avx2 clone, pairs of SSE2 registers otherwise).
+    typedef double lane __attribute__((vector_size(32)));
+    static_assert(many_width == 16, "four lanes of four");
+    const std::size_t* ptr = sc.ptr.data();
+    const std::uint32_t* idx = sc.idx.data();
+    const double* val = sc.val.data();
+    double ch_conv = 0, ch_value = 0;
+    for (std::size_t p = begin; p < end; ++p) {
+        // The rows updated next are scattered over the layout: fetch them
+        // early.
+        if (p + 8 < end) {
+            const double* ahead = y + std::size_t{sc.row[p + 8]} * many_width;
+            __builtin_prefetch(ahead, 1);
+            __builtin_prefetch(ahead + 8, 1);
+        }
+        const double b = sc.base[2 * p], bv = sc.base[2 * p + 1];
+        lane a0 = {b, b, b, b}, a1 = a0, a2 = {bv, bv, bv, bv}, a3 = a2;
+        for (auto e = ptr[p]; e < ptr[p + 1]; ++e) {
+            const double w = val[e];
+            const lane wv = {w, w, w, w};
+            const double* yv = y + std::size_t{idx[e]} * many_width;
+            lane y0, y1, y2, y3;
+            std::memcpy(&y0, yv, sizeof(lane));
+            std::memcpy(&y1, yv + 4, sizeof(lane));
+            std::memcpy(&y2, yv + 8, sizeof(lane));
+            std::memcpy(&y3, yv + 12, sizeof(lane));
+            a0 += wv * y0;
+            a1 += wv * y1;
+            a2 += wv * y2;
+            a3 += wv * y3;
+        }
+        double acc[many_width];
+        std::memcpy(acc, &a0, sizeof(lane));
+        std::memcpy(acc + 4, &a1, sizeof(lane));
+        std::memcpy(acc + 8, &a2, sizeof(lane));
+        std::memcpy(acc + 12, &a3, sizeof(lane));
+        const double scale = 1.0 / (1.0 - sc.diag[p]);
+        double* yu = y + std::size_t{sc.row[p]} * many_width;
+        const unsigned bits = removed_bits[p];
+        for (std::size_t j = 0; j < many_batch; ++j) {
+            const bool gone = (bits >> j) & 1u;
+            const double next = gone ? 0.0 : acc[j] * scale;
+            const double next_value = gone ? 0.0 : acc[j + many_batch] * scale;
+            ch_conv = std::max(ch_conv, std::abs(next - yu[j]));
+            ch_value = std::max(ch_value, std::abs(next_value - yu[j + many_batch]));
+            yu[j] = next;
+            yu[j + many_batch] = next_value;
+        }
+    }
+    change[0] = std::max(change[0], ch_conv);
+    change[1] = std::max(change[1], ch_value);
+}
+
+// The whole chain as a subchain: solution rows in layout order within
+// components (sinks first), so that the successors of a state lie close
+// together; updates in sweep order within each component, so that states
+// that share successors are updated one after the other, while those stay
+// in cache. `component_end` ends the runs of positions of each component.
+subchain make_subchain(const chain& c, const many_order& order, std::vector<std::uint32_t>& rows,
+                       std::vector<std::size_t>& component_end) {
+    const auto n = c.n;
+    std::vector<std::uint32_t> by(n);
+    for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
+    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return c.component[a] != c.component[b] ? c.component[a] < c.component[b]
+                                                 : order.layout[a] < order.layout[b];
+    });
+    rows.assign(n, 0);
+    for (std::uint32_t i = 0; i < n; ++i) rows[by[i]] = i;
+    std::vector<std::uint32_t> seq(n); // states in update order
+    component_end.clear();
+    for (std::size_t begin = 0; begin < n;) {
+        std::size_t end = begin + 1;
+        while (end < n && c.component[by[end]] == c.component[by[begin]]) ++end;
+        for (std::size_t i = begin; i < end; ++i) seq[i] = by[i];
+        if (end - begin > 1)
+            std::sort(seq.begin() + long(begin), seq.begin() + long(end),
+                      [&](std::uint32_t a, std::uint32_t b) { return order.sweep[a] < order.sweep[b]; });
+        component_end.push_back(end);
+        begin = end;
+    }
+    subchain sc;
+    sc.diag.assign(n, 0.0);
+    sc.base.assign(2 * n, 0.0);
+    sc.row.resize(n);
+    sc.ptr.reserve(n + 1);
+    sc.idx.reserve(c.forward.idx.size());
+    sc.val.reserve(c.forward.idx.size());
+    for (std::size_t p = 0; p < n; ++p) {
+        const auto u = seq[p];
+        sc.row[p] = rows[u];
+        for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e) {
+            const auto v = c.forward.idx[e];
+            if (v == u) {
+                sc.diag[p] += c.forward.val[e];
+            } else {
+                sc.idx.push_back(rows[v]);
+                sc.val.push_back(c.forward.val[e]);
+            }
+        }
+        sc.ptr.push_back(sc.idx.size());
+        sc.base[2 * p] = c.r[u];
+        sc.base[2 * p + 1] = c.r_value[u];
+    }
+    return sc;
+}
+
+// Solves one batch (at most many_batch removals) over the shared subchain;
+// `bits` (one per position) is scratch, all zero on entry and on exit.
+void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
+                 const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
+                 const std::vector<std::vector<std::uint32_t>>& removed, std::size_t first,
+                 std::size_t count, std::vector<std::uint16_t>& bits, std::vector<double>& y,
+                 double scale_conv, double scale_value, std::pair<double, double>* out) {
+    const auto n = c.n;
+    y.resize(n * many_width);
+    for (std::uint32_t t = 0; t < n; ++t) {
+        double* yu = y.data() + std::size_t{rows[t]} * many_width;
+        for (std::size_t j = 0; j < many_batch; ++j) {
+            yu[j] = c.x[t];
+            yu[many_batch + j] = c.x_value[t];
+        }
+    }
+    for (std::size_t g = 0; g < count; ++g)
+        for (auto t : removed[first + g]) {
+            bits[position[t]] = static_cast<std::uint16_t>(bits[position[t]] | (1u << g));
+            double* yu = y.data() + std::size_t{rows[t]} * many_width;
+            yu[g] = yu[many_batch + g] = 0.0;
+        }
+    // Only the components up to START's: the others cannot be reached.
+    const auto start_component = c.component[0];
+    constexpr int max_sweeps = 200000;
+    std::size_t begin = 0;
+    for (std::size_t k = 0; k <= start_component && k < component_end.size(); ++k) {
+        const auto end = component_end[k];
+        for (int sweep = 0;; ++sweep) {
+            double change[2] = {0, 0};
+            sweep_range(sc, bits.data(), y.data(), begin, end, change);
+            // A single state (with or without a self-loop) is exact at once.
+            if (end - begin == 1) break;
+            if (change[0] <= gauss_seidel_tolerance * scale_conv &&
+                change[1] <= gauss_seidel_tolerance * scale_value)
+                break;
+            if (sweep == max_sweeps)
+                throw numerical_error("Gauss-Seidel did not converge on a block of " +
+                                      std::to_string(end - begin) + " states");
+        }
+        begin = end;
+    }
+    const double* y0 = y.data() + std::size_t{rows[0]} * many_width;
+    for (std::size_t g = 0; g < count; ++g) out[g] = {y0[g], y0[many_batch + g]};
+    for (std::size_t g = 0; g < count; ++g)
+        for (auto t : removed[first + g]) bits[position[t]] = 0;
+}
+
+} // namespace
+
+std::vector<std::pair<double, double>> solve_without_many(
+    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
+    std::size_t threads) {
+    if (order.layout.size() != c.n || order.sweep.size() != c.n)
+        throw numerical_error("internal error: state orders of the wrong size");
+    std::vector<std::pair<double, double>> out(removed.size());
+    if (removed.empty()) return out;
+    double scale_conv = 0, scale_value = 0;
+    for (std::size_t t = 0; t < c.n; ++t) {
+        scale_conv = std::max(scale_conv, std::abs(c.x[t]));
+        scale_value = std::max(scale_value, std::abs(c.x_value[t]));
+    }
+    const std::size_t batches = (removed.size() + many_batch - 1) / many_batch;
+    threads = std::max<std::size_t>(1, std::min(threads, batches));
+    std::vector<std::uint32_t> rows;
+    std::vector<std::size_t> component_end;
+    const auto sc = make_subchain(c, order, rows, component_end);
+    std::vector<std::uint32_t> position(c.n); // state -> its update position
+    {
+        std::vector<std::uint32_t> state_of_row(c.n);
+        for (std::uint32_t t = 0; t < c.n; ++t) state_of_row[rows[t]] = t;
+        for (std::uint32_t p = 0; p < c.n; ++p) position[state_of_row[sc.row[p]]] = p;
+    }
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(threads);
+    auto work = [&](std::size_t t) {
+        try {
+            std::vector<std::uint16_t> bits(c.n, 0);
+            std::vector<double> y;
+            for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
+                const auto first = b * many_batch;
+                const auto count = std::min(many_batch, removed.size() - first);
+                solve_batch(c, sc, rows, component_end, position, removed, first, count, bits, y,
+                            scale_conv, scale_value, out.data() + first);
+            }
+        } catch (...) {
+            errors[t] = std::current_exception();
+            next = batches;
+        }
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work, t);
+    work(0);
+    for (auto& w : workers) w.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
     return out;
 }
 

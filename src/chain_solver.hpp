@@ -69,6 +69,28 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
 std::vector<std::pair<double, double>> solve_without_batch(
     const chain& c, const std::vector<std::vector<char>>& removed);
 
+/// solve_without() for any number of removals, each given as the list of its
+/// removed states, for large chains. Removals are solved eight at a time on
+/// up to `threads` threads. For each batch only the removed states and their
+/// ancestors are solved (the others keep their values): they are copied into
+/// a compact subchain, every edge to an unaffected state is folded into the
+/// right-hand side, and the subchain's components are solved in topological
+/// order, the large ones by Gauss-Seidel sweeps that update all sixteen
+/// solutions (conversions and value of eight removals) of a state at once.
+/// Orders of the transient states for solve_without_many (ranks, one per
+/// state): `layout` places states in memory, `sweep` orders the updates. For
+/// order-k chains: layout by channel tuple, so that the successors of a
+/// state (which share its last k - 1 channels as their prefix) are
+/// contiguous; sweep by those last k - 1 channels, so that states with the
+/// same successors are updated together.
+struct many_order {
+    std::vector<std::uint32_t> layout, sweep;
+};
+
+std::vector<std::pair<double, double>> solve_without_many(
+    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
+    std::size_t threads);
+
 /// Removal of every single state s in `states`, by one dense inverse of
 /// I - Q: p(-s) = p - P(reach s) x(s), with P(reach s) = F[START, s] / F[s, s].
 /// Only for chains with at most dense_inverse_limit states.

@@ -6,6 +6,7 @@
 #include <journeyloop/markov_model.hpp>
 
 #include <algorithm>
+#include <thread>
 #include <cmath>
 #include <deque>
 #include <string>
@@ -215,6 +216,43 @@ std::vector<char> removal_mask(const markov_model& model, const std::vector<chan
 
 } // namespace
 
+namespace {
+
+// The layout and sweep orders of solve_without_many: ranks of the states'
+// channel tuples, and of the channels their successors start with (the last
+// k - 1 channels of a full tuple, the whole of a shorter one).
+detail::many_order solver_order(const transition_counts& counts, std::size_t n) {
+    std::vector<std::uint32_t> by(n);
+    for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
+    auto tuple = [&counts](std::uint32_t t) -> column_view<channel_id> {
+        if (t == 0) return {};
+        return counts.state(static_cast<state_id>(t + 2));
+    };
+    auto successors_prefix = [&](std::uint32_t t) {
+        auto s = tuple(t);
+        if (s.size() == counts.order() && !s.empty()) return column_view<channel_id>(s.data() + 1, s.size() - 1);
+        return s;
+    };
+    auto less = [](column_view<channel_id> a, column_view<channel_id> b) {
+        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+    };
+    detail::many_order out;
+    out.layout.resize(n);
+    out.sweep.resize(n);
+    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) { return less(tuple(a), tuple(b)); });
+    for (std::uint32_t i = 0; i < n; ++i) out.layout[by[i]] = i;
+    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const auto pa = successors_prefix(a), pb = successors_prefix(b);
+        if (less(pa, pb)) return true;
+        if (less(pb, pa)) return false;
+        return out.layout[a] < out.layout[b];
+    });
+    for (std::uint32_t i = 0; i < n; ++i) out.sweep[by[i]] = i;
+    return out;
+}
+
+} // namespace
+
 removal_effect group_removal_effect(const markov_model& model,
                                     const std::vector<channel_id>& group) {
     return effect_of(model, detail::solve_without(model.chain(), removal_mask(model, group)));
@@ -261,8 +299,36 @@ std::vector<removal_effect> group_removal_effects(const markov_model& model,
     // the interleaved solutions outgrow the caches and one removal at a time,
     // restricted to the ancestors of the removed states, was faster.
     const std::size_t n = model.chain().n;
-    if (n <= 2 * detail::dense_block_limit || n > 50'000) {
+    if (n <= 2 * detail::dense_block_limit) {
         for (const auto& group : groups) out.push_back(group_removal_effect(model, group));
+        return out;
+    }
+    if (n > 50'000) {
+        // Large chains: each batch solves only the removed states and their
+        // ancestors, compacted, on two threads.
+        const auto& counts = model.counts();
+        const auto n_channels = counts.channels().size();
+        std::vector<std::vector<std::uint32_t>> groups_of(n_channels);
+        for (std::size_t g = 0; g < groups.size(); ++g)
+            for (auto ch : groups[g]) {
+                if (ch >= n_channels) throw unknown_channel("unknown channel id " + std::to_string(ch));
+                if (groups_of[ch].empty() || groups_of[ch].back() != g)
+                    groups_of[ch].push_back(static_cast<std::uint32_t>(g));
+            }
+        std::vector<std::vector<std::uint32_t>> removed(groups.size());
+        for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s) {
+            const auto t = static_cast<std::uint32_t>(transient_index(s));
+            for (auto ch : counts.state(s)) {
+                if (ch >= n_channels) continue; // padding
+                for (auto g : groups_of[ch])
+                    if (removed[g].empty() || removed[g].back() != t) removed[g].push_back(t);
+            }
+        }
+        const auto threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+        const auto order = solver_order(counts, n);
+        for (const auto& without :
+             detail::solve_without_many(model.chain(), removed, order, threads))
+            out.push_back(effect_of(model, without));
         return out;
     }
     const std::size_t batch = 8;

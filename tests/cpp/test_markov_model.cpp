@@ -113,3 +113,58 @@ TEST_CASE("shapley_attribution: efficiency and symmetry on the abc example",
     REQUIRE(s.total_value() == Approx(model.counts().total_value()).epsilon(1e-13));
     for (double x : s.conversions) REQUIRE(x >= 0);
 }
+
+TEST_CASE("markov_model: removals on a large chain, batched, equal single removals",
+          "[markov_model][large]") {
+    // An order-3 chain of more than 50,000 states, with a large strongly
+    // connected part: removal_effects() solves it in batches on two threads
+    // (solve_without_many); group_removal_effect() solves one removal at a
+    // time over the ancestors of the removed states (solve_without).
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    std::uint64_t state = 12345;
+    auto next = [&state] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<unsigned>(state >> 33);
+    };
+    for (int i = 0; i < 80000; ++i) {
+        std::string p;
+        const unsigned len = 1 + next() % 9;
+        for (unsigned j = 0; j < len; ++j) {
+            if (j) p += " > ";
+            // Skewed popularity: channel = floor(40 * u^2).
+            const double u = (next() % 10000) / 10000.0;
+            p += "c" + std::to_string(static_cast<int>(40 * u * u));
+        }
+        paths.push_back(p);
+        const bool converts = next() % 10 == 0;
+        conv.push_back(converts ? 1.0 : 0.0);
+        nulls.push_back(converts ? 0.0 : 1.0 + next() % 3);
+        value.push_back(converts ? 10.0 + next() % 90 : 0.0);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto js = build_journeys({views, conv, nulls, value}, {});
+    counting_options co;
+    co.order = 3;
+    const auto model = fit_markov(count_transitions(js, co));
+    REQUIRE(model.counts().num_states() > 50'000);
+    const auto effects = removal_effects(model);
+    REQUIRE(effects.size() == model.counts().channels().size());
+    for (channel_id c : {0u, 1u, 5u, 17u, 39u}) {
+        const auto one = group_removal_effect(model, {c});
+        INFO("channel " << model.counts().channels().name(c));
+        REQUIRE(std::abs(effects[c].conversions - one.conversions) < 1e-12);
+        REQUIRE(std::abs(effects[c].value - one.value) < 1e-12);
+        REQUIRE(effects[c].conversions > 0);
+    }
+    // Overlapping groups, and a group of every channel (removal effect 1).
+    std::vector<std::vector<channel_id>> groups{{0, 1}, {1, 2, 3}, {}};
+    for (channel_id c = 0; c < model.counts().channels().size(); ++c) groups[2].push_back(c);
+    const auto grouped = group_removal_effects(model, groups);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const auto one = group_removal_effect(model, groups[g]);
+        REQUIRE(std::abs(grouped[g].conversions - one.conversions) < 1e-12);
+        REQUIRE(std::abs(grouped[g].value - one.value) < 1e-12);
+    }
+    REQUIRE(grouped[2].conversions == Approx(1.0).margin(1e-12));
+}
