@@ -90,33 +90,45 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t k = 0; k < K; ++k) (*ys[k])[block[i]] = Y(long(i), long(k));
     } else {
-        // Gauss-Seidel, warm-started from the values in ys. The matrix is an
-        // M-matrix (I minus a substochastic block from which absorption is
-        // reachable), so the iteration converges.
+        // Gauss-Seidel, warm-started from the values in ys, all right-hand
+        // sides in one pass over the edges. The matrix is an M-matrix (I
+        // minus a substochastic block from which absorption is reachable),
+        // so the iteration converges.
         constexpr int max_sweeps = 200000;
+        constexpr std::size_t max_k = 4;
+        if (K > max_k) throw numerical_error("internal error: too many right-hand sides");
+        double* y[max_k];
+        const double* b[max_k];
         for (std::size_t k = 0; k < K; ++k) {
-            auto& y = *ys[k];
-            const auto& b = *bs[k];
-            int sweep = 0;
-            for (;; ++sweep) {
-                double change = 0, scale = 0;
-                for (auto u : block) {
-                    double s = b[u], diag = 0;
-                    for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
-                        const auto v = adj.idx[e];
-                        if (v == u) diag += adj.val[e];
-                        else if (!removed[v]) s += adj.val[e] * y[v];
-                    }
-                    const double next = s / (1.0 - diag);
-                    change = std::max(change, std::abs(next - y[u]));
-                    scale = std::max(scale, std::abs(next));
-                    y[u] = next;
+            y[k] = ys[k]->data();
+            b[k] = bs[k]->data();
+        }
+        for (int sweep = 0;; ++sweep) {
+            double change[max_k] = {}, scale[max_k] = {};
+            for (auto u : block) {
+                double sum[max_k], diag = 0;
+                for (std::size_t k = 0; k < K; ++k) sum[k] = b[k][u];
+                for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+                    const auto v = adj.idx[e];
+                    const double w = adj.val[e];
+                    if (v == u) diag += w;
+                    else if (!removed[v])
+                        for (std::size_t k = 0; k < K; ++k) sum[k] += w * y[k][v];
                 }
-                if (change <= gauss_seidel_tolerance * scale) break;
-                if (sweep == max_sweeps)
-                    throw numerical_error("Gauss-Seidel did not converge on a block of " +
-                                          std::to_string(m) + " states");
+                for (std::size_t k = 0; k < K; ++k) {
+                    const double next = sum[k] / (1.0 - diag);
+                    change[k] = std::max(change[k], std::abs(next - y[k][u]));
+                    scale[k] = std::max(scale[k], std::abs(next));
+                    y[k][u] = next;
+                }
             }
+            bool done = true;
+            for (std::size_t k = 0; k < K; ++k)
+                done = done && change[k] <= gauss_seidel_tolerance * scale[k];
+            if (done) break;
+            if (sweep == max_sweeps)
+                throw numerical_error("Gauss-Seidel did not converge on a block of " +
+                                      std::to_string(m) + " states");
         }
     }
     for (auto u : block) local[u] = -1;
@@ -159,24 +171,52 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
 
     // Full solution: absorption forward (sinks first), visits backward
     // (sources first).
+    // The two are independent: on large chains, visits on a second thread.
     const std::vector<char> none(n, 0);
-    std::vector<long> local(n, -1);
     c.x.assign(n, 0.0);
     c.x_value.assign(n, 0.0);
-    std::vector<double> start(n, 0.0);
-    start[0] = 1.0;
     c.visits.assign(n, 0.0);
-    std::vector<std::uint32_t> block;
-    for (std::size_t k = 0; k < num; ++k) {
-        block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
-                     c.members.idx.begin() + long(c.members.ptr[k + 1]));
-        solve_block(c.forward, block, none, {&c.x, &c.x_value}, {&c.r, &c.r_value}, local);
+    auto absorption = [&c, &none, n, num] {
+        std::vector<long> local(n, -1);
+        std::vector<std::uint32_t> block;
+        for (std::size_t k = 0; k < num; ++k) {
+            block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
+                         c.members.idx.begin() + long(c.members.ptr[k + 1]));
+            solve_block(c.forward, block, none, {&c.x, &c.x_value}, {&c.r, &c.r_value}, local);
+        }
+    };
+    auto visits = [&c, &none, n, num] {
+        std::vector<long> local(n, -1);
+        std::vector<double> start(n, 0.0);
+        start[0] = 1.0;
+        std::vector<std::uint32_t> block;
+        for (std::size_t k = num; k-- > 0;) {
+            block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
+                         c.members.idx.begin() + long(c.members.ptr[k + 1]));
+            solve_block(c.backward, block, none, {&c.visits}, {&start}, local);
+        }
+    };
+    if (n < 20000 || std::thread::hardware_concurrency() < 2) {
+        absorption();
+        visits();
+        return c;
     }
-    for (std::size_t k = num; k-- > 0;) {
-        block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
-                     c.members.idx.begin() + long(c.members.ptr[k + 1]));
-        solve_block(c.backward, block, none, {&c.visits}, {&start}, local);
+    std::exception_ptr error;
+    std::thread second([&] {
+        try {
+            visits();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    });
+    try {
+        absorption();
+    } catch (...) {
+        second.join();
+        throw;
     }
+    second.join();
+    if (error) std::rethrow_exception(error);
     return c;
 }
 
@@ -323,10 +363,10 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* y,
                  std::size_t begin, std::size_t end, double* change) {
-    // Four lanes of four doubles (GCC vector extensions: AVX2 registers in
-    // the avx2 clone, pairs of SSE2 registers otherwise).
+    // Lanes of four doubles (GCC vector extensions: AVX2 registers in the
+    // avx2 clone, pairs of SSE2 registers otherwise).
     typedef double lane __attribute__((vector_size(32)));
-    static_assert(many_width == 16, "four lanes of four");
+    static_assert(many_width % 8 == 0, "whole lanes of four for each half");
     const std::size_t* ptr = sc.ptr.data();
     const std::uint32_t* idx = sc.idx.data();
     const double* val = sc.val.data();
@@ -338,28 +378,41 @@ void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* 
             const double* ahead = y + std::size_t{sc.row[p + 8]} * many_width;
             __builtin_prefetch(ahead, 1);
             __builtin_prefetch(ahead + 8, 1);
+            // The successors of a state a few updates ahead: their rows are
+            // sorted, and mostly one contiguous run.
+            const auto e0 = ptr[p + 4], e1 = ptr[p + 5];
+            if (e1 > e0) {
+                const double* lo = y + std::size_t{idx[e0]} * many_width;
+                const double* hi = y + std::size_t{idx[e1 - 1]} * many_width + many_width;
+                if (hi - lo <= static_cast<std::ptrdiff_t>(64 * many_width))
+                    for (const double* q = lo; q < hi; q += 8) __builtin_prefetch(q);
+                else
+                    for (auto e = e0; e < e1; ++e) {
+                        const double* q = y + std::size_t{idx[e]} * many_width;
+                        __builtin_prefetch(q);
+                        __builtin_prefetch(q + 8);
+                    }
+            }
         }
+        constexpr std::size_t lanes = many_width / 4;
         const double b = sc.base[2 * p], bv = sc.base[2 * p + 1];
-        lane a0 = {b, b, b, b}, a1 = a0, a2 = {bv, bv, bv, bv}, a3 = a2;
+        lane a[lanes];
+        for (std::size_t l = 0; l < lanes; ++l) {
+            const double init = l < lanes / 2 ? b : bv;
+            a[l] = lane{init, init, init, init};
+        }
         for (auto e = ptr[p]; e < ptr[p + 1]; ++e) {
             const double w = val[e];
             const lane wv = {w, w, w, w};
             const double* yv = y + std::size_t{idx[e]} * many_width;
-            lane y0, y1, y2, y3;
-            std::memcpy(&y0, yv, sizeof(lane));
-            std::memcpy(&y1, yv + 4, sizeof(lane));
-            std::memcpy(&y2, yv + 8, sizeof(lane));
-            std::memcpy(&y3, yv + 12, sizeof(lane));
-            a0 += wv * y0;
-            a1 += wv * y1;
-            a2 += wv * y2;
-            a3 += wv * y3;
+            for (std::size_t l = 0; l < lanes; ++l) {
+                lane yl;
+                std::memcpy(&yl, yv + 4 * l, sizeof(lane));
+                a[l] += wv * yl;
+            }
         }
         double acc[many_width];
-        std::memcpy(acc, &a0, sizeof(lane));
-        std::memcpy(acc + 4, &a1, sizeof(lane));
-        std::memcpy(acc + 8, &a2, sizeof(lane));
-        std::memcpy(acc + 12, &a3, sizeof(lane));
+        std::memcpy(acc, a, sizeof(a));
         const double scale = 1.0 / (1.0 - sc.diag[p]);
         double* yu = y + std::size_t{sc.row[p]} * many_width;
         const unsigned bits = removed_bits[p];
@@ -412,17 +465,20 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
     sc.ptr.reserve(n + 1);
     sc.idx.reserve(c.forward.idx.size());
     sc.val.reserve(c.forward.idx.size());
+    std::vector<std::pair<std::uint32_t, double>> edges;
     for (std::size_t p = 0; p < n; ++p) {
         const auto u = seq[p];
         sc.row[p] = rows[u];
+        edges.clear();
         for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e) {
             const auto v = c.forward.idx[e];
-            if (v == u) {
-                sc.diag[p] += c.forward.val[e];
-            } else {
-                sc.idx.push_back(rows[v]);
-                sc.val.push_back(c.forward.val[e]);
-            }
+            if (v == u) sc.diag[p] += c.forward.val[e];
+            else edges.emplace_back(rows[v], c.forward.val[e]);
+        }
+        std::sort(edges.begin(), edges.end()); // ascending rows: mostly one run
+        for (const auto& [row, w] : edges) {
+            sc.idx.push_back(row);
+            sc.val.push_back(w);
         }
         sc.ptr.push_back(sc.idx.size());
         sc.base[2 * p] = c.r[u];
