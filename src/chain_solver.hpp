@@ -62,21 +62,6 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
 /// removed[t] != 0 send everything to NULL. Solves only their ancestors.
 std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed);
 
-/// solve_without() for up to 64 removals at once, for large chains: every
-/// component up to START's is solved for all of them together, by
-/// Gauss-Seidel sweeps over interleaved solutions (state-major, removals
-/// contiguous), so that each pass over the matrix serves every removal.
-std::vector<std::pair<double, double>> solve_without_batch(
-    const chain& c, const std::vector<std::vector<char>>& removed);
-
-/// solve_without() for any number of removals, each given as the list of its
-/// removed states, for large chains. Removals are solved eight at a time on
-/// up to `threads` threads. For each batch only the removed states and their
-/// ancestors are solved (the others keep their values): they are copied into
-/// a compact subchain, every edge to an unaffected state is folded into the
-/// right-hand side, and the subchain's components are solved in topological
-/// order, the large ones by Gauss-Seidel sweeps that update all sixteen
-/// solutions (conversions and value of eight removals) of a state at once.
 /// Orders of the transient states for solve_without_many (ranks, one per
 /// state): `layout` places states in memory, `sweep` orders the updates. For
 /// order-k chains: layout by channel tuple, so that the successors of a
@@ -87,6 +72,12 @@ struct many_order {
     std::vector<std::uint32_t> layout, sweep;
 };
 
+/// solve_without() for any number of removals, each given as the list of its
+/// removed states. Removals are solved eight at a time on
+/// up to `threads` threads, over one copy of the chain laid out by `order`;
+/// components in topological order, the large ones by Gauss-Seidel sweeps
+/// that update all sixteen solutions (conversions and value of eight
+/// removals) of a state at once, with vector instructions.
 std::vector<std::pair<double, double>> solve_without_many(
     const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
     std::size_t threads);
