@@ -9,6 +9,7 @@
 #define JOURNEYLOOP_JOURNEY_SET_HPP
 
 #include <journeyloop/column_view.hpp>
+#include <journeyloop/detail/uninitialized.hpp>
 #include <journeyloop/errors.hpp>
 #include <journeyloop/fwd.hpp>
 
@@ -178,8 +179,8 @@ private:
     void end_row(double conversions, double nulls, double value);
 
     channel_dictionary channels_;
-    std::vector<std::size_t> offsets_{0};
-    std::vector<channel_id> touches_;
+    std::vector<std::size_t, detail::uninitialized_allocator<std::size_t>> offsets_{0};
+    std::vector<channel_id, detail::uninitialized_allocator<channel_id>> touches_;
     std::vector<double> conversions_;
     std::vector<double> nulls_;
     std::vector<double> values_;
