@@ -103,8 +103,20 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
             y[k] = ys[k]->data();
             b[k] = bs[k]->data();
         }
+        // Geometric extrapolation on large blocks, as in solve_batch below.
+        constexpr int extrapolate_every = 8;
+        bool extrapolate = m > 1000;
+        std::vector<double> before[max_k];
+        double previous[max_k] = {}, before_jump = 0;
+        bool jumped = false;
         for (int sweep = 0;; ++sweep) {
             double change[max_k] = {}, scale[max_k] = {};
+            const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
+            if (jump)
+                for (std::size_t k = 0; k < K; ++k) {
+                    before[k].resize(m);
+                    for (std::size_t i = 0; i < m; ++i) before[k][i] = y[k][block[i]];
+                }
             for (auto u : block) {
                 double sum[max_k], diag = 0;
                 for (std::size_t k = 0; k < K; ++k) sum[k] = b[k][u];
@@ -123,9 +135,30 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
                 }
             }
             bool done = true;
-            for (std::size_t k = 0; k < K; ++k)
+            double largest = 0;
+            for (std::size_t k = 0; k < K; ++k) {
                 done = done && change[k] <= gauss_seidel_tolerance * scale[k];
+                largest = std::max(largest, change[k]);
+            }
+            if (jumped) {
+                jumped = false;
+                if (largest > before_jump) extrapolate = false;
+            }
             if (done) break;
+            if (jump) {
+                for (std::size_t k = 0; k < K; ++k) {
+                    const double lambda = previous[k] > 0 ? change[k] / previous[k] : 0.0;
+                    if (!(lambda > 0 && lambda < 0.9)) continue;
+                    const double factor = lambda / (1.0 - lambda);
+                    for (std::size_t i = 0; i < m; ++i) {
+                        const auto u = block[i];
+                        y[k][u] += factor * (y[k][u] - before[k][i]);
+                    }
+                }
+                before_jump = largest;
+                jumped = true;
+            }
+            std::copy(change, change + K, previous);
             if (sweep == max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                       std::to_string(m) + " states");
