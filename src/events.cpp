@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <thread>
 #include <limits>
@@ -378,6 +379,10 @@ private:
         bool converts() const noexcept { return (row_and_flag & conversion_bit) != 0; }
     };
     static constexpr std::uint32_t conversion_bit = 0x80000000u;
+    template <class T>
+    using event_vector = std::vector<event<T>, uninitialized_allocator<event<T>>>;
+    using row_ids = std::vector<std::uint32_t, uninitialized_allocator<std::uint32_t>>;
+    static_assert(std::is_same_v<channel_id, std::uint32_t>, "row_ids holds channel ids too");
 
     // Conversions of an event (0 for a touch), read from the column only for
     // conversions (rare; random access in the sorted path).
@@ -409,7 +414,6 @@ private:
 
     template <class T>
     void emit(walker<T>& w, T end_time, double conversions, double value) {
-        auto& js = out_.journeys;
         auto& r = out_.report;
         std::size_t first = 0;
         if (o_.lookback) {
@@ -418,10 +422,8 @@ private:
                 ++first;
             r.outside_lookback += first;
         }
-        for (std::size_t k = first; k < w.pending.size(); ++k) {
-            js.touches_.push_back(w.pending[k].channel);
-            js.touch_times_.push_back(before(end_time, w.pending[k].time));
-        }
+        for (std::size_t k = first; k < w.pending.size(); ++k)
+            put_touch(w.pending[k].channel, before(end_time, w.pending[k].time));
         r.rows_used += w.pending.size() - first;
         w.pending.clear();
         push_journey(w.customer, conversions, conversions > 0 ? 0.0 : 1.0, value);
@@ -430,7 +432,7 @@ private:
     void push_journey(std::uint32_t customer, double conversions, double nulls, double value) {
         auto& js = out_.journeys;
         auto& r = out_.report;
-        js.end_row(conversions, nulls, value);
+        js.end_row_at(touch_n_, conversions, nulls, value);
         js.row_customer_.push_back(customer);
         ++r.journeys;
         if (conversions > 0)
@@ -494,10 +496,10 @@ private:
             if (conv > 0) close_funnel(w, e, conv, value, is_touch);
         } else {
             auto& js = out_.journeys;
-            if (is_touch) js.touches_.push_back(e.channel);
+            if (is_touch) put_touch(e.channel, 0.0);
             if (conv > 0) {
                 // One purchase per conversion row.
-                js.touches_.push_back(*js.purchase_channel_);
+                put_touch(*js.purchase_channel_, 0.0);
                 js.purchase_values_.push_back(value);
                 w.purchases += 1;
                 w.history_value += value;
@@ -548,11 +550,55 @@ private:
         }
     }
 
-    void reserve(std::size_t rows) {
-        // At most one touch per row (two in loop form with purchases); pages
-        // are only touched as they fill.
-        out_.journeys.touches_.reserve(rows);
-        if (out_.journeys.has_times_) out_.journeys.touch_times_.reserve(rows);
+    // ---- touch output ---------------------------------------------------------
+    // Touches (and their times) are written in place, at touch_out_[0 ..
+    // touch_n_): a region of the final journey set's arrays, sized for the
+    // most touches the rows can give (one per row, two in loop form with
+    // purchases) but not initialized, so that pages are only touched as they
+    // fill. The second part of a two-thread build writes into the first
+    // part's arrays, after the first part's region, and is moved down (if
+    // the first part left a gap) instead of copied from arrays of its own:
+    // fresh memory costs more than the copy (0.4-0.6 s per GB of first-touch
+    // page faults on the benchmark machine).
+    static std::size_t touches_per_row(journey_form form) {
+        return form == journey_form::loop ? 2 : 1;
+    }
+
+    // This builder's own output, for `rows` rows.
+    void own_output(std::size_t rows) {
+        auto& js = out_.journeys;
+        touch_cap_ = rows * touches_per_row(o_.form);
+        js.touches_.resize(touch_cap_);
+        js.touch_times_.resize(js.has_times_ ? touch_cap_ : 0);
+        touch_out_ = js.touches_.data();
+        time_out_ = js.has_times_ ? js.touch_times_.data() : nullptr;
+        touch_n_ = 0;
+    }
+
+    // Output into `owner`'s arrays, from row `first_row` of its capacity, for
+    // `rows` rows.
+    void share_output(const event_builder& owner, std::size_t first_row, std::size_t rows) {
+        const auto per_row = touches_per_row(o_.form);
+        if ((first_row + rows) * per_row > owner.touch_cap_)
+            throw numerical_error("internal error: shared touch output too small");
+        touch_out_ = owner.touch_out_ + first_row * per_row;
+        time_out_ = owner.time_out_ ? owner.time_out_ + first_row * per_row : nullptr;
+        touch_cap_ = rows * per_row;
+        touch_n_ = 0;
+    }
+
+    void put_touch(channel_id c, double time) {
+        if (touch_n_ == touch_cap_) throw numerical_error("internal error: touch output full");
+        touch_out_[touch_n_] = c;
+        if (time_out_) time_out_[touch_n_] = time;
+        ++touch_n_;
+    }
+
+    // Sizes the journey set's arrays to the touches written.
+    void finish_output() {
+        auto& js = out_.journeys;
+        js.touches_.resize(touch_n_);
+        js.touch_times_.resize(js.has_times_ ? touch_n_ : 0);
     }
 
     std::size_t customers() const {
@@ -614,18 +660,26 @@ private:
         return remap;
     }
 
-    // Appends the journeys of `other`, with its channel and customer ids
+    // Appends the journeys of `other`, whose touches were written into this
+    // builder's arrays (share_output), with its channel and customer ids
     // mapped (empty maps: ids are already this builder's).
     void append_journeys_of(const event_builder& other, const std::vector<channel_id>& channels,
                             const std::vector<std::uint32_t>& customers) {
         auto& js = out_.journeys;
         const auto& o = other.out_.journeys;
-        const auto base = js.touches_.size();
-        if (channels.empty())
-            js.touches_.insert(js.touches_.end(), o.touches_.begin(), o.touches_.end());
-        else
-            for (auto c : o.touches_) js.touches_.push_back(channels[c]);
-        js.touch_times_.insert(js.touch_times_.end(), o.touch_times_.begin(), o.touch_times_.end());
+        const auto base = touch_n_;
+        if (other.touch_out_ < touch_out_ + base ||
+            other.touch_out_ + other.touch_n_ > touch_out_ + touch_cap_)
+            throw numerical_error("internal error: parts' touches out of place");
+        if (other.touch_out_ != touch_out_ + base) {
+            std::memmove(touch_out_ + base, other.touch_out_, other.touch_n_ * sizeof(channel_id));
+            if (time_out_)
+                std::memmove(time_out_ + base, other.time_out_, other.touch_n_ * sizeof(double));
+        }
+        if (!channels.empty())
+            for (std::size_t i = base; i < base + other.touch_n_; ++i)
+                touch_out_[i] = channels[touch_out_[i]];
+        touch_n_ += other.touch_n_;
         if (!o.purchase_offsets_.empty()) {
             const auto purchase_base = js.purchase_values_.size();
             js.purchase_values_.insert(js.purchase_values_.end(), o.purchase_values_.begin(),
@@ -732,13 +786,16 @@ private:
         // Split where the customer changes, near the middle.
         std::size_t split = n_ / 2;
         while (split < n_ && same_customer(split - 1, split)) ++split;
-        if (split == n_) return one_pass(time, 0, n_) && customers_unique();
+        if (split == n_) {
+            own_output(n_);
+            return one_pass(time, 0, n_) && customers_unique();
+        }
         event_builder second(t_, o_);
         second.n_ = n_;
         second.sequential_ = true;
         second.setup();
-        second.reserve(n_ - split);
-        reserve(n_); // the second part is appended here
+        own_output(n_); // the second part writes after the first's rows
+        second.share_output(*this, split, n_ - split);
         bool ok[2] = {false, false};
         try {
             in_parallel(*this, second, [&](event_builder& part) {
@@ -770,7 +827,7 @@ private:
     // ---- any input: group by customer, sort each customer's events ---------------
     template <class T>
     void classify_rows(const column_view<T>& time, std::size_t begin, std::size_t end,
-                       std::vector<std::uint32_t>& cust, std::vector<channel_id>& chan) {
+                       row_ids& cust, row_ids& chan) {
         for (std::size_t i = begin; i < end; ++i) {
             // Unsorted customers are random lookups: fetch a few rows ahead.
             if (!t_.customer_ids.empty() && i + 16 < end) ids_.prefetch(t_.customer_ids[i + 16]);
@@ -779,12 +836,14 @@ private:
             if (classify(time, i, customer, channel)) {
                 cust[i] = customer;
                 chan[i] = channel;
+            } else {
+                cust[i] = no_id;
             }
         }
     }
 
     template <class T>
-    void walk_customers(std::vector<event<T>>& events, const std::vector<std::uint32_t>& start,
+    void walk_customers(event_vector<T>& events, const std::vector<std::uint32_t>& start,
                         std::size_t first, std::size_t last) {
         walker<T> w;
         auto earlier = [](const event<T>& x, const event<T>& y) {
@@ -800,8 +859,10 @@ private:
 
     template <class T>
     void sorted_pass(const column_view<T>& time, bool parallel) {
-        std::vector<std::uint32_t> cust(n_, no_id);
-        std::vector<channel_id> chan(n_, no_id);
+        // Not initialized: classify_rows writes every row's customer (no_id
+        // for a rejected row) and the channel of every accepted row, each
+        // part its own rows.
+        row_ids cust(n_), chan(n_);
         if (!parallel) {
             classify_rows(time, 0, n_, cust, chan);
         } else {
@@ -830,7 +891,7 @@ private:
         for (std::size_t i = 0; i < n_; ++i)
             if (cust[i] != no_id) ++start[cust[i] + 1];
         for (std::size_t c = 0; c < count; ++c) start[c + 1] += start[c];
-        std::vector<event<T>> events(start[count]);
+        event_vector<T> events(start[count]); // every slot is written by scatter
         std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
         // Rows of customers [first, last) to their places, by customer.
         auto scatter = [&](std::size_t first, std::size_t last) {
@@ -844,7 +905,7 @@ private:
             scatter(0, count);
             cust = {};
             chan = {};
-            reserve(events.size());
+            own_output(events.size());
             walk_customers(events, start, 0, count);
             return;
         }
@@ -858,8 +919,8 @@ private:
         second.n_ = n_;
         second.setup();
         second.out_.journeys.purchase_channel_ = out_.journeys.purchase_channel_;
-        second.reserve(events.size() - start[split]);
-        reserve(events.size());
+        own_output(events.size());
+        second.share_output(*this, start[split], events.size() - start[split]);
         in_parallel(*this, second, [&](event_builder& part) {
             const bool first = &part == this;
             if (first)
@@ -884,6 +945,9 @@ private:
         have_prev_ = false;
         back_again_ = false;
         recent_next_ = 0;
+        touch_out_ = nullptr;
+        time_out_ = nullptr;
+        touch_n_ = touch_cap_ = 0;
     }
 
     template <class T>
@@ -897,7 +961,7 @@ private:
         if (parallel) {
             sorted = one_pass_in_parts(time);
         } else {
-            reserve(n_);
+            own_output(n_);
             sorted = one_pass(time, 0, n_) && customers_unique();
         }
         if (!sorted) {
@@ -906,6 +970,7 @@ private:
             setup();
             sorted_pass(time, parallel);
         }
+        finish_output();
         out_.report.rows_read = n_;
         out_.report.sorted_input = sorted;
         out_.report.customers = customers();
@@ -931,6 +996,10 @@ private:
     std::int64_t prev_key_ = 0;
     std::string_view prev_name_;
     std::uint32_t prev_customer_ = 0;
+    // Touch output (own_output, share_output).
+    channel_id* touch_out_ = nullptr;
+    double* time_out_ = nullptr;
+    std::size_t touch_n_ = 0, touch_cap_ = 0;
 };
 
 } // namespace detail

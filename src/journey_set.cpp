@@ -135,8 +135,8 @@ void journey_set::push_row(column_view<channel_id> path, double conversions, dou
     end_row(conversions, nulls, value);
 }
 
-void journey_set::end_row(double conversions, double nulls, double value) {
-    offsets_.push_back(touches_.size());
+void journey_set::end_row_at(std::size_t end, double conversions, double nulls, double value) {
+    offsets_.push_back(end);
     conversions_.push_back(conversions);
     nulls_.push_back(nulls);
     values_.push_back(value);

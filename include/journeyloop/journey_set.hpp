@@ -176,7 +176,12 @@ private:
                       std::size_t row) const;
     void push_row(column_view<channel_id> path, double conversions, double nulls, double value);
     // Closes a row whose touches are already in touches_.
-    void end_row(double conversions, double nulls, double value);
+    void end_row(double conversions, double nulls, double value) {
+        end_row_at(touches_.size(), conversions, nulls, value);
+    }
+    // Closes a row whose touches end at touch `end` (builders that write the
+    // touches in place before sizing touches_).
+    void end_row_at(std::size_t end, double conversions, double nulls, double value);
 
     channel_dictionary channels_;
     std::vector<std::size_t, detail::uninitialized_allocator<std::size_t>> offsets_{0};
@@ -193,7 +198,7 @@ private:
     std::vector<double> purchase_values_;
     std::vector<std::size_t> purchase_offsets_;
     bool has_times_ = false;
-    std::vector<double> touch_times_;
+    std::vector<double, detail::uninitialized_allocator<double>> touch_times_;
     double time_unit_seconds_ = 0;
     std::vector<std::uint32_t> row_customer_;
     std::vector<std::int64_t> customer_ids_;

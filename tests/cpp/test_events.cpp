@@ -594,6 +594,64 @@ TEST_CASE("stages: channels relabelled by stage, and the channels that move cust
 }
 
 TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
+    SECTION("loop form at two touches a row fills the touch output exactly, on two threads") {
+        // Every row is a purchase with a channel: a touch and a purchase
+        // marker each, the most the output is sized for. Sorted and shuffled
+        // (the one-pass and the grouping paths).
+        const std::size_t n = 250000;
+        for (bool shuffled : {false, true}) {
+            std::vector<std::int64_t> customer(n), time(n);
+            std::vector<double> conversion(n, 1.0), value(n, 2.0);
+            for (std::size_t i = 0; i < n; ++i) {
+                customer[i] = static_cast<std::int64_t>(i / 5);
+                time[i] = static_cast<std::int64_t>(i % 5);
+            }
+            if (shuffled)
+                for (std::size_t i = 0; i + 1 < n; i += 2) std::swap(customer[i], customer[i + 1]);
+            std::vector<std::string_view> channel(n, "email");
+            event_table t;
+            t.customer_ids = customer;
+            t.time = time;
+            t.channel = channel;
+            t.conversion = conversion;
+            t.value = value;
+            event_options one, two;
+            one.threads = 1;
+            two.threads = 2;
+            one.form = two.form = journey_form::loop;
+            const auto a = build_journeys(t, one), b = build_journeys(t, two);
+            REQUIRE(a.report.sorted_input == !shuffled);
+            REQUIRE(a.journeys.total_touches() == 2 * n);
+            require_same(a, b);
+        }
+    }
+    SECTION("conversion rows that are not touches leave gaps the second part closes") {
+        const std::size_t n = 240000;
+        std::vector<std::int64_t> customer(n), time(n);
+        std::vector<double> conversion(n, 0.0), value(n, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            customer[i] = static_cast<std::int64_t>(i / 6);
+            time[i] = static_cast<std::int64_t>(i % 6);
+            if (i % 6 == 3) conversion[i] = 1.0, value[i] = 5.0;
+        }
+        std::vector<std::string_view> channel(n, "search");
+        event_table t;
+        t.customer_ids = customer;
+        t.time = time;
+        t.channel = channel;
+        t.conversion = conversion;
+        t.value = value;
+        event_options one, two;
+        one.threads = 1;
+        two.threads = 2;
+        one.conversion_is_touch = two.conversion_is_touch = false;
+        const auto a = build_journeys(t, one), b = build_journeys(t, two);
+        REQUIRE(a.report.sorted_input);
+        // Per customer: touches 0-2 close a converting journey, 4-5 a null one.
+        REQUIRE(a.journeys.size() == 2 * (n / 6));
+        REQUIRE(a.journeys.total_touches() == 5 * (n / 6));
+        require_same(a, b);
+    }
     SECTION("a customer coming back after the split point is not sorted input") {
         const std::size_t n = 200000;
         std::vector<std::int64_t> customer(n, 1);
