@@ -76,16 +76,20 @@ def exact_shapley(
     return phi
 
 
-def _chain(
+Counts = dict[tuple[object, object], float]
+
+
+def count_chain(
     paths: list[list[str]],
     conversions: list[float],
     nulls: list[float],
     values: list[float],
     order: int,
-) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
-    """The dense chain: a solver of (rate, value) with some states removed,
-    and the state index."""
-    counts: dict[tuple[object, object], float] = defaultdict(float)
+) -> tuple[Counts, dict[object, float], dict[object, float], dict[tuple[str, ...], int]]:
+    """Transition counts (``"START"``, ``"CONV"`` and ``"NULL"`` besides the
+    channel tuples), conversions and value ending at each state, and the
+    state index."""
+    counts: Counts = defaultdict(float)
     end_conv: dict[object, float] = defaultdict(float)
     end_val: dict[object, float] = defaultdict(float)
     states: dict[tuple[str, ...], int] = {}
@@ -108,6 +112,19 @@ def _chain(
         counts[(prev, "NULL")] += n
         end_conv[prev] += c
         end_val[prev] += v
+    return counts, end_conv, end_val, states
+
+
+def _chain(
+    paths: list[list[str]],
+    conversions: list[float],
+    nulls: list[float],
+    values: list[float],
+    order: int,
+) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
+    """The dense chain: a solver of (rate, value) with some states removed,
+    and the state index."""
+    counts, end_conv, end_val, states = count_chain(paths, conversions, nulls, values, order)
     n_t = len(states) + 1
     start = n_t - 1
 
