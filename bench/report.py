@@ -70,12 +70,16 @@ class Case:
 
     @property
     def peak(self) -> float | None:
-        vals = [r["peak_rss_mb"] for r in self.runs if r.get("peak_rss_mb") is not None]
+        vals = [v for r in self.runs if (v := _peak(r)) is not None]
         return max(vals) if vals else None
 
     @property
     def extra(self) -> float | None:
-        vals = [r["call_extra_mb"] for r in self.ok if r.get("call_extra_mb") is not None]
+        vals = [
+            p - r["rss_before_call_mb"]
+            for r in self.ok
+            if (p := _peak(r)) is not None and r.get("rss_before_call_mb") is not None
+        ]
         return max(vals) if vals else None
 
     def wall_text(self) -> str:
@@ -90,6 +94,17 @@ class Case:
             return "?"
         # a run killed on timeout had not reached its peak yet
         return ("≥ " if not self.ok else "") + f"{self.peak:,.0f}"
+
+
+def _peak(r: dict[str, Any]) -> float | None:
+    """A case's peak RSS from the start of its call. A finished child reads its own VmHWM
+    after the reset (``peak_rss_call_mb``); ``ru_maxrss`` from ``wait4`` (``peak_rss_mb``),
+    all that is left of a killed child, also counts the runner's RSS at the fork, which
+    floors the figure of small tables at the runner's size."""
+    v = r.get("peak_rss_call_mb")
+    if v is None:
+        v = r.get("peak_rss_mb")
+    return float(v) if v is not None else None
 
 
 def _num(x: float) -> str:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 using namespace journeyloop;
 using Catch::Contains;
@@ -593,6 +594,42 @@ TEST_CASE("stages: channels relabelled by stage, and the channels that move cust
     REQUIRE_THROWS_WITH(stage_moves(js, {"x"}), Contains("1 stages for 3 channels"));
 }
 
+namespace {
+
+// A log of n rows, all of one channel: fill(i, customer, time, conversion, value).
+struct one_channel_log {
+    std::vector<std::int64_t> customer, time;
+    std::vector<double> conversion, value;
+    std::vector<std::string_view> channel;
+
+    template <class F>
+    one_channel_log(std::size_t n, std::string_view name, F fill)
+        : customer(n), time(n), conversion(n, 0.0), value(n, 0.0), channel(n, name) {
+        for (std::size_t i = 0; i < n; ++i) fill(i, customer[i], time[i], conversion[i], value[i]);
+    }
+
+    event_table table() const {
+        event_table t;
+        t.customer_ids = customer;
+        t.time = time;
+        t.channel = channel;
+        t.conversion = conversion;
+        t.value = value;
+        return t;
+    }
+};
+
+// The journeys of `t` built on one thread and on two, with the same options.
+std::pair<event_journeys, event_journeys> on_one_and_two_threads(const event_table& t,
+                                                                 event_options o) {
+    o.threads = 1;
+    auto one = build_journeys(t, o);
+    o.threads = 2;
+    return {std::move(one), build_journeys(t, o)};
+}
+
+} // namespace
+
 TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
     SECTION("loop form at two touches a row fills the touch output exactly, on two threads") {
         // Every row is a purchase with a channel: a touch and a purchase
@@ -600,26 +637,18 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
         // (the one-pass and the grouping paths).
         const std::size_t n = 250000;
         for (bool shuffled : {false, true}) {
-            std::vector<std::int64_t> customer(n), time(n);
-            std::vector<double> conversion(n, 1.0), value(n, 2.0);
-            for (std::size_t i = 0; i < n; ++i) {
-                customer[i] = static_cast<std::int64_t>(i / 5);
-                time[i] = static_cast<std::int64_t>(i % 5);
-            }
+            one_channel_log log(n, "email", [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
+                c = static_cast<std::int64_t>(i / 5);
+                t = static_cast<std::int64_t>(i % 5);
+                conv = 1.0;
+                v = 2.0;
+            });
             if (shuffled)
-                for (std::size_t i = 0; i + 1 < n; i += 2) std::swap(customer[i], customer[i + 1]);
-            std::vector<std::string_view> channel(n, "email");
-            event_table t;
-            t.customer_ids = customer;
-            t.time = time;
-            t.channel = channel;
-            t.conversion = conversion;
-            t.value = value;
-            event_options one, two;
-            one.threads = 1;
-            two.threads = 2;
-            one.form = two.form = journey_form::loop;
-            const auto a = build_journeys(t, one), b = build_journeys(t, two);
+                for (std::size_t i = 0; i + 1 < n; i += 2)
+                    std::swap(log.customer[i], log.customer[i + 1]);
+            event_options o;
+            o.form = journey_form::loop;
+            const auto [a, b] = on_one_and_two_threads(log.table(), o);
             REQUIRE(a.report.sorted_input == !shuffled);
             REQUIRE(a.journeys.total_touches() == 2 * n);
             require_same(a, b);
@@ -627,25 +656,14 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
     }
     SECTION("conversion rows that are not touches leave gaps the second part closes") {
         const std::size_t n = 240000;
-        std::vector<std::int64_t> customer(n), time(n);
-        std::vector<double> conversion(n, 0.0), value(n, 0.0);
-        for (std::size_t i = 0; i < n; ++i) {
-            customer[i] = static_cast<std::int64_t>(i / 6);
-            time[i] = static_cast<std::int64_t>(i % 6);
-            if (i % 6 == 3) conversion[i] = 1.0, value[i] = 5.0;
-        }
-        std::vector<std::string_view> channel(n, "search");
-        event_table t;
-        t.customer_ids = customer;
-        t.time = time;
-        t.channel = channel;
-        t.conversion = conversion;
-        t.value = value;
-        event_options one, two;
-        one.threads = 1;
-        two.threads = 2;
-        one.conversion_is_touch = two.conversion_is_touch = false;
-        const auto a = build_journeys(t, one), b = build_journeys(t, two);
+        const one_channel_log log(n, "search", [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
+            c = static_cast<std::int64_t>(i / 6);
+            t = static_cast<std::int64_t>(i % 6);
+            if (i % 6 == 3) conv = 1.0, v = 5.0;
+        });
+        event_options o;
+        o.conversion_is_touch = false;
+        const auto [a, b] = on_one_and_two_threads(log.table(), o);
         REQUIRE(a.report.sorted_input);
         // Per customer: touches 0-2 close a converting journey, 4-5 a null one.
         REQUIRE(a.journeys.size() == 2 * (n / 6));
