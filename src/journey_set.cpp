@@ -311,6 +311,15 @@ void parse_part(const path_table& table, const path_options& options, std::size_
     }
 }
 
+// Room for `extra` more elements, growing geometrically: a table appended in
+// many chunks (one call per Arrow chunk) then copies each element a bounded
+// number of times, not once per later chunk.
+template <class V>
+void reserve_more(V& v, std::size_t extra) {
+    const auto need = v.size() + extra;
+    if (need > v.capacity()) v.reserve(std::max(need, 2 * v.capacity()));
+}
+
 // Maps a part's local channel ids to the journeys' ids, in place.
 void map_touches(const parsed_part& part, const std::vector<channel_id>& to_global) noexcept {
     bool identity = true;
@@ -395,9 +404,9 @@ void append_journeys(journey_set& journeys, const path_table& table,
             to_global[t].push_back(out.channels_.intern(name));
     run([&](std::size_t t) { map_touches(parts[t], to_global[t]); });
 
-    out.conversions_.reserve(out.conversions_.size() + n);
-    out.nulls_.reserve(out.nulls_.size() + n);
-    out.values_.reserve(out.values_.size() + n);
+    reserve_more(out.conversions_, n);
+    reserve_more(out.nulls_, n);
+    reserve_more(out.values_, n);
     for (std::size_t i = 0; i < n; ++i) {
         const double conv = table.conversions[i];
         const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
