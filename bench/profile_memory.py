@@ -1,0 +1,52 @@
+"""Memory of each stage of a fit on a preset: journeys, counts, fit, removal effects.
+
+Usage: ``python bench/profile_memory.py --preset criteo --order 3``. Before each stage the
+process resets its peak RSS (``/proc/self/clear_refs``); after it, it prints what the stage
+kept (RSS after minus before) and its peak above the RSS before it, in MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from generate_paths import load
+
+import journeyloop as jl
+from journeyloop import _core
+
+
+def _mb(key: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", required=True)
+    ap.add_argument("--order", type=int, required=True)
+    args = ap.parse_args()
+    df = load(args.preset)
+    kept: list[object] = []
+
+    def stage(name: str, run: object) -> object:
+        before = _mb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        out = run() if callable(run) else run
+        kept.append(out)
+        kept_mb, peak_mb = _mb("VmRSS") - before, _mb("VmHWM") - before
+        print(f"{name:<16} kept {kept_mb:7.0f} MB   peak {peak_mb:7.0f} MB")
+        return out
+
+    cols = dict(conversions="total_conversions", nulls="total_null", value="total_conversion_value")
+    journeys = stage("journeys", lambda: jl.Journeys.from_paths(df, **cols))
+    counts = stage("counts", lambda: _core.count_transitions(journeys._set, args.order))  # type: ignore[attr-defined]
+    model = stage("fit", lambda: _core.fit_markov(counts))
+    stage("removal effects", lambda: _core.removal_effects(model))
+
+
+if __name__ == "__main__":
+    main()
