@@ -558,8 +558,9 @@ private:
     // fill. The second part of a two-thread build writes into the first
     // part's arrays, after the first part's region, and is moved down (if
     // the first part left a gap) instead of copied from arrays of its own:
-    // fresh memory costs more than the copy (0.4-0.6 s per GB of first-touch
-    // page faults on the benchmark machine).
+    // writing fresh memory the first time costs far more than writing mapped
+    // memory (bench/first_touch.py: up to about 2 s per GB on the benchmark
+    // machine, against 0.03 s), so the copy's destination was the cost.
     static std::size_t touches_per_row(journey_form form) {
         return form == journey_form::loop ? 2 : 1;
     }
