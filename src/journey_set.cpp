@@ -171,6 +171,9 @@ struct parsed_part {
     std::size_t base = 0;                ///< index of its first touch in the output
     channel_id* touches = nullptr;       ///< where its touches go
     std::size_t* offsets = nullptr;      ///< where its rows' end offsets go
+    double* conversions = nullptr;       ///< where its rows' counts and values go
+    double* nulls = nullptr;
+    double* values = nullptr;
     channel_dictionary channels;
     std::exception_ptr error;
 };
@@ -305,6 +308,9 @@ void parse_part(const path_table& table, const path_options& options, std::size_
                 p = next + sep.size();
             }
             part.offsets[i - part.begin] = part.base + written;
+            part.conversions[i - part.begin] = conv;
+            part.nulls[i - part.begin] = nulls;
+            part.values[i - part.begin] = value;
         }
     } catch (...) {
         part.error = std::current_exception();
@@ -384,15 +390,25 @@ void append_journeys(journey_set& journeys, const path_table& table,
     }
     out.touches_.resize(total);
     out.offsets_.resize(old_rows + n);
+    // One entry a row in conversions_, nulls_ and values_ (offsets_ has one more).
+    const auto old_size = out.conversions_.size();
+    for (auto* v : {&out.conversions_, &out.nulls_, &out.values_}) {
+        reserve_more(*v, n);
+        v->resize(old_size + n);
+    }
     for (auto& part : parts) {
         part.touches = out.touches_.data() + part.base;
         part.offsets = out.offsets_.data() + old_rows + part.begin;
+        part.conversions = out.conversions_.data() + old_size + part.begin;
+        part.nulls = out.nulls_.data() + old_size + part.begin;
+        part.values = out.values_.data() + old_size + part.begin;
     }
     run([&](std::size_t t) { parse_part(table, options, first_row, parts[t]); });
     for (const auto& part : parts)
         if (part.error) {
             out.touches_.resize(old_touches);
             out.offsets_.resize(old_rows);
+            for (auto* v : {&out.conversions_, &out.nulls_, &out.values_}) v->resize(old_size);
             std::rethrow_exception(part.error);
         }
 
@@ -404,19 +420,11 @@ void append_journeys(journey_set& journeys, const path_table& table,
             to_global[t].push_back(out.channels_.intern(name));
     run([&](std::size_t t) { map_touches(parts[t], to_global[t]); });
 
-    reserve_more(out.conversions_, n);
-    reserve_more(out.nulls_, n);
-    reserve_more(out.values_, n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const double conv = table.conversions[i];
-        const double nulls = table.nulls.empty() ? 0.0 : table.nulls[i];
-        const double value = table.value.empty() ? 0.0 : table.value[i];
-        out.conversions_.push_back(conv);
-        out.nulls_.push_back(nulls);
-        out.values_.push_back(value);
-        out.total_conversions_ += conv;
-        out.total_nulls_ += nulls;
-        out.total_value_ += value;
+    // The totals in row order, as one row at a time would sum them.
+    for (std::size_t i = old_size; i < old_size + n; ++i) {
+        out.total_conversions_ += out.conversions_[i];
+        out.total_nulls_ += out.nulls_[i];
+        out.total_value_ += out.values_[i];
     }
 }
 

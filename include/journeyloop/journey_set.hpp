@@ -186,9 +186,9 @@ private:
     channel_dictionary channels_;
     std::vector<std::size_t, detail::uninitialized_allocator<std::size_t>> offsets_{0};
     std::vector<channel_id, detail::uninitialized_allocator<channel_id>> touches_;
-    std::vector<double> conversions_;
-    std::vector<double> nulls_;
-    std::vector<double> values_;
+    std::vector<double, detail::uninitialized_allocator<double>> conversions_;
+    std::vector<double, detail::uninitialized_allocator<double>> nulls_;
+    std::vector<double, detail::uninitialized_allocator<double>> values_;
     double total_conversions_ = 0;
     double total_nulls_ = 0;
     double total_value_ = 0;
