@@ -30,41 +30,20 @@ from generate_paths import load
 import journeyloop as jl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
-from exact_reference import count_chain, split
+from exact_reference import chain_arrays, split
 
 
 class SparseChain:
-    """The transient chain as numpy arrays: edges (row, col, probability), r, r_value."""
+    """The transient chain as numpy arrays (``exact_reference.chain_arrays``), solved by
+    Jacobi iteration."""
 
     def __init__(self, paths: list[list[str]], conv: list[float], nulls: list[float],
                  values: list[float], order: int) -> None:  # fmt: skip
-        counts, end_conv, end_val, states = count_chain(paths, conv, nulls, values, order)
-        self.states = states
-        self.n = len(states) + 1
-        self.start = self.n - 1
-
-        def idx(s: object) -> int:
-            return self.start if s == "START" else states[s]  # type: ignore[index]
-
-        out = np.zeros(self.n)
-        for (a, _), w in counts.items():
-            out[idx(a)] += w
-        rows, cols, probs = [], [], []
-        self.r = np.zeros(self.n)
-        self.r_value = np.zeros(self.n)
-        for (a, b), w in counts.items():
-            i = idx(a)
-            if b == "CONV":
-                self.r[i] += w / out[i]
-                mean = end_val[a] / end_conv[a] if end_conv[a] > 0 else 0.0
-                self.r_value[i] += w / out[i] * mean
-            elif b != "NULL":
-                rows.append(i)
-                cols.append(idx(b))
-                probs.append(w / out[i])
-        self.rows = np.asarray(rows, dtype=np.int64)
-        self.cols = np.asarray(cols, dtype=np.int64)
-        self.probs = np.asarray(probs)
+        c = chain_arrays(paths, conv, nulls, values, order)
+        self.states, self.start = c.states, c.start
+        self.n = len(c.states) + 1
+        self.rows, self.cols, self.probs = c.rows, c.cols, c.probs
+        self.r, self.r_value = c.r, c.r_value
 
     def solve(self, removed: np.ndarray) -> tuple[float, float, int]:
         """(conversion probability, expected value) from START with the states in `removed`

@@ -8,6 +8,8 @@ kept (RSS after minus before) and its peak above the RSS before it, in MB.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from generate_paths import load
 
@@ -31,11 +33,11 @@ def main() -> None:
     df = load(args.preset)
     kept: list[object] = []
 
-    def stage(name: str, run: object) -> object:
+    def stage(name: str, run: Callable[[], Any]) -> Any:
         before = _mb("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
-        out = run() if callable(run) else run
+        out = run()
         kept.append(out)
         kept_mb, peak_mb = _mb("VmRSS") - before, _mb("VmHWM") - before
         print(f"{name:<16} kept {kept_mb:7.0f} MB   peak {peak_mb:7.0f} MB")
@@ -43,7 +45,7 @@ def main() -> None:
 
     cols = dict(conversions="total_conversions", nulls="total_null", value="total_conversion_value")
     journeys = stage("journeys", lambda: jl.Journeys.from_paths(df, **cols))
-    counts = stage("counts", lambda: _core.count_transitions(journeys._set, args.order))  # type: ignore[attr-defined]
+    counts = stage("counts", lambda: _core.count_transitions(journeys._set, args.order))
     model = stage("fit", lambda: _core.fit_markov(counts))
     stage("removal effects", lambda: _core.removal_effects(model))
 

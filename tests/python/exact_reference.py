@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -115,15 +116,28 @@ def count_chain(
     return counts, end_conv, end_val, states
 
 
-def _chain(
+class ChainArrays(NamedTuple):
+    """The transient chain as arrays: START is the last state; transitions
+    (rows[e] -> cols[e] with probability probs[e]); r and r_value are
+    P(-> CONVERSION) and that times the state's mean conversion value."""
+
+    states: dict[tuple[str, ...], int]
+    start: int
+    rows: np.ndarray
+    cols: np.ndarray
+    probs: np.ndarray
+    r: np.ndarray
+    r_value: np.ndarray
+
+
+def chain_arrays(
     paths: list[list[str]],
     conversions: list[float],
     nulls: list[float],
     values: list[float],
     order: int,
-) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
-    """The dense chain: a solver of (rate, value) with some states removed,
-    and the state index."""
+) -> ChainArrays:
+    """Maximum-likelihood transition probabilities of ``count_chain``'s counts."""
     counts, end_conv, end_val, states = count_chain(paths, conversions, nulls, values, order)
     n_t = len(states) + 1
     start = n_t - 1
@@ -134,7 +148,7 @@ def _chain(
     out = np.zeros(n_t)
     for (a, _), w in counts.items():
         out[idx(a)] += w
-    q = np.zeros((n_t, n_t))
+    rows, cols, probs = [], [], []
     r = np.zeros(n_t)
     rv = np.zeros(n_t)
     for (a, b), w in counts.items():
@@ -144,7 +158,26 @@ def _chain(
             mean = end_val[a] / end_conv[a] if end_conv[a] > 0 else 0.0
             rv[i] += w / out[i] * mean
         elif b != "NULL":
-            q[i, idx(b)] += w / out[i]
+            rows.append(i)
+            cols.append(idx(b))
+            probs.append(w / out[i])
+    return ChainArrays(states, start, np.asarray(rows, dtype=np.int64),
+                       np.asarray(cols, dtype=np.int64), np.asarray(probs), r, rv)  # fmt: skip
+
+
+def _chain(
+    paths: list[list[str]],
+    conversions: list[float],
+    nulls: list[float],
+    values: list[float],
+    order: int,
+) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
+    """The dense chain: a solver of (rate, value) with some states removed,
+    and the state index."""
+    c = chain_arrays(paths, conversions, nulls, values, order)
+    n_t, start, r, rv = len(c.states) + 1, c.start, c.r, c.r_value
+    q = np.zeros((n_t, n_t))
+    np.add.at(q, (c.rows, c.cols), c.probs)
 
     def solve(removed: set[int]) -> tuple[float, float]:
         keep = [i for i in range(n_t) if i not in removed]
@@ -153,4 +186,4 @@ def _chain(
         row = keep.index(start)
         return float(x[row, 0]), float(x[row, 1])
 
-    return solve, states
+    return solve, c.states
