@@ -131,3 +131,47 @@ TEST_CASE("count_transitions: two threads count what one thread counts", "[trans
         }
     }
 }
+
+TEST_CASE("count_transitions: order 1 counted in channel space equals the general counter",
+          "[transition_counts]") {
+    // Padding adds k - 1 = 0 symbols at order 1, so padded order 1 has the
+    // same chain but is counted by the general (hashed) counter; unpadded
+    // order 1 by the dense channel-space counter. Rows without outcomes
+    // hold channels that must not become states; repeats and first
+    // appearances inside repeats; fractional weights.
+    std::vector<std::string_view> paths{"z", "b > b > a", "a > c > a > c", "y > b",
+                                        "c > c > c", "d", "a > b > a"};
+    std::vector<double> conv{0, 1, 0.5, 0, 2, 0, 1}, nulls{0, 2, 0.25, 0, 0, 3, 0},
+        value{0, 3, 1.5, 0, 7, 0, 0.5};
+    const auto js = build_journeys({paths, conv, nulls, value}, {});
+    for (std::size_t threads : {1u, 2u}) {
+        counting_options direct, general;
+        general.padded = true;
+        direct.threads = general.threads = threads;
+        const auto a = count_transitions(js, direct);
+        const auto b = count_transitions(js, general);
+        REQUIRE(a.num_states() == b.num_states());
+        REQUIRE(a.num_states() == 3 + 4); // b a c d: z and y only on rows without outcomes
+        for (state_id s = 0; s < a.num_states(); ++s) {
+            INFO("state " << s);
+            REQUIRE(a.state_label(s) == b.state_label(s));
+            REQUIRE(a.conversions_from(s) == b.conversions_from(s));
+            REQUIRE(a.value_from(s) == b.value_from(s));
+            const auto ta = a.targets(s), tb = b.targets(s);
+            const auto wa = a.weights(s), wb = b.weights(s);
+            REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
+                    std::vector<state_id>(tb.begin(), tb.end()));
+            REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
+                    std::vector<double>(wb.begin(), wb.end()));
+        }
+        REQUIRE(a.state_label(3) == "b");
+        REQUIRE(a.state_label(6) == "d");
+        CHECK(weight(a, "START", "b") == 3);
+        CHECK(weight(a, "b", "a") == 4);
+        CHECK(weight(a, "a", "c") == 0.75 * 2);
+        CHECK(weight(a, "c", "a") == 0.75);
+        CHECK(weight(a, "b", "b") == 0);
+        CHECK(weight(a, "c", "CONVERSION") == 2.5);
+        CHECK(weight(a, "d", "NULL") == 3);
+    }
+}
