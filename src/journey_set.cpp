@@ -12,6 +12,9 @@
 #include <functional>
 #include <thread>
 #include <cstring>
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -216,6 +219,76 @@ private:
     std::array<entry, std::size_t{1} << bits> slots_{};
 };
 
+// A token of 1 to 7 bytes as it stands between two separators (blanks
+// included) is looked up by its bytes and length, packed in one word, in a
+// direct-mapped cache in front of the dictionary: one load finds both the
+// token and the next separator (the word has the separator's byte where it
+// ends), and a hit needs no trim, hash of the string or string comparison.
+class raw_token_cache {
+public:
+    /// The key of the `len` (1 to 7) first bytes of `word`.
+    static std::uint64_t key(std::uint64_t word, std::size_t len) noexcept {
+        return (word & ((std::uint64_t{1} << (8 * len)) - 1)) | (std::uint64_t{len} << 56);
+    }
+    /// The id of `key`, or -1 when it is not cached.
+    std::int64_t find(std::uint64_t key) const noexcept {
+        const auto& e = slots_[slot(key)];
+        return e.key == key ? std::int64_t{e.id} : -1;
+    }
+    void put(std::uint64_t key, channel_id id) noexcept { slots_[slot(key)] = {key, id}; }
+
+private:
+    static constexpr int bits = 12;
+    static std::size_t slot(std::uint64_t key) noexcept {
+        return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+    }
+    struct entry {
+        std::uint64_t key = 0; ///< 0: empty (a key has a length of at least 1)
+        channel_id id = 0;
+    };
+    std::array<entry, std::size_t{1} << bits> slots_{};
+};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+constexpr bool little_endian = true;
+#elif defined(_WIN32)
+constexpr bool little_endian = true;
+#else
+constexpr bool little_endian = false;
+#endif
+
+#if defined(__SSE2__) || defined(_M_X64)
+constexpr bool have_separator_mask = true;
+// Bit i set where p[i] == sep, for the 64 bytes from p.
+inline std::uint64_t separator_mask(const char* p, char sep) noexcept {
+    const __m128i s = _mm_set1_epi8(sep);
+    std::uint64_t m = 0;
+    for (int i = 0; i < 4; ++i) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+        m |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, s)))}
+             << (16 * i);
+    }
+    return m;
+}
+#else
+constexpr bool have_separator_mask = false;
+inline std::uint64_t separator_mask(const char*, char) noexcept { return 0; }
+#endif
+
+// Index of the lowest set bit (x != 0).
+inline unsigned lowest_bit(std::uint64_t x) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    return static_cast<unsigned>(__builtin_ctzll(x));
+#else
+    unsigned i = 0;
+    while ((x & 1) == 0) {
+        x >>= 1;
+        ++i;
+    }
+    return i;
+#endif
+}
+
 // Number of touches of rows [begin, end): separators plus one per row (a
 // row with an empty token fails when it is parsed).
 void count_tokens(const path_table& table, std::string_view sep, parsed_part& part) noexcept {
@@ -225,6 +298,20 @@ void count_tokens(const path_table& table, std::string_view sep, parsed_part& pa
         const char c = sep[0];
         auto count = [c](const char* p, const char* e) {
             std::size_t k = 0;
+#if defined(__SSE2__) || defined(_M_X64)
+            // 16 bytes at a time: each lane of acc counts its matches (at
+            // most 255 before the lanes are summed).
+            const __m128i s = _mm_set1_epi8(c), zero = _mm_setzero_si128();
+            while (e - p >= 16) {
+                __m128i acc = zero;
+                for (int i = 0; i < 255 && e - p >= 16; ++i, p += 16)
+                    acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(
+                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), s));
+                const __m128i sums = _mm_sad_epu8(acc, zero);
+                k += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+                     static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
+            }
+#endif
             for (; p != e; ++p) k += *p == c;
             return k;
         };
@@ -258,6 +345,15 @@ void parse_part(const path_table& table, const path_options& options, std::size_
         const std::string_view sep = options.separator;
         const bool single = sep.size() == 1;
         auto cache = std::make_unique<short_name_cache>(part.channels);
+        // Separator masks and token words: a single-byte separator, SSE2,
+        // a little-endian machine.
+        const bool masks = single && have_separator_mask && little_endian;
+        auto raw = std::make_unique<raw_token_cache>();
+        auto empty_name = [&options](std::size_t row, std::string_view path) {
+            throw invalid_input(detail::make_message(
+                row, options.path_column, "empty channel name in '" + std::string(path) + "'"));
+        };
+        const char* const readable_end = table.path.characters_end();
         channel_id* out = part.touches;
         std::size_t written = 0;
         for (std::size_t i = part.begin; i < part.end; ++i) {
@@ -283,7 +379,56 @@ void parse_part(const path_table& table, const path_options& options, std::size_
                 throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
             const char* p = path.data();
             const char* const end = p + path.size();
-            while (true) {
+            if (masks) {
+                // The separators of 64 bytes at a time as a bit mask; each
+                // token then is the gap between two set bits, so finding one
+                // does not wait for the one before.
+                const std::size_t n = path.size();
+                // 8 (64) bytes can be read from q while q + 8 (64) <= safe.
+                const char* const safe = readable_end != nullptr ? readable_end : end;
+                auto emit = [&](std::size_t start, std::size_t len) {
+                    const char* t = p + start;
+                    if (len - 1 < 7) {
+                        std::uint64_t w = 0;
+                        if (safe - t >= 8) std::memcpy(&w, t, 8);
+                        else std::memcpy(&w, t, len);
+                        const auto k = raw_token_cache::key(w, len);
+                        auto id = raw->find(k);
+                        if (id < 0) {
+                            const auto name = trim(std::string_view(t, len));
+                            if (name.empty()) empty_name(row, path);
+                            id = part.channels.intern(name);
+                            raw->put(k, static_cast<channel_id>(id));
+                        }
+                        out[written++] = static_cast<channel_id>(id);
+                        return;
+                    }
+                    const auto name = trim(std::string_view(t, len));
+                    if (name.empty()) empty_name(row, path);
+                    out[written++] = cache->intern(name, end - name.data() >= 8);
+                };
+                std::size_t start = 0;
+                for (std::size_t off = 0;; off += 64) {
+                    const std::size_t left = n - off;
+                    std::uint64_t m;
+                    if (safe - (p + off) >= 64) {
+                        m = separator_mask(p + off, sep[0]);
+                    } else {
+                        char buf[64] = {};
+                        std::memcpy(buf, p + off, left < 64 ? left : 64);
+                        m = separator_mask(buf, sep[0]);
+                    }
+                    if (left < 64) m &= (std::uint64_t{1} << left) - 1;
+                    while (m != 0) {
+                        const std::size_t at = off + lowest_bit(m);
+                        m &= m - 1;
+                        emit(start, at - start);
+                        start = at + 1;
+                    }
+                    if (left <= 64) break;
+                }
+                emit(start, n - start);
+            } else while (true) {
                 // One token: [p, next), then trimmed.
                 const char* next;
                 if (single) {
@@ -298,10 +443,7 @@ void parse_part(const path_table& table, const path_options& options, std::size_
                 const char* b = next;
                 while (a != b && detail::blank(*a)) ++a;
                 while (b != a && detail::blank(b[-1])) --b;
-                if (a == b)
-                    throw invalid_input(detail::make_message(
-                        row, options.path_column,
-                        "empty channel name in '" + std::string(path) + "'"));
+                if (a == b) empty_name(row, path);
                 out[written++] =
                     cache->intern(std::string_view(a, std::size_t(b - a)), end - a >= 8);
                 if (next == end) break;
@@ -348,7 +490,7 @@ void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options, std::size_t first_row) {
     journeys.check_appendable();
     const auto n = table.path.size();
-    auto check_length = [&](const column_view<double>& col, const std::string& name,
+    auto check_length = [&](const numeric_column_view& col, const std::string& name,
                             bool required) {
         if ((required || !col.empty()) && col.size() != n)
             throw invalid_input("column '" + name + "' has " + std::to_string(col.size()) +

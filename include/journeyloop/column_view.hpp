@@ -87,6 +87,10 @@ public:
         : data_(v.data()), size_(v.size()), kind_(kind::f32) {}
     numeric_column_view(column_view<double> v) noexcept // NOLINT
         : data_(v.data()), size_(v.size()), kind_(kind::f64) {}
+    /// A view of `size` values of a supported type starting at `data`.
+    template <class T>
+    numeric_column_view(const T* data, std::size_t size) noexcept
+        : numeric_column_view(column_view<T>(data, size)) {}
     /// A view of a whole vector of a supported type; it must outlive the view.
     template <class T>
     numeric_column_view(const std::vector<T>& v) noexcept // NOLINT
@@ -182,6 +186,14 @@ public:
         if (validity_ == nullptr) return false;
         const auto bit = validity_offset_ + i;
         return ((validity_[bit / 8] >> (bit % 8)) & 1) == 0;
+    }
+
+    /// Arrow columns: one past the last character of the last row (the rows'
+    /// characters lie before it, so reading up to it is valid from any
+    /// row). Columns of string_views: nullptr.
+    const char* characters_end() const noexcept {
+        if (views_ != nullptr || size_ == 0) return nullptr;
+        return data_ + (offsets64_ != nullptr ? offsets64_[size_] : offsets32_[size_]);
     }
 
     /// Row i (empty for a null row).

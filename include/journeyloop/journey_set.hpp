@@ -223,13 +223,16 @@ struct path_options {
  * Non-owning columns of a path table (the format of ChannelAttribution:
  * `"a > b > c"`, conversions, nulls, value). `nulls` and `value` may be empty
  * views: no nulls column means no non-converting outcomes, no value column
- * means value 0. Non-empty columns must have the length of `path`.
+ * means value 0. Non-empty columns must have the length of `path`. The
+ * count and value columns may hold doubles, floats or integers of 8 to 64
+ * bits; they are read in place as doubles (an integer count column needs no
+ * converted copy).
  */
 struct path_table {
     string_column_view path;
-    column_view<double> conversions;
-    column_view<double> nulls;
-    column_view<double> value;
+    numeric_column_view conversions;
+    numeric_column_view nulls;
+    numeric_column_view value;
 };
 
 /**

@@ -38,17 +38,21 @@ jl::journey_set from_paths(const std::vector<std::string>& paths, const double_a
 
 // Appends rows whose paths are an Arrow string array: offsets (int32 or
 // int64, length rows + 1, already shifted to the array's offset), the
-// character buffer and an optional validity bitmap.
+// character buffer and an optional validity bitmap; the count columns are
+// contiguous 1-d arrays of integers (8 to 64 bits) or floats.
 void append_arrow(jl::journey_set& js, const py::array& offsets,
                   const py::array_t<std::uint8_t, py::array::c_style>& data,
                   const std::optional<py::array_t<std::uint8_t, py::array::c_style>>& validity,
-                  std::size_t validity_offset, const double_array& conversions,
-                  const std::optional<double_array>& nulls, const std::optional<double_array>& value,
+                  std::size_t validity_offset, const py::array& conversions,
+                  const std::optional<py::array>& nulls, const std::optional<py::array>& value,
                   const jl::path_options& options, std::size_t first_row) {
+    // Count and value columns are read in place, integers included.
     const auto paths = strings_of(offsets, data, validity, validity_offset);
+    const auto conv = numeric_of(conversions, "conversions");
+    const auto nul = numeric_of(nulls, "nulls");
+    const auto val = numeric_of(value, "value");
     py::gil_scoped_release release;
-    jl::append_journeys(js, {paths, view_of(conversions), view_of(nulls), view_of(value)}, options,
-                        first_row);
+    jl::append_journeys(js, {paths, conv, nul, val}, options, first_row);
 }
 
 jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& paths,

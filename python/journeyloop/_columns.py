@@ -83,6 +83,24 @@ def as_path_list(values: Any, name: str) -> tuple[list[str] | list[list[str]], b
     return [str(x) for x in items], False  # pragma: no cover - str subclasses
 
 
+# dtypes the C++ core reads in place (numeric_column_view).
+_IN_PLACE = frozenset(
+    np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.float32, np.float64)
+)
+
+
+def as_count_column(values: Any, name: str, n_rows: int) -> npt.NDArray[Any]:
+    """The column as a 1-d numpy array the C++ core reads in place: a column
+    of integers (8 to 64 bits) or floats is passed as it is, without a
+    converted copy; any other column goes through :func:`as_float_column`."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype in _IN_PLACE:
+        arr = np.asarray(values)
+        if arr.ndim == 1 and len(arr) == n_rows:
+            return np.ascontiguousarray(arr)
+    return as_float_column(values, name, n_rows)
+
+
 def arrow_strings(values: Any) -> Any | None:
     """The column as Arrow string chunks (zero-copy where it already is Arrow),
     or None when it is not a column of strings (the caller then checks each

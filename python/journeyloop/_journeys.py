@@ -13,6 +13,7 @@ from . import _core
 from ._columns import (
     arrow_buffers,
     arrow_strings,
+    as_count_column,
     as_float_column,
     as_path_list,
     get_column,
@@ -370,9 +371,12 @@ class Journeys:
             def column(spec: str | Sequence[float] | None, name: str) -> Any:
                 if spec is None:
                     return None
-                if isinstance(spec, str):
-                    return as_float_column(get_column(data, spec), spec, n)
-                return as_float_column(spec, name, n)
+                values = get_column(data, spec) if isinstance(spec, str) else spec
+                label = spec if isinstance(spec, str) else name
+                if chunks is not None:
+                    # Read in place by the core (integer counts need no copy).
+                    return as_count_column(values, label, n)
+                return as_float_column(values, label, n)
 
             names = {
                 "conversions": conversions if isinstance(conversions, str) else "conversions",

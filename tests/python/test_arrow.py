@@ -52,3 +52,33 @@ def test_pyarrow_table_and_pandas_arrow_strings_agree(abc_journeys: jl.Journeys)
     pd.testing.assert_frame_equal(j.to_frame(), df)
     j2 = jl.Journeys.from_paths(df.astype({"path": "object"}), nulls="nulls", value="value")
     pd.testing.assert_frame_equal(j2.to_frame(), df)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32", "uint16", "Int64"])
+def test_count_columns_of_any_numeric_dtype_equal_float64(dtype: str) -> None:
+    paths = pa.chunked_array([["a > b", "b > b > c"], ["c", "a > c > a"]])
+    counts = {"conversions": [2, 0, 1, 3], "nulls": [1, 4, 0, 0], "value": [5, 0, 7, 9]}
+    as_float = pd.DataFrame({"path": pd.Series(paths, dtype="str"), **counts}).astype(
+        {k: "float64" for k in counts}
+    )
+    typed = as_float.astype({k: dtype for k in counts})
+    a = jl.Journeys.from_paths(typed, nulls="nulls", value="value")
+    b = jl.Journeys.from_paths(as_float, nulls="nulls", value="value")
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    assert a.to_frame()["conversions"].tolist() == [2.0, 0.0, 1.0, 3.0]
+    assert a.to_frame()["value"].tolist() == [5.0, 0.0, 7.0, 9.0]
+
+
+def test_negative_integer_count_names_row_and_column() -> None:
+    df = pd.DataFrame(
+        {"path": pd.Series(["a", "b > a", "c"], dtype="str"), "n": [1, 0, 2], "no": [0, -3, 1]}
+    )
+    assert df["no"].dtype == "int64"
+    with pytest.raises(jl.InvalidInputError, match=r"row 1, column 'no': negative count -3"):
+        jl.Journeys.from_paths(df, conversions="n", nulls="no")
+
+
+def test_boolean_count_column_is_refused() -> None:
+    df = pd.DataFrame({"path": pd.Series(["a", "b"], dtype="str"), "c": [True, False]})
+    with pytest.raises(jl.InvalidInputError, match="must be numeric, got booleans"):
+        jl.Journeys.from_paths(df, conversions="c")
