@@ -178,22 +178,28 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     c.backward = make_csr(n, q_edges, true);
     c.r = std::move(r);
     c.r_value = std::move(r_value);
+    // Freed before the component search allocates (it is the peak of a fit).
+    std::vector<std::pair<std::uint64_t, double>>().swap(q_edges);
 
-    using graph = boost::compressed_sparse_row_graph<boost::directedS>;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
-    edges.reserve(q_edges.size());
-    for (const auto& e : q_edges)
-        edges.emplace_back(static_cast<std::uint32_t>(e.first >> 32),
-                           static_cast<std::uint32_t>(e.first & 0xffffffffu));
-    const graph g(boost::edges_are_sorted, edges.begin(), edges.end(), n);
+    // The components (the graph and its edge list are freed after).
     std::vector<std::uint32_t> comp(n);
-    const auto num = static_cast<std::size_t>(boost::strong_components(
-        g, boost::make_iterator_property_map(comp.begin(), get(boost::vertex_index, g))));
-    // Tarjan numbers a component after every component it reaches: edges go
-    // to lower or equal numbers. Checked, since every solve relies on it.
-    for (const auto& [from, to] : edges)
-        if (comp[to] > comp[from])
-            throw numerical_error("internal error: components are not in topological order");
+    std::size_t num = 0;
+    {
+        using graph = boost::compressed_sparse_row_graph<boost::directedS>;
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
+        edges.reserve(c.forward.idx.size());
+        for (std::size_t u = 0; u < n; ++u)
+            for (auto k = c.forward.ptr[u]; k < c.forward.ptr[u + 1]; ++k)
+                edges.emplace_back(static_cast<std::uint32_t>(u), c.forward.idx[k]);
+        const graph g(boost::edges_are_sorted, edges.begin(), edges.end(), n);
+        num = static_cast<std::size_t>(boost::strong_components(
+            g, boost::make_iterator_property_map(comp.begin(), get(boost::vertex_index, g))));
+        // Tarjan numbers a component after every component it reaches: edges go
+        // to lower or equal numbers. Checked, since every solve relies on it.
+        for (const auto& [from, to] : edges)
+            if (comp[to] > comp[from])
+                throw numerical_error("internal error: components are not in topological order");
+    }
     c.component = std::move(comp);
     c.members.ptr.assign(num + 1, 0);
     for (auto k : c.component) ++c.members.ptr[k + 1];

@@ -1,5 +1,6 @@
 // Estimation and exact absorbing-chain analysis of the Markov model.
 #include "chain_solver.hpp"
+#include "memory.hpp"
 
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
@@ -147,8 +148,6 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
         throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
     check_absorbing(counts);
 
-    std::vector<Eigen::Triplet<double>> triplets;
-    triplets.reserve(counts.num_transitions());
     const std::size_t n_transient = n - 2;
     std::vector<std::pair<std::uint64_t, double>> q_edges;
     q_edges.reserve(counts.num_transitions());
@@ -157,6 +156,12 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     m.counts_ = std::move(counts);
     m.options_ = options;
     const auto& c = m.counts_;
+    // The rows are written in order straight into the row-major matrix
+    // (no triplets and no sorting copy): the counts' targets are sorted in
+    // every row, and the smoothed rows are sorted below.
+    auto& p_matrix = m.transitions_;
+    p_matrix.resize(static_cast<long>(n), static_cast<long>(n));
+    p_matrix.reserve(static_cast<long>(c.num_transitions()));
     std::unique_ptr<successor_index> successors;
     if (alpha > 0) successors = std::make_unique<successor_index>(c);
     // One row at a time: (target, weight) pairs, plus the unobserved
@@ -164,6 +169,7 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     std::vector<std::pair<state_id, double>> row;
     std::vector<char> in_row(n, 0);
     for (state_id s = 0; s < n; ++s) {
+        p_matrix.startVec(static_cast<long>(s)); // every row, empty or not, in order
         if (s == tc::conversion || s == tc::null) continue;
         const auto targets = c.targets(s);
         const auto weights = c.weights(s);
@@ -177,11 +183,12 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
             for (auto t : targets) in_row[t] = 0;
             for (auto& entry : row) entry.second += alpha;
             out += alpha * static_cast<double>(row.size());
+            std::sort(row.begin(), row.end());
         }
         const auto from = transient_index(s);
         for (const auto& [t, w] : row) {
             const double p = w / out;
-            triplets.emplace_back(s, t, p);
+            p_matrix.insertBack(static_cast<long>(s), static_cast<long>(t)) = p;
             if (t == tc::conversion) {
                 r[from] += p;
                 r_value[from] += p * m.mean_conversion_value(s);
@@ -190,10 +197,13 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
             }
         }
     }
-    m.transitions_.resize(static_cast<long>(n), static_cast<long>(n));
-    m.transitions_.setFromTriplets(triplets.begin(), triplets.end());
+    p_matrix.finalize();
+    const auto edges = q_edges.size();
     m.chain_ = std::make_shared<const detail::chain>(
         detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value)));
+    // Freed by now: the edge list (16 bytes an edge) and the component
+    // search's graph and edge pairs (about 12 more).
+    detail::release_free_memory(edges * 28);
     return m;
 }
 

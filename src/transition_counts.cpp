@@ -1,5 +1,6 @@
 // Counting order-k transitions.
 #include "counts_access.hpp"
+#include "memory.hpp"
 
 #include <journeyloop/detail/flat_map.hpp>
 
@@ -333,10 +334,16 @@ transition_counts count_transitions(const journey_set& journeys,
         parts_of[t] = counter(k, options, 0);
     }
     parts_of[0].finish(parts);
+    parts_of.clear();
     parts.total_conversions = journeys.total_conversions();
     parts.total_nulls = journeys.total_nulls();
     parts.total_value = journeys.total_value();
-    return detail::counts_access::assemble(std::move(parts));
+    const auto edges = parts.edges.size();
+    auto out = detail::counts_access::assemble(std::move(parts));
+    // The counters' hash maps and the merged edge list are freed by now:
+    // about 16 bytes an edge for each thread's map and for the list.
+    detail::release_free_memory(edges * 16 * (threads + 1));
+    return out;
 }
 
 namespace detail {

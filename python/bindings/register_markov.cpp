@@ -162,6 +162,14 @@ void register_markov(py::module_& m) {
         py::arg("counts"), py::arg("smoothing") = 0.0, py::call_guard<py::gil_scoped_release>(),
         "Estimates and solves the Markov model.");
     m.def(
+        "fit_markov_taking",
+        [](jl::transition_counts& counts, double smoothing) {
+            return jl::fit_markov(std::move(counts), {smoothing});
+        },
+        py::arg("counts"), py::arg("smoothing") = 0.0, py::call_guard<py::gil_scoped_release>(),
+        "fit_markov without a copy of the counts: they move into the model and the argument is "
+        "left empty (for counts no one else holds).");
+    m.def(
         "removal_effects",
         [](const jl::markov_model& model) {
             std::vector<jl::removal_effect> re;

@@ -140,6 +140,11 @@ class MarkovModel:
             )
             self.teams_ = data.teams
             self.stages_ = data.stages
+            # These counts are this call's own: they move into the model
+            # (no second copy of every transition while it is fitted).
+            self._model = _core.fit_markov_taking(counts._counts, float(self.smoothing))
+            self._loop = None
+            return self
         else:
             msg = f"fit expects Journeys or TransitionCounts, got {type(data).__name__}"
             raise InvalidInputError(msg)
