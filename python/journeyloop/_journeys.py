@@ -317,7 +317,10 @@ class Journeys:
             Name of the path column (ignored when ``data`` is a list).
         conversions
             Name of the conversions column, or a sequence of counts. With a
-            list of paths, None means one conversion per path.
+            list of paths, None means one conversion per path. Count and
+            value columns of integers (8 to 64 bits) or floats are read in
+            place when the paths are Arrow or pandas ``str`` strings; others
+            are converted to float64.
         nulls
             Name (or sequence) of the non-converting counts; None means no
             non-converting outcomes.
