@@ -8,6 +8,11 @@
 #include <boost/graph/strong_components.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <new>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <atomic>
 #include <exception>
 #include <thread>
@@ -304,6 +309,62 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
 
 namespace {
 
+// Scratch array of doubles for the batched solutions, in transparent huge
+// pages where the system offers them (Linux, madvise): the sweeps read the
+// solutions of scattered states, and with 4 KiB pages nearly every such read
+// of a large chain also missed the TLB. Allocated once per thread; resize()
+// keeps no contents.
+class solution_buffer {
+public:
+    solution_buffer() = default;
+    solution_buffer(const solution_buffer&) = delete;
+    solution_buffer& operator=(const solution_buffer&) = delete;
+    ~solution_buffer() { release(); }
+
+    void resize(std::size_t n) {
+        if (n <= capacity_) return;
+        release();
+        const std::size_t bytes = n * sizeof(double);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        constexpr std::size_t huge = std::size_t{2} << 20;
+        if (bytes >= huge) {
+            const std::size_t size = (bytes + huge - 1) / huge * huge;
+            void* map = mmap(nullptr, size + huge, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (map == MAP_FAILED) throw std::bad_alloc();
+            // Aligned to a huge page; the excess before and after is given back.
+            auto* first = static_cast<char*>(map);
+            const auto skip = (huge - reinterpret_cast<std::uintptr_t>(first) % huge) % huge;
+            if (skip != 0) munmap(first, skip);
+            if (huge - skip != 0) munmap(first + skip + size, huge - skip);
+            madvise(first + skip, size, MADV_HUGEPAGE);
+            data_ = reinterpret_cast<double*>(first + skip);
+            mapped_ = size;
+            capacity_ = size / sizeof(double);
+            return;
+        }
+#endif
+        data_ = new double[n];
+        capacity_ = n;
+    }
+    double* data() noexcept { return data_; }
+    const double* data() const noexcept { return data_; }
+
+private:
+    void release() noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        if (mapped_ != 0) munmap(data_, mapped_);
+        else delete[] data_;
+#else
+        delete[] data_;
+#endif
+        data_ = nullptr;
+        capacity_ = mapped_ = 0;
+    }
+    double* data_ = nullptr;
+    std::size_t capacity_ = 0, mapped_ = 0;
+};
+
 constexpr std::size_t many_batch = 8;         // removals per batch
 constexpr std::size_t many_width = 2 * many_batch; // conversions, then value
 
@@ -455,7 +516,7 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
 void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
                  const std::vector<std::vector<std::uint32_t>>& removed, std::size_t first,
-                 std::size_t count, std::vector<std::uint16_t>& bits, std::vector<double>& y,
+                 std::size_t count, std::vector<std::uint16_t>& bits, solution_buffer& y,
                  std::vector<double>& last, double scale_conv, double scale_value,
                  std::pair<double, double>* out) {
     const auto n = c.n;
@@ -585,7 +646,8 @@ std::vector<std::pair<double, double>> solve_without_many(
     auto work = [&](std::size_t t) {
         try {
             std::vector<std::uint16_t> bits(c.n, 0);
-            std::vector<double> y, last;
+            solution_buffer y;
+            std::vector<double> last;
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
