@@ -192,7 +192,10 @@ def machine_facts() -> dict[str, Any]:
                 return mtime.isoformat(timespec="seconds")
         return None
 
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # The results file itself changes during a run: not a change of the code measured.
+    status = git(
+        "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results"
+    )
     return dict(
         rev=git("rev-parse", "--short=12", "HEAD"),
         dirty=bool(status) if status is not None else None,
