@@ -252,3 +252,77 @@ TEST_CASE("journey_set: appending in chunks after reserve() equals one append", 
                 std::vector<channel_id>(b.begin(), b.end()));
     }
 }
+
+TEST_CASE("journey_set: long rows, many names and random blanks parse as a plain split",
+          "[journey_set]") {
+    // Rows of up to 40 tokens (several 64-byte separator masks), 5,000
+    // distinct names of 1 to 11 bytes (more raw tokens than the short-token
+    // cache holds, so entries are evicted and looked up again), blanks of
+    // random kinds and widths around the tokens; as an Arrow buffer with no
+    // byte after the last row and as separate strings, on one and on two
+    // threads. The reference is a plain split on '>' and a trim.
+    std::uint64_t state = 12345;
+    auto next = [&state](std::uint64_t bound) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return (state >> 33) % bound;
+    };
+    std::vector<std::string> names;
+    for (int i = 0; i < 5000; ++i) {
+        std::string name = "n" + std::to_string(i);
+        while (name.size() < 1 + next(11)) name += char('a' + next(26));
+        names.push_back(name);
+    }
+    const char* blanks[] = {"", " ", "  ", "\t", " \t "};
+    const std::size_t rows = 45000;
+    std::vector<std::string> texts;
+    std::vector<std::vector<std::string>> expected;
+    std::string chars;
+    std::vector<std::int64_t> offsets{0};
+    for (std::size_t r = 0; r < rows; ++r) {
+        std::string text;
+        std::vector<std::string> row;
+        const std::size_t tokens = 1 + next(r % 10 == 0 ? 40 : 8);
+        for (std::size_t j = 0; j < tokens; ++j) {
+            // Popular names most of the time, any name sometimes.
+            const auto& name = names[next(4) == 0 ? next(names.size()) : next(30)];
+            if (j > 0) text += '>';
+            text += blanks[next(5)];
+            text += name;
+            text += blanks[next(5)];
+            row.push_back(name);
+        }
+        chars += text;
+        offsets.push_back(static_cast<std::int64_t>(chars.size()));
+        texts.push_back(text);
+        expected.push_back(row);
+    }
+    const std::vector<char> exact(chars.begin(), chars.end());
+    // Separate strings: no readable byte after any row.
+    std::vector<std::unique_ptr<char[]>> owned;
+    std::vector<std::string_view> views;
+    for (const auto& t : texts) {
+        owned.emplace_back(new char[t.size()]);
+        std::memcpy(owned.back().get(), t.data(), t.size());
+        views.emplace_back(owned.back().get(), t.size());
+    }
+    std::vector<std::int32_t> conv(rows, 1);
+    for (std::size_t threads : {1u, 2u}) {
+        path_options options;
+        options.threads = threads;
+        const auto arrow =
+            build_journeys({string_column_view(offsets.data(), exact.data(), rows), conv, {}, {}},
+                           options);
+        const auto separate = build_journeys({views, conv, {}, {}}, options);
+        for (const auto* js : {&arrow, &separate}) {
+            REQUIRE(js->size() == rows);
+            REQUIRE(js->total_conversions() == double(rows));
+            for (std::size_t r = 0; r < rows; ++r) {
+                const auto path = js->path(r);
+                REQUIRE(path.size() == expected[r].size());
+                for (std::size_t j = 0; j < path.size(); ++j)
+                    REQUIRE(js->channels().name(path[j]) == expected[r][j]);
+            }
+        }
+        REQUIRE(arrow.channels().names() == separate.channels().names());
+    }
+}
