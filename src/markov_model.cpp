@@ -332,9 +332,15 @@ std::vector<removal_effect> group_removal_effects(const markov_model& model,
         }
     }
     const auto threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
-    const auto order = solver_order(counts, n);
-    for (const auto& without : detail::solve_without_many(model.chain(), removed, order, threads))
-        out.push_back(effect_of(model, without));
+    {
+        const auto order = solver_order(counts, n);
+        for (const auto& without : detail::solve_without_many(model.chain(), removed, order, threads))
+            out.push_back(effect_of(model, without));
+    }
+    std::vector<std::vector<std::uint32_t>>().swap(removed);
+    // Freed by now: the removals' copy of the chain, their state orders and
+    // the removed states (about 40 bytes a transition).
+    detail::release_free_memory(model.chain().forward.idx.size() * 40);
     return out;
 }
 
