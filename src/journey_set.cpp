@@ -181,6 +181,16 @@ struct parsed_part {
     std::exception_ptr error;
 };
 
+// Whether the first byte in memory is the low byte of a word (the word
+// lookups below rely on it; elsewhere they read byte by byte).
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+constexpr bool little_endian = true;
+#elif defined(_WIN32)
+constexpr bool little_endian = true;
+#else
+constexpr bool little_endian = false;
+#endif
+
 // Channel names of at most 8 bytes (the usual case) are looked up by their
 // bytes as one word in a small direct-mapped cache in front of the
 // dictionary: no hashing of the string and no string comparison.
@@ -192,7 +202,7 @@ public:
     channel_id intern(std::string_view name, bool readable) {
         if (name.size() > 8) return dictionary_.intern(name);
         std::uint64_t word = 0;
-        if (readable) {
+        if (readable && little_endian) {
             std::memcpy(&word, name.data(), 8);
             if (name.size() < 8) word &= (std::uint64_t{1} << (8 * name.size())) - 1;
         } else {
@@ -248,14 +258,6 @@ private:
     };
     std::array<entry, std::size_t{1} << bits> slots_{};
 };
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-constexpr bool little_endian = true;
-#elif defined(_WIN32)
-constexpr bool little_endian = true;
-#else
-constexpr bool little_endian = false;
-#endif
 
 #if defined(__SSE2__) || defined(_M_X64)
 constexpr bool have_separator_mask = true;

@@ -1,6 +1,8 @@
 // Returning freed memory to the system after large temporaries.
 #include "memory.hpp"
 
+#include <cstdlib> // defines __GLIBC__ where the C library is glibc
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

@@ -88,7 +88,9 @@ public:
     }
 
     void count(const journey_set& journeys, std::size_t begin, std::size_t end) {
-        if (direct_ && dense_ && collapse_) {
+        // Channel space needs a second (C + 1)^2 matrix for the part: up
+        // to 8 MB (1,023 channels); beyond, the general loop below.
+        if (direct_ && dense_ && collapse_ && state_of_channel_.size() < 1024) {
             count_direct(journeys, begin, end);
             return;
         }
@@ -197,12 +199,10 @@ private:
 
         // Every touch that is not a repeat has a cell in its column, so the
         // channels that occur are those with a non-zero column.
-        std::size_t occurring = 0;
-        for (std::size_t b = 1; b < stride; ++b) {
-            bool any = false;
-            for (std::size_t a = 0; a < stride && !any; ++a) any = cell[a * stride + b] != 0;
-            occurring += any;
-        }
+        std::vector<char> occurs(stride, 0);
+        for (std::size_t a = 0; a < stride; ++a)
+            for (std::size_t b = 1; b < stride; ++b) occurs[b] |= cell[a * stride + b] != 0;
+        const auto occurring = static_cast<std::size_t>(std::count(occurs.begin(), occurs.end(), 1));
         std::size_t found = 0;
         for (std::size_t row = begin; row < end && found < occurring; ++row) {
             if (journeys.conversions(row) + journeys.nulls(row) == 0) continue;

@@ -120,13 +120,15 @@ private:
     bool collapse_repeats_ = true;
     bool padded_ = false;
     channel_dictionary channels_;
-    std::vector<std::size_t> state_offsets_;
+    // A default-constructed value is a valid empty count set: START,
+    // CONVERSION and NULL, no transitions.
+    std::vector<std::size_t> state_offsets_ = std::vector<std::size_t>(first_channel_state + 1, 0);
     std::vector<channel_id> state_channels_;
-    std::vector<std::size_t> row_offsets_;
+    std::vector<std::size_t> row_offsets_ = std::vector<std::size_t>(first_channel_state + 1, 0);
     std::vector<state_id> targets_;
     std::vector<double> weights_;
-    std::vector<double> end_conversions_;
-    std::vector<double> end_value_;
+    std::vector<double> end_conversions_ = std::vector<double>(first_channel_state, 0.0);
+    std::vector<double> end_value_ = std::vector<double>(first_channel_state, 0.0);
     double total_conversions_ = 0;
     double total_nulls_ = 0;
     double total_value_ = 0;

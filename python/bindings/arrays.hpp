@@ -65,6 +65,10 @@ inline journeyloop::numeric_column_view numeric_of(const std::optional<py::array
     if (!a) return {};
     if (a->ndim() != 1 || !(a->flags() & py::array::c_style))
         throw jl::invalid_input(std::string(name) + " must be a contiguous 1-d array");
+    if (!(a->flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) ||
+        !a->dtype().attr("isnative").cast<bool>())
+        throw jl::invalid_input(std::string(name) +
+                                " must be an aligned array in the machine's byte order");
     const auto n = static_cast<std::size_t>(a->shape(0));
     const void* p = a->data();
     const char kind = a->dtype().kind();

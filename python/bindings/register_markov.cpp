@@ -164,11 +164,13 @@ void register_markov(py::module_& m) {
     m.def(
         "fit_markov_taking",
         [](jl::transition_counts& counts, double smoothing) {
-            return jl::fit_markov(std::move(counts), {smoothing});
+            jl::transition_counts taken = std::move(counts);
+            counts = jl::transition_counts{}; // a valid empty count set, fit or not
+            return jl::fit_markov(std::move(taken), {smoothing});
         },
         py::arg("counts"), py::arg("smoothing") = 0.0, py::call_guard<py::gil_scoped_release>(),
         "fit_markov without a copy of the counts: they move into the model and the argument is "
-        "left empty (for counts no one else holds).");
+        "left an empty count set (for counts no one else holds).");
     m.def(
         "removal_effects",
         [](const jl::markov_model& model) {

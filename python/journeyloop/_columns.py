@@ -97,7 +97,8 @@ def as_count_column(values: Any, name: str, n_rows: int) -> npt.NDArray[Any]:
     if isinstance(dtype, np.dtype) and dtype in _IN_PLACE:
         arr = np.asarray(values)
         if arr.ndim == 1 and len(arr) == n_rows:
-            return np.ascontiguousarray(arr)
+            arr = np.ascontiguousarray(arr)
+            return arr if arr.flags.aligned else arr.copy()
     return as_float_column(values, name, n_rows)
 
 

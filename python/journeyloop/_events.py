@@ -356,6 +356,8 @@ def number_column(col: Any, name: str, allow_bool: bool) -> np.ndarray[Any, Any]
             raise InvalidInputError(msg)
         if values.dtype.kind == "u" and values.dtype.itemsize > 1:
             return np.ascontiguousarray(values, dtype=np.float64)
+        if not values.dtype.isnative:  # the core reads the machine's byte order
+            values = values.astype(values.dtype.newbyteorder("="))
         return np.ascontiguousarray(values)
     arr = _as_arrow(col, name)
     t = arr.type

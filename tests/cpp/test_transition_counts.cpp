@@ -175,3 +175,36 @@ TEST_CASE("count_transitions: order 1 counted in channel space equals the genera
         CHECK(weight(a, "d", "NULL") == 3);
     }
 }
+
+TEST_CASE("transition_counts: a default value is a valid empty count set", "[transition_counts]") {
+    const transition_counts empty;
+    REQUIRE(empty.num_states() == 3);
+    REQUIRE(empty.num_transitions() == 0);
+    REQUIRE(empty.out_weight(transition_counts::start) == 0);
+    REQUIRE(empty.conversions_from(transition_counts::start) == 0);
+    REQUIRE(empty.state_label(transition_counts::start) == "START");
+    REQUIRE_THROWS_AS(fit_markov(empty), invalid_input);
+}
+
+TEST_CASE("count_transitions: order 1 with 1,500 channels (the general loop) equals padded",
+          "[transition_counts]") {
+    std::vector<std::string> paths;
+    for (int i = 0; i < 3000; ++i) {
+        const int a = (i * 7) % 1500, b = (i * 13 + 5) % 1500;
+        paths.push_back("c" + std::to_string(a) + " > c" + std::to_string(b) + " > c" +
+                        std::to_string(b));
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    std::vector<double> conv(paths.size(), 1.0), nulls(paths.size(), 2.0);
+    const auto js = build_journeys({views, conv, nulls, {}}, {});
+    REQUIRE(js.channels().size() == 1500);
+    counting_options direct, general;
+    general.padded = true;
+    const auto a = count_transitions(js, direct), b = count_transitions(js, general);
+    REQUIRE(a.num_states() == b.num_states());
+    for (state_id s = 0; s < a.num_states(); ++s) {
+        REQUIRE(a.state_label(s) == b.state_label(s));
+        const auto wa = a.weights(s), wb = b.weights(s);
+        REQUIRE(std::vector<double>(wa.begin(), wa.end()) == std::vector<double>(wb.begin(), wb.end()));
+    }
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -82,3 +83,16 @@ def test_boolean_count_column_is_refused() -> None:
     df = pd.DataFrame({"path": pd.Series(["a", "b"], dtype="str"), "c": [True, False]})
     with pytest.raises(jl.InvalidInputError, match="must be numeric, got booleans"):
         jl.Journeys.from_paths(df, conversions="c")
+
+
+def test_big_endian_and_unaligned_count_columns() -> None:
+    paths = pd.Series(["a > b", "b", "c > a"], dtype="str")
+    raw = np.zeros(3 * 8 + 1, dtype=np.uint8)
+    raw[1:] = np.array([2, 0, 1], dtype=np.int64).view(np.uint8)
+    unaligned = np.frombuffer(raw.data, dtype=np.int64, count=3, offset=1)
+    assert not unaligned.flags.aligned
+    big = np.array([2, 0, 1], dtype=">i8")
+    plain = jl.Journeys.from_paths({"path": paths, "n": [2.0, 0.0, 1.0]}, "path", "n")
+    for counts in (big, unaligned):
+        got = jl.Journeys.from_paths({"path": paths, "n": counts}, "path", "n")
+        pd.testing.assert_frame_equal(got.to_frame(), plain.to_frame())

@@ -411,3 +411,18 @@ def test_stages() -> None:
     assert lm.loc[("consideration", "end", "email"), "count"] == 1
     with pytest.raises(jl.InvalidInputError, match="stages need"):
         j.stage_moves()
+
+
+def test_big_endian_numeric_columns_are_read_as_numbers() -> None:
+    ev = small_events()
+    data = {
+        "customer": ev["customer"].to_numpy().astype(">i8"),
+        "time": ev["time"].dt.day.to_numpy().astype(">f8"),
+        "channel": ev["channel"],
+        "conversion": ev["conversion"].to_numpy().astype(">i4"),
+        "value": ev["value"].to_numpy().astype(">f8"),
+    }
+    j = jl.Journeys.from_events(data, conversion="conversion", value="value", lookback=5)
+    assert paths(j) == ["search > demo", "email", "email"]
+    assert j.to_frame()["value"].tolist() == [100, 0, 20]
+    check_accounting(j)

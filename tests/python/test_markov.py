@@ -119,3 +119,22 @@ def test_shapley_against_an_independent_permutation_formula(data_csv: pd.DataFra
     assert total == pytest.approx(model.conversion_rate_, rel=1e-9)
     by_channel = jl.attribute(j, ["shapley"])
     assert by_channel["conversions"].sum() == pytest.approx(j.total_conversions, rel=1e-12)
+
+
+def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
+    abc_journeys: jl.Journeys,
+) -> None:
+    from journeyloop import _core
+
+    counts = _core.count_transitions(abc_journeys._set, 1)
+    expected = _core.fit_markov(counts).conversion_rate
+    model = _core.fit_markov_taking(counts)
+    assert model.conversion_rate == expected == pytest.approx(0.5)
+    assert counts.num_states == 3  # START, CONVERSION, NULL and nothing else
+    assert counts.num_transitions == 0
+    with pytest.raises(jl.InvalidInputError, match="no journey has a conversion or a null"):
+        _core.fit_markov_taking(counts)
+    # MarkovModel.fit takes this route; the counts it reports are the model's own.
+    m = jl.MarkovModel().fit(abc_journeys)
+    assert m.conversion_rate_ == pytest.approx(0.5)
+    assert len(m.counts_.to_frame()) > 0
