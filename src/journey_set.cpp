@@ -134,8 +134,21 @@ void journey_set::add_ids(column_view<channel_id> path, double conversions, doub
 
 void journey_set::push_row(column_view<channel_id> path, double conversions, double nulls,
                            double value) {
+    order1_ = detail::order1_sums{}; // rows added one at a time are not gathered
     touches_.insert(touches_.end(), path.begin(), path.end());
     end_row(conversions, nulls, value);
+}
+
+void detail::order1_sums::widen(std::size_t channels) {
+    const std::size_t wide = channels + 1;
+    if (wide <= stride) return;
+    std::vector<double> next(wide * wide, 0.0);
+    for (std::size_t a = 0; a < stride; ++a)
+        std::copy(cells.begin() + long(a * stride), cells.begin() + long((a + 1) * stride),
+                  next.begin() + long(a * wide));
+    cells.swap(next);
+    for (auto* v : {&conv_at, &nulls_at, &value_at}) v->resize(wide, 0.0);
+    stride = wide;
 }
 
 void journey_set::end_row_at(std::size_t end, double conversions, double nulls, double value) {
@@ -178,6 +191,8 @@ struct parsed_part {
     double* nulls = nullptr;
     double* values = nullptr;
     channel_dictionary channels;
+    bool gather = false;      ///< gather order-1 sums (local channel ids)
+    detail::order1_sums sums; ///< in the part's local channel ids
     std::exception_ptr error;
 };
 
@@ -341,6 +356,33 @@ void count_tokens(const path_table& table, std::string_view sep, parsed_part& pa
     part.tokens = tokens;
 }
 
+// Adds one row (local ids [first, last), weight conv + nulls > 0) to the
+// part's order-1 sums, as count_transitions counts order 1: repeats add 0 to
+// the diagonal instead of branching.
+void add_order1(parsed_part& part, const channel_id* first, const channel_id* last, double conv,
+                double nulls, double value) {
+    auto& sums = part.sums;
+    const std::size_t channels = part.channels.size();
+    if (channels > detail::order1_sums_max_channels) {
+        part.gather = false;
+        sums = detail::order1_sums{};
+        return;
+    }
+    if (channels + 1 > sums.stride) sums.widen(std::max(channels, 2 * sums.stride - 1));
+    const std::size_t stride = sums.stride;
+    double* const cell = sums.cells.data();
+    const double add[2] = {conv + nulls, 0.0};
+    std::size_t prev = 0;
+    for (; first != last; ++first) {
+        const std::size_t s = std::size_t{*first} + 1;
+        cell[prev * stride + s] += add[s == prev];
+        prev = s;
+    }
+    sums.conv_at[prev] += conv;
+    sums.nulls_at[prev] += nulls;
+    sums.value_at[prev] += value;
+}
+
 void parse_part(const path_table& table, const path_options& options, std::size_t first_row,
                 parsed_part& part) noexcept {
     try {
@@ -379,6 +421,7 @@ void parse_part(const path_table& table, const path_options& options, std::size_
             const std::string_view path = table.path[i];
             if (trim(path).empty())
                 throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
+            const std::size_t row_first = written;
             const char* p = path.data();
             const char* const end = p + path.size();
             if (masks) {
@@ -451,6 +494,8 @@ void parse_part(const path_table& table, const path_options& options, std::size_
                 if (next == end) break;
                 p = next + sep.size();
             }
+            if (part.gather && conv + nulls != 0)
+                add_order1(part, out + row_first, out + written, conv, nulls, value);
             part.offsets[i - part.begin] = part.base + written;
             part.conversions[i - part.begin] = conv;
             part.nulls[i - part.begin] = nulls;
@@ -513,9 +558,12 @@ void append_journeys(journey_set& journeys, const path_table& table,
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     threads = std::min(threads, std::max<std::size_t>(1, n / 20000));
     std::vector<parsed_part> parts(threads);
+    // Order-1 sums are gathered for a set built from path tables only.
+    const bool gather = journeys.order1_.valid || (journeys.empty() && journeys.touches_.empty());
     for (std::size_t t = 0; t < threads; ++t) {
         parts[t].begin = n * t / threads;
         parts[t].end = n * (t + 1) / threads;
+        parts[t].gather = gather;
     }
     auto run = [&](auto&& work) {
         std::vector<std::thread> workers;
@@ -563,6 +611,32 @@ void append_journeys(journey_set& journeys, const path_table& table,
         for (const auto& name : parts[t].channels.names())
             to_global[t].push_back(out.channels_.intern(name));
     run([&](std::size_t t) { map_touches(parts[t], to_global[t]); });
+
+    // The parts' order-1 sums, in part order, into the journeys' (global ids).
+    bool gathered = gather;
+    for (const auto& part : parts) gathered = gathered && part.gather;
+    if (gathered && out.channels_.size() <= detail::order1_sums_max_channels) {
+        auto& sums = out.order1_;
+        sums.widen(out.channels_.size());
+        const std::size_t wide = sums.stride;
+        for (std::size_t t = 0; t < threads; ++t) {
+            const auto& local = parts[t].sums;
+            std::vector<std::size_t> g(local.stride, 0); // local index -> global index
+            for (std::size_t a = 1; a < local.stride && a - 1 < to_global[t].size(); ++a)
+                g[a] = std::size_t{to_global[t][a - 1]} + 1;
+            for (std::size_t a = 0; a < local.stride; ++a) {
+                for (std::size_t b = 1; b < local.stride; ++b)
+                    if (local.cells[a * local.stride + b] != 0)
+                        sums.cells[g[a] * wide + g[b]] += local.cells[a * local.stride + b];
+                sums.conv_at[g[a]] += local.conv_at[a];
+                sums.nulls_at[g[a]] += local.nulls_at[a];
+                sums.value_at[g[a]] += local.value_at[a];
+            }
+        }
+        sums.valid = true;
+    } else {
+        out.order1_ = detail::order1_sums{};
+    }
 
     // The totals in row order, as one row at a time would sum them.
     for (std::size_t i = old_size; i < old_size + n; ++i) {

@@ -65,6 +65,7 @@ journey_set relabel_channels(const journey_set& journeys,
                             " groups for " + std::to_string(journeys.channels().size()) +
                             " channels");
     journey_set out = journeys; // times, customers, loop form and purchases kept
+    out.order1_ = detail::order1_sums{}; // in the old channels' ids
     out.channels_ = channel_dictionary{};
     const auto marker = journeys.purchase_channel();
     std::vector<channel_id> remap(group_of_channel.size());

@@ -197,6 +197,39 @@ private:
             value_at[prev] += journeys.value(row);
         }
 
+        fold_channel_space(journeys, begin, end, cells, conv_at, nulls_at, value_at);
+    }
+
+public:
+    /// Order 1 from sums already gathered in channel space (the journeys'
+    /// order1_sums, stride channels + 1 or less).
+    void from_sums(const journey_set& journeys, const detail::order1_sums& sums) {
+        const std::size_t stride = state_of_channel_.size() + 1;
+        std::vector<double> cells(stride * stride, 0.0);
+        std::vector<double> conv_at(stride, 0.0), nulls_at(stride, 0.0), value_at(stride, 0.0);
+        const std::size_t have = std::min(sums.stride, stride);
+        for (std::size_t a = 0; a < have; ++a) {
+            std::copy(sums.cells.begin() + long(a * sums.stride),
+                      sums.cells.begin() + long(a * sums.stride + have),
+                      cells.begin() + long(a * stride));
+            conv_at[a] = sums.conv_at[a];
+            nulls_at[a] = sums.nulls_at[a];
+            value_at[a] = sums.value_at[a];
+        }
+        fold_channel_space(journeys, 0, journeys.size(), cells, conv_at, nulls_at, value_at);
+    }
+
+private:
+    // The channel-space cells of rows [begin, end) into the states' matrix:
+    // the channels that occur get their states in order of first appearance
+    // (a pass over the rows that stops once all are found).
+    void fold_channel_space(const journey_set& journeys, std::size_t begin, std::size_t end,
+                            const std::vector<double>& cells, const std::vector<double>& conv_at,
+                            const std::vector<double>& nulls_at,
+                            const std::vector<double>& value_at) {
+        const std::size_t channels = state_of_channel_.size();
+        const std::size_t stride = channels + 1;
+        const double* const cell = cells.data();
         // Every touch that is not a repeat has a cell in its column, so the
         // channels that occur are those with a non-zero column.
         std::vector<char> occurs(stride, 0);
@@ -305,6 +338,21 @@ transition_counts count_transitions(const journey_set& journeys,
     parts.collapse_repeats = options.collapse_repeats;
     parts.padded = options.padded;
     parts.channels = journeys.channels();
+
+    // Order 1 (collapsed, unpadded) of journeys parsed from path tables: the
+    // sums were gathered while the touches were parsed; only the states
+    // remain to be numbered.
+    const auto* sums = journeys.order1_sums();
+    if (k == 1 && options.collapse_repeats && !options.padded && sums != nullptr &&
+        parts.channels.size() < 1024 && sums->stride == parts.channels.size() + 1) {
+        counter one(k, options, parts.channels.size());
+        one.from_sums(journeys, *sums);
+        one.finish(parts);
+        parts.total_conversions = journeys.total_conversions();
+        parts.total_nulls = journeys.total_nulls();
+        parts.total_value = journeys.total_value();
+        return detail::counts_access::assemble(std::move(parts));
+    }
 
     // Large journey sets are counted in two halves on two threads, then
     // merged (the same states, numbered the same way, and the same sums).

@@ -208,3 +208,76 @@ TEST_CASE("count_transitions: order 1 with 1,500 channels (the general loop) equ
         REQUIRE(std::vector<double>(wa.begin(), wa.end()) == std::vector<double>(wb.begin(), wb.end()));
     }
 }
+
+TEST_CASE("count_transitions: order-1 sums gathered while parsing equal counting the touches",
+          "[transition_counts]") {
+    // The same rows three ways: parsed in one table (sums gathered on two
+    // threads), appended in two chunks (sums added chunk by chunk), and added
+    // one row at a time (no sums: the touches are counted). Late channels
+    // first appear in the second half; some rows have no outcomes.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    for (int i = 0; i < 60000; ++i) {
+        std::string p;
+        for (int j = 0; j <= i % 5; ++j) {
+            if (j) p += " > ";
+            p += "c" + std::to_string((i * 7 + j * j * 3 + (j == 1 ? i / 5 : 0)) % (i < 30000 ? 6 : 11));
+        }
+        paths.push_back(p);
+        conv.push_back(i % 3 == 0 ? 1.0 : 0.0);
+        nulls.push_back(i % 3 == 0 ? 0.5 : (i % 11 == 0 ? 0.0 : 2.0));
+        value.push_back(i % 3 == 0 ? 2.25 : 0.0);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    path_options two;
+    two.threads = 2;
+    const auto parsed = build_journeys({views, conv, nulls, value}, two);
+    REQUIRE(parsed.order1_sums() != nullptr);
+    journey_set chunked;
+    const std::size_t half = 25000;
+    append_journeys(chunked,
+                    {column_view<std::string_view>(views.data(), half),
+                     column_view<double>(conv.data(), half), column_view<double>(nulls.data(), half),
+                     column_view<double>(value.data(), half)},
+                    two, 0);
+    append_journeys(chunked,
+                    {column_view<std::string_view>(views.data() + half, views.size() - half),
+                     column_view<double>(conv.data() + half, conv.size() - half),
+                     column_view<double>(nulls.data() + half, nulls.size() - half),
+                     column_view<double>(value.data() + half, value.size() - half)},
+                    two, half);
+    REQUIRE(chunked.order1_sums() != nullptr);
+    journey_set rows;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        std::vector<std::string_view> tokens;
+        std::string_view p = views[i];
+        for (std::size_t at; (at = p.find('>')) != std::string_view::npos; p = p.substr(at + 1))
+            tokens.push_back(p.substr(0, at));
+        tokens.push_back(p);
+        rows.add(tokens, conv[i], nulls[i], value[i], i);
+    }
+    REQUIRE(rows.order1_sums() == nullptr);
+    const auto a = count_transitions(parsed), b = count_transitions(chunked),
+               c = count_transitions(rows);
+    for (const auto* other : {&b, &c}) {
+        REQUIRE(a.num_states() == other->num_states());
+        for (state_id s = 0; s < a.num_states(); ++s) {
+            INFO("state " << s);
+            REQUIRE(a.state_label(s) == other->state_label(s));
+            REQUIRE(a.conversions_from(s) == other->conversions_from(s));
+            REQUIRE(a.value_from(s) == other->value_from(s));
+            const auto ta = a.targets(s), tb = other->targets(s);
+            const auto wa = a.weights(s), wb = other->weights(s);
+            REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
+                    std::vector<state_id>(tb.begin(), tb.end()));
+            REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
+                    std::vector<double>(wb.begin(), wb.end()));
+        }
+    }
+    // Appending a row by hand drops the sums; the touches are counted again.
+    auto more = parsed;
+    std::vector<std::string_view> one{"c1", "c2"};
+    more.add(one, 1.0, 0.0, 0.0, 60000);
+    REQUIRE(more.order1_sums() == nullptr);
+    REQUIRE(count_transitions(more).num_states() == a.num_states());
+}
