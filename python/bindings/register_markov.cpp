@@ -200,6 +200,24 @@ void register_markov(py::module_& m) {
         py::arg("model"), py::arg("group"),
         "(conversions, value) removal effect of channels removed at once.");
     m.def(
+        "group_removal_effects",
+        [](const jl::markov_model& model, const std::vector<std::vector<jl::channel_id>>& groups) {
+            std::vector<jl::removal_effect> re;
+            {
+                py::gil_scoped_release release;
+                re = jl::group_removal_effects(model, groups);
+            }
+            std::vector<double> conv, value;
+            for (const auto& e : re) {
+                conv.push_back(e.conversions);
+                value.push_back(e.value);
+            }
+            return py::make_tuple(to_numpy(conv), to_numpy(value));
+        },
+        py::arg("model"), py::arg("groups"),
+        "(conversions, value) removal effects of several groups, each removed on its own "
+        "(solved together).");
+    m.def(
         "state_removal_effect",
         [](const jl::markov_model& model, jl::state_id state) {
             jl::removal_effect e;

@@ -248,6 +248,13 @@ def group_removal_effect(
     group: Sequence[SupportsIndex],
 ) -> tuple[float, float]: ...
 
+# (conversions, value) removal effects of several groups, each removed on its own
+# (solved together).
+def group_removal_effects(
+    model: markov_model,
+    groups: Sequence[Sequence[SupportsIndex]],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
 # (conversions, value) removal effect of one channel state (a state id).
 def state_removal_effect(
     model: markov_model,

@@ -403,7 +403,11 @@ class MarkovModel:
                 value.append(v)
         else:
             keys, members = self._groups(by, teams, groups)
-            effects = [_core.group_removal_effect(model, m) if m else (0.0, 0.0) for m in members]
+            # The groups with channels are solved together; an empty group removes nothing.
+            solved = [m for m in members if m]
+            conv_arr, value_arr = _core.group_removal_effects(model, solved)
+            it = iter(zip(conv_arr.tolist(), value_arr.tolist(), strict=True))
+            effects = [next(it) if m else (0.0, 0.0) for m in members]
             conv = [e[0] for e in effects]
             value = [e[1] for e in effects]
         return pd.DataFrame({by: keys, "removal_effect": conv, "value_removal_effect": value})

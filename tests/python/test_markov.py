@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,3 +139,26 @@ def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
     m = jl.MarkovModel().fit(abc_journeys)
     assert m.conversion_rate_ == pytest.approx(0.5)
     assert len(m.counts_.to_frame()) > 0
+
+
+def test_group_removal_effects_solved_together_equal_one_at_a_time() -> None:
+    from journeyloop import _core
+
+    rng = np.random.default_rng(7)
+    names = [f"c{i}" for i in range(10)]
+    paths = [
+        " > ".join(rng.choice(names, size=int(rng.integers(1, 7))).tolist()) for _ in range(3000)
+    ]
+    conv = rng.integers(0, 3, size=len(paths)).astype(float)
+    nulls = rng.integers(1, 5, size=len(paths)).astype(float)
+    value = conv * rng.uniform(5, 50, size=len(paths))
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls, value=value)
+    model = jl.MarkovModel(order=3).fit(j)
+    assert model.n_states_ > 600  # the batched solver's size
+    groups = {"g1": ["c0", "c1"], "g2": ["c2"], "g3": ["c1", "c3", "c9"], "g4": names[4:9]}
+    got = model.removal_effects("group", groups=groups).set_index("group")
+    index = {c: i for i, c in enumerate(model.channels_)}
+    for name, members in groups.items():
+        one = _core.group_removal_effect(model._fitted, [index[c] for c in members])
+        assert got.loc[name, "removal_effect"] == pytest.approx(one[0], rel=1e-10, abs=1e-13)
+        assert got.loc[name, "value_removal_effect"] == pytest.approx(one[1], rel=1e-10, abs=1e-13)
