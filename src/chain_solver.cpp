@@ -15,6 +15,7 @@
 #endif
 #include <atomic>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <cmath>
 #include <cstring>
@@ -608,7 +609,7 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
 
 std::vector<std::pair<double, double>> solve_without_many(
     const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
-    std::size_t threads) {
+    std::size_t threads, const std::function<void(std::size_t, std::size_t)>* progress) {
     if (order.layout.size() != c.n || order.sweep.size() != c.n)
         throw numerical_error("internal error: state orders of the wrong size");
     std::vector<std::pair<double, double>> out(removed.size());
@@ -645,6 +646,8 @@ std::vector<std::pair<double, double>> solve_without_many(
     for (std::size_t i = 0; i < removed.size(); ++i) sorted[i] = removed[by_weight[i]];
     std::vector<std::pair<double, double>> sorted_out(removed.size());
     std::atomic<std::size_t> next{0};
+    std::size_t done = 0;
+    std::mutex progress_mutex;
     std::vector<std::exception_ptr> errors(threads);
     auto work = [&](std::size_t t) {
         try {
@@ -656,6 +659,10 @@ std::vector<std::pair<double, double>> solve_without_many(
                 const auto count = std::min(many_batch, removed.size() - first);
                 solve_batch(c, sc, rows, component_end, position, sorted, first, count, bits, y,
                             last, scale_conv, scale_value, sorted_out.data() + first);
+                if (progress != nullptr && *progress) {
+                    const std::lock_guard<std::mutex> lock(progress_mutex);
+                    (*progress)(++done, batches);
+                }
             }
         } catch (...) {
             errors[t] = std::current_exception();

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <utility>
+#include <functional>
 #include <vector>
 
 namespace journeyloop::detail {
@@ -78,9 +79,11 @@ struct many_order {
 /// components in topological order, the large ones by Gauss-Seidel sweeps
 /// that update all sixteen solutions (conversions and value of eight
 /// removals) of a state at once, with vector instructions.
+/// `progress` (may be null) is called after each batch, one call at a time.
 std::vector<std::pair<double, double>> solve_without_many(
     const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
-    std::size_t threads);
+    std::size_t threads,
+    const std::function<void(std::size_t, std::size_t)>* progress = nullptr);
 
 /// Removal of every single state s in `states`, by one dense inverse of
 /// I - Q: p(-s) = p - P(reach s) x(s), with P(reach s) = F[START, s] / F[s, s].

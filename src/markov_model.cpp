@@ -278,7 +278,8 @@ removal_effect state_removal_effect(const markov_model& model, state_id state) {
     return effect_of(model, detail::solve_without(model.chain(), removed));
 }
 
-std::vector<removal_effect> removal_effects(const markov_model& model) {
+std::vector<removal_effect> removal_effects(const markov_model& model,
+                                            const progress_callback& progress) {
     const auto& counts = model.counts();
     const auto n_channels = counts.channels().size();
     std::vector<removal_effect> out;
@@ -293,20 +294,26 @@ std::vector<removal_effect> removal_effects(const markov_model& model) {
         const auto without = detail::solve_without_each(model.chain(), state_of);
         for (std::size_t c = 0; c < n_channels; ++c)
             out.push_back(state_of[c] == 0 ? removal_effect{} : effect_of(model, without[c]));
+        if (progress) progress(1, 1); // one step: the inverse
         return out;
     }
     std::vector<std::vector<channel_id>> groups;
     for (channel_id c = 0; c < n_channels; ++c) groups.push_back({c});
-    return group_removal_effects(model, groups);
+    return group_removal_effects(model, groups, progress);
 }
 
 std::vector<removal_effect> group_removal_effects(const markov_model& model,
-                                                  const std::vector<std::vector<channel_id>>& groups) {
+                                                  const std::vector<std::vector<channel_id>>& groups,
+                                                  const progress_callback& progress) {
     std::vector<removal_effect> out;
     out.reserve(groups.size());
     const std::size_t n = model.chain().n;
     if (n <= 2 * detail::dense_block_limit) {
-        for (const auto& group : groups) out.push_back(group_removal_effect(model, group));
+        // Small chains: one removal at a time, a step each.
+        for (const auto& group : groups) {
+            out.push_back(group_removal_effect(model, group));
+            if (progress) progress(out.size(), groups.size());
+        }
         return out;
     }
     // Larger chains: removals in batches that share each pass over the
@@ -334,7 +341,8 @@ std::vector<removal_effect> group_removal_effects(const markov_model& model,
     const auto threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
     {
         const auto order = solver_order(counts, n);
-        for (const auto& without : detail::solve_without_many(model.chain(), removed, order, threads))
+        for (const auto& without :
+             detail::solve_without_many(model.chain(), removed, order, threads, &progress))
             out.push_back(effect_of(model, without));
     }
     std::vector<std::vector<std::uint32_t>>().swap(removed);
@@ -365,13 +373,15 @@ attribution attribute_effects(const markov_model& model, std::vector<std::string
 
 } // namespace
 
-attribution markov_attribution(const markov_model& model) {
-    return attribute_effects(model, model.counts().channels().names(), removal_effects(model));
+attribution markov_attribution(const markov_model& model, const progress_callback& progress) {
+    return attribute_effects(model, model.counts().channels().names(),
+                             removal_effects(model, progress));
 }
 
 attribution markov_attribution(const markov_model& model,
                                const std::vector<std::string>& group_of_channel,
-                               const std::vector<std::string>& extra_groups) {
+                               const std::vector<std::string>& extra_groups,
+                               const progress_callback& progress) {
     const auto& channels = model.counts().channels();
     if (group_of_channel.size() != channels.size())
         throw invalid_input("markov_attribution: " + std::to_string(group_of_channel.size()) +
@@ -381,16 +391,17 @@ attribution markov_attribution(const markov_model& model,
     std::vector<std::vector<channel_id>> members(groups.names.size());
     for (channel_id c = 0; c < channels.size(); ++c)
         members[groups.group_of_item[c]].push_back(c);
-    return group_markov_attribution(model, groups.names, members);
+    return group_markov_attribution(model, groups.names, members, progress);
 }
 
 attribution group_markov_attribution(const markov_model& model,
                                      const std::vector<std::string>& names,
-                                     const std::vector<std::vector<channel_id>>& groups) {
+                                     const std::vector<std::vector<channel_id>>& groups,
+                                     const progress_callback& progress) {
     if (names.size() != groups.size())
         throw invalid_input("group_markov_attribution: " + std::to_string(names.size()) +
                             " names for " + std::to_string(groups.size()) + " groups");
-    auto effects = group_removal_effects(model, groups);
+    auto effects = group_removal_effects(model, groups, progress);
     for (std::size_t g = 0; g < groups.size(); ++g)
         if (groups[g].empty()) effects[g] = {};
     return attribute_effects(model, names, effects);

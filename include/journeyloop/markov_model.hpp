@@ -17,6 +17,7 @@
 
 #include <Eigen/SparseCore>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -123,9 +124,19 @@ struct removal_effect {
 removal_effect group_removal_effect(const markov_model& model,
                                     const std::vector<channel_id>& group);
 
+/**
+ * Progress of long removal work: called with (steps done, steps in all)
+ * after each step (a batch of removals solved together, or one removal),
+ * one call at a time but possibly from a solving thread; the last call has
+ * done == total. An exception thrown by it stops the work and is rethrown
+ * to the caller.
+ */
+using progress_callback = std::function<void(std::size_t done, std::size_t total)>;
+
 /// The removal effects of several groups, each removed on its own.
 std::vector<removal_effect> group_removal_effects(
-    const markov_model& model, const std::vector<std::vector<channel_id>>& groups);
+    const markov_model& model, const std::vector<std::vector<channel_id>>& groups,
+    const progress_callback& progress = {});
 
 /// The removal effect of one state (a sequence of k channels at order k):
 /// transitions into it go to NULL. Throws invalid_input for START,
@@ -138,7 +149,8 @@ removal_effect state_removal_effect(const markov_model& model, state_id state);
  * F = (I - Q)^-1: RE(c) = F[START, c] / F[c, c] * x(c) / p, the probability
  * that a converting walk visits c.
  */
-std::vector<removal_effect> removal_effects(const markov_model& model);
+std::vector<removal_effect> removal_effects(const markov_model& model,
+                                            const progress_callback& progress = {});
 
 /**
  * Markov attribution: `A(c) = RE(c) / sum_d RE(d) * total conversions`, and
@@ -147,10 +159,11 @@ std::vector<removal_effect> removal_effects(const markov_model& model);
  * instead of channels; `extra_groups` lists groups with no channel, which get
  * zero credit.
  */
-attribution markov_attribution(const markov_model& model);
+attribution markov_attribution(const markov_model& model, const progress_callback& progress = {});
 attribution markov_attribution(const markov_model& model,
                                const std::vector<std::string>& group_of_channel,
-                               const std::vector<std::string>& extra_groups = {});
+                               const std::vector<std::string>& extra_groups = {},
+                               const progress_callback& progress = {});
 
 /**
  * Markov attribution between any groups of channels (they may overlap):
@@ -159,7 +172,8 @@ attribution markov_attribution(const markov_model& model,
  */
 attribution group_markov_attribution(const markov_model& model,
                                      const std::vector<std::string>& names,
-                                     const std::vector<std::vector<channel_id>>& groups);
+                                     const std::vector<std::vector<channel_id>>& groups,
+                                     const progress_callback& progress = {});
 
 /// The most players shapley_attribution() enumerates exactly (2^16 coalitions).
 inline constexpr std::size_t max_shapley_players = 16;

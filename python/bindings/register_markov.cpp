@@ -13,6 +13,20 @@ namespace jl = journeyloop;
 
 namespace {
 
+// A Python callable (done, total) as a progress callback for work that runs
+// without the GIL: each call takes the GIL. The callable must outlive the
+// callback (it stays in the binding's frame); an exception it raises stops
+// the work and reaches the caller.
+jl::progress_callback progress_of(const std::optional<py::function>& f) {
+    if (!f) return {};
+    const py::function* fn = &*f;
+    return [fn](std::size_t done, std::size_t total) {
+        py::gil_scoped_acquire gil;
+        (*fn)(done, total);
+    };
+}
+
+
 // (from, to, count) of every stored transition, as numpy arrays.
 py::tuple edges(const jl::transition_counts& c) {
     std::vector<jl::state_id> from, to;
@@ -173,11 +187,12 @@ void register_markov(py::module_& m) {
         "left an empty count set (for counts no one else holds).");
     m.def(
         "removal_effects",
-        [](const jl::markov_model& model) {
+        [](const jl::markov_model& model, const std::optional<py::function>& progress) {
             std::vector<jl::removal_effect> re;
+            const auto callback = progress_of(progress);
             {
                 py::gil_scoped_release release;
-                re = jl::removal_effects(model);
+                re = jl::removal_effects(model, callback);
             }
             std::vector<double> conv, value;
             for (const auto& e : re) {
@@ -186,7 +201,8 @@ void register_markov(py::module_& m) {
             }
             return py::make_tuple(to_numpy(conv), to_numpy(value));
         },
-        py::arg("model"), "(conversions, value) removal effects per channel.");
+        py::arg("model"), py::arg("progress") = py::none(),
+        "(conversions, value) removal effects per channel; progress(done, total) after each step.");
     m.def(
         "group_removal_effect",
         [](const jl::markov_model& model, const std::vector<jl::channel_id>& group) {
@@ -201,11 +217,13 @@ void register_markov(py::module_& m) {
         "(conversions, value) removal effect of channels removed at once.");
     m.def(
         "group_removal_effects",
-        [](const jl::markov_model& model, const std::vector<std::vector<jl::channel_id>>& groups) {
+        [](const jl::markov_model& model, const std::vector<std::vector<jl::channel_id>>& groups,
+           const std::optional<py::function>& progress) {
             std::vector<jl::removal_effect> re;
+            const auto callback = progress_of(progress);
             {
                 py::gil_scoped_release release;
-                re = jl::group_removal_effects(model, groups);
+                re = jl::group_removal_effects(model, groups, callback);
             }
             std::vector<double> conv, value;
             for (const auto& e : re) {
@@ -214,9 +232,9 @@ void register_markov(py::module_& m) {
             }
             return py::make_tuple(to_numpy(conv), to_numpy(value));
         },
-        py::arg("model"), py::arg("groups"),
+        py::arg("model"), py::arg("groups"), py::arg("progress") = py::none(),
         "(conversions, value) removal effects of several groups, each removed on its own "
-        "(solved together).");
+        "(solved together); progress(done, total) after each step.");
     m.def(
         "state_removal_effect",
         [](const jl::markov_model& model, jl::state_id state) {
@@ -232,17 +250,29 @@ void register_markov(py::module_& m) {
         "markov_attribution",
         [](const jl::markov_model& model,
            const std::optional<std::vector<std::string>>& group_of_channel,
-           const std::vector<std::string>& extra_groups) {
+           const std::vector<std::string>& extra_groups,
+           const std::optional<py::function>& progress) {
+            const auto callback = progress_of(progress);
             py::gil_scoped_release release;
             return group_of_channel
-                       ? jl::markov_attribution(model, *group_of_channel, extra_groups)
-                       : jl::markov_attribution(model);
+                       ? jl::markov_attribution(model, *group_of_channel, extra_groups, callback)
+                       : jl::markov_attribution(model, callback);
         },
         py::arg("model"), py::arg("group_of_channel") = py::none(),
-        py::arg("extra_groups") = std::vector<std::string>{}, "Markov attribution.");
-    m.def("group_markov_attribution", &jl::group_markov_attribution, py::arg("model"),
-          py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
-          "Markov attribution between (possibly overlapping) groups of channels.");
+        py::arg("extra_groups") = std::vector<std::string>{}, py::arg("progress") = py::none(),
+        "Markov attribution; progress(done, total) after each step.");
+    m.def(
+        "group_markov_attribution",
+        [](const jl::markov_model& model, const std::vector<std::string>& names,
+           const std::vector<std::vector<jl::channel_id>>& groups,
+           const std::optional<py::function>& progress) {
+            const auto callback = progress_of(progress);
+            py::gil_scoped_release release;
+            return jl::group_markov_attribution(model, names, groups, callback);
+        },
+        py::arg("model"), py::arg("names"), py::arg("groups"), py::arg("progress") = py::none(),
+        "Markov attribution between (possibly overlapping) groups of channels; "
+        "progress(done, total) after each step.");
     m.def("shapley_attribution", &jl::shapley_attribution, py::arg("model"), py::arg("names"),
           py::arg("players"), py::call_guard<py::gil_scoped_release>(),
           "Exact Shapley attribution over players (groups of channels).");

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, SupportsIndex
 
 import numpy as np
@@ -240,6 +240,7 @@ def fit_markov_taking(counts: transition_counts, smoothing: float = 0.0) -> mark
 # (conversions, value) removal effects, one per channel.
 def removal_effects(
     model: markov_model,
+    progress: Callable[[int, int], object] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 # (conversions, value) removal effect of the channel ids in group removed at once.
@@ -253,6 +254,7 @@ def group_removal_effect(
 def group_removal_effects(
     model: markov_model,
     groups: Sequence[Sequence[SupportsIndex]],
+    progress: Callable[[int, int], object] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 # (conversions, value) removal effect of one channel state (a state id).
@@ -266,6 +268,7 @@ def markov_attribution(
     model: markov_model,
     group_of_channel: Sequence[str] | None = None,
     extra_groups: Sequence[str] = ...,
+    progress: Callable[[int, int], object] | None = None,
 ) -> attribution: ...
 
 # Attribution between the named, possibly overlapping groups of channel ids.
@@ -273,6 +276,7 @@ def group_markov_attribution(
     model: markov_model,
     names: Sequence[str],
     groups: Sequence[Sequence[SupportsIndex]],
+    progress: Callable[[int, int], object] | None = None,
 ) -> attribution: ...
 def shapley_attribution(
     model: markov_model,

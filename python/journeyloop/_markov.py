@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,25 @@ from ._teams import team_of_channels
 __all__ = ["MarkovModel", "attribution_frame"]
 
 By = Literal["channel", "team", "group"]
+#: ``True`` (print the steps to stderr), a callable ``(done, total)``, or None.
+Progress = bool | Callable[[int, int], object] | None
+
+
+def progress_callback(progress: Progress) -> Callable[[int, int], object] | None:
+    """The callable the core calls after each step of the removal effects."""
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+
+        def show(done: int, total: int) -> None:
+            end = "\n" if done == total else ""
+            print(f"\rremoval effects: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+        return show
+    if callable(progress):
+        return progress
+    msg = f"progress must be True, False, None or a callable (done, total), got {progress!r}"
+    raise InvalidInputError(msg)
 
 
 def attribution_frame(a: _core.attribution, key: str) -> pd.DataFrame:
@@ -344,6 +364,7 @@ class MarkovModel:
         teams: Mapping[str, str] | Any | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
         sequences: Sequence[str | Sequence[str]] | None = None,
+        progress: Progress = None,
     ) -> pd.DataFrame:
         """Removal effects: the relative drop of the conversion rate (and value).
 
@@ -361,6 +382,11 @@ class MarkovModel:
         sequences
             With ``by="sequence"``: states as ``"a > b"`` strings or
             ``("a", "b")`` tuples.
+        progress
+            ``True`` prints ``removal effects: done/total`` to stderr after
+            each step (a batch of removals solved together, or one removal);
+            a callable gets ``(done, total)`` instead (it may raise to stop).
+            Not used with ``by="sequence"`` (one solve per sequence).
 
         Returns
         -------
@@ -380,7 +406,7 @@ class MarkovModel:
         conv: list[float] = []
         value: list[float] = []
         if by == "channel":
-            conv_arr, value_arr = _core.removal_effects(model)
+            conv_arr, value_arr = _core.removal_effects(model, progress_callback(progress))
             keys: list[str] = self.channels_
             conv, value = conv_arr.tolist(), value_arr.tolist()
         elif by == "sequence":
@@ -405,7 +431,9 @@ class MarkovModel:
             keys, members = self._groups(by, teams, groups)
             # The groups with channels are solved together; an empty group removes nothing.
             solved = [m for m in members if m]
-            conv_arr, value_arr = _core.group_removal_effects(model, solved)
+            conv_arr, value_arr = _core.group_removal_effects(
+                model, solved, progress_callback(progress)
+            )
             it = iter(zip(conv_arr.tolist(), value_arr.tolist(), strict=True))
             effects = [next(it) if m else (0.0, 0.0) for m in members]
             conv = [e[0] for e in effects]
@@ -418,6 +446,7 @@ class MarkovModel:
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        progress: Progress = None,
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
 
@@ -437,6 +466,9 @@ class MarkovModel:
             data get a zero row.
         groups
             With ``by="group"``: ``{name: [channel, ...]}``.
+        progress
+            As in :meth:`removal_effects`: ``True`` prints the steps of the
+            removal effects to stderr, a callable gets ``(done, total)``.
 
         Returns
         -------
@@ -448,10 +480,13 @@ class MarkovModel:
         if self._loop is not None:
             return self._loop_attribution(by, teams, groups)
         model = self._fitted
+        callback = progress_callback(progress)
         if by == "channel":
-            return attribution_frame(_core.markov_attribution(model), "channel")
+            return attribution_frame(_core.markov_attribution(model, progress=callback), "channel")
         names, members = self._groups(by, teams, groups)
-        return attribution_frame(_core.group_markov_attribution(model, names, members), by)
+        return attribution_frame(
+            _core.group_markov_attribution(model, names, members, callback), by
+        )
 
     def shapley(
         self,

@@ -168,3 +168,57 @@ TEST_CASE("markov_model: removals on a large chain, batched, equal single remova
     }
     REQUIRE(grouped[2].conversions == Approx(1.0).margin(1e-12));
 }
+
+TEST_CASE("removal_effects: progress after each step, and a callback that throws stops it",
+          "[markov_model]") {
+    // 40 channels at order 2 (well over 256 states): five batches of eight.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls;
+    std::uint64_t state = 99;
+    auto next = [&state] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<unsigned>(state >> 33);
+    };
+    for (int i = 0; i < 20000; ++i) {
+        std::string p;
+        const unsigned len = 1 + next() % 6;
+        for (unsigned j = 0; j < len; ++j) p += (j ? " > c" : "c") + std::to_string(next() % 40);
+        paths.push_back(p);
+        conv.push_back(next() % 8 == 0 ? 1.0 : 0.0);
+        nulls.push_back(conv.back() > 0 ? 0.0 : 1.0);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto js = build_journeys({views, conv, nulls, {}}, {});
+    counting_options co;
+    co.order = 2;
+    const auto model = fit_markov(count_transitions(js, co));
+    REQUIRE(model.counts().num_states() > 600);
+    REQUIRE(model.counts().channels().size() == 40);
+
+    std::vector<std::pair<std::size_t, std::size_t>> calls;
+    const auto with = removal_effects(model, [&calls](std::size_t done, std::size_t total) {
+        calls.emplace_back(done, total);
+    });
+    REQUIRE(calls.size() == 5);
+    for (std::size_t i = 0; i < calls.size(); ++i)
+        REQUIRE(calls[i] == std::make_pair(i + 1, std::size_t{5}));
+    const auto without = removal_effects(model);
+    for (std::size_t c = 0; c < with.size(); ++c) REQUIRE(with[c].conversions == without[c].conversions);
+
+    REQUIRE_THROWS_WITH(removal_effects(model,
+                                        [](std::size_t done, std::size_t) {
+                                            if (done == 2) throw std::runtime_error("stop here");
+                                        }),
+                        "stop here");
+
+    // A small chain: one removal at a time, a step each; order 1: one step.
+    const auto small = fit_markov(count_transitions(fixtures::abc_example()));
+    calls.clear();
+    group_removal_effects(small, {{0}, {1}, {0, 2}}, [&calls](std::size_t d, std::size_t t) {
+        calls.emplace_back(d, t);
+    });
+    REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 3}, {2, 3}, {3, 3}});
+    calls.clear();
+    removal_effects(small, [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });
+    REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}});
+}

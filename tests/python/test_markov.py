@@ -162,3 +162,32 @@ def test_group_removal_effects_solved_together_equal_one_at_a_time() -> None:
         one = _core.group_removal_effect(model._fitted, [index[c] for c in members])
         assert got.loc[name, "removal_effect"] == pytest.approx(one[0], rel=1e-10, abs=1e-13)
         assert got.loc[name, "value_removal_effect"] == pytest.approx(one[1], rel=1e-10, abs=1e-13)
+
+
+def test_progress_of_removal_effects_and_attribution(capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(3)
+    names = [f"c{i}" for i in range(20)]
+    paths = [
+        " > ".join(rng.choice(names, size=int(rng.integers(1, 6))).tolist()) for _ in range(5000)
+    ]
+    conv = rng.integers(0, 2, size=len(paths)).astype(float)
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=1.0 - conv)
+    model = jl.MarkovModel(order=2).fit(j)
+    calls: list[tuple[int, int]] = []
+    re = model.removal_effects(progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]  # 20 channels: batches of 8, 8 and 4
+    pd.testing.assert_frame_equal(re, model.removal_effects())
+    calls.clear()
+    groups = {"a": names[:5], "b": names[5:]}
+    model.attribution(by="group", groups=groups, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 1)]
+    model.attribution(progress=True)
+    assert capsys.readouterr().err.endswith("removal effects: 3/3\n")
+
+    def stop(done: int, total: int) -> None:
+        raise KeyError("stopped by the caller")
+
+    with pytest.raises(KeyError, match="stopped by the caller"):
+        model.attribution(progress=stop)
+    with pytest.raises(jl.InvalidInputError, match="progress must be"):
+        model.removal_effects(progress="yes")  # type: ignore[arg-type]
