@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,20 @@
 #include <vector>
 
 namespace fixtures {
+
+// A small deterministic generator of test data (a 64-bit LCG, its high bits).
+class lcg {
+public:
+    explicit lcg(std::uint64_t seed) : state_(seed) {}
+    // The next value, below 2^31.
+    unsigned operator()() {
+        state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<unsigned>(state_ >> 33);
+    }
+
+private:
+    std::uint64_t state_;
+};
 
 // ChannelAttribution's toy problem (vignette 1.1): three converting paths.
 inline journeyloop::journey_set ab_example() {

@@ -261,11 +261,8 @@ TEST_CASE("journey_set: long rows, many names and random blanks parse as a plain
     // random kinds and widths around the tokens; as an Arrow buffer with no
     // byte after the last row and as separate strings, on one and on two
     // threads. The reference is a plain split on '>' and a trim.
-    std::uint64_t state = 12345;
-    auto next = [&state](std::uint64_t bound) {
-        state = state * 6364136223846793005ull + 1442695040888963407ull;
-        return (state >> 33) % bound;
-    };
+    fixtures::lcg random(12345);
+    auto next = [&random](std::uint64_t bound) { return random() % bound; };
     std::vector<std::string> names;
     for (int i = 0; i < 5000; ++i) {
         std::string name = "n" + std::to_string(i);

@@ -122,11 +122,7 @@ TEST_CASE("markov_model: removals on a large chain, batched, equal single remova
     // time over the ancestors of the removed states (solve_without).
     std::vector<std::string> paths;
     std::vector<double> conv, nulls, value;
-    std::uint64_t state = 12345;
-    auto next = [&state] {
-        state = state * 6364136223846793005ull + 1442695040888963407ull;
-        return static_cast<unsigned>(state >> 33);
-    };
+    fixtures::lcg next(12345);
     for (int i = 0; i < 80000; ++i) {
         std::string p;
         const unsigned len = 1 + next() % 9;
@@ -174,11 +170,7 @@ TEST_CASE("removal_effects: progress after each step, and a callback that throws
     // 40 channels at order 2 (well over 256 states): five batches of eight.
     std::vector<std::string> paths;
     std::vector<double> conv, nulls;
-    std::uint64_t state = 99;
-    auto next = [&state] {
-        state = state * 6364136223846793005ull + 1442695040888963407ull;
-        return static_cast<unsigned>(state >> 33);
-    };
+    fixtures::lcg next(99);
     for (int i = 0; i < 20000; ++i) {
         std::string p;
         const unsigned len = 1 + next() % 6;
