@@ -357,8 +357,7 @@ void count_tokens(const path_table& table, std::string_view sep, parsed_part& pa
 }
 
 // Adds one row (local ids [first, last), weight conv + nulls > 0) to the
-// part's order-1 sums, as count_transitions counts order 1: repeats add 0 to
-// the diagonal instead of branching.
+// part's order-1 sums; stops gathering past order1_sums_max_channels.
 void add_order1(parsed_part& part, const channel_id* first, const channel_id* last, double conv,
                 double nulls, double value) {
     auto& sums = part.sums;
@@ -369,18 +368,7 @@ void add_order1(parsed_part& part, const channel_id* first, const channel_id* la
         return;
     }
     if (channels + 1 > sums.stride) sums.widen(std::max(channels, 2 * sums.stride - 1));
-    const std::size_t stride = sums.stride;
-    double* const cell = sums.cells.data();
-    const double add[2] = {conv + nulls, 0.0};
-    std::size_t prev = 0;
-    for (; first != last; ++first) {
-        const std::size_t s = std::size_t{*first} + 1;
-        cell[prev * stride + s] += add[s == prev];
-        prev = s;
-    }
-    sums.conv_at[prev] += conv;
-    sums.nulls_at[prev] += nulls;
-    sums.value_at[prev] += value;
+    sums.add_row(first, last, conv, nulls, value);
 }
 
 void parse_part(const path_table& table, const path_options& options, std::size_t first_row,

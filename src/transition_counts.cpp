@@ -162,74 +162,32 @@ public:
 
 private:
     // Order 1, collapsed repeats, a dense edge matrix: the common case. The
-    // rows are counted in channel space (cell (a, b): a transition from a to
-    // b, 0 the start and c + 1 channel c), with nothing but an index and an
-    // add per touch; then the channels that occur get their states in order
-    // of first appearance (a second pass that stops once all are found) and
-    // the cells move to the states' matrix, each sum unchanged. A repeat
-    // adds 0 to the diagonal instead of branching: whether a touch repeats
-    // the last is data, and its branch mispredicted often enough to double
-    // the time of the loop.
+    // rows are summed in channel space (detail::order1_sums: nothing but an
+    // index and an add per touch); then the channels that occur get their
+    // states in order of first appearance and the cells move to the states'
+    // matrix, each sum unchanged.
     void count_direct(const journey_set& journeys, std::size_t begin, std::size_t end) {
-        const std::size_t channels = state_of_channel_.size();
-        const std::size_t stride = channels + 1;
-        const std::size_t area = stride * stride;
-        std::vector<double> cells(area, 0.0);
-        std::vector<double> conv_at(stride, 0.0), nulls_at(stride, 0.0), value_at(stride, 0.0);
-        double* const cell = cells.data();
+        detail::order1_sums sums;
+        sums.widen(state_of_channel_.size());
         for (std::size_t row = begin; row < end; ++row) {
             const double conv = journeys.conversions(row);
             const double nulls = journeys.nulls(row);
-            const double weight = conv + nulls;
-            if (weight == 0) continue;
-            const double add[2] = {weight, 0.0};
+            if (conv + nulls == 0) continue;
             const auto path = journeys.path(row);
-            const channel_id* p = path.data();
-            const channel_id* const e = p + path.size();
-            std::size_t prev = 0;
-            for (; p != e; ++p) {
-                const std::size_t s = std::size_t{*p} + 1;
-                cell[prev * stride + s] += add[s == prev];
-                prev = s;
-            }
-            conv_at[prev] += conv;
-            nulls_at[prev] += nulls;
-            value_at[prev] += journeys.value(row);
+            sums.add_row(path.begin(), path.end(), conv, nulls, journeys.value(row));
         }
-
-        fold_channel_space(journeys, begin, end, cells, conv_at, nulls_at, value_at);
+        from_sums(journeys, begin, end, sums);
     }
 
 public:
-    /// Order 1 from sums already gathered in channel space (the journeys'
-    /// order1_sums, stride channels + 1 or less).
-    void from_sums(const journey_set& journeys, const detail::order1_sums& sums) {
-        const std::size_t stride = state_of_channel_.size() + 1;
-        std::vector<double> cells(stride * stride, 0.0);
-        std::vector<double> conv_at(stride, 0.0), nulls_at(stride, 0.0), value_at(stride, 0.0);
-        const std::size_t have = std::min(sums.stride, stride);
-        for (std::size_t a = 0; a < have; ++a) {
-            std::copy(sums.cells.begin() + long(a * sums.stride),
-                      sums.cells.begin() + long(a * sums.stride + have),
-                      cells.begin() + long(a * stride));
-            conv_at[a] = sums.conv_at[a];
-            nulls_at[a] = sums.nulls_at[a];
-            value_at[a] = sums.value_at[a];
-        }
-        fold_channel_space(journeys, 0, journeys.size(), cells, conv_at, nulls_at, value_at);
-    }
-
-private:
-    // The channel-space cells of rows [begin, end) into the states' matrix:
-    // the channels that occur get their states in order of first appearance
-    // (a pass over the rows that stops once all are found).
-    void fold_channel_space(const journey_set& journeys, std::size_t begin, std::size_t end,
-                            const std::vector<double>& cells, const std::vector<double>& conv_at,
-                            const std::vector<double>& nulls_at,
-                            const std::vector<double>& value_at) {
+    /// Order 1 from sums in channel space of rows [begin, end) (stride:
+    /// channels + 1): the channels that occur get their states in order of
+    /// first appearance (a pass over the rows that stops once all are found).
+    void from_sums(const journey_set& journeys, std::size_t begin, std::size_t end,
+                   const detail::order1_sums& sums) {
         const std::size_t channels = state_of_channel_.size();
         const std::size_t stride = channels + 1;
-        const double* const cell = cells.data();
+        const double* const cell = sums.cells.data();
         // Every touch that is not a repeat has a cell in its column, so the
         // channels that occur are those with a non-zero column.
         std::vector<char> occurs(stride, 0);
@@ -251,11 +209,12 @@ private:
         for (std::size_t a = 0; a < stride; ++a) {
             for (std::size_t b = 1; b < stride; ++b)
                 if (cell[a * stride + b] != 0) add_edge(state[a], state[b], cell[a * stride + b]);
-            if (conv_at[a] > 0 || nulls_at[a] > 0 || value_at[a] > 0)
-                end_row(state[a], conv_at[a], nulls_at[a], value_at[a]);
+            if (sums.conv_at[a] > 0 || sums.nulls_at[a] > 0 || sums.value_at[a] > 0)
+                end_row(state[a], sums.conv_at[a], sums.nulls_at[a], sums.value_at[a]);
         }
     }
 
+private:
     void end_row(state_id last, double conv, double nulls, double value) {
         if (conv > 0) add_edge(last, transition_counts::conversion, conv);
         if (nulls > 0) add_edge(last, transition_counts::null, nulls);
@@ -338,19 +297,19 @@ transition_counts count_transitions(const journey_set& journeys,
     parts.collapse_repeats = options.collapse_repeats;
     parts.padded = options.padded;
     parts.channels = journeys.channels();
+    parts.total_conversions = journeys.total_conversions();
+    parts.total_nulls = journeys.total_nulls();
+    parts.total_value = journeys.total_value();
 
     // Order 1 (collapsed, unpadded) of journeys parsed from path tables: the
     // sums were gathered while the touches were parsed; only the states
     // remain to be numbered.
     const auto* sums = journeys.order1_sums();
     if (k == 1 && options.collapse_repeats && !options.padded && sums != nullptr &&
-        parts.channels.size() < 1024 && sums->stride == parts.channels.size() + 1) {
+        sums->stride == parts.channels.size() + 1) {
         counter one(k, options, parts.channels.size());
-        one.from_sums(journeys, *sums);
+        one.from_sums(journeys, 0, journeys.size(), *sums);
         one.finish(parts);
-        parts.total_conversions = journeys.total_conversions();
-        parts.total_nulls = journeys.total_nulls();
-        parts.total_value = journeys.total_value();
         return detail::counts_access::assemble(std::move(parts));
     }
 
@@ -383,9 +342,6 @@ transition_counts count_transitions(const journey_set& journeys,
     }
     parts_of[0].finish(parts);
     parts_of.clear();
-    parts.total_conversions = journeys.total_conversions();
-    parts.total_nulls = journeys.total_nulls();
-    parts.total_value = journeys.total_value();
     const auto edges = parts.edges.size();
     auto out = detail::counts_access::assemble(std::move(parts));
     // The counters' hash maps and the merged edge list are freed by now:

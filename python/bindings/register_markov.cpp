@@ -26,7 +26,6 @@ jl::progress_callback progress_of(const std::optional<py::function>& f) {
     };
 }
 
-
 // (from, to, count) of every stored transition, as numpy arrays.
 py::tuple edges(const jl::transition_counts& c) {
     std::vector<jl::state_id> from, to;
@@ -44,6 +43,16 @@ py::tuple edges(const jl::transition_counts& c) {
 }
 
 py::tuple effect_tuple(const jl::removal_effect& e) { return py::make_tuple(e.conversions, e.value); }
+
+// (conversions, value) arrays of several removal effects.
+py::tuple effects_tuple(const std::vector<jl::removal_effect>& effects) {
+    std::vector<double> conv, value;
+    for (const auto& e : effects) {
+        conv.push_back(e.conversions);
+        value.push_back(e.value);
+    }
+    return py::make_tuple(to_numpy(conv), to_numpy(value));
+}
 
 template <class T>
 py::array_t<double> eigen_to_numpy(const T& v) {
@@ -194,12 +203,7 @@ void register_markov(py::module_& m) {
                 py::gil_scoped_release release;
                 re = jl::removal_effects(model, callback);
             }
-            std::vector<double> conv, value;
-            for (const auto& e : re) {
-                conv.push_back(e.conversions);
-                value.push_back(e.value);
-            }
-            return py::make_tuple(to_numpy(conv), to_numpy(value));
+            return effects_tuple(re);
         },
         py::arg("model"), py::arg("progress") = py::none(),
         "(conversions, value) removal effects per channel; progress(done, total) after each step.");
@@ -225,12 +229,7 @@ void register_markov(py::module_& m) {
                 py::gil_scoped_release release;
                 re = jl::group_removal_effects(model, groups, callback);
             }
-            std::vector<double> conv, value;
-            for (const auto& e : re) {
-                conv.push_back(e.conversions);
-                value.push_back(e.value);
-            }
-            return py::make_tuple(to_numpy(conv), to_numpy(value));
+            return effects_tuple(re);
         },
         py::arg("model"), py::arg("groups"), py::arg("progress") = py::none(),
         "(conversions, value) removal effects of several groups, each removed on its own "

@@ -12,6 +12,18 @@ using Catch::Contains;
 
 namespace {
 
+// The columns of a test log other than its times (the caller sets those).
+event_table log_columns(const std::vector<std::int64_t>& customer,
+                        const std::vector<std::string_view>& channel,
+                        const std::vector<double>& conversion, const std::vector<double>& value) {
+    event_table t;
+    t.customer_ids = customer;
+    t.channel = channel;
+    t.conversion = conversion;
+    t.value = value;
+    return t;
+}
+
 // Customers 7 and 3 and a rejected row (see each test for the journeys).
 //   row 0: 7, t=5,  search
 //   row 1: 3, t=1,  email
@@ -28,12 +40,8 @@ struct small_log {
     std::vector<double> value{0, 0, 0, 100, 0, 20, 0};
 
     event_table table() const {
-        event_table t;
-        t.customer_ids = customer;
+        auto t = log_columns(customer, channel, conversion, value);
         t.time_real = time;
-        t.channel = channel;
-        t.conversion = conversion;
-        t.value = value;
         return t;
     }
 };
@@ -609,12 +617,8 @@ struct one_channel_log {
     }
 
     event_table table() const {
-        event_table t;
-        t.customer_ids = customer;
+        auto t = log_columns(customer, channel, conversion, value);
         t.time = time;
-        t.channel = channel;
-        t.conversion = conversion;
-        t.value = value;
         return t;
     }
 };
