@@ -19,33 +19,42 @@
 #include <thread>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <string>
 
 namespace journeyloop::detail {
 
 namespace {
 
-csr make_csr(std::size_t n, const std::vector<std::pair<std::uint64_t, double>>& edges,
-             bool transpose) {
+// Rows of the edges (sorted by code: source << 32 | target).
+csr make_csr(std::size_t n, const std::vector<std::pair<std::uint64_t, double>>& edges) {
     csr out;
     out.ptr.assign(n + 1, 0);
-    for (const auto& [code, w] : edges) {
-        const auto row = transpose ? (code & 0xffffffffu) : (code >> 32);
-        ++out.ptr[row + 1];
-    }
+    for (const auto& [code, w] : edges) ++out.ptr[(code >> 32) + 1];
     for (std::size_t i = 0; i < n; ++i) out.ptr[i + 1] += out.ptr[i];
     out.idx.resize(edges.size());
     out.val.resize(edges.size());
-    std::vector<std::size_t> fill(out.ptr.begin(), out.ptr.end() - 1);
-    for (const auto& [code, w] : edges) {
-        const auto from = static_cast<std::uint32_t>(code >> 32);
-        const auto to = static_cast<std::uint32_t>(code & 0xffffffffu);
-        const auto row = transpose ? to : from;
-        const auto k = fill[row]++;
-        out.idx[k] = transpose ? from : to;
-        out.val[k] = w;
+    for (std::size_t k = 0; k < edges.size(); ++k) {
+        out.idx[k] = static_cast<std::uint32_t>(edges[k].first & 0xffffffffu);
+        out.val[k] = edges[k].second;
     }
+    return out;
+}
+
+// The transpose of `a` (n rows): its rows are a's columns, sources ascending.
+csr transpose(const csr& a, std::size_t n) {
+    csr out;
+    out.ptr.assign(n + 1, 0);
+    for (auto v : a.idx) ++out.ptr[v + 1];
+    for (std::size_t i = 0; i < n; ++i) out.ptr[i + 1] += out.ptr[i];
+    out.idx.resize(a.idx.size());
+    out.val.resize(a.idx.size());
+    std::vector<std::size_t> fill(out.ptr.begin(), out.ptr.end() - 1);
+    for (std::uint32_t u = 0; u < n; ++u)
+        for (auto e = a.ptr[u]; e < a.ptr[u + 1]; ++e) {
+            const auto k = fill[a.idx[e]]++;
+            out.idx[k] = u;
+            out.val[k] = a.val[e];
+        }
     return out;
 }
 
@@ -180,8 +189,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     std::sort(q_edges.begin(), q_edges.end());
     chain c;
     c.n = n;
-    c.forward = make_csr(n, q_edges, false);
-    c.backward = make_csr(n, q_edges, true);
+    c.forward = make_csr(n, q_edges);
     c.r = std::move(r);
     c.r_value = std::move(r_value);
     // Freed before the component search allocates (it is the peak of a fit).
@@ -215,8 +223,11 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     for (std::uint32_t t = 0; t < n; ++t) c.members.idx[fill[c.component[t]]++] = t;
 
     // Full solution: absorption forward (sinks first), visits backward
-    // (sources first).
+    // (sources first), over the transpose of Q, which is freed after: no
+    // later solve needs it (solve_without finds ancestors from the forward
+    // rows and the component order).
     // The two are independent: on large chains, visits on a second thread.
+    const csr backward = transpose(c.forward, n);
     const std::vector<char> none(n, 0);
     c.x.assign(n, 0.0);
     c.x_value.assign(n, 0.0);
@@ -230,7 +241,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
             solve_block(c.forward, block, none, {&c.x, &c.x_value}, {&c.r, &c.r_value}, local);
         }
     };
-    auto visits = [&c, &none, n, num] {
+    auto visits = [&c, &backward, &none, n, num] {
         std::vector<long> local(n, -1);
         std::vector<double> start(n, 0.0);
         start[0] = 1.0;
@@ -238,7 +249,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
         for (std::size_t k = num; k-- > 0;) {
             block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
                          c.members.idx.begin() + long(c.members.ptr[k + 1]));
-            solve_block(c.backward, block, none, {&c.visits}, {&start}, local);
+            solve_block(backward, block, none, {&c.visits}, {&start}, local);
         }
     };
     if (n < 20000 || std::thread::hardware_concurrency() < 2) {
@@ -267,20 +278,27 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
 
 std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed) {
     // Ancestors of the removed states: the only states whose values change.
+    // One pass over the components, sinks first (every edge goes to an
+    // equal or lower component): a component is affected if one of its
+    // states has an edge to a removed or affected state of a lower
+    // component, or if it has two or more states and one is removed (all
+    // of them reach it).
     std::vector<char> affected(c.n, 0);
-    std::deque<std::uint32_t> queue;
-    for (std::uint32_t t = 0; t < c.n; ++t)
-        if (removed[t]) queue.push_back(t);
-    while (!queue.empty()) {
-        const auto t = queue.front();
-        queue.pop_front();
-        for (auto e = c.backward.ptr[t]; e < c.backward.ptr[t + 1]; ++e) {
-            const auto s = c.backward.idx[e];
-            if (!affected[s] && !removed[s]) {
-                affected[s] = 1;
-                queue.push_back(s);
+    const auto num = c.members.ptr.size() - 1;
+    for (std::size_t k = 0; k < num; ++k) {
+        const auto begin = c.members.ptr[k], end = c.members.ptr[k + 1];
+        bool hit = false;
+        for (auto i = begin; i < end && !hit; ++i) {
+            const auto u = c.members.idx[i];
+            if (removed[u] && end - begin > 1) hit = true;
+            for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1] && !hit; ++e) {
+                const auto v = c.forward.idx[e];
+                hit = c.component[v] != k && (removed[v] || affected[v]);
             }
         }
+        if (hit)
+            for (auto i = begin; i < end; ++i)
+                if (!removed[c.members.idx[i]]) affected[c.members.idx[i]] = 1;
     }
     if (removed[0]) return {0.0, 0.0};
     if (!affected[0]) return {c.x[0], c.x_value[0]};
@@ -381,12 +399,15 @@ struct subchain {
 };
 
 // Gauss-Seidel updates of positions [begin, end) for the whole batch;
-// records the largest change of each solution.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
+// records the largest change of each solution, and with `delta` (not null)
+// every change too, as floats: delta[(row - begin) * many_width + j] (the
+// rows of a component are the same range as its positions).
+template <bool Record>
+#if defined(__GNUC__)
+__attribute__((always_inline))
 #endif
-void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* y,
-                 std::size_t begin, std::size_t end, double* change) {
+inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+                       std::size_t begin, std::size_t end, double* change, float* delta) {
     // change[j]: the largest change of solution j (0 .. many_width).
     // Lanes of four doubles (GCC vector extensions: AVX2 registers in the
     // avx2 clone, pairs of SSE2 registers otherwise).
@@ -406,6 +427,8 @@ void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* 
             const double* ahead = y + std::size_t{sc.row[p + 32]} * many_width;
             __builtin_prefetch(ahead, 1);
             __builtin_prefetch(ahead + 8, 1);
+            if constexpr (Record)
+                __builtin_prefetch(delta + (std::size_t{sc.row[p + 32]} - begin) * many_width, 1);
             // The successors of a state further ahead: their rows are
             // sorted, and mostly one contiguous run.
             const auto e0 = ptr[p + 16], e1 = ptr[p + 17];
@@ -444,6 +467,15 @@ void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* 
         const double scale = 1.0 / (1.0 - sc.diag[p]);
         double* yu = y + std::size_t{sc.row[p]} * many_width;
         const unsigned bits = removed_bits[p];
+        if constexpr (Record) {
+            float* d = delta + (std::size_t{sc.row[p]} - begin) * many_width;
+            for (std::size_t j = 0; j < many_batch; ++j) {
+                const bool gone = (bits >> j) & 1u;
+                d[j] = static_cast<float>((gone ? 0.0 : acc[j] * scale) - yu[j]);
+                d[j + many_batch] =
+                    static_cast<float>((gone ? 0.0 : acc[j + many_batch] * scale) - yu[j + many_batch]);
+            }
+        }
         for (std::size_t j = 0; j < many_batch; ++j) {
             const bool gone = (bits >> j) & 1u;
             const double next = gone ? 0.0 : acc[j] * scale;
@@ -456,6 +488,25 @@ void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* 
     }
     for (std::size_t j = 0; j < many_width; ++j) change[j] = std::max(change[j], ch[j]);
 }
+
+// The sweep without and with recording the changes: separate functions, so
+// that the plain sweep (nearly all of them) carries no test of `delta`.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define JOURNEYLOOP_SWEEP_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define JOURNEYLOOP_SWEEP_CLONES
+#endif
+JOURNEYLOOP_SWEEP_CLONES
+void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+                 std::size_t begin, std::size_t end, double* change) {
+    sweep_impl<false>(sc, removed_bits, y, begin, end, change, nullptr);
+}
+JOURNEYLOOP_SWEEP_CLONES
+void sweep_range_recording(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+                           std::size_t begin, std::size_t end, double* change, float* delta) {
+    sweep_impl<true>(sc, removed_bits, y, begin, end, change, delta);
+}
+#undef JOURNEYLOOP_SWEEP_CLONES
 
 // The whole chain as a subchain: solution rows in layout order within
 // components (sinks first), so that the successors of a state lie close
@@ -521,7 +572,7 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
                  const std::vector<std::vector<std::uint32_t>>& removed, std::size_t first,
                  std::size_t count, std::vector<std::uint16_t>& bits, solution_buffer& y,
-                 std::vector<double>& last, double scale_conv, double scale_value,
+                 std::vector<float>& delta, double scale_conv, double scale_value,
                  std::pair<double, double>* out) {
     const auto n = c.n;
     y.resize(n * many_width);
@@ -556,7 +607,6 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         constexpr int extrapolate_every = 8;
         const bool large = end - begin > 1000;
         bool extrapolate = large;
-        std::vector<double>& before = last;
         double* yb = y.data() + begin * many_width;
         const std::size_t len = (end - begin) * many_width;
         double previous[many_width] = {}, before_jump = 0;
@@ -564,8 +614,12 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         for (int sweep = 0;; ++sweep) {
             double change[many_width] = {};
             const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
-            if (jump) before.assign(yb, yb + len);
-            sweep_range(sc, bits.data(), y.data(), begin, end, change);
+            // The jump sweep records its changes (as floats: they only set
+            // the extrapolation step, and the sweeps after it converge to the
+            // tolerance regardless; half the memory of a copy of the rows).
+            if (jump) delta.resize(len);
+            if (jump) sweep_range_recording(sc, bits.data(), y.data(), begin, end, change, delta.data());
+            else sweep_range(sc, bits.data(), y.data(), begin, end, change);
             // A single state (with or without a self-loop) is exact at once.
             if (end - begin == 1) break;
             double change_conv = 0, change_value = 0;
@@ -588,7 +642,7 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
                 }
                 for (std::size_t i = 0; i < len; i += many_width)
                     for (std::size_t j = 0; j < many_width; ++j)
-                        yb[i + j] += factor[j] * (yb[i + j] - before[i + j]);
+                        yb[i + j] += factor[j] * static_cast<double>(delta[i + j]);
                 before_jump = std::max(change_conv, change_value);
                 jumped = true;
             }
@@ -653,12 +707,12 @@ std::vector<std::pair<double, double>> solve_without_many(
         try {
             std::vector<std::uint16_t> bits(c.n, 0);
             solution_buffer y;
-            std::vector<double> last;
+            std::vector<float> delta;
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
                 solve_batch(c, sc, rows, component_end, position, sorted, first, count, bits, y,
-                            last, scale_conv, scale_value, sorted_out.data() + first);
+                            delta, scale_conv, scale_value, sorted_out.data() + first);
                 if (progress != nullptr && *progress) {
                     const std::lock_guard<std::mutex> lock(progress_mutex);
                     (*progress)(++done, batches);

@@ -33,7 +33,6 @@ struct csr {
 struct chain {
     std::size_t n = 0;
     csr forward;                 ///< Q, rows are sources
-    csr backward;                ///< Q transposed, rows are targets
     std::vector<double> r;       ///< P(t -> CONVERSION)
     std::vector<double> r_value; ///< P(t -> CONVERSION) * mean conversion value of t
     /// SCCs numbered sinks first: every edge goes to an equal or lower number.

@@ -10,6 +10,8 @@
 #include <thread>
 #include <cmath>
 #include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -139,6 +141,71 @@ double markov_model::expected_touches_converting() const {
     return total / p;
 }
 
+namespace {
+
+// Calls row(s) for every state in order, then f(s, t, p) for each
+// probability of row s, targets ascending: the maximum-likelihood estimate,
+// or with smoothing alpha the observed counts plus alpha over every target a
+// journey could take (markov_options::smoothing). Absorbing rows are empty.
+template <class Row, class F>
+void for_each_probability(const transition_counts& c, double alpha, Row&& row_begin, F&& f) {
+    const auto n = c.num_states();
+    std::unique_ptr<successor_index> successors;
+    if (alpha > 0) successors = std::make_unique<successor_index>(c);
+    std::vector<std::pair<state_id, double>> row;
+    std::vector<char> in_row(successors ? n : 0, 0);
+    for (state_id s = 0; s < n; ++s) {
+        row_begin(s);
+        if (s == tc::conversion || s == tc::null) continue;
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        const double out = c.out_weight(s);
+        if (!successors) {
+            for (std::size_t i = 0; i < targets.size(); ++i) f(s, targets[i], weights[i] / out);
+            continue;
+        }
+        row.clear();
+        for (std::size_t i = 0; i < targets.size(); ++i) row.emplace_back(targets[i], weights[i]);
+        for (auto t : targets) in_row[t] = 1;
+        for (auto t : (*successors)(s))
+            if (!in_row[t]) row.emplace_back(t, 0.0);
+        for (auto t : targets) in_row[t] = 0;
+        for (auto& entry : row) entry.second += alpha;
+        const double smoothed = out + alpha * static_cast<double>(row.size());
+        std::sort(row.begin(), row.end());
+        for (const auto& [t, w] : row) f(s, t, w / smoothed);
+    }
+}
+
+} // namespace
+
+struct markov_model::lazy_matrix {
+    std::once_flag once;
+    transition_matrix matrix;
+};
+
+const transition_matrix& markov_model::transitions() const {
+    if (!transitions_) { // a default-constructed model: no states
+        static const transition_matrix empty;
+        return empty;
+    }
+    std::call_once(transitions_->once, [this] {
+        // Written row by row straight into the row-major matrix (no
+        // triplets, no sorting copy): the targets of every row are sorted.
+        auto& p = transitions_->matrix;
+        const auto n = static_cast<long>(counts_.num_states());
+        p.resize(n, n);
+        p.reserve(static_cast<long>(counts_.num_transitions()));
+        for_each_probability(
+            counts_, options_.smoothing, [&p](state_id s) { p.startVec(static_cast<long>(s)); },
+            [&p](state_id s, state_id t, double prob) {
+                p.insertBack(static_cast<long>(s), static_cast<long>(t)) = prob;
+            });
+        p.finalize();
+    });
+    return transitions_->matrix;
+}
+
 markov_model fit_markov(transition_counts counts, const markov_options& options) {
     const double alpha = options.smoothing;
     if (!(alpha >= 0) || !std::isfinite(alpha))
@@ -155,49 +222,21 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     markov_model m;
     m.counts_ = std::move(counts);
     m.options_ = options;
-    const auto& c = m.counts_;
-    // The rows are written in order straight into the row-major matrix
-    // (no triplets and no sorting copy): the counts' targets are sorted in
-    // every row, and the smoothed rows are sorted below.
-    auto& p_matrix = m.transitions_;
-    p_matrix.resize(static_cast<long>(n), static_cast<long>(n));
-    p_matrix.reserve(static_cast<long>(c.num_transitions()));
-    std::unique_ptr<successor_index> successors;
-    if (alpha > 0) successors = std::make_unique<successor_index>(c);
-    // One row at a time: (target, weight) pairs, plus the unobserved
-    // targets that smoothing adds.
-    std::vector<std::pair<state_id, double>> row;
-    std::vector<char> in_row(n, 0);
-    for (state_id s = 0; s < n; ++s) {
-        p_matrix.startVec(static_cast<long>(s)); // every row, empty or not, in order
-        if (s == tc::conversion || s == tc::null) continue;
-        const auto targets = c.targets(s);
-        const auto weights = c.weights(s);
-        row.clear();
-        for (std::size_t i = 0; i < targets.size(); ++i) row.emplace_back(targets[i], weights[i]);
-        double out = c.out_weight(s);
-        if (successors) {
-            for (auto t : targets) in_row[t] = 1;
-            for (auto t : (*successors)(s))
-                if (!in_row[t]) row.emplace_back(t, 0.0);
-            for (auto t : targets) in_row[t] = 0;
-            for (auto& entry : row) entry.second += alpha;
-            out += alpha * static_cast<double>(row.size());
-            std::sort(row.begin(), row.end());
-        }
-        const auto from = transient_index(s);
-        for (const auto& [t, w] : row) {
-            const double p = w / out;
-            p_matrix.insertBack(static_cast<long>(s), static_cast<long>(t)) = p;
+    m.transitions_ = std::make_shared<markov_model::lazy_matrix>();
+    // The solver's chain only: the full matrix P is built on demand by
+    // transitions() (on the criteo-shaped table at order 3 it would hold
+    // 60 MB that no solve reads).
+    for_each_probability(
+        m.counts_, alpha, [](state_id) {},
+        [&](state_id s, state_id t, double p) {
+            const auto from = transient_index(s);
             if (t == tc::conversion) {
                 r[from] += p;
                 r_value[from] += p * m.mean_conversion_value(s);
             } else if (t != tc::null) {
                 q_edges.emplace_back((std::uint64_t{from} << 32) | transient_index(t), p);
             }
-        }
-    }
-    p_matrix.finalize();
+        });
     const auto edges = q_edges.size();
     m.chain_ = std::make_shared<const detail::chain>(
         detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value)));

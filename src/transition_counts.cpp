@@ -358,6 +358,14 @@ transition_counts counts_access::assemble(counts_parts parts) {
     out.collapse_repeats_ = parts.collapse_repeats;
     out.padded_ = parts.padded;
     out.channels_ = std::move(parts.channels);
+    // Sized exactly: the counts are kept for the model's lifetime.
+    {
+        std::size_t channels = parts.flat_states.size();
+        for (const auto& t : parts.states) channels += t.size();
+        out.state_channels_.reserve(channels);
+        out.state_offsets_.reserve(transition_counts::first_channel_state + 1 + parts.states.size() +
+                                   (parts.flat_offsets.empty() ? 0 : parts.flat_offsets.size() - 1));
+    }
     out.state_offsets_.assign(transition_counts::first_channel_state + 1, 0);
     for (const auto& t : parts.states) {
         out.state_channels_.insert(out.state_channels_.end(), t.begin(), t.end());
@@ -383,6 +391,8 @@ transition_counts counts_access::assemble(counts_parts parts) {
     for (std::size_t s = 0; s < n; ++s) out.row_offsets_[s + 1] += out.row_offsets_[s];
     parts.end_conversions.resize(n, 0.0);
     parts.end_value.resize(n, 0.0);
+    parts.end_conversions.shrink_to_fit();
+    parts.end_value.shrink_to_fit();
     out.end_conversions_ = std::move(parts.end_conversions);
     out.end_value_ = std::move(parts.end_value);
     out.total_conversions_ = parts.total_conversions;

@@ -60,8 +60,10 @@ public:
     const transition_counts& counts() const noexcept { return counts_; }
     /// The estimation options.
     const markov_options& options() const noexcept { return options_; }
-    /// The transition probabilities, indexed by state id.
-    const transition_matrix& transitions() const noexcept { return transitions_; }
+    /// The transition probabilities, indexed by state id. Built from the
+    /// counts on the first call and kept (the solver does not need it);
+    /// safe to call from several threads at once.
+    const transition_matrix& transitions() const;
     /// Exact probability that a journey from START ends in CONVERSION.
     double conversion_rate() const noexcept;
     /// Exact expected conversion value per journey (value model below).
@@ -89,7 +91,8 @@ private:
     friend markov_model fit_markov(transition_counts counts, const markov_options& options);
     transition_counts counts_;
     markov_options options_;
-    transition_matrix transitions_;
+    struct lazy_matrix;
+    std::shared_ptr<lazy_matrix> transitions_;
     std::shared_ptr<const detail::chain> chain_;
 };
 

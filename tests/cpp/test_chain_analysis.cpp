@@ -2,6 +2,8 @@
 // abc example (see fixtures.hpp), and the solver on large components.
 #include "fixtures.hpp"
 
+#include <thread>
+
 #include <Eigen/SparseLU>
 
 #include <random>
@@ -80,6 +82,40 @@ TEST_CASE("markov_model: additive smoothing", "[markov_model]") {
     double row_sum = 0;
     for (transition_matrix::InnerIterator it(P, c); it; ++it) row_sum += it.value();
     REQUIRE(row_sum == Approx(1.0));
+}
+
+TEST_CASE("markov_model: transitions() built on demand, once, from several threads",
+          "[markov_model]") {
+    counting_options o;
+    o.order = 2;
+    const auto counts = count_transitions(fixtures::abc_example(), o);
+    const auto model = fit_markov(counts, {0.5});
+    std::vector<const transition_matrix*> seen(4, nullptr);
+    {
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < seen.size(); ++i)
+            threads.emplace_back([&model, &seen, i] { seen[i] = &model.transitions(); });
+        for (auto& t : threads) t.join();
+    }
+    for (const auto* p : seen) REQUIRE(p == seen[0]);
+    const auto& P = *seen[0];
+    REQUIRE(static_cast<std::size_t>(P.rows()) == counts.num_states());
+    // The matrix is the one the solver used: x = P x on every transient row,
+    // with x(CONVERSION) = 1 and x(NULL) = 0, and every row sums to 1.
+    const auto x = model.conversion_probabilities();
+    for (long s = 0; s < P.outerSize(); ++s) {
+        if (s == transition_counts::conversion || s == transition_counts::null) {
+            REQUIRE(P.row(s).nonZeros() == 0);
+            continue;
+        }
+        double px = 0, sum = 0;
+        for (transition_matrix::InnerIterator it(P, s); it; ++it) {
+            px += it.value() * x[it.col()];
+            sum += it.value();
+        }
+        REQUIRE(px == Approx(x[s]).margin(1e-13));
+        REQUIRE(sum == Approx(1.0).margin(1e-13));
+    }
 }
 
 TEST_CASE("count_transitions: padded start states", "[transition_counts]") {
