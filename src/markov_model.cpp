@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <thread>
 #include <cmath>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,19 +27,27 @@ inline std::uint32_t transient_index(state_id s) { return s == tc::start ? 0 : s
 // singular. Found by a backward search from the absorbing states.
 void check_absorbing(const transition_counts& counts) {
     const auto n = counts.num_states();
-    std::vector<std::vector<state_id>> reverse(n);
+    // Predecessors in compressed rows (4 bytes an edge; a vector per state
+    // cost 56 bytes a state more).
+    std::vector<std::size_t> ptr(n + 1, 0);
     for (state_id s = 0; s < n; ++s)
-        for (auto t : counts.targets(s)) reverse[t].push_back(s);
+        for (auto t : counts.targets(s)) ++ptr[t + 1];
+    for (std::size_t t = 0; t < n; ++t) ptr[t + 1] += ptr[t];
+    std::vector<state_id> reverse(ptr[n]);
+    {
+        std::vector<std::size_t> fill(ptr.begin(), ptr.end() - 1);
+        for (state_id s = 0; s < n; ++s)
+            for (auto t : counts.targets(s)) reverse[fill[t]++] = s;
+    }
     std::vector<char> seen(n, 0);
-    std::deque<state_id> queue{tc::conversion, tc::null};
+    std::vector<state_id> queue{tc::conversion, tc::null};
     seen[tc::conversion] = seen[tc::null] = 1;
-    while (!queue.empty()) {
-        const auto t = queue.front();
-        queue.pop_front();
-        for (auto s : reverse[t])
-            if (!seen[s]) {
-                seen[s] = 1;
-                queue.push_back(s);
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+        const auto t = queue[head];
+        for (auto i = ptr[t]; i < ptr[t + 1]; ++i)
+            if (!seen[reverse[i]]) {
+                seen[reverse[i]] = 1;
+                queue.push_back(reverse[i]);
             }
     }
     for (state_id s = 0; s < n; ++s)

@@ -56,6 +56,20 @@ public:
             if (s.first != empty_key) f(s.first, s.second);
     }
 
+    /// The entries, in table order, in the table's own storage (moved to the
+    /// front; no copy): the map is left empty. The vector keeps the table's
+    /// capacity until it is freed.
+    std::vector<std::pair<std::uint64_t, Value>> take_entries() {
+        std::size_t live = 0;
+        for (std::size_t i = 0; i < slots_.size(); ++i)
+            if (slots_[i].first != empty_key) slots_[live++] = slots_[i];
+        slots_.resize(live);
+        auto out = std::move(slots_);
+        slots_.clear();
+        rehash(16);
+        return out;
+    }
+
 private:
     static std::size_t capacity_for(std::size_t n) {
         std::size_t c = 16;
