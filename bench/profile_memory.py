@@ -1,9 +1,13 @@
 """Memory of each stage of a fit on a preset: journeys, counts, fit, removal effects.
 
-Usage: ``python bench/profile_memory.py --preset criteo --order 3``. Before each stage the
-process resets its peak RSS (``/proc/self/clear_refs``); after it, it prints what the stage
-kept (RSS after minus before) and its peak above the RSS before it, in MB. The stages are
-those of ``MarkovModel(order=k).fit(journeys)`` followed by the removal effects.
+Usage: ``python bench/profile_memory.py --preset criteo --order 3 [--release-journeys]``.
+Before each stage the process resets its peak RSS (``/proc/self/clear_refs``); after it, it
+prints what the stage kept (RSS after minus before) and its peak above the RSS before it, in
+MB. The stages are those of ``MarkovModel(order=k).fit(journeys)`` followed by the removal
+effects. The last line is the peak of the whole pipeline above the RSS before it, and its ratio
+to the input table (``df.memory_usage(deep=True)``). With ``--release-journeys`` the journeys
+are freed after the fit, as in ``MarkovModel(order=k).fit(Journeys.from_paths(df))``, where
+nothing else refers to them.
 """
 
 from __future__ import annotations
@@ -30,17 +34,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", required=True)
     ap.add_argument("--order", type=int, required=True)
+    ap.add_argument(
+        "--release-journeys", action="store_true", help="free the journeys after the fit"
+    )
     args = ap.parse_args()
     df = load(args.preset)
-    kept: list[object] = []
+    input_mb = float(df.memory_usage(deep=True).sum()) / 2**20
+    kept: dict[str, object] = {}
+    start = _mb("VmRSS")
+    pipeline_peak = start
 
     def stage(name: str, run: Callable[[], Any]) -> Any:
+        nonlocal pipeline_peak
         before = _mb("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
         out = run()
-        kept.append(out)
+        kept[name] = out
         kept_mb, peak_mb = _mb("VmRSS") - before, _mb("VmHWM") - before
+        pipeline_peak = max(pipeline_peak, _mb("VmHWM"))
         print(f"{name:<16} kept {kept_mb:7.0f} MB   peak {peak_mb:7.0f} MB")
         return out
 
@@ -50,7 +62,16 @@ def main() -> None:
     # As MarkovModel.fit does: the counts move into the model (the "fit" line is what the
     # model holds beyond them).
     model = stage("fit", lambda: _core.fit_markov_taking(counts))
+    if args.release_journeys:
+        before = _mb("VmRSS")
+        del journeys, kept["journeys"]
+        print(f"{'release journeys':<16} kept {_mb('VmRSS') - before:7.0f} MB")
     stage("removal effects", lambda: _core.removal_effects(model))
+    extra = pipeline_peak - start
+    print(
+        f"pipeline peak {extra:.0f} MB above the start: {extra / input_mb:.2f}x the input table "
+        f"({input_mb:.1f} MB)"
+    )
 
 
 if __name__ == "__main__":

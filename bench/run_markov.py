@@ -123,11 +123,9 @@ def child(spec_file: str) -> None:
         journeys = jl.Journeys.from_paths(df, **PATH_COLS)
         t1 = time.perf_counter()
         model = jl.MarkovModel(order=order).fit(journeys)
-        # The attribution needs only the model: the journeys are released, as
-        # in ``MarkovModel(order=k).fit(Journeys.from_paths(df)).attribution()``
-        # (ChannelAttribution, too, keeps nothing of its own reading of the
-        # table). ``bench/profile_memory.py`` shows what they would add.
-        del journeys
+        # The journeys stay alive, as in a notebook that goes on using them
+        # (``bench/profile_memory.py --release-journeys`` measures the
+        # pipeline that lets them go after the fit).
         attr = model.attribution()
         t2 = time.perf_counter()
         res.update(
