@@ -467,19 +467,15 @@ inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, do
         const double scale = 1.0 / (1.0 - sc.diag[p]);
         double* yu = y + std::size_t{sc.row[p]} * many_width;
         const unsigned bits = removed_bits[p];
-        if constexpr (Record) {
-            float* d = delta + (std::size_t{sc.row[p]} - begin) * many_width;
-            for (std::size_t j = 0; j < many_batch; ++j) {
-                const bool gone = (bits >> j) & 1u;
-                d[j] = static_cast<float>((gone ? 0.0 : acc[j] * scale) - yu[j]);
-                d[j + many_batch] =
-                    static_cast<float>((gone ? 0.0 : acc[j + many_batch] * scale) - yu[j + many_batch]);
-            }
-        }
+        float* const d = Record ? delta + (std::size_t{sc.row[p]} - begin) * many_width : nullptr;
         for (std::size_t j = 0; j < many_batch; ++j) {
             const bool gone = (bits >> j) & 1u;
             const double next = gone ? 0.0 : acc[j] * scale;
             const double next_value = gone ? 0.0 : acc[j + many_batch] * scale;
+            if constexpr (Record) {
+                d[j] = static_cast<float>(next - yu[j]);
+                d[j + many_batch] = static_cast<float>(next_value - yu[j + many_batch]);
+            }
             ch[j] = std::max(ch[j], std::abs(next - yu[j]));
             ch[j + many_batch] = std::max(ch[j + many_batch], std::abs(next_value - yu[j + many_batch]));
             yu[j] = next;
@@ -617,9 +613,12 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
             // The jump sweep records its changes (as floats: they only set
             // the extrapolation step, and the sweeps after it converge to the
             // tolerance regardless; half the memory of a copy of the rows).
-            if (jump) delta.resize(len);
-            if (jump) sweep_range_recording(sc, bits.data(), y.data(), begin, end, change, delta.data());
-            else sweep_range(sc, bits.data(), y.data(), begin, end, change);
+            if (jump) {
+                delta.resize(len);
+                sweep_range_recording(sc, bits.data(), y.data(), begin, end, change, delta.data());
+            } else {
+                sweep_range(sc, bits.data(), y.data(), begin, end, change);
+            }
             // A single state (with or without a self-loop) is exact at once.
             if (end - begin == 1) break;
             double change_conv = 0, change_value = 0;

@@ -231,8 +231,8 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     m.options_ = options;
     m.transitions_ = std::make_shared<markov_model::lazy_matrix>();
     // The solver's chain only: the full matrix P is built on demand by
-    // transitions() (on the criteo-shaped table at order 3 it would hold
-    // 60 MB that no solve reads).
+    // transitions() (12 bytes a transition and 4 a state that no solve
+    // reads).
     for_each_probability(
         m.counts_, alpha, [](state_id) {},
         [&](state_id s, state_id t, double p) {

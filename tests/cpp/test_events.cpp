@@ -12,14 +12,23 @@ using Catch::Contains;
 
 namespace {
 
-// The columns of a test log other than its times (the caller sets those).
+// The columns of a test log other than its times and values (the caller
+// sets the times).
 event_table log_columns(const std::vector<std::int64_t>& customer,
                         const std::vector<std::string_view>& channel,
-                        const std::vector<double>& conversion, const std::vector<double>& value) {
+                        const std::vector<double>& conversion) {
     event_table t;
     t.customer_ids = customer;
     t.channel = channel;
     t.conversion = conversion;
+    return t;
+}
+
+// The same, with a value column.
+event_table log_columns(const std::vector<std::int64_t>& customer,
+                        const std::vector<std::string_view>& channel,
+                        const std::vector<double>& conversion, const std::vector<double>& value) {
+    auto t = log_columns(customer, channel, conversion);
     t.value = value;
     return t;
 }
@@ -215,11 +224,8 @@ TEST_CASE("events: duplicates are kept or dropped, and counted either way", "[ev
     std::vector<double> t{0, 0, 0, 1, 1};
     std::vector<std::string_view> ch{"a", "a", "b", "a", "a"};
     std::vector<double> conv{0, 0, 0, 0, 1};
-    event_table u;
-    u.customer_ids = c;
+    auto u = log_columns(c, ch, conv);
     u.time_real = t;
-    u.channel = ch;
-    u.conversion = conv;
     event_options o;
     auto built = build_journeys(u, o);
     REQUIRE(path_names(built.journeys, 0) == names{"a", "a", "b", "a", "a"});
