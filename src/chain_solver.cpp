@@ -389,7 +389,9 @@ constexpr std::size_t many_width = 2 * many_batch; // conversions, then value
 
 // The subchain of one batch, stored in update order: position p updates the
 // solution row row[p] (rows are in layout order), from base[2p] (conversions)
-// and base[2p + 1] (value) plus its edges ptr[p] .. ptr[p + 1] to other rows.
+// and base[2p + 1] (value) plus its edges ptr[p] .. ptr[p + 1] to other rows,
+// divided by 1 - diag[p] (its self-loop; diag is empty when no state has one,
+// as in every chain whose repeats are collapsed).
 struct subchain {
     std::vector<std::size_t> ptr{0};
     std::vector<std::uint32_t> idx; // solution rows
@@ -416,6 +418,7 @@ inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, do
     const std::size_t* ptr = sc.ptr.data();
     const std::uint32_t* idx = sc.idx.data();
     const double* val = sc.val.data();
+    const double* diag = sc.diag.empty() ? nullptr : sc.diag.data();
     double ch[many_width] = {};
     for (std::size_t p = begin; p < end; ++p) {
         // The rows updated next are scattered over the layout: fetch them
@@ -464,7 +467,7 @@ inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, do
         }
         double acc[many_width];
         std::memcpy(acc, a, sizeof(a));
-        const double scale = 1.0 / (1.0 - sc.diag[p]);
+        const double scale = diag != nullptr ? 1.0 / (1.0 - diag[p]) : 1.0;
         double* yu = y + std::size_t{sc.row[p]} * many_width;
         const unsigned bits = removed_bits[p];
         float* const d = Record ? delta + (std::size_t{sc.row[p]} - begin) * many_width : nullptr;
@@ -534,6 +537,7 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
     }
     subchain sc;
     sc.diag.assign(n, 0.0);
+    bool self_loops = false;
     sc.base.assign(2 * n, 0.0);
     sc.row.resize(n);
     sc.ptr.reserve(n + 1);
@@ -546,7 +550,10 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
         edges.clear();
         for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e) {
             const auto v = c.forward.idx[e];
-            if (v == u) sc.diag[p] += c.forward.val[e];
+            if (v == u) {
+                sc.diag[p] += c.forward.val[e];
+                self_loops = true;
+            }
             else edges.emplace_back(rows[v], c.forward.val[e]);
         }
         std::sort(edges.begin(), edges.end()); // ascending rows: mostly one run
@@ -558,6 +565,7 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
         sc.base[2 * p] = c.r[u];
         sc.base[2 * p + 1] = c.r_value[u];
     }
+    if (!self_loops) std::vector<double>().swap(sc.diag);
     return sc;
 }
 

@@ -11,7 +11,7 @@ from . import _core
 from ._errors import InvalidInputError
 from ._events import duration_in_units
 from ._journeys import Journeys
-from ._markov import MarkovModel, attribution_frame
+from ._markov import MarkovModel, Progress, attribution_frame, progress_callback
 from ._teams import team_of_channels
 
 __all__ = ["METHODS", "attribute"]
@@ -29,6 +29,7 @@ def attribute(
     half_life: Any = None,
     decay: Literal["time", "steps"] | None = None,
     order: int = 1,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """Attribute conversions and value with several methods at once.
 
@@ -59,6 +60,10 @@ def attribute(
         ``"time"`` (the default for journeys with times) or ``"steps"``.
     order
         Order of the ``markov`` method.
+    progress
+        Progress of the ``markov`` method's removal effects, as in
+        :meth:`MarkovModel.attribution`: ``True`` prints the steps to stderr,
+        a callable gets ``(done, total)`` after each step.
 
     Returns
     -------
@@ -88,6 +93,7 @@ def attribute(
         if teams is None:
             msg = 'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
             raise InvalidInputError(msg)
+    callback = progress_callback(progress)
     decay_options = _decay_options(journeys, half_life, decay) if "time_decay" in chosen else {}
     group_of: list[str] = []
     extra: list[str] = []
@@ -107,10 +113,11 @@ def attribute(
                 frame = model.shapley(by, teams)
             elif by == "team":
                 frame = attribution_frame(
-                    _core.markov_attribution(model._fitted, group_of, extra), "team"
+                    _core.markov_attribution(model._fitted, group_of, extra, callback),
+                    "team",
                 )
             else:
-                frame = model.attribution()
+                frame = model.attribution(progress=callback)
         else:
             a = _core.heuristic_attribution(
                 journeys._set, m, **(decay_options if m == "time_decay" else {})

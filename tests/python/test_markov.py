@@ -191,3 +191,18 @@ def test_progress_of_removal_effects_and_attribution(capsys: pytest.CaptureFixtu
         model.attribution(progress=stop)
     with pytest.raises(jl.InvalidInputError, match="progress must be"):
         model.removal_effects(progress="yes")  # type: ignore[arg-type]
+
+    # jl.attribute passes it on to the markov method, by channel and by team.
+    calls.clear()
+    out = jl.attribute(j, ["linear", "markov"], order=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    markov = out[out["method"] == "markov"].drop(columns="method").reset_index(drop=True)
+    pd.testing.assert_frame_equal(markov, model.attribution())
+    calls.clear()
+    teams = {c: ("marketing" if i < 12 else "sales") for i, c in enumerate(names)}
+    jl.attribute(
+        j, ["markov"], by="team", teams=teams, order=2, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls == [(1, 1)]  # two teams: one batch
+    with pytest.raises(jl.InvalidInputError, match="progress must be"):
+        jl.attribute(j, ["linear"], progress="yes")  # type: ignore[arg-type]
