@@ -348,24 +348,51 @@ std::vector<removal_effect> removal_effects(const markov_model& model,
     return group_removal_effects(model, groups, progress);
 }
 
+namespace {
+
+// The removal effects of removals given as lists of transient states (each
+// sorted, no repeats), on larger chains: in batches that share each pass
+// over the chain, laid out for locality, on two threads (solve_without_many).
+// Measured on the path benchmarks it was 2-3x faster than solving the
+// removals one at a time or interleaving them over the chain as stored.
+std::vector<removal_effect> batched_removal_effects(const markov_model& model,
+                                                    std::vector<std::vector<std::uint32_t>> removed,
+                                                    const progress_callback& progress) {
+    std::vector<removal_effect> out;
+    out.reserve(removed.size());
+    const auto threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+    {
+        const auto order = solver_order(model.counts(), model.chain().n);
+        for (const auto& without :
+             detail::solve_without_many(model.chain(), removed, order, threads, &progress))
+            out.push_back(effect_of(model, without));
+    }
+    std::vector<std::vector<std::uint32_t>>().swap(removed);
+    // Freed by now: the removals' copy of the chain, their state orders and
+    // the removed states (about 40 bytes a transition).
+    detail::release_free_memory(model.chain().forward.idx.size() * 40);
+    return out;
+}
+
+// Chains this small solve one removal at a time, a step each.
+bool small_chain(const markov_model& model) {
+    return model.chain().n <= 2 * detail::dense_block_limit;
+}
+
+} // namespace
+
 std::vector<removal_effect> group_removal_effects(const markov_model& model,
                                                   const std::vector<std::vector<channel_id>>& groups,
                                                   const progress_callback& progress) {
-    std::vector<removal_effect> out;
-    out.reserve(groups.size());
-    const std::size_t n = model.chain().n;
-    if (n <= 2 * detail::dense_block_limit) {
-        // Small chains: one removal at a time, a step each.
+    if (small_chain(model)) {
+        std::vector<removal_effect> out;
+        out.reserve(groups.size());
         for (const auto& group : groups) {
             out.push_back(group_removal_effect(model, group));
             if (progress) progress(out.size(), groups.size());
         }
         return out;
     }
-    // Larger chains: removals in batches that share each pass over the
-    // chain, laid out for locality, on two threads (solve_without_many).
-    // Measured on the path benchmarks it was 2-3x faster than solving the
-    // removals one at a time or interleaving them over the chain as stored.
     const auto& counts = model.counts();
     const auto n_channels = counts.channels().size();
     std::vector<std::vector<std::uint32_t>> groups_of(n_channels);
@@ -384,18 +411,31 @@ std::vector<removal_effect> group_removal_effects(const markov_model& model,
                 if (removed[g].empty() || removed[g].back() != t) removed[g].push_back(t);
         }
     }
-    const auto threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
-    {
-        const auto order = solver_order(counts, n);
-        for (const auto& without :
-             detail::solve_without_many(model.chain(), removed, order, threads, &progress))
-            out.push_back(effect_of(model, without));
+    std::vector<std::vector<std::uint32_t>>().swap(groups_of);
+    return batched_removal_effects(model, std::move(removed), progress);
+}
+
+std::vector<removal_effect> state_removal_effects(const markov_model& model,
+                                                  const std::vector<state_id>& states,
+                                                  const progress_callback& progress) {
+    const auto& counts = model.counts();
+    for (auto s : states)
+        if (s < tc::first_channel_state || s >= counts.num_states())
+            throw invalid_input("state " + std::to_string(s) +
+                                " is not a channel state of the model");
+    if (small_chain(model)) {
+        std::vector<removal_effect> out;
+        out.reserve(states.size());
+        for (auto s : states) {
+            out.push_back(state_removal_effect(model, s));
+            if (progress) progress(out.size(), states.size());
+        }
+        return out;
     }
-    std::vector<std::vector<std::uint32_t>>().swap(removed);
-    // Freed by now: the removals' copy of the chain, their state orders and
-    // the removed states (about 40 bytes a transition).
-    detail::release_free_memory(model.chain().forward.idx.size() * 40);
-    return out;
+    std::vector<std::vector<std::uint32_t>> removed;
+    removed.reserve(states.size());
+    for (auto s : states) removed.push_back({static_cast<std::uint32_t>(transient_index(s))});
+    return batched_removal_effects(model, std::move(removed), progress);
 }
 
 namespace {
@@ -451,6 +491,15 @@ attribution group_markov_attribution(const markov_model& model,
     for (std::size_t g = 0; g < groups.size(); ++g)
         if (groups[g].empty()) effects[g] = {};
     return attribute_effects(model, names, effects);
+}
+
+attribution state_markov_attribution(const markov_model& model, const std::vector<state_id>& states,
+                                     const progress_callback& progress) {
+    const auto effects = state_removal_effects(model, states, progress);
+    std::vector<std::string> names;
+    names.reserve(states.size());
+    for (auto s : states) names.push_back(model.counts().state_label(s));
+    return attribute_effects(model, std::move(names), effects);
 }
 
 attribution shapley_attribution(const markov_model& model, const std::vector<std::string>& names,

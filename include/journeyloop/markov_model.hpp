@@ -146,6 +146,13 @@ std::vector<removal_effect> group_removal_effects(
 /// CONVERSION, NULL or an id out of range.
 removal_effect state_removal_effect(const markov_model& model, state_id state);
 
+/// The removal effects of several states, each removed on its own, solved
+/// in batches as group_removal_effects(). Throws invalid_input as
+/// state_removal_effect() does, before any work.
+std::vector<removal_effect> state_removal_effects(const markov_model& model,
+                                                  const std::vector<state_id>& states,
+                                                  const progress_callback& progress = {});
+
 /**
  * The removal effect of every channel, in channel-id order. At order 1
  * (chains of up to 3,000 states) all of them follow from one dense inverse
@@ -176,6 +183,16 @@ attribution markov_attribution(const markov_model& model,
 attribution group_markov_attribution(const markov_model& model,
                                      const std::vector<std::string>& names,
                                      const std::vector<std::vector<channel_id>>& groups,
+                                     const progress_callback& progress = {});
+
+/**
+ * Markov attribution between sequences (states, k-tuples of channels at
+ * order k): state `states[i]`, named by its label (`"a > b"`), is removed on
+ * its own and gets `RE(i) / sum_j RE(j)` of the totals. Sequences overlap
+ * (a journey passes through many), so the credit is shared among the states
+ * given, not over the whole journey.
+ */
+attribution state_markov_attribution(const markov_model& model, const std::vector<state_id>& states,
                                      const progress_callback& progress = {});
 
 /// The most players shapley_attribution() enumerates exactly (2^16 coalitions).

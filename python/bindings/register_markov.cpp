@@ -246,6 +246,21 @@ void register_markov(py::module_& m) {
         },
         py::arg("model"), py::arg("state"), "(conversions, value) removal effect of one state.");
     m.def(
+        "state_removal_effects",
+        [](const jl::markov_model& model, const std::vector<jl::state_id>& states,
+           const std::optional<py::function>& progress) {
+            std::vector<jl::removal_effect> re;
+            const auto callback = progress_of(progress);
+            {
+                py::gil_scoped_release release;
+                re = jl::state_removal_effects(model, states, callback);
+            }
+            return effects_tuple(re);
+        },
+        py::arg("model"), py::arg("states"), py::arg("progress") = py::none(),
+        "(conversions, value) removal effects of several states, each removed on its own "
+        "(solved together); progress(done, total) after each step.");
+    m.def(
         "markov_attribution",
         [](const jl::markov_model& model,
            const std::optional<std::vector<std::string>>& group_of_channel,
@@ -271,6 +286,17 @@ void register_markov(py::module_& m) {
         },
         py::arg("model"), py::arg("names"), py::arg("groups"), py::arg("progress") = py::none(),
         "Markov attribution between (possibly overlapping) groups of channels; "
+        "progress(done, total) after each step.");
+    m.def(
+        "state_markov_attribution",
+        [](const jl::markov_model& model, const std::vector<jl::state_id>& states,
+           const std::optional<py::function>& progress) {
+            const auto callback = progress_of(progress);
+            py::gil_scoped_release release;
+            return jl::state_markov_attribution(model, states, callback);
+        },
+        py::arg("model"), py::arg("states"), py::arg("progress") = py::none(),
+        "Markov attribution between sequences (states), each removed on its own; "
         "progress(done, total) after each step.");
     m.def("shapley_attribution", &jl::shapley_attribution, py::arg("model"), py::arg("names"),
           py::arg("players"), py::call_guard<py::gil_scoped_release>(),

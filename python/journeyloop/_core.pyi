@@ -262,6 +262,11 @@ def state_removal_effect(
     model: markov_model,
     state: SupportsIndex,
 ) -> tuple[float, float]: ...
+def state_removal_effects(
+    model: markov_model,
+    states: Sequence[SupportsIndex],
+    progress: Callable[[int, int], object] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 # extra_groups defaults to [] (an empty list).
 def markov_attribution(
@@ -276,6 +281,13 @@ def group_markov_attribution(
     model: markov_model,
     names: Sequence[str],
     groups: Sequence[Sequence[SupportsIndex]],
+    progress: Callable[[int, int], object] | None = None,
+) -> attribution: ...
+
+# Attribution between sequences (states), named by their labels.
+def state_markov_attribution(
+    model: markov_model,
+    states: Sequence[SupportsIndex],
     progress: Callable[[int, int], object] | None = None,
 ) -> attribution: ...
 def shapley_attribution(

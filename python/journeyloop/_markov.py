@@ -357,6 +357,26 @@ class MarkovModel:
         msg = f'by must be "channel", "team" or "group", got {by!r}'
         raise InvalidInputError(msg)
 
+    def _sequence_states(
+        self, sequences: Sequence[str | Sequence[str]] | None
+    ) -> tuple[list[str], list[int]]:
+        """Labels and state ids of the sequences of ``by="sequence"``."""
+        if not sequences or isinstance(sequences, str):
+            msg = 'by="sequence" needs sequences=["a > b", ...] (a list of states)'
+            raise InvalidInputError(msg)
+        index = {label: s for s, label in enumerate(self._labels())}
+        labels: list[str] = []
+        states: list[int] = []
+        for seq in sequences:
+            label = seq if isinstance(seq, str) else " > ".join(seq)
+            label = " > ".join(t.strip() for t in label.split(">"))
+            if label not in index or index[label] < 3:
+                msg = f"unknown sequence {label!r}: not a state of this order-{self.order} model"
+                raise UnknownChannelError(msg)
+            labels.append(label)
+            states.append(index[label])
+        return labels, states
+
     def removal_effects(
         self,
         by: Literal["channel", "team", "group", "sequence"] = "channel",
@@ -386,7 +406,6 @@ class MarkovModel:
             ``True`` prints ``removal effects: done/total`` to stderr after
             each step (a batch of removals solved together, or one removal);
             a callable gets ``(done, total)`` instead (it may raise to stop).
-            Not used with ``by="sequence"`` (one solve per sequence).
 
         Returns
         -------
@@ -410,23 +429,11 @@ class MarkovModel:
             keys: list[str] = self.channels_
             conv, value = conv_arr.tolist(), value_arr.tolist()
         elif by == "sequence":
-            if not sequences:
-                msg = 'by="sequence" needs sequences=["a > b", ...]'
-                raise InvalidInputError(msg)
-            index = {label: s for s, label in enumerate(self._labels())}
-            keys = []
-            for seq in sequences:
-                label = seq if isinstance(seq, str) else " > ".join(seq)
-                label = " > ".join(t.strip() for t in label.split(">"))
-                if label not in index or index[label] < 3:
-                    msg = (
-                        f"unknown sequence {label!r}: not a state of this order-{self.order} model"
-                    )
-                    raise UnknownChannelError(msg)
-                c, v = _core.state_removal_effect(model, index[label])
-                keys.append(label)
-                conv.append(c)
-                value.append(v)
+            keys, states = self._sequence_states(sequences)
+            conv_arr, value_arr = _core.state_removal_effects(
+                model, states, progress_callback(progress)
+            )
+            conv, value = conv_arr.tolist(), value_arr.tolist()
         else:
             keys, members = self._groups(by, teams, groups)
             # The groups with channels are solved together; an empty group removes nothing.
@@ -442,10 +449,11 @@ class MarkovModel:
 
     def attribution(
         self,
-        by: By = "channel",
+        by: By | Literal["sequence"] = "channel",
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        sequences: Sequence[str | Sequence[str]] | None = None,
         progress: Progress = None,
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
@@ -457,8 +465,11 @@ class MarkovModel:
         ----------
         by
             ``"channel"``; ``"team"`` to remove each team's channels at
-            once (a team's effect is not the sum of its channels'); or
-            ``"group"`` for any named groups of channels.
+            once (a team's effect is not the sum of its channels');
+            ``"group"`` for any named groups of channels; or ``"sequence"``
+            for the given states (k-tuples of channels at order k), each
+            removed on its own. Sequences overlap, so the totals are shared
+            among the sequences given.
         teams
             With ``by="team"``: channel → team, a dict or a DataFrame with
             columns ``channel`` and ``team``. Channels not in it count as
@@ -466,6 +477,9 @@ class MarkovModel:
             data get a zero row.
         groups
             With ``by="group"``: ``{name: [channel, ...]}``.
+        sequences
+            With ``by="sequence"``: states as ``"a > b"`` strings or
+            ``("a", "b")`` tuples.
         progress
             As in :meth:`removal_effects`: ``True`` prints the steps of the
             removal effects to stderr, a callable gets ``(done, total)``.
@@ -473,14 +487,22 @@ class MarkovModel:
         Returns
         -------
         DataFrame
-            ``channel`` (or ``team``, ``group``), ``conversions``, ``value``,
+            ``channel`` (or ``team``, ``group``, ``sequence``), ``conversions``, ``value``,
             ``share`` (of conversions). Conversions sum to the total
             conversions and value to the total value.
         """
         if self._loop is not None:
+            if by == "sequence":
+                msg = 'the loop model attributes by "channel", "team" or "group", not "sequence"'
+                raise InvalidInputError(msg)
             return self._loop_attribution(by, teams, groups)
         model = self._fitted
         callback = progress_callback(progress)
+        if by == "sequence":
+            _, states = self._sequence_states(sequences)
+            return attribution_frame(
+                _core.state_markov_attribution(model, states, callback), "sequence"
+            )
         if by == "channel":
             return attribution_frame(_core.markov_attribution(model, progress=callback), "channel")
         names, members = self._groups(by, teams, groups)

@@ -65,6 +65,39 @@ TEST_CASE("markov_model: removing a sequence at order 2", "[markov_model]") {
     REQUIRE(group_removal_effect(model, {c.channels().at("b")}).conversions == Approx(1.0));
 }
 
+TEST_CASE("markov_model: sequence attribution by hand at order 2", "[markov_model]") {
+    // "a > b > c" (value 10) converts, "a > c" and "b > c" do not. START goes
+    // to (a, b), (a, c) and (b, c) with 1/3 each; (a, b) goes on to (b, c),
+    // which converts half the time: p = 1/3 (1/2) + 1/3 (1/2) = 1/3.
+    // Without (a, b): p = 1/6, RE 1/2. Without (b, c): p = 0, RE 1. Without
+    // (a, c): RE 0. Attribution: 1/3, 0, 2/3 of the one conversion.
+    std::vector<std::string_view> paths{"a > b > c", "a > c", "b > c"};
+    std::vector<double> conv{1, 0, 0}, nulls{0, 1, 1}, value{10, 0, 0};
+    const auto model =
+        fit_markov(count_transitions(build_journeys({paths, conv, nulls, value}), {2}));
+    const auto& c = model.counts();
+    const std::vector<state_id> states{state_of(c, "a > b"), state_of(c, "a > c"),
+                                       state_of(c, "b > c")};
+    const auto effects = state_removal_effects(model, states);
+    REQUIRE(effects.size() == 3);
+    REQUIRE(model.conversion_rate() == Approx(1.0 / 3).margin(1e-12));
+    REQUIRE(effects[0].conversions == Approx(0.5).margin(1e-12));
+    REQUIRE(effects[1].conversions == Approx(0.0).margin(1e-12));
+    REQUIRE(effects[2].conversions == Approx(1.0).margin(1e-12));
+    const auto a = state_markov_attribution(model, states);
+    REQUIRE(a.names == std::vector<std::string>{"a > b", "a > c", "b > c"});
+    REQUIRE(a.conversions[0] == Approx(1.0 / 3).margin(1e-12));
+    REQUIRE(a.conversions[1] == Approx(0.0).margin(1e-12));
+    REQUIRE(a.conversions[2] == Approx(2.0 / 3).margin(1e-12));
+    // One converting end state: the value shares are the same.
+    REQUIRE(a.value[0] == Approx(10.0 / 3).margin(1e-12));
+    REQUIRE(a.value[1] == Approx(0.0).margin(1e-12));
+    REQUIRE(a.value[2] == Approx(20.0 / 3).margin(1e-12));
+    // Checked before any work: START is no sequence.
+    REQUIRE_THROWS_AS(state_removal_effects(model, {states[0], transition_counts::start}),
+                      invalid_input);
+}
+
 TEST_CASE("markov_model: additive smoothing", "[markov_model]") {
     const auto counts = count_transitions(fixtures::abc_example());
     REQUIRE_THROWS_WITH(fit_markov(counts, {-1.0}), Contains("smoothing must be"));
@@ -194,5 +227,24 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
         const auto one = group_removal_effect(model, {c});
         REQUIRE(all[c].conversions == Approx(one.conversions).margin(1e-12));
         REQUIRE(all[c].value == Approx(one.value).margin(1e-12));
+    }
+    // Sequences: batched state removals agree with one at a time, and report
+    // their steps (batches of eight).
+    std::vector<state_id> states;
+    for (state_id st = transition_counts::first_channel_state; st < counts.num_states(); st += 97)
+        states.push_back(st);
+    REQUIRE(states.size() > 16);
+    std::size_t steps = 0, total = 0;
+    const auto batched = state_removal_effects(model, states, [&](std::size_t done, std::size_t of) {
+        steps = done;
+        total = of;
+    });
+    REQUIRE(total == (states.size() + 7) / 8);
+    REQUIRE(steps == total);
+    for (std::size_t i = 0; i < states.size(); i += 5) {
+        CAPTURE(counts.state_label(states[i]));
+        const auto one = state_removal_effect(model, states[i]);
+        REQUIRE(batched[i].conversions == Approx(one.conversions).margin(1e-12));
+        REQUIRE(batched[i].value == Approx(one.value).margin(1e-12));
     }
 }

@@ -37,6 +37,17 @@ void require_close(const attribution& a, const std::vector<double>& expected,
     }
 }
 
+// Removal effects (conversions) against values printed to 6 decimals.
+void require_effects(const markov_model& model, const std::vector<double>& expected) {
+    const auto effects = removal_effects(model);
+    REQUIRE(effects.size() == channels.size());
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+        CAPTURE(channels[i]);
+        const auto id = model.counts().channels().at(channels[i]);
+        REQUIRE(effects[id].conversions == Approx(expected[i]).margin(5e-7));
+    }
+}
+
 } // namespace
 
 TEST_CASE("reference Data: heuristics equal REFERENCE.md 3.1", "[reference]") {
@@ -114,6 +125,8 @@ TEST_CASE("reference Data: orders 2 and 3 equal REFERENCE.md 3.2", "[reference]"
                       {3391.8582, 3810.5110, 5617.4539, 2439.6490, 1902.4736, 1189.4720,
                        266.0271, 374.0313, 614.3735, 171.9182, 5.1591, 2.0732},
                       false, 5e-5);
+        require_effects(model, {0.330767, 0.371594, 0.547803, 0.237910, 0.185526, 0.115995,
+                                0.025942, 0.036475, 0.059913, 0.016765, 0.000503, 0.000202});
     }
     SECTION("order 3") {
         const auto model = fit_markov(count_transitions(js, {3}));
@@ -123,5 +136,7 @@ TEST_CASE("reference Data: orders 2 and 3 equal REFERENCE.md 3.2", "[reference]"
                       {3396.0706, 3791.0292, 5748.0986, 2405.5340, 1849.8126, 1150.7400,
                        264.2393, 370.3630, 623.4321, 178.4828, 5.0708, 2.1268},
                       false, 5e-5);
+        require_effects(model, {0.322834, 0.360379, 0.546420, 0.228673, 0.175845, 0.109391,
+                                0.025119, 0.035207, 0.059264, 0.016967, 0.000482, 0.000202});
     }
 }

@@ -52,6 +52,56 @@ def test_sequences_at_order_two() -> None:
     assert seq["removal_effect"].tolist() == pytest.approx([1.0, 0.0])
 
 
+def test_sequence_attribution_by_hand() -> None:
+    # START -> (a,b), (a,c), (b,c) with 1/3 each; (a,b) -> (b,c), which
+    # converts half the time: p = 1/3. RE: (a,b) 1/2, (a,c) 0, (b,c) 1.
+    j = jl.Journeys.from_paths(
+        ["a > b > c", "a > c", "b > c"], conversions=[1, 0, 0], nulls=[0, 1, 1], value=[10, 0, 0]
+    )
+    model = jl.MarkovModel(order=2).fit(j)
+    out = model.attribution("sequence", sequences=["a > b", ("a", "c"), "b>c"])
+    assert out["sequence"].tolist() == ["a > b", "a > c", "b > c"]
+    assert out["conversions"].tolist() == pytest.approx([1 / 3, 0.0, 2 / 3], abs=1e-12)
+    assert out["value"].tolist() == pytest.approx([10 / 3, 0.0, 20 / 3], abs=1e-12)
+    with pytest.raises(jl.InvalidInputError, match="needs sequences"):
+        model.attribution("sequence")
+    with pytest.raises(jl.UnknownChannelError, match="unknown sequence 'c > a'"):
+        model.attribution("sequence", sequences=["c > a"])
+
+
+def test_sequence_removals_batched_agree_with_single() -> None:
+    import numpy as np
+
+    from journeyloop import _core
+
+    rng = np.random.default_rng(11)
+    names = [f"c{i}" for i in range(25)]
+    paths = [
+        " > ".join(rng.choice(names, size=int(rng.integers(1, 7))).tolist()) for _ in range(8000)
+    ]
+    conv = rng.integers(0, 3, size=len(paths)).astype(float)
+    value = conv * rng.uniform(5, 50, size=len(paths))
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)), value=value)
+    model = jl.MarkovModel(order=2).fit(j)
+    assert model.n_states_ > 256 + 3  # the batched solver's size
+    labels = model.states()["state"].tolist()[3::10]
+    calls: list[tuple[int, int]] = []
+    got = model.removal_effects(
+        "sequence", sequences=labels, progress=lambda d, t: calls.append((d, t))
+    )
+    batches = (len(labels) + 7) // 8
+    assert calls == [(i, batches) for i in range(1, batches + 1)]
+    index = {label: s for s, label in enumerate(model.states()["state"])}
+    for label, re, vre in zip(got["sequence"], got["removal_effect"], got["value_removal_effect"]):
+        one = _core.state_removal_effect(model._fitted, index[label])
+        assert re == pytest.approx(one[0], rel=1e-10, abs=1e-13)
+        assert vre == pytest.approx(one[1], rel=1e-10, abs=1e-13)
+    a = model.attribution("sequence", sequences=labels)
+    assert a["conversions"].sum() == pytest.approx(j.total_conversions, rel=1e-12)
+    share = got["removal_effect"] / got["removal_effect"].sum()
+    assert a["share"].tolist() == pytest.approx(share.tolist(), rel=1e-12)
+
+
 def test_group_attribution_sums_to_totals(abc_journeys: jl.Journeys) -> None:
     model = jl.MarkovModel().fit(abc_journeys)
     out = model.attribution("group", groups={"ab": ["a", "b"], "c": ["c"], "none": []})
