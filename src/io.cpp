@@ -5,6 +5,7 @@
 #include <journeyloop/errors.hpp>
 #include <journeyloop/io.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -70,6 +71,68 @@ double non_negative(const json::value& v, const std::string& where) {
     const double x = v.as_number(where);
     if (!(x >= 0)) throw invalid_input("invalid file: " + where + ": negative number");
     return x;
+}
+
+std::string number_text(double x) {
+    std::ostringstream ss;
+    ss.precision(17);
+    ss << x;
+    return ss.str();
+}
+
+// Counts of journeys keep these sums, whatever the order and options: every
+// journey that enters a state leaves it; the transitions into CONVERSION and
+// NULL add up to the totals, and those into CONVERSION from a state to its
+// ends. A file edited (and re-signed) against them is refused, rather than
+// loaded as a different model. Sums of the same weights in another order
+// round differently: equal means within 1e-9, relative.
+void check_consistent(const detail::counts_parts& p) {
+    const auto n = p.states.size() + transition_counts::first_channel_state;
+    std::vector<double> in(n, 0.0), out(n, 0.0), converted(n, 0.0);
+    for (const auto& [code, w] : p.edges) {
+        const auto from = static_cast<std::size_t>(code >> 32), to = static_cast<std::size_t>(code & 0xffffffffu);
+        out[from] += w;
+        in[to] += w;
+        if (to == transition_counts::conversion) converted[from] += w;
+    }
+    auto equal = [](double a, double b) {
+        return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+    };
+    auto label = [&p](std::size_t s) {
+        if (s == transition_counts::start) return std::string("START");
+        std::string text;
+        for (auto c : p.states[s - transition_counts::first_channel_state]) {
+            if (!text.empty()) text += " > ";
+            text += c == transition_counts::padding ? "(start)" : p.channels.name(c);
+        }
+        return text;
+    };
+    auto fail = [](const std::string& what) {
+        throw invalid_input("invalid file: inconsistent counts: " + what);
+    };
+    if (!equal(in[transition_counts::conversion], p.total_conversions))
+        fail("the transitions into CONVERSION sum to " + number_text(in[transition_counts::conversion]) +
+             ", the total conversions are " + number_text(p.total_conversions));
+    if (!equal(in[transition_counts::null], p.total_nulls))
+        fail("the transitions into NULL sum to " + number_text(in[transition_counts::null]) +
+             ", the total nulls are " + number_text(p.total_nulls));
+    if (!equal(out[transition_counts::start], p.total_conversions + p.total_nulls))
+        fail("the transitions out of START sum to " + number_text(out[transition_counts::start]) +
+             ", the journeys (conversions + nulls) to " +
+             number_text(p.total_conversions + p.total_nulls));
+    double value = 0;
+    for (std::size_t s = 0; s < n; ++s) {
+        value += p.end_value[s];
+        if (!equal(converted[s], p.end_conversions[s]))
+            fail("state '" + label(s) + "': ends with " + number_text(p.end_conversions[s]) +
+                 " conversions, its transitions into CONVERSION sum to " + number_text(converted[s]));
+        if (s >= transition_counts::first_channel_state && !equal(in[s], out[s]))
+            fail("state '" + label(s) + "': transitions in sum to " + number_text(in[s]) +
+                 ", out to " + number_text(out[s]) + " (every journey that enters a state leaves it)");
+    }
+    if (!equal(value, p.total_value))
+        fail("the value of the ends sums to " + number_text(value) + ", the total value is " +
+             number_text(p.total_value));
 }
 
 transition_counts read_counts_body(const json::value& body) {
@@ -141,6 +204,7 @@ transition_counts read_counts_body(const json::value& body) {
     p.total_conversions = non_negative(totals[0], "totals");
     p.total_nulls = non_negative(totals[1], "totals");
     p.total_value = non_negative(totals[2], "totals");
+    check_consistent(p);
     return detail::counts_access::assemble(std::move(p));
 }
 

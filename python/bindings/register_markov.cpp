@@ -89,7 +89,14 @@ void register_markov(py::module_& m) {
             py::is_operator())
         .def(
             "to_bytes",
-            [](const jl::transition_counts& c) { return py::bytes(jl::to_bytes(c)); },
+            [](const jl::transition_counts& c) {
+                std::string out;
+                {
+                    py::gil_scoped_release release;
+                    out = jl::to_bytes(c);
+                }
+                return py::bytes(out);
+            },
             "The counts in journeyloop's file format.")
         .def_static(
             "from_bytes",
@@ -140,33 +147,48 @@ void register_markov(py::module_& m) {
         .def(
             "probabilities",
             [](const jl::markov_model& model) {
-                const auto& P = model.transitions();
                 std::vector<double> p;
-                p.reserve(static_cast<std::size_t>(P.nonZeros()));
-                // Row-major storage walks rows in the order of counts.edges().
-                for (long s = 0; s < P.outerSize(); ++s)
-                    for (jl::transition_matrix::InnerIterator it(P, s); it; ++it)
-                        p.push_back(it.value());
+                {
+                    // The first call builds P: without the GIL.
+                    py::gil_scoped_release release;
+                    const auto& P = model.transitions();
+                    p.reserve(static_cast<std::size_t>(P.nonZeros()));
+                    // Row-major storage walks rows in the order of counts.edges().
+                    for (long s = 0; s < P.outerSize(); ++s)
+                        for (jl::transition_matrix::InnerIterator it(P, s); it; ++it)
+                            p.push_back(it.value());
+                }
                 return to_numpy(p);
             },
             "Transition probabilities aligned with counts.edges() (no smoothing).")
         .def(
             "transitions",
             [](const jl::markov_model& model) {
-                const auto& P = model.transitions();
                 std::vector<jl::state_id> from, to;
                 std::vector<double> p;
-                for (long s = 0; s < P.outerSize(); ++s)
-                    for (jl::transition_matrix::InnerIterator it(P, s); it; ++it) {
-                        from.push_back(static_cast<jl::state_id>(s));
-                        to.push_back(static_cast<jl::state_id>(it.col()));
-                        p.push_back(it.value());
-                    }
+                {
+                    py::gil_scoped_release release;
+                    const auto& P = model.transitions();
+                    for (long s = 0; s < P.outerSize(); ++s)
+                        for (jl::transition_matrix::InnerIterator it(P, s); it; ++it) {
+                            from.push_back(static_cast<jl::state_id>(s));
+                            to.push_back(static_cast<jl::state_id>(it.col()));
+                            p.push_back(it.value());
+                        }
+                }
                 return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(p));
             },
             "(from, to, probability) arrays of every nonzero transition probability.")
         .def(
-            "to_bytes", [](const jl::markov_model& model) { return py::bytes(jl::to_bytes(model)); },
+            "to_bytes",
+            [](const jl::markov_model& model) {
+                std::string out;
+                {
+                    py::gil_scoped_release release;
+                    out = jl::to_bytes(model);
+                }
+                return py::bytes(out);
+            },
             "The model in journeyloop's file format.")
         .def_static(
             "from_bytes",

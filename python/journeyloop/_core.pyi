@@ -18,7 +18,12 @@ __version__: str
 class InvalidInputError(ValueError): ...
 class UnknownChannelError(KeyError): ...
 class NumericalError(ArithmeticError): ...
-class StateSpaceTooLargeError(MemoryError): ...
+
+class StateSpaceTooLargeError(MemoryError):
+    # The estimated number of states and the cap, set on every instance the core
+    # raises (0 on the class).
+    estimate: int
+    cap: int
 
 # register_journeys.cpp
 

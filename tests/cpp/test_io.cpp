@@ -117,9 +117,30 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("states[0]: wrong tuple length"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"totals\":[3,", "\"totals\":[\"3\",")),
                             Contains("totals: expected a number, found a string"));
-        // A state with no way out loads, but cannot be fitted: the error names it.
-        const auto trap = counts_from_bytes(edit("[5,1,2]", "[5,5,2]"));
+        // Sums that counts of journeys keep: an edit that breaks one is refused.
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,1,2]", "[5,5,2]")),
+                            Contains("inconsistent counts: the transitions into CONVERSION sum "
+                                     "to 1, the total conversions are 3"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"totals\":[3,", "\"totals\":[4,")),
+                            Contains("inconsistent counts: the transitions into CONVERSION"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,2,30]", "[5,2.5,30]")),
+                            Contains("state 'c': ends with 2.5 conversions, its transitions "
+                                     "into CONVERSION sum to 2"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("[3,4,2]", "[3,4,3]")),
+                            Contains("state 'a': transitions in sum to 4, out to 5"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,2,30]", "[5,2,31]")),
+                            Contains("the value of the ends sums to 41, the total value is 40"));
+    }
+    SECTION("consistent counts with a closed loop load, but cannot be fitted") {
+        // b -> b only: its sums balance, but it reaches neither CONVERSION nor
+        // NULL. The fit's error names it.
+        const std::string loop = "{\"order\":1,\"collapse_repeats\":false,\"padded\":false,"
+                                 "\"channels\":[\"a\",\"b\"],\"states\":[[0],[1]],"
+                                 "\"edges\":[[0,3,1],[3,1,1],[4,4,1]],\"ends\":[[3,1,5]],"
+                                 "\"totals\":[1,0,5]}";
+        const auto trap = counts_from_bytes(sign("transition_counts", loop));
+        REQUIRE(trap.num_states() == 5);
         REQUIRE_THROWS_AS(fit_markov(trap), numerical_error);
-        REQUIRE_THROWS_WITH(fit_markov(trap), Contains("state 'c' cannot reach CONVERSION or NULL"));
+        REQUIRE_THROWS_WITH(fit_markov(trap), Contains("state 'b' cannot reach CONVERSION or NULL"));
     }
 }

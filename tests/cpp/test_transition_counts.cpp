@@ -83,6 +83,16 @@ TEST_CASE("count_transitions: state-space guard and bad order", "[transition_cou
     REQUIRE_THROWS_AS(count_transitions(js, o), state_space_too_large);
     REQUIRE_THROWS_WITH(count_transitions(js, o),
                         Catch::Contains("above the cap of 4"));
+    // One window of two channels per path (3), plus START, CONVERSION, NULL.
+    try {
+        count_transitions(js, o);
+        FAIL("no state_space_too_large");
+    } catch (const state_space_too_large& e) {
+        REQUIRE(e.estimate() == 6);
+        REQUIRE(e.cap() == 4);
+    }
+    o.max_states = 6; // at the cap itself it fits
+    REQUIRE(count_transitions(js, o).num_states() == 6);
 }
 
 TEST_CASE("count_transitions: two threads count what one thread counts", "[transition_counts]") {

@@ -114,3 +114,43 @@ def test_counts_compare_with_other_types(abc_journeys: jl.Journeys) -> None:
     counts = jl.TransitionCounts.from_journeys(abc_journeys)
     assert counts != 5
     assert counts._counts != 5
+
+
+def _signed(body: str) -> bytes:
+    """A counts file around ``body``, with its checksum (FNV-1a, 64 bits)."""
+    h = 0xCBF29CE484222325
+    for byte in body.encode():
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    header = (
+        '{"format":"journeyloop","kind":"transition_counts","version":1,'
+        f'"body_bytes":{len(body.encode())},"checksum":"fnv1a64:{h:016x}"}}\n'
+    )
+    return (header + body).encode()
+
+
+def test_edited_files_are_checked_for_consistent_sums(abc_journeys: jl.Journeys) -> None:
+    data = jl.TransitionCounts.from_journeys(abc_journeys).to_bytes()
+    body = data.decode().split("\n", 1)[1]
+    assert jl.TransitionCounts.from_bytes(_signed(body)) == jl.TransitionCounts.from_journeys(
+        abc_journeys
+    )
+    # Re-signed edits: the totals, a state's ends, a transition between states.
+    with pytest.raises(jl.InvalidInputError, match="the total conversions are 4"):
+        jl.TransitionCounts.from_bytes(_signed(body.replace('"totals":[3,', '"totals":[4,')))
+    with pytest.raises(jl.InvalidInputError, match=r"state 'c': ends with 2\.5 conversions"):
+        jl.TransitionCounts.from_bytes(_signed(body.replace("[5,2,30]", "[5,2.5,30]")))
+    with pytest.raises(jl.InvalidInputError, match="state 'a': transitions in sum to 4, out to 5"):
+        jl.TransitionCounts.from_bytes(_signed(body.replace("[3,4,2]", "[3,4,3]")))
+
+
+def test_a_state_that_cannot_be_left_is_named() -> None:
+    # b -> b only: the sums balance, the file loads, the fit names the state.
+    body = (
+        '{"order":1,"collapse_repeats":false,"padded":false,"channels":["a","b"],'
+        '"states":[[0],[1]],"edges":[[0,3,1],[3,1,1],[4,4,1]],"ends":[[3,1,5]],'
+        '"totals":[1,0,5]}'
+    )
+    counts = jl.TransitionCounts.from_bytes(_signed(body))
+    assert counts.n_states == 5
+    with pytest.raises(jl.NumericalError, match="state 'b' cannot reach CONVERSION or NULL"):
+        jl.MarkovModel(collapse_repeats=False).fit(counts)

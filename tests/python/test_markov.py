@@ -73,8 +73,14 @@ def test_not_fitted_and_bad_order() -> None:
 
 
 def test_state_space_guard(abc_journeys: jl.Journeys) -> None:
-    with pytest.raises(jl.StateSpaceTooLargeError, match="above the cap of 4"):
+    # Order 2: 3 windows (one per path) + START, CONVERSION, NULL = 6.
+    with pytest.raises(jl.StateSpaceTooLargeError, match="about 6 states") as info:
         jl.MarkovModel(order=2, max_states=4).fit(abc_journeys)
+    assert (info.value.estimate, info.value.cap) == (6, 4)
+    assert "above the cap of 4" in str(info.value)
+    assert isinstance(info.value, MemoryError)
+    # At the cap itself it fits.
+    assert jl.MarkovModel(order=2, max_states=6).fit(abc_journeys).n_states_ == 6
 
 
 def test_no_outcomes_is_an_error() -> None:

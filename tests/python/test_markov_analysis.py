@@ -158,3 +158,43 @@ def test_const_methods_from_several_threads(data_journeys: jl.Journeys) -> None:
     assert len(results) == 4
     for r in results:
         pd.testing.assert_frame_equal(r, expected)
+
+
+def test_solving_releases_the_gil() -> None:
+    # A model large enough for the batched solver: its steps are reported from
+    # the solving threads, which take the GIL only for the call. While they
+    # solve, the main thread runs Python: its counter moves between the first
+    # and the last step. Were the GIL held through the solve, it could not.
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    names = [f"c{i}" for i in range(40)]
+    paths = [
+        " > ".join(rng.choice(names, size=int(rng.integers(1, 9))).tolist()) for _ in range(20000)
+    ]
+    conv = rng.integers(0, 2, size=len(paths)).astype(float)
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)))
+    model = jl.MarkovModel(order=2).fit(j)
+    assert model.n_states_ > 1000
+    counter = [0]
+    seen: list[int] = []
+    done = threading.Event()
+
+    def solve() -> None:
+        model.removal_effects(progress=lambda d, t: seen.append(counter[0]))
+        done.set()
+
+    worker = threading.Thread(target=solve)
+    worker.start()
+    while not done.is_set():
+        counter[0] += 1
+    worker.join()
+    assert len(seen) == 5  # 40 channels: five batches of eight
+    assert seen[-1] > seen[0]
+    # The matrix P (built on first use, without the GIL) from two threads at once.
+    threads = [threading.Thread(target=model.transition_probabilities) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert jl.MarkovModel.from_bytes(model.to_bytes()).n_states_ == model.n_states_
