@@ -142,8 +142,11 @@ std::vector<std::vector<state_id>> journey_loops(const markov_model& model) {
 }
 
 std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
-                                   std::size_t max_length) {
-    if (n == 0 || max_length == 0) throw invalid_input("top_paths: n and max_length must be >= 1");
+                                   std::size_t max_length, std::size_t max_expanded,
+                                   bool* stopped) {
+    if (n == 0 || max_length == 0 || max_expanded == 0)
+        throw invalid_input("top_paths: n, max_length and max_expanded must be >= 1");
+    if (stopped != nullptr) *stopped = false;
     const auto& P = model.transitions();
     // Best-first search over walks: a walk is popped in order of increasing
     // -log p, so the walks that reach CONVERSION come out most probable first.
@@ -157,10 +160,13 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
     std::priority_queue<item, std::vector<item>, std::greater<>> queue;
     queue.emplace(0.0, 0);
     std::vector<scored_path> out;
-    // Bound the work on chains where most walks end in NULL.
-    const std::size_t max_pops = 2'000'000;
-    std::size_t pops = 0;
-    while (!queue.empty() && out.size() < n && pops++ < max_pops) {
+    // Bounded on chains where most walks end in NULL.
+    std::size_t expanded = 0;
+    while (!queue.empty() && out.size() < n) {
+        if (expanded == max_expanded) {
+            if (stopped != nullptr) *stopped = true;
+            break;
+        }
         const auto [cost, index] = queue.top();
         queue.pop();
         const auto current = arena[static_cast<std::size_t>(index)];
@@ -174,6 +180,7 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
             continue;
         }
         if (current.length >= max_length) continue;
+        ++expanded;
         for (transition_matrix::InnerIterator it(P, current.state); it; ++it) {
             const auto target = static_cast<state_id>(it.col());
             if (target == transition_counts::null || !(it.value() > 0)) continue;

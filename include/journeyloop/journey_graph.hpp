@@ -69,14 +69,23 @@ struct scored_path {
     double probability = 0;
 };
 
+/// The walks top_paths() expands at most, by default.
+inline constexpr std::size_t top_paths_max_expanded = 2'000'000;
+
 /**
  * The `n` most probable complete paths from START to CONVERSION, most
  * probable first: the k shortest walks on edge weights -log p, enumerated by
  * best-first search. Walks may repeat states; none is longer than
- * `max_length` transitions. Throws invalid_input if n or max_length is 0.
+ * `max_length` transitions. On chains where most walks end in NULL the
+ * search is bounded: it stops after expanding `max_expanded` walks (memory
+ * grows with them, by the successors of each) and returns the paths found
+ * by then, fewer than `n`; `*stopped` (if given) tells whether it did.
+ * Throws invalid_input if n, max_length or max_expanded is 0.
  */
 std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
-                                   std::size_t max_length = 64);
+                                   std::size_t max_length = 64,
+                                   std::size_t max_expanded = top_paths_max_expanded,
+                                   bool* stopped = nullptr);
 
 } // namespace journeyloop
 

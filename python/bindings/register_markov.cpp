@@ -344,16 +344,20 @@ void register_markov(py::module_& m) {
           py::call_guard<py::gil_scoped_release>(), "State ids of the cyclic components.");
     m.def(
         "top_paths",
-        [](const jl::markov_model& model, std::size_t n, std::size_t max_length) {
+        [](const jl::markov_model& model, std::size_t n, std::size_t max_length,
+           std::size_t max_expanded) {
             std::vector<jl::scored_path> paths;
+            bool stopped = false;
             {
                 py::gil_scoped_release release;
-                paths = jl::top_paths(model, n, max_length);
+                paths = jl::top_paths(model, n, max_length, max_expanded, &stopped);
             }
             py::list out;
             for (const auto& p : paths) out.append(py::make_tuple(p.states, p.probability));
-            return out;
+            return py::make_tuple(out, stopped);
         },
         py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
-        "The n most probable complete paths: [(state ids, probability)].");
+        py::arg("max_expanded") = jl::top_paths_max_expanded,
+        "The n most probable complete paths: ([(state ids, probability)], whether the search "
+        "stopped at max_expanded walks first).");
 }

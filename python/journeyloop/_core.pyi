@@ -309,12 +309,13 @@ def to_graphml(model: markov_model) -> str: ...
 def journey_loops(model: markov_model) -> list[list[int]]: ...
 
 # The n most probable complete paths: (state ids, START first and CONVERSION
-# last, probability).
+# last, probability), and whether the search stopped at max_expanded walks.
 def top_paths(
     model: markov_model,
     n: SupportsIndex,
     max_length: SupportsIndex = 64,
-) -> list[tuple[list[int], float]]: ...
+    max_expanded: SupportsIndex = 2000000,
+) -> tuple[list, bool]: ...  # type: ignore[type-arg]  # [(state ids, probability)]
 
 # register_loop.cpp
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -744,8 +745,24 @@ class MarkovModel:
         labels = self._labels()
         return [[labels[s] for s in comp] for comp in _core.journey_loops(self._fitted)]
 
-    def top_paths(self, n: int = 10, *, max_length: int = 64) -> pd.DataFrame:
+    def top_paths(
+        self, n: int = 10, *, max_length: int = 64, max_expanded: int = 2_000_000
+    ) -> pd.DataFrame:
         """The ``n`` most probable complete paths START → … → CONVERSION.
+
+        A best-first search over walks (the k shortest paths on ``-log p``);
+        walks may repeat states.
+
+        Parameters
+        ----------
+        n
+            How many paths.
+        max_length
+            The longest walk, in transitions.
+        max_expanded
+            The search stops after expanding this many walks (its memory
+            grows with them). If it stops before finding ``n`` paths, it
+            returns those it found and warns (``RuntimeWarning``).
 
         Returns
         -------
@@ -757,7 +774,15 @@ class MarkovModel:
         """
         labels = self._labels()
         rows = []
-        for states, prob in _core.top_paths(self._fitted, n, max_length):
+        paths, stopped = _core.top_paths(self._fitted, n, max_length, max_expanded)
+        if stopped:
+            warnings.warn(
+                f"top_paths stopped after expanding {max_expanded:,} walks, with {len(paths)} "
+                f"of the {n} paths asked for (most walks end in NULL; raise max_expanded)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        for states, prob in paths:
             inner = [labels[s] for s in states[1:-1]]
             shown = inner if self.order == 1 else [f"({s})" for s in inner]
             rows.append((" > ".join(shown), prob, len(inner)))

@@ -51,6 +51,15 @@ TEST_CASE("top_paths: most probable complete paths, by hand", "[journey_graph]")
     REQUIRE(paths[1].probability == Approx(1.0 / 12));
     REQUIRE(paths[2].probability == Approx(1.0 / 12));
     REQUIRE_THROWS_AS(top_paths(model, 0), invalid_input);
+    // The search ends when no walk is left: not stopped by its bound.
+    bool stopped = true;
+    REQUIRE(top_paths(model, 5, 64, top_paths_max_expanded, &stopped).size() == 3);
+    REQUIRE_FALSE(stopped);
+    // Two walks expanded (START, then START a) find no complete path yet.
+    const auto few = top_paths(model, 5, 64, 2, &stopped);
+    REQUIRE(stopped);
+    REQUIRE(few.empty());
+    REQUIRE_THROWS_AS(top_paths(model, 5, 64, 0), invalid_input);
     // A/B: START A CONV (1/2), START A B A CONV (1/4), ...
     const auto ab = top_paths(fit_markov(count_transitions(fixtures::ab_example())), 3);
     REQUIRE(ab[0].probability == Approx(0.5));

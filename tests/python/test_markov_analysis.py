@@ -142,6 +142,9 @@ def test_loops_and_top_paths(ab_journeys: jl.Journeys, abc_journeys: jl.Journeys
     assert top["path"].tolist()[0] == "a > c"
     assert top["probability"].tolist() == pytest.approx([1 / 3, 1 / 12, 1 / 12])
     assert top["length"].tolist()[0] == 2
+    with pytest.warns(RuntimeWarning, match="stopped after expanding 2 walks, with 0 of the 5"):
+        few = jl.MarkovModel().fit(abc_journeys).top_paths(5, max_expanded=2)
+    assert len(few) == 0
 
 
 def test_const_methods_from_several_threads(data_journeys: jl.Journeys) -> None:
