@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,6 +23,22 @@ def shared_data(relative: str) -> Path:
     if os.environ.get("JOURNEYLOOP_REQUIRE_DATA") == "1":
         pytest.fail(f"reference data {path} is missing and JOURNEYLOOP_REQUIRE_DATA=1")
     pytest.skip(f"reference data {path} not found (clone ../shared beside the repository)")
+
+
+def random_paths(
+    seed: int, channels: int, rows: int, longest: int
+) -> tuple[np.random.Generator, list[str]]:
+    """``rows`` random paths of 1 to ``longest`` touches over channels ``c0``, ``c1``, ...
+
+    Returns the generator too, for the rows' other columns.
+    """
+    rng = np.random.default_rng(seed)
+    names = [f"c{i}" for i in range(channels)]
+    paths = [
+        " > ".join(rng.choice(names, size=int(rng.integers(1, longest + 1))).tolist())
+        for _ in range(rows)
+    ]
+    return rng, paths
 
 
 @pytest.fixture

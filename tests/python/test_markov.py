@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import journeyloop as jl
+
+from .conftest import random_paths
 
 
 def test_ab_example_published_values(ab_journeys: jl.Journeys) -> None:
@@ -150,18 +151,19 @@ def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
 def test_group_removal_effects_solved_together_equal_one_at_a_time() -> None:
     from journeyloop import _core
 
-    rng = np.random.default_rng(7)
-    names = [f"c{i}" for i in range(10)]
-    paths = [
-        " > ".join(rng.choice(names, size=int(rng.integers(1, 7))).tolist()) for _ in range(3000)
-    ]
+    rng, paths = random_paths(7, channels=10, rows=3000, longest=6)
     conv = rng.integers(0, 3, size=len(paths)).astype(float)
     nulls = rng.integers(1, 5, size=len(paths)).astype(float)
     value = conv * rng.uniform(5, 50, size=len(paths))
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls, value=value)
     model = jl.MarkovModel(order=3).fit(j)
     assert model.n_states_ > 600  # the batched solver's size
-    groups = {"g1": ["c0", "c1"], "g2": ["c2"], "g3": ["c1", "c3", "c9"], "g4": names[4:9]}
+    groups = {
+        "g1": ["c0", "c1"],
+        "g2": ["c2"],
+        "g3": ["c1", "c3", "c9"],
+        "g4": [f"c{i}" for i in range(4, 9)],
+    }
     got = model.removal_effects("group", groups=groups).set_index("group")
     index = {c: i for i, c in enumerate(model.channels_)}
     for name, members in groups.items():
@@ -171,11 +173,8 @@ def test_group_removal_effects_solved_together_equal_one_at_a_time() -> None:
 
 
 def test_progress_of_removal_effects_and_attribution(capsys: pytest.CaptureFixture[str]) -> None:
-    rng = np.random.default_rng(3)
+    rng, paths = random_paths(3, channels=20, rows=5000, longest=5)
     names = [f"c{i}" for i in range(20)]
-    paths = [
-        " > ".join(rng.choice(names, size=int(rng.integers(1, 6))).tolist()) for _ in range(5000)
-    ]
     conv = rng.integers(0, 2, size=len(paths)).astype(float)
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=1.0 - conv)
     model = jl.MarkovModel(order=2).fit(j)

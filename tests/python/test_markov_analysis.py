@@ -9,6 +9,8 @@ import pytest
 
 import journeyloop as jl
 
+from .conftest import random_paths
+
 
 def by_key(frame: pd.DataFrame, key: str, column: str) -> dict[str, float]:
     return dict(zip(frame[key], frame[column]))
@@ -74,11 +76,7 @@ def test_sequence_removals_batched_agree_with_single() -> None:
 
     from journeyloop import _core
 
-    rng = np.random.default_rng(11)
-    names = [f"c{i}" for i in range(25)]
-    paths = [
-        " > ".join(rng.choice(names, size=int(rng.integers(1, 7))).tolist()) for _ in range(8000)
-    ]
+    rng, paths = random_paths(11, channels=25, rows=8000, longest=6)
     conv = rng.integers(0, 3, size=len(paths)).astype(float)
     value = conv * rng.uniform(5, 50, size=len(paths))
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)), value=value)
@@ -170,11 +168,7 @@ def test_solving_releases_the_gil() -> None:
     # and the last step. Were the GIL held through the solve, it could not.
     import numpy as np
 
-    rng = np.random.default_rng(5)
-    names = [f"c{i}" for i in range(40)]
-    paths = [
-        " > ".join(rng.choice(names, size=int(rng.integers(1, 9))).tolist()) for _ in range(20000)
-    ]
+    rng, paths = random_paths(5, channels=40, rows=20000, longest=8)
     conv = rng.integers(0, 2, size=len(paths)).astype(float)
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)))
     model = jl.MarkovModel(order=2).fit(j)
