@@ -400,16 +400,49 @@ struct subchain {
     std::vector<std::uint32_t> row;
 };
 
+// The changes the extrapolation records, per state: its sixteen changes as
+// 16-bit integers, in block floating point (each half, conversions and
+// value, scaled by its largest magnitude: a relative precision of 2^-14 of
+// it), then the two exponents. 36 bytes a state instead of 64 as floats.
+constexpr std::size_t record_stride = many_width + 2;
+constexpr int record_bits = 14; // |scaled change| < 2^14
+
+// 2^e for the exponents of normal doubles (from its bits: no library call
+// in the sweep); 0 outside them.
+inline double power_of_two(int e) noexcept {
+    if (e < -1022 || e > 1023) return 0.0;
+    const std::uint64_t bits = std::uint64_t(e + 1023) << 52;
+    double out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+}
+
+// Records one half (many_batch changes) at `d`, its exponent at `*e`.
+inline void record_half(const double* change, std::int16_t* d, std::int16_t* e) noexcept {
+    double m = 0;
+    for (std::size_t j = 0; j < many_batch; ++j) m = std::max(m, std::abs(change[j]));
+    std::uint64_t bits;
+    std::memcpy(&bits, &m, sizeof bits);
+    // m < 2^exponent (as frexp's exponent; subnormal m, negligible, record 0)
+    const int exponent = static_cast<int>((bits >> 52) & 0x7ff) - 1022;
+    const double scale = bits >> 52 != 0 ? power_of_two(record_bits - exponent) : 0.0;
+    for (std::size_t j = 0; j < many_batch; ++j) {
+        const double x = change[j] * scale;
+        d[j] = static_cast<std::int16_t>(x + std::copysign(0.5, x));
+    }
+    *e = static_cast<std::int16_t>(exponent);
+}
+
 // Gauss-Seidel updates of positions [begin, end) for the whole batch;
 // records the largest change of each solution, and with `delta` (not null)
-// every change too, as floats: delta[(row - begin) * many_width + j] (the
-// rows of a component are the same range as its positions).
+// every change too, at delta + (row - begin) * record_stride (see
+// record_half; the rows of a component are the same range as its positions).
 template <bool Record>
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, double* y,
-                       std::size_t begin, std::size_t end, double* change, float* delta) {
+                       std::size_t begin, std::size_t end, double* change, std::int16_t* delta) {
     // change[j]: the largest change of solution j (0 .. many_width).
     // Lanes of four doubles (GCC vector extensions: AVX2 registers in the
     // avx2 clone, pairs of SSE2 registers otherwise).
@@ -431,7 +464,7 @@ inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, do
             __builtin_prefetch(ahead, 1);
             __builtin_prefetch(ahead + 8, 1);
             if constexpr (Record)
-                __builtin_prefetch(delta + (std::size_t{sc.row[p + 32]} - begin) * many_width, 1);
+                __builtin_prefetch(delta + (std::size_t{sc.row[p + 32]} - begin) * record_stride, 1);
             // The successors of a state further ahead: their rows are
             // sorted, and mostly one contiguous run.
             const auto e0 = ptr[p + 16], e1 = ptr[p + 17];
@@ -470,19 +503,24 @@ inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, do
         const double scale = diag != nullptr ? 1.0 / (1.0 - diag[p]) : 1.0;
         double* yu = y + std::size_t{sc.row[p]} * many_width;
         const unsigned bits = removed_bits[p];
-        float* const d = Record ? delta + (std::size_t{sc.row[p]} - begin) * many_width : nullptr;
+        [[maybe_unused]] double moved[many_width];
         for (std::size_t j = 0; j < many_batch; ++j) {
             const bool gone = (bits >> j) & 1u;
             const double next = gone ? 0.0 : acc[j] * scale;
             const double next_value = gone ? 0.0 : acc[j + many_batch] * scale;
             if constexpr (Record) {
-                d[j] = static_cast<float>(next - yu[j]);
-                d[j + many_batch] = static_cast<float>(next_value - yu[j + many_batch]);
+                moved[j] = next - yu[j];
+                moved[j + many_batch] = next_value - yu[j + many_batch];
             }
             ch[j] = std::max(ch[j], std::abs(next - yu[j]));
             ch[j + many_batch] = std::max(ch[j + many_batch], std::abs(next_value - yu[j + many_batch]));
             yu[j] = next;
             yu[j + many_batch] = next_value;
+        }
+        if constexpr (Record) {
+            std::int16_t* const d = delta + (std::size_t{sc.row[p]} - begin) * record_stride;
+            record_half(moved, d, d + many_width);
+            record_half(moved + many_batch, d + many_batch, d + many_width + 1);
         }
     }
     for (std::size_t j = 0; j < many_width; ++j) change[j] = std::max(change[j], ch[j]);
@@ -502,7 +540,8 @@ void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* 
 }
 JOURNEYLOOP_SWEEP_CLONES
 void sweep_range_recording(const subchain& sc, const std::uint16_t* removed_bits, double* y,
-                           std::size_t begin, std::size_t end, double* change, float* delta) {
+                           std::size_t begin, std::size_t end, double* change,
+                           std::int16_t* delta) {
     sweep_impl<true>(sc, removed_bits, y, begin, end, change, delta);
 }
 #undef JOURNEYLOOP_SWEEP_CLONES
@@ -576,7 +615,7 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
                  const std::vector<std::vector<std::uint32_t>>& removed, std::size_t first,
                  std::size_t count, std::vector<std::uint16_t>& bits, solution_buffer& y,
-                 std::vector<float>& delta, double scale_conv, double scale_value,
+                 std::vector<std::int16_t>& delta, double scale_conv, double scale_value,
                  std::pair<double, double>* out) {
     const auto n = c.n;
     y.resize(n * many_width);
@@ -618,11 +657,11 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         for (int sweep = 0;; ++sweep) {
             double change[many_width] = {};
             const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
-            // The jump sweep records its changes (as floats: they only set
-            // the extrapolation step, and the sweeps after it converge to the
-            // tolerance regardless; half the memory of a copy of the rows).
+            // The jump sweep records its changes (in 16-bit block floating
+            // point, see record_half: they only set the extrapolation step,
+            // and the sweeps after it converge to the tolerance regardless).
             if (jump) {
-                delta.resize(len);
+                delta.resize((end - begin) * record_stride);
                 sweep_range_recording(sc, bits.data(), y.data(), begin, end, change, delta.data());
             } else {
                 sweep_range(sc, bits.data(), y.data(), begin, end, change);
@@ -647,9 +686,15 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
                     const double lambda = previous[j] > 0 ? change[j] / previous[j] : 0.0;
                     factor[j] = lambda > 0 && lambda < 0.9 ? lambda / (1.0 - lambda) : 0.0;
                 }
-                for (std::size_t i = 0; i < len; i += many_width)
-                    for (std::size_t j = 0; j < many_width; ++j)
-                        yb[i + j] += factor[j] * static_cast<double>(delta[i + j]);
+                const std::int16_t* d = delta.data();
+                for (std::size_t i = 0; i < len; i += many_width, d += record_stride) {
+                    const double conv_unit = power_of_two(d[many_width] - record_bits);
+                    const double value_unit = power_of_two(d[many_width + 1] - record_bits);
+                    for (std::size_t j = 0; j < many_batch; ++j) {
+                        yb[i + j] += factor[j] * conv_unit * d[j];
+                        yb[i + many_batch + j] += factor[many_batch + j] * value_unit * d[many_batch + j];
+                    }
+                }
                 before_jump = std::max(change_conv, change_value);
                 jumped = true;
             }
@@ -714,7 +759,7 @@ std::vector<std::pair<double, double>> solve_without_many(
         try {
             std::vector<std::uint16_t> bits(c.n, 0);
             solution_buffer y;
-            std::vector<float> delta;
+            std::vector<std::int16_t> delta;
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
