@@ -427,7 +427,9 @@ inline void record_half(const double* change, std::int16_t* d, std::int16_t* e) 
     const int exponent = static_cast<int>((bits >> 52) & 0x7ff) - 1022;
     const double scale = bits >> 52 != 0 ? power_of_two(record_bits - exponent) : 0.0;
     for (std::size_t j = 0; j < many_batch; ++j) {
-        const double x = change[j] * scale;
+        // Clamped: |x| <= 2^14 already, and a NaN or infinite change (no
+        // chain that can be fitted has one) records a defined value.
+        const double x = std::min(16384.0, std::max(-16384.0, change[j] * scale));
         d[j] = static_cast<std::int16_t>(x + std::copysign(0.5, x));
     }
     *e = static_cast<std::int16_t>(exponent);

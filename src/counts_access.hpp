@@ -15,6 +15,7 @@ struct counts_parts {
     std::size_t order = 1;
     bool collapse_repeats = true;
     bool padded = false;
+    bool pooled = false; ///< see transition_counts::pooled()
     channel_dictionary channels;
     /// Channel tuples of the states from first_channel_state on.
     std::vector<std::vector<channel_id>> states;

@@ -163,10 +163,6 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
     // Bounded on chains where most walks end in NULL.
     std::size_t expanded = 0;
     while (!queue.empty() && out.size() < n) {
-        if (expanded == max_expanded) {
-            if (stopped != nullptr) *stopped = true;
-            break;
-        }
         const auto [cost, index] = queue.top();
         queue.pop();
         const auto current = arena[static_cast<std::size_t>(index)];
@@ -180,6 +176,11 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
             continue;
         }
         if (current.length >= max_length) continue;
+        // Complete walks still come out above; only expansions are bounded.
+        if (expanded == max_expanded) {
+            if (stopped != nullptr) *stopped = true;
+            break;
+        }
         ++expanded;
         for (transition_matrix::InnerIterator it(P, current.state); it; ++it) {
             const auto target = static_cast<state_id>(it.col());

@@ -49,8 +49,9 @@ loop_counts count_loop_transitions(const journey_set& histories,
         auto [it, inserted] = index.emplace(key, next);
         if (inserted) {
             shared.states.emplace_back(first, first + len);
-            if (shared.states.size() + transition_counts::first_channel_state > options.max_states)
-                throw state_space_too_large(shared.states.size(), options.max_states);
+            // Counted as the funnel's estimate is, START, CONVERSION and NULL included.
+            const auto states = shared.states.size() + transition_counts::first_channel_state;
+            if (states > options.max_states) throw state_space_too_large(states, options.max_states);
         }
         return it->second;
     };
@@ -125,6 +126,7 @@ loop_counts count_loop_transitions(const journey_set& histories,
         detail::counts_parts parts;
         parts.order = shared.order;
         parts.collapse_repeats = shared.collapse_repeats;
+        parts.pooled = true;
         parts.channels = shared.channels;
         parts.states = shared.states;
         for (const auto& [code, weight] : edges) parts.edges.emplace_back(code, weight);

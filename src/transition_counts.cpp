@@ -358,6 +358,7 @@ transition_counts counts_access::assemble(counts_parts parts) {
     out.order_ = parts.order;
     out.collapse_repeats_ = parts.collapse_repeats;
     out.padded_ = parts.padded;
+    out.pooled_ = parts.pooled;
     out.channels_ = std::move(parts.channels);
     // Sized exactly: the counts are kept for the model's lifetime.
     {
@@ -408,6 +409,7 @@ counts_parts counts_access::disassemble(const transition_counts& c) {
     p.order = c.order_;
     p.collapse_repeats = c.collapse_repeats_;
     p.padded = c.padded_;
+    p.pooled = c.pooled_;
     p.channels = c.channels_;
     for (state_id s = transition_counts::first_channel_state; s < c.num_states(); ++s) {
         const auto t = c.state(s);
@@ -452,6 +454,9 @@ transition_counts merge(const transition_counts& a, const transition_counts& b) 
         throw invalid_input("cannot merge transition counts of different order or options "
                             "(order " + std::to_string(a.order()) + " and " +
                             std::to_string(b.order()) + ")");
+    if (a.pooled() || b.pooled())
+        throw invalid_input("cannot merge the views of loop counts (their channel rows are "
+                            "pooled): count the loop histories together instead");
     auto parts = detail::counts_access::disassemble(a);
     // b's channels into a's dictionary.
     std::vector<channel_id> channel_map(b.channels().size());
@@ -495,7 +500,7 @@ transition_counts merge(const transition_counts& a, const transition_counts& b) 
 
 bool operator==(const transition_counts& a, const transition_counts& b) {
     if (a.order() != b.order() || a.collapse_repeats() != b.collapse_repeats() ||
-        a.padded() != b.padded() || a.num_states() != b.num_states() ||
+        a.padded() != b.padded() || a.pooled() != b.pooled() || a.num_states() != b.num_states() ||
         a.num_transitions() != b.num_transitions() ||
         a.total_conversions() != b.total_conversions() || a.total_nulls() != b.total_nulls() ||
         a.total_value() != b.total_value())

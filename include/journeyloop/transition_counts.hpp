@@ -70,6 +70,11 @@ public:
     bool collapse_repeats() const noexcept { return collapse_repeats_; }
     /// Whether paths were padded with `(start)` symbols.
     bool padded() const noexcept { return padded_; }
+    /// Whether the channel rows are pooled with other counts: true for the
+    /// two views of loop counts (count_loop_transitions), which share their
+    /// channel rows and differ in their START row and totals. Such counts do
+    /// not merge.
+    bool pooled() const noexcept { return pooled_; }
     /// The channels the tuples refer to.
     const channel_dictionary& channels() const noexcept { return channels_; }
 
@@ -119,6 +124,7 @@ private:
     std::size_t order_ = 1;
     bool collapse_repeats_ = true;
     bool padded_ = false;
+    bool pooled_ = false;
     channel_dictionary channels_;
     // A default-constructed value is a valid empty count set: START,
     // CONVERSION and NULL, no transitions.

@@ -119,13 +119,15 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("totals: expected a number, found a string"));
         // Sums that counts of journeys keep: an edit that breaks one is refused.
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,1,2]", "[5,5,2]")),
-                            Contains("inconsistent counts: the transitions into CONVERSION sum "
-                                     "to 1, the total conversions are 3"));
+                            Contains("inconsistent counts: state 'c': ends with 2 conversions, "
+                                     "its transitions into CONVERSION sum to 0"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"totals\":[3,", "\"totals\":[4,")),
                             Contains("inconsistent counts: the transitions into CONVERSION"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,2,30]", "[5,2.5,30]")),
                             Contains("state 'c': ends with 2.5 conversions, its transitions "
                                      "into CONVERSION sum to 2"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit("[4,1,10]", "[1,1,10]")),
+                            Contains("ends: a path cannot end in an absorbing state"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("[3,4,2]", "[3,4,3]")),
                             Contains("state 'a': transitions in sum to 4, out to 5"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,2,30]", "[5,2,31]")),

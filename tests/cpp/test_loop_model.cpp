@@ -1,5 +1,6 @@
 #include "fixtures.hpp"
 
+#include <journeyloop/io.hpp>
 #include <journeyloop/loop_model.hpp>
 
 using namespace journeyloop;
@@ -101,4 +102,34 @@ TEST_CASE("loop model: bad input", "[loop]") {
     const auto model = fit_loop(count_loop_transitions(none));
     REQUIRE_FALSE(model.repeat.has_value());
     REQUIRE(summarize(model).expected_purchases == 0);
+}
+
+TEST_CASE("loop model: the views of its counts save, load and refuse to merge", "[loop]") {
+    const auto counts = count_loop_transitions(hand_histories());
+    REQUIRE(counts.first.pooled());
+    REQUIRE(counts.repeat.has_value());
+    // Their sums do not balance on their own (the channel rows are shared by
+    // both views); the file says they are pooled, and they load as saved.
+    for (const auto* view : {&counts.first, &*counts.repeat}) {
+        const auto back = counts_from_bytes(to_bytes(*view));
+        REQUIRE(back == *view);
+        REQUIRE(back.pooled());
+    }
+    REQUIRE_THROWS_WITH(merge(counts.first, *counts.repeat), Contains("cannot merge the views"));
+    // Journey counts are not pooled, and their files say nothing of it.
+    const auto funnel = count_transitions(fixtures::abc_example());
+    REQUIRE_FALSE(funnel.pooled());
+    REQUIRE(to_bytes(funnel).find("pooled") == std::string::npos);
+}
+
+TEST_CASE("loop model: the state-space cap counts as the funnel's does", "[loop]") {
+    counting_options o;
+    o.max_states = 4; // START, CONVERSION, NULL and one channel state
+    try {
+        count_loop_transitions(hand_histories(), o);
+        FAIL("no state_space_too_large");
+    } catch (const state_space_too_large& e) {
+        REQUIRE(e.estimate() == 5);
+        REQUIRE(e.cap() == 4);
+    }
 }

@@ -162,32 +162,44 @@ def test_const_methods_from_several_threads(data_journeys: jl.Journeys) -> None:
 
 
 def test_solving_releases_the_gil() -> None:
-    # A model large enough for the batched solver: its steps are reported from
-    # the solving threads, which take the GIL only for the call. While they
-    # solve, the main thread runs Python: its counter moves between the first
-    # and the last step. Were the GIL held through the solve, it could not.
+    # While the main thread is inside removal_effects (no Python callback),
+    # a second Python thread wakes every millisecond and notes the time. It
+    # needs the GIL to run at all: were the GIL held through the solve, no
+    # note could fall inside a call (away from its ends, where the threads
+    # switch). With the GIL released, notes keep coming during the calls.
+    import time
+
     import numpy as np
 
-    rng, paths = random_paths(5, channels=40, rows=20000, longest=8)
+    rng, paths = random_paths(5, channels=60, rows=30000, longest=10)
     conv = rng.integers(0, 2, size=len(paths)).astype(float)
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)))
-    model = jl.MarkovModel(order=2).fit(j)
-    assert model.n_states_ > 1000
-    counter = [0]
-    seen: list[int] = []
-    done = threading.Event()
+    model = jl.MarkovModel(order=3).fit(j)  # 87,085 states: calls of about 0.1 s
+    assert model.n_states_ > 50000
+    notes: list[float] = []
+    stop = threading.Event()
 
-    def solve() -> None:
-        model.removal_effects(progress=lambda d, t: seen.append(counter[0]))
-        done.set()
+    def note() -> None:
+        while not stop.is_set():
+            notes.append(time.perf_counter())
+            time.sleep(0.001)
 
-    worker = threading.Thread(target=solve)
-    worker.start()
-    while not done.is_set():
-        counter[0] += 1
-    worker.join()
-    assert len(seen) == 5  # 40 channels: five batches of eight
-    assert seen[-1] > seen[0]
+    ticker = threading.Thread(target=note)
+    ticker.start()
+    calls: list[tuple[float, float]] = []
+    try:
+        while sum(b - a for a, b in calls) < 0.5:
+            t0 = time.perf_counter()
+            model.removal_effects()
+            calls.append((t0, time.perf_counter()))
+    finally:
+        stop.set()
+        ticker.join(timeout=10)
+    margin = 0.01  # s kept clear of each call's ends
+    inside = [t for t in notes for a, b in calls if a + margin < t < b - margin]
+    long_calls = sum(max(0.0, b - a - 2 * margin) for a, b in calls)
+    assert long_calls > 0.1, "calls too short to tell"
+    assert len(inside) > 10, f"{len(inside)} notes inside {long_calls:.2f} s of calls"
     # The matrix P (built on first use, without the GIL) from two threads at once.
     threads = [threading.Thread(target=model.transition_probabilities) for _ in range(2)]
     for t in threads:
