@@ -51,11 +51,12 @@ venv: $(VENV)/.deps-stamp
 install: deps
 	$(VPY) -m pip install -q --no-build-isolation ".[test]"
 
-# The C++ library, its unit tests and examples, with warnings as errors.
+# The C++ library, its unit tests, examples and C++ benchmark, with warnings as errors.
 cpp: system-deps venv
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DJOURNEYLOOP_WERROR=ON \
 	  -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX))
 	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(JOBS) --target journeyloop_solver_choice # benchmark: built, not run
 
 cpp-test: cpp
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

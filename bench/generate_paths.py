@@ -400,6 +400,11 @@ def main() -> None:
         action="store_true",
         help="only print the expected number of distinct paths for a range of journey counts",
     )
+    ap.add_argument(
+        "--csv",
+        metavar="PATH",
+        help="also write the table as ';'-separated CSV (for bench/cpp/solver_choice.cpp)",
+    )
     args = ap.parse_args()
     if args.estimate:
         if args.preset == "data":
@@ -411,6 +416,9 @@ def main() -> None:
         return
     path = build(args.preset, args.seed, force=args.force)
     print(path)
+    if args.csv:
+        pd.read_parquet(path).to_csv(args.csv, sep=";", index=False)
+        print(f"written {args.csv}")
     print(json.dumps(meta(args.preset, args.seed), indent=2))
 
 
