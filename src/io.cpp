@@ -90,57 +90,55 @@ std::string number_text(double x) {
 // totals). Sums of the same weights in another order round differently, and
 // totals of long tables carry the rounding of one long chain of additions:
 // equal means within 1e-6, relative, far below any edit worth catching.
-void check_consistent(const detail::counts_parts& p) {
-    const auto n = p.states.size() + transition_counts::first_channel_state;
-    std::vector<double> in(n, 0.0), out(n, 0.0), converted(n, 0.0);
-    for (const auto& [code, w] : p.edges) {
-        const auto from = static_cast<std::size_t>(code >> 32), to = static_cast<std::size_t>(code & 0xffffffffu);
-        out[from] += w;
-        in[to] += w;
-        if (to == transition_counts::conversion) converted[from] += w;
+void check_consistent(const transition_counts& c) {
+    const auto n = c.num_states();
+    std::vector<double> in(n, 0.0);
+    for (state_id s = 0; s < n; ++s) {
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        for (std::size_t i = 0; i < targets.size(); ++i) in[targets[i]] += weights[i];
     }
     auto equal = [](double a, double b) {
         return std::abs(a - b) <= 1e-6 * std::max({1.0, std::abs(a), std::abs(b)});
     };
-    auto label = [&p](std::size_t s) {
-        if (s == transition_counts::start) return std::string("START");
-        if (s == transition_counts::conversion) return std::string("CONVERSION");
-        if (s == transition_counts::null) return std::string("NULL");
-        std::string text;
-        for (auto c : p.states[s - transition_counts::first_channel_state]) {
-            if (!text.empty()) text += " > ";
-            text += c == transition_counts::padding ? "(start)" : p.channels.name(c);
-        }
-        return text;
-    };
     auto fail = [](const std::string& what) {
         throw invalid_input("invalid file: inconsistent counts: " + what);
     };
-    for (std::size_t s = 0; s < n; ++s)
-        if (!equal(converted[s], p.end_conversions[s]))
-            fail("state '" + label(s) + "': ends with " + number_text(p.end_conversions[s]) +
-                 " conversions, its transitions into CONVERSION sum to " + number_text(converted[s]));
-    if (p.pooled) return;
-    if (!equal(in[transition_counts::conversion], p.total_conversions))
+    auto into_conversion = [&c](state_id s) {
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        for (std::size_t i = 0; i < targets.size(); ++i)
+            if (targets[i] == transition_counts::conversion) return weights[i];
+        return 0.0;
+    };
+    for (state_id s = 0; s < n; ++s)
+        if (!equal(into_conversion(s), c.conversions_from(s)))
+            fail("state '" + c.state_label(s) + "': ends with " + number_text(c.conversions_from(s)) +
+                 " conversions, its transitions into CONVERSION sum to " +
+                 number_text(into_conversion(s)));
+    if (c.pooled()) return;
+    if (!equal(in[transition_counts::conversion], c.total_conversions()))
         fail("the transitions into CONVERSION sum to " + number_text(in[transition_counts::conversion]) +
-             ", the total conversions are " + number_text(p.total_conversions));
-    if (!equal(in[transition_counts::null], p.total_nulls))
+             ", the total conversions are " + number_text(c.total_conversions()));
+    if (!equal(in[transition_counts::null], c.total_nulls()))
         fail("the transitions into NULL sum to " + number_text(in[transition_counts::null]) +
-             ", the total nulls are " + number_text(p.total_nulls));
-    if (!equal(out[transition_counts::start], p.total_conversions + p.total_nulls))
-        fail("the transitions out of START sum to " + number_text(out[transition_counts::start]) +
-             ", the journeys (conversions + nulls) to " +
-             number_text(p.total_conversions + p.total_nulls));
+             ", the total nulls are " + number_text(c.total_nulls()));
+    const double journeys = c.total_conversions() + c.total_nulls();
+    if (!equal(c.out_weight(transition_counts::start), journeys))
+        fail("the transitions out of START sum to " +
+             number_text(c.out_weight(transition_counts::start)) +
+             ", the journeys (conversions + nulls) to " + number_text(journeys));
     double value = 0;
-    for (std::size_t s = 0; s < n; ++s) {
-        value += p.end_value[s];
-        if (s >= transition_counts::first_channel_state && !equal(in[s], out[s]))
-            fail("state '" + label(s) + "': transitions in sum to " + number_text(in[s]) +
-                 ", out to " + number_text(out[s]) + " (every journey that enters a state leaves it)");
+    for (state_id s = 0; s < n; ++s) {
+        value += c.value_from(s);
+        if (s >= transition_counts::first_channel_state && !equal(in[s], c.out_weight(s)))
+            fail("state '" + c.state_label(s) + "': transitions in sum to " + number_text(in[s]) +
+                 ", out to " + number_text(c.out_weight(s)) +
+                 " (every journey that enters a state leaves it)");
     }
-    if (!equal(value, p.total_value))
+    if (!equal(value, c.total_value()))
         fail("the value of the ends sums to " + number_text(value) + ", the total value is " +
-             number_text(p.total_value));
+             number_text(c.total_value()));
 }
 
 transition_counts read_counts_body(const json::value& body) {
@@ -215,8 +213,9 @@ transition_counts read_counts_body(const json::value& body) {
     p.total_conversions = non_negative(totals[0], "totals");
     p.total_nulls = non_negative(totals[1], "totals");
     p.total_value = non_negative(totals[2], "totals");
-    check_consistent(p);
-    return detail::counts_access::assemble(std::move(p));
+    auto counts = detail::counts_access::assemble(std::move(p));
+    check_consistent(counts);
+    return counts;
 }
 
 std::string wrap(const std::string& kind, const std::string& body) {

@@ -379,20 +379,28 @@ bool small_chain(const markov_model& model) {
     return model.chain().n <= 2 * detail::dense_block_limit;
 }
 
+// solve(item) for each item, one at a time, reporting each as a step.
+template <class Items, class Solve>
+std::vector<removal_effect> one_at_a_time(const Items& items, Solve&& solve,
+                                          const progress_callback& progress) {
+    std::vector<removal_effect> out;
+    out.reserve(items.size());
+    for (const auto& item : items) {
+        out.push_back(solve(item));
+        if (progress) progress(out.size(), items.size());
+    }
+    return out;
+}
+
 } // namespace
 
 std::vector<removal_effect> group_removal_effects(const markov_model& model,
                                                   const std::vector<std::vector<channel_id>>& groups,
                                                   const progress_callback& progress) {
-    if (small_chain(model)) {
-        std::vector<removal_effect> out;
-        out.reserve(groups.size());
-        for (const auto& group : groups) {
-            out.push_back(group_removal_effect(model, group));
-            if (progress) progress(out.size(), groups.size());
-        }
-        return out;
-    }
+    if (small_chain(model))
+        return one_at_a_time(
+            groups, [&model](const auto& group) { return group_removal_effect(model, group); },
+            progress);
     const auto& counts = model.counts();
     const auto n_channels = counts.channels().size();
     std::vector<std::vector<std::uint32_t>> groups_of(n_channels);
@@ -423,15 +431,9 @@ std::vector<removal_effect> state_removal_effects(const markov_model& model,
         if (s < tc::first_channel_state || s >= counts.num_states())
             throw invalid_input("state " + std::to_string(s) +
                                 " is not a channel state of the model");
-    if (small_chain(model)) {
-        std::vector<removal_effect> out;
-        out.reserve(states.size());
-        for (auto s : states) {
-            out.push_back(state_removal_effect(model, s));
-            if (progress) progress(out.size(), states.size());
-        }
-        return out;
-    }
+    if (small_chain(model))
+        return one_at_a_time(
+            states, [&model](state_id s) { return state_removal_effect(model, s); }, progress);
     std::vector<std::vector<std::uint32_t>> removed;
     removed.reserve(states.size());
     for (auto s : states) removed.push_back({static_cast<std::uint32_t>(transient_index(s))});
