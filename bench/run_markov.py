@@ -14,7 +14,9 @@ cache (``bench/generate_paths.py``; generated first, in this process, if missing
 the attribution call. Memory: the child resets its peak-RSS counter (``/proc/self/clear_refs``)
 just before the call, so the child's ``ru_maxrss`` (from ``os.wait4``) is the peak RSS from the
 start of the call, table and libraries included; ``rss_before_call_mb`` is what was resident
-before it and ``call_extra_mb`` the difference. A case still running ``--timeout`` seconds after
+before it and ``call_extra_mb`` the difference. Before the call the child asks Arrow's allocator
+to give back the memory the parquet read freed and keeps (``arrow_released``;
+``rss_after_read_mb`` is the RSS before that). A case still running ``--timeout`` seconds after
 its call started (or ``--setup-timeout`` seconds after its start, if the call has not started)
 is killed (``SIGKILL`` to its process group) and recorded with
 ``status: "timeout"``.
@@ -114,6 +116,14 @@ def child(spec_file: str) -> None:
 
     gc.collect()
     res["load_peak_rss_mb"] = (_proc_status_kb("VmHWM") or 0) / 1024
+    # Arrow's allocator keeps much of what the parquet read freed (about 95 MB of the 1M-path
+    # table, ``bench/baseline_rss.py``); it is given back before either tool's call, so that
+    # the whole-process peak holds the table, not the reader's garbage.
+    res["rss_after_read_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    res["arrow_released"] = True
     reset_peak_rss(res)
     order = spec["order"]
     _write_json(status_file, {"phase": "call", "t": time.time()})
