@@ -688,7 +688,9 @@ private:
             for (std::size_t r = 1; r < o.purchase_offsets_.size(); ++r)
                 js.purchase_offsets_.push_back(purchase_base + o.purchase_offsets_[r]);
         }
-        for (std::size_t r = 1; r < o.offsets_.size(); ++r) js.offsets_.push_back(base + o.offsets_[r]);
+        journey_set::check_touches(touch_n_);
+        for (std::size_t r = 1; r < o.offsets_.size(); ++r)
+            js.offsets_.push_back(static_cast<std::uint32_t>(base + o.offsets_[r]));
         js.conversions_.insert(js.conversions_.end(), o.conversions_.begin(), o.conversions_.end());
         js.nulls_.insert(js.nulls_.end(), o.nulls_.begin(), o.nulls_.end());
         js.values_.insert(js.values_.end(), o.values_.begin(), o.values_.end());

@@ -151,8 +151,16 @@ void detail::order1_sums::widen(std::size_t channels) {
     stride = wide;
 }
 
+void journey_set::check_touches(std::size_t touches) {
+    if (touches > max_touches)
+        throw invalid_input("more than " + std::to_string(max_touches) +
+                            " touches in one set of journeys: build the journeys in parts and "
+                            "merge their transition counts");
+}
+
 void journey_set::end_row_at(std::size_t end, double conversions, double nulls, double value) {
-    offsets_.push_back(end);
+    check_touches(end);
+    offsets_.push_back(static_cast<std::uint32_t>(end));
     conversions_.push_back(conversions);
     nulls_.push_back(nulls);
     values_.push_back(value);
@@ -186,7 +194,7 @@ struct parsed_part {
     std::size_t tokens = 0;              ///< touches of the part (from the separators)
     std::size_t base = 0;                ///< index of its first touch in the output
     channel_id* touches = nullptr;       ///< where its touches go
-    std::size_t* offsets = nullptr;      ///< where its rows' end offsets go
+    std::uint32_t* offsets = nullptr;    ///< where its rows' end offsets go
     double* conversions = nullptr;       ///< where its rows' counts and values go
     double* nulls = nullptr;
     double* values = nullptr;
@@ -484,7 +492,7 @@ void parse_part(const path_table& table, const path_options& options, std::size_
             }
             if (part.gather && conv + nulls != 0)
                 add_order1(part, out + row_first, out + written, conv, nulls, value);
-            part.offsets[i - part.begin] = part.base + written;
+            part.offsets[i - part.begin] = static_cast<std::uint32_t>(part.base + written);
             part.conversions[i - part.begin] = conv;
             part.nulls[i - part.begin] = nulls;
             part.values[i - part.begin] = value;
@@ -568,6 +576,7 @@ void append_journeys(journey_set& journeys, const path_table& table,
         part.base = total;
         total += part.tokens;
     }
+    journey_set::check_touches(total); // before anything changes: the set stays as it was
     out.touches_.resize(total);
     out.offsets_.resize(old_rows + n);
     // One entry a row in conversions_, nulls_ and values_ (offsets_ has one more).

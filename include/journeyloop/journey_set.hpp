@@ -155,6 +155,12 @@ public:
     double total_value() const noexcept { return total_value_; }
     /// Number of touches over all rows (not weighted by counts).
     std::size_t total_touches() const noexcept { return touches_.size(); }
+    /// Most touches one journey set holds (row offsets are 32-bit: 4 bytes a
+    /// row). Builders that would pass it throw invalid_input; larger data
+    /// are counted in parts, whose transition counts merge exactly.
+    static constexpr std::size_t max_touches = 0xFFFFFFFFu;
+    /// Throws invalid_input if a set of `touches` touches exceeds max_touches.
+    static void check_touches(std::size_t touches);
 
     /**
      * Appends one row given by channel names (interned here). Throws
@@ -232,7 +238,7 @@ private:
     void end_row_at(std::size_t end, double conversions, double nulls, double value);
 
     channel_dictionary channels_;
-    std::vector<std::size_t, detail::uninitialized_allocator<std::size_t>> offsets_{0};
+    std::vector<std::uint32_t, detail::uninitialized_allocator<std::uint32_t>> offsets_{0};
     std::vector<channel_id, detail::uninitialized_allocator<channel_id>> touches_;
     std::vector<double, detail::uninitialized_allocator<double>> conversions_;
     std::vector<double, detail::uninitialized_allocator<double>> nulls_;

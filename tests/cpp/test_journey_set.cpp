@@ -95,6 +95,27 @@ TEST_CASE("journey_set: a row with no outcomes is kept, not dropped", "[journey_
     REQUIRE(js.channels().size() == 2);
 }
 
+TEST_CASE("journey_set: row offsets are 32-bit, and the touch bound is checked",
+          "[journey_set][errors]") {
+    // The builders check the bound before a row's offset is stored (a set of
+    // 2^32 touches takes 16 GB, so the check is tested on its own).
+    REQUIRE(journey_set::max_touches == 4294967295u);
+    REQUIRE_NOTHROW(journey_set::check_touches(journey_set::max_touches));
+    REQUIRE_THROWS_AS(journey_set::check_touches(journey_set::max_touches + 1), invalid_input);
+    REQUIRE_THROWS_WITH(journey_set::check_touches(journey_set::max_touches + 1),
+                        Contains("more than 4294967295 touches in one set of journeys"));
+    // Offsets past 2^16 (and every row's path) survive the narrower type.
+    std::vector<std::string> rows;
+    for (int i = 0; i < 40000; ++i) rows.push_back(i % 2 ? "a > b > c" : "b");
+    std::vector<std::string_view> paths(rows.begin(), rows.end());
+    std::vector<double> conv(rows.size(), 1.0);
+    const auto js = build_journeys({paths, conv, {}, {}});
+    REQUIRE(js.total_touches() == 20000 * 3 + 20000); // two parsing threads
+    REQUIRE(js.path(39999).size() == 3);
+    REQUIRE(js.path(39999)[2] == js.channels().at("c"));
+    REQUIRE(js.path(39998).size() == 1);
+}
+
 TEST_CASE("channel_dictionary: lookups", "[journey_set]") {
     channel_dictionary d;
     REQUIRE(d.intern("email") == 0);
