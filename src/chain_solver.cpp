@@ -1,6 +1,7 @@
 // Exact solves of the absorbing chain by strongly connected components.
 #include "chain_solver.hpp"
 
+#include <journeyloop/detail/mapped.hpp>
 #include <journeyloop/errors.hpp>
 
 #include <Eigen/Dense>
@@ -121,7 +122,8 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
         // Geometric extrapolation on large blocks, as in solve_batch below.
         constexpr int extrapolate_every = 8;
         bool extrapolate = m > 1000;
-        std::vector<double> before[max_k];
+        // Mapped when large: this runs on a worker thread too (detail/mapped.hpp).
+        mapped_vector<double> before[max_k];
         double previous[max_k] = {}, before_jump = 0;
         bool jumped = false;
         for (int sweep = 0;; ++sweep) {
@@ -241,11 +243,22 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
             solve_block(c.forward, block, none, {&c.x, &c.x_value}, {&c.r, &c.r_value}, local);
         }
     };
-    auto visits = [&c, &backward, &none, n, num] {
-        std::vector<long> local(n, -1);
-        std::vector<double> start(n, 0.0);
-        start[0] = 1.0;
-        std::vector<std::uint32_t> block;
+    // The visits' buffers are allocated here, on the calling thread, though
+    // the visits may run on a second one: blocks a worker thread allocates
+    // can stay resident after they are freed (detail/mapped.hpp).
+    std::vector<long> visits_local(n, -1);
+    std::vector<double> start(n, 0.0);
+    start[0] = 1.0;
+    std::vector<std::uint32_t> visits_block;
+    {
+        std::size_t largest = 0;
+        for (std::size_t k = 0; k < num; ++k)
+            largest = std::max<std::size_t>(largest, c.members.ptr[k + 1] - c.members.ptr[k]);
+        visits_block.reserve(largest);
+    }
+    auto visits = [&c, &backward, &none, &visits_local, &start, &visits_block, num] {
+        auto& local = visits_local;
+        auto& block = visits_block;
         for (std::size_t k = num; k-- > 0;) {
             block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
                          c.members.idx.begin() + long(c.members.ptr[k + 1]));
@@ -616,8 +629,8 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
 void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
                  const std::vector<std::vector<std::uint32_t>>& removed, std::size_t first,
-                 std::size_t count, std::vector<std::uint16_t>& bits, solution_buffer& y,
-                 std::vector<std::int16_t>& delta, double scale_conv, double scale_value,
+                 std::size_t count, mapped_vector<std::uint16_t>& bits, solution_buffer& y,
+                 mapped_vector<std::int16_t>& delta, double scale_conv, double scale_value,
                  std::pair<double, double>* out) {
     const auto n = c.n;
     y.resize(n * many_width);
@@ -759,9 +772,9 @@ std::vector<std::pair<double, double>> solve_without_many(
     std::vector<std::exception_ptr> errors(threads);
     auto work = [&](std::size_t t) {
         try {
-            std::vector<std::uint16_t> bits(c.n, 0);
+            mapped_vector<std::uint16_t> bits(c.n, 0); // mapped: a worker thread's (detail/mapped.hpp)
             solution_buffer y;
-            std::vector<std::int16_t> delta;
+            mapped_vector<std::int16_t> delta;
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);

@@ -2,6 +2,7 @@
 #ifndef JOURNEYLOOP_SRC_COUNTS_ACCESS_HPP
 #define JOURNEYLOOP_SRC_COUNTS_ACCESS_HPP
 
+#include <journeyloop/detail/mapped.hpp>
 #include <journeyloop/transition_counts.hpp>
 
 #include <cstdint>
@@ -22,12 +23,14 @@ struct counts_parts {
     /// Further states after `states`, flat: state i holds
     /// flat_states[flat_offsets[i] .. flat_offsets[i + 1]) (used when
     /// flat_offsets has more than one entry).
-    std::vector<channel_id> flat_states;
-    std::vector<std::size_t> flat_offsets;
+    /// (Counting moves its tables here; they are mapped when large, see
+    /// detail/mapped.hpp.)
+    mapped_vector<channel_id> flat_states;
+    mapped_vector<std::size_t> flat_offsets;
     /// (from << 32 | to) -> weight; any order, no duplicates.
-    std::vector<std::pair<std::uint64_t, double>> edges;
+    mapped_vector<std::pair<std::uint64_t, double>> edges;
     /// Per state id (all states): conversions and value of journeys ending there.
-    std::vector<double> end_conversions, end_value;
+    mapped_vector<double> end_conversions, end_value;
     double total_conversions = 0, total_nulls = 0, total_value = 0;
 };
 

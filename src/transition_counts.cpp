@@ -270,13 +270,13 @@ private:
     bool dense_;
     std::vector<state_id> state_of_channel_;
     std::vector<double> dense_edges_;
-    std::vector<channel_id> tuples_;
-    std::vector<std::size_t> tuple_offsets_{0};
+    detail::mapped_vector<channel_id> tuples_;
+    detail::mapped_vector<std::size_t> tuple_offsets_ = detail::mapped_vector<std::size_t>(1, 0);
     detail::flat_map64<state_id> packed_index_{1024};
     std::unordered_map<std::string, state_id> string_index_;
     std::string key_;
     detail::flat_map64<double> edges_{1024};
-    std::vector<double> end_conv_, end_value_;
+    detail::mapped_vector<double> end_conv_, end_value_;
     std::vector<channel_id> padded_path_;
 };
 
@@ -390,14 +390,14 @@ transition_counts counts_access::assemble(counts_parts parts) {
         out.targets_.push_back(static_cast<state_id>(code & 0xffffffffu));
         out.weights_.push_back(w);
     }
-    std::vector<std::pair<std::uint64_t, double>>().swap(parts.edges);
+    mapped_vector<std::pair<std::uint64_t, double>>().swap(parts.edges);
     for (std::size_t s = 0; s < n; ++s) out.row_offsets_[s + 1] += out.row_offsets_[s];
     parts.end_conversions.resize(n, 0.0);
     parts.end_value.resize(n, 0.0);
-    parts.end_conversions.shrink_to_fit();
-    parts.end_value.shrink_to_fit();
-    out.end_conversions_ = std::move(parts.end_conversions);
-    out.end_value_ = std::move(parts.end_value);
+    out.end_conversions_.assign(parts.end_conversions.begin(), parts.end_conversions.end());
+    mapped_vector<double>().swap(parts.end_conversions);
+    out.end_value_.assign(parts.end_value.begin(), parts.end_value.end());
+    mapped_vector<double>().swap(parts.end_value);
     out.total_conversions_ = parts.total_conversions;
     out.total_nulls_ = parts.total_nulls;
     out.total_value_ = parts.total_value;
@@ -421,8 +421,8 @@ counts_parts counts_access::disassemble(const transition_counts& c) {
         for (std::size_t i = 0; i < t.size(); ++i)
             p.edges.emplace_back((std::uint64_t{s} << 32) | t[i], w[i]);
     }
-    p.end_conversions = c.end_conversions_;
-    p.end_value = c.end_value_;
+    p.end_conversions.assign(c.end_conversions_.begin(), c.end_conversions_.end());
+    p.end_value.assign(c.end_value_.begin(), c.end_value_.end());
     p.total_conversions = c.total_conversions_;
     p.total_nulls = c.total_nulls_;
     p.total_value = c.total_value_;

@@ -6,6 +6,8 @@
 #ifndef JOURNEYLOOP_DETAIL_FLAT_MAP_HPP
 #define JOURNEYLOOP_DETAIL_FLAT_MAP_HPP
 
+#include <journeyloop/detail/mapped.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -17,6 +19,9 @@ template <class Value>
 class flat_map64 {
 public:
     static constexpr std::uint64_t empty_key = ~std::uint64_t{0};
+    /// The table's storage: mapped when large, so that a table grown on a
+    /// worker thread gives its memory back when freed (detail/mapped.hpp).
+    using entries = mapped_vector<std::pair<std::uint64_t, Value>>;
 
     explicit flat_map64(std::size_t expected = 16) { rehash(capacity_for(expected)); }
 
@@ -59,7 +64,7 @@ public:
     /// The entries, in table order, in the table's own storage (moved to the
     /// front; no copy): the map is left empty. The vector keeps the table's
     /// capacity until it is freed.
-    std::vector<std::pair<std::uint64_t, Value>> take_entries() {
+    entries take_entries() {
         std::size_t live = 0;
         for (std::size_t i = 0; i < slots_.size(); ++i)
             if (slots_[i].first != empty_key) slots_[live++] = slots_[i];
@@ -81,7 +86,7 @@ private:
         return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
     }
     void rehash(std::size_t capacity) {
-        std::vector<std::pair<std::uint64_t, Value>> old;
+        entries old;
         old.swap(slots_);
         slots_.assign(capacity, {empty_key, Value{}});
         mask_ = capacity - 1;
@@ -92,7 +97,7 @@ private:
             if (s.first != empty_key) *try_emplace(s.first).first = s.second;
     }
 
-    std::vector<std::pair<std::uint64_t, Value>> slots_;
+    entries slots_;
     std::size_t mask_ = 0;
     unsigned shift_ = 64;
     std::size_t size_ = 0;
