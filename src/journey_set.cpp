@@ -4,6 +4,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <cfloat>
 #include <memory>
@@ -134,6 +135,7 @@ void journey_set::add_ids(column_view<channel_id> path, double conversions, doub
 
 void journey_set::push_row(column_view<channel_id> path, double conversions, double nulls,
                            double value) {
+    check_touches(touches_.size() + path.size()); // before anything changes
     order1_ = detail::order1_sums{}; // rows added one at a time are not gathered
     touches_.insert(touches_.end(), path.begin(), path.end());
     end_row(conversions, nulls, value);
@@ -151,9 +153,18 @@ void detail::order1_sums::widen(std::size_t channels) {
     stride = wide;
 }
 
+namespace {
+std::atomic<std::size_t> touch_limit{journey_set::max_touches};
+} // namespace
+
+void detail::set_touch_limit(std::size_t limit) noexcept {
+    touch_limit = limit == 0 ? journey_set::max_touches : std::min(limit, journey_set::max_touches);
+}
+
 void journey_set::check_touches(std::size_t touches) {
-    if (touches > max_touches)
-        throw invalid_input("more than " + std::to_string(max_touches) +
+    const std::size_t limit = touch_limit;
+    if (touches > limit)
+        throw invalid_input("more than " + std::to_string(limit) +
                             " touches in one set of journeys: build the journeys in parts and "
                             "merge their transition counts");
 }
@@ -178,6 +189,7 @@ void journey_set::add(column_view<std::string_view> path, double conversions, do
         if (trim(name).empty())
             throw invalid_input(detail::make_message(row, "path", "empty channel name"));
     check_counts(conversions, nulls, value, row);
+    check_touches(touches_.size() + path.size()); // before the names are interned
     std::vector<channel_id> ids;
     ids.reserve(path.size());
     for (auto name : path) ids.push_back(channels_.intern(trim(name)));

@@ -125,6 +125,13 @@ inline constexpr std::size_t order1_sums_max_channels = 64;
  * (events.hpp), which also records the customer of each row, each touch's
  * time before the end of its journey, and may build loop-form histories.
  */
+namespace detail {
+/// Tests only: lowers the bound of journey_set::check_touches (0 restores
+/// max_touches), so that the builders' checks can be reached without 16 GB
+/// of touches.
+void set_touch_limit(std::size_t limit) noexcept;
+} // namespace detail
+
 class journey_set {
 public:
     /// Number of rows (journeys or aggregated paths).
@@ -159,7 +166,8 @@ public:
     /// row). Builders that would pass it throw invalid_input; larger data
     /// are counted in parts, whose transition counts merge exactly.
     static constexpr std::size_t max_touches = 0xFFFFFFFFu;
-    /// Throws invalid_input if a set of `touches` touches exceeds max_touches.
+    /// Throws invalid_input if a set of `touches` touches exceeds max_touches
+    /// (or the lower bound a test set with detail::set_touch_limit).
     static void check_touches(std::size_t touches);
 
     /**

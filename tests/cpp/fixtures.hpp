@@ -32,6 +32,15 @@ private:
 };
 
 // ChannelAttribution's toy problem (vignette 1.1): three converting paths.
+// Lowers the touch bound of journey sets for a scope (the builders' checks,
+// without 16 GB of touches).
+struct touch_limit_guard {
+    explicit touch_limit_guard(std::size_t limit) { journeyloop::detail::set_touch_limit(limit); }
+    ~touch_limit_guard() { journeyloop::detail::set_touch_limit(0); }
+    touch_limit_guard(const touch_limit_guard&) = delete;
+    touch_limit_guard& operator=(const touch_limit_guard&) = delete;
+};
+
 inline journeyloop::journey_set ab_example() {
     std::vector<std::string_view> paths{"A > B > A > B > B > A", "A > B > B > A > A", "A > A"};
     std::vector<double> conv{1, 1, 1};

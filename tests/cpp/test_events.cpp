@@ -117,6 +117,13 @@ TEST_CASE("events: funnel journeys split at conversions, sorted by customer and 
     check_accounting(r);
 }
 
+TEST_CASE("events: a log of more touches than a journey set holds is refused", "[events][errors]") {
+    const small_log log;
+    REQUIRE(build_journeys(log.table(), {}).journeys.total_touches() == 5);
+    const fixtures::touch_limit_guard limit(4);
+    REQUIRE_THROWS_WITH(build_journeys(log.table(), {}), Contains("more than 4 touches"));
+}
+
 TEST_CASE("events: sorted input is detected and gives the same journeys", "[events]") {
     // The rows of small_log in (customer, time) order, customers by first
     // appearance.

@@ -97,13 +97,32 @@ TEST_CASE("journey_set: a row with no outcomes is kept, not dropped", "[journey_
 
 TEST_CASE("journey_set: row offsets are 32-bit, and the touch bound is checked",
           "[journey_set][errors]") {
-    // The builders check the bound before a row's offset is stored (a set of
-    // 2^32 touches takes 16 GB, so the check is tested on its own).
     REQUIRE(journey_set::max_touches == 4294967295u);
     REQUIRE_NOTHROW(journey_set::check_touches(journey_set::max_touches));
-    REQUIRE_THROWS_AS(journey_set::check_touches(journey_set::max_touches + 1), invalid_input);
     REQUIRE_THROWS_WITH(journey_set::check_touches(journey_set::max_touches + 1),
                         Contains("more than 4294967295 touches in one set of journeys"));
+    {
+        // The builders, with the bound lowered (a set of 2^32 touches takes
+        // 16 GB): each refuses before it changes anything.
+        const fixtures::touch_limit_guard limit(5);
+        journey_set js;
+        std::vector<std::string_view> abc{"a", "b", "c"};
+        js.add(abc, 1, 0, 0);
+        REQUIRE_THROWS_WITH(js.add(abc, 1, 0, 0), Contains("more than 5 touches"));
+        std::vector<std::string_view> de{"d", "e", "f"};
+        REQUIRE_THROWS_AS(js.add(de, 1, 0, 0), invalid_input);
+        std::vector<std::string_view> paths{"a > b", "c"};
+        std::vector<double> conv{1, 1};
+        REQUIRE_THROWS_AS(append_journeys(js, {paths, conv, {}, {}}), invalid_input);
+        REQUIRE(js.size() == 1);
+        REQUIRE(js.total_touches() == 3);
+        REQUIRE(js.channels().size() == 3); // d, e, f were not interned
+        REQUIRE(js.total_conversions() == 1);
+        std::vector<std::string_view> six{"a > b > c", "a > b > c"};
+        REQUIRE_THROWS_AS(build_journeys({six, conv, {}, {}}), invalid_input);
+        std::vector<std::string_view> five{"a > b > c", "a > b"};
+        REQUIRE(build_journeys({five, conv, {}, {}}).total_touches() == 5);
+    }
     // Offsets past 2^16 (and every row's path) survive the narrower type.
     std::vector<std::string> rows;
     for (int i = 0; i < 40000; ++i) rows.push_back(i % 2 ? "a > b > c" : "b");

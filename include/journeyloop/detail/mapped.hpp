@@ -18,8 +18,17 @@
 #include <new>
 #include <vector>
 
-// Not under AddressSanitizer, which checks the blocks of operator new only.
-#if (defined(__unix__) || defined(__APPLE__)) && !defined(__SANITIZE_ADDRESS__)
+// Not under the address sanitizers, which check the blocks of operator new
+// only (GCC defines __SANITIZE_ADDRESS__; Clang, before version 22, only
+// answers __has_feature).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_HWADDRESS__)
+#define JOURNEYLOOP_SANITIZED_ADDRESSES 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(hwaddress_sanitizer)
+#define JOURNEYLOOP_SANITIZED_ADDRESSES 1
+#endif
+#endif
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(JOURNEYLOOP_SANITIZED_ADDRESSES)
 #include <sys/mman.h>
 #define JOURNEYLOOP_MAPPED_PAGES 1
 #endif
@@ -32,6 +41,9 @@ inline constexpr std::size_t mapped_threshold = std::size_t{1} << 20;
 
 template <class T>
 class mapped_allocator {
+    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                  "operator new without an alignment serves the small blocks");
+
 public:
     using value_type = T;
     mapped_allocator() noexcept = default;
