@@ -569,7 +569,7 @@ void sweep_range_recording(const subchain& sc, const std::uint16_t* removed_bits
 subchain make_subchain(const chain& c, const many_order& order, std::vector<std::uint32_t>& rows,
                        std::vector<std::size_t>& component_end) {
     const auto n = c.n;
-    std::vector<std::uint32_t> by(n);
+    mapped_vector<std::uint32_t> by(n); // temporaries mapped: freed, they leave no resident pages under the solutions
     for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
     std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
         return c.component[a] != c.component[b] ? c.component[a] < c.component[b]
@@ -577,7 +577,7 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
     });
     rows.assign(n, 0);
     for (std::uint32_t i = 0; i < n; ++i) rows[by[i]] = i;
-    std::vector<std::uint32_t> seq(n); // states in update order
+    mapped_vector<std::uint32_t> seq(n); // states in update order
     component_end.clear();
     for (std::size_t begin = 0; begin < n;) {
         std::size_t end = begin + 1;
@@ -590,8 +590,11 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
         begin = end;
     }
     subchain sc;
-    sc.diag.assign(n, 0.0);
-    bool self_loops = false;
+    bool self_loops = false; // the diagonal is kept only for chains with self-loops
+    for (std::size_t u = 0; u < n && !self_loops; ++u)
+        for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e)
+            if (c.forward.idx[e] == u) self_loops = true;
+    if (self_loops) sc.diag.assign(n, 0.0);
     sc.base.assign(2 * n, 0.0);
     sc.row.resize(n);
     sc.ptr.reserve(n + 1);
@@ -604,10 +607,7 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
         edges.clear();
         for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e) {
             const auto v = c.forward.idx[e];
-            if (v == u) {
-                sc.diag[p] += c.forward.val[e];
-                self_loops = true;
-            }
+            if (v == u) sc.diag[p] += c.forward.val[e];
             else edges.emplace_back(rows[v], c.forward.val[e]);
         }
         std::sort(edges.begin(), edges.end()); // ascending rows: mostly one run
@@ -619,7 +619,6 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
         sc.base[2 * p] = c.r[u];
         sc.base[2 * p + 1] = c.r_value[u];
     }
-    if (!self_loops) std::vector<double>().swap(sc.diag);
     return sc;
 }
 
@@ -628,7 +627,7 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
 // `y` and `last` are scratch too.
 void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
-                 const std::vector<std::vector<std::uint32_t>>& removed, std::size_t first,
+                 const std::vector<const std::vector<std::uint32_t>*>& removed, std::size_t first,
                  std::size_t count, mapped_vector<std::uint16_t>& bits, solution_buffer& y,
                  mapped_vector<std::int16_t>& delta, double scale_conv, double scale_value,
                  std::pair<double, double>* out) {
@@ -642,7 +641,7 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         }
     }
     for (std::size_t g = 0; g < count; ++g)
-        for (auto t : removed[first + g]) {
+        for (auto t : *removed[first + g]) {
             bits[position[t]] = static_cast<std::uint16_t>(bits[position[t]] | (1u << g));
             double* yu = y.data() + std::size_t{rows[t]} * many_width;
             yu[g] = yu[many_batch + g] = 0.0;
@@ -723,13 +722,13 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
     const double* y0 = y.data() + std::size_t{rows[0]} * many_width;
     for (std::size_t g = 0; g < count; ++g) out[g] = {y0[g], y0[many_batch + g]};
     for (std::size_t g = 0; g < count; ++g)
-        for (auto t : removed[first + g]) bits[position[t]] = 0;
+        for (auto t : *removed[first + g]) bits[position[t]] = 0;
 }
 
 } // namespace
 
 std::vector<std::pair<double, double>> solve_without_many(
-    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
+    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, many_order order,
     std::size_t threads, const std::function<void(std::size_t, std::size_t)>* progress) {
     if (order.layout.size() != c.n || order.sweep.size() != c.n)
         throw numerical_error("internal error: state orders of the wrong size");
@@ -745,9 +744,11 @@ std::vector<std::pair<double, double>> solve_without_many(
     std::vector<std::uint32_t> rows;
     std::vector<std::size_t> component_end;
     const auto sc = make_subchain(c, order, rows, component_end);
+    mapped_vector<std::uint32_t>().swap(order.layout); // 8 bytes a state, not needed from here on
+    mapped_vector<std::uint32_t>().swap(order.sweep);
     std::vector<std::uint32_t> position(c.n); // state -> its update position
     {
-        std::vector<std::uint32_t> state_of_row(c.n);
+        mapped_vector<std::uint32_t> state_of_row(c.n);
         for (std::uint32_t t = 0; t < c.n; ++t) state_of_row[rows[t]] = t;
         for (std::uint32_t p = 0; p < c.n; ++p) position[state_of_row[sc.row[p]]] = p;
     }
@@ -763,8 +764,8 @@ std::vector<std::pair<double, double>> solve_without_many(
     }
     std::stable_sort(by_weight.begin(), by_weight.end(),
                      [&weight](std::size_t a, std::size_t b) { return weight[a] > weight[b]; });
-    std::vector<std::vector<std::uint32_t>> sorted(removed.size());
-    for (std::size_t i = 0; i < removed.size(); ++i) sorted[i] = removed[by_weight[i]];
+    std::vector<const std::vector<std::uint32_t>*> sorted(removed.size()); // no copies
+    for (std::size_t i = 0; i < removed.size(); ++i) sorted[i] = &removed[by_weight[i]];
     std::vector<std::pair<double, double>> sorted_out(removed.size());
     std::atomic<std::size_t> next{0};
     std::size_t done = 0;

@@ -14,6 +14,8 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
 #define JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
 
+#include <journeyloop/detail/mapped.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -69,18 +71,18 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
 /// contiguous; sweep by those last k - 1 channels, so that states with the
 /// same successors are updated together.
 struct many_order {
-    std::vector<std::uint32_t> layout, sweep;
+    mapped_vector<std::uint32_t> layout, sweep; // mapped: freed as soon as the chain is laid out
 };
 
 /// solve_without() for any number of removals, each given as the list of its
-/// removed states. Removals are solved eight at a time on
+/// removed states (`order` is freed once the chain is laid out by it). Removals are solved eight at a time on
 /// up to `threads` threads, over one copy of the chain laid out by `order`;
 /// components in topological order, the large ones by Gauss-Seidel sweeps
 /// that update all sixteen solutions (conversions and value of eight
 /// removals) of a state at once, with vector instructions.
 /// `progress` (may be null) is called after each batch, one call at a time.
 std::vector<std::pair<double, double>> solve_without_many(
-    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, const many_order& order,
+    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, many_order order,
     std::size_t threads,
     const std::function<void(std::size_t, std::size_t)>* progress = nullptr);
 
