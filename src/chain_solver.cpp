@@ -569,7 +569,8 @@ void sweep_range_recording(const subchain& sc, const std::uint16_t* removed_bits
 subchain make_subchain(const chain& c, const many_order& order, std::vector<std::uint32_t>& rows,
                        std::vector<std::size_t>& component_end) {
     const auto n = c.n;
-    mapped_vector<std::uint32_t> by(n); // temporaries mapped: freed, they leave no resident pages under the solutions
+    // Temporaries mapped: freed, they leave no resident pages under the solutions.
+    mapped_vector<std::uint32_t> by(n);
     for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
     std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
         return c.component[a] != c.component[b] ? c.component[a] < c.component[b]
@@ -773,7 +774,8 @@ std::vector<std::pair<double, double>> solve_without_many(
     std::vector<std::exception_ptr> errors(threads);
     auto work = [&](std::size_t t) {
         try {
-            mapped_vector<std::uint16_t> bits(c.n, 0); // mapped: a worker thread's (detail/mapped.hpp)
+            // Mapped: a worker thread's scratch (detail/mapped.hpp).
+            mapped_vector<std::uint16_t> bits(c.n, 0);
             solution_buffer y;
             mapped_vector<std::int16_t> delta;
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {

@@ -75,8 +75,9 @@ struct many_order {
 };
 
 /// solve_without() for any number of removals, each given as the list of its
-/// removed states (`order` is freed once the chain is laid out by it). Removals are solved eight at a time on
-/// up to `threads` threads, over one copy of the chain laid out by `order`;
+/// removed states (`order` is freed once the chain is laid out by it).
+/// Removals are solved eight at a time on up to `threads` threads, over one
+/// copy of the chain laid out by `order`;
 /// components in topological order, the large ones by Gauss-Seidel sweeps
 /// that update all sixteen solutions (conversions and value of eight
 /// removals) of a state at once, with vector instructions.

@@ -158,11 +158,12 @@ std::atomic<std::size_t> touch_limit{journey_set::max_touches};
 } // namespace
 
 void detail::set_touch_limit(std::size_t limit) noexcept {
-    touch_limit = limit == 0 ? journey_set::max_touches : std::min(limit, journey_set::max_touches);
+    touch_limit.store(limit == 0 ? journey_set::max_touches : std::min(limit, journey_set::max_touches),
+                      std::memory_order_relaxed);
 }
 
 void journey_set::check_touches(std::size_t touches) {
-    const std::size_t limit = touch_limit;
+    const std::size_t limit = touch_limit.load(std::memory_order_relaxed);
     if (touches > limit)
         throw invalid_input("more than " + std::to_string(limit) +
                             " touches in one set of journeys: build the journeys in parts and "

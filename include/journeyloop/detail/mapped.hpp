@@ -7,7 +7,7 @@
 // tens of MB (a counting thread's hash table, a solving thread's solutions)
 // then end at the top of the thread's arena, which neither free() nor
 // malloc_trim() shrinks: on the Criteo-shaped table at order 2 the counts
-// kept 69 MB resident for 42 MB of data. Blocks from `mapped_threshold`
+// kept 69 MB resident for 43 MB of data. Blocks from `mapped_threshold`
 // bytes on are mapped here and unmapped when freed; smaller ones use
 // operator new.
 #ifndef JOURNEYLOOP_DETAIL_MAPPED_HPP
