@@ -137,11 +137,23 @@ def group(rows: list[dict[str, Any]]) -> dict[str, dict[tuple[str, int, str], Ca
     by: dict[str, dict[tuple[str, int, str], list[dict[str, Any]]]] = defaultdict(
         lambda: defaultdict(list)
     )
+    # journeyloop's runs that let the journeys go after the fit form a block of their own,
+    # " (journeys released)", compared with the ChannelAttribution runs of the same revision.
+    released = " (journeys released)"
+    ca_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         rev = r.get("rev") or "?"
         if r.get("dirty"):
             rev += "-dirty"
+        if r["tool"] != "journeyloop":
+            ca_rows[rev].append(r)
+        elif r.get("journeys") == "released":
+            rev += released
         by[rev][(r["preset"], r["order"], r["tool"])].append(r)
+    for rev in list(by):
+        if rev.endswith(released):
+            for r in ca_rows[rev[: -len(released)]]:
+                by[rev][(r["preset"], r["order"], r["tool"])].append(r)
     return {rev: {k: Case(v) for k, v in cases.items()} for rev, cases in by.items()}
 
 
@@ -281,8 +293,14 @@ def targets(cases: dict[tuple[str, int, str], Case]) -> list[str]:
 
 def facts_line(cases: dict[tuple[str, int, str], Case]) -> str:
     r = next(iter(next(iter(cases.values())).runs))
+    jl_runs = [x for (_, _, t), c in cases.items() if t == "journeyloop" for x in c.runs]
+    kept = {x.get("journeys", "kept") for x in jl_runs}
+    journeys = f"journeyloop's journeys {' and '.join(sorted(kept))} after the fit, "
+    if not kept:
+        journeys = ""
     return (
         f"Revision `{r.get('rev')}`{' (uncommitted changes)' if r.get('dirty') else ''}, "
+        f"{journeys}"
         f"{r.get('nproc')} cores (`nproc`), CPU {r.get('cpu')}, Python {r.get('python')}, "
         f"journeyloop {r.get('journeyloop')}, ChannelAttribution {r.get('channelattribution')}, "
         f"run {min(x['time'] for c in cases.values() for x in c.runs)[:10]}."
@@ -306,7 +324,8 @@ def main() -> None:
     by_rev = group(rows)
     if args.rev == "latest":
         last = rows[-1]
-        revs = [(last.get("rev") or "?") + ("-dirty" if last.get("dirty") else "")]
+        base = (last.get("rev") or "?") + ("-dirty" if last.get("dirty") else "")
+        revs = [r for r in by_rev if r == base or r == base + " (journeys released)"]
     elif args.rev == "all":
         revs = list(by_rev)
     else:

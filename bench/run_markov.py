@@ -21,6 +21,12 @@ its call started (or ``--setup-timeout`` seconds after its start, if the call ha
 is killed (``SIGKILL`` to its process group) and recorded with
 ``status: "timeout"``.
 
+journeyloop's call is ``MarkovModel(order=k).fit(Journeys.from_paths(df))`` then
+``.attribution()``, with the journeys kept alive until the call ends (``journeys: "kept"``), or
+with ``--release-journeys`` let go after the fit, as in the one-line pipeline
+``jl.MarkovModel(order=k).fit(jl.Journeys.from_paths(df)).attribution()`` (``journeys:
+"released"``).
+
 One JSON line per case (and repetition) is appended to ``--out``. journeyloop's attribution is
 saved to ``bench/.cache/attribution/`` and ChannelAttribution's is compared with it:
 ``l1_conversions = sum_c |CA_c - journeyloop_c| / total conversions``, ``l1_value`` likewise
@@ -133,9 +139,11 @@ def child(spec_file: str) -> None:
         journeys = jl.Journeys.from_paths(df, **PATH_COLS)
         t1 = time.perf_counter()
         model = jl.MarkovModel(order=order).fit(journeys)
-        # The journeys stay alive, as in a notebook that goes on using them
-        # (``bench/profile_memory.py --release-journeys`` measures the
-        # pipeline that lets them go after the fit).
+        if spec.get("release_journeys"):
+            # As in ``jl.MarkovModel(order=k).fit(jl.Journeys.from_paths(df)).attribution()``,
+            # where nothing refers to the journeys after the fit.
+            del journeys
+        # Otherwise they stay alive, as in a notebook that goes on using them.
         attr = model.attribution()
         t2 = time.perf_counter()
         res.update(
@@ -321,6 +329,7 @@ def run_case(
     ca_seed: int,
     workdir: Path,
     setup_timeout: float = 600.0,
+    release_journeys: bool = False,
 ) -> dict[str, Any]:
     """Runs one case in a subprocess and returns its record (without machine facts)."""
     tag = f"{preset}-o{order}-{tool}-{time.time_ns()}"
@@ -329,6 +338,7 @@ def run_case(
         order=order,
         ncore=TOOLS[tool],
         ca_seed=ca_seed,
+        release_journeys=release_journeys,
         table=str(table),
         status=str(workdir / f"{tag}.status"),
         result=str(workdir / f"{tag}.result"),
@@ -340,6 +350,8 @@ def run_case(
     rec.update(order=order, tool=tool, ncore=TOOLS[tool], timeout_s=timeout)
     if tool != "journeyloop":
         rec["ca_seed"] = ca_seed
+    else:
+        rec["journeys"] = "released" if release_journeys else "kept"
 
     killed, wstatus, ru, t_spawn = run_child(
         Path(__file__).resolve(), spec_file, log_file, Path(spec["status"]), timeout,
@@ -444,6 +456,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0, help="generator seed of the presets")
     ap.add_argument("--ca-seed", type=int, default=0, help="ChannelAttribution's seed")
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "markov.jsonl")
+    ap.add_argument(
+        "--release-journeys",
+        action="store_true",
+        help="journeyloop lets the journeys go after the fit (recorded as journeys: released)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -492,6 +509,7 @@ def main(argv: list[str] | None = None) -> None:
                             args.ca_seed,
                             Path(tmp),
                             args.setup_timeout,
+                            args.release_journeys,
                         )
                         if "log" in rec:  # keep the log of a failed case
                             kept = logdir / Path(rec["log"]).name

@@ -61,7 +61,22 @@ std::size_t estimate_states(const journey_set& js, std::size_t k, bool padded) {
     return static_cast<std::size_t>(bound) + 3;
 }
 
+std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_options& options) {
+    std::size_t threads = options.threads;
+    if (threads == 0)
+        threads = estimate > two_thread_state_limit
+                      ? 1
+                      : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+    return std::min(threads, std::max<std::size_t>(1, rows / 50000));
+}
+
 } // namespace
+
+std::size_t counting_threads(const journey_set& journeys, const counting_options& options) {
+    if (options.order == 0) throw invalid_input("order must be at least 1");
+    return threads_for(journeys.size(), estimate_states(journeys, options.order, options.padded),
+                       options);
+}
 
 namespace {
 
@@ -316,10 +331,14 @@ transition_counts count_transitions(const journey_set& journeys,
 
     // Large journey sets are counted in two halves on two threads, then
     // merged (the same states, numbered the same way, and the same sums).
+    // Each half has its own hash table, so two threads pay off only while
+    // the transitions repeat: with a large state space most transitions are
+    // in both halves' tables and the merge inserts them again. The
+    // Criteo-shaped table at order 2 (345,183 states) counted in 0.69 s on
+    // two threads against 0.80 s on one, at a peak of 197 MB against 116;
+    // at order 3, in 1.72 s against 1.59 s, at 463 MB against 312.
     const std::size_t n = journeys.size();
-    std::size_t threads = options.threads;
-    if (threads == 0) threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
-    threads = std::min(threads, std::max<std::size_t>(1, n / 50000));
+    const std::size_t threads = threads_for(n, estimate, options);
     std::vector<counter> parts_of;
     for (std::size_t t = 0; t < threads; ++t)
         parts_of.emplace_back(k, options, parts.channels.size());

@@ -43,9 +43,16 @@ struct counting_options {
     /// state_space_too_large before allocating more.
     std::size_t max_states = 50'000'000;
     /// Threads: 1 counts in one thread; 0 (the default) counts large
-    /// journey sets (from 100,000 rows) in two halves on two threads.
+    /// journey sets (from 100,000 rows) in two halves on two threads when
+    /// the bound on the number of states is at most two_thread_state_limit
+    /// (beyond it, each half's hash table holds most transitions and two
+    /// threads nearly double the memory of counting for little time).
     std::size_t threads = 0;
 };
+
+/// The largest bound on the number of states (see counting_options::
+/// max_states) at which counting_options::threads = 0 counts on two threads.
+inline constexpr std::size_t two_thread_state_limit = std::size_t{1} << 18;
 
 /**
  * Weighted transition counts between the states of an order-k chain, in
@@ -152,6 +159,14 @@ private:
  */
 transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options = {});
+
+/**
+ * The number of threads count_transitions() counts `journeys` on with
+ * `options` when it counts from their touches (rows / 50,000 at most, and
+ * with threads = 0, one when the bound on the states exceeds
+ * two_thread_state_limit). Throws invalid_input if `options.order` is 0.
+ */
+std::size_t counting_threads(const journey_set& journeys, const counting_options& options = {});
 
 /**
  * The counts of the union of the journeys behind `a` and `b`: the merge of a

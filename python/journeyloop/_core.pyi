@@ -208,6 +208,7 @@ def count_transitions(
     collapse_repeats: bool = True,
     padded: bool = False,
     max_states: SupportsIndex = 50000000,
+    threads: SupportsIndex = 0,
 ) -> transition_counts: ...
 def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
 

@@ -1,5 +1,7 @@
 #include "fixtures.hpp"
 
+#include <thread>
+
 using namespace journeyloop;
 
 namespace {
@@ -140,6 +142,44 @@ TEST_CASE("count_transitions: two threads count what one thread counts", "[trans
             }
         }
     }
+}
+
+TEST_CASE("counting_threads: two threads only for large sets with a small state bound",
+          "[transition_counts]") {
+    // 150,000 rows of three touches over 1,000 channels: at order 1 the
+    // bound is 1,003 states; at order 2 it is the 300,000 windows (plus 3),
+    // above two_thread_state_limit.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    for (int i = 0; i < 150000; ++i) {
+        paths.push_back("c" + std::to_string(i % 1000) + " > c" + std::to_string((i / 7) % 1000) +
+                        " > c" + std::to_string((i / 13) % 997));
+        conv.push_back(i % 5 == 0 ? 1.0 : 0.0);
+        nulls.push_back(i % 5 == 0 ? 0.0 : 1.0);
+        value.push_back(0.0);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto js = build_journeys({views, conv, nulls, value}, {});
+    const std::size_t automatic =
+        std::min<std::size_t>(2, std::max(1u, std::thread::hardware_concurrency()));
+    counting_options o;
+    REQUIRE(counting_threads(js, o) == automatic);
+    o.order = 2;
+    REQUIRE(300000 + 3 > two_thread_state_limit);
+    REQUIRE(counting_threads(js, o) == 1);
+    o.threads = 2; // asked for: two halves of 75,000 rows
+    REQUIRE(counting_threads(js, o) == 2);
+    o.threads = 8; // at most a thread per 50,000 rows
+    REQUIRE(counting_threads(js, o) == 3);
+    o.order = 0;
+    REQUIRE_THROWS_AS(counting_threads(js, o), invalid_input);
+    // Whatever the threads, the same counts.
+    counting_options one, two;
+    one.order = two.order = 2;
+    one.threads = 1;
+    two.threads = 2;
+    REQUIRE(count_transitions(js, one) == count_transitions(js, two));
+    REQUIRE(count_transitions(js, {2}) == count_transitions(js, two));
 }
 
 TEST_CASE("count_transitions: order 1 counted in channel space equals the general counter",
