@@ -1,10 +1,13 @@
 """Size of a preset's chain and the cost of one channel removal.
 
-Usage: ``python bench/profile_chain.py --preset criteo --order 2 [--all]``. Prints the number
-of states and transitions, the time to count and fit, the sizes of the largest strongly
-connected components, and the time of the removal of the most frequent channel (what every
-channel's removal effect costs on large components); with ``--all``, also the time of every
-channel's removal effect (the batched solves of ``MarkovModel.attribution()``).
+Usage: ``python bench/profile_chain.py --preset criteo --order 2 [--all] [--singles N]``.
+Prints the number of states and transitions, the time to count and fit, the sizes of the
+largest strongly connected components, and the time of the removal of the most frequent channel
+(what every channel's removal effect costs on large components); with ``--all``, also the time
+of every channel's removal effect (the batched solves of ``MarkovModel.attribution()``). With
+``--singles N``, also N channels' removals solved one at a time (channels spread evenly over the
+channel ids), as an engine without batches would solve them: the mean time of one, what all the
+channels would take so on one thread, and the peak memory above the fitted model.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ def main() -> None:
     parser.add_argument("--order", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--all", action="store_true", help="also time every channel's removal")
+    parser.add_argument(
+        "--singles", type=int, default=0, help="also time N removals solved one at a time"
+    )
     args = parser.parse_args()
     df: pd.DataFrame = load(args.preset, args.seed)
     t0 = time.perf_counter()
@@ -36,6 +42,7 @@ def main() -> None:
     t2 = time.perf_counter()
     model = _core.fit_markov(counts)
     t3 = time.perf_counter()
+    rss_model = _mb("VmRSS")  # the journeys, the counts and the model
     loops = _core.journey_loops(model)
     t4 = time.perf_counter()
     _core.group_removal_effect(model, [0])
@@ -50,6 +57,28 @@ def main() -> None:
         _core.removal_effects(model)
         t7 = time.perf_counter()
         print(f"removal effects of all {len(counts.channels)} channels: {t7 - t6:.2f} s")
+    if args.singles > 0:
+        channels = len(counts.channels)
+        picked = sorted({i * channels // args.singles for i in range(args.singles)})
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        t8 = time.perf_counter()
+        for c in picked:
+            _core.group_removal_effect(model, [c])
+        each = (time.perf_counter() - t8) / len(picked)
+        print(
+            f"{len(picked)} removals one at a time: {each:.2f} s each; all {channels} channels "
+            f"so: {each * channels:,.0f} s on one thread; peak {_mb('VmHWM') - rss_model:.0f} MB "
+            "above the fitted model"
+        )
+
+
+def _mb(key: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) / 1024
+    raise KeyError(key)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,21 @@
 """Memory of each stage of a fit on a preset: journeys, counts, fit, removal effects.
 
-Usage: ``python bench/profile_memory.py --preset criteo --order 3 [--release-journeys]``.
+Usage: ``python bench/profile_memory.py --preset criteo --order 3 [--release-journeys]
+[--threads T] [--seconds]``.
 Before each stage the process resets its peak RSS (``/proc/self/clear_refs``); after it, it
 prints what the stage kept (RSS after minus before) and its peak above the RSS before it, in
 MB. The stages are those of ``MarkovModel(order=k).fit(journeys)`` followed by the removal
 effects. The last line is the peak of the whole pipeline above the RSS before it, and its ratio
 to the input table (``df.memory_usage(deep=True)``). With ``--release-journeys`` the journeys
 are freed after the fit, as in ``MarkovModel(order=k).fit(Journeys.from_paths(df))``, where
-nothing else refers to them.
+nothing else refers to them. ``--threads`` sets the counting threads (by default
+``count_transitions`` chooses); ``--seconds`` adds each stage's time.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +40,13 @@ def main() -> None:
     ap.add_argument(
         "--release-journeys", action="store_true", help="free the journeys after the fit"
     )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="counting threads (0, the default, lets count_transitions choose)",
+    )
+    ap.add_argument("--seconds", action="store_true", help="also print each stage's time")
     args = ap.parse_args()
     df = load(args.preset)
     input_mb = float(df.memory_usage(deep=True).sum()) / 2**20
@@ -49,16 +59,22 @@ def main() -> None:
         before = _mb("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
+        t0 = time.perf_counter()
         out = run()
+        seconds = time.perf_counter() - t0
         kept[name] = out
         kept_mb, peak_mb = _mb("VmRSS") - before, _mb("VmHWM") - before
         pipeline_peak = max(pipeline_peak, _mb("VmHWM"))
-        print(f"{name:<16} kept {kept_mb:7.0f} MB   peak {peak_mb:7.0f} MB")
+        timing = f"   {seconds:6.2f} s" if args.seconds else ""
+        print(f"{name:<16} kept {kept_mb:7.0f} MB   peak {peak_mb:7.0f} MB{timing}")
         return out
 
     cols = dict(conversions="total_conversions", nulls="total_null", value="total_conversion_value")
     journeys = stage("journeys", lambda: jl.Journeys.from_paths(df, **cols))
-    counts = stage("counts", lambda: _core.count_transitions(journeys._set, args.order))
+    counts = stage(
+        "counts",
+        lambda: _core.count_transitions(journeys._set, args.order, threads=args.threads),
+    )
     # As MarkovModel.fit does: the counts move into the model (the "fit" line is what the
     # model holds beyond them).
     model = stage("fit", lambda: _core.fit_markov_taking(counts))
