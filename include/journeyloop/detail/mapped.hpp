@@ -70,6 +70,8 @@ public:
             ::munmap(p, n * sizeof(T));
             return;
         }
+#else
+        (void)n; // every block came from operator new
 #endif
         ::operator delete(p);
     }
