@@ -17,6 +17,7 @@ import time
 
 import pandas as pd
 from generate_paths import load
+from profile_memory import status_mb
 
 import journeyloop as jl
 from journeyloop import _core
@@ -42,7 +43,7 @@ def main() -> None:
     t2 = time.perf_counter()
     model = _core.fit_markov(counts)
     t3 = time.perf_counter()
-    rss_model = _mb("VmRSS")  # the journeys, the counts and the model
+    rss_model = status_mb("VmRSS")  # the journeys, the counts and the model
     loops = _core.journey_loops(model)
     t4 = time.perf_counter()
     _core.group_removal_effect(model, [0])
@@ -66,19 +67,11 @@ def main() -> None:
         for c in picked:
             _core.group_removal_effect(model, [c])
         each = (time.perf_counter() - t8) / len(picked)
+        peak = status_mb("VmHWM") - rss_model
         print(
             f"{len(picked)} removals one at a time: {each:.2f} s each; all {channels} channels "
-            f"so: {each * channels:,.0f} s on one thread; peak {_mb('VmHWM') - rss_model:.0f} MB "
-            "above the fitted model"
+            f"so: {each * channels:,.0f} s on one thread; peak {peak:.0f} MB above the fitted model"
         )
-
-
-def _mb(key: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key):
-                return int(line.split()[1]) / 1024
-    raise KeyError(key)
 
 
 if __name__ == "__main__":

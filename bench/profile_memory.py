@@ -25,7 +25,8 @@ import journeyloop as jl
 from journeyloop import _core
 
 
-def _mb(key: str) -> float:
+def status_mb(key: str) -> float:
+    """A ``/proc/self/status`` figure (``VmRSS``, ``VmHWM``) in MB."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(key):
@@ -51,20 +52,20 @@ def main() -> None:
     df = load(args.preset)
     input_mb = float(df.memory_usage(deep=True).sum()) / 2**20
     kept: dict[str, object] = {}
-    start = _mb("VmRSS")
+    start = status_mb("VmRSS")
     pipeline_peak = start
 
     def stage(name: str, run: Callable[[], Any]) -> Any:
         nonlocal pipeline_peak
-        before = _mb("VmRSS")
+        before = status_mb("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
         t0 = time.perf_counter()
         out = run()
         seconds = time.perf_counter() - t0
         kept[name] = out
-        kept_mb, peak_mb = _mb("VmRSS") - before, _mb("VmHWM") - before
-        pipeline_peak = max(pipeline_peak, _mb("VmHWM"))
+        kept_mb, peak_mb = status_mb("VmRSS") - before, status_mb("VmHWM") - before
+        pipeline_peak = max(pipeline_peak, status_mb("VmHWM"))
         timing = f"   {seconds:6.2f} s" if args.seconds else ""
         print(f"{name:<16} kept {kept_mb:7.0f} MB   peak {peak_mb:7.0f} MB{timing}")
         return out
@@ -79,9 +80,9 @@ def main() -> None:
     # model holds beyond them).
     model = stage("fit", lambda: _core.fit_markov_taking(counts))
     if args.release_journeys:
-        before = _mb("VmRSS")
+        before = status_mb("VmRSS")
         del journeys, kept["journeys"]
-        print(f"{'release journeys':<16} kept {_mb('VmRSS') - before:7.0f} MB")
+        print(f"{'release journeys':<16} kept {status_mb('VmRSS') - before:7.0f} MB")
     stage("removal effects", lambda: _core.removal_effects(model))
     extra = pipeline_peak - start
     print(
