@@ -70,12 +70,34 @@ std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_o
     return std::min(threads, std::max<std::size_t>(1, rows / 50000));
 }
 
+// The checks count_transitions() makes before it allocates; the bound on
+// the number of states.
+std::size_t checked_estimate(const journey_set& journeys, const counting_options& options) {
+    if (options.order == 0) throw invalid_input("order must be at least 1");
+    if (journeys.form() == journey_form::loop)
+        throw invalid_input(
+            "these are loop-form histories (purchases inside the sequence); the funnel chain "
+            "counts funnel journeys: build them with form=funnel");
+    const auto estimate = estimate_states(journeys, options.order, options.padded);
+    if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
+    return estimate;
+}
+
+// Order 1 (collapsed, unpadded) of journeys parsed from path tables: the
+// sums were gathered while the touches were parsed; only the states remain
+// to be numbered, on the calling thread.
+bool counts_from_sums(const journey_set& journeys, const counting_options& options) {
+    const auto* sums = journeys.order1_sums();
+    return options.order == 1 && options.collapse_repeats && !options.padded && sums != nullptr &&
+           sums->stride == journeys.channels().size() + 1;
+}
+
 } // namespace
 
 std::size_t counting_threads(const journey_set& journeys, const counting_options& options) {
-    if (options.order == 0) throw invalid_input("order must be at least 1");
-    return threads_for(journeys.size(), estimate_states(journeys, options.order, options.padded),
-                       options);
+    const auto estimate = checked_estimate(journeys, options);
+    return counts_from_sums(journeys, options) ? 1
+                                               : threads_for(journeys.size(), estimate, options);
 }
 
 namespace {
@@ -300,13 +322,7 @@ private:
 transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options) {
     const std::size_t k = options.order;
-    if (k == 0) throw invalid_input("order must be at least 1");
-    if (journeys.form() == journey_form::loop)
-        throw invalid_input(
-            "these are loop-form histories (purchases inside the sequence); the funnel chain "
-            "counts funnel journeys: build them with form=funnel");
-    const auto estimate = estimate_states(journeys, k, options.padded);
-    if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
+    const auto estimate = checked_estimate(journeys, options);
 
     detail::counts_parts parts;
     parts.order = k;
@@ -317,14 +333,9 @@ transition_counts count_transitions(const journey_set& journeys,
     parts.total_nulls = journeys.total_nulls();
     parts.total_value = journeys.total_value();
 
-    // Order 1 (collapsed, unpadded) of journeys parsed from path tables: the
-    // sums were gathered while the touches were parsed; only the states
-    // remain to be numbered.
-    const auto* sums = journeys.order1_sums();
-    if (k == 1 && options.collapse_repeats && !options.padded && sums != nullptr &&
-        sums->stride == parts.channels.size() + 1) {
+    if (counts_from_sums(journeys, options)) {
         counter one(k, options, parts.channels.size());
-        one.from_sums(journeys, 0, journeys.size(), *sums);
+        one.from_sums(journeys, 0, journeys.size(), *journeys.order1_sums());
         one.finish(parts);
         return detail::counts_access::assemble(std::move(parts));
     }

@@ -46,7 +46,10 @@ struct counting_options {
     /// journey sets (from 100,000 rows) in two halves on two threads when
     /// the bound on the number of states is at most two_thread_state_limit
     /// (beyond it, each half's hash table holds most transitions and two
-    /// threads nearly double the memory of counting for little time).
+    /// threads nearly double the memory of counting for little time). Order
+    /// 1 (collapsed, unpadded) of journeys read from a path table with at
+    /// most 64 channels is summed while the table is parsed and takes no
+    /// threads here.
     std::size_t threads = 0;
 };
 
@@ -162,9 +165,11 @@ transition_counts count_transitions(const journey_set& journeys,
 
 /**
  * The number of threads count_transitions() counts `journeys` on with
- * `options` when it counts from their touches (rows / 50,000 at most, and
- * with threads = 0, one when the bound on the states exceeds
- * two_thread_state_limit). Throws invalid_input if `options.order` is 0.
+ * `options`: one for order 1 from the sums of a path table (see
+ * counting_options::threads); otherwise at most one per 50,000 rows, and
+ * with threads = 0 one when the bound on the states exceeds
+ * two_thread_state_limit, else up to two. Throws what count_transitions()
+ * throws before it allocates (invalid_input, state_space_too_large).
  */
 std::size_t counting_threads(const journey_set& journeys, const counting_options& options = {});
 

@@ -173,6 +173,16 @@ TEST_CASE("counting_threads: two threads only for large sets with a small state 
     REQUIRE(counting_threads(js, o) == 3);
     o.order = 0;
     REQUIRE_THROWS_AS(counting_threads(js, o), invalid_input);
+    o.order = 2;
+    o.max_states = 1000; // as count_transitions(), before anything else
+    REQUIRE_THROWS_AS(counting_threads(js, o), state_space_too_large);
+    // Order 1 of a path table with at most 64 channels: summed while parsed,
+    // no counting threads.
+    std::vector<std::string> few_paths(150000, "a > b > c");
+    const std::vector<std::string_view> few_views(few_paths.begin(), few_paths.end());
+    const auto few = build_journeys({few_views, conv, nulls, value}, {});
+    REQUIRE(counting_threads(few, {}) == 1);
+    REQUIRE(counting_threads(few, {2}) == automatic);
     // Whatever the threads, the same counts.
     counting_options one, two;
     one.order = two.order = 2;
