@@ -112,6 +112,11 @@ struct order1_sums {
 /// a scattered add per touch cost more than counting the touches again (the
 /// criteo-shaped table, 675 channels: 0.29 s against 0.23 s).
 inline constexpr std::size_t order1_sums_max_channels = 64;
+
+/// Tests only: lowers the bound of journey_set::check_touches (0 restores
+/// max_touches), so that the builders' checks can be reached without 16 GB
+/// of touches.
+void set_touch_limit(std::size_t limit) noexcept;
 } // namespace detail
 
 /**
@@ -125,13 +130,6 @@ inline constexpr std::size_t order1_sums_max_channels = 64;
  * (events.hpp), which also records the customer of each row, each touch's
  * time before the end of its journey, and may build loop-form histories.
  */
-namespace detail {
-/// Tests only: lowers the bound of journey_set::check_touches (0 restores
-/// max_touches), so that the builders' checks can be reached without 16 GB
-/// of touches.
-void set_touch_limit(std::size_t limit) noexcept;
-} // namespace detail
-
 class journey_set {
 public:
     /// Number of rows (journeys or aggregated paths).

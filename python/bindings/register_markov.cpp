@@ -121,8 +121,8 @@ void register_markov(py::module_& m) {
         },
         py::arg("journeys"), py::arg("order") = 1, py::arg("collapse_repeats") = true,
         py::arg("padded") = false, py::arg("max_states") = jl::counting_options{}.max_states,
-        py::arg("threads") = 0,
-        py::call_guard<py::gil_scoped_release>(), "Order-k transition counts (threads: 0 chooses, as counting_options::threads).");
+        py::arg("threads") = 0, py::call_guard<py::gil_scoped_release>(),
+        "Order-k transition counts (threads: 0 chooses, as counting_options::threads).");
     m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
           py::call_guard<py::gil_scoped_release>(), "Counts of the union of two data sets.");
 
