@@ -1,7 +1,7 @@
 """Memory of each stage of a fit on a preset: journeys, counts, fit, removal effects.
 
 Usage: ``python bench/profile_memory.py --preset criteo --order 3 [--release-journeys]
-[--threads T] [--seconds]``.
+[--threads T] [--set-threads N] [--seconds]``.
 Before each stage the process resets its peak RSS (``/proc/self/clear_refs``); after it, it
 prints what the stage kept (RSS after minus before) and its peak above the RSS before it, in
 MB. The stages are those of ``MarkovModel(order=k).fit(journeys)`` followed by the removal
@@ -9,7 +9,8 @@ effects. The last line is the peak of the whole pipeline above the RSS before it
 to the input table (``df.memory_usage(deep=True)``). With ``--release-journeys`` the journeys
 are freed after the fit, as in ``MarkovModel(order=k).fit(Journeys.from_paths(df))``, where
 nothing else refers to them. ``--threads`` sets the counting threads (by default
-``count_transitions`` chooses); ``--seconds`` adds each stage's time.
+``count_transitions`` chooses); ``--set-threads N`` calls ``jl.set_threads(N)`` first, for every
+stage (1: everything on one thread); ``--seconds`` adds each stage's time.
 """
 
 from __future__ import annotations
@@ -47,8 +48,15 @@ def main() -> None:
         default=0,
         help="counting threads (0, the default, lets count_transitions choose)",
     )
+    ap.add_argument(
+        "--set-threads",
+        type=int,
+        default=0,
+        help="jl.set_threads(N) before the stages (0, the default, keeps each stage's default)",
+    )
     ap.add_argument("--seconds", action="store_true", help="also print each stage's time")
     args = ap.parse_args()
+    jl.set_threads(args.set_threads)
     df = load(args.preset)
     input_mb = float(df.memory_usage(deep=True).sum()) / 2**20
     kept: dict[str, object] = {}

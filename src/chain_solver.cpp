@@ -3,6 +3,7 @@
 
 #include <journeyloop/detail/mapped.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/threads.hpp>
 
 #include <Eigen/Dense>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
@@ -265,7 +266,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
             solve_block(backward, block, none, {&c.visits}, {&start}, local);
         }
     };
-    if (n < 20000 || std::thread::hardware_concurrency() < 2) {
+    if (n < 20000 || stage_threads(2) < 2) {
         absorption();
         visits();
         return c;

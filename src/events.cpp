@@ -2,6 +2,7 @@
 #include <journeyloop/detail/flat_map.hpp>
 #include <journeyloop/errors.hpp>
 #include <journeyloop/events.hpp>
+#include <journeyloop/threads.hpp>
 
 #include "text.hpp"
 
@@ -956,8 +957,8 @@ private:
     template <class T>
     event_journeys run_with(const column_view<T>& time) {
         // Two threads from 200,000 rows (and where the machine has two).
-        const bool parallel = o_.threads != 1 && n_ >= 200000 &&
-                              (o_.threads > 1 || std::thread::hardware_concurrency() > 1);
+        const bool parallel =
+            o_.threads != 1 && n_ >= 200000 && (o_.threads > 1 || detail::stage_threads(2) > 1);
         setup();
         sequential_ = true;
         bool sorted = false;

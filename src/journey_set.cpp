@@ -1,9 +1,11 @@
 // Journeys from path tables and CSV files.
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/threads.hpp>
 
 #include "text.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <atomic>
 #include <array>
 #include <cfloat>
@@ -564,7 +566,7 @@ void append_journeys(journey_set& journeys, const path_table& table,
     // the journeys are cut back to what they were; the first bad row (lowest
     // part) is the one reported.
     std::size_t threads = options.threads;
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    if (threads == 0) threads = detail::stage_threads(std::numeric_limits<std::size_t>::max());
     threads = std::min(threads, std::max<std::size_t>(1, n / 20000));
     std::vector<parsed_part> parts(threads);
     // Order-1 sums are gathered for a set built from path tables only.

@@ -5,6 +5,7 @@
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
 #include <journeyloop/markov_model.hpp>
+#include <journeyloop/threads.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -353,7 +354,8 @@ namespace {
 
 // The removal effects of removals given as lists of transient states (each
 // sorted, no repeats), on larger chains: in batches that share each pass
-// over the chain, laid out for locality, on two threads (solve_without_many).
+// over the chain, laid out for locality, on up to two threads, or
+// set_threads()'s number (solve_without_many).
 // Measured on the path benchmarks it was 2-3x faster than solving the
 // removals one at a time or interleaving them over the chain as stored.
 std::vector<removal_effect> batched_removal_effects(const markov_model& model,
@@ -361,7 +363,7 @@ std::vector<removal_effect> batched_removal_effects(const markov_model& model,
                                                     const progress_callback& progress) {
     std::vector<removal_effect> out;
     out.reserve(removed.size());
-    const auto threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+    const auto threads = detail::stage_threads(2);
     {
         for (const auto& without :
              detail::solve_without_many(model.chain(), removed,

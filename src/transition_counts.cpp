@@ -6,6 +6,7 @@
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/transition_counts.hpp>
+#include <journeyloop/threads.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -64,9 +65,7 @@ std::size_t estimate_states(const journey_set& js, std::size_t k, bool padded) {
 std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_options& options) {
     std::size_t threads = options.threads;
     if (threads == 0)
-        threads = estimate > two_thread_state_limit
-                      ? 1
-                      : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+        threads = estimate > two_thread_state_limit ? 1 : detail::stage_threads(2);
     return std::min(threads, std::max<std::size_t>(1, rows / 50000));
 }
 

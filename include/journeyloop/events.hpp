@@ -90,7 +90,8 @@ struct event_options {
     /// journeys for time decay; 0 for unitless numeric times.
     double time_unit_seconds = 0;
     /// Threads: 1 builds in one thread; 0 uses two threads from 200,000 rows
-    /// where the machine has two cores. The result does not depend on it.
+    /// where the machine has two cores (and set_threads() is not 1). The
+    /// result does not depend on it.
     std::size_t threads = 0;
     /// Loop form: the name of the purchase marker in the histories.
     std::string purchase = "purchase";

@@ -276,7 +276,8 @@ struct path_options {
     std::string nulls_column = "nulls";
     std::string value_column = "value";
     /// Threads that parse a large table (from 20,000 rows a thread); 0 means
-    /// one per hardware thread. The result does not depend on it.
+    /// one per hardware thread, or set_threads()'s number when it is set.
+    /// The result does not depend on it.
     std::size_t threads = 0;
 };
 

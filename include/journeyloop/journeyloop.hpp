@@ -16,6 +16,7 @@
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/teams.hpp>
+#include <journeyloop/threads.hpp>
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/version.hpp>
 

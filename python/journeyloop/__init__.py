@@ -39,6 +39,7 @@ from ._errors import (
 from ._events import EventReport
 from ._journeys import Journeys
 from ._markov import MarkovModel
+from ._threads import get_threads, set_threads, threads
 
 __version__: str = _core.__version__
 
@@ -56,6 +57,9 @@ __all__ = [
     "__version__",
     "attribute",
     "datasets",
+    "get_threads",
+    "set_threads",
+    "threads",
 ]
 
 

@@ -1,0 +1,48 @@
+// journeyloop: how many threads the library's parallel stages use.
+#ifndef JOURNEYLOOP_THREADS_HPP
+#define JOURNEYLOOP_THREADS_HPP
+
+#include <cstddef>
+
+namespace journeyloop {
+
+/**
+ * Sets the threads that journeyloop's parallel stages use when a call does
+ * not say (an explicit `threads` in path_options, counting_options or
+ * event_options still wins). 0, the default, lets each stage choose:
+ *
+ * - parsing a path table: every hardware thread, one per 20,000 rows;
+ * - counting transitions: up to two, one per 50,000 rows, and one when the
+ *   bound on the states exceeds two_thread_state_limit;
+ * - building journeys from events: two from 200,000 events;
+ * - fitting: the visits on a second thread from 20,000 states;
+ * - removal effects on chains past the dense route: up to two, one per
+ *   batch of eight removals.
+ *
+ * n >= 1 puts n in place of the machine's threads and of those caps of two,
+ * so 1 runs everything on the calling thread, and on a larger machine n > 2
+ * lets the removals use n threads. Each removal thread holds sixteen numbers
+ * a state (its batch's solutions): fewer threads use less memory. The counts
+ * keep their one thread above two_thread_state_limit, and the per-row limits
+ * still apply. Thread-safe; calls already running keep what they chose.
+ *
+ * **Example**:
+ *
+ *     journeyloop::set_threads(1);     // one thread, least memory
+ *     auto a = journeyloop::markov_attribution(model);
+ *     journeyloop::set_threads(0);     // back to the defaults
+ */
+void set_threads(std::size_t n) noexcept;
+
+/// What set_threads() last set (0: the defaults).
+std::size_t get_threads() noexcept;
+
+namespace detail {
+/// The threads of a stage whose default is `usual` capped by the machine's
+/// hardware threads; get_threads() instead when it is set. At least 1.
+std::size_t stage_threads(std::size_t usual) noexcept;
+} // namespace detail
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_THREADS_HPP

@@ -1,0 +1,68 @@
+"""The threads of journeyloop's parallel stages."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from . import _core
+from ._errors import InvalidInputError
+
+__all__ = ["get_threads", "set_threads", "threads"]
+
+
+def _count(n: object) -> int:
+    try:
+        value = operator.index(n)  # type: ignore[arg-type]
+    except TypeError:
+        msg = f"threads must be an integer >= 0, got {n!r}"
+        raise InvalidInputError(msg) from None
+    if value < 0:
+        msg = f"threads must be an integer >= 0, got {value}"
+        raise InvalidInputError(msg)
+    return value
+
+
+def set_threads(n: int) -> None:
+    """Set the threads that journeyloop's parallel stages use.
+
+    0 (the default) lets each stage choose: every hardware thread to parse a
+    path table, up to two to count transitions, to build journeys from
+    events, to fit and to solve removal effects. ``n >= 1`` uses ``n``
+    instead: 1 runs everything on the calling thread, and on a larger
+    machine ``n > 2`` lets the removal effects use ``n`` threads. Each
+    removal thread holds sixteen numbers a state (its batch of eight
+    removals' solutions), so fewer threads use less memory; results do not
+    depend on it. An explicit ``threads`` argument of a call still wins.
+
+    Example::
+
+        jl.set_threads(1)   # least memory
+        model.attribution()
+        jl.set_threads(0)   # the defaults again
+    """
+    _core.set_threads(_count(n))
+
+
+def get_threads() -> int:
+    """What :func:`set_threads` last set (0: each stage's default)."""
+    return int(_core.get_threads())
+
+
+@contextmanager
+def threads(n: int) -> Iterator[None]:
+    """:func:`set_threads` for a ``with`` block; the setting before it comes back after it.
+
+    Example::
+
+        with jl.threads(1):
+            model.attribution()
+    """
+    count = _count(n)
+    before = get_threads()
+    _core.set_threads(count)
+    try:
+        yield
+    finally:
+        _core.set_threads(before)
