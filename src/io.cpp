@@ -90,6 +90,42 @@ std::string number_text(double x) {
 // totals). Sums of the same weights in another order round differently, and
 // totals of long tables carry the rounding of one long chain of additions:
 // equal means within 1e-6, relative, far below any edit worth catching.
+// The transitions of counts of order k follow the sliding windows: a
+// channel state moves only to a state that continues it (its first k - 1
+// channels are the other's last k - 1), never to itself when repeats are
+// collapsed; a tuple shorter than k is the one state of a short path (in
+// from START, out to CONVERSION or NULL only); padded paths begin at a
+// state of k - 1 paddings and a channel.
+void check_windows(const transition_counts& c) {
+    const auto k = c.order();
+    const auto n = c.num_states();
+    auto fail = [&c](state_id s, state_id t, const std::string& why) {
+        throw invalid_input("invalid file: transition '" + c.state_label(s) + "' -> '" +
+                            c.state_label(t) + "': " + why + " (order " +
+                            std::to_string(c.order()) + ")");
+    };
+    for (state_id s = 0; s < n; ++s)
+        for (auto t : c.targets(s)) {
+            if (t < transition_counts::first_channel_state) continue;
+            const auto to = c.state(t);
+            if (s == transition_counts::start) {
+                if (c.padded())
+                    for (std::size_t i = 0; i + 1 < k; ++i)
+                        if (to[i] != transition_counts::padding)
+                            fail(s, t, "a padded path begins with k - 1 paddings");
+                continue;
+            }
+            const auto from = c.state(s);
+            if (s == t && c.collapse_repeats())
+                fail(s, t, "a self-loop, but repeats are collapsed");
+            if (from.size() != k || to.size() != k)
+                fail(s, t, "a state shorter than the order is a whole path, with no successor");
+            for (std::size_t i = 0; i + 1 < k; ++i)
+                if (to[i] != from[i + 1])
+                    fail(s, t, "the second state does not continue the first");
+        }
+}
+
 void check_consistent(const transition_counts& c) {
     const auto n = c.num_states();
     std::vector<double> in(n, 0.0);
@@ -117,6 +153,7 @@ void check_consistent(const transition_counts& c) {
                  " conversions, its transitions into CONVERSION sum to " +
                  number_text(into_conversion(s)));
     if (c.pooled()) return;
+    check_windows(c);
     if (!equal(in[transition_counts::conversion], c.total_conversions()))
         fail("the transitions into CONVERSION sum to " + number_text(in[transition_counts::conversion]) +
              ", the total conversions are " + number_text(c.total_conversions()));

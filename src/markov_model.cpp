@@ -26,9 +26,21 @@ using tc = transition_counts;
 inline std::uint32_t transient_index(state_id s) { return s == tc::start ? 0 : s - 2; }
 
 // Every transient state must reach CONVERSION or NULL, or (I - Q) is
-// singular. Found by a backward search from the absorbing states.
+// singular. Found by a backward search from the absorbing states. Before
+// it, the sums the estimates divide by must be finite (weights of up to
+// 1.8e308 each can add up to infinity, which would make every probability
+// of the row 0).
 void check_absorbing(const transition_counts& counts) {
     const auto n = counts.num_states();
+    for (state_id s = 0; s < n; ++s)
+        if (!std::isfinite(counts.out_weight(s)) || !std::isfinite(counts.value_from(s)))
+            throw invalid_input("the weights leaving state '" + counts.state_label(s) +
+                                "' or the value of the journeys that end there add up to "
+                                "more than a double holds: scale the counts or the values down");
+    if (!std::isfinite(counts.total_conversions()) || !std::isfinite(counts.total_nulls()) ||
+        !std::isfinite(counts.total_value()))
+        throw invalid_input("the total conversions, nulls or value add up to more than a double "
+                            "holds: scale the counts or the values down");
     // Predecessors in compressed rows (4 bytes an edge; a vector per state
     // cost 56 bytes a state more).
     std::vector<std::size_t> ptr(n + 1, 0);
@@ -179,10 +191,14 @@ void for_each_probability(const transition_counts& c, double alpha, Row&& row_be
         for (auto t : (*successors)(s))
             if (!in_row[t]) row.emplace_back(t, 0.0);
         for (auto t : targets) in_row[t] = 0;
-        for (auto& entry : row) entry.second += alpha;
-        const double smoothed = out + alpha * static_cast<double>(row.size());
+        // (w + alpha) / (out + alpha m), divided through by alpha when it
+        // is at least 1, so that no large alpha overflows (towards 1 / m).
+        const double m = static_cast<double>(row.size());
+        const bool scaled = alpha >= 1;
+        const double denominator = scaled ? out / alpha + m : out + alpha * m;
+        for (auto& entry : row) entry.second = scaled ? entry.second / alpha + 1 : entry.second + alpha;
         std::sort(row.begin(), row.end());
-        for (const auto& [t, w] : row) f(s, t, w / smoothed);
+        for (const auto& [t, w] : row) f(s, t, w / denominator);
     }
 }
 

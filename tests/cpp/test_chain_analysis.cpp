@@ -117,6 +117,56 @@ TEST_CASE("markov_model: additive smoothing", "[markov_model]") {
     REQUIRE(row_sum == Approx(1.0));
 }
 
+TEST_CASE("markov_model: smoothing at order 2, and a smoothing too large to add",
+          "[markov_model]") {
+    // START -> ab -> bc -> CONVERSION; START -> bc -> ca -> NULL; START -> ab -> NULL.
+    std::vector<std::string_view> paths{"a > b > c", "b > c > a", "a > b"};
+    std::vector<double> conv{1, 0, 0}, nulls{0, 1, 1};
+    counting_options o;
+    o.order = 2;
+    const auto counts = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
+    const auto ab = state_of(counts, "a > b"), bc = state_of(counts, "b > c"),
+               ca = state_of(counts, "c > a");
+    constexpr auto start = transition_counts::start, conversion = transition_counts::conversion,
+                   null = transition_counts::null;
+    const auto model = fit_markov(counts, {1.0});
+    const auto& P = model.transitions();
+    // START may go to every state: ab 2+1, bc 1+1, ca 0+1, CONVERSION 0+1, NULL 0+1 over 3 + 5.
+    REQUIRE(P.coeff(start, ab) == Approx(3.0 / 8).margin(1e-15));
+    REQUIRE(P.coeff(start, ca) == Approx(1.0 / 8).margin(1e-15));
+    REQUIRE(P.coeff(start, conversion) == Approx(1.0 / 8).margin(1e-15));
+    // ab continues with the states that begin with b: bc 1+1, NULL 1+1, CONVERSION 0+1 over 2 + 3.
+    REQUIRE(P.coeff(ab, bc) == Approx(2.0 / 5).margin(1e-15));
+    REQUIRE(P.coeff(ab, null) == Approx(2.0 / 5).margin(1e-15));
+    REQUIRE(P.coeff(ab, conversion) == Approx(1.0 / 5).margin(1e-15));
+    REQUIRE(P.coeff(ab, ca) == 0.0); // ca does not begin with b
+    // ca was never followed by ab, but could be: NULL 1+1, ab 0+1, CONVERSION 0+1 over 1 + 3.
+    REQUIRE(P.coeff(ca, null) == Approx(1.0 / 2).margin(1e-15));
+    REQUIRE(P.coeff(ca, ab) == Approx(1.0 / 4).margin(1e-15));
+    REQUIRE(P.coeff(ca, bc) == 0.0);
+    REQUIRE(P.coeff(bc, ca) == Approx(2.0 / 5).margin(1e-15));
+    // A smoothing so large that alpha times the targets overflows: every
+    // row is uniform over its targets, and the rate stays a probability.
+    const auto huge = fit_markov(counts, {1e308});
+    REQUIRE(huge.transitions().coeff(start, ab) == Approx(1.0 / 5).margin(1e-15));
+    REQUIRE(huge.transitions().coeff(ca, ab) == Approx(1.0 / 3).margin(1e-15));
+    REQUIRE(std::isfinite(huge.conversion_rate()));
+    REQUIRE(huge.conversion_rate() > 0.2);
+    REQUIRE(huge.conversion_rate() < 1.0);
+    for (const auto& e : removal_effects(huge)) {
+        REQUIRE(std::isfinite(e.conversions));
+        REQUIRE(e.conversions >= 0);
+    }
+}
+
+TEST_CASE("markov_model: weights that add up to more than a double are an error",
+          "[markov_model]") {
+    std::vector<std::string_view> paths{"a", "a"};
+    std::vector<double> conv{1e308, 1e308}, nulls{0, 0};
+    const auto counts = count_transitions(build_journeys({paths, conv, nulls, {}}));
+    REQUIRE_THROWS_WITH(fit_markov(counts), Contains("more than a double holds"));
+}
+
 TEST_CASE("markov_model: transitions() built on demand, once, from several threads",
           "[markov_model]") {
     counting_options o;

@@ -133,6 +133,41 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,2,30]", "[5,2,31]")),
                             Contains("the value of the ends sums to 41, the total value is 40"));
     }
+    SECTION("an edit that keeps the sums but breaks the windows is refused") {
+        auto edited = [](const transition_counts& c, const std::string& from, const std::string& to) {
+            const auto all = to_bytes(c);
+            auto b = all.substr(all.find('\n') + 1);
+            const auto at = b.find(from);
+            REQUIRE(at != std::string::npos);
+            b.replace(at, from.size(), to);
+            return sign("transition_counts", b);
+        };
+        // The abc counts as order 2: their one-channel states would be whole
+        // paths, but a -> b and a -> c leave them.
+        REQUIRE_THROWS_WITH(counts_from_bytes(edited(counts, "\"order\":1", "\"order\":2")),
+                            Contains("transition 'a' -> 'b': a state shorter than the order is a "
+                                     "whole path, with no successor (order 2)"));
+        // A self-loop adds as much into a state as out of it: the sums hold.
+        REQUIRE_THROWS_WITH(counts_from_bytes(edited(counts, "\"edges\":[", "\"edges\":[[3,3,1],")),
+                            Contains("transition 'a' -> 'a': a self-loop, but repeats are collapsed"));
+        // Order 2: a > b > c converts, c > a > b does not.
+        std::vector<std::string_view> paths{"a > b > c", "c > a > b"};
+        std::vector<double> conv{1, 0}, nulls{0, 1};
+        counting_options o;
+        o.order = 2;
+        const auto two = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
+        REQUIRE(two.state_label(3) == "a > b");
+        REQUIRE(two.state_label(5) == "c > a");
+        REQUIRE(counts_from_bytes(edited(two, "[3,4,1]", "[3,4,1]")) == two);
+        REQUIRE_THROWS_WITH(counts_from_bytes(edited(two, "[3,4,1]", "[3,5,1]")),
+                            Contains("transition 'a > b' -> 'c > a': the second state does not "
+                                     "continue the first (order 2)"));
+        o.padded = true;
+        const auto padded = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
+        REQUIRE(padded.state_label(3) == "(start) > a");
+        REQUIRE_THROWS_WITH(counts_from_bytes(edited(padded, "[0,3,1]", "[0,4,1]")),
+                            Contains("a padded path begins with k - 1 paddings"));
+    }
     SECTION("consistent counts with a closed loop load, but cannot be fitted") {
         // b -> b only: its sums balance, but it reaches neither CONVERSION nor
         // NULL. The fit's error names it.

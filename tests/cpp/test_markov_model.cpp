@@ -64,6 +64,27 @@ TEST_CASE("markov_model: hand-worked abc example", "[markov_model]") {
     }
 }
 
+TEST_CASE("markov_model: a team's removal effect is below the sum of its channels'",
+          "[markov_model]") {
+    // START -> a 1/2, b 1/4, c 1/4; a -> b 1/2, NULL 1/2; b, c -> CONVERSION.
+    // p = 3/4. Without a: 1/2 (RE 1/3); without b: 1/4 (RE 2/3); without
+    // both: 1/4 (RE 2/3, not 1/3 + 2/3 = 1); without c: 1/2 (RE 1/3).
+    std::vector<std::string_view> paths{"a > b", "a", "b", "c"};
+    std::vector<double> conv{1, 0, 1, 1}, nulls{0, 1, 0, 0};
+    const auto model = fit_markov(count_transitions(build_journeys({paths, conv, nulls, {}})));
+    REQUIRE(model.conversion_rate() == Approx(0.75).margin(1e-15));
+    const auto single = removal_effects(model); // ids a = 0, b = 1, c = 2
+    REQUIRE(single[0].conversions == Approx(1.0 / 3).margin(1e-15));
+    REQUIRE(single[1].conversions == Approx(2.0 / 3).margin(1e-15));
+    REQUIRE(group_removal_effect(model, {0, 1}).conversions == Approx(2.0 / 3).margin(1e-15));
+    // Marketing (a, b) gets 3 * (2/3) / (2/3 + 1/3) = 2, sales (c) 1; summed
+    // effects would give 3 * 1 / (4/3) = 2.25 and 0.75.
+    const auto t = markov_attribution(model, {"marketing", "marketing", "sales"});
+    REQUIRE(t.names == std::vector<std::string>{"marketing", "sales"});
+    REQUIRE(t.conversions[0] == Approx(2.0).margin(1e-14));
+    REQUIRE(t.conversions[1] == Approx(1.0).margin(1e-14));
+}
+
 TEST_CASE("markov_model: no outcomes at all is an error, not NaN", "[markov_model]") {
     std::vector<std::string_view> paths{"a"};
     std::vector<double> conv{0}, nulls{0};

@@ -65,6 +65,19 @@ def test_team_attribution(abc_journeys: jl.Journeys) -> None:
         model.attribution(by="stage")  # type: ignore[arg-type]
 
 
+def test_a_team_is_removed_whole_not_summed() -> None:
+    # p = 3/4; RE(a) = 1/3, RE(b) = 2/3, RE({a, b}) = 2/3 (not 1), RE(c) = 1/3.
+    j = jl.Journeys.from_paths(["a > b", "a", "b", "c"], conversions=[1, 0, 1, 1], nulls=[0, 1, 0, 0])
+    model = jl.MarkovModel().fit(j)
+    teams = {"a": "marketing", "b": "marketing", "c": "sales"}
+    re = model.removal_effects(by="team", teams=teams)
+    assert re["team"].tolist() == ["marketing", "sales"]
+    assert re["removal_effect"].tolist() == pytest.approx([2 / 3, 1 / 3], abs=1e-15)
+    out = model.attribution(by="team", teams=teams)
+    # Summed channel effects would give 2.25 and 0.75.
+    assert out["conversions"].tolist() == pytest.approx([2.0, 1.0], abs=1e-14)
+
+
 def test_not_fitted_and_bad_order() -> None:
     with pytest.raises(jl.NotFittedError, match="not fitted"):
         jl.MarkovModel().removal_effects()
