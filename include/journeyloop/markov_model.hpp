@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace journeyloop {
@@ -83,6 +84,21 @@ public:
     /// The same, for converting journeys only: E[touches | CONVERSION]
     /// (0 if the conversion rate is 0).
     double expected_touches_converting() const;
+
+    /**
+     * The journey graph, a Boost.Graph view of the states and transitions
+     * with their counts and probabilities: make_journey_graph(*this). It
+     * needs `<journeyloop/journey_graph.hpp>` (the one header that includes
+     * Boost.Graph), which declares what it returns; without it the call does
+     * not compile.
+     *
+     *     #include <journeyloop/journey_graph.hpp>
+     *     journeyloop::journey_graph g = model.graph();
+     */
+    template <class Model = markov_model>
+    auto graph() const -> decltype(make_journey_graph(std::declval<const Model&>())) {
+        return make_journey_graph(static_cast<const Model&>(*this));
+    }
 
     /// The solver's view of the chain (internal).
     const detail::chain& chain() const noexcept { return *chain_; }

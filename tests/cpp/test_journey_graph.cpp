@@ -17,6 +17,15 @@ TEST_CASE("journey_graph: vertices are states, edges observed transitions", "[jo
     for (auto e : boost::make_iterator_range(boost::out_edges(0, g))) from_start += g[e].probability;
     REQUIRE(from_start == Approx(1.0));
     REQUIRE(boost::in_degree(transition_counts::conversion, g) == 2);
+    // model.graph() is the same view.
+    const journey_graph same = model.graph();
+    REQUIRE(boost::num_edges(same) == boost::num_edges(g));
+    for (auto e : boost::make_iterator_range(boost::edges(g))) {
+        const auto [f, found] = boost::edge(boost::source(e, g), boost::target(e, g), same);
+        REQUIRE(found);
+        REQUIRE(same[f].count == g[e].count);
+        REQUIRE(same[f].probability == g[e].probability);
+    }
 
     std::ostringstream dot, graphml;
     write_dot(dot, g);
