@@ -6,6 +6,7 @@
 #include <journeyloop/threads.hpp>
 
 #include <Eigen/Dense>
+#include <Eigen/SparseLU>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/strong_components.hpp>
 
@@ -87,25 +88,45 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
         return;
     }
     for (std::size_t i = 0; i < m; ++i) local[block[i]] = static_cast<long>(i);
-    if (m <= dense_block_limit) {
-        Eigen::MatrixXd A = Eigen::MatrixXd::Identity(static_cast<long>(m), static_cast<long>(m));
+    // A direct solve of the block: dense LU up to dense_block_limit states,
+    // sparse LU beyond (only for blocks on which Gauss-Seidel is too slow).
+    auto direct = [&] {
         Eigen::MatrixXd B(static_cast<long>(m), static_cast<long>(K));
+        std::vector<Eigen::Triplet<double>> a;
         for (std::size_t i = 0; i < m; ++i) {
             const auto u = block[i];
+            a.emplace_back(long(i), long(i), 1.0);
             for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) = (*bs[k])[u];
             for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
                 const auto v = adj.idx[e];
                 if (removed[v]) continue;
                 if (local[v] >= 0) {
-                    A(long(i), local[v]) -= adj.val[e];
+                    a.emplace_back(long(i), local[v], -adj.val[e]);
                 } else {
                     for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) += adj.val[e] * (*ys[k])[v];
                 }
             }
         }
-        const Eigen::MatrixXd Y = A.partialPivLu().solve(B);
+        Eigen::MatrixXd Y;
+        if (m <= dense_block_limit) {
+            Eigen::MatrixXd A = Eigen::MatrixXd::Zero(static_cast<long>(m), static_cast<long>(m));
+            for (const auto& t : a) A(t.row(), t.col()) += t.value();
+            Y = A.partialPivLu().solve(B);
+        } else {
+            Eigen::SparseMatrix<double> A(static_cast<long>(m), static_cast<long>(m));
+            A.setFromTriplets(a.begin(), a.end()); // duplicates add up
+            Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
+            lu.compute(A);
+            if (lu.info() != Eigen::Success)
+                throw numerical_error("the sparse LU of a block of " + std::to_string(m) +
+                                      " states failed: " + lu.lastErrorMessage());
+            Y = lu.solve(B);
+        }
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t k = 0; k < K; ++k) (*ys[k])[block[i]] = Y(long(i), long(k));
+    };
+    if (m <= dense_block_limit) {
+        direct();
     } else {
         // Gauss-Seidel, warm-started from the values in ys, all right-hand
         // sides in one pass over the edges. The matrix is an M-matrix (I
@@ -177,6 +198,13 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
                 jumped = true;
             }
             std::copy(change, change + K, previous);
+            // Nearly closed blocks (journeys of thousands of touches over few
+            // states: absorption once in many steps) converge too slowly to
+            // iterate; blocks of moderate size are then solved directly.
+            if (sweep == slow_block_sweeps && m <= slow_block_direct_limit) {
+                direct();
+                break;
+            }
             if (sweep == max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                       std::to_string(m) + " states");
@@ -626,8 +654,11 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
 
 // Solves one batch (at most many_batch removals) over the shared subchain;
 // `bits` (one per position) is scratch, all zero on entry and on exit;
-// `y` and `last` are scratch too.
-void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
+// `y` and `last` are scratch too. Returns false, with nothing in `out`, if
+// a component of at most slow_block_direct_limit states has not converged
+// in slow_block_sweeps sweeps: the caller then solves the batch's removals
+// one at a time (solve_without, which solves such blocks directly).
+bool solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
                  const std::vector<const std::vector<std::uint32_t>*>& removed, std::size_t first,
                  std::size_t count, mapped_vector<std::uint16_t>& bits, solution_buffer& y,
@@ -652,7 +683,8 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
     const auto start_component = c.component[0];
     constexpr int max_sweeps = 200000;
     std::size_t begin = 0;
-    for (std::size_t k = 0; k <= start_component && k < component_end.size(); ++k) {
+    bool slow = false;
+    for (std::size_t k = 0; k <= start_component && k < component_end.size() && !slow; ++k) {
         const auto end = component_end[k];
         // On large components, every extrapolate_every sweeps: the error
         // of Gauss-Seidel shrinks by a nearly constant factor lambda per
@@ -715,6 +747,10 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
                 jumped = true;
             }
             std::copy(change, change + many_width, previous);
+            if (sweep == slow_block_sweeps && end - begin <= slow_block_direct_limit) {
+                slow = true;
+                break;
+            }
             if (sweep == max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                       std::to_string(end - begin) + " states");
@@ -722,9 +758,11 @@ void solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         begin = end;
     }
     const double* y0 = y.data() + std::size_t{rows[0]} * many_width;
-    for (std::size_t g = 0; g < count; ++g) out[g] = {y0[g], y0[many_batch + g]};
+    if (!slow)
+        for (std::size_t g = 0; g < count; ++g) out[g] = {y0[g], y0[many_batch + g]};
     for (std::size_t g = 0; g < count; ++g)
         for (auto t : *removed[first + g]) bits[position[t]] = 0;
+    return !slow;
 }
 
 } // namespace
@@ -782,8 +820,15 @@ std::vector<std::pair<double, double>> solve_without_many(
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
-                solve_batch(c, sc, rows, component_end, position, sorted, first, count, bits, y,
-                            delta, scale_conv, scale_value, sorted_out.data() + first);
+                if (!solve_batch(c, sc, rows, component_end, position, sorted, first, count, bits,
+                                 y, delta, scale_conv, scale_value, sorted_out.data() + first)) {
+                    std::vector<char> mask(c.n, 0);
+                    for (std::size_t g = 0; g < count; ++g) {
+                        for (auto s : *sorted[first + g]) mask[s] = 1;
+                        sorted_out[first + g] = solve_without(c, mask);
+                        for (auto s : *sorted[first + g]) mask[s] = 0;
+                    }
+                }
                 if (progress != nullptr && *progress) {
                     const std::lock_guard<std::mutex> lock(progress_mutex);
                     (*progress)(++done, batches);

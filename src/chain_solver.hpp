@@ -54,6 +54,12 @@ constexpr std::size_t dense_inverse_limit = 3000;
 /// Gauss-Seidel stops when no value changes by more than this, relative to
 /// the largest value of the block.
 constexpr double gauss_seidel_tolerance = 1e-14;
+/// A block of at most slow_block_direct_limit states that Gauss-Seidel has
+/// not solved in slow_block_sweeps sweeps is solved by sparse LU instead
+/// (the fit and single removals; nearly closed chains, such as a few
+/// journeys of thousands of touches, absorb once in many steps).
+constexpr int slow_block_sweeps = 2000;
+constexpr std::size_t slow_block_direct_limit = 50000;
 
 /// Builds the chain from Q (as triplets over transient indices) and r, and
 /// solves it. Throws numerical_error if an iteration does not converge.
