@@ -11,6 +11,10 @@
 
 namespace journeyloop::detail {
 
+/// Throws invalid_input naming the first row that uses a channel named
+/// START, CONVERSION or NULL (their states' labels would be ambiguous).
+void check_channel_names(const journey_set& journeys);
+
 /// The parts of a transition_counts, in a plain form.
 struct counts_parts {
     std::size_t order = 1;

@@ -250,6 +250,10 @@ void write_string(std::string& out, std::string_view s) {
 }
 
 void write_number(std::string& out, double x) {
+    if (!std::isfinite(x))
+        throw invalid_input("cannot write " + std::string(std::isnan(x) ? "NaN" : "an infinite number") +
+                            " to a file: sums of the counts or values overflowed a double; scale "
+                            "them down");
     char buf[32];
     // %.17g round-trips every double; try shorter first for readability.
     for (int precision = 15; precision <= 17; ++precision) {

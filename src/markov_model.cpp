@@ -32,11 +32,15 @@ inline std::uint32_t transient_index(state_id s) { return s == tc::start ? 0 : s
 // of the row 0).
 void check_absorbing(const transition_counts& counts) {
     const auto n = counts.num_states();
-    for (state_id s = 0; s < n; ++s)
-        if (!std::isfinite(counts.out_weight(s)) || !std::isfinite(counts.value_from(s)))
+    for (state_id s = 0; s < n; ++s) {
+        const double conv = counts.conversions_from(s), value = counts.value_from(s);
+        if (!std::isfinite(counts.out_weight(s)) || !std::isfinite(value) ||
+            (conv > 0 && !std::isfinite(value / conv)))
             throw invalid_input("the weights leaving state '" + counts.state_label(s) +
-                                "' or the value of the journeys that end there add up to "
-                                "more than a double holds: scale the counts or the values down");
+                                "' or the value of the journeys that end there (or that value per "
+                                "conversion) add up to more than a double holds: scale the counts "
+                                "or the values down");
+    }
     if (!std::isfinite(counts.total_conversions()) || !std::isfinite(counts.total_nulls()) ||
         !std::isfinite(counts.total_value()))
         throw invalid_input("the total conversions, nulls or value add up to more than a double "

@@ -72,11 +72,14 @@ std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_o
 // The checks count_transitions() makes before it allocates; the bound on
 // the number of states.
 std::size_t checked_estimate(const journey_set& journeys, const counting_options& options) {
-    if (options.order == 0) throw invalid_input("order must be at least 1");
+    if (options.order == 0 || options.order > max_order)
+        throw invalid_input("order must be in [1, " + std::to_string(max_order) + "], got " +
+                            std::to_string(options.order));
     if (journeys.form() == journey_form::loop)
         throw invalid_input(
             "these are loop-form histories (purchases inside the sequence); the funnel chain "
             "counts funnel journeys: build them with form=funnel");
+    detail::check_channel_names(journeys);
     const auto estimate = estimate_states(journeys, options.order, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
     return estimate;
@@ -92,6 +95,24 @@ bool counts_from_sums(const journey_set& journeys, const counting_options& optio
 }
 
 } // namespace
+
+namespace detail {
+
+void check_channel_names(const journey_set& journeys) {
+    const auto& channels = journeys.channels();
+    for (channel_id c = 0; c < channels.size(); ++c) {
+        const auto& name = channels.name(c);
+        if (name != "START" && name != "CONVERSION" && name != "NULL") continue;
+        for (std::size_t row = 0; row < journeys.size(); ++row)
+            for (auto t : journeys.path(row))
+                if (t == c)
+                    throw invalid_input("row " + std::to_string(row) + ": channel '" + name +
+                                        "' has the name of a state of the chain (START, "
+                                        "CONVERSION, NULL): rename the channel");
+    }
+}
+
+} // namespace detail
 
 std::size_t counting_threads(const journey_set& journeys, const counting_options& options) {
     const auto estimate = checked_estimate(journeys, options);

@@ -54,6 +54,9 @@ struct counting_options {
     std::size_t threads = 0;
 };
 
+/// The highest Markov order counted (and read from files).
+inline constexpr std::size_t max_order = 10000;
+
 /// The largest bound on the number of states (see counting_options::
 /// max_states) at which counting_options::threads = 0 counts on two threads.
 inline constexpr std::size_t two_thread_state_limit = std::size_t{1} << 18;

@@ -18,10 +18,14 @@ __all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
 DEFAULT_MAX_STATES = 50_000_000
 
 
+#: The highest Markov order (as the file format's).
+MAX_ORDER = 10_000
+
+
 def check_order(order: object) -> int:
-    """``order`` if it is an integer >= 1; InvalidInputError otherwise."""
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        msg = f"order must be an integer >= 1, got {order!r}"
+    """``order`` if it is an integer in [1, MAX_ORDER]; InvalidInputError otherwise."""
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        msg = f"order must be an integer in [1, {MAX_ORDER:,}], got {order!r}"
         raise InvalidInputError(msg)
     return order
 

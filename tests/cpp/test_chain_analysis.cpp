@@ -164,7 +164,15 @@ TEST_CASE("markov_model: weights that add up to more than a double are an error"
     std::vector<std::string_view> paths{"a", "a"};
     std::vector<double> conv{1e308, 1e308}, nulls{0, 0};
     const auto counts = count_transitions(build_journeys({paths, conv, nulls, {}}));
+    REQUIRE_THROWS_WITH(fit_markov(counts), Contains("state 'START'"));
     REQUIRE_THROWS_WITH(fit_markov(counts), Contains("more than a double holds"));
+    // Nor can such counts be saved: a file holds finite numbers only.
+    REQUIRE_THROWS_WITH(to_bytes(counts), Contains("cannot write an infinite number"));
+    // A tiny number of conversions with a large value: the mean overflows.
+    std::vector<double> tiny{1e-300, 1}, one{1, 1}, value{1e10, 5};
+    std::vector<std::string_view> two{"a > b", "c"};
+    const auto mean = count_transitions(build_journeys({two, tiny, one, value}, {}));
+    REQUIRE_THROWS_WITH(fit_markov(mean), Contains("state 'b'"));
 }
 
 TEST_CASE("markov_model: transitions() built on demand, once, from several threads",

@@ -133,6 +133,24 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("[5,2,30]", "[5,2,31]")),
                             Contains("the value of the ends sums to 41, the total value is 40"));
     }
+    SECTION("bytes that are not UTF-8 text are refused, wherever they are") {
+        for (std::size_t at : {std::size_t{12}, eol + 20, bytes.size() - 3}) {
+            auto bad = bytes;
+            bad[at] = static_cast<char>(0xC3); // a lead byte without its continuation
+            REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("not UTF-8 text (byte " +
+                                                                 std::to_string(at) + ")"));
+        }
+        // Well-formed multibyte names are text.
+        std::vector<std::string_view> paths{"caf\xC3\xA9 > \xE2\x82\xAC"};
+        std::vector<double> conv{1};
+        const auto named = count_transitions(build_journeys({paths, conv, {}, {}}));
+        REQUIRE(counts_from_bytes(to_bytes(named)) == named);
+        // A channel named as a state is refused in a file too.
+        auto b = body;
+        b.replace(b.find("\"channels\":[\"a\""), 15, "\"channels\":[\"NULL\"");
+        REQUIRE_THROWS_WITH(counts_from_bytes(sign("transition_counts", b)),
+                            Contains("channels: 'NULL' is the name of a state"));
+    }
     SECTION("an edit that keeps the sums but breaks the windows is refused") {
         auto edited = [](const transition_counts& c, const std::string& from, const std::string& to) {
             const auto all = to_bytes(c);

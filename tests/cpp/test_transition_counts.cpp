@@ -144,6 +144,18 @@ TEST_CASE("count_transitions: two threads count what one thread counts", "[trans
     }
 }
 
+TEST_CASE("count_transitions: channels named as the chain's states are refused, by row",
+          "[transition_counts]") {
+    std::vector<std::string_view> paths{"a > b", "b > START", "CONVERSION"};
+    std::vector<double> conv{1, 0, 1}, nulls{0, 1, 0};
+    const auto js = build_journeys({paths, conv, nulls, {}});
+    REQUIRE_THROWS_WITH(count_transitions(js), Catch::Contains("row 1: channel 'START' has the name of a "
+                                                        "state of the chain"));
+    counting_options o;
+    o.order = 10001;
+    REQUIRE_THROWS_WITH(count_transitions(js, o), Catch::Contains("order must be in [1, 10000], got 10001"));
+}
+
 TEST_CASE("counting_threads: two threads only for large sets with a small state bound",
           "[transition_counts]") {
     // 150,000 rows of three touches over 1,000 channels: at order 1 the

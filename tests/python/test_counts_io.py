@@ -154,3 +154,28 @@ def test_a_state_that_cannot_be_left_is_named() -> None:
     assert counts.n_states == 5
     with pytest.raises(jl.NumericalError, match="state 'b' cannot reach CONVERSION or NULL"):
         jl.MarkovModel(collapse_repeats=False).fit(counts)
+
+
+def test_overflow_names_the_state_and_files_hold_finite_numbers() -> None:
+    j = jl.Journeys.from_paths(["a > b", "b"], conversions=[1, 1], nulls=[0, 1], value=[1e308, 1e308])
+    with pytest.raises(jl.InvalidInputError, match="state 'b'.*more than a double holds"):
+        jl.MarkovModel().fit(j)
+    counts = jl.TransitionCounts.from_journeys(j)
+    with pytest.raises(jl.InvalidInputError, match="cannot write an infinite number"):
+        counts.to_bytes()
+    tiny = jl.Journeys.from_paths(["a > b", "c"], conversions=[1e-300, 1], nulls=[1, 1], value=[1e10, 5])
+    with pytest.raises(jl.InvalidInputError, match="state 'b'"):
+        jl.MarkovModel().fit(tiny)
+
+
+def test_bytes_that_are_not_text_and_reserved_names() -> None:
+    j = jl.Journeys.from_paths(["a > b", "b"], conversions=[1, 0], nulls=[0, 1])
+    data = bytearray(jl.MarkovModel().fit(j).to_bytes())
+    for at in (5, 32, len(data) - 4):
+        bad = bytearray(data)
+        bad[at] ^= 0x80
+        with pytest.raises(jl.InvalidInputError, match=f"not UTF-8 text \\(byte {at}\\)"):
+            jl.MarkovModel.from_bytes(bytes(bad))
+    named = jl.Journeys.from_paths(["a > NULL", "START"], conversions=[1, 0], nulls=[0, 1])
+    with pytest.raises(jl.InvalidInputError, match="row 0: channel 'NULL' has the name of a state"):
+        jl.MarkovModel().fit(named)

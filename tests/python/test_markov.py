@@ -81,8 +81,9 @@ def test_a_team_is_removed_whole_not_summed() -> None:
 def test_not_fitted_and_bad_order() -> None:
     with pytest.raises(jl.NotFittedError, match="not fitted"):
         jl.MarkovModel().removal_effects()
-    with pytest.raises(jl.InvalidInputError, match="order must be an integer >= 1"):
-        jl.MarkovModel(order=0)
+    for order in (0, 10_001, 2**70):
+        with pytest.raises(jl.InvalidInputError, match=r"order must be an integer in \[1, 10,000\]"):
+            jl.MarkovModel(order=order)
     assert repr(jl.MarkovModel(order=2)) == "MarkovModel(order=2)"
 
 
