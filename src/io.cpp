@@ -311,7 +311,7 @@ json::value unwrap(std::string_view bytes, const std::string& kind) {
         header.at("format", "header").type != json::value::kind::string ||
         header.at("format", "header").string != format_name)
         throw invalid_input("invalid file: not a journeyloop file");
-    const auto version = header.at("version", "header").as_integer("version", 0, 1 << 30);
+    const auto version = header.at("version", "header").as_integer("version", 1, 1 << 30);
     if (version > file_format_version)
         throw invalid_input("invalid file: format version " + std::to_string(version) +
                             " is newer than this library's (" +

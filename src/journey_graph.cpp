@@ -37,7 +37,22 @@ journey_graph make_journey_graph(const markov_model& model) {
 
 namespace {
 
+// XML 1.0 text cannot hold control characters other than tab, newline and
+// carriage return, nor U+FFFE and U+FFFF, even as references.
 std::string xml_escape(const std::string& s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const bool control = c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+        const bool nonchar = c == 0xEF && i + 2 < s.size() &&
+                             static_cast<unsigned char>(s[i + 1]) == 0xBF &&
+                             (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xBE;
+        if (control || nonchar) {
+            char code[8];
+            std::snprintf(code, sizeof code, "%04X", control ? unsigned(c) : 0xFFFEu + (s[i + 2] & 1));
+            throw invalid_input("cannot write GraphML: the label '" + s + "' holds U+" + code +
+                                ", which XML cannot hold; rename the channel");
+        }
+    }
     std::string out;
     for (const char c : s) {
         switch (c) {

@@ -67,8 +67,12 @@ private:
             if (consume('}')) return v;
             do {
                 skip_ws();
+                const auto at = pos_;
                 std::string key = parse_string();
                 expect(':');
+                if (v.object.count(key) != 0)
+                    throw invalid_input("invalid file: JSON key '" + key + "' twice in an object (byte " +
+                                        std::to_string(at) + ")");
                 v.object[std::move(key)] = parse_value(depth + 1);
             } while (consume(','));
             expect('}');

@@ -57,7 +57,9 @@ def as_float_column(values: Any, name: str, n_rows: int) -> npt.NDArray[np.float
         if x is None:
             out[row] = np.nan
             continue
-        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
+        if isinstance(x, (bool, np.bool_, np.complexfloating)) or not isinstance(
+            x, (int, float, np.number)
+        ):
             msg = f"row {row}, column {name!r}: expected a number, got {x!r}"
             raise InvalidInputError(msg)
         out[row] = float(x)

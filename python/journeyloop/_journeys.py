@@ -471,7 +471,20 @@ class Journeys:
 
     def to_frame(self, sep: str = " > ") -> pd.DataFrame:
         """The rows as a DataFrame with columns path, conversions, nulls, value
-        (and customer first, for journeys built from events)."""
+        (and customer first, for journeys built from events).
+
+        Raises InvalidInputError if a channel name holds the separator's text
+        (trimmed of blanks, as ``from_paths`` splits): the paths would not
+        read back as the same channels; pass another ``sep``.
+        """
+        token = sep.strip() or sep
+        for name in self._set.channels:
+            if token in name:
+                msg = (
+                    f"channel {name!r} holds the separator {token!r}: the paths would not read "
+                    "back as the same channels; pass another sep"
+                )
+                raise InvalidInputError(msg)
         frame = pd.DataFrame(
             {
                 "path": self._set.path_strings(sep),

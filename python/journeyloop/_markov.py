@@ -41,6 +41,24 @@ def progress_callback(progress: Progress) -> Callable[[int, int], object] | None
     raise InvalidInputError(msg)
 
 
+def whole_number(value: object, name: str, minimum: int, maximum: int = 2**63 - 1) -> int:
+    """``value`` if it is an integer in [minimum, maximum]; InvalidInputError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        bounds = f">= {minimum}" if maximum == 2**63 - 1 else f"in [{minimum:,}, {maximum:,}]"
+        msg = f"{name} must be an integer {bounds}, got {value!r}"
+        raise InvalidInputError(msg)
+    return value
+
+
+def real_number(value: object, name: str) -> float:
+    """``value`` as a float if it is a finite real number >= 0; InvalidInputError otherwise."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not 0 <= float(value) < float("inf"):  # type: ignore[arg-type]
+        msg = f"{name} must be a finite number >= 0, got {value!r}"
+        raise InvalidInputError(msg)
+    return float(value)  # type: ignore[arg-type]
+
+
 def attribution_frame(a: _core.attribution, key: str) -> pd.DataFrame:
     """An attribution as a DataFrame: key, conversions, value, share."""
     conv = a.conversions
@@ -100,8 +118,8 @@ class MarkovModel:
         self.order = check_order(order)
         self.collapse_repeats = collapse_repeats
         self.padded = padded
-        self.smoothing = smoothing
-        self.max_states = max_states
+        self.smoothing = real_number(smoothing, "smoothing")
+        self.max_states = whole_number(max_states, "max_states", 1)
         self._model: _core.markov_model | None = None
         #: Channel -> team of the journeys it was fitted on (their metadata),
         #: used by ``by="team"`` when no ``teams=`` is given.
@@ -352,6 +370,10 @@ class MarkovModel:
                 msg = 'by="group" needs groups={name: [channel, ...], ...}'
                 raise InvalidInputError(msg)
             if isinstance(groups, Mapping):
+                for g, m in groups.items():
+                    if isinstance(m, str | bytes):
+                        msg = f"group {g!r}: its channels must be a list, got the string {m!r}"
+                        raise InvalidInputError(msg)
                 return list(groups), [self._channel_ids(m, g) for g, m in groups.items()]
             msg = "groups must be a dict {name: [channel, ...]}"
             raise InvalidInputError(msg)
@@ -772,6 +794,9 @@ class MarkovModel:
             ``probability`` and ``length`` (number of states), most probable
             first.
         """
+        whole_number(n, "n", 1)
+        whole_number(max_length, "max_length", 1)
+        whole_number(max_expanded, "max_expanded", 1)
         labels = self._labels()
         rows = []
         paths, stopped = _core.top_paths(self._fitted, n, max_length, max_expanded)

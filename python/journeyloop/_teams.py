@@ -17,14 +17,20 @@ def team_of_channels(
     """The team of every channel, and the teams that have no channel here.
 
     ``teams`` maps channel → team (a dict, or a DataFrame with columns
-    ``channel`` and ``team``). Channels missing from the map get the team
-    ``"unassigned"``, with a warning that lists them.
+    ``channel`` and ``team``, each channel on one row). Channels missing from
+    the map get the team ``"unassigned"``, with a warning that lists them (and
+    share it with channels the map assigns to ``"unassigned"``).
     """
     if hasattr(teams, "columns"):
         if "channel" not in teams.columns or "team" not in teams.columns:
             msg = "a teams DataFrame needs the columns 'channel' and 'team'"
             raise InvalidInputError(msg)
-        mapping = dict(zip(teams["channel"], teams["team"]))
+        mapping = {}
+        for row, (channel, team) in enumerate(zip(teams["channel"], teams["team"])):
+            if channel in mapping:
+                msg = f"teams: row {row}, column 'channel': channel {channel!r} is listed twice"
+                raise InvalidInputError(msg)
+            mapping[channel] = team
     elif isinstance(teams, Mapping):
         mapping = dict(teams)
     else:

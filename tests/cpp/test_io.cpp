@@ -94,6 +94,14 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         auto bad = bytes;
         bad.replace(bad.find("\"version\":1"), 11, "\"version\":9");
         REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("format version 9 is newer"));
+        bad.replace(bad.find("\"version\":9"), 11, "\"version\":0");
+        REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("version: expected an integer in [1,"));
+    }
+    SECTION("a key twice in an object") {
+        auto b = body;
+        b.insert(1, "\"order\":2,"); // then "order":1 again
+        REQUIRE_THROWS_WITH(counts_from_bytes(sign("transition_counts", b)),
+                            Contains("JSON key 'order' twice in an object"));
     }
     SECTION("an edited body, re-signed: every field is validated") {
         auto edit = [&](const std::string& from, const std::string& to) {

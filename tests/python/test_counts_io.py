@@ -157,13 +157,17 @@ def test_a_state_that_cannot_be_left_is_named() -> None:
 
 
 def test_overflow_names_the_state_and_files_hold_finite_numbers() -> None:
-    j = jl.Journeys.from_paths(["a > b", "b"], conversions=[1, 1], nulls=[0, 1], value=[1e308, 1e308])
-    with pytest.raises(jl.InvalidInputError, match="state 'b'.*more than a double holds"):
+    j = jl.Journeys.from_paths(
+        ["a > b", "b"], conversions=[1, 1], nulls=[0, 1], value=[1e308, 1e308]
+    )
+    with pytest.raises(jl.InvalidInputError, match=r"state 'b'.*more than a double holds"):
         jl.MarkovModel().fit(j)
     counts = jl.TransitionCounts.from_journeys(j)
     with pytest.raises(jl.InvalidInputError, match="cannot write an infinite number"):
         counts.to_bytes()
-    tiny = jl.Journeys.from_paths(["a > b", "c"], conversions=[1e-300, 1], nulls=[1, 1], value=[1e10, 5])
+    tiny = jl.Journeys.from_paths(
+        ["a > b", "c"], conversions=[1e-300, 1], nulls=[1, 1], value=[1e10, 5]
+    )
     with pytest.raises(jl.InvalidInputError, match="state 'b'"):
         jl.MarkovModel().fit(tiny)
 

@@ -67,7 +67,9 @@ def test_team_attribution(abc_journeys: jl.Journeys) -> None:
 
 def test_a_team_is_removed_whole_not_summed() -> None:
     # p = 3/4; RE(a) = 1/3, RE(b) = 2/3, RE({a, b}) = 2/3 (not 1), RE(c) = 1/3.
-    j = jl.Journeys.from_paths(["a > b", "a", "b", "c"], conversions=[1, 0, 1, 1], nulls=[0, 1, 0, 0])
+    j = jl.Journeys.from_paths(
+        ["a > b", "a", "b", "c"], conversions=[1, 0, 1, 1], nulls=[0, 1, 0, 0]
+    )
     model = jl.MarkovModel().fit(j)
     teams = {"a": "marketing", "b": "marketing", "c": "sales"}
     re = model.removal_effects(by="team", teams=teams)
@@ -82,7 +84,9 @@ def test_not_fitted_and_bad_order() -> None:
     with pytest.raises(jl.NotFittedError, match="not fitted"):
         jl.MarkovModel().removal_effects()
     for order in (0, 10_001, 2**70):
-        with pytest.raises(jl.InvalidInputError, match=r"order must be an integer in \[1, 10,000\]"):
+        with pytest.raises(
+            jl.InvalidInputError, match=r"order must be an integer in \[1, 10,000\]"
+        ):
             jl.MarkovModel(order=order)
     assert repr(jl.MarkovModel(order=2)) == "MarkovModel(order=2)"
 

@@ -223,7 +223,7 @@ def test_nearly_closed_chains_are_solved_directly(channels: int, order: int) -> 
     j = jl.Journeys.from_paths([" > ".join(path)], conversions=[1], nulls=[1], value=[10.0])
     model = jl.MarkovModel(order=order).fit(j)
     assert model.conversion_rate_ == pytest.approx(0.5, abs=1e-9)
-    p, ref, _, _ = exact_markov([path], [1], [1], [10.0], order)
+    _, ref, _, _ = exact_markov([path], [1], [1], [10.0], order)
     re = model.removal_effects()
     assert re["removal_effect"].tolist() == pytest.approx([ref[c] for c in re["channel"]], abs=1e-9)
     assert re["removal_effect"].min() > 0
