@@ -61,6 +61,16 @@ csr transpose(const csr& a, std::size_t n) {
     return out;
 }
 
+// Whether Gauss-Seidel, whose last two sweeps changed a solution by
+// `previous` then `change`, would need more than `sweeps_left` sweeps to
+// bring the change below `tolerance` at that rate.
+bool too_slow(double change, double previous, double tolerance, int sweeps_left) {
+    if (change <= tolerance) return false;
+    if (!(previous > 0) || change >= previous) return true;
+    const double needed = std::log(tolerance / change) / std::log(change / previous);
+    return needed > sweeps_left;
+}
+
 // Solves, for the unknowns of `block` (none removed),
 //   y_u - sum_{v in block} a(u, v) y_v = b_u + sum_{v outside block, not removed} a(u, v) y_v
 // for every right-hand side k (ys[k] in/out, bs[k] in), where row u of `adj`
@@ -147,7 +157,7 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
         // Mapped when large: this runs on a worker thread too (detail/mapped.hpp).
         mapped_vector<double> before[max_k];
         double previous[max_k] = {}, before_jump = 0;
-        bool jumped = false;
+        bool jumped = false, jumped_last = false, rate_checked = false;
         for (int sweep = 0;; ++sweep) {
             double change[max_k] = {}, scale[max_k] = {};
             const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
@@ -197,14 +207,24 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
                 before_jump = largest;
                 jumped = true;
             }
-            std::copy(change, change + K, previous);
             // Nearly closed blocks (journeys of thousands of touches over few
             // states: absorption once in many steps) converge too slowly to
-            // iterate; blocks of moderate size are then solved directly.
-            if (sweep == slow_block_sweeps && m <= slow_block_direct_limit) {
-                direct();
-                break;
+            // iterate: once, past slow_block_sweeps (on a sweep clear of the
+            // extrapolation), a block of moderate size whose rate would not
+            // reach the tolerance within max_sweeps is solved directly.
+            if (!rate_checked && sweep >= slow_block_sweeps && !jump && !jumped_last) {
+                rate_checked = true;
+                bool slow = false;
+                for (std::size_t k = 0; k < K; ++k)
+                    slow = slow || too_slow(change[k], previous[k], gauss_seidel_tolerance * scale[k],
+                                            max_sweeps - sweep);
+                if (slow && m <= slow_block_direct_limit) {
+                    direct();
+                    break;
+                }
             }
+            jumped_last = jump;
+            std::copy(change, change + K, previous);
             if (sweep == max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                       std::to_string(m) + " states");
@@ -701,7 +721,7 @@ bool solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         double* yb = y.data() + begin * many_width;
         const std::size_t len = (end - begin) * many_width;
         double previous[many_width] = {}, before_jump = 0;
-        bool jumped = false;
+        bool jumped = false, jumped_last = false, rate_checked = false;
         for (int sweep = 0;; ++sweep) {
             double change[many_width] = {};
             const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
@@ -746,11 +766,18 @@ bool solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
                 before_jump = std::max(change_conv, change_value);
                 jumped = true;
             }
-            std::copy(change, change + many_width, previous);
-            if (sweep == slow_block_sweeps && end - begin <= slow_block_direct_limit) {
-                slow = true;
-                break;
+            if (!rate_checked && sweep >= slow_block_sweeps && !jump && !jumped_last) {
+                rate_checked = true; // as in solve_block
+                for (std::size_t j = 0; j < many_width && !slow; ++j) {
+                    const double tol =
+                        gauss_seidel_tolerance * (j < many_batch ? scale_conv : scale_value);
+                    slow = too_slow(change[j], previous[j], tol, max_sweeps - sweep);
+                }
+                if (slow && end - begin <= slow_block_direct_limit) break;
+                slow = false;
             }
+            jumped_last = jump;
+            std::copy(change, change + many_width, previous);
             if (sweep == max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                       std::to_string(end - begin) + " states");

@@ -55,11 +55,14 @@ constexpr std::size_t dense_inverse_limit = 3000;
 /// the largest value of the block.
 constexpr double gauss_seidel_tolerance = 1e-14;
 /// A block of at most slow_block_direct_limit states that Gauss-Seidel has
-/// not solved in slow_block_sweeps sweeps is solved by sparse LU instead
-/// (the fit and single removals; nearly closed chains, such as a few
-/// journeys of thousands of touches, absorb once in many steps).
+/// not solved in slow_block_sweeps sweeps, and whose rate of convergence
+/// would not reach the tolerance within the 200,000 sweeps allowed, is
+/// solved by sparse LU instead (the fit and single removals; batched
+/// removals then solve such a batch one removal at a time). Nearly closed
+/// chains, such as a few journeys of thousands of touches, absorb once in
+/// many steps. The limit bounds the LU's worst case (full fill-in) at 2 GB.
 constexpr int slow_block_sweeps = 2000;
-constexpr std::size_t slow_block_direct_limit = 50000;
+constexpr std::size_t slow_block_direct_limit = 16384;
 
 /// Builds the chain from Q (as triplets over transient indices) and r, and
 /// solves it. Throws numerical_error if an iteration does not converge.

@@ -187,8 +187,6 @@ transition_counts read_counts_body(const json::value& body) {
     for (const auto& ch : body.at("channels", "body").as_array("channels")) {
         const auto& name = ch.as_string("channels");
         if (name.empty()) throw invalid_input("invalid file: channels: empty channel name");
-        if (name == "START" || name == "CONVERSION" || name == "NULL")
-            throw invalid_input("invalid file: channels: '" + name + "' is the name of a state");
         if (p.channels.find(name))
             throw invalid_input("invalid file: channels: duplicate channel '" + name + "'");
         p.channels.intern(name);
@@ -215,6 +213,13 @@ transition_counts read_counts_body(const json::value& body) {
             }
         }
         if (!real_seen) throw invalid_input("invalid file: " + where + ": no channel");
+        for (auto id : tuple)
+            if (id != transition_counts::padding) {
+                const auto& name = p.channels.name(id);
+                if (name == "START" || name == "CONVERSION" || name == "NULL")
+                    throw invalid_input("invalid file: " + where + ": channel '" + name +
+                                        "' has the name of a state");
+            }
         if (!seen_states.insert(tuple).second)
             throw invalid_input("invalid file: " + where + ": duplicate state");
         p.states.push_back(std::move(tuple));
@@ -265,43 +270,9 @@ std::string wrap(const std::string& kind, const std::string& body) {
     return out + body;
 }
 
-// The offset of the first byte that is not part of well-formed UTF-8 (no
-// overlong forms, no surrogates, nothing past U+10FFFF), or npos.
-std::size_t invalid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        unsigned lo = 0x80, hi = 0xBF; // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
-            return i;
-        }
-        if (i + len > s.size()) return i;
-        for (std::size_t j = 1; j < len; ++j) {
-            const auto d = static_cast<unsigned char>(s[i + j]);
-            if (j == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return i;
-        }
-        i += len;
-    }
-    return std::string_view::npos;
-}
-
 json::value unwrap(std::string_view bytes, const std::string& kind) {
     // Messages quote the file's text: it must be text first.
-    if (const auto bad = invalid_utf8(bytes); bad != std::string_view::npos)
+    if (const auto bad = json::invalid_utf8(bytes); bad != std::string_view::npos)
         throw invalid_input("invalid file: not UTF-8 text (byte " + std::to_string(bad) + ")");
     const auto eol = bytes.find('\n');
     if (eol == std::string_view::npos)

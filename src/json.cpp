@@ -231,7 +231,48 @@ const std::vector<value>& value::as_array(std::string_view where) const {
 
 value parse(std::string_view text) { return parser(text).parse_document(); }
 
+// The offset of the first byte that is not part of well-formed UTF-8 (no
+// overlong forms, no surrogates, nothing past U+10FFFF), or npos.
+std::size_t invalid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned lo = 0x80, hi = 0xBF; // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (i + len > s.size()) return i;
+        for (std::size_t j = 1; j < len; ++j) {
+            const auto d = static_cast<unsigned char>(s[i + j]);
+            if (j == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return i;
+        }
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
 void write_string(std::string& out, std::string_view s) {
+    // Files are UTF-8 text (reading refuses anything else): a name that is not
+    // is refused here, by the offset of its first bad byte (the message cannot
+    // quote it).
+    if (const auto bad = invalid_utf8(s); bad != std::string_view::npos)
+        throw invalid_input("cannot write a name that is not UTF-8 text (byte " +
+                            std::to_string(bad) + " of a " + std::to_string(s.size()) +
+                            "-byte name): recode the names as UTF-8");
     out += '"';
     for (const char c : s) {
         switch (c) {

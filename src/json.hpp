@@ -38,7 +38,11 @@ struct value {
 /// Parses `text`; throws invalid_input with the offset of the first error.
 value parse(std::string_view text);
 
-/// Appends JSON text.
+/// The offset of the first byte of `s` that is not part of well-formed UTF-8
+/// (no overlong forms, no surrogates, nothing past U+10FFFF), or npos.
+std::size_t invalid_utf8(std::string_view s);
+
+/// Appends JSON text; write_string throws invalid_input if `s` is not UTF-8.
 void write_string(std::string& out, std::string_view s);
 void write_number(std::string& out, double x); // shortest text that round-trips
 

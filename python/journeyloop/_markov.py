@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import operator
 import os
 import sys
 import warnings
@@ -9,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from . import _core
@@ -42,21 +45,34 @@ def progress_callback(progress: Progress) -> Callable[[int, int], object] | None
 
 
 def whole_number(value: object, name: str, minimum: int, maximum: int = 2**63 - 1) -> int:
-    """``value`` if it is an integer in [minimum, maximum]; InvalidInputError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        bounds = f">= {minimum}" if maximum == 2**63 - 1 else f"in [{minimum:,}, {maximum:,}]"
-        msg = f"{name} must be an integer {bounds}, got {value!r}"
+    """``value`` (an int or a NumPy integer) if it is an integer in [minimum, maximum];
+    InvalidInputError naming ``name`` otherwise."""
+    bounds = f">= {minimum}" if maximum == 2**63 - 1 else f"in [{minimum:,}, {maximum:,}]"
+    msg = f"{name} must be an integer {bounds}, got {value!r}"
+    if isinstance(value, (bool, np.bool_)):
         raise InvalidInputError(msg)
-    return value
+    try:
+        n = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidInputError(msg) from None
+    if not minimum <= n <= maximum:
+        raise InvalidInputError(msg)
+    return n
 
 
 def real_number(value: object, name: str) -> float:
-    """``value`` as a float if it is a finite real number >= 0; InvalidInputError otherwise."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not 0 <= float(value) < float("inf"):  # type: ignore[arg-type]
-        msg = f"{name} must be a finite number >= 0, got {value!r}"
+    """``value`` as a float if it is a finite real number >= 0 (Python or NumPy);
+    InvalidInputError otherwise."""
+    msg = f"{name} must be a finite number >= 0, got {value!r}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InvalidInputError(msg)
-    return float(value)  # type: ignore[arg-type]
+    try:
+        x = float(value)
+    except OverflowError:
+        raise InvalidInputError(msg) from None
+    if not 0 <= x < float("inf"):
+        raise InvalidInputError(msg)
+    return x
 
 
 def attribution_frame(a: _core.attribution, key: str) -> pd.DataFrame:
@@ -371,7 +387,7 @@ class MarkovModel:
                 raise InvalidInputError(msg)
             if isinstance(groups, Mapping):
                 for g, m in groups.items():
-                    if isinstance(m, str | bytes):
+                    if isinstance(m, (str, bytes)):
                         msg = f"group {g!r}: its channels must be a list, got the string {m!r}"
                         raise InvalidInputError(msg)
                 return list(groups), [self._channel_ids(m, g) for g, m in groups.items()]

@@ -13,6 +13,9 @@ __all__ = ["get_threads", "set_threads", "threads"]
 
 
 def _count(n: object) -> int:
+    if isinstance(n, bool):
+        msg = f"threads must be an integer >= 0, got {n!r}"
+        raise InvalidInputError(msg)
     try:
         value = operator.index(n)  # type: ignore[arg-type]
     except TypeError:
@@ -30,8 +33,9 @@ def set_threads(n: int) -> None:
     0 (the default) lets each stage choose: every hardware thread to parse a
     path table, up to two to count transitions, to build journeys from
     events, to fit and to solve removal effects. ``n >= 1`` uses ``n``
-    instead: 1 runs everything on the calling thread, and on a larger
-    machine ``n > 2`` lets the removal effects use ``n`` threads. Each
+    instead (events and the fit take at most a second thread): 1 runs
+    everything on the calling thread, and on a larger machine ``n > 2``
+    lets parsing, counting and the removal effects use ``n`` threads. Each
     removal thread holds sixteen numbers a state (its batch of eight
     removals' solutions), so fewer threads use less memory; results do not
     depend on it. An explicit ``threads`` argument of a call still wins.

@@ -153,11 +153,22 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         std::vector<double> conv{1};
         const auto named = count_transitions(build_journeys({paths, conv, {}, {}}));
         REQUIRE(counts_from_bytes(to_bytes(named)) == named);
+        // A name that is not UTF-8 (Latin-1 here) cannot be written.
+        std::vector<std::string_view> latin{"caf\xE9 > b"};
+        const auto latin_counts = count_transitions(build_journeys({latin, conv, {}, {}}));
+        REQUIRE_THROWS_WITH(to_bytes(latin_counts),
+                            Contains("cannot write a name that is not UTF-8 text (byte 3 of a "
+                                     "4-byte name)"));
+        // A reserved name no state uses (left in the dictionary) saves and loads.
+        auto spare = build_journeys({paths, conv, {}, {}});
+        spare.mutable_channels().intern("START");
+        const auto spare_counts = count_transitions(spare);
+        REQUIRE(counts_from_bytes(to_bytes(spare_counts)) == spare_counts);
         // A channel named as a state is refused in a file too.
         auto b = body;
         b.replace(b.find("\"channels\":[\"a\""), 15, "\"channels\":[\"NULL\"");
         REQUIRE_THROWS_WITH(counts_from_bytes(sign("transition_counts", b)),
-                            Contains("channels: 'NULL' is the name of a state"));
+                            Contains("states[0]: channel 'NULL' has the name of a state"));
     }
     SECTION("an edit that keeps the sums but breaks the windows is refused") {
         auto edited = [](const transition_counts& c, const std::string& from, const std::string& to) {
@@ -184,7 +195,7 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         const auto two = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
         REQUIRE(two.state_label(3) == "a > b");
         REQUIRE(two.state_label(5) == "c > a");
-        REQUIRE(counts_from_bytes(edited(two, "[3,4,1]", "[3,4,1]")) == two);
+        REQUIRE(counts_from_bytes(edited(two, "[3,4,1]", "[3,4,1]")) == two); // the control
         REQUIRE_THROWS_WITH(counts_from_bytes(edited(two, "[3,4,1]", "[3,5,1]")),
                             Contains("transition 'a > b' -> 'c > a': the second state does not "
                                      "continue the first (order 2)"));

@@ -24,6 +24,15 @@ def test_arguments_are_checked_and_named(model: jl.MarkovModel) -> None:
     ]:
         with pytest.raises(jl.InvalidInputError, match=f"^{name} must be"):
             jl.MarkovModel(**kwargs)  # type: ignore[arg-type]
+    # NumPy scalars are numbers too.
+    assert jl.MarkovModel(smoothing=np.float32(0.5), max_states=np.int64(10**6)).max_states == 10**6
+    assert model.top_paths(np.int64(1))["path"].tolist() == ["a > c"]
+    with pytest.raises(jl.InvalidInputError, match="^smoothing must be"):
+        jl.MarkovModel(smoothing=10**400)
+    with pytest.raises(jl.InvalidInputError, match="^max_states must be"):
+        jl.MarkovModel(max_states=np.True_)  # type: ignore[arg-type]
+    with pytest.raises(jl.InvalidInputError, match="threads must be an integer >= 0"):
+        jl.set_threads(True)
     for n in (-1, 0, 2.0):
         with pytest.raises(jl.InvalidInputError, match=r"^n must be an integer >= 1"):
             model.top_paths(n)  # type: ignore[arg-type]

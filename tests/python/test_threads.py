@@ -37,7 +37,8 @@ def test_set_threads_and_the_with_block() -> None:
 
 
 def test_attribution_is_the_same_on_one_thread() -> None:
-    rng, paths = random_paths(11, channels=30, rows=20000, longest=6)
+    # 120,000 rows: parsed in parts and counted in two halves by default.
+    rng, paths = random_paths(11, channels=30, rows=120_000, longest=6)
     conv = rng.integers(0, 2, size=len(paths)).astype(float)
     value = conv * rng.uniform(5, 50, size=len(paths))
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=1.0 - conv, value=value)
@@ -47,7 +48,8 @@ def test_attribution_is_the_same_on_one_thread() -> None:
     reporters: set[int] = set()
     with jl.threads(1):
         one = model.attribution(progress=lambda d, t: reporters.add(threading.get_ident()))
-        refit = jl.MarkovModel(order=2).fit(j).attribution()
+        again = jl.Journeys.from_paths(paths, conversions=conv, nulls=1.0 - conv, value=value)
+        refit = jl.MarkovModel(order=2).fit(again).attribution()
     # On one thread every batch is solved and reported on the calling thread.
     assert reporters == {threading.get_ident()}
     pd.testing.assert_frame_equal(one, both, check_exact=True)
