@@ -37,8 +37,9 @@ def set_threads(n: int) -> None:
     everything on the calling thread, and on a larger machine ``n > 2``
     lets parsing, counting and the removal effects use ``n`` threads. Each
     removal thread holds sixteen numbers a state (its batch of eight
-    removals' solutions), so fewer threads use less memory; results do not
-    depend on it. An explicit ``threads`` argument of a call still wins.
+    removals' solutions), so fewer threads use less memory. Results do not
+    depend on it, but for the last bits of values counted in parts (added in
+    another order). An explicit ``threads`` argument of a call still wins.
 
     Example::
 

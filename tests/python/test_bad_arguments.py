@@ -27,9 +27,9 @@ def test_arguments_are_checked_and_named(model: jl.MarkovModel) -> None:
     # NumPy scalars are numbers too.
     assert jl.MarkovModel(smoothing=np.float32(0.5), max_states=np.int64(10**6)).max_states == 10**6
     assert model.top_paths(np.int64(1))["path"].tolist() == ["a > c"]
-    with pytest.raises(jl.InvalidInputError, match="^smoothing must be"):
+    with pytest.raises(jl.InvalidInputError, match=r"^smoothing must be"):
         jl.MarkovModel(smoothing=10**400)
-    with pytest.raises(jl.InvalidInputError, match="^max_states must be"):
+    with pytest.raises(jl.InvalidInputError, match=r"^max_states must be"):
         jl.MarkovModel(max_states=np.True_)  # type: ignore[arg-type]
     with pytest.raises(jl.InvalidInputError, match="threads must be an integer >= 0"):
         jl.set_threads(True)
