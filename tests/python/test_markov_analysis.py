@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -163,21 +164,13 @@ def test_const_methods_from_several_threads(data_journeys: jl.Journeys) -> None:
         pd.testing.assert_frame_equal(r, expected)
 
 
-def test_solving_releases_the_gil() -> None:
-    # While the main thread is inside removal_effects (no Python callback),
-    # a second Python thread wakes every millisecond and notes the time. It
-    # needs the GIL to run at all: were the GIL held through the solve, no
-    # note could fall inside a call (away from its ends, where the threads
-    # switch). With the GIL released, notes keep coming during the calls.
+def notes_inside(call: Callable[[], object], seconds: float = 0.5) -> tuple[int, float]:
+    """Calls ``call`` until ``seconds`` have passed inside it, while a second Python thread
+    wakes every millisecond and notes the time. It needs the GIL to run at all: were the
+    GIL held through the call, no note could fall inside it (away from its ends, where the
+    threads switch). Returns the notes inside the calls and the calls' time clear of ends."""
     import time
 
-    import numpy as np
-
-    rng, paths = random_paths(5, channels=60, rows=30000, longest=10)
-    conv = rng.integers(0, 2, size=len(paths)).astype(float)
-    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)))
-    model = jl.MarkovModel(order=3).fit(j)  # 87,085 states: calls of about 0.1 s
-    assert model.n_states_ > 50000
     notes: list[float] = []
     stop = threading.Event()
 
@@ -190,18 +183,52 @@ def test_solving_releases_the_gil() -> None:
     ticker.start()
     calls: list[tuple[float, float]] = []
     try:
-        while sum(b - a for a, b in calls) < 0.5:
+        while sum(b - a for a, b in calls) < seconds:
             t0 = time.perf_counter()
-            model.removal_effects()
+            call()
             calls.append((t0, time.perf_counter()))
     finally:
         stop.set()
         ticker.join(timeout=10)
     margin = 0.01  # s kept clear of each call's ends
     inside = [t for t in notes for a, b in calls if a + margin < t < b - margin]
-    long_calls = sum(max(0.0, b - a - 2 * margin) for a, b in calls)
-    assert long_calls > 0.1, "calls too short to tell"
-    assert len(inside) > 10, f"{len(inside)} notes inside {long_calls:.2f} s of calls"
+    return len(inside), sum(max(0.0, b - a - 2 * margin) for a, b in calls)
+
+
+def test_solving_releases_the_gil() -> None:
+    # Counting, fitting and the removal effects (no Python callback) let a
+    # Python thread run while they work.
+    rng, paths = random_paths(5, channels=60, rows=30000, longest=10)
+    conv = rng.integers(0, 2, size=len(paths)).astype(float)
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=np.ones(len(paths)))
+    model = jl.MarkovModel(order=3).fit(j)  # 87,085 states: calls of about 0.1 s
+    assert model.n_states_ > 50000
+    # Fits and counts of 30,000 rows are too short to tell: 200,000 rows at order 4.
+    rng, more = random_paths(6, channels=60, rows=200_000, longest=10)
+    conv_more = rng.integers(0, 2, size=len(more)).astype(float)
+    big = jl.Journeys.from_paths(more, conversions=conv_more, nulls=np.ones(len(more)))
+    counts = jl.TransitionCounts.from_journeys(big, order=4)
+    for name, call in [
+        ("removal_effects", model.removal_effects),
+        ("fit", lambda: jl.MarkovModel(order=4).fit(counts)),
+        ("count", lambda: jl.TransitionCounts.from_journeys(big, order=4)),
+    ]:
+        inside, long_calls = notes_inside(call)
+        assert long_calls > 0.1, f"{name}: calls too short to tell"
+        assert inside > 10, f"{name}: {inside} notes inside {long_calls:.2f} s of calls"
+    # Batched removals (more than 256 states) from four threads at once.
+    expected = model.removal_effects()
+    results: list[pd.DataFrame] = []
+    workers = [
+        threading.Thread(target=lambda: results.append(model.removal_effects())) for _ in range(4)
+    ]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert len(results) == 4
+    for r in results:
+        pd.testing.assert_frame_equal(r, expected, check_exact=True)
     # The matrix P (built on first use, without the GIL) from two threads at once.
     threads = [threading.Thread(target=model.transition_probabilities) for _ in range(2)]
     for t in threads:
