@@ -12,7 +12,7 @@ import pytest
 import journeyloop as jl
 
 from .conftest import random_paths
-from .exact_reference import exact_markov
+from .exact_reference import _chain, exact_markov
 
 
 def by_key(frame: pd.DataFrame, key: str, column: str) -> dict[str, float]:
@@ -254,3 +254,41 @@ def test_nearly_closed_chains_are_solved_directly(channels: int, order: int) -> 
     re = model.removal_effects()
     assert re["removal_effect"].tolist() == pytest.approx([ref[c] for c in re["channel"]], abs=1e-9)
     assert re["removal_effect"].min() > 0
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_padded_removal_effects_match_the_independent_solve(order: int) -> None:
+    # Padding the paths by hand with k - 1 "(start)" symbols and solving them
+    # unpadded must give what padded=True gives. Neither the conversion rate
+    # nor the channels' removal effects can tell (padding only splits each
+    # START transition in two), so the padded states' own removals are
+    # checked too, against the independent solve.
+    rng, paths = random_paths(21, channels=6, rows=400, longest=5)
+    conv = rng.integers(0, 2, size=len(paths)).astype(float)
+    nulls = 1.0 - conv
+    value = conv * rng.uniform(1, 20, size=len(paths))
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls, value=value)
+    model = jl.MarkovModel(order=order, padded=True).fit(j)
+    tokens = [["(start)"] * (order - 1) + [t.strip() for t in p.split(">")] for p in paths]
+    p, ref, conv_ref, value_ref = exact_markov(tokens, list(conv), list(nulls), list(value), order)
+    assert model.conversion_rate_ == pytest.approx(p, abs=1e-12)
+    re = model.removal_effects()
+    assert re["removal_effect"].tolist() == pytest.approx([ref[c] for c in re["channel"]], abs=1e-9)
+    # Attribution: the reference also credits "(start)", which holds no
+    # credit of its own (removing it removes every journey): it is left out.
+    a = model.attribution()
+    channels = a["channel"].tolist()
+    scale_c = sum(conv_ref[c] for c in channels) / conv.sum()
+    scale_v = sum(value_ref[c] for c in channels) / value.sum()
+    assert (a["conversions"] * scale_c).tolist() == pytest.approx(
+        [conv_ref[c] for c in channels], rel=1e-9
+    )
+    expected_value = [value_ref[c] for c in channels]
+    assert (a["value"] * scale_v).tolist() == pytest.approx(expected_value, rel=1e-9)
+    solve, states = _chain(tokens, list(conv), list(nulls), list(value), order)
+    first = [s for s in states if all(t == "(start)" for t in s[:-1])]
+    assert len(first) == 6  # one first state per channel
+    seq = model.removal_effects(by="sequence", sequences=[" > ".join(s) for s in first])
+    expected = [1 - solve({states[s]})[0] / p for s in first]
+    assert seq["removal_effect"].tolist() == pytest.approx(expected, abs=1e-9)
+    assert min(expected) > 0.01
