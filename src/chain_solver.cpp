@@ -675,9 +675,9 @@ subchain make_subchain(const chain& c, const many_order& order, std::vector<std:
 // Solves one batch (at most many_batch removals) over the shared subchain;
 // `bits` (one per position) is scratch, all zero on entry and on exit;
 // `y` and `last` are scratch too. Returns false, with nothing in `out`, if
-// a component of at most slow_block_direct_limit states has not converged
-// in slow_block_sweeps sweeps: the caller then solves the batch's removals
-// one at a time (solve_without, which solves such blocks directly).
+// a component of at most slow_block_direct_limit states converges too
+// slowly (as solve_block judges it): the caller then solves the batch's
+// removals one at a time (solve_without, which solves such blocks directly).
 bool solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
                  const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
                  const std::vector<const std::vector<std::uint32_t>*>& removed, std::size_t first,

@@ -6,14 +6,24 @@
 #include <journeyloop/transition_counts.hpp>
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace journeyloop::detail {
 
-/// Throws invalid_input naming the first row that uses a channel named
-/// START, CONVERSION or NULL (their states' labels would be ambiguous).
+/// Whether `name` is the label of one of the chain's own states (START,
+/// CONVERSION, NULL), which a channel may not take.
+inline bool state_name(const std::string& name) {
+    return name == "START" || name == "CONVERSION" || name == "NULL";
+}
+
+/// Throws invalid_input naming the first row that uses a channel named as a
+/// state (state_name): the states' labels would be ambiguous.
 void check_channel_names(const journey_set& journeys);
+
+/// Throws invalid_input unless 1 <= order <= max_order.
+void check_order(std::size_t order);
 
 /// The parts of a transition_counts, in a plain form.
 struct counts_parts {

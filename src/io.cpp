@@ -81,15 +81,6 @@ std::string number_text(double x) {
     return ss.str();
 }
 
-// Counts of journeys keep these sums, whatever the order and options: every
-// journey that enters a state leaves it; the transitions into CONVERSION and
-// NULL add up to the totals, and those into CONVERSION from a state to its
-// ends. A file edited (and re-signed) against them is refused, rather than
-// loaded as a different model. The pooled views of loop counts keep only the
-// last (their channel rows are shared by two START rows and two sets of
-// totals). Sums of the same weights in another order round differently, and
-// totals of long tables carry the rounding of one long chain of additions:
-// equal means within 1e-6, relative, far below any edit worth catching.
 // The transitions of counts of order k follow the sliding windows: a
 // channel state moves only to a state that continues it (its first k - 1
 // channels are the other's last k - 1), never to itself when repeats are
@@ -126,6 +117,15 @@ void check_windows(const transition_counts& c) {
         }
 }
 
+// Counts of journeys keep these sums, whatever the order and options: every
+// journey that enters a state leaves it; the transitions into CONVERSION and
+// NULL add up to the totals, and those into CONVERSION from a state to its
+// ends. A file edited (and re-signed) against them is refused, rather than
+// loaded as a different model. The pooled views of loop counts keep only the
+// last (their channel rows are shared by two START rows and two sets of
+// totals). Sums of the same weights in another order round differently, and
+// totals of long tables carry the rounding of one long chain of additions:
+// equal means within 1e-6, relative, far below any edit worth catching.
 void check_consistent(const transition_counts& c) {
     const auto n = c.num_states();
     std::vector<double> in(n, 0.0);
@@ -216,7 +216,7 @@ transition_counts read_counts_body(const json::value& body) {
         for (auto id : tuple)
             if (id != transition_counts::padding) {
                 const auto& name = p.channels.name(id);
-                if (name == "START" || name == "CONVERSION" || name == "NULL")
+                if (detail::state_name(name))
                     throw invalid_input("invalid file: " + where + ": channel '" + name +
                                         "' has the name of a state");
             }

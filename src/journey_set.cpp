@@ -5,7 +5,6 @@
 #include "text.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <atomic>
 #include <array>
 #include <cfloat>
@@ -13,6 +12,7 @@
 #include <cerrno>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <thread>
 #include <cstring>
 #if defined(__SSE2__) || defined(_M_X64)

@@ -28,9 +28,7 @@ loop_counts count_loop_transitions(const journey_set& histories,
             "the loop model counts loop-form histories (form=loop, with purchases inside each "
             "customer's sequence); these are funnel journeys");
     const std::size_t k = options.order;
-    if (k == 0 || k > max_order)
-        throw invalid_input("order must be in [1, " + std::to_string(max_order) + "], got " +
-                            std::to_string(k));
+    detail::check_order(k);
     if (options.padded) throw invalid_input("the loop model has no padded form");
     detail::check_channel_names(histories);
     const channel_id marker = *histories.purchase_channel();

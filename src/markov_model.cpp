@@ -25,14 +25,11 @@ using tc = transition_counts;
 // Transient index of a state: START is 0, channel state s is s - 2.
 inline std::uint32_t transient_index(state_id s) { return s == tc::start ? 0 : s - 2; }
 
-// Every transient state must reach CONVERSION or NULL, or (I - Q) is
-// singular. Found by a backward search from the absorbing states. Before
-// it, the sums the estimates divide by must be finite (weights of up to
-// 1.8e308 each can add up to infinity, which would make every probability
-// of the row 0).
-void check_absorbing(const transition_counts& counts) {
-    const auto n = counts.num_states();
-    for (state_id s = 0; s < n; ++s) {
+// The sums the estimates divide by must be finite: weights of up to 1.8e308
+// each can add up to infinity, which would make every probability of the
+// row 0.
+void check_finite(const transition_counts& counts) {
+    for (state_id s = 0; s < counts.num_states(); ++s) {
         const double conv = counts.conversions_from(s), value = counts.value_from(s);
         if (!std::isfinite(counts.out_weight(s)) || !std::isfinite(value) ||
             (conv > 0 && !std::isfinite(value / conv)))
@@ -45,6 +42,12 @@ void check_absorbing(const transition_counts& counts) {
         !std::isfinite(counts.total_value()))
         throw invalid_input("the total conversions, nulls or value add up to more than a double "
                             "holds: scale the counts or the values down");
+}
+
+// Every transient state must reach CONVERSION or NULL, or (I - Q) is
+// singular. Found by a backward search from the absorbing states.
+void check_absorbing(const transition_counts& counts) {
+    const auto n = counts.num_states();
     // Predecessors in compressed rows (4 bytes an edge; a vector per state
     // cost 56 bytes a state more).
     std::vector<std::size_t> ptr(n + 1, 0);
@@ -242,6 +245,7 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
     const auto n = counts.num_states();
     if (counts.out_weight(tc::start) <= 0)
         throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
+    check_finite(counts);
     check_absorbing(counts);
 
     const std::size_t n_transient = n - 2;

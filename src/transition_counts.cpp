@@ -72,9 +72,7 @@ std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_o
 // The checks count_transitions() makes before it allocates; the bound on
 // the number of states.
 std::size_t checked_estimate(const journey_set& journeys, const counting_options& options) {
-    if (options.order == 0 || options.order > max_order)
-        throw invalid_input("order must be in [1, " + std::to_string(max_order) + "], got " +
-                            std::to_string(options.order));
+    detail::check_order(options.order);
     if (journeys.form() == journey_form::loop)
         throw invalid_input(
             "these are loop-form histories (purchases inside the sequence); the funnel chain "
@@ -98,11 +96,17 @@ bool counts_from_sums(const journey_set& journeys, const counting_options& optio
 
 namespace detail {
 
+void check_order(std::size_t order) {
+    if (order == 0 || order > max_order)
+        throw invalid_input("order must be in [1, " + std::to_string(max_order) + "], got " +
+                            std::to_string(order));
+}
+
 void check_channel_names(const journey_set& journeys) {
     const auto& channels = journeys.channels();
     for (channel_id c = 0; c < channels.size(); ++c) {
         const auto& name = channels.name(c);
-        if (name != "START" && name != "CONVERSION" && name != "NULL") continue;
+        if (!state_name(name)) continue;
         for (std::size_t row = 0; row < journeys.size(); ++row)
             for (auto t : journeys.path(row))
                 if (t == c)

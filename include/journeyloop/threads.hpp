@@ -22,8 +22,9 @@ namespace journeyloop {
  * n >= 1 puts n in place of the machine's threads and of the caps of two of
  * counting and removals; building from events and the fit take their second
  * thread only when n >= 2. So 1 runs everything on the calling thread, and on
- * a larger machine n > 2 lets parsing, counting and the removals use n. Each removal thread holds sixteen numbers
- * a state (its batch's solutions): fewer threads use less memory. The counts
+ * a larger machine n > 2 lets parsing, counting and the removals use n. Each
+ * removal thread holds sixteen numbers a state (its batch's solutions): fewer
+ * threads use less memory. The counts
  * keep their one thread above two_thread_state_limit, and the per-row limits
  * still apply. Thread-safe; calls already running keep what they chose.
  *

@@ -1,6 +1,7 @@
 #include "register.hpp"
 
 #include <journeyloop/threads.hpp>
+#include <journeyloop/transition_counts.hpp>
 
 namespace jl = journeyloop;
 
@@ -16,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_threads", &jl::set_threads, py::arg("n"),
           "Threads of the parallel stages when a call does not say (0: each stage's default).");
     m.def("get_threads", &jl::get_threads, "What set_threads last set (0: the defaults).");
+    m.attr("max_order") = jl::max_order;
 }

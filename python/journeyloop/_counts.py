@@ -18,8 +18,8 @@ __all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
 DEFAULT_MAX_STATES = 50_000_000
 
 
-#: The highest Markov order (as the file format's).
-MAX_ORDER = 10_000
+#: The highest Markov order (the core's, and the file format's).
+MAX_ORDER: int = _core.max_order
 
 
 def check_order(order: object) -> int:

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from . import _core
-from ._errors import InvalidInputError
+from ._markov import whole_number
 
 __all__ = ["get_threads", "set_threads", "threads"]
-
-
-def _count(n: object) -> int:
-    if isinstance(n, bool):
-        msg = f"threads must be an integer >= 0, got {n!r}"
-        raise InvalidInputError(msg)
-    try:
-        value = operator.index(n)  # type: ignore[arg-type]
-    except TypeError:
-        msg = f"threads must be an integer >= 0, got {n!r}"
-        raise InvalidInputError(msg) from None
-    if value < 0:
-        msg = f"threads must be an integer >= 0, got {value}"
-        raise InvalidInputError(msg)
-    return value
 
 
 def set_threads(n: int) -> None:
@@ -47,7 +31,7 @@ def set_threads(n: int) -> None:
         model.attribution()
         jl.set_threads(0)   # the defaults again
     """
-    _core.set_threads(_count(n))
+    _core.set_threads(whole_number(n, "threads", 0))
 
 
 def get_threads() -> int:
@@ -64,7 +48,7 @@ def threads(n: int) -> Iterator[None]:
         with jl.threads(1):
             model.attribution()
     """
-    count = _count(n)
+    count = whole_number(n, "threads", 0)
     before = get_threads()
     _core.set_threads(count)
     try:
