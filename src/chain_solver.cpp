@@ -408,7 +408,7 @@ public:
         const std::size_t bytes = n * sizeof(double);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
         constexpr std::size_t huge = std::size_t{2} << 20;
-        if (bytes >= huge) {
+        if (bytes >= huge_page_buffer_min) {
             const std::size_t size = (bytes + huge - 1) / huge * huge;
             void* map = mmap(nullptr, size + huge, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -446,7 +446,6 @@ private:
     std::size_t capacity_ = 0, mapped_ = 0;
 };
 
-constexpr std::size_t many_batch = 8;         // removals per batch
 constexpr std::size_t many_width = 2 * many_batch; // conversions, then value
 
 // The subchain of one batch, stored in update order: position p updates the

@@ -83,6 +83,16 @@ struct many_order {
     mapped_vector<std::uint32_t> layout, sweep; // mapped: freed as soon as the chain is laid out
 };
 
+/// Removals per batch of solve_without_many.
+constexpr std::size_t many_batch = 8;
+/// Below this many states times batches, solve_without_many's removals take
+/// one thread by default: they take well under 0.1 s, and a second thread
+/// would hold a second set of sixteen solutions a state.
+constexpr std::size_t two_thread_removal_work = std::size_t{1} << 18;
+/// Huge pages for a thread's solutions only from this size: a buffer is
+/// rounded up to whole 2 MiB pages, all resident once written.
+constexpr std::size_t huge_page_buffer_min = std::size_t{16} << 20;
+
 /// solve_without() for any number of removals, each given as the list of its
 /// removed states (`order` is freed once the chain is laid out by it).
 /// Removals are solved eight at a time on up to `threads` threads, over one

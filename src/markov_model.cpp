@@ -378,8 +378,9 @@ namespace {
 
 // The removal effects of removals given as lists of transient states (each
 // sorted, no repeats), on larger chains: in batches that share each pass
-// over the chain, laid out for locality, on up to two threads, or
-// set_threads()'s number (solve_without_many).
+// over the chain, laid out for locality, on up to two threads (one below
+// two_thread_removal_work states times batches), or set_threads()'s number
+// (solve_without_many).
 // Measured on the path benchmarks it was 2-3x faster than solving the
 // removals one at a time or interleaving them over the chain as stored.
 std::vector<removal_effect> batched_removal_effects(const markov_model& model,
@@ -387,11 +388,14 @@ std::vector<removal_effect> batched_removal_effects(const markov_model& model,
                                                     const progress_callback& progress) {
     std::vector<removal_effect> out;
     out.reserve(removed.size());
-    const auto threads = detail::stage_threads(2);
+    const auto& chain = model.chain();
+    const auto batches = (removed.size() + detail::many_batch - 1) / detail::many_batch;
+    const auto threads =
+        detail::stage_threads(chain.n * batches >= detail::two_thread_removal_work ? 2 : 1);
     {
         for (const auto& without :
-             detail::solve_without_many(model.chain(), removed,
-                                        solver_order(model.counts(), model.chain().n), threads,
+             detail::solve_without_many(chain, removed, solver_order(model.counts(), chain.n),
+                                        threads,
                                         &progress))
             out.push_back(effect_of(model, without));
     }

@@ -65,7 +65,9 @@ std::size_t estimate_states(const journey_set& js, std::size_t k, bool padded) {
 std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_options& options) {
     std::size_t threads = options.threads;
     if (threads == 0)
-        threads = estimate > two_thread_state_limit ? 1 : detail::stage_threads(2);
+        threads = estimate > two_thread_state_limit
+                      ? 1
+                      : detail::stage_threads(rows >= two_thread_rows ? 2 : 1);
     return std::min(threads, std::max<std::size_t>(1, rows / 50000));
 }
 

@@ -43,8 +43,8 @@ struct counting_options {
     /// state_space_too_large before allocating more.
     std::size_t max_states = 50'000'000;
     /// Threads: 1 counts in one thread; 0 (the default) counts large
-    /// journey sets (from 100,000 rows) in two halves on two threads (or in
-    /// set_threads()'s number of parts, one per 50,000 rows) when
+    /// journey sets (from two_thread_rows rows) in two halves on two threads
+    /// (or in set_threads()'s number of parts, one per 50,000 rows) when
     /// the bound on the number of states is at most two_thread_state_limit
     /// (beyond it, each half's hash table holds most transitions and two
     /// threads nearly double the memory of counting for little time). Order
@@ -60,6 +60,10 @@ inline constexpr std::size_t max_order = 10000;
 /// The largest bound on the number of states (see counting_options::
 /// max_states) at which counting_options::threads = 0 counts on two threads.
 inline constexpr std::size_t two_thread_state_limit = std::size_t{1} << 18;
+/// The fewest rows that counting_options::threads = 0 counts on two threads
+/// (set_threads() unset): below, one thread counts them in a few tens of
+/// milliseconds, and a second would hold a second hash table.
+inline constexpr std::size_t two_thread_rows = 200'000;
 
 /**
  * Weighted transition counts between the states of an order-k chain, in
@@ -172,8 +176,8 @@ transition_counts count_transitions(const journey_set& journeys,
  * `options`: one for order 1 from the sums of a path table (see
  * counting_options::threads); otherwise at most one per 50,000 rows, and
  * with threads = 0 one when the bound on the states exceeds
- * two_thread_state_limit, else up to two (set_threads()'s number when it is
- * set). Throws what count_transitions()
+ * two_thread_state_limit, else two from two_thread_rows rows
+ * (set_threads()'s number when it is set). Throws what count_transitions()
  * throws before it allocates (invalid_input, state_space_too_large).
  */
 std::size_t counting_threads(const journey_set& journeys, const counting_options& options = {});

@@ -35,9 +35,9 @@ journey_set random_paths(std::uint64_t seed, int rows, int channels) {
 TEST_CASE("set_threads: the counting threads follow it, explicit threads win", "[threads]") {
     const threads_reset reset;
     REQUIRE(get_threads() == 0);
-    // 160,000 rows over 30 channels: the order-2 bound is 30 + 900 + 3 states,
+    // 210,000 rows over 30 channels: the order-2 bound is 30 + 900 + 3 states,
     // below two_thread_state_limit; at most a thread per 50,000 rows.
-    const auto js = random_paths(7, 160000, 30);
+    const auto js = random_paths(7, 210000, 30);
     counting_options o;
     o.order = 2;
     const std::size_t automatic =
@@ -47,7 +47,7 @@ TEST_CASE("set_threads: the counting threads follow it, explicit threads win", "
     REQUIRE(get_threads() == 1);
     REQUIRE(counting_threads(js, o) == 1);
     set_threads(8);
-    REQUIRE(counting_threads(js, o) == 3); // 160,000 rows: three parts
+    REQUIRE(counting_threads(js, o) == 4); // 210,000 rows: four parts
     o.threads = 2;                          // asked for by the call
     REQUIRE(counting_threads(js, o) == 2);
     o.threads = 0;
@@ -64,14 +64,21 @@ TEST_CASE("set_threads: removal effects are the same on any number of threads", 
     co.order = 2;
     const auto model = fit_markov(count_transitions(js, co));
     REQUIRE(model.counts().num_states() > 600);
+    // By default, removals this small (about 600 states times five batches,
+    // below 2^18) take one thread: every batch is reported on the calling one.
+    std::set<std::thread::id> reporters;
+    auto record = [&reporters](std::size_t, std::size_t) {
+        reporters.insert(std::this_thread::get_id());
+    };
+    const auto automatic = removal_effects(model, record);
+    REQUIRE(reporters == std::set<std::thread::id>{std::this_thread::get_id()});
+    set_threads(2);
     const auto base = removal_effects(model);
     REQUIRE(base.size() == 40);
     // One thread: every batch is solved, and reported, on the calling thread.
     set_threads(1);
-    std::set<std::thread::id> reporters;
-    const auto one = removal_effects(model, [&reporters](std::size_t, std::size_t) {
-        reporters.insert(std::this_thread::get_id());
-    });
+    reporters.clear();
+    const auto one = removal_effects(model, record);
     REQUIRE(reporters == std::set<std::thread::id>{std::this_thread::get_id()});
     set_threads(3);
     const auto three = removal_effects(model);
@@ -79,6 +86,7 @@ TEST_CASE("set_threads: removal effects are the same on any number of threads", 
         INFO("channel " << c);
         REQUIRE(base[c].conversions > 0);
         // Each batch is solved the same way whichever thread takes it.
+        REQUIRE(automatic[c].conversions == base[c].conversions);
         REQUIRE(one[c].conversions == base[c].conversions);
         REQUIRE(one[c].value == base[c].value);
         REQUIRE(three[c].conversions == base[c].conversions);

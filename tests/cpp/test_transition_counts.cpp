@@ -158,12 +158,13 @@ TEST_CASE("count_transitions: channels named as the chain's states are refused, 
 
 TEST_CASE("counting_threads: two threads only for large sets with a small state bound",
           "[transition_counts]") {
-    // 150,000 rows of three touches over 1,000 channels: at order 1 the
-    // bound is 1,003 states; at order 2 it is the 300,000 windows (plus 3),
-    // above two_thread_state_limit.
+    // 200,000 rows (two_thread_rows) of three touches over 1,000 channels:
+    // at order 1 the bound is 1,003 states; at order 2 it is the 400,000
+    // windows (plus 3), above two_thread_state_limit.
+    REQUIRE(two_thread_rows == 200000);
     std::vector<std::string> paths;
     std::vector<double> conv, nulls, value;
-    for (int i = 0; i < 150000; ++i) {
+    for (int i = 0; i < 200000; ++i) {
         paths.push_back("c" + std::to_string(i % 1000) + " > c" + std::to_string((i / 7) % 1000) +
                         " > c" + std::to_string((i / 13) % 997));
         conv.push_back(i % 5 == 0 ? 1.0 : 0.0);
@@ -177,12 +178,12 @@ TEST_CASE("counting_threads: two threads only for large sets with a small state 
     counting_options o;
     REQUIRE(counting_threads(js, o) == automatic);
     o.order = 2;
-    REQUIRE(300000 + 3 > two_thread_state_limit);
+    REQUIRE(400000 + 3 > two_thread_state_limit);
     REQUIRE(counting_threads(js, o) == 1);
-    o.threads = 2; // asked for: two halves of 75,000 rows
+    o.threads = 2; // asked for: two halves of 100,000 rows
     REQUIRE(counting_threads(js, o) == 2);
     o.threads = 8; // at most a thread per 50,000 rows
-    REQUIRE(counting_threads(js, o) == 3);
+    REQUIRE(counting_threads(js, o) == 4);
     o.order = 0;
     REQUIRE_THROWS_AS(counting_threads(js, o), invalid_input);
     o.order = 2;
@@ -190,11 +191,21 @@ TEST_CASE("counting_threads: two threads only for large sets with a small state 
     REQUIRE_THROWS_AS(counting_threads(js, o), state_space_too_large);
     // Order 1 of a path table with at most 64 channels: summed while parsed,
     // no counting threads.
-    std::vector<std::string> few_paths(150000, "a > b > c");
+    std::vector<std::string> few_paths(200000, "a > b > c");
     const std::vector<std::string_view> few_views(few_paths.begin(), few_paths.end());
     const auto few = build_journeys({few_views, conv, nulls, value}, {});
     REQUIRE(counting_threads(few, {}) == 1);
     REQUIRE(counting_threads(few, {2}) == automatic);
+    // Below two_thread_rows rows, one thread unless asked for more.
+    const std::size_t below = two_thread_rows - 1;
+    const std::vector<std::string_view> below_views(few_views.begin(), few_views.begin() + below);
+    const std::vector<double> below_conv(conv.begin(), conv.begin() + below),
+        below_nulls(nulls.begin(), nulls.begin() + below), below_value(value.begin(), value.begin() + below);
+    const auto fewer = build_journeys({below_views, below_conv, below_nulls, below_value}, {});
+    REQUIRE(counting_threads(fewer, {2}) == 1);
+    counting_options asked{2};
+    asked.threads = 2;
+    REQUIRE(counting_threads(fewer, asked) == 2);
     // Whatever the threads, the same counts.
     counting_options one, two;
     one.order = two.order = 2;
