@@ -28,6 +28,13 @@ namespace journeyloop::detail {
 
 namespace {
 
+// Compressed sparse rows: row i holds (idx[k], val[k]) for k in [ptr[i], ptr[i+1]).
+struct csr {
+    std::vector<std::size_t> ptr;
+    std::vector<std::uint32_t> idx;
+    std::vector<double> val;
+};
+
 // Rows of the edges (sorted by code: source << 32 | target).
 csr make_csr(std::size_t n, const std::vector<std::pair<std::uint64_t, double>>& edges) {
     csr out;
@@ -43,22 +50,22 @@ csr make_csr(std::size_t n, const std::vector<std::pair<std::uint64_t, double>>&
     return out;
 }
 
-// The transpose of `a` (n rows): its rows are a's columns, sources ascending.
-csr transpose(const csr& a, std::size_t n) {
-    csr out;
-    out.ptr.assign(n + 1, 0);
-    for (auto v : a.idx) ++out.ptr[v + 1];
-    for (std::size_t i = 0; i < n; ++i) out.ptr[i + 1] += out.ptr[i];
-    out.idx.resize(a.idx.size());
-    out.val.resize(a.idx.size());
-    std::vector<std::size_t> fill(out.ptr.begin(), out.ptr.end() - 1);
-    for (std::uint32_t u = 0; u < n; ++u)
-        for (auto e = a.ptr[u]; e < a.ptr[u + 1]; ++e) {
-            const auto k = fill[a.idx[e]]++;
-            out.idx[k] = u;
-            out.val[k] = a.val[e];
-        }
-    return out;
+// The coefficients a(u, .) of the rows of a system: the edges of row u are
+// at CSR row p(u) (position[u], or u when position is null), plus the
+// self-loop diag[p(u)] when diag is not null.
+struct adjacency {
+    const std::size_t* ptr;
+    const std::uint32_t* idx;
+    const double* val;
+    const std::uint32_t* position;
+    const double* diag;
+    std::size_t at(std::uint32_t u) const noexcept { return position != nullptr ? position[u] : u; }
+};
+
+// Q of the chain, by row.
+adjacency forward_of(const chain& c) {
+    return {c.ptr.data(), c.idx.data(), c.val.data(), c.position.data(),
+            c.diag.empty() ? nullptr : c.diag.data()};
 }
 
 // Whether Gauss-Seidel, whose last two sweeps changed a solution by
@@ -71,29 +78,28 @@ bool too_slow(double change, double previous, double tolerance, int sweeps_left)
     return needed > sweeps_left;
 }
 
-// Solves, for the unknowns of `block` (none removed),
+// Solves, for the unknowns of `block` (rows, none removed),
 //   y_u - sum_{v in block} a(u, v) y_v = b_u + sum_{v outside block, not removed} a(u, v) y_v
-// for every right-hand side k (ys[k] in/out, bs[k] in), where row u of `adj`
-// holds a(u, .). Values of y outside the block are final.
-void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
-                 const std::vector<char>& removed, const std::vector<std::vector<double>*>& ys,
-                 const std::vector<const std::vector<double>*>& bs, std::vector<long>& local) {
+// for every right-hand side k < K (ys[k] in/out, by row; b_k(u) is
+// b[b_stride * adj.at(u) + k]). Values of y outside the block are final.
+void solve_block(const adjacency& adj, const std::vector<std::uint32_t>& block,
+                 const std::vector<char>& removed, double* const* ys, std::size_t K,
+                 const double* b, std::size_t b_stride, std::vector<long>& local) {
     const std::size_t m = block.size();
-    const std::size_t K = ys.size();
+    auto rhs = [&](std::uint32_t u, std::size_t k) { return b[b_stride * adj.at(u) + k]; };
     if (m == 1) {
         const auto u = block[0];
-        double diag = 0;
+        const auto p = adj.at(u);
+        double diag = adj.diag != nullptr ? adj.diag[p] : 0.0;
+        for (auto e = adj.ptr[p]; e < adj.ptr[p + 1]; ++e)
+            if (adj.idx[e] == u) diag += adj.val[e];
         for (std::size_t k = 0; k < K; ++k) {
-            double s = (*bs[k])[u];
-            for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+            double s = rhs(u, k);
+            for (auto e = adj.ptr[p]; e < adj.ptr[p + 1]; ++e) {
                 const auto v = adj.idx[e];
-                if (v == u) {
-                    if (k == 0) diag += adj.val[e];
-                } else if (!removed[v]) {
-                    s += adj.val[e] * (*ys[k])[v];
-                }
+                if (v != u && !removed[v]) s += adj.val[e] * ys[k][v];
             }
-            (*ys[k])[u] = s / (1.0 - diag);
+            ys[k][u] = s / (1.0 - diag);
         }
         return;
     }
@@ -105,15 +111,17 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
         std::vector<Eigen::Triplet<double>> a;
         for (std::size_t i = 0; i < m; ++i) {
             const auto u = block[i];
+            const auto p = adj.at(u);
             a.emplace_back(long(i), long(i), 1.0);
-            for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) = (*bs[k])[u];
-            for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+            if (adj.diag != nullptr && adj.diag[p] != 0) a.emplace_back(long(i), long(i), -adj.diag[p]);
+            for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) = rhs(u, k);
+            for (auto e = adj.ptr[p]; e < adj.ptr[p + 1]; ++e) {
                 const auto v = adj.idx[e];
                 if (removed[v]) continue;
                 if (local[v] >= 0) {
                     a.emplace_back(long(i), local[v], -adj.val[e]);
                 } else {
-                    for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) += adj.val[e] * (*ys[k])[v];
+                    for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) += adj.val[e] * ys[k][v];
                 }
             }
         }
@@ -133,7 +141,7 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
             Y = lu.solve(B);
         }
         for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t k = 0; k < K; ++k) (*ys[k])[block[i]] = Y(long(i), long(k));
+            for (std::size_t k = 0; k < K; ++k) ys[k][block[i]] = Y(long(i), long(k));
     };
     if (m <= dense_block_limit) {
         direct();
@@ -146,11 +154,7 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
         constexpr std::size_t max_k = 4;
         if (K > max_k) throw numerical_error("internal error: too many right-hand sides");
         double* y[max_k];
-        const double* b[max_k];
-        for (std::size_t k = 0; k < K; ++k) {
-            y[k] = ys[k]->data();
-            b[k] = bs[k]->data();
-        }
+        for (std::size_t k = 0; k < K; ++k) y[k] = ys[k];
         // Geometric extrapolation on large blocks, as in solve_batch below.
         constexpr int extrapolate_every = 8;
         bool extrapolate = m > 1000;
@@ -167,9 +171,11 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
                     for (std::size_t i = 0; i < m; ++i) before[k][i] = y[k][block[i]];
                 }
             for (auto u : block) {
-                double sum[max_k], diag = 0;
-                for (std::size_t k = 0; k < K; ++k) sum[k] = b[k][u];
-                for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+                const auto p = adj.at(u);
+                double sum[max_k];
+                double diag = adj.diag != nullptr ? adj.diag[p] : 0.0;
+                for (std::size_t k = 0; k < K; ++k) sum[k] = b[b_stride * p + k];
+                for (auto e = adj.ptr[p]; e < adj.ptr[p + 1]; ++e) {
                     const auto v = adj.idx[e];
                     const double w = adj.val[e];
                     if (v == u) diag += w;
@@ -236,49 +242,134 @@ void solve_block(const csr& adj, const std::vector<std::uint32_t>& block,
 } // namespace
 
 chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges,
-                  std::vector<double> r, std::vector<double> r_value) {
+                  std::vector<double> r, std::vector<double> r_value, many_order order) {
+    if (order.layout.size() != n || order.sweep.size() != n)
+        throw numerical_error("internal error: state orders of the wrong size");
     std::sort(q_edges.begin(), q_edges.end());
-    chain c;
-    c.n = n;
-    c.forward = make_csr(n, q_edges);
-    c.r = std::move(r);
-    c.r_value = std::move(r_value);
+    // Q by transient index, until the chain is laid out.
+    csr forward = make_csr(n, q_edges);
     // Freed before the component search allocates (it is the peak of a fit).
     std::vector<std::pair<std::uint64_t, double>>().swap(q_edges);
 
     // The components (the graph and its edge list are freed after).
     std::vector<std::uint32_t> comp(n);
-    std::size_t num = 0;
     {
         using graph = boost::compressed_sparse_row_graph<boost::directedS>;
         std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
-        edges.reserve(c.forward.idx.size());
+        edges.reserve(forward.idx.size());
         for (std::size_t u = 0; u < n; ++u)
-            for (auto k = c.forward.ptr[u]; k < c.forward.ptr[u + 1]; ++k)
-                edges.emplace_back(static_cast<std::uint32_t>(u), c.forward.idx[k]);
+            for (auto k = forward.ptr[u]; k < forward.ptr[u + 1]; ++k)
+                edges.emplace_back(static_cast<std::uint32_t>(u), forward.idx[k]);
         const graph g(boost::edges_are_sorted, edges.begin(), edges.end(), n);
-        num = static_cast<std::size_t>(boost::strong_components(
-            g, boost::make_iterator_property_map(comp.begin(), get(boost::vertex_index, g))));
+        boost::strong_components(
+            g, boost::make_iterator_property_map(comp.begin(), get(boost::vertex_index, g)));
         // Tarjan numbers a component after every component it reaches: edges go
         // to lower or equal numbers. Checked, since every solve relies on it.
         for (const auto& [from, to] : edges)
             if (comp[to] > comp[from])
                 throw numerical_error("internal error: components are not in topological order");
     }
-    c.component = std::move(comp);
-    c.members.ptr.assign(num + 1, 0);
-    for (auto k : c.component) ++c.members.ptr[k + 1];
-    for (std::size_t k = 0; k < num; ++k) c.members.ptr[k + 1] += c.members.ptr[k];
-    c.members.idx.resize(n);
-    std::vector<std::size_t> fill(c.members.ptr.begin(), c.members.ptr.end() - 1);
-    for (std::uint32_t t = 0; t < n; ++t) c.members.idx[fill[c.component[t]]++] = t;
+
+    // Rows: components sinks first, each in layout order; positions: each
+    // component in sweep order. Temporaries mapped: freed, they leave no
+    // resident pages under the solutions.
+    chain c;
+    c.n = n;
+    {
+        mapped_vector<std::uint32_t> by(n);
+        for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
+        std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return comp[a] != comp[b] ? comp[a] < comp[b] : order.layout[a] < order.layout[b];
+        });
+        c.row_of.assign(n, 0);
+        for (std::uint32_t i = 0; i < n; ++i) c.row_of[by[i]] = i;
+        for (std::size_t begin = 0; begin < n;) {
+            std::size_t end = begin + 1;
+            while (end < n && comp[by[end]] == comp[by[begin]]) ++end;
+            if (end - begin > 1)
+                std::sort(by.begin() + long(begin), by.begin() + long(end),
+                          [&](std::uint32_t a, std::uint32_t b) { return order.sweep[a] < order.sweep[b]; });
+            c.component_end.push_back(end);
+            begin = end;
+        }
+        mapped_vector<std::uint32_t>().swap(order.layout);
+        mapped_vector<std::uint32_t>().swap(order.sweep);
+        std::vector<std::uint32_t>().swap(comp);
+        bool self_loops = false; // the diagonal is kept only for chains with self-loops
+        for (std::size_t u = 0; u < n && !self_loops; ++u)
+            for (auto e = forward.ptr[u]; e < forward.ptr[u + 1]; ++e)
+                if (forward.idx[e] == u) self_loops = true;
+        if (self_loops) c.diag.assign(n, 0.0);
+        c.base.assign(2 * n, 0.0);
+        c.row.resize(n);
+        c.position.resize(n);
+        c.ptr.reserve(n + 1);
+        c.ptr.push_back(0);
+        c.idx.reserve(forward.idx.size());
+        c.val.reserve(forward.idx.size());
+        std::vector<std::pair<std::uint32_t, double>> edges;
+        for (std::uint32_t p = 0; p < n; ++p) {
+            const auto u = by[p];
+            c.row[p] = c.row_of[u];
+            c.position[c.row_of[u]] = p;
+            edges.clear();
+            for (auto e = forward.ptr[u]; e < forward.ptr[u + 1]; ++e) {
+                const auto v = forward.idx[e];
+                if (v == u) c.diag[p] += forward.val[e];
+                else edges.emplace_back(c.row_of[v], forward.val[e]);
+            }
+            std::sort(edges.begin(), edges.end()); // ascending rows: mostly one run
+            for (const auto& [row, w] : edges) {
+                c.idx.push_back(row);
+                c.val.push_back(w);
+            }
+            c.ptr.push_back(c.idx.size());
+            c.base[2 * p] = r[u];
+            c.base[2 * p + 1] = r_value[u];
+        }
+    }
+    forward = csr();
+    std::vector<double>().swap(r);
+    std::vector<double>().swap(r_value);
+    c.start = c.row_of[0];
+    c.start_component = static_cast<std::size_t>(
+        std::upper_bound(c.component_end.begin(), c.component_end.end(), std::size_t{c.start}) -
+        c.component_end.begin());
+    const auto num = c.components();
 
     // Full solution: absorption forward (sinks first), visits backward
     // (sources first), over the transpose of Q, which is freed after: no
     // later solve needs it (solve_without finds ancestors from the forward
     // rows and the component order).
     // The two are independent: on large chains, visits on a second thread.
-    const csr backward = transpose(c.forward, n);
+    csr backward; // by row, self-loops included
+    backward.ptr.assign(n + 1, 0);
+    for (std::uint32_t p = 0; p < n; ++p) {
+        for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) ++backward.ptr[c.idx[e] + 1];
+        if (!c.diag.empty() && c.diag[p] != 0) ++backward.ptr[c.row[p] + 1];
+    }
+    for (std::size_t i = 0; i < n; ++i) backward.ptr[i + 1] += backward.ptr[i];
+    backward.idx.resize(backward.ptr[n]);
+    backward.val.resize(backward.ptr[n]);
+    {
+        std::vector<std::size_t> fill(backward.ptr.begin(), backward.ptr.end() - 1);
+        // Sources ascending in each row: by rows, then the self-loop in place.
+        for (std::uint32_t u = 0; u < n; ++u) {
+            const auto p = c.position[u];
+            for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) {
+                const auto k = fill[c.idx[e]]++;
+                backward.idx[k] = u;
+                backward.val[k] = c.val[e];
+            }
+            if (!c.diag.empty() && c.diag[p] != 0) {
+                const auto k = fill[u]++;
+                backward.idx[k] = u;
+                backward.val[k] = c.diag[p];
+            }
+        }
+    }
+    const adjacency backward_adj{backward.ptr.data(), backward.idx.data(), backward.val.data(),
+                                 nullptr, nullptr};
     const std::vector<char> none(n, 0);
     c.x.assign(n, 0.0);
     c.x_value.assign(n, 0.0);
@@ -286,10 +377,12 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     auto absorption = [&c, &none, n, num] {
         std::vector<long> local(n, -1);
         std::vector<std::uint32_t> block;
+        double* ys[2] = {c.x.data(), c.x_value.data()};
+        const auto adj = forward_of(c);
         for (std::size_t k = 0; k < num; ++k) {
-            block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
-                         c.members.idx.begin() + long(c.members.ptr[k + 1]));
-            solve_block(c.forward, block, none, {&c.x, &c.x_value}, {&c.r, &c.r_value}, local);
+            block.clear(); // in update order: the edges are read in storage order
+            for (auto p = c.component_begin(k); p < c.component_end[k]; ++p) block.push_back(c.row[p]);
+            solve_block(adj, block, none, ys, 2, c.base.data(), 2, local);
         }
     };
     // The visits' buffers are allocated here, on the calling thread, though
@@ -297,21 +390,23 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     // can stay resident after they are freed (detail/mapped.hpp).
     std::vector<long> visits_local(n, -1);
     std::vector<double> start(n, 0.0);
-    start[0] = 1.0;
+    start[c.start] = 1.0;
     std::vector<std::uint32_t> visits_block;
     {
         std::size_t largest = 0;
         for (std::size_t k = 0; k < num; ++k)
-            largest = std::max<std::size_t>(largest, c.members.ptr[k + 1] - c.members.ptr[k]);
+            largest = std::max<std::size_t>(largest, c.component_end[k] - c.component_begin(k));
         visits_block.reserve(largest);
     }
-    auto visits = [&c, &backward, &none, &visits_local, &start, &visits_block, num] {
+    auto visits = [&c, &backward_adj, &none, &visits_local, &start, &visits_block, num] {
         auto& local = visits_local;
         auto& block = visits_block;
+        double* ys[1] = {c.visits.data()};
         for (std::size_t k = num; k-- > 0;) {
-            block.assign(c.members.idx.begin() + long(c.members.ptr[k]),
-                         c.members.idx.begin() + long(c.members.ptr[k + 1]));
-            solve_block(backward, block, none, {&c.visits}, {&start}, local);
+            block.clear();
+            for (auto u = c.component_begin(k); u < c.component_end[k]; ++u)
+                block.push_back(static_cast<std::uint32_t>(u));
+            solve_block(backward_adj, block, none, ys, 1, start.data(), 1, local);
         }
     };
     if (n < 20000 || stage_threads(2) < 2) {
@@ -338,54 +433,63 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     return c;
 }
 
-std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed) {
+namespace {
+
+// The rows of the transient states marked in `removed` (by transient index).
+std::vector<char> rows_marked(const chain& c, const std::vector<char>& removed) {
+    std::vector<char> out(c.n, 0);
+    for (std::uint32_t t = 0; t < c.n; ++t)
+        if (removed[t]) out[c.row_of[t]] = 1;
+    return out;
+}
+
+} // namespace
+
+std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed_states) {
+    const auto removed = rows_marked(c, removed_states);
     // Ancestors of the removed states: the only states whose values change.
     // One pass over the components, sinks first (every edge goes to an
     // equal or lower component): a component is affected if one of its
     // states has an edge to a removed or affected state of a lower
     // component, or if it has two or more states and one is removed (all
-    // of them reach it).
+    // of them reach it). Only up to START's: the others cannot be reached.
     std::vector<char> affected(c.n, 0);
-    const auto num = c.members.ptr.size() - 1;
-    for (std::size_t k = 0; k < num; ++k) {
-        const auto begin = c.members.ptr[k], end = c.members.ptr[k + 1];
+    std::vector<std::size_t> comps;
+    for (std::size_t k = 0; k <= c.start_component; ++k) {
+        const auto begin = c.component_begin(k), end = c.component_end[k];
         bool hit = false;
-        for (auto i = begin; i < end && !hit; ++i) {
-            const auto u = c.members.idx[i];
+        for (auto u = begin; u < end && !hit; ++u) {
             if (removed[u] && end - begin > 1) hit = true;
-            for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1] && !hit; ++e) {
-                const auto v = c.forward.idx[e];
-                hit = c.component[v] != k && (removed[v] || affected[v]);
+            const auto p = c.position[u];
+            for (auto e = c.ptr[p]; e < c.ptr[p + 1] && !hit; ++e) {
+                const auto v = c.idx[e];
+                hit = (v < begin || v >= end) && (removed[v] || affected[v]);
             }
         }
-        if (hit)
-            for (auto i = begin; i < end; ++i)
-                if (!removed[c.members.idx[i]]) affected[c.members.idx[i]] = 1;
+        if (hit) {
+            comps.push_back(k);
+            for (auto u = begin; u < end; ++u)
+                if (!removed[u]) affected[u] = 1;
+        }
     }
-    if (removed[0]) return {0.0, 0.0};
-    if (!affected[0]) return {c.x[0], c.x_value[0]};
-
-    std::vector<std::uint32_t> comps;
-    for (std::uint32_t t = 0; t < c.n; ++t)
-        if (affected[t]) comps.push_back(c.component[t]);
-    std::sort(comps.begin(), comps.end());
-    comps.erase(std::unique(comps.begin(), comps.end()), comps.end());
+    if (removed[c.start]) return {0.0, 0.0};
+    if (!affected[c.start]) return {c.x[c.start], c.x_value[c.start]};
 
     std::vector<double> y = c.x, y_value = c.x_value;
-    for (std::uint32_t t = 0; t < c.n; ++t)
-        if (removed[t]) y[t] = y_value[t] = 0.0;
+    for (std::uint32_t u = 0; u < c.n; ++u)
+        if (removed[u]) y[u] = y_value[u] = 0.0;
     std::vector<long> local(c.n, -1);
     std::vector<std::uint32_t> block;
+    double* ys[2] = {y.data(), y_value.data()};
+    const auto adj = forward_of(c);
     for (auto k : comps) {
-        block.clear();
-        for (auto i = c.members.ptr[k]; i < c.members.ptr[k + 1]; ++i)
-            if (!removed[c.members.idx[i]]) block.push_back(c.members.idx[i]);
+        block.clear(); // in update order, as in the fit
+        for (auto p = c.component_begin(k); p < c.component_end[k]; ++p)
+            if (!removed[c.row[p]]) block.push_back(c.row[p]);
         if (block.empty()) continue;
-        solve_block(c.forward, block, removed, {&y, &y_value}, {&c.r, &c.r_value}, local);
-        // Components numbered above START's cannot be reached from START.
-        if (k == c.component[0]) break;
+        solve_block(adj, block, removed, ys, 2, c.base.data(), 2, local);
     }
-    return {y[0], y_value[0]};
+    return {y[c.start], y_value[c.start]};
 }
 
 namespace {
@@ -448,19 +552,6 @@ private:
 
 constexpr std::size_t many_width = 2 * many_batch; // conversions, then value
 
-// The subchain of one batch, stored in update order: position p updates the
-// solution row row[p] (rows are in layout order), from base[2p] (conversions)
-// and base[2p + 1] (value) plus its edges ptr[p] .. ptr[p + 1] to other rows,
-// divided by 1 - diag[p] (its self-loop; diag is empty when no state has one,
-// as in every chain whose repeats are collapsed).
-struct subchain {
-    std::vector<std::size_t> ptr{0};
-    std::vector<std::uint32_t> idx; // solution rows
-    std::vector<double> val;
-    std::vector<double> diag, base;
-    std::vector<std::uint32_t> row;
-};
-
 // The changes the extrapolation records, per state: its sixteen changes as
 // 16-bit integers, in block floating point (each half, conversions and
 // value, scaled by its largest magnitude: a relative precision of 2^-14 of
@@ -504,7 +595,7 @@ template <bool Record>
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+inline void sweep_impl(const chain& sc, const std::uint16_t* removed_bits, double* y,
                        std::size_t begin, std::size_t end, double* change, std::int16_t* delta) {
     // change[j]: the largest change of solution j (0 .. many_width).
     // Lanes of four doubles (GCC vector extensions: AVX2 registers in the
@@ -597,109 +688,49 @@ inline void sweep_impl(const subchain& sc, const std::uint16_t* removed_bits, do
 #define JOURNEYLOOP_SWEEP_CLONES
 #endif
 JOURNEYLOOP_SWEEP_CLONES
-void sweep_range(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+void sweep_range(const chain& sc, const std::uint16_t* removed_bits, double* y,
                  std::size_t begin, std::size_t end, double* change) {
     sweep_impl<false>(sc, removed_bits, y, begin, end, change, nullptr);
 }
 JOURNEYLOOP_SWEEP_CLONES
-void sweep_range_recording(const subchain& sc, const std::uint16_t* removed_bits, double* y,
+void sweep_range_recording(const chain& sc, const std::uint16_t* removed_bits, double* y,
                            std::size_t begin, std::size_t end, double* change,
                            std::int16_t* delta) {
     sweep_impl<true>(sc, removed_bits, y, begin, end, change, delta);
 }
 #undef JOURNEYLOOP_SWEEP_CLONES
 
-// The whole chain as a subchain: solution rows in layout order within
-// components (sinks first), so that the successors of a state lie close
-// together; updates in sweep order within each component, so that states
-// that share successors are updated one after the other, while those stay
-// in cache. `component_end` ends the runs of positions of each component.
-subchain make_subchain(const chain& c, const many_order& order, std::vector<std::uint32_t>& rows,
-                       std::vector<std::size_t>& component_end) {
+// Solves one batch (at most many_batch removals, given as transient states)
+// over the chain; `bits` (one per position) is scratch, all zero on entry
+// and on exit; `y` and `delta` are scratch too. Returns false, with nothing
+// in `out`, if a component of at most slow_block_direct_limit states
+// converges too slowly (as solve_block judges it): the caller then solves
+// the batch's removals one at a time (solve_without, which solves such
+// blocks directly).
+bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32_t>*>& removed,
+                 std::size_t first, std::size_t count, mapped_vector<std::uint16_t>& bits,
+                 solution_buffer& y, mapped_vector<std::int16_t>& delta, double scale_conv,
+                 double scale_value, std::pair<double, double>* out) {
     const auto n = c.n;
-    // Temporaries mapped: freed, they leave no resident pages under the solutions.
-    mapped_vector<std::uint32_t> by(n);
-    for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
-    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
-        return c.component[a] != c.component[b] ? c.component[a] < c.component[b]
-                                                 : order.layout[a] < order.layout[b];
-    });
-    rows.assign(n, 0);
-    for (std::uint32_t i = 0; i < n; ++i) rows[by[i]] = i;
-    mapped_vector<std::uint32_t> seq(n); // states in update order
-    component_end.clear();
-    for (std::size_t begin = 0; begin < n;) {
-        std::size_t end = begin + 1;
-        while (end < n && c.component[by[end]] == c.component[by[begin]]) ++end;
-        for (std::size_t i = begin; i < end; ++i) seq[i] = by[i];
-        if (end - begin > 1)
-            std::sort(seq.begin() + long(begin), seq.begin() + long(end),
-                      [&](std::uint32_t a, std::uint32_t b) { return order.sweep[a] < order.sweep[b]; });
-        component_end.push_back(end);
-        begin = end;
-    }
-    subchain sc;
-    bool self_loops = false; // the diagonal is kept only for chains with self-loops
-    for (std::size_t u = 0; u < n && !self_loops; ++u)
-        for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e)
-            if (c.forward.idx[e] == u) self_loops = true;
-    if (self_loops) sc.diag.assign(n, 0.0);
-    sc.base.assign(2 * n, 0.0);
-    sc.row.resize(n);
-    sc.ptr.reserve(n + 1);
-    sc.idx.reserve(c.forward.idx.size());
-    sc.val.reserve(c.forward.idx.size());
-    std::vector<std::pair<std::uint32_t, double>> edges;
-    for (std::size_t p = 0; p < n; ++p) {
-        const auto u = seq[p];
-        sc.row[p] = rows[u];
-        edges.clear();
-        for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e) {
-            const auto v = c.forward.idx[e];
-            if (v == u) sc.diag[p] += c.forward.val[e];
-            else edges.emplace_back(rows[v], c.forward.val[e]);
-        }
-        std::sort(edges.begin(), edges.end()); // ascending rows: mostly one run
-        for (const auto& [row, w] : edges) {
-            sc.idx.push_back(row);
-            sc.val.push_back(w);
-        }
-        sc.ptr.push_back(sc.idx.size());
-        sc.base[2 * p] = c.r[u];
-        sc.base[2 * p + 1] = c.r_value[u];
-    }
-    return sc;
-}
-
-// Solves one batch (at most many_batch removals) over the shared subchain;
-// `bits` (one per position) is scratch, all zero on entry and on exit;
-// `y` and `last` are scratch too. Returns false, with nothing in `out`, if
-// a component of at most slow_block_direct_limit states converges too
-// slowly (as solve_block judges it): the caller then solves the batch's
-// removals one at a time (solve_without, which solves such blocks directly).
-bool solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint32_t>& rows,
-                 const std::vector<std::size_t>& component_end, const std::vector<std::uint32_t>& position,
-                 const std::vector<const std::vector<std::uint32_t>*>& removed, std::size_t first,
-                 std::size_t count, mapped_vector<std::uint16_t>& bits, solution_buffer& y,
-                 mapped_vector<std::int16_t>& delta, double scale_conv, double scale_value,
-                 std::pair<double, double>* out) {
-    const auto n = c.n;
+    const auto& sc = c;
+    const auto& component_end = c.component_end;
     y.resize(n * many_width);
-    for (std::uint32_t t = 0; t < n; ++t) {
-        double* yu = y.data() + std::size_t{rows[t]} * many_width;
+    for (std::uint32_t u = 0; u < n; ++u) {
+        double* yu = y.data() + std::size_t{u} * many_width;
         for (std::size_t j = 0; j < many_batch; ++j) {
-            yu[j] = c.x[t];
-            yu[many_batch + j] = c.x_value[t];
+            yu[j] = c.x[u];
+            yu[many_batch + j] = c.x_value[u];
         }
     }
     for (std::size_t g = 0; g < count; ++g)
         for (auto t : *removed[first + g]) {
-            bits[position[t]] = static_cast<std::uint16_t>(bits[position[t]] | (1u << g));
-            double* yu = y.data() + std::size_t{rows[t]} * many_width;
+            const auto u = c.row_of[t];
+            bits[c.position[u]] = static_cast<std::uint16_t>(bits[c.position[u]] | (1u << g));
+            double* yu = y.data() + std::size_t{u} * many_width;
             yu[g] = yu[many_batch + g] = 0.0;
         }
     // Only the components up to START's: the others cannot be reached.
-    const auto start_component = c.component[0];
+    const auto start_component = c.start_component;
     constexpr int max_sweeps = 200000;
     std::size_t begin = 0;
     bool slow = false;
@@ -783,41 +814,28 @@ bool solve_batch(const chain& c, const subchain& sc, const std::vector<std::uint
         }
         begin = end;
     }
-    const double* y0 = y.data() + std::size_t{rows[0]} * many_width;
+    const double* y0 = y.data() + std::size_t{c.start} * many_width;
     if (!slow)
         for (std::size_t g = 0; g < count; ++g) out[g] = {y0[g], y0[many_batch + g]};
     for (std::size_t g = 0; g < count; ++g)
-        for (auto t : *removed[first + g]) bits[position[t]] = 0;
+        for (auto t : *removed[first + g]) bits[c.position[c.row_of[t]]] = 0;
     return !slow;
 }
 
 } // namespace
 
 std::vector<std::pair<double, double>> solve_without_many(
-    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, many_order order,
-    std::size_t threads, const std::function<void(std::size_t, std::size_t)>* progress) {
-    if (order.layout.size() != c.n || order.sweep.size() != c.n)
-        throw numerical_error("internal error: state orders of the wrong size");
+    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, std::size_t threads,
+    const std::function<void(std::size_t, std::size_t)>* progress) {
     std::vector<std::pair<double, double>> out(removed.size());
     if (removed.empty()) return out;
     double scale_conv = 0, scale_value = 0;
-    for (std::size_t t = 0; t < c.n; ++t) {
-        scale_conv = std::max(scale_conv, std::abs(c.x[t]));
-        scale_value = std::max(scale_value, std::abs(c.x_value[t]));
+    for (std::size_t u = 0; u < c.n; ++u) {
+        scale_conv = std::max(scale_conv, std::abs(c.x[u]));
+        scale_value = std::max(scale_value, std::abs(c.x_value[u]));
     }
     const std::size_t batches = (removed.size() + many_batch - 1) / many_batch;
     threads = std::max<std::size_t>(1, std::min(threads, batches));
-    std::vector<std::uint32_t> rows;
-    std::vector<std::size_t> component_end;
-    const auto sc = make_subchain(c, order, rows, component_end);
-    mapped_vector<std::uint32_t>().swap(order.layout); // 8 bytes a state, not needed from here on
-    mapped_vector<std::uint32_t>().swap(order.sweep);
-    std::vector<std::uint32_t> position(c.n); // state -> its update position
-    {
-        mapped_vector<std::uint32_t> state_of_row(c.n);
-        for (std::uint32_t t = 0; t < c.n; ++t) state_of_row[rows[t]] = t;
-        for (std::uint32_t p = 0; p < c.n; ++p) position[state_of_row[sc.row[p]]] = p;
-    }
     // Removals in batches of similar weight (the conversions that pass
     // through the removed states, an upper bound of what the removal changes):
     // the sweeps of a batch stop when its largest change has converged, and
@@ -826,7 +844,7 @@ std::vector<std::pair<double, double>> solve_without_many(
     std::vector<double> weight(removed.size(), 0.0);
     for (std::size_t g = 0; g < removed.size(); ++g) {
         by_weight[g] = g;
-        for (auto t : removed[g]) weight[g] += c.visits[t] * c.x[t];
+        for (auto t : removed[g]) weight[g] += c.visits[c.row_of[t]] * c.x[c.row_of[t]];
     }
     std::stable_sort(by_weight.begin(), by_weight.end(),
                      [&weight](std::size_t a, std::size_t b) { return weight[a] > weight[b]; });
@@ -846,8 +864,8 @@ std::vector<std::pair<double, double>> solve_without_many(
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
-                if (!solve_batch(c, sc, rows, component_end, position, sorted, first, count, bits,
-                                 y, delta, scale_conv, scale_value, sorted_out.data() + first)) {
+                if (!solve_batch(c, sorted, first, count, bits, y, delta, scale_conv, scale_value,
+                                 sorted_out.data() + first)) {
                     std::vector<char> mask(c.n, 0);
                     for (std::size_t g = 0; g < count; ++g) {
                         for (auto s : *sorted[first + g]) mask[s] = 1;
@@ -879,19 +897,24 @@ std::vector<std::pair<double, double>> solve_without_each(const chain& c,
                                                           const std::vector<std::uint32_t>& states) {
     const auto n = static_cast<long>(c.n);
     Eigen::MatrixXd M = Eigen::MatrixXd::Identity(n, n);
-    for (std::size_t u = 0; u < c.n; ++u)
-        for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e)
-            M(long(u), long(c.forward.idx[e])) -= c.forward.val[e];
+    for (std::uint32_t p = 0; p < c.n; ++p) {
+        const auto u = long(c.row[p]);
+        if (!c.diag.empty()) M(u, u) -= c.diag[p];
+        for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) M(u, long(c.idx[e])) -= c.val[e];
+    }
     const Eigen::MatrixXd F = M.partialPivLu().inverse();
+    const auto start = long(c.start);
     std::vector<std::pair<double, double>> out;
     out.reserve(states.size());
     for (auto s : states) {
-        if (s == 0) {
+        if (s == 0) { // START: nothing reaches CONVERSION without it
             out.emplace_back(0.0, 0.0);
             continue;
         }
-        const double reach = F(0, long(s)) / F(long(s), long(s));
-        out.emplace_back(c.x[0] - reach * c.x[s], c.x_value[0] - reach * c.x_value[s]);
+        const auto u = long(c.row_of[s]);
+        const double reach = F(start, u) / F(u, u);
+        out.emplace_back(c.x[c.start] - reach * c.x[std::size_t(u)],
+                         c.x_value[c.start] - reach * c.x_value[std::size_t(u)]);
     }
     return out;
 }

@@ -24,26 +24,53 @@
 
 namespace journeyloop::detail {
 
-/// Compressed sparse rows: row i holds (idx[k], val[k]) for k in [ptr[i], ptr[i+1]).
-struct csr {
-    std::vector<std::size_t> ptr;
-    std::vector<std::uint32_t> idx;
-    std::vector<double> val;
+/// The orders of the transient states the chain is stored in (ranks, one per
+/// transient state): `layout` orders the rows (within each component), that
+/// is where a state's solutions lie in memory; `sweep` orders the updates
+/// (within each component). For order-k chains: layout by channel tuple, so
+/// that the successors of a state (which share its last k - 1 channels as
+/// their prefix) are contiguous; sweep by those last k - 1 channels, so that
+/// states with the same successors are updated together.
+struct many_order {
+    mapped_vector<std::uint32_t> layout, sweep; // mapped: freed as soon as the chain is laid out
 };
 
-/// The transient chain: t = 0 is START, the others are the channel states.
+/// The transient chain, stored once in the order the batched removals sweep
+/// it. Transient index 0 is START, the others the channel states; the chain
+/// numbers them by rows: components (strongly connected, sinks first: every
+/// edge goes to a row of an equal or lower component) one after the other,
+/// each in `layout` order. Q is stored by positions, the update order:
+/// components as the rows, each in `sweep` order; position p updates row
+/// row[p] from its edges ptr[p] .. ptr[p + 1] to other rows and its self-loop
+/// diag[p] (diag is empty when no state has one, as in every chain whose
+/// repeats are collapsed). A component's rows and positions are the same
+/// range.
 struct chain {
     std::size_t n = 0;
-    csr forward;                 ///< Q, rows are sources
-    std::vector<double> r;       ///< P(t -> CONVERSION)
-    std::vector<double> r_value; ///< P(t -> CONVERSION) * mean conversion value of t
-    /// SCCs numbered sinks first: every edge goes to an equal or lower number.
-    std::vector<std::uint32_t> component;
-    csr members; ///< members of each component (val unused)
-    // The full solution.
+    std::uint32_t start = 0;               ///< START's row
+    std::vector<std::uint32_t> row_of;     ///< transient index -> row
+    std::vector<std::size_t> ptr;          ///< by position
+    std::vector<std::uint32_t> idx;        ///< rows
+    std::vector<double> val;
+    std::vector<double> diag;              ///< by position, or empty
+    std::vector<double> base;              ///< position p: P(-> CONVERSION) at 2p, times the mean value at 2p + 1
+    std::vector<std::uint32_t> row;        ///< position -> row
+    std::vector<std::uint32_t> position;   ///< row -> position
+    std::vector<std::size_t> component_end; ///< component k: rows [end[k - 1], end[k])
+    std::size_t start_component = 0;      ///< START's component
+    // The full solution, by row.
     std::vector<double> x;       ///< conversion probability from every state
     std::vector<double> x_value; ///< expected conversion value from every state
     std::vector<double> visits;  ///< expected visits from START (row START of F)
+
+    std::size_t component_begin(std::size_t k) const noexcept {
+        return k == 0 ? 0 : component_end[k - 1];
+    }
+    std::size_t components() const noexcept { return component_end.size(); }
+    /// Self-loop probability of row u.
+    double self_loop(std::uint32_t u) const noexcept {
+        return diag.empty() ? 0.0 : diag[position[u]];
+    }
 };
 
 /// Largest block solved by dense LU; larger blocks use Gauss-Seidel.
@@ -64,24 +91,16 @@ constexpr double gauss_seidel_tolerance = 1e-14;
 constexpr int slow_block_sweeps = 2000;
 constexpr std::size_t slow_block_direct_limit = 16384;
 
-/// Builds the chain from Q (as triplets over transient indices) and r, and
-/// solves it. Throws numerical_error if an iteration does not converge.
+/// Builds the chain from Q (as (source << 32 | target, p) over transient
+/// indices) and r, laid out by `order`, and solves it. Throws
+/// numerical_error if an iteration does not converge.
 chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges,
-                  std::vector<double> r, std::vector<double> r_value);
+                  std::vector<double> r, std::vector<double> r_value, many_order order);
 
-/// Conversion probability and expected value from START when the states with
-/// removed[t] != 0 send everything to NULL. Solves only their ancestors.
+/// Conversion probability and expected value from START when the transient
+/// states t with removed[t] != 0 send everything to NULL. Solves only their
+/// ancestors.
 std::pair<double, double> solve_without(const chain& c, const std::vector<char>& removed);
-
-/// Orders of the transient states for solve_without_many (ranks, one per
-/// state): `layout` places states in memory, `sweep` orders the updates. For
-/// order-k chains: layout by channel tuple, so that the successors of a
-/// state (which share its last k - 1 channels as their prefix) are
-/// contiguous; sweep by those last k - 1 channels, so that states with the
-/// same successors are updated together.
-struct many_order {
-    mapped_vector<std::uint32_t> layout, sweep; // mapped: freed as soon as the chain is laid out
-};
 
 /// Removals per batch of solve_without_many.
 constexpr std::size_t many_batch = 8;
@@ -94,19 +113,17 @@ constexpr std::size_t two_thread_removal_work = std::size_t{1} << 18;
 constexpr std::size_t huge_page_buffer_min = std::size_t{16} << 20;
 
 /// solve_without() for any number of removals, each given as the list of its
-/// removed states (`order` is freed once the chain is laid out by it).
-/// Removals are solved eight at a time on up to `threads` threads, over one
-/// copy of the chain laid out by `order`;
+/// removed transient states. Removals are solved eight at a time on up to
+/// `threads` threads, over the chain as stored;
 /// components in topological order, the large ones by Gauss-Seidel sweeps
 /// that update all sixteen solutions (conversions and value of eight
 /// removals) of a state at once, with vector instructions.
 /// `progress` (may be null) is called after each batch, one call at a time.
 std::vector<std::pair<double, double>> solve_without_many(
-    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, many_order order,
-    std::size_t threads,
+    const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, std::size_t threads,
     const std::function<void(std::size_t, std::size_t)>* progress = nullptr);
 
-/// Removal of every single state s in `states`, by one dense inverse of
+/// Removal of every single transient state s in `states`, by one dense inverse of
 /// I - Q: p(-s) = p - P(reach s) x(s), with P(reach s) = F[START, s] / F[s, s].
 /// Only for chains with at most dense_inverse_limit states.
 std::vector<std::pair<double, double>> solve_without_each(const chain& c,

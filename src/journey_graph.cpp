@@ -134,20 +134,19 @@ void write_graphml(std::ostream& out, const journey_graph& g) {
 
 std::vector<std::vector<state_id>> journey_loops(const markov_model& model) {
     const auto& c = model.chain();
-    auto state_of = [](std::uint32_t t) { return t == 0 ? state_id{0} : state_id(t + 2); };
+    std::vector<std::uint32_t> transient_of(c.n); // row -> transient index
+    for (std::uint32_t t = 0; t < c.n; ++t) transient_of[c.row_of[t]] = t;
+    auto state_of = [&](std::uint32_t row) {
+        const auto t = transient_of[row];
+        return t == 0 ? state_id{0} : state_id(t + 2);
+    };
     std::vector<std::vector<state_id>> out;
-    const auto num = c.members.ptr.size() - 1;
-    for (std::size_t k = 0; k < num; ++k) {
-        const auto begin = c.members.ptr[k], end = c.members.ptr[k + 1];
-        bool cyclic = end - begin > 1;
-        if (!cyclic) {
-            const auto u = c.members.idx[begin];
-            for (auto e = c.forward.ptr[u]; e < c.forward.ptr[u + 1]; ++e)
-                if (c.forward.idx[e] == u) cyclic = true;
-        }
+    for (std::size_t k = 0; k < c.components(); ++k) {
+        const auto begin = c.component_begin(k), end = c.component_end[k];
+        const bool cyclic = end - begin > 1 || c.self_loop(static_cast<std::uint32_t>(begin)) > 0;
         if (!cyclic) continue;
         std::vector<state_id> states;
-        for (auto i = begin; i < end; ++i) states.push_back(state_of(c.members.idx[i]));
+        for (auto u = begin; u < end; ++u) states.push_back(state_of(static_cast<std::uint32_t>(u)));
         std::sort(states.begin(), states.end());
         out.push_back(std::move(states));
     }

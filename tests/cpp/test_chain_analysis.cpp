@@ -241,7 +241,12 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
     }
     const std::vector<std::string_view> views(paths.begin(), paths.end());
     const auto js = build_journeys({views, conv, nulls, {}});
-    const auto model = fit_markov(count_transitions(js, {2}));
+    counting_options co{2};
+    // With repeats kept, states such as (ch1, ch1) have self-loops, which
+    // the chain keeps apart from its other edges.
+    co.collapse_repeats = GENERATE(true, false);
+    CAPTURE(co.collapse_repeats);
+    const auto model = fit_markov(count_transitions(js, co));
     const auto loops = journey_loops(model);
     REQUIRE(!loops.empty());
     REQUIRE(loops[0].size() > 1500);
@@ -276,6 +281,39 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
     const Eigen::VectorXd x = lu.solve(r);
     const double expected = 1.0 - x[0] / model.conversion_rate();
     REQUIRE(group_removal_effect(model, {removed}).conversions == Approx(expected).margin(1e-12));
+    // The full solution against the full system: conversion probabilities
+    // (I - Q) x = r and expected visits (I - Q)^T v = e_START.
+    {
+        std::vector<Eigen::Triplet<double>> full;
+        const long m = long(counts.num_states());
+        Eigen::VectorXd to_conversion = Eigen::VectorXd::Zero(m), from_start = Eigen::VectorXd::Zero(m);
+        from_start[transition_counts::start] = 1.0;
+        for (long s = 0; s < m; ++s) {
+            full.emplace_back(s, s, 1.0);
+            if (s == transition_counts::conversion || s == transition_counts::null) continue;
+            for (transition_matrix::InnerIterator it(P, s); it; ++it) {
+                if (it.col() == transition_counts::conversion) to_conversion[s] += it.value();
+                else if (it.col() != transition_counts::null) full.emplace_back(s, it.col(), -it.value());
+            }
+        }
+        Eigen::SparseMatrix<double> I_Q(m, m);
+        I_Q.setFromTriplets(full.begin(), full.end());
+        Eigen::SparseLU<Eigen::SparseMatrix<double>> f(I_Q);
+        REQUIRE(f.info() == Eigen::Success);
+        const Eigen::VectorXd all_x = f.solve(to_conversion);
+        const Eigen::SparseMatrix<double> transposed = I_Q.transpose();
+        Eigen::SparseLU<Eigen::SparseMatrix<double>> ft(transposed);
+        REQUIRE(ft.info() == Eigen::Success);
+        const Eigen::VectorXd all_visits = ft.solve(from_start);
+        const auto probabilities = model.conversion_probabilities();
+        const auto visits = model.expected_visits();
+        for (long s = transition_counts::first_channel_state; s < m; ++s) {
+            CAPTURE(counts.state_label(state_id(s)));
+            REQUIRE(probabilities[s] == Approx(all_x[s]).margin(1e-12));
+            REQUIRE(visits[s] == Approx(all_visits[s]).margin(1e-12));
+        }
+        REQUIRE(model.conversion_rate() == Approx(all_x[0]).margin(1e-12));
+    }
     // All channels at once (batched sweeps) agree with one removal at a time.
     REQUIRE(model.counts().num_states() > 256 + 2);
     REQUIRE(model.counts().num_states() <= 50000 + 2);
