@@ -270,22 +270,30 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
                 throw numerical_error("internal error: components are not in topological order");
     }
 
-    // Rows: components sinks first, each in layout order; positions: each
-    // component in sweep order. Temporaries mapped: freed, they leave no
-    // resident pages under the solutions.
+    // Rows: the terminal states (no transient successor), then the other
+    // components sinks first, each in layout order; positions: each
+    // component in sweep order. Terminal states are sinks, so the order is
+    // still topological; the batched removals keep no solutions for them.
+    // Temporaries mapped: freed, they leave no resident pages under the
+    // solutions.
     chain c;
     c.n = n;
     {
+        auto terminal = [&forward](std::uint32_t t) { return forward.ptr[t + 1] == forward.ptr[t]; };
         mapped_vector<std::uint32_t> by(n);
         for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
         std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
+            const bool ta = terminal(a), tb = terminal(b);
+            if (ta != tb) return ta;
+            if (ta) return order.layout[a] < order.layout[b];
             return comp[a] != comp[b] ? comp[a] < comp[b] : order.layout[a] < order.layout[b];
         });
+        while (c.live_begin < n && terminal(by[c.live_begin])) ++c.live_begin;
         c.row_of.assign(n, 0);
         for (std::uint32_t i = 0; i < n; ++i) c.row_of[by[i]] = i;
         for (std::size_t begin = 0; begin < n;) {
             std::size_t end = begin + 1;
-            while (end < n && comp[by[end]] == comp[by[begin]]) ++end;
+            while (begin >= c.live_begin && end < n && comp[by[end]] == comp[by[begin]]) ++end;
             if (end - begin > 1)
                 std::sort(by.begin() + long(begin), by.begin() + long(end),
                           [&](std::uint32_t a, std::uint32_t b) { return order.sweep[a] < order.sweep[b]; });
@@ -587,6 +595,17 @@ inline void record_half(const double* change, std::int16_t* d, std::int16_t* e) 
     *e = static_cast<std::int16_t>(exponent);
 }
 
+// What a sweep reads besides the chain: the solutions of the live rows (row
+// u at (u - live_begin) * many_width), and for the terminal rows their
+// constant solutions (x and value of row v at 2v, 2v + 1) and which of the
+// batch's removals remove them (bit j of terminal_bits[v]).
+struct sweep_state {
+    double* y;
+    const double* terminal_x;
+    const std::uint16_t* terminal_bits;
+    const std::uint16_t* removed_bits; // by position: removals that remove its row
+};
+
 // Gauss-Seidel updates of positions [begin, end) for the whole batch;
 // records the largest change of each solution, and with `delta` (not null)
 // every change too, at delta + (row - begin) * record_stride (see
@@ -595,8 +614,8 @@ template <bool Record>
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-inline void sweep_impl(const chain& sc, const std::uint16_t* removed_bits, double* y,
-                       std::size_t begin, std::size_t end, double* change, std::int16_t* delta) {
+inline void sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
+                       double* change, std::int16_t* delta) {
     // change[j]: the largest change of solution j (0 .. many_width).
     // Lanes of four doubles (GCC vector extensions: AVX2 registers in the
     // avx2 clone, pairs of SSE2 registers otherwise).
@@ -606,6 +625,9 @@ inline void sweep_impl(const chain& sc, const std::uint16_t* removed_bits, doubl
     const std::uint32_t* idx = sc.idx.data();
     const double* val = sc.val.data();
     const double* diag = sc.diag.empty() ? nullptr : sc.diag.data();
+    const std::size_t live = sc.live_begin;
+    double* const y = st.y;
+    auto row_of = [y, live](std::size_t u) { return y + (u - live) * many_width; };
     double ch[many_width] = {};
     for (std::size_t p = begin; p < end; ++p) {
         // The rows updated next are scattered over the layout: fetch them
@@ -614,38 +636,67 @@ inline void sweep_impl(const chain& sc, const std::uint16_t* removed_bits, doubl
         // 42 s with 8 and 4, 36 s with 16 and 8, 34 s with these, and the
         // same with 64 and 32).
         if (p + 32 < end) {
-            const double* ahead = y + std::size_t{sc.row[p + 32]} * many_width;
+            const double* ahead = row_of(sc.row[p + 32]);
             __builtin_prefetch(ahead, 1);
             __builtin_prefetch(ahead + 8, 1);
             if constexpr (Record)
                 __builtin_prefetch(delta + (std::size_t{sc.row[p + 32]} - begin) * record_stride, 1);
-            // The successors of a state further ahead: their rows are
-            // sorted, and mostly one contiguous run.
-            const auto e0 = ptr[p + 16], e1 = ptr[p + 17];
+            // The successors of a state further ahead: the terminal ones
+            // first (rows below live_begin), then the others, sorted, and
+            // mostly one contiguous run.
+            auto e0 = ptr[p + 16];
+            const auto e1 = ptr[p + 17];
+            for (; e0 < e1 && idx[e0] < live; ++e0) {
+                __builtin_prefetch(st.terminal_x + 2 * std::size_t{idx[e0]});
+                __builtin_prefetch(st.terminal_bits + idx[e0]);
+            }
             if (e1 > e0) {
-                const double* lo = y + std::size_t{idx[e0]} * many_width;
-                const double* hi = y + std::size_t{idx[e1 - 1]} * many_width + many_width;
+                const double* lo = row_of(idx[e0]);
+                const double* hi = row_of(idx[e1 - 1]) + many_width;
                 if (hi - lo <= static_cast<std::ptrdiff_t>(64 * many_width))
                     for (const double* q = lo; q < hi; q += 8) __builtin_prefetch(q);
                 else
                     for (auto e = e0; e < e1; ++e) {
-                        const double* q = y + std::size_t{idx[e]} * many_width;
+                        const double* q = row_of(idx[e]);
                         __builtin_prefetch(q);
                         __builtin_prefetch(q + 8);
                     }
             }
         }
         constexpr std::size_t lanes = many_width / 4;
-        const double b = sc.base[2 * p], bv = sc.base[2 * p + 1];
+        // Terminal successors: constants, added once for every removal but
+        // those that remove them (added apart, to the others only).
+        double b = sc.base[2 * p], bv = sc.base[2 * p + 1];
+        double extra[many_width];
+        bool any_extra = false;
+        auto e = ptr[p];
+        const auto e_end = ptr[p + 1];
+        for (; e < e_end && idx[e] < live; ++e) {
+            const std::size_t v = idx[e];
+            const double w = val[e], xv = st.terminal_x[2 * v], xvv = st.terminal_x[2 * v + 1];
+            const unsigned gone = st.terminal_bits[v];
+            if (gone == 0) {
+                b += w * xv;
+                bv += w * xvv;
+                continue;
+            }
+            if (!any_extra) std::fill(extra, extra + many_width, 0.0);
+            any_extra = true;
+            for (std::size_t j = 0; j < many_batch; ++j)
+                if (!((gone >> j) & 1u)) {
+                    extra[j] += w * xv;
+                    extra[many_batch + j] += w * xvv;
+                }
+        }
         lane a[lanes];
         for (std::size_t l = 0; l < lanes; ++l) {
             const double init = l < lanes / 2 ? b : bv;
             a[l] = lane{init, init, init, init};
         }
-        for (auto e = ptr[p]; e < ptr[p + 1]; ++e) {
+        for (; e < e_end; ++e) {
             const double w = val[e];
             const lane wv = {w, w, w, w};
-            const double* yv = y + std::size_t{idx[e]} * many_width;
+            const double* yv = row_of(idx[e]);
             for (std::size_t l = 0; l < lanes; ++l) {
                 lane yl;
                 std::memcpy(&yl, yv + 4 * l, sizeof(lane));
@@ -654,9 +705,11 @@ inline void sweep_impl(const chain& sc, const std::uint16_t* removed_bits, doubl
         }
         double acc[many_width];
         std::memcpy(acc, a, sizeof(a));
+        if (any_extra)
+            for (std::size_t j = 0; j < many_width; ++j) acc[j] += extra[j];
         const double scale = diag != nullptr ? 1.0 / (1.0 - diag[p]) : 1.0;
-        double* yu = y + std::size_t{sc.row[p]} * many_width;
-        const unsigned bits = removed_bits[p];
+        double* yu = row_of(sc.row[p]);
+        const unsigned bits = st.removed_bits[p];
         [[maybe_unused]] double moved[many_width];
         for (std::size_t j = 0; j < many_batch; ++j) {
             const bool gone = (bits >> j) & 1u;
@@ -688,54 +741,74 @@ inline void sweep_impl(const chain& sc, const std::uint16_t* removed_bits, doubl
 #define JOURNEYLOOP_SWEEP_CLONES
 #endif
 JOURNEYLOOP_SWEEP_CLONES
-void sweep_range(const chain& sc, const std::uint16_t* removed_bits, double* y,
-                 std::size_t begin, std::size_t end, double* change) {
-    sweep_impl<false>(sc, removed_bits, y, begin, end, change, nullptr);
+void sweep_range(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
+                 double* change) {
+    sweep_impl<false>(sc, st, begin, end, change, nullptr);
 }
 JOURNEYLOOP_SWEEP_CLONES
-void sweep_range_recording(const chain& sc, const std::uint16_t* removed_bits, double* y,
-                           std::size_t begin, std::size_t end, double* change,
-                           std::int16_t* delta) {
-    sweep_impl<true>(sc, removed_bits, y, begin, end, change, delta);
+void sweep_range_recording(const chain& sc, const sweep_state& st, std::size_t begin,
+                           std::size_t end, double* change, std::int16_t* delta) {
+    sweep_impl<true>(sc, st, begin, end, change, delta);
 }
 #undef JOURNEYLOOP_SWEEP_CLONES
 
 // Solves one batch (at most many_batch removals, given as transient states)
-// over the chain; `bits` (one per position) is scratch, all zero on entry
-// and on exit; `y` and `delta` are scratch too. Returns false, with nothing
+// over the chain; `bits` (one per position) and `terminal_bits` (one per
+// terminal row) are scratch, all zero on entry and on exit; `y` and `delta`
+// are scratch too; `terminal_x` holds x and the value of each terminal row
+// (see sweep_state). Returns false, with nothing
 // in `out`, if a component of at most slow_block_direct_limit states
 // converges too slowly (as solve_block judges it): the caller then solves
 // the batch's removals one at a time (solve_without, which solves such
 // blocks directly).
 bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32_t>*>& removed,
                  std::size_t first, std::size_t count, mapped_vector<std::uint16_t>& bits,
+                 mapped_vector<std::uint16_t>& terminal_bits, const double* terminal_x,
                  solution_buffer& y, mapped_vector<std::int16_t>& delta, double scale_conv,
                  double scale_value, std::pair<double, double>* out) {
     const auto n = c.n;
+    const auto live = c.live_begin;
     const auto& sc = c;
     const auto& component_end = c.component_end;
-    y.resize(n * many_width);
-    for (std::uint32_t u = 0; u < n; ++u) {
-        double* yu = y.data() + std::size_t{u} * many_width;
+    y.resize((n - live) * many_width);
+    for (std::size_t u = live; u < n; ++u) {
+        double* yu = y.data() + (u - live) * many_width;
         for (std::size_t j = 0; j < many_batch; ++j) {
             yu[j] = c.x[u];
             yu[many_batch + j] = c.x_value[u];
         }
     }
-    for (std::size_t g = 0; g < count; ++g)
+    auto mark = [&](std::size_t g, bool on) {
         for (auto t : *removed[first + g]) {
             const auto u = c.row_of[t];
-            bits[c.position[u]] = static_cast<std::uint16_t>(bits[c.position[u]] | (1u << g));
-            double* yu = y.data() + std::size_t{u} * many_width;
-            yu[g] = yu[many_batch + g] = 0.0;
+            auto& b = u < live ? terminal_bits[u] : bits[c.position[u]];
+            b = on ? static_cast<std::uint16_t>(b | (1u << g)) : std::uint16_t{0};
+            if (on && u >= live) {
+                double* yu = y.data() + (u - live) * many_width;
+                yu[g] = yu[many_batch + g] = 0.0;
+            }
         }
-    // Only the components up to START's: the others cannot be reached.
+    };
+    for (std::size_t g = 0; g < count; ++g) mark(g, true);
+    const sweep_state st{y.data(), terminal_x, terminal_bits.data(), bits.data()};
+    // Only the live components up to START's: the others cannot be reached,
+    // and the terminal rows' solutions are constants.
     const auto start_component = c.start_component;
     constexpr int max_sweeps = 200000;
-    std::size_t begin = 0;
+    std::size_t begin = live; // each terminal row is a component of its own
     bool slow = false;
-    for (std::size_t k = 0; k <= start_component && k < component_end.size() && !slow; ++k) {
-        const auto end = component_end[k];
+    for (std::size_t k = live; k <= start_component && k < component_end.size() && !slow; ++k) {
+        auto end = component_end[k];
+        if (end - begin == 1) {
+            // A run of single states (with or without a self-loop), each
+            // depending only on rows before it: exact in one pass.
+            while (k < start_component && component_end[k + 1] - component_end[k] == 1)
+                end = component_end[++k];
+            double change[many_width] = {};
+            sweep_range(sc, st, begin, end, change);
+            begin = end;
+            continue;
+        }
         // On large components, every extrapolate_every sweeps: the error
         // of Gauss-Seidel shrinks by a nearly constant factor lambda per
         // sweep (per solution: the ratio of two successive largest changes),
@@ -748,7 +821,7 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
         constexpr int extrapolate_every = 8;
         const bool large = end - begin > 1000;
         bool extrapolate = large;
-        double* yb = y.data() + begin * many_width;
+        double* yb = y.data() + (begin - live) * many_width;
         const std::size_t len = (end - begin) * many_width;
         double previous[many_width] = {}, before_jump = 0;
         bool jumped = false, jumped_last = false, rate_checked = false;
@@ -760,12 +833,10 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
             // and the sweeps after it converge to the tolerance regardless).
             if (jump) {
                 delta.resize((end - begin) * record_stride);
-                sweep_range_recording(sc, bits.data(), y.data(), begin, end, change, delta.data());
+                sweep_range_recording(sc, st, begin, end, change, delta.data());
             } else {
-                sweep_range(sc, bits.data(), y.data(), begin, end, change);
+                sweep_range(sc, st, begin, end, change);
             }
-            // A single state (with or without a self-loop) is exact at once.
-            if (end - begin == 1) break;
             double change_conv = 0, change_value = 0;
             for (std::size_t j = 0; j < many_batch; ++j) {
                 change_conv = std::max(change_conv, change[j]);
@@ -814,11 +885,18 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
         }
         begin = end;
     }
-    const double* y0 = y.data() + std::size_t{c.start} * many_width;
     if (!slow)
-        for (std::size_t g = 0; g < count; ++g) out[g] = {y0[g], y0[many_batch + g]};
-    for (std::size_t g = 0; g < count; ++g)
-        for (auto t : *removed[first + g]) bits[c.position[c.row_of[t]]] = 0;
+        for (std::size_t g = 0; g < count; ++g) {
+            if (c.start < live) { // START itself terminal: nothing to solve
+                const bool gone = (terminal_bits[c.start] >> g) & 1u;
+                out[g] = gone ? std::pair<double, double>{0.0, 0.0}
+                              : std::pair<double, double>{c.x[c.start], c.x_value[c.start]};
+                continue;
+            }
+            const double* y0 = y.data() + (c.start - live) * many_width;
+            out[g] = {y0[g], y0[many_batch + g]};
+        }
+    for (std::size_t g = 0; g < count; ++g) mark(g, false);
     return !slow;
 }
 
@@ -851,6 +929,12 @@ std::vector<std::pair<double, double>> solve_without_many(
     std::vector<const std::vector<std::uint32_t>*> sorted(removed.size()); // no copies
     for (std::size_t i = 0; i < removed.size(); ++i) sorted[i] = &removed[by_weight[i]];
     std::vector<std::pair<double, double>> sorted_out(removed.size());
+    // The terminal rows' solutions side by side: a sweep reads both at once.
+    mapped_vector<double> terminal_x(2 * c.live_begin);
+    for (std::size_t v = 0; v < c.live_begin; ++v) {
+        terminal_x[2 * v] = c.x[v];
+        terminal_x[2 * v + 1] = c.x_value[v];
+    }
     std::atomic<std::size_t> next{0};
     std::size_t done = 0;
     std::mutex progress_mutex;
@@ -858,14 +942,14 @@ std::vector<std::pair<double, double>> solve_without_many(
     auto work = [&](std::size_t t) {
         try {
             // Mapped: a worker thread's scratch (detail/mapped.hpp).
-            mapped_vector<std::uint16_t> bits(c.n, 0);
+            mapped_vector<std::uint16_t> bits(c.n, 0), terminal_bits(c.live_begin, 0);
             solution_buffer y;
             mapped_vector<std::int16_t> delta;
             for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
-                if (!solve_batch(c, sorted, first, count, bits, y, delta, scale_conv, scale_value,
-                                 sorted_out.data() + first)) {
+                if (!solve_batch(c, sorted, first, count, bits, terminal_bits, terminal_x.data(), y,
+                                 delta, scale_conv, scale_value, sorted_out.data() + first)) {
                     std::vector<char> mask(c.n, 0);
                     for (std::size_t g = 0; g < count; ++g) {
                         for (auto s : *sorted[first + g]) mask[s] = 1;

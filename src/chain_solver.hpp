@@ -39,7 +39,7 @@ struct many_order {
 /// it. Transient index 0 is START, the others the channel states; the chain
 /// numbers them by rows: components (strongly connected, sinks first: every
 /// edge goes to a row of an equal or lower component) one after the other,
-/// each in `layout` order. Q is stored by positions, the update order:
+/// the terminal states first, each in `layout` order. Q is stored by positions, the update order:
 /// components as the rows, each in `sweep` order; position p updates row
 /// row[p] from its edges ptr[p] .. ptr[p + 1] to other rows and its self-loop
 /// diag[p] (diag is empty when no state has one, as in every chain whose
@@ -58,6 +58,10 @@ struct chain {
     std::vector<std::uint32_t> position;   ///< row -> position
     std::vector<std::size_t> component_end; ///< component k: rows [end[k - 1], end[k])
     std::size_t start_component = 0;      ///< START's component
+    /// Rows below it are the terminal states (no transient successor, not
+    /// even themselves), each a component: their solutions are constants,
+    /// x = P(-> CONVERSION), that no removal changes but their own.
+    std::size_t live_begin = 0;
     // The full solution, by row.
     std::vector<double> x;       ///< conversion probability from every state
     std::vector<double> x_value; ///< expected conversion value from every state
