@@ -1,10 +1,12 @@
 """Size of a preset's chain and the cost of one channel removal.
 
 Usage: ``python bench/profile_chain.py --preset criteo --order 2 [--all] [--singles N]``.
-Prints the number of states and transitions, the time to count and fit, the sizes of the
-largest strongly connected components, and the time of the removal of the most frequent channel
-(what every channel's removal effect costs on large components); with ``--all``, also the time
-of every channel's removal effect (the batched solves of ``MarkovModel.attribution()``). With
+Prints the number of states and transitions, the time to count and fit, the number of terminal
+states (whose only successors are CONVERSION and NULL: the batched removals hold no solutions for
+them), the sizes of the largest strongly connected components, and the time of the removal of
+the most frequent channel (what every channel's removal effect costs on large components); with
+``--all``, also the time of every channel's removal effect (the batched solves of
+``MarkovModel.attribution()``). With
 ``--singles N``, also N channels' removals solved one at a time (channels spread evenly over the
 channel ids), as an engine without batches would solve them: the mean time of one, what all the
 channels would take so on one thread, and the peak memory above the fitted model.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
 import pandas as pd
 from generate_paths import load
 from profile_memory import status_mb
@@ -54,6 +57,7 @@ def main() -> None:
     print(f"{args.preset} order {args.order}: {counts.num_states:,} states, "
           f"{counts.num_transitions:,} transitions")  # fmt: skip
     print(f"from_paths {t1 - t0:.2f} s, count {t2 - t1:.2f} s, fit {fitted - t2:.2f} s")
+    print(f"terminal states (no successor but CONVERSION or NULL): {_terminal(model):,}")
     print(f"largest components: {[len(c) for c in loops[:3]]} (found in {t4 - t3:.2f} s)")
     print(f"removal of channel {counts.channels[0]!r}: {t5 - t4:.2f} s")
     if args.all:
@@ -63,6 +67,15 @@ def main() -> None:
         print(f"removal effects of all {len(counts.channels)} channels: {t7 - t6:.2f} s")
     if singles is not None:
         print(singles)
+
+
+def _terminal(model: _core.markov_model) -> int:
+    """Channel states whose only successors are CONVERSION and NULL (states 1 and 2)."""
+    src, dst, _ = model.transitions()
+    sources, targets = np.asarray(src), np.asarray(dst)
+    live = np.zeros(model.counts.num_states, dtype=bool)
+    live[sources[targets > 2]] = True
+    return int((~live[3:]).sum())
 
 
 def _singles(model: _core.markov_model, channels: int, n: int) -> str:
