@@ -646,10 +646,8 @@ inline void sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin
             // mostly one contiguous run.
             auto e0 = ptr[p + 16];
             const auto e1 = ptr[p + 17];
-            for (; e0 < e1 && idx[e0] < live; ++e0) {
+            for (; e0 < e1 && idx[e0] < live; ++e0)
                 __builtin_prefetch(st.terminal_x + 2 * std::size_t{idx[e0]});
-                __builtin_prefetch(st.terminal_bits + idx[e0]);
-            }
             if (e1 > e0) {
                 const double* lo = row_of(idx[e0]);
                 const double* hi = row_of(idx[e1 - 1]) + many_width;
@@ -768,7 +766,6 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
                  double scale_value, std::pair<double, double>* out) {
     const auto n = c.n;
     const auto live = c.live_begin;
-    const auto& sc = c;
     const auto& component_end = c.component_end;
     y.resize((n - live) * many_width);
     for (std::size_t u = live; u < n; ++u) {
@@ -805,7 +802,7 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
             while (k < start_component && component_end[k + 1] - component_end[k] == 1)
                 end = component_end[++k];
             double change[many_width] = {};
-            sweep_range(sc, st, begin, end, change);
+            sweep_range(c, st, begin, end, change);
             begin = end;
             continue;
         }
@@ -833,9 +830,9 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
             // and the sweeps after it converge to the tolerance regardless).
             if (jump) {
                 delta.resize((end - begin) * record_stride);
-                sweep_range_recording(sc, st, begin, end, change, delta.data());
+                sweep_range_recording(c, st, begin, end, change, delta.data());
             } else {
-                sweep_range(sc, st, begin, end, change);
+                sweep_range(c, st, begin, end, change);
             }
             double change_conv = 0, change_value = 0;
             for (std::size_t j = 0; j < many_batch; ++j) {

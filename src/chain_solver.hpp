@@ -39,8 +39,8 @@ struct many_order {
 /// it. Transient index 0 is START, the others the channel states; the chain
 /// numbers them by rows: components (strongly connected, sinks first: every
 /// edge goes to a row of an equal or lower component) one after the other,
-/// the terminal states first, each in `layout` order. Q is stored by positions, the update order:
-/// components as the rows, each in `sweep` order; position p updates row
+/// the terminal states first, each in `layout` order. Q is stored by
+/// positions, the update order: components as the rows, each in `sweep` order; position p updates row
 /// row[p] from its edges ptr[p] .. ptr[p + 1] to other rows and its self-loop
 /// diag[p] (diag is empty when no state has one, as in every chain whose
 /// repeats are collapsed). A component's rows and positions are the same
@@ -53,7 +53,8 @@ struct chain {
     std::vector<std::uint32_t> idx;        ///< rows
     std::vector<double> val;
     std::vector<double> diag;              ///< by position, or empty
-    std::vector<double> base;              ///< position p: P(-> CONVERSION) at 2p, times the mean value at 2p + 1
+    /// Position p: P(-> CONVERSION) of its row at 2p, times the mean value at 2p + 1.
+    std::vector<double> base;
     std::vector<std::uint32_t> row;        ///< position -> row
     std::vector<std::uint32_t> position;   ///< row -> position
     std::vector<std::size_t> component_end; ///< component k: rows [end[k - 1], end[k])
