@@ -646,8 +646,10 @@ inline void sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin
             // mostly one contiguous run.
             auto e0 = ptr[p + 16];
             const auto e1 = ptr[p + 17];
-            for (; e0 < e1 && idx[e0] < live; ++e0)
+            for (; e0 < e1 && idx[e0] < live; ++e0) {
                 __builtin_prefetch(st.terminal_x + 2 * std::size_t{idx[e0]});
+                __builtin_prefetch(st.terminal_bits + idx[e0]);
+            }
             if (e1 > e0) {
                 const double* lo = row_of(idx[e0]);
                 const double* hi = row_of(idx[e1 - 1]) + many_width;
