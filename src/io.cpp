@@ -324,9 +324,50 @@ std::string to_bytes(const transition_counts& counts) {
     return wrap("transition_counts", body);
 }
 
-std::string to_bytes(const markov_model& model) {
+std::string to_bytes(const markov_model& model) { return to_bytes(model, model_metadata{}); }
+
+std::string to_bytes(const markov_model& model, const model_metadata& metadata) {
     std::string body = "{\"smoothing\":";
     json::write_number(body, model.options().smoothing);
+    if (metadata.teams || metadata.stages || metadata.max_states) {
+        // Absent from files before it: no metadata.
+        body += ",\"metadata\":{";
+        bool first = true;
+        auto member = [&](const char* key) {
+            body += first ? "\"" : ",\"";
+            first = false;
+            body += key;
+            body += "\":";
+        };
+        if (metadata.max_states) {
+            if (*metadata.max_states == 0)
+                throw invalid_input("cannot save the model: max_states must be at least 1");
+            member("max_states");
+            body += std::to_string(*metadata.max_states);
+        }
+        auto write_pairs = [&](const char* key,
+                               const std::vector<std::pair<std::string, std::string>>& pairs) {
+            member(key);
+            body += '[';
+            std::set<std::string_view> seen;
+            for (std::size_t i = 0; i < pairs.size(); ++i) {
+                const auto& [channel, group] = pairs[i];
+                if (channel.empty() || !seen.insert(channel).second)
+                    throw invalid_input(std::string("cannot save the model: ") + key + ": " +
+                                        (channel.empty() ? "an empty channel name"
+                                                         : "channel '" + channel + "' twice"));
+                body += i ? ",[" : "[";
+                json::write_string(body, channel);
+                body += ',';
+                json::write_string(body, group);
+                body += ']';
+            }
+            body += ']';
+        };
+        if (metadata.teams) write_pairs("teams", *metadata.teams);
+        if (metadata.stages) write_pairs("stages", *metadata.stages);
+        body += '}';
+    }
     body += ",\"counts\":";
     write_counts_body(body, model.counts());
     body += '}';
@@ -337,11 +378,46 @@ transition_counts counts_from_bytes(std::string_view bytes) {
     return read_counts_body(unwrap(bytes, "transition_counts"));
 }
 
-markov_model model_from_bytes(std::string_view bytes) {
+markov_model model_from_bytes(std::string_view bytes) { return model_from_bytes(bytes, nullptr); }
+
+markov_model model_from_bytes(std::string_view bytes, model_metadata* metadata) {
     const auto body = unwrap(bytes, "markov_model");
     markov_options options;
     options.smoothing = non_negative(body.at("smoothing", "body"), "smoothing");
-    return fit_markov(read_counts_body(body.at("counts", "body")), options);
+    model_metadata meta;
+    if (body.object.count("metadata") != 0) {
+        const auto& m = body.at("metadata", "body");
+        if (m.type != json::value::kind::object)
+            throw invalid_input("invalid file: metadata: expected an object");
+        for (const auto& [key, item] : m.object) {
+            if (key == "max_states") {
+                meta.max_states = static_cast<std::size_t>(
+                    item.as_integer("metadata.max_states", 1, INT64_MAX / 2));
+                continue;
+            }
+            if (key != "teams" && key != "stages")
+                throw invalid_input("invalid file: metadata: unknown member '" + key + "'");
+            std::vector<std::pair<std::string, std::string>> pairs;
+            std::set<std::string> seen;
+            const auto where = "metadata." + key;
+            for (const auto& pair : item.as_array(where)) {
+                const auto at = where + "[" + std::to_string(pairs.size()) + "]";
+                const auto& two = pair.as_array(at);
+                if (two.size() != 2)
+                    throw invalid_input("invalid file: " + at + ": expected [channel, " +
+                                        (key == "teams" ? "team" : "stage") + "]");
+                const auto& channel = two[0].as_string(at);
+                if (channel.empty()) throw invalid_input("invalid file: " + at + ": empty channel name");
+                if (!seen.insert(channel).second)
+                    throw invalid_input("invalid file: " + at + ": channel '" + channel + "' twice");
+                pairs.emplace_back(channel, two[1].as_string(at));
+            }
+            (key == "teams" ? meta.teams : meta.stages) = std::move(pairs);
+        }
+    }
+    auto model = fit_markov(read_counts_body(body.at("counts", "body")), options);
+    if (metadata != nullptr) *metadata = std::move(meta);
+    return model;
 }
 
 void save(const transition_counts& counts, const std::string& filename) {
@@ -350,11 +426,17 @@ void save(const transition_counts& counts, const std::string& filename) {
 void save(const markov_model& model, const std::string& filename) {
     write_file(filename, to_bytes(model));
 }
+void save(const markov_model& model, const std::string& filename, const model_metadata& metadata) {
+    write_file(filename, to_bytes(model, metadata));
+}
 transition_counts load_counts(const std::string& filename) {
     return counts_from_bytes(read_file(filename));
 }
 markov_model load_model(const std::string& filename) {
     return model_from_bytes(read_file(filename));
+}
+markov_model load_model(const std::string& filename, model_metadata* metadata) {
+    return model_from_bytes(read_file(filename), metadata);
 }
 
 } // namespace journeyloop

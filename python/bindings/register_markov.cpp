@@ -13,6 +13,8 @@ namespace jl = journeyloop;
 
 namespace {
 
+using pairs = std::vector<std::pair<std::string, std::string>>;
+
 // A Python callable (done, total) as a progress callback for work that runs
 // without the GIL: each call takes the GIL. The callable must outlive the
 // callback (it stays in the binding's frame); an exception it raises stops
@@ -183,15 +185,20 @@ void register_markov(py::module_& m) {
             "(from, to, probability) arrays of every nonzero transition probability.")
         .def(
             "to_bytes",
-            [](const jl::markov_model& model) {
+            [](const jl::markov_model& model, const std::optional<pairs>& teams,
+               const std::optional<pairs>& stages, const std::optional<std::size_t>& max_states) {
+                jl::model_metadata meta{teams, stages, max_states};
                 std::string out;
                 {
                     py::gil_scoped_release release;
-                    out = jl::to_bytes(model);
+                    out = jl::to_bytes(model, meta);
                 }
                 return py::bytes(out);
             },
-            "The model in journeyloop's file format.")
+            py::arg("teams") = py::none(), py::arg("stages") = py::none(),
+            py::arg("max_states") = py::none(),
+            "The model in journeyloop's file format, with the metadata given (channel -> team "
+            "and channel -> stage pairs, the state cap).")
         .def_static(
             "from_bytes",
             [](const py::bytes& b) {
@@ -199,7 +206,27 @@ void register_markov(py::module_& m) {
                 py::gil_scoped_release release;
                 return jl::model_from_bytes(s);
             },
-            py::arg("data"), "A model from journeyloop's file format (validated, solved).");
+            py::arg("data"), "A model from journeyloop's file format (validated, solved).")
+        .def_static(
+            "from_bytes_with_metadata",
+            [](const py::bytes& b) {
+                const std::string s = b;
+                jl::model_metadata meta;
+                std::optional<jl::markov_model> model;
+                {
+                    py::gil_scoped_release release;
+                    model.emplace(jl::model_from_bytes(s, &meta));
+                }
+                py::dict out;
+                out["teams"] = meta.teams ? py::cast(*meta.teams) : py::none();
+                out["stages"] = meta.stages ? py::cast(*meta.stages) : py::none();
+                out["max_states"] = meta.max_states ? py::cast(*meta.max_states) : py::none();
+                py::tuple both = py::make_tuple(std::move(*model), out);
+                return both;
+            },
+            py::arg("data"),
+            "(model, metadata) from journeyloop's file format: metadata holds 'teams', "
+            "'stages' (lists of pairs) and 'max_states', each None where the file has none.");
 
     m.def(
         "fit_markov",

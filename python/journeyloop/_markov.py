@@ -208,28 +208,60 @@ class MarkovModel:
         return self
 
     @classmethod
-    def _from_core(cls, model: _core.markov_model) -> MarkovModel:
+    def _from_core(
+        cls, model: _core.markov_model, metadata: dict[str, Any] | None = None
+    ) -> MarkovModel:
         counts = model.counts
+        metadata = metadata or {}
+        max_states = metadata.get("max_states")
         out = cls(
             int(counts.order),
             collapse_repeats=bool(counts.collapse_repeats),
             padded=bool(counts.padded),
             smoothing=float(model.smoothing),
+            max_states=DEFAULT_MAX_STATES if max_states is None else int(max_states),
         )
         out._model = model
+        for key in ("teams", "stages"):
+            pairs = metadata.get(key)
+            setattr(out, key + "_", None if pairs is None else dict(pairs))
         return out
 
     def to_bytes(self) -> bytes:
-        """The fitted model in journeyloop's versioned, checksummed file format."""
-        return bytes(self._fitted.to_bytes())
+        """The fitted model in journeyloop's versioned, checksummed file format.
+
+        The file holds the counts and options, and also ``max_states`` and the
+        channel metadata (``teams_``, ``stages_``), so that :meth:`from_bytes`
+        gives back the same model.
+        """
+        fitted = self._fitted
+
+        def pairs(mapping: dict[str, str] | None) -> list[tuple[str, str]] | None:
+            return None if mapping is None else [(str(k), str(v)) for k, v in mapping.items()]
+
+        return bytes(
+            fitted.to_bytes(
+                teams=pairs(getattr(self, "teams_", None)),
+                stages=pairs(getattr(self, "stages_", None)),
+                max_states=int(self.max_states),
+            )
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MarkovModel:
-        """A model from :meth:`to_bytes`, validated and solved again."""
-        return cls._from_core(_core.markov_model.from_bytes(data))
+        """A model from :meth:`to_bytes`, validated and solved again.
+
+        Raises
+        ------
+        InvalidInputError
+            If the bytes are not a journeyloop model file, or are damaged or
+            inconsistent (the message says what is wrong).
+        """
+        model, metadata = _core.markov_model.from_bytes_with_metadata(bytes(data))
+        return cls._from_core(model, metadata)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Writes the fitted model to a file (its counts and options)."""
+        """Writes the fitted model to a file (as :meth:`to_bytes`)."""
         Path(path).write_bytes(self.to_bytes())
 
     @classmethod

@@ -69,6 +69,63 @@ TEST_CASE("io: counts and models round-trip through bytes and files", "[io]") {
     REQUIRE_THROWS_WITH(load_model(file), Contains("cannot open"));
 }
 
+TEST_CASE("io: a model file keeps its metadata", "[io]") {
+    const auto model = fit_markov(count_transitions(fixtures::abc_example()));
+    model_metadata meta;
+    meta.teams = {{"b", "sales"}, {"a", "marketing"}, {"z", "sales"}}; // order kept
+    meta.stages = std::vector<std::pair<std::string, std::string>>{};
+    meta.max_states = 1234;
+    const auto bytes = to_bytes(model, meta);
+    model_metadata back;
+    back.max_states = 1; // overwritten
+    const auto again = model_from_bytes(bytes, &back);
+    REQUIRE(again.counts() == model.counts());
+    REQUIRE(back.teams == meta.teams);
+    REQUIRE(back.stages.has_value());
+    REQUIRE(back.stages->empty());
+    REQUIRE(back.max_states == std::optional<std::size_t>{1234});
+    // Without metadata, as before it existed: the same bytes, and none read back.
+    REQUIRE(to_bytes(model, model_metadata{}) == to_bytes(model));
+    model_metadata none;
+    none.max_states = 7;
+    model_from_bytes(to_bytes(model), &none);
+    REQUIRE_FALSE(none.teams);
+    REQUIRE_FALSE(none.stages);
+    REQUIRE_FALSE(none.max_states);
+    REQUIRE(model_from_bytes(bytes).conversion_rate() == model.conversion_rate());
+    // What cannot be written is refused when writing.
+    model_metadata twice;
+    twice.teams = {{"a", "x"}, {"a", "y"}};
+    REQUIRE_THROWS_WITH(to_bytes(model, twice), Contains("teams: channel 'a' twice"));
+    model_metadata zero;
+    zero.max_states = 0;
+    REQUIRE_THROWS_WITH(to_bytes(model, zero), Contains("max_states must be at least 1"));
+    // A hand-edited file is refused, re-signed or not.
+    const auto body = bytes.substr(bytes.find('\n') + 1);
+    auto edit = [&](const std::string& from, const std::string& to) {
+        auto b = body;
+        const auto at = b.find(from);
+        REQUIRE(at != std::string::npos);
+        b.replace(at, from.size(), to);
+        return sign("markov_model", b);
+    };
+    REQUIRE(model_from_bytes(sign("markov_model", body)).counts() == model.counts());
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("\"max_states\":1234", "\"max_states\":0")),
+                        Contains("metadata.max_states: expected an integer in [1,"));
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("[\"a\",\"marketing\"]", "[\"b\",\"marketing\"]")),
+                        Contains("metadata.teams[1]: channel 'b' twice"));
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("[\"a\",\"marketing\"]", "[\"a\"]")),
+                        Contains("metadata.teams[1]: expected [channel, team]"));
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("[\"a\",\"marketing\"]", "[\"\",\"marketing\"]")),
+                        Contains("metadata.teams[1]: empty channel name"));
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("\"stages\":[]", "\"stages\":{}")),
+                        Contains("metadata.stages: expected an array"));
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("\"stages\":[]", "\"owner\":[]")),
+                        Contains("metadata: unknown member 'owner'"));
+    REQUIRE_THROWS_WITH(model_from_bytes(edit("[\"a\",\"marketing\"]", "[\"a\",3]")),
+                        Contains("metadata.teams[1]: expected a string"));
+}
+
 TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
     const auto counts = count_transitions(fixtures::abc_example());
     const auto bytes = to_bytes(counts);

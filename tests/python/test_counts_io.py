@@ -116,13 +116,13 @@ def test_counts_compare_with_other_types(abc_journeys: jl.Journeys) -> None:
     assert counts._counts != 5
 
 
-def _signed(body: str) -> bytes:
-    """A counts file around ``body``, with its checksum (FNV-1a, 64 bits)."""
+def _signed(body: str, kind: str = "transition_counts") -> bytes:
+    """A file of ``kind`` around ``body``, with its checksum (FNV-1a, 64 bits)."""
     h = 0xCBF29CE484222325
     for byte in body.encode():
         h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     header = (
-        '{"format":"journeyloop","kind":"transition_counts","version":1,'
+        '{"format":"journeyloop","kind":"' + kind + '","version":1,'
         f'"body_bytes":{len(body.encode())},"checksum":"fnv1a64:{h:016x}"}}\n'
     )
     return (header + body).encode()
@@ -183,3 +183,54 @@ def test_bytes_that_are_not_text_and_reserved_names() -> None:
     named = jl.Journeys.from_paths(["a > NULL", "START"], conversions=[1, 0], nulls=[0, 1])
     with pytest.raises(jl.InvalidInputError, match="row 0: channel 'NULL' has the name of a state"):
         jl.MarkovModel().fit(named)
+
+
+@pytest.mark.parametrize("copy_fn", COPIES, ids=["pickle", "copy", "deepcopy", "bytes"])
+def test_metadata_round_trips(
+    tmp_path: Path, abc_journeys: jl.Journeys, copy_fn: Callable[[Any], Any]
+) -> None:
+    journeys = abc_journeys.with_channels(
+        {
+            "c": {"team": "sales", "stage": "buy"},
+            "a": {"team": "marketing", "stage": "learn"},
+            "b": {"team": "marketing", "stage": "learn"},
+            "x": {"team": "partners", "stage": "learn"},  # not in the journeys
+        }
+    )
+    model = jl.MarkovModel(max_states=5000).fit(journeys)
+    for again in (copy_fn(model), _saved_and_loaded(tmp_path, model)):
+        assert again.max_states == 5000
+        assert again.teams_ == model.teams_
+        assert list(again.teams_ or {}) == list(model.teams_ or {})  # and their order
+        assert again.stages_ == model.stages_
+        # by="team" works without teams= on the loaded model, as on the fitted one.
+        assert again.attribution(by="team").equals(model.attribution(by="team"))
+    assert model.teams_ == {"a": "marketing", "b": "marketing", "c": "sales", "x": "partners"}
+    # A model fitted on counts has no metadata, and loads back with none.
+    plain = jl.MarkovModel.from_bytes(
+        jl.MarkovModel().fit(jl.TransitionCounts.from_journeys(abc_journeys, 1)).to_bytes()
+    )
+    assert plain.teams_ is None
+    assert plain.stages_ is None
+    assert plain.max_states == jl.MarkovModel().max_states
+
+
+def _saved_and_loaded(tmp_path: Path, model: jl.MarkovModel) -> jl.MarkovModel:
+    model.save(tmp_path / "meta.jl")
+    return jl.MarkovModel.load(tmp_path / "meta.jl")
+
+
+def test_metadata_edits_are_refused(abc_journeys: jl.Journeys) -> None:
+    journeys = abc_journeys.with_channels({"a": "m", "b": "m", "c": "s"})
+    data = jl.MarkovModel(max_states=5000).fit(journeys).to_bytes()
+    body = data.split(b"\n", 1)[1].decode()
+    assert jl.MarkovModel.from_bytes(_signed(body, "markov_model")).max_states == 5000
+    edits = {
+        ('"max_states":5000', '"max_states":-1'): r"metadata\.max_states: expected an integer",
+        ('["b","m"]', '["a","m"]'): r"metadata\.teams\[1\]: channel 'a' twice",
+        ('"teams":[', '"owners":['): "metadata: unknown member 'owners'",
+    }
+    for (old, new), message in edits.items():
+        assert old in body
+        with pytest.raises(jl.InvalidInputError, match=message):
+            jl.MarkovModel.from_bytes(_signed(body.replace(old, new), "markov_model"))
