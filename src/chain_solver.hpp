@@ -14,8 +14,6 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
 #define JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
 
-#include <journeyloop/detail/mapped.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -24,27 +22,17 @@
 
 namespace journeyloop::detail {
 
-/// The orders of the transient states the chain is stored in (ranks, one per
-/// transient state): `layout` orders the rows (within each component), that
-/// is where a state's solutions lie in memory; `sweep` orders the updates
-/// (within each component). For order-k chains: layout by channel tuple, so
-/// that the successors of a state (which share its last k - 1 channels as
-/// their prefix) are contiguous; sweep by those last k - 1 channels, so that
-/// states with the same successors are updated together.
-struct many_order {
-    mapped_vector<std::uint32_t> layout, sweep; // mapped: freed as soon as the chain is laid out
-};
-
 /// The transient chain, stored once in the order the batched removals sweep
 /// it. Transient index 0 is START, the others the channel states; the chain
 /// numbers them by rows: components (strongly connected, sinks first: every
 /// edge goes to a row of an equal or lower component) one after the other,
-/// the terminal states first, each in `layout` order. Q is stored by
-/// positions, the update order: components as the rows, each in `sweep` order; position p updates row
+/// the terminal states first, each in the finishing order of a depth-first
+/// search of Q from START, heavier successors first (see chain_solver.cpp).
+/// Q is stored by positions, the update order: position p updates row
 /// row[p] from its edges ptr[p] .. ptr[p + 1] to other rows and its self-loop
 /// diag[p] (diag is empty when no state has one, as in every chain whose
-/// repeats are collapsed). A component's rows and positions are the same
-/// range.
+/// repeats are collapsed). Positions follow the rows; a component's rows
+/// and positions are the same range.
 struct chain {
     std::size_t n = 0;
     std::uint32_t start = 0;               ///< START's row
@@ -97,10 +85,10 @@ constexpr int slow_block_sweeps = 2000;
 constexpr std::size_t slow_block_direct_limit = 16384;
 
 /// Builds the chain from Q (as (source << 32 | target, p) over transient
-/// indices) and r, laid out by `order`, and solves it. Throws
-/// numerical_error if an iteration does not converge.
+/// indices) and r, and solves it. Throws numerical_error if an iteration
+/// does not converge.
 chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges,
-                  std::vector<double> r, std::vector<double> r_value, many_order order);
+                  std::vector<double> r, std::vector<double> r_value);
 
 /// Conversion probability and expected value from START when the transient
 /// states t with removed[t] != 0 send everything to NULL. Solves only their

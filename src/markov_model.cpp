@@ -240,72 +240,6 @@ const transition_matrix& markov_model::transitions() const {
     return transitions_->matrix;
 }
 
-namespace {
-
-// The layout and sweep orders of the chain (build_chain): ranks of the states'
-// channel tuples, and of the channels their successors start with (the last
-// k - 1 channels of a full tuple, the whole of a shorter one).
-detail::many_order solver_order(const transition_counts& counts, std::size_t n) {
-    auto tuple = [&counts](std::uint32_t t) -> column_view<channel_id> {
-        if (t == 0) return {};
-        return counts.state(static_cast<state_id>(t + 2));
-    };
-    auto successors_prefix = [&](std::uint32_t t) {
-        auto s = tuple(t);
-        if (s.size() == counts.order() && !s.empty()) return column_view<channel_id>(s.data() + 1, s.size() - 1);
-        return s;
-    };
-    detail::many_order out;
-    out.layout.resize(n);
-    out.sweep.resize(n);
-    // Tuples of up to k ids below 2^bits pack into 64 bits as (id + 1)
-    // from the highest bits down, 0 past their end: the keys then order as
-    // the tuples do (a prefix first), and sort an order of magnitude faster
-    // than the tuples compared id by id.
-    std::uint64_t largest = 0;
-    for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s)
-        for (auto ch : counts.state(s)) largest = std::max<std::uint64_t>(largest, ch);
-    unsigned bits = 1;
-    while (bits < 64 && ((largest + 1) >> bits) != 0) ++bits;
-    if (counts.order() * bits <= 64) {
-        auto key = [bits](column_view<channel_id> v) {
-            std::uint64_t k = 0;
-            for (std::size_t i = 0; i < v.size(); ++i)
-                k |= (std::uint64_t{v[i]} + 1) << (64 - bits * (i + 1));
-            return k;
-        };
-        detail::mapped_vector<std::pair<std::uint64_t, std::uint32_t>> keys(n);
-        for (std::uint32_t t = 0; t < n; ++t) keys[t] = {key(tuple(t)), t};
-        std::sort(keys.begin(), keys.end()); // tuples are distinct
-        detail::mapped_vector<std::uint32_t> by_layout(n);
-        for (std::uint32_t i = 0; i < n; ++i) {
-            out.layout[keys[i].second] = i;
-            by_layout[i] = keys[i].second;
-        }
-        for (std::uint32_t t = 0; t < n; ++t) keys[t] = {key(successors_prefix(t)), out.layout[t]};
-        std::sort(keys.begin(), keys.end()); // ties by layout rank
-        for (std::uint32_t i = 0; i < n; ++i) out.sweep[by_layout[keys[i].second]] = i;
-        return out;
-    }
-    auto less = [](column_view<channel_id> a, column_view<channel_id> b) {
-        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-    };
-    detail::mapped_vector<std::uint32_t> by(n);
-    for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
-    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) { return less(tuple(a), tuple(b)); });
-    for (std::uint32_t i = 0; i < n; ++i) out.layout[by[i]] = i;
-    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const auto pa = successors_prefix(a), pb = successors_prefix(b);
-        if (less(pa, pb)) return true;
-        if (less(pb, pa)) return false;
-        return out.layout[a] < out.layout[b];
-    });
-    for (std::uint32_t i = 0; i < n; ++i) out.sweep[by[i]] = i;
-    return out;
-}
-
-} // namespace
-
 markov_model fit_markov(transition_counts counts, const markov_options& options) {
     const double alpha = options.smoothing;
     if (!(alpha >= 0) || !std::isfinite(alpha))
@@ -340,8 +274,7 @@ markov_model fit_markov(transition_counts counts, const markov_options& options)
         });
     const auto edges = q_edges.size();
     m.chain_ = std::make_shared<const detail::chain>(
-        detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value),
-                            solver_order(m.counts_, n_transient)));
+        detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value)));
     // Freed by now: the edge list (16 bytes an edge), the component search's
     // graph and edge pairs (about 12 more) and the chain by transient index
     // (12 more).

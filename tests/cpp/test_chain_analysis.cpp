@@ -2,6 +2,8 @@
 // abc example (see fixtures.hpp), and the solver on large components.
 #include "fixtures.hpp"
 
+#include "chain_solver.hpp"
+
 #include <thread>
 
 #include <Eigen/SparseLU>
@@ -343,4 +345,31 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
         REQUIRE(batched[i].conversions == Approx(one.conversions).margin(1e-12));
         REQUIRE(batched[i].value == Approx(one.value).margin(1e-12));
     }
+}
+
+TEST_CASE("chain: states are stored in the finishing order of a search, heavier successors first",
+          "[markov_model]") {
+    // START -> x; x -> y (8), x -> z (4); y -> x (6), z -> x (3): one
+    // component {x, y, z}. The search from START goes x, then y (heavier),
+    // which finishes first (its successor x is on the path), then z, then x.
+    std::vector<std::string_view> paths{"x > y > x", "x > z > x", "x > y", "x > z"};
+    std::vector<double> conv{0, 0, 2, 1}, nulls{6, 3, 0, 0};
+    const auto model = fit_markov(count_transitions(build_journeys({paths, conv, nulls, {}})));
+    const auto& c = model.counts();
+    const auto& chain = model.chain();
+    auto row = [&](const std::string& label) { return chain.row_of[state_of(c, label) - 2]; };
+    REQUIRE(row("y") < row("z"));
+    REQUIRE(row("z") < row("x"));
+    REQUIRE(row("x") < chain.row_of[0]); // START: a component of its own, after
+    // Positions follow the rows.
+    for (std::uint32_t u = 0; u < chain.n; ++u) REQUIRE(chain.position[u] == u);
+    // Lighter weights the other way round: z is searched first.
+    std::vector<double> nulls2{0, 0, 6, 3}, conv2{1, 1, 0, 0};
+    std::vector<std::string_view> paths2{"x > y > x", "x > z > x", "x > z > x", "x > z"};
+    const auto other = fit_markov(count_transitions(build_journeys({paths2, conv2, nulls2, {}})));
+    const auto row2 = [&](const std::string& label) {
+        return other.chain().row_of[state_of(other.counts(), label) - 2];
+    };
+    REQUIRE(row2("z") < row2("y"));
+    REQUIRE(row2("y") < row2("x"));
 }
