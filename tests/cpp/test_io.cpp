@@ -30,6 +30,15 @@ std::string sign(const std::string& kind, const std::string& body) {
            std::to_string(body.size()) + ",\"checksum\":\"fnv1a64:" + fnv(body) + "\"}\n" + body;
 }
 
+// `body` with its first `from` replaced by `to`, signed as a file of `kind`.
+std::string edited(const std::string& kind, std::string body, const std::string& from,
+                   const std::string& to) {
+    const auto at = body.find(from);
+    REQUIRE(at != std::string::npos);
+    body.replace(at, from.size(), to);
+    return sign(kind, body);
+}
+
 } // namespace
 
 TEST_CASE("merge: counts of parts merge to the counts of the whole", "[transition_counts]") {
@@ -103,11 +112,7 @@ TEST_CASE("io: a model file keeps its metadata", "[io]") {
     // A hand-edited file is refused, re-signed or not.
     const auto body = bytes.substr(bytes.find('\n') + 1);
     auto edit = [&](const std::string& from, const std::string& to) {
-        auto b = body;
-        const auto at = b.find(from);
-        REQUIRE(at != std::string::npos);
-        b.replace(at, from.size(), to);
-        return sign("markov_model", b);
+        return edited("markov_model", body, from, to);
     };
     REQUIRE(model_from_bytes(sign("markov_model", body)).counts() == model.counts());
     REQUIRE_THROWS_WITH(model_from_bytes(edit("\"max_states\":1234", "\"max_states\":0")),
@@ -162,11 +167,7 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
     }
     SECTION("an edited body, re-signed: every field is validated") {
         auto edit = [&](const std::string& from, const std::string& to) {
-            auto b = body;
-            const auto at = b.find(from);
-            REQUIRE(at != std::string::npos);
-            b.replace(at, from.size(), to);
-            return sign("transition_counts", b);
+            return edited("transition_counts", body, from, to);
         };
         REQUIRE(counts_from_bytes(sign("transition_counts", body)) == counts);
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"order\":1", "\"order\":0")),
@@ -228,21 +229,17 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("states[0]: channel 'NULL' has the name of a state"));
     }
     SECTION("an edit that keeps the sums but breaks the windows is refused") {
-        auto edited = [](const transition_counts& c, const std::string& from, const std::string& to) {
+        auto edit_of = [](const transition_counts& c, const std::string& from, const std::string& to) {
             const auto all = to_bytes(c);
-            auto b = all.substr(all.find('\n') + 1);
-            const auto at = b.find(from);
-            REQUIRE(at != std::string::npos);
-            b.replace(at, from.size(), to);
-            return sign("transition_counts", b);
+            return edited("transition_counts", all.substr(all.find('\n') + 1), from, to);
         };
         // The abc counts as order 2: their one-channel states would be whole
         // paths, but a -> b and a -> c leave them.
-        REQUIRE_THROWS_WITH(counts_from_bytes(edited(counts, "\"order\":1", "\"order\":2")),
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit_of(counts, "\"order\":1", "\"order\":2")),
                             Contains("transition 'a' -> 'b': a state shorter than the order is a "
                                      "whole path, with no successor (order 2)"));
         // A self-loop adds as much into a state as out of it: the sums hold.
-        REQUIRE_THROWS_WITH(counts_from_bytes(edited(counts, "\"edges\":[", "\"edges\":[[3,3,1],")),
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit_of(counts, "\"edges\":[", "\"edges\":[[3,3,1],")),
                             Contains("transition 'a' -> 'a': a self-loop, but repeats are collapsed"));
         // Order 2: a > b > c converts, c > a > b does not.
         std::vector<std::string_view> paths{"a > b > c", "c > a > b"};
@@ -252,14 +249,14 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         const auto two = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
         REQUIRE(two.state_label(3) == "a > b");
         REQUIRE(two.state_label(5) == "c > a");
-        REQUIRE(counts_from_bytes(edited(two, "[3,4,1]", "[3,4,1]")) == two); // the control
-        REQUIRE_THROWS_WITH(counts_from_bytes(edited(two, "[3,4,1]", "[3,5,1]")),
+        REQUIRE(counts_from_bytes(edit_of(two, "[3,4,1]", "[3,4,1]")) == two); // the control
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit_of(two, "[3,4,1]", "[3,5,1]")),
                             Contains("transition 'a > b' -> 'c > a': the second state does not "
                                      "continue the first (order 2)"));
         o.padded = true;
         const auto padded = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
         REQUIRE(padded.state_label(3) == "(start) > a");
-        REQUIRE_THROWS_WITH(counts_from_bytes(edited(padded, "[0,3,1]", "[0,4,1]")),
+        REQUIRE_THROWS_WITH(counts_from_bytes(edit_of(padded, "[0,3,1]", "[0,4,1]")),
                             Contains("a padded path begins with k - 1 paddings"));
     }
     SECTION("consistent counts with a closed loop load, but cannot be fitted") {
