@@ -940,9 +940,7 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
             if (!rate_checked && sweep >= slow_block_sweeps && !jump && !jumped_last) {
                 rate_checked = true; // as in solve_block
                 for (std::size_t j = 0; j < many_width && !slow; ++j) {
-                    const double tol =
-                        gauss_seidel_tolerance * (j < many_batch ? scale_conv : scale_value);
-                    slow = too_slow(change[j], previous[j], tol, max_sweeps - sweep);
+                    slow = too_slow(change[j], previous[j], tol_of(j), max_sweeps - sweep);
                 }
                 if (slow && end - begin <= slow_block_direct_limit) break;
                 slow = false;
