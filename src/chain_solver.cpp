@@ -52,20 +52,17 @@ csr make_csr(std::size_t n, const std::vector<std::pair<std::uint64_t, double>>&
 }
 
 // The coefficients a(u, .) of the rows of a system: the edges of row u are
-// at CSR row p(u) (position[u], or u when position is null), plus the
-// self-loop diag[p(u)] when diag is not null.
+// at CSR row u, plus the self-loop diag[u] when diag is not null.
 struct adjacency {
     const std::size_t* ptr;
     const std::uint32_t* idx;
     const double* val;
-    const std::uint32_t* position;
     const double* diag;
-    std::size_t at(std::uint32_t u) const noexcept { return position != nullptr ? position[u] : u; }
 };
 
 // Q of the chain, by row.
 adjacency forward_of(const chain& c) {
-    return {c.ptr.data(), c.idx.data(), c.val.data(), c.position.data(),
+    return {c.ptr.data(), c.idx.data(), c.val.data(),
             c.diag.empty() ? nullptr : c.diag.data()};
 }
 
@@ -82,15 +79,16 @@ bool too_slow(double change, double previous, double tolerance, int sweeps_left)
 // Solves, for the unknowns of `block` (rows, none removed),
 //   y_u - sum_{v in block} a(u, v) y_v = b_u + sum_{v outside block, not removed} a(u, v) y_v
 // for every right-hand side k < K (ys[k] in/out, by row; b_k(u) is
-// b[b_stride * adj.at(u) + k]). Values of y outside the block are final.
+// b[b_stride * u + k_stride * k]). Values of y outside the block are final.
 void solve_block(const adjacency& adj, const std::vector<std::uint32_t>& block,
                  const std::vector<char>& removed, double* const* ys, std::size_t K,
-                 const double* b, std::size_t b_stride, std::vector<long>& local) {
+                 const double* b, std::size_t b_stride, std::size_t k_stride,
+                 std::vector<long>& local) {
     const std::size_t m = block.size();
-    auto rhs = [&](std::uint32_t u, std::size_t k) { return b[b_stride * adj.at(u) + k]; };
+    auto rhs = [&](std::uint32_t u, std::size_t k) { return b[b_stride * u + k_stride * k]; };
     if (m == 1) {
         const auto u = block[0];
-        const auto p = adj.at(u);
+        const auto p = u;
         double diag = adj.diag != nullptr ? adj.diag[p] : 0.0;
         for (auto e = adj.ptr[p]; e < adj.ptr[p + 1]; ++e)
             if (adj.idx[e] == u) diag += adj.val[e];
@@ -112,7 +110,7 @@ void solve_block(const adjacency& adj, const std::vector<std::uint32_t>& block,
         std::vector<Eigen::Triplet<double>> a;
         for (std::size_t i = 0; i < m; ++i) {
             const auto u = block[i];
-            const auto p = adj.at(u);
+            const auto p = u;
             a.emplace_back(long(i), long(i), 1.0);
             if (adj.diag != nullptr && adj.diag[p] != 0) a.emplace_back(long(i), long(i), -adj.diag[p]);
             for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) = rhs(u, k);
@@ -172,10 +170,10 @@ void solve_block(const adjacency& adj, const std::vector<std::uint32_t>& block,
                     for (std::size_t i = 0; i < m; ++i) before[k][i] = y[k][block[i]];
                 }
             for (auto u : block) {
-                const auto p = adj.at(u);
+                const auto p = u;
                 double sum[max_k];
                 double diag = adj.diag != nullptr ? adj.diag[p] : 0.0;
-                for (std::size_t k = 0; k < K; ++k) sum[k] = b[b_stride * p + k];
+                for (std::size_t k = 0; k < K; ++k) sum[k] = b[b_stride * p + k_stride * k];
                 for (auto e = adj.ptr[p]; e < adj.ptr[p + 1]; ++e) {
                     const auto v = adj.idx[e];
                     const double w = adj.val[e];
@@ -323,7 +321,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     const auto rank = finishing_order(forward);
 
     // Rows: the terminal states (no transient successor), then the other
-    // components sinks first, each in `rank` order; positions: the same.
+    // components sinks first, each in `rank` order.
     // Terminal states are sinks, so the order is still topological; the
     // batched removals keep no solutions for them.
     // Temporaries mapped: freed, they leave no resident pages under the
@@ -356,8 +354,6 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
                 if (forward.idx[e] == u) self_loops = true;
         if (self_loops) c.diag.assign(n, 0.0);
         c.base.assign(2 * n, 0.0);
-        c.row.resize(n);
-        c.position.resize(n);
         c.ptr.reserve(n + 1);
         c.ptr.push_back(0);
         c.idx.reserve(forward.idx.size());
@@ -365,8 +361,6 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
         std::vector<std::pair<std::uint32_t, double>> edges;
         for (std::uint32_t p = 0; p < n; ++p) {
             const auto u = by[p];
-            c.row[p] = c.row_of[u];
-            c.position[c.row_of[u]] = p;
             edges.clear();
             for (auto e = forward.ptr[u]; e < forward.ptr[u + 1]; ++e) {
                 const auto v = forward.idx[e];
@@ -379,8 +373,8 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
                 c.val.push_back(w);
             }
             c.ptr.push_back(c.idx.size());
-            c.base[2 * p] = r[u];
-            c.base[2 * p + 1] = r_value[u];
+            c.base[p] = r[u];
+            c.base[n + p] = r_value[u];
         }
     }
     forward = csr();
@@ -401,7 +395,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
     backward.ptr.assign(n + 1, 0);
     for (std::uint32_t p = 0; p < n; ++p) {
         for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) ++backward.ptr[c.idx[e] + 1];
-        if (!c.diag.empty() && c.diag[p] != 0) ++backward.ptr[c.row[p] + 1];
+        if (!c.diag.empty() && c.diag[p] != 0) ++backward.ptr[p + 1];
     }
     for (std::size_t i = 0; i < n; ++i) backward.ptr[i + 1] += backward.ptr[i];
     backward.idx.resize(backward.ptr[n]);
@@ -410,21 +404,20 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
         std::vector<std::size_t> fill(backward.ptr.begin(), backward.ptr.end() - 1);
         // Sources ascending in each row: by rows, then the self-loop in place.
         for (std::uint32_t u = 0; u < n; ++u) {
-            const auto p = c.position[u];
-            for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) {
+            for (auto e = c.ptr[u]; e < c.ptr[u + 1]; ++e) {
                 const auto k = fill[c.idx[e]]++;
                 backward.idx[k] = u;
                 backward.val[k] = c.val[e];
             }
-            if (!c.diag.empty() && c.diag[p] != 0) {
+            if (!c.diag.empty() && c.diag[u] != 0) {
                 const auto k = fill[u]++;
                 backward.idx[k] = u;
-                backward.val[k] = c.diag[p];
+                backward.val[k] = c.diag[u];
             }
         }
     }
     const adjacency backward_adj{backward.ptr.data(), backward.idx.data(), backward.val.data(),
-                                 nullptr, nullptr};
+                                 nullptr};
     const std::vector<char> none(n, 0);
     c.x.assign(n, 0.0);
     c.x_value.assign(n, 0.0);
@@ -436,8 +429,8 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
         const auto adj = forward_of(c);
         for (std::size_t k = 0; k < num; ++k) {
             block.clear(); // in update order: the edges are read in storage order
-            for (auto p = c.component_begin(k); p < c.component_end[k]; ++p) block.push_back(c.row[p]);
-            solve_block(adj, block, none, ys, 2, c.base.data(), 2, local);
+            for (auto u = c.component_begin(k); u < c.component_end[k]; ++u) block.push_back(std::uint32_t(u));
+            solve_block(adj, block, none, ys, 2, c.base.data(), 1, n, local);
         }
     };
     // The visits' buffers are allocated here, on the calling thread, though
@@ -461,7 +454,7 @@ chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q
             block.clear();
             for (auto u = c.component_begin(k); u < c.component_end[k]; ++u)
                 block.push_back(static_cast<std::uint32_t>(u));
-            solve_block(backward_adj, block, none, ys, 1, start.data(), 1, local);
+            solve_block(backward_adj, block, none, ys, 1, start.data(), 1, 0, local);
         }
     };
     if (n < 20000 || stage_threads(2) < 2) {
@@ -515,8 +508,7 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
         bool hit = false;
         for (auto u = begin; u < end && !hit; ++u) {
             if (removed[u] && end - begin > 1) hit = true;
-            const auto p = c.position[u];
-            for (auto e = c.ptr[p]; e < c.ptr[p + 1] && !hit; ++e) {
+            for (auto e = c.ptr[u]; e < c.ptr[u + 1] && !hit; ++e) {
                 const auto v = c.idx[e];
                 hit = (v < begin || v >= end) && (removed[v] || affected[v]);
             }
@@ -539,10 +531,10 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
     const auto adj = forward_of(c);
     for (auto k : comps) {
         block.clear(); // in update order, as in the fit
-        for (auto p = c.component_begin(k); p < c.component_end[k]; ++p)
-            if (!removed[c.row[p]]) block.push_back(c.row[p]);
+        for (auto u = c.component_begin(k); u < c.component_end[k]; ++u)
+            if (!removed[u]) block.push_back(std::uint32_t(u));
         if (block.empty()) continue;
-        solve_block(adj, block, removed, ys, 2, c.base.data(), 2, local);
+        solve_block(adj, block, removed, ys, 2, c.base.data(), 1, c.n, local);
     }
     return {y[c.start], y_value[c.start]};
 }
@@ -584,7 +576,8 @@ public:
             return;
         }
 #endif
-        data_ = new double[n];
+        // Aligned to a cache line: a state's solutions are one line.
+        data_ = static_cast<double*>(::operator new(bytes, std::align_val_t{64}));
         capacity_ = n;
     }
     double* data() noexcept { return data_; }
@@ -594,9 +587,9 @@ private:
     void release() noexcept {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
         if (mapped_ != 0) munmap(data_, mapped_);
-        else delete[] data_;
+        else if (data_ != nullptr) ::operator delete(data_, std::align_val_t{64});
 #else
-        delete[] data_;
+        if (data_ != nullptr) ::operator delete(data_, std::align_val_t{64});
 #endif
         data_ = nullptr;
         capacity_ = mapped_ = 0;
@@ -605,13 +598,22 @@ private:
     std::size_t capacity_ = 0, mapped_ = 0;
 };
 
-constexpr std::size_t many_width = 2 * many_batch; // conversions, then value
+// The batched removals solve, for each batch of many_batch removals, two
+// systems with the same matrix: the conversions (half 0) and the values
+// (half 1). One thread solves both halves of a batch in the same sweeps
+// (sixteen solutions a live state: the chain is read once for both); two or
+// more threads each solve one half at a time (eight solutions a live state,
+// one 64-byte line), so that the removals hold sixteen numbers a live state
+// on two threads as on one. On the criteo-shaped table at order 3 the halves
+// on two threads took the removals' memory from 431 to 238 MB (bench/README.md).
+template <std::size_t Halves>
+constexpr std::size_t width_of = Halves * many_batch;
 
-// The changes the extrapolation records, per state: its sixteen changes as
-// 16-bit integers, in block floating point (each half, conversions and
-// value, scaled by its largest magnitude: a relative precision of 2^-14 of
-// it), then the two exponents. 36 bytes a state instead of 64 as floats.
-constexpr std::size_t record_stride = many_width + 2;
+// The changes the extrapolation records, per state: its changes as 16-bit
+// integers, in block floating point (each half scaled by its largest
+// magnitude: a relative precision of 2^-14 of it), then one exponent a half.
+template <std::size_t Halves>
+constexpr std::size_t record_stride = width_of<Halves> + Halves;
 constexpr int record_bits = 14; // |scaled change| < 2^14
 
 // 2^e for the exponents of normal doubles (from its bits: no library call
@@ -643,101 +645,105 @@ inline void record_half(const double* change, std::int16_t* d, std::int16_t* e) 
 }
 
 // What a sweep reads besides the chain: the solutions of the live rows (row
-// u at (u - live_begin) * many_width), and for the terminal rows their
-// constant solutions (x and value of row v at 2v, 2v + 1) and which of the
-// batch's removals remove them (bit j of terminal_bits[v]).
+// u at (u - live_begin) * width), and for the terminal rows their constant
+// solutions (x and value of row v at 2v, 2v + 1) and which of the batch's
+// removals remove them (bit j of terminal_bits[v]).
 struct sweep_state {
     double* y;
     const double* terminal_x;
     const std::uint16_t* terminal_bits;
-    const std::uint16_t* removed_bits; // by position: removals that remove its row
+    const std::uint16_t* removed_bits; // by row: removals that remove it
+    std::size_t first_half;            // 0 (conversions) or 1 (value)
+    bool active[2];                    // the halves a sweep updates (see solve_batch)
 };
 
-// Gauss-Seidel updates of positions [begin, end) for the whole batch;
+// Gauss-Seidel updates of rows [begin, end) for Halves halves of a
+// batch, from st.first_half on (solution j of half k at k * many_batch + j);
 // records the largest change of each solution, and with `delta` (not null)
 // every change too, at delta + (row - begin) * record_stride (see
-// record_half; the rows of a component are the same range as its positions).
-template <bool Record>
+// record_half).
+template <std::size_t Halves, bool Record>
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 inline void sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
                        double* change, std::int16_t* delta) {
-    // change[j]: the largest change of solution j (0 .. many_width).
+    constexpr std::size_t width = width_of<Halves>;
+    constexpr std::size_t stride = record_stride<Halves>;
+    // change[j]: the largest change of solution j (0 .. width).
     // Lanes of four doubles (GCC vector extensions: AVX2 registers in the
     // avx2 clone, pairs of SSE2 registers otherwise).
     typedef double lane __attribute__((vector_size(32)));
-    static_assert(many_width % 8 == 0, "whole lanes of four for each half");
+    static_assert(many_batch % 4 == 0, "whole lanes of four for each half");
     const std::size_t* ptr = sc.ptr.data();
     const std::uint32_t* idx = sc.idx.data();
     const double* val = sc.val.data();
     const double* diag = sc.diag.empty() ? nullptr : sc.diag.data();
     const std::size_t live = sc.live_begin;
+    const std::size_t h0 = st.first_half;
+    const double* base = sc.base.data() + h0 * sc.n; // half k at base[k * n + p]
     double* const y = st.y;
-    auto row_of = [y, live](std::size_t u) { return y + (u - live) * many_width; };
-    double ch[many_width] = {};
+    auto row_of = [y, live](std::size_t u) { return y + (u - live) * width; };
+    double ch[width] = {};
     for (std::size_t p = begin; p < end; ++p) {
         // The rows updated next are scattered over the layout: fetch them
         // early (32 updates ahead for a state's own row, 16 for its
         // successors: on the criteo-shaped table at order 3 the removals took
         // 42 s with 8 and 4, 36 s with 16 and 8, 34 s with these, and the
-        // same with 64 and 32).
+        // same with 64 and 32). A row is one 64-byte line a half.
         if (p + 32 < end) {
-            const double* ahead = row_of(sc.row[p + 32]);
-            __builtin_prefetch(ahead, 1);
-            __builtin_prefetch(ahead + 8, 1);
+            const double* ahead = row_of(p + 32);
+            for (std::size_t k = 0; k < Halves; ++k) __builtin_prefetch(ahead + 8 * k, 1);
             if constexpr (Record)
-                __builtin_prefetch(delta + (std::size_t{sc.row[p + 32]} - begin) * record_stride, 1);
+                __builtin_prefetch(delta + (p + 32 - begin) * stride, 1);
             // The successors of a state further ahead: the terminal ones
             // first (rows below live_begin), then the others, sorted, and
             // often near each other (a run when they span few rows).
             auto e0 = ptr[p + 16];
             const auto e1 = ptr[p + 17];
             for (; e0 < e1 && idx[e0] < live; ++e0) {
-                __builtin_prefetch(st.terminal_x + 2 * std::size_t{idx[e0]});
+                __builtin_prefetch(st.terminal_x + 2 * std::size_t{idx[e0]} + h0);
                 __builtin_prefetch(st.terminal_bits + idx[e0]);
             }
             if (e1 > e0) {
                 const double* lo = row_of(idx[e0]);
-                const double* hi = row_of(idx[e1 - 1]) + many_width;
-                if (hi - lo <= static_cast<std::ptrdiff_t>(64 * many_width))
+                const double* hi = row_of(idx[e1 - 1]) + width;
+                if (hi - lo <= static_cast<std::ptrdiff_t>(64 * width))
                     for (const double* q = lo; q < hi; q += 8) __builtin_prefetch(q);
                 else
                     for (auto e = e0; e < e1; ++e) {
                         const double* q = row_of(idx[e]);
-                        __builtin_prefetch(q);
-                        __builtin_prefetch(q + 8);
+                        for (std::size_t k = 0; k < Halves; ++k) __builtin_prefetch(q + 8 * k);
                     }
             }
         }
-        constexpr std::size_t lanes = many_width / 4;
+        constexpr std::size_t lanes = width / 4;
         // Terminal successors: constants, added once for every removal but
         // those that remove them (added apart, to the others only).
-        double b = sc.base[2 * p], bv = sc.base[2 * p + 1];
-        double extra[many_width];
+        double b[Halves];
+        for (std::size_t k = 0; k < Halves; ++k) b[k] = base[k * sc.n + p];
+        double extra[width] = {};
         bool any_extra = false;
         auto e = ptr[p];
         const auto e_end = ptr[p + 1];
         for (; e < e_end && idx[e] < live; ++e) {
             const std::size_t v = idx[e];
-            const double w = val[e], xv = st.terminal_x[2 * v], xvv = st.terminal_x[2 * v + 1];
+            const double w = val[e];
             const unsigned gone = st.terminal_bits[v];
             if (gone == 0) {
-                b += w * xv;
-                bv += w * xvv;
+                for (std::size_t k = 0; k < Halves; ++k) b[k] += w * st.terminal_x[2 * v + h0 + k];
                 continue;
             }
-            if (!any_extra) std::fill(extra, extra + many_width, 0.0);
             any_extra = true;
-            for (std::size_t j = 0; j < many_batch; ++j)
-                if (!((gone >> j) & 1u)) {
-                    extra[j] += w * xv;
-                    extra[many_batch + j] += w * xvv;
-                }
+            for (std::size_t k = 0; k < Halves; ++k) {
+                const double xv = st.terminal_x[2 * v + h0 + k];
+                for (std::size_t j = 0; j < many_batch; ++j)
+                    if (!((gone >> j) & 1u)) extra[k * many_batch + j] += w * xv;
+            }
         }
         lane a[lanes];
         for (std::size_t l = 0; l < lanes; ++l) {
-            const double init = l < lanes / 2 ? b : bv;
+            const double init = b[l / (lanes / Halves)];
             a[l] = lane{init, init, init, init};
         }
         for (; e < e_end; ++e) {
@@ -750,34 +756,30 @@ inline void sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin
                 a[l] += wv * yl;
             }
         }
-        double acc[many_width];
+        double acc[width];
         std::memcpy(acc, a, sizeof(a));
         if (any_extra)
-            for (std::size_t j = 0; j < many_width; ++j) acc[j] += extra[j];
+            for (std::size_t j = 0; j < width; ++j) acc[j] += extra[j];
         const double scale = diag != nullptr ? 1.0 / (1.0 - diag[p]) : 1.0;
-        double* yu = row_of(sc.row[p]);
+        double* yu = row_of(p);
         const unsigned bits = st.removed_bits[p];
-        [[maybe_unused]] double moved[many_width];
-        for (std::size_t j = 0; j < many_batch; ++j) {
-            const bool gone = (bits >> j) & 1u;
-            const double next = gone ? 0.0 : acc[j] * scale;
-            const double next_value = gone ? 0.0 : acc[j + many_batch] * scale;
-            if constexpr (Record) {
-                moved[j] = next - yu[j];
-                moved[j + many_batch] = next_value - yu[j + many_batch];
+        [[maybe_unused]] double moved[width] = {};
+        for (std::size_t k = 0; k < Halves; ++k) {
+            if (!st.active[k]) continue; // converged: left as it is
+            for (std::size_t j = k * many_batch; j < (k + 1) * many_batch; ++j) {
+                const double next = (bits >> (j - k * many_batch)) & 1u ? 0.0 : acc[j] * scale;
+                if constexpr (Record) moved[j] = next - yu[j];
+                ch[j] = std::max(ch[j], std::abs(next - yu[j]));
+                yu[j] = next;
             }
-            ch[j] = std::max(ch[j], std::abs(next - yu[j]));
-            ch[j + many_batch] = std::max(ch[j + many_batch], std::abs(next_value - yu[j + many_batch]));
-            yu[j] = next;
-            yu[j + many_batch] = next_value;
         }
         if constexpr (Record) {
-            std::int16_t* const d = delta + (std::size_t{sc.row[p]} - begin) * record_stride;
-            record_half(moved, d, d + many_width);
-            record_half(moved + many_batch, d + many_batch, d + many_width + 1);
+            std::int16_t* const d = delta + (p - begin) * stride;
+            for (std::size_t k = 0; k < Halves; ++k)
+                record_half(moved + k * many_batch, d + k * many_batch, d + width + k);
         }
     }
-    for (std::size_t j = 0; j < many_width; ++j) change[j] = std::max(change[j], ch[j]);
+    for (std::size_t j = 0; j < width; ++j) change[j] = std::max(change[j], ch[j]);
 }
 
 // The sweep without and with recording the changes: separate functions, so
@@ -788,70 +790,109 @@ inline void sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin
 #define JOURNEYLOOP_SWEEP_CLONES
 #endif
 JOURNEYLOOP_SWEEP_CLONES
-void sweep_range(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
-                 double* change) {
-    sweep_impl<false>(sc, st, begin, end, change, nullptr);
+void sweep_both(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
+                double* change) {
+    sweep_impl<2, false>(sc, st, begin, end, change, nullptr);
 }
 JOURNEYLOOP_SWEEP_CLONES
-void sweep_range_recording(const chain& sc, const sweep_state& st, std::size_t begin,
-                           std::size_t end, double* change, std::int16_t* delta) {
-    sweep_impl<true>(sc, st, begin, end, change, delta);
+void sweep_both_recording(const chain& sc, const sweep_state& st, std::size_t begin,
+                          std::size_t end, double* change, std::int16_t* delta) {
+    sweep_impl<2, true>(sc, st, begin, end, change, delta);
+}
+JOURNEYLOOP_SWEEP_CLONES
+void sweep_half(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
+                double* change) {
+    sweep_impl<1, false>(sc, st, begin, end, change, nullptr);
+}
+JOURNEYLOOP_SWEEP_CLONES
+void sweep_half_recording(const chain& sc, const sweep_state& st, std::size_t begin,
+                          std::size_t end, double* change, std::int16_t* delta) {
+    sweep_impl<1, true>(sc, st, begin, end, change, delta);
 }
 #undef JOURNEYLOOP_SWEEP_CLONES
 
-// Solves one batch (at most many_batch removals, given as transient states)
-// over the chain; `bits` (one per position) and `terminal_bits` (one per
-// terminal row) are scratch, all zero on entry and on exit; `y` and `delta`
-// are scratch too; `terminal_x` holds x and the value of each terminal row
-// (see sweep_state). Returns false, with nothing
-// in `out`, if a component of at most slow_block_direct_limit states
-// converges too slowly (as solve_block judges it): the caller then solves
-// the batch's removals one at a time (solve_without, which solves such
-// blocks directly).
-bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32_t>*>& removed,
-                 std::size_t first, std::size_t count, mapped_vector<std::uint16_t>& bits,
-                 mapped_vector<std::uint16_t>& terminal_bits, const double* terminal_x,
-                 solution_buffer& y, mapped_vector<std::int16_t>& delta, double scale_conv,
-                 double scale_value, std::pair<double, double>* out) {
+template <std::size_t Halves>
+void sweep_range(const chain& sc, const sweep_state& st, std::size_t begin, std::size_t end,
+                 double* change, std::int16_t* delta) {
+    if constexpr (Halves == 2) {
+        if (delta != nullptr) sweep_both_recording(sc, st, begin, end, change, delta);
+        else sweep_both(sc, st, begin, end, change);
+    } else {
+        if (delta != nullptr) sweep_half_recording(sc, st, begin, end, change, delta);
+        else sweep_half(sc, st, begin, end, change);
+    }
+}
+
+// Solves Halves halves, from first_half on (0: conversions, 1: value), of
+// one batch (at most many_batch removals, given as transient states) over
+// the chain; `bits` (one per row) and `terminal_bits` (one per terminal
+// row) are scratch, all zero on entry and on exit; `y` and `delta` are
+// scratch too; `terminal_x` holds x and the value of each terminal row (see
+// sweep_state); scale[h] is the largest solution of half h of the
+// unperturbed chain. Half k's solutions go to out[k][0 .. count). Returns
+// the halves solved (bit k: half k). A half is not solved, and nothing is
+// written for it, if a component of at most slow_block_direct_limit states
+// converges too slowly for it (as solve_block judges it): the caller then
+// solves that half's removals one at a time (solve_without, which solves
+// such blocks directly).
+template <std::size_t Halves>
+unsigned solve_batch(const chain& c, const std::vector<const std::vector<std::uint32_t>*>& removed,
+                 std::size_t first, std::size_t count, std::size_t first_half,
+                 mapped_vector<std::uint16_t>& bits, mapped_vector<std::uint16_t>& terminal_bits,
+                 const double* terminal_x, solution_buffer& y, mapped_vector<std::int16_t>& delta,
+                 const double* scale, double* const* out) {
+    constexpr std::size_t width = width_of<Halves>;
     const auto n = c.n;
     const auto live = c.live_begin;
     const auto& component_end = c.component_end;
-    y.resize((n - live) * many_width);
+    const std::vector<double>* x0[Halves];
+    for (std::size_t k = 0; k < Halves; ++k) x0[k] = first_half + k == 0 ? &c.x : &c.x_value;
+    y.resize((n - live) * width);
     for (std::size_t u = live; u < n; ++u) {
-        double* yu = y.data() + (u - live) * many_width;
-        for (std::size_t j = 0; j < many_batch; ++j) {
-            yu[j] = c.x[u];
-            yu[many_batch + j] = c.x_value[u];
-        }
+        double* yu = y.data() + (u - live) * width;
+        for (std::size_t k = 0; k < Halves; ++k)
+            std::fill(yu + k * many_batch, yu + (k + 1) * many_batch, (*x0[k])[u]);
     }
     auto mark = [&](std::size_t g, bool on) {
         for (auto t : *removed[first + g]) {
             const auto u = c.row_of[t];
-            auto& b = u < live ? terminal_bits[u] : bits[c.position[u]];
+            auto& b = u < live ? terminal_bits[u] : bits[u];
             b = on ? static_cast<std::uint16_t>(b | (1u << g)) : std::uint16_t{0};
-            if (on && u >= live) {
-                double* yu = y.data() + (u - live) * many_width;
-                yu[g] = yu[many_batch + g] = 0.0;
-            }
+            if (on && u >= live)
+                for (std::size_t k = 0; k < Halves; ++k)
+                    y.data()[(u - live) * width + k * many_batch + g] = 0.0;
         }
     };
     for (std::size_t g = 0; g < count; ++g) mark(g, true);
-    const sweep_state st{y.data(), terminal_x, terminal_bits.data(), bits.data()};
+    sweep_state st{y.data(), terminal_x, terminal_bits.data(), bits.data(), first_half, {}};
+    double tol[width]; // solution j converges when it changes by at most tol[j]
+    for (std::size_t j = 0; j < width; ++j)
+        tol[j] = gauss_seidel_tolerance * scale[first_half + j / many_batch];
+    // Each half iterates as if alone: it stops, and stops changing, when it
+    // has converged, and keeps its own extrapolation; so a batch's solutions
+    // are the same whether its halves are solved together or apart (on one
+    // thread or on several). A half that converges too slowly is given up
+    // (failed: the caller solves it one removal at a time).
+    bool failed[Halves] = {};
     // Only the live components up to START's: the others cannot be reached,
     // and the terminal rows' solutions are constants.
     const auto start_component = c.start_component;
     constexpr int max_sweeps = 200000;
     std::size_t begin = live; // each terminal row is a component of its own
-    bool slow = false;
-    for (std::size_t k = live; k <= start_component && k < component_end.size() && !slow; ++k) {
+    auto all_failed = [&failed] {
+        return std::all_of(failed, failed + Halves, [](bool f) { return f; });
+    };
+    for (std::size_t k = live; k <= start_component && k < component_end.size() && !all_failed();
+         ++k) {
         auto end = component_end[k];
+        for (std::size_t h = 0; h < Halves; ++h) st.active[h] = !failed[h];
         if (end - begin == 1) {
             // A run of single states (with or without a self-loop), each
             // depending only on rows before it: exact in one pass.
             while (k < start_component && component_end[k + 1] - component_end[k] == 1)
                 end = component_end[++k];
-            double change[many_width] = {};
-            sweep_range(c, st, begin, end, change);
+            double change[width] = {};
+            sweep_range<Halves>(c, st, begin, end, change, nullptr);
             begin = end;
             continue;
         }
@@ -859,31 +900,30 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
         // of Gauss-Seidel shrinks by a nearly constant factor lambda per
         // sweep (per solution: the ratio of two successive largest changes),
         // so the rest of the geometric series, lambda / (1 - lambda) times
-        // the last change, is added at once. A jump waits until every
-        // solution not yet converged shrank by the same factor (within 10 %)
-        // in the last two sweeps, and the next jump at least three sweeps
-        // more; sweeps then go on until the tolerance is met. Extrapolation
-        // stops for the component after two jumps that were followed by a
-        // larger change than the one before them. On the criteo-shaped table
-        // at order 3 this took the removals of all channels from 23.3 s
-        // (a jump every eighth sweep, stopped after one such failure) to 21.2 s.
-        const bool large = end - begin > 1000;
-        bool extrapolate = large;
-        double* yb = y.data() + (begin - live) * many_width;
-        const std::size_t len = (end - begin) * many_width;
+        // the last change, is added at once. A jump of a half waits until
+        // each of its solutions not yet converged shrank by the same factor
+        // (within 10 %) in the last two sweeps, and its next jump at least
+        // three sweeps more; sweeps then go on until the tolerance is met.
+        // A half's extrapolation stops for the component after two jumps that
+        // were followed by a larger change than the one before them. On the
+        // criteo-shaped table at order 3 this took the removals of all
+        // channels from 23.3 s (a jump every eighth sweep, stopped after one
+        // such failure) to 21.2 s.
+        struct half_state {
+            bool extrapolate = false, jumped = false, jumped_last = false, rate_checked = false;
+            int since_jump = 0, failed_jumps = 0;
+            double before_jump = 0;
+        } hs[Halves];
+        for (auto& one : hs) one.extrapolate = end - begin > 1000;
+        double* yb = y.data() + (begin - live) * width;
+        const std::size_t len = (end - begin) * width;
         // The changes of the last three sweeps, newest first.
-        double previous[many_width] = {}, previous2[many_width] = {}, previous3[many_width] = {};
-        double before_jump = 0;
-        bool jumped = false, jumped_last = false, rate_checked = false;
-        int since_jump = 0, failed_jumps = 0;
-        auto tol_of = [&](std::size_t j) {
-            return gauss_seidel_tolerance * (j < many_batch ? scale_conv : scale_value);
-        };
-        // Steady: every solution not yet converged shrank by the same factor
-        // (within 10 %) in the last two sweeps.
-        auto steady = [&] {
-            for (std::size_t j = 0; j < many_width; ++j) {
-                if (previous[j] <= tol_of(j)) continue;
+        double previous[width] = {}, previous2[width] = {}, previous3[width] = {};
+        // Steady: each solution of half h not yet converged shrank by the
+        // same factor (within 10 %) in the last two sweeps.
+        auto steady = [&](std::size_t h) {
+            for (std::size_t j = h * many_batch; j < (h + 1) * many_batch; ++j) {
+                if (previous[j] <= tol[j]) continue;
                 if (!(previous2[j] > 0) || !(previous3[j] > 0)) return false;
                 const double r1 = previous[j] / previous2[j], r2 = previous2[j] / previous3[j];
                 if (!(r1 < 0.95) || !(r2 < 0.95) || std::abs(r1 - r2) > 0.1 * r1) return false;
@@ -891,83 +931,102 @@ bool solve_batch(const chain& c, const std::vector<const std::vector<std::uint32
             return true;
         };
         for (int sweep = 0;; ++sweep) {
-            double change[many_width] = {};
-            const bool jump = extrapolate && since_jump >= 3 && sweep >= 3 && steady();
-            ++since_jump;
-            // The jump sweep records its changes (in 16-bit block floating
+            double change[width] = {};
+            bool jump[Halves] = {}, any_jump = false;
+            for (std::size_t h = 0; h < Halves; ++h) {
+                if (!st.active[h]) continue;
+                auto& one = hs[h];
+                jump[h] = one.extrapolate && one.since_jump >= 3 && sweep >= 3 && steady(h);
+                ++one.since_jump;
+                any_jump = any_jump || jump[h];
+            }
+            // A jump sweep records its changes (in 16-bit block floating
             // point, see record_half: they only set the extrapolation step,
             // and the sweeps after it converge to the tolerance regardless).
-            if (jump) {
-                delta.resize((end - begin) * record_stride);
-                sweep_range_recording(c, st, begin, end, change, delta.data());
-            } else {
-                sweep_range(c, st, begin, end, change);
-            }
-            double change_conv = 0, change_value = 0;
-            for (std::size_t j = 0; j < many_batch; ++j) {
-                change_conv = std::max(change_conv, change[j]);
-                change_value = std::max(change_value, change[many_batch + j]);
-            }
-            if (jumped) {
-                jumped = false;
-                if (std::max(change_conv, change_value) > before_jump && ++failed_jumps == 2)
-                    extrapolate = false;
-            }
-            if (change_conv <= gauss_seidel_tolerance * scale_conv &&
-                change_value <= gauss_seidel_tolerance * scale_value)
-                break;
-            if (jump) {
-                double factor[many_width];
-                for (std::size_t j = 0; j < many_width; ++j) {
+            if (any_jump) delta.resize((end - begin) * record_stride<Halves>);
+            sweep_range<Halves>(c, st, begin, end, change, any_jump ? delta.data() : nullptr);
+            for (std::size_t h = 0; h < Halves; ++h) {
+                if (!st.active[h]) continue;
+                auto& one = hs[h];
+                bool converged = true;
+                double largest = 0;
+                for (std::size_t j = h * many_batch; j < (h + 1) * many_batch; ++j) {
+                    // Converged when the change and, while the changes
+                    // shrink by a factor lambda a sweep, the rest of their
+                    // series, lambda / (1 - lambda) times the change, are
+                    // within the tolerance: at lambda near 1 a small change
+                    // alone leaves the solution further off.
                     const double lambda = previous[j] > 0 ? change[j] / previous[j] : 0.0;
-                    const double before = previous2[j] > 0 ? previous[j] / previous2[j] : 0.0;
-                    const bool same = std::abs(lambda - before) <= 0.1 * lambda;
-                    factor[j] = same && lambda > 0 && lambda < 0.9 ? lambda / (1.0 - lambda) : 0.0;
+                    const double rest = lambda > 0 && lambda < 1 ? change[j] * lambda / (1 - lambda) : 0.0;
+                    converged = converged && change[j] <= tol[j] && rest <= tol[j];
+                    largest = std::max(largest, change[j]);
                 }
-                since_jump = 0;
-                const std::int16_t* d = delta.data();
-                for (std::size_t i = 0; i < len; i += many_width, d += record_stride) {
-                    const double conv_unit = power_of_two(d[many_width] - record_bits);
-                    const double value_unit = power_of_two(d[many_width + 1] - record_bits);
-                    for (std::size_t j = 0; j < many_batch; ++j) {
-                        yb[i + j] += factor[j] * conv_unit * d[j];
-                        yb[i + many_batch + j] += factor[many_batch + j] * value_unit * d[many_batch + j];
+                if (one.jumped) {
+                    one.jumped = false;
+                    if (largest > one.before_jump && ++one.failed_jumps == 2) one.extrapolate = false;
+                }
+                if (converged) {
+                    st.active[h] = false; // done with this component
+                    continue;
+                }
+                if (jump[h]) {
+                    double factor[many_batch];
+                    for (std::size_t i = 0; i < many_batch; ++i) {
+                        const std::size_t j = h * many_batch + i;
+                        const double lambda = previous[j] > 0 ? change[j] / previous[j] : 0.0;
+                        const double before = previous2[j] > 0 ? previous[j] / previous2[j] : 0.0;
+                        const bool same = std::abs(lambda - before) <= 0.1 * lambda;
+                        factor[i] = same && lambda > 0 && lambda < 0.9 ? lambda / (1.0 - lambda) : 0.0;
+                    }
+                    one.since_jump = 0;
+                    const std::int16_t* d = delta.data();
+                    for (std::size_t i = 0; i < len; i += width, d += record_stride<Halves>) {
+                        const double unit = power_of_two(d[width + h] - record_bits);
+                        for (std::size_t q = 0; q < many_batch; ++q)
+                            yb[i + h * many_batch + q] += factor[q] * unit * d[h * many_batch + q];
+                    }
+                    one.before_jump = largest;
+                    one.jumped = true;
+                }
+                if (!one.rate_checked && sweep >= slow_block_sweeps && !jump[h] && !one.jumped_last) {
+                    one.rate_checked = true; // as in solve_block
+                    bool slow = false;
+                    for (std::size_t j = h * many_batch; j < (h + 1) * many_batch && !slow; ++j)
+                        slow = too_slow(change[j], previous[j], tol[j], max_sweeps - sweep);
+                    if (slow && end - begin <= slow_block_direct_limit) {
+                        failed[h] = true;
+                        st.active[h] = false;
+                        continue;
                     }
                 }
-                before_jump = std::max(change_conv, change_value);
-                jumped = true;
-            }
-            if (!rate_checked && sweep >= slow_block_sweeps && !jump && !jumped_last) {
-                rate_checked = true; // as in solve_block
-                for (std::size_t j = 0; j < many_width && !slow; ++j) {
-                    slow = too_slow(change[j], previous[j], tol_of(j), max_sweeps - sweep);
+                one.jumped_last = jump[h];
+                for (std::size_t j = h * many_batch; j < (h + 1) * many_batch; ++j) {
+                    previous3[j] = previous2[j];
+                    previous2[j] = previous[j];
+                    previous[j] = change[j];
                 }
-                if (slow && end - begin <= slow_block_direct_limit) break;
-                slow = false;
             }
-            jumped_last = jump;
-            std::copy(previous2, previous2 + many_width, previous3);
-            std::copy(previous, previous + many_width, previous2);
-            std::copy(change, change + many_width, previous);
+            if (std::none_of(st.active, st.active + Halves, [](bool a) { return a; })) break;
             if (sweep == max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                       std::to_string(end - begin) + " states");
         }
         begin = end;
     }
-    if (!slow)
+    unsigned solved = 0;
+    for (std::size_t h = 0; h < Halves; ++h) {
+        if (failed[h]) continue;
+        solved |= 1u << h;
         for (std::size_t g = 0; g < count; ++g) {
             if (c.start < live) { // START itself terminal: nothing to solve
-                const bool gone = (terminal_bits[c.start] >> g) & 1u;
-                out[g] = gone ? std::pair<double, double>{0.0, 0.0}
-                              : std::pair<double, double>{c.x[c.start], c.x_value[c.start]};
+                out[h][g] = (terminal_bits[c.start] >> g) & 1u ? 0.0 : (*x0[h])[c.start];
                 continue;
             }
-            const double* y0 = y.data() + (c.start - live) * many_width;
-            out[g] = {y0[g], y0[many_batch + g]};
+            out[h][g] = y.data()[(c.start - live) * width + h * many_batch + g];
         }
+    }
     for (std::size_t g = 0; g < count; ++g) mark(g, false);
-    return !slow;
+    return solved;
 }
 
 } // namespace
@@ -977,13 +1036,17 @@ std::vector<std::pair<double, double>> solve_without_many(
     const std::function<void(std::size_t, std::size_t)>* progress) {
     std::vector<std::pair<double, double>> out(removed.size());
     if (removed.empty()) return out;
-    double scale_conv = 0, scale_value = 0;
+    double scale[2] = {0, 0}; // the largest conversion probability and value
     for (std::size_t u = 0; u < c.n; ++u) {
-        scale_conv = std::max(scale_conv, std::abs(c.x[u]));
-        scale_value = std::max(scale_value, std::abs(c.x_value[u]));
+        scale[0] = std::max(scale[0], std::abs(c.x[u]));
+        scale[1] = std::max(scale[1], std::abs(c.x_value[u]));
     }
     const std::size_t batches = (removed.size() + many_batch - 1) / many_batch;
-    threads = std::max<std::size_t>(1, std::min(threads, batches));
+    // One thread: a task is a batch, both halves. More: a task is one half,
+    // task 2b + h half h of batch b (see width_of).
+    const bool halves = threads > 1 && batches * 2 > 1;
+    const std::size_t tasks = halves ? 2 * batches : batches;
+    threads = std::max<std::size_t>(1, std::min(threads, tasks));
     // Removals in batches of similar weight (the conversions that pass
     // through the removed states, an upper bound of what the removal changes):
     // the sweeps of a batch stop when its largest change has converged, and
@@ -998,8 +1061,9 @@ std::vector<std::pair<double, double>> solve_without_many(
                      [&weight](std::size_t a, std::size_t b) { return weight[a] > weight[b]; });
     std::vector<const std::vector<std::uint32_t>*> sorted(removed.size()); // no copies
     for (std::size_t i = 0; i < removed.size(); ++i) sorted[i] = &removed[by_weight[i]];
-    std::vector<std::pair<double, double>> sorted_out(removed.size());
-    // The terminal rows' solutions side by side: a sweep reads both at once.
+    std::vector<double> sorted_out[2] = {std::vector<double>(removed.size()),
+                                         std::vector<double>(removed.size())};
+    // The terminal rows' solutions side by side: a sweep of both halves reads both at once.
     mapped_vector<double> terminal_x(2 * c.live_begin);
     for (std::size_t v = 0; v < c.live_begin; ++v) {
         terminal_x[2 * v] = c.x[v];
@@ -1015,26 +1079,40 @@ std::vector<std::pair<double, double>> solve_without_many(
             mapped_vector<std::uint16_t> bits(c.n, 0), terminal_bits(c.live_begin, 0);
             solution_buffer y;
             mapped_vector<std::int16_t> delta;
-            for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
+            for (std::size_t task; (task = next.fetch_add(1)) < tasks;) {
+                const auto b = halves ? task / 2 : task;
+                const std::size_t first_half = halves ? task % 2 : 0;
                 const auto first = b * many_batch;
                 const auto count = std::min(many_batch, removed.size() - first);
-                if (!solve_batch(c, sorted, first, count, bits, terminal_bits, terminal_x.data(), y,
-                                 delta, scale_conv, scale_value, sorted_out.data() + first)) {
+                double* out_of[2] = {sorted_out[first_half].data() + first,
+                                     sorted_out[1].data() + first};
+                const unsigned solved =
+                    halves ? solve_batch<1>(c, sorted, first, count, first_half, bits,
+                                            terminal_bits, terminal_x.data(), y, delta, scale,
+                                            out_of)
+                           : solve_batch<2>(c, sorted, first, count, 0, bits, terminal_bits,
+                                            terminal_x.data(), y, delta, scale, out_of);
+                // The halves left: one removal at a time.
+                const unsigned wanted = halves ? 1u : 3u;
+                if (solved != wanted) {
                     std::vector<char> mask(c.n, 0);
                     for (std::size_t g = 0; g < count; ++g) {
                         for (auto s : *sorted[first + g]) mask[s] = 1;
-                        sorted_out[first + g] = solve_without(c, mask);
+                        const auto both = solve_without(c, mask);
+                        for (std::size_t k = 0; k < (halves ? 1 : 2); ++k)
+                            if (!((solved >> k) & 1u))
+                                out_of[k][g] = first_half + k == 0 ? both.first : both.second;
                         for (auto s : *sorted[first + g]) mask[s] = 0;
                     }
                 }
                 if (progress != nullptr && *progress) {
                     const std::lock_guard<std::mutex> lock(progress_mutex);
-                    (*progress)(++done, batches);
+                    (*progress)(++done, tasks);
                 }
             }
         } catch (...) {
             errors[t] = std::current_exception();
-            next = batches;
+            next = tasks;
         }
     };
     std::vector<std::thread> workers;
@@ -1043,7 +1121,8 @@ std::vector<std::pair<double, double>> solve_without_many(
     for (auto& w : workers) w.join();
     for (const auto& e : errors)
         if (e) std::rethrow_exception(e);
-    for (std::size_t i = 0; i < removed.size(); ++i) out[by_weight[i]] = sorted_out[i];
+    for (std::size_t i = 0; i < removed.size(); ++i)
+        out[by_weight[i]] = {sorted_out[0][i], sorted_out[1][i]};
     return out;
 }
 
@@ -1052,7 +1131,7 @@ std::vector<std::pair<double, double>> solve_without_each(const chain& c,
     const auto n = static_cast<long>(c.n);
     Eigen::MatrixXd M = Eigen::MatrixXd::Identity(n, n);
     for (std::uint32_t p = 0; p < c.n; ++p) {
-        const auto u = long(c.row[p]);
+        const auto u = long(p);
         if (!c.diag.empty()) M(u, u) -= c.diag[p];
         for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) M(u, long(c.idx[e])) -= c.val[e];
     }

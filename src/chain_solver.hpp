@@ -28,23 +28,20 @@ namespace journeyloop::detail {
 /// edge goes to a row of an equal or lower component) one after the other,
 /// the terminal states first, each in the finishing order of a depth-first
 /// search of Q from START, heavier successors first (see chain_solver.cpp).
-/// Q is stored by positions, the update order: position p updates row
-/// row[p] from its edges ptr[p] .. ptr[p + 1] to other rows and its self-loop
-/// diag[p] (diag is empty when no state has one, as in every chain whose
-/// repeats are collapsed). Positions follow the rows; a component's rows
-/// and positions are the same range.
+/// Q is stored by rows, in the update order: row u is updated from its edges
+/// ptr[u] .. ptr[u + 1] to other rows and its self-loop diag[u] (diag is
+/// empty when no state has one, as in every chain whose repeats are
+/// collapsed).
 struct chain {
     std::size_t n = 0;
     std::uint32_t start = 0;               ///< START's row
     std::vector<std::uint32_t> row_of;     ///< transient index -> row
-    std::vector<std::size_t> ptr;          ///< by position
+    std::vector<std::size_t> ptr;          ///< by row
     std::vector<std::uint32_t> idx;        ///< rows
     std::vector<double> val;
-    std::vector<double> diag;              ///< by position, or empty
-    /// Position p: P(-> CONVERSION) of its row at 2p, times the mean value at 2p + 1.
+    std::vector<double> diag;              ///< by row, or empty
+    /// Row u: P(-> CONVERSION) at u, times the mean value at n + u.
     std::vector<double> base;
-    std::vector<std::uint32_t> row;        ///< position -> row
-    std::vector<std::uint32_t> position;   ///< row -> position
     std::vector<std::size_t> component_end; ///< component k: rows [end[k - 1], end[k])
     std::size_t start_component = 0;      ///< START's component
     /// Rows below it are the terminal states (no transient successor, not
@@ -62,7 +59,7 @@ struct chain {
     std::size_t components() const noexcept { return component_end.size(); }
     /// Self-loop probability of row u.
     double self_loop(std::uint32_t u) const noexcept {
-        return diag.empty() ? 0.0 : diag[position[u]];
+        return diag.empty() ? 0.0 : diag[u];
     }
 };
 
@@ -98,8 +95,8 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
 /// Removals per batch of solve_without_many.
 constexpr std::size_t many_batch = 8;
 /// Below this many states times batches, solve_without_many's removals take
-/// one thread by default: they take well under 0.1 s, and a second thread
-/// would hold a second set of sixteen solutions a state.
+/// one thread by default: they take well under 0.1 s, and a thread costs
+/// more than it saves.
 constexpr std::size_t two_thread_removal_work = std::size_t{1} << 18;
 /// Huge pages for a thread's solutions only from this size: a buffer is
 /// rounded up to whole 2 MiB pages, all resident once written.
@@ -107,11 +104,15 @@ constexpr std::size_t huge_page_buffer_min = std::size_t{16} << 20;
 
 /// solve_without() for any number of removals, each given as the list of its
 /// removed transient states. Removals are solved eight at a time on up to
-/// `threads` threads, over the chain as stored;
-/// components in topological order, the large ones by Gauss-Seidel sweeps
-/// that update all sixteen solutions (conversions and value of eight
-/// removals) of a state at once, with vector instructions.
-/// `progress` (may be null) is called after each batch, one call at a time.
+/// `threads` threads, over the chain as stored; components in topological
+/// order, the large ones by Gauss-Seidel sweeps that update eight solutions
+/// of a state at once, with vector instructions. A batch is two systems of
+/// eight (conversions and value): one thread solves both in the same sweeps,
+/// sixteen solutions a state; two or more solve them apart, one a thread, so
+/// that the solutions held are sixteen a live state on two threads as on
+/// one. The results are the same either way, to the last bit.
+/// `progress` (may be null) is called after each task (a batch on one
+/// thread, a half of one on several), one call at a time.
 std::vector<std::pair<double, double>> solve_without_many(
     const chain& c, const std::vector<std::vector<std::uint32_t>>& removed, std::size_t threads,
     const std::function<void(std::size_t, std::size_t)>* progress = nullptr);

@@ -365,7 +365,7 @@ std::vector<removal_effect> batched_removal_effects(const markov_model& model,
     }
     std::vector<std::vector<std::uint32_t>>().swap(removed);
     // Freed by now: the removed states and each thread's solutions.
-    detail::release_free_memory(chain.n * detail::many_batch * 16 * threads);
+    detail::release_free_memory(chain.n * detail::many_batch * sizeof(double) * threads);
     return out;
 }
 

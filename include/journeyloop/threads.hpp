@@ -16,16 +16,18 @@ namespace journeyloop {
  *   when the bound on the states exceeds two_thread_state_limit;
  * - building journeys from events: two from 200,000 events;
  * - fitting: the visits on a second thread from 20,000 states;
- * - removal effects on chains past the dense route: up to two, one per
- *   batch of eight removals, and one when the states times the batches
- *   are fewer than 2^18 (such removals take well under 0.1 s).
+ * - removal effects on chains past the dense route: up to two, each solving
+ *   the conversions or the values of a batch of eight removals (one thread
+ *   solves both together), and one when the states times the batches are
+ *   fewer than 2^18 (such removals take well under 0.1 s).
  *
  * n >= 1 puts n in place of the machine's threads and of the caps of two of
  * counting and removals; building from events and the fit take their second
  * thread only when n >= 2. So 1 runs everything on the calling thread, and on
- * a larger machine n > 2 lets parsing, counting and the removals use n. Each
- * removal thread holds sixteen numbers a state (its batch's solutions): fewer
- * threads use less memory. The counts keep their one thread above
+ * a larger machine n > 2 lets parsing, counting and the removals use n. A
+ * removal thread holds eight numbers a live state (half of its batch's
+ * solutions), sixteen when it is the only one: one or two threads hold the
+ * same, and each thread past two adds eight. The counts keep their one thread above
  * two_thread_state_limit and take at most one per 50,000 rows.
  * Thread-safe; calls already running keep what they chose.
  *

@@ -19,9 +19,10 @@ def set_threads(n: int) -> None:
     events, to fit and to solve removal effects. ``n >= 1`` uses ``n``
     instead (events and the fit take at most a second thread): 1 runs
     everything on the calling thread, and on a larger machine ``n > 2``
-    lets parsing, counting and the removal effects use ``n`` threads. Each
-    removal thread holds sixteen numbers a state (its batch of eight
-    removals' solutions), so fewer threads use less memory. Results do not
+    lets parsing, counting and the removal effects use ``n`` threads. A
+    removal thread holds eight numbers a live state (the conversions or the
+    values of a batch of eight removals), sixteen when it is the only one:
+    one or two threads hold the same, each one more adds eight. Results do not
     depend on it, but for the last bits of values counted in parts (added in
     another order). An explicit ``threads`` argument of a call still wins.
 

@@ -4,6 +4,7 @@
 
 #include "chain_solver.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <Eigen/SparseLU>
@@ -361,8 +362,15 @@ TEST_CASE("chain: states are stored in the finishing order of a search, heavier 
     REQUIRE(row("y") < row("z"));
     REQUIRE(row("z") < row("x"));
     REQUIRE(row("x") < chain.row_of[0]); // START: a component of its own, after
-    // Positions follow the rows.
-    for (std::uint32_t u = 0; u < chain.n; ++u) REQUIRE(chain.position[u] == u);
+    // Every edge goes to a row of an equal or lower component, the order
+    // every solve relies on.
+    auto component = [&chain](std::size_t u) {
+        return std::size_t(std::upper_bound(chain.component_end.begin(), chain.component_end.end(), u) -
+                           chain.component_end.begin());
+    };
+    for (std::size_t u = 0; u < chain.n; ++u)
+        for (auto e = chain.ptr[u]; e < chain.ptr[u + 1]; ++e)
+            REQUIRE(component(chain.idx[e]) <= component(u));
     // Lighter weights the other way round: z is searched first.
     std::vector<double> nulls2{0, 0, 6, 3}, conv2{1, 1, 0, 0};
     std::vector<std::string_view> paths2{"x > y > x", "x > z > x", "x > z > x", "x > z"};

@@ -2,6 +2,9 @@
 
 #include <journeyloop/threads.hpp>
 
+#include "chain_solver.hpp"
+
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -58,14 +61,22 @@ TEST_CASE("set_threads: the counting threads follow it, explicit threads win", "
 
 TEST_CASE("set_threads: removal effects are the same on any number of threads", "[threads]") {
     const threads_reset reset;
-    // 40 channels at order 2: five batches of eight removals.
-    const auto js = random_paths(99, 20000, 40);
+    // 60 channels at order 2: eight batches of eight removals (the last of
+    // four), over a component large enough to extrapolate (over 1,000 states).
+    const auto js = random_paths(99, 40000, 60);
     counting_options co;
     co.order = 2;
     const auto model = fit_markov(count_transitions(js, co));
-    REQUIRE(model.counts().num_states() > 600);
-    // By default, removals this small (about 600 states times five batches,
-    // below 2^18) take one thread: every batch is reported on the calling one.
+    const auto& chain = model.chain();
+    std::size_t largest = 0;
+    for (std::size_t k = 0; k < chain.components(); ++k)
+        largest = std::max(largest, chain.component_end[k] - chain.component_begin(k));
+    REQUIRE(largest > 1000);
+    // By default, removals this small (under 4,000 states times eight
+    // batches, below 2^18) take one thread, which solves both halves of a
+    // batch (conversions and value) together: every batch is reported on the
+    // calling thread. Two or more threads solve the halves apart, to the same
+    // numbers.
     std::set<std::thread::id> reporters;
     auto record = [&reporters](std::size_t, std::size_t) {
         reporters.insert(std::this_thread::get_id());
@@ -74,7 +85,7 @@ TEST_CASE("set_threads: removal effects are the same on any number of threads", 
     REQUIRE(reporters == std::set<std::thread::id>{std::this_thread::get_id()});
     set_threads(2);
     const auto base = removal_effects(model);
-    REQUIRE(base.size() == 40);
+    REQUIRE(base.size() == 60);
     // One thread: every batch is solved, and reported, on the calling thread.
     set_threads(1);
     reporters.clear();
