@@ -1044,7 +1044,7 @@ std::vector<std::pair<double, double>> solve_without_many(
     const std::size_t batches = (removed.size() + many_batch - 1) / many_batch;
     // One thread: a task is a batch, both halves. More: a task is one half,
     // task 2b + h half h of batch b (see width_of).
-    const bool halves = threads > 1 && batches * 2 > 1;
+    const bool halves = threads > 1;
     const std::size_t tasks = halves ? 2 * batches : batches;
     threads = std::max<std::size_t>(1, std::min(threads, tasks));
     // Removals in batches of similar weight (the conversions that pass
