@@ -576,7 +576,7 @@ public:
             return;
         }
 #endif
-        // Aligned to a cache line: a state's solutions are one line.
+        // Aligned to a cache line: a state's solutions of a half are one line.
         data_ = static_cast<double*>(::operator new(bytes, std::align_val_t{64}));
         capacity_ = n;
     }
@@ -842,6 +842,7 @@ unsigned solve_batch(const chain& c, const std::vector<const std::vector<std::ui
                  const double* terminal_x, solution_buffer& y, mapped_vector<std::int16_t>& delta,
                  const double* scale, double* const* out) {
     constexpr std::size_t width = width_of<Halves>;
+    if (first_half + Halves > 2) throw numerical_error("internal error: no such half");
     const auto n = c.n;
     const auto live = c.live_begin;
     const auto& component_end = c.component_end;

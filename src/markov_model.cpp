@@ -365,7 +365,9 @@ std::vector<removal_effect> batched_removal_effects(const markov_model& model,
     }
     std::vector<std::vector<std::uint32_t>>().swap(removed);
     // Freed by now: the removed states and each thread's solutions.
-    detail::release_free_memory(chain.n * detail::many_batch * sizeof(double) * threads);
+    // (eight solutions a state for each of two or more threads, sixteen for one)
+    detail::release_free_memory(chain.n * detail::many_batch * sizeof(double) *
+                                (threads > 1 ? threads : 2));
     return out;
 }
 

@@ -145,7 +145,8 @@ removal_effect group_removal_effect(const markov_model& model,
 
 /**
  * Progress of long removal work: called with (steps done, steps in all)
- * after each step (a batch of removals solved together, or one removal),
+ * after each step (a batch of removals solved together, or on two or more
+ * threads the conversions or the values of one, or one removal),
  * one call at a time but possibly from a solving thread; the last call has
  * done == total. An exception thrown by it stops the work and is rethrown
  * to the caller.

@@ -475,7 +475,8 @@ class MarkovModel:
             ``("a", "b")`` tuples.
         progress
             ``True`` prints ``removal effects: done/total`` to stderr after
-            each step (a batch of removals solved together, or one removal);
+            each step (a batch of removals solved together, or on two or more
+            threads its conversions or its values, or one removal);
             a callable gets ``(done, total)`` instead (it may raise to stop).
 
         Returns

@@ -98,6 +98,7 @@ TEST_CASE("set_threads: removal effects are the same on any number of threads", 
         REQUIRE(base[c].conversions > 0);
         // Each batch is solved the same way whichever thread takes it.
         REQUIRE(automatic[c].conversions == base[c].conversions);
+        REQUIRE(automatic[c].value == base[c].value);
         REQUIRE(one[c].conversions == base[c].conversions);
         REQUIRE(one[c].value == base[c].value);
         REQUIRE(three[c].conversions == base[c].conversions);
