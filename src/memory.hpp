@@ -6,10 +6,10 @@
 
 namespace journeyloop::detail {
 
-/// Temporaries below this size are not worth a trim. A trim took 0.2 ms or
-/// less in a process holding the criteo-shaped table; from this size, the
-/// counts of the 10,000-path table at order 4 keep 0 MB resident instead of
-/// 1 MB (bench/profile_memory.py --preset data --order 4).
+/// Temporaries below this size are not worth a trim (a trim walks the free
+/// blocks of the heap). From this size, the counts of the 10,000-path table
+/// at order 4 keep 0 MB resident instead of 1 MB (bench/profile_memory.py
+/// --preset data --order 4).
 inline constexpr std::size_t release_threshold = std::size_t{256} << 10;
 
 /// After a stage whose temporaries took about `temporary_bytes` (now
