@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 TOOL_ORDER = {"journeyloop": 0, "ca1": 1, "ca2": 2}
+# Runs of run_markov.py --warm-up (each tool called on 20 rows before the measured call).
+WARM = " (after a warm-up call)"
 PRESET_ORDER = {"tiny": 0, "data": 1, "100k_x12": 2, "1m_x20": 3, "criteo": 4}
 
 # the performance targets: (preset, order) -> minimum speedup against the fastest CA
@@ -145,6 +147,8 @@ def group(rows: list[dict[str, Any]]) -> dict[str, dict[tuple[str, int, str], Ca
         rev = r.get("rev") or "?"
         if r.get("dirty"):
             rev += "-dirty"
+        if r.get("warm_up"):  # both tools warmed up: a block of their own
+            rev += WARM
         if r["tool"] != "journeyloop":
             ca_rows[rev].append(r)
         elif r.get("journeys") == "released":
@@ -298,6 +302,8 @@ def facts_line(cases: dict[tuple[str, int, str], Case]) -> str:
     journeys = f"journeyloop's journeys {' and '.join(sorted(kept))} after the fit, "
     if not kept:
         journeys = ""
+    if r.get("warm_up"):
+        journeys += "every case after a warm-up call of its tool on 20 rows, "
     return (
         f"Revision `{r.get('rev')}`{' (uncommitted changes)' if r.get('dirty') else ''}, "
         f"{journeys}"
@@ -325,7 +331,7 @@ def main() -> None:
     if args.rev == "latest":
         last = rows[-1]
         base = (last.get("rev") or "?") + ("-dirty" if last.get("dirty") else "")
-        revs = [r for r in by_rev if r == base or r == base + " (journeys released)"]
+        revs = [r for r in by_rev if r == base or r.startswith(base + " (")]
     elif args.rev == "all":
         revs = list(by_rev)
     else:

@@ -27,6 +27,12 @@ with ``--release-journeys`` let go after the fit, as in the one-line pipeline
 ``jl.MarkovModel(order=k).fit(jl.Journeys.from_paths(df)).attribution()`` (``journeys:
 "released"``).
 
+With ``--warm-up`` the child first makes the same call (same tool, order and ``ncore``) on the
+table's first ``WARM_UP_ROWS`` rows, before the peak-RSS reset (``warm_up: true``). The measured
+call then no longer pages in the tool's code (shared-library pages, counted in RSS on their first
+use: about 1 MB of journeyloop's on the first call), and what it adds is the memory its data
+takes; what the small call keeps is a few kilobytes.
+
 One JSON line per case (and repetition) is appended to ``--out``. journeyloop's attribution is
 saved to ``bench/.cache/attribution/`` and ChannelAttribution's is compared with it:
 ``l1_conversions = sum_c |CA_c - journeyloop_c| / total conversions``, ``l1_value`` likewise
@@ -39,6 +45,7 @@ import argparse
 import contextlib
 import datetime as dt
 import hashlib
+import importlib
 import importlib.util
 import json
 import os
@@ -56,6 +63,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 ATTR_DIR = BENCH_DIR / ".cache" / "attribution"
 TOOLS = {"journeyloop": None, "ca1": 1, "ca2": 2}  # tool -> ChannelAttribution ncore
+WARM_UP_ROWS = 20  # rows of the warm-up call (--warm-up)
 
 PATH_COLS = dict(
     path="path",
@@ -94,47 +102,13 @@ def reset_peak_rss(res: dict[str, Any]) -> None:
     res["rss_before_call_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
 
 
-def child(spec_file: str) -> None:
-    """Runs one case described by the JSON file ``spec_file``; writes ``spec['result']``."""
-    spec = json.loads(Path(spec_file).read_text())
-    status_file, result_file = spec["status"], spec["result"]
-    res: dict[str, Any] = {}
-    _write_json(status_file, {"phase": "import", "t": time.time()})
-    t0 = time.perf_counter()
-    import gc
-
-    import pandas as pd
-
+def call_tool(spec: dict[str, Any], df: Any, res: dict[str, Any]) -> tuple[list[str], Any, Any]:
+    """The timed attribution call of ``spec['tool']`` on ``df``: records its times in ``res`` and
+    returns the channels and their conversions and value."""
+    order = spec["order"]
     if spec["tool"] == "journeyloop":
         import journeyloop as jl
-    else:
-        from ChannelAttribution import markov_model
-    res["import_s"] = time.perf_counter() - t0
 
-    _write_json(status_file, {"phase": "load", "t": time.time()})
-    t0 = time.perf_counter()
-    df = pd.read_parquet(spec["table"])
-    res["load_s"] = time.perf_counter() - t0
-    res["rows"] = len(df)
-    res["input_mb"] = float(df.memory_usage(deep=True).sum()) / 2**20
-    res["total_conversions"] = float(df["total_conversions"].sum())
-    res["total_conversion_value"] = float(df["total_conversion_value"].sum())
-
-    gc.collect()
-    res["load_peak_rss_mb"] = (_proc_status_kb("VmHWM") or 0) / 1024
-    # Arrow's allocator keeps much of what the parquet read freed (about 95 MB of the 1M-path
-    # table, ``bench/baseline_rss.py``); it is given back before either tool's call, so that
-    # the whole-process peak holds the table, not the reader's garbage.
-    res["rss_after_read_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    res["arrow_released"] = True
-    reset_peak_rss(res)
-    order = spec["order"]
-    _write_json(status_file, {"phase": "call", "t": time.time()})
-
-    if spec["tool"] == "journeyloop":
         t0 = time.perf_counter()
         journeys = jl.Journeys.from_paths(df, **PATH_COLS)
         t1 = time.perf_counter()
@@ -156,6 +130,8 @@ def child(spec_file: str) -> None:
         channels = [str(c) for c in attr["channel"]]
         conv, value = attr["conversions"].tolist(), attr["value"].tolist()
     else:
+        from ChannelAttribution import markov_model
+
         t0 = time.perf_counter()
         out = markov_model(
             df,
@@ -175,6 +151,50 @@ def child(spec_file: str) -> None:
         # columns: channel_name, <var_conv>, <var_value>
         channels = [str(c).strip() for c in out.iloc[:, 0]]
         conv, value = out.iloc[:, 1].astype(float).tolist(), out.iloc[:, 2].astype(float).tolist()
+    return channels, conv, value
+
+
+def child(spec_file: str) -> None:
+    """Runs one case described by the JSON file ``spec_file``; writes ``spec['result']``."""
+    spec = json.loads(Path(spec_file).read_text())
+    status_file, result_file = spec["status"], spec["result"]
+    res: dict[str, Any] = {}
+    _write_json(status_file, {"phase": "import", "t": time.time()})
+    t0 = time.perf_counter()
+    import gc
+
+    import pandas as pd
+
+    tool_module = "journeyloop" if spec["tool"] == "journeyloop" else "ChannelAttribution"
+    importlib.import_module(tool_module)
+    res["import_s"] = time.perf_counter() - t0
+
+    _write_json(status_file, {"phase": "load", "t": time.time()})
+    t0 = time.perf_counter()
+    df = pd.read_parquet(spec["table"])
+    res["load_s"] = time.perf_counter() - t0
+    res["rows"] = len(df)
+    res["input_mb"] = float(df.memory_usage(deep=True).sum()) / 2**20
+    res["total_conversions"] = float(df["total_conversions"].sum())
+    res["total_conversion_value"] = float(df["total_conversion_value"].sum())
+
+    gc.collect()
+    res["load_peak_rss_mb"] = (_proc_status_kb("VmHWM") or 0) / 1024
+    if spec.get("warm_up"):
+        call_tool(spec, df.head(WARM_UP_ROWS).reset_index(drop=True), {})
+        gc.collect()
+    # Arrow's allocator keeps much of what the parquet read freed (about 95 MB of the 1M-path
+    # table, ``bench/baseline_rss.py``); it is given back before either tool's call, so that
+    # the whole-process peak holds the table, not the reader's garbage.
+    res["rss_after_read_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    res["arrow_released"] = True
+    reset_peak_rss(res)
+    _write_json(status_file, {"phase": "call", "t": time.time()})
+
+    channels, conv, value = call_tool(spec, df, res)
     res["peak_rss_call_mb"] = (_proc_status_kb("VmHWM") or 0) / 1024
     res["attribution"] = {"channel": channels, "conversions": conv, "value": value}
     _write_json(result_file, res)
@@ -330,6 +350,7 @@ def run_case(
     workdir: Path,
     setup_timeout: float = 600.0,
     release_journeys: bool = False,
+    warm_up: bool = False,
 ) -> dict[str, Any]:
     """Runs one case in a subprocess and returns its record (without machine facts)."""
     tag = f"{preset}-o{order}-{tool}-{time.time_ns()}"
@@ -339,6 +360,7 @@ def run_case(
         ncore=TOOLS[tool],
         ca_seed=ca_seed,
         release_journeys=release_journeys,
+        warm_up=warm_up,
         table=str(table),
         status=str(workdir / f"{tag}.status"),
         result=str(workdir / f"{tag}.result"),
@@ -348,6 +370,8 @@ def run_case(
     log_file = workdir / f"{tag}.log"
     rec: dict[str, Any] = dict(preset=preset, seed=None if preset == "data" else seed)
     rec.update(order=order, tool=tool, ncore=TOOLS[tool], timeout_s=timeout)
+    if warm_up:
+        rec["warm_up"] = True
     if tool != "journeyloop":
         rec["ca_seed"] = ca_seed
     else:
@@ -461,6 +485,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="journeyloop lets the journeys go after the fit (recorded as journeys: released)",
     )
+    ap.add_argument(
+        "--warm-up",
+        action="store_true",
+        help=f"each case first calls its tool on the table's first {WARM_UP_ROWS} rows "
+        "(recorded as warm_up: true)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -510,6 +540,7 @@ def main(argv: list[str] | None = None) -> None:
                             Path(tmp),
                             args.setup_timeout,
                             args.release_journeys,
+                            args.warm_up,
                         )
                         if "log" in rec:  # keep the log of a failed case
                             kept = logdir / Path(rec["log"]).name
