@@ -30,8 +30,8 @@ with ``--release-journeys`` let go after the fit, as in the one-line pipeline
 With ``--warm-up`` the child first makes the same call (same tool, order and ``ncore``) on the
 table's first ``WARM_UP_ROWS`` rows, before the peak-RSS reset (``warm_up: true``). The measured
 call then no longer pages in the tool's code (shared-library pages, counted in RSS on their first
-use: about 1 MB of journeyloop's on the first call), and what it adds is the memory its data
-takes; what the small call keeps is a few kilobytes.
+use: about 1 MB of journeyloop's, ``bench/baseline_rss.py --calls``), and what it adds is the
+memory its data takes.
 
 One JSON line per case (and repetition) is appended to ``--out``. journeyloop's attribution is
 saved to ``bench/.cache/attribution/`` and ChannelAttribution's is compared with it:
