@@ -12,13 +12,16 @@ given, so they alternate (journeyloop, ca1, ca2, journeyloop, ...).
 Each case is a fresh Python process that imports the tool, reads the table from the parquet
 cache (``bench/generate_paths.py``; generated first, in this process, if missing), and times only
 the attribution call. Memory: the child resets its peak-RSS counter (``/proc/self/clear_refs``)
-just before the call, so the child's ``ru_maxrss`` (from ``os.wait4``) is the peak RSS from the
-start of the call, table and libraries included; ``rss_before_call_mb`` is what was resident
-before it and ``call_extra_mb`` the difference. Before the call the child asks Arrow's allocator
-to give back the memory the parquet read freed and keeps (``arrow_released``;
-``rss_after_read_mb`` is the RSS before that). A case still running ``--timeout`` seconds after
-its call started (or ``--setup-timeout`` seconds after its start, if the call has not started)
-is killed (``SIGKILL`` to its process group) and recorded with
+just before the call and reads its own ``VmHWM`` after it (``peak_rss_call_mb``): the peak RSS
+from the start of the call, table and libraries included; ``rss_before_call_mb`` is what was
+resident before it and ``call_extra_mb`` the difference (``peak_source: "VmHWM"``; older records
+took it from ``ru_maxrss``). Of a call killed on timeout the parent reads the child's ``VmHWM``
+just before the kill, a lower bound of the peak. ``peak_rss_mb`` is the child's ``ru_maxrss``
+from ``os.wait4``, which also counts the runner's RSS at the fork. Before the call the child
+asks Arrow's allocator to give back the memory the parquet read freed and keeps
+(``arrow_released``; ``rss_after_read_mb`` is the RSS before that). A case still running
+``--timeout`` seconds after its call started (or ``--setup-timeout`` seconds after its start, if
+the call has not started) is killed (``SIGKILL`` to its process group) and recorded with
 ``status: "timeout"``.
 
 journeyloop's call is ``MarkovModel(order=k).fit(Journeys.from_paths(df))`` then
@@ -192,7 +195,11 @@ def child(spec_file: str) -> None:
     pa.default_memory_pool().release_unused()
     res["arrow_released"] = True
     reset_peak_rss(res)
-    _write_json(status_file, {"phase": "call", "t": time.time()})
+    # The parent reads the child's VmHWM before it kills a call that runs out of time.
+    _write_json(
+        status_file,
+        {"phase": "call", "t": time.time(), "rss_before_call_mb": res["rss_before_call_mb"]},
+    )
 
     channels, conv, value = call_tool(spec, df, res)
     res["peak_rss_call_mb"] = (_proc_status_kb("VmHWM") or 0) / 1024
@@ -305,6 +312,7 @@ def run_child(
     (killed, wait status, resource usage of the child, spawn time).
     """
     t_spawn = time.time()
+    hwm_at_kill = None
     with open(log_file, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, str(script), "--child", str(spec_file)],
@@ -324,6 +332,7 @@ def run_child(
             started = st.get("t") if st.get("phase") == "call" else None
             deadline = started + timeout if started else t_spawn + setup_timeout
             if time.time() > deadline:
+                hwm_at_kill = _child_hwm_mb(proc.pid)
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 killed = True
@@ -336,7 +345,19 @@ def run_child(
         with contextlib.suppress(ChildProcessError):
             os.wait4(proc.pid, 0)
         raise
-    return killed, wstatus, ru, t_spawn
+    return killed, wstatus, ru, t_spawn, hwm_at_kill
+
+
+def _child_hwm_mb(pid: int) -> float | None:
+    """The peak RSS (VmHWM) of process ``pid``, in MB, or None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def run_case(
@@ -377,7 +398,7 @@ def run_case(
     else:
         rec["journeys"] = "released" if release_journeys else "kept"
 
-    killed, wstatus, ru, t_spawn = run_child(
+    killed, wstatus, ru, t_spawn, hwm_at_kill = run_child(
         Path(__file__).resolve(), spec_file, log_file, Path(spec["status"]), timeout,
         setup_timeout,
     )  # fmt: skip
@@ -393,6 +414,13 @@ def run_case(
         rec["killed_in_phase"] = st.get("phase")
         if st.get("phase") == "call":
             rec["killed_after_s"] = round(time.time() - st["t"], 1)
+            # VmHWM read just before the kill: the peak since the reset, as a finished child's
+            # peak_rss_call_mb, and a lower bound of the peak the call would have reached.
+            if hwm_at_kill is not None and "rss_before_call_mb" in st:
+                rec["peak_rss_call_mb"] = round(hwm_at_kill, 1)
+                rec["rss_before_call_mb"] = round(st["rss_before_call_mb"], 1)
+                rec["call_extra_mb"] = round(hwm_at_kill - st["rss_before_call_mb"], 1)
+                rec["peak_source"] = "VmHWM"
     elif res is None:
         rc = returncode
         rec["status"] = f"killed by signal {-rc}" if rc < 0 else f"error (exit {rc})"
@@ -404,7 +432,11 @@ def run_case(
         attribution = res.pop("attribution")
         for k, v in res.items():
             rec[k] = round(v, 6) if isinstance(v, float) else v
-        rec["call_extra_mb"] = round(rec["peak_rss_mb"] - res["rss_before_call_mb"], 1)
+        # From the child's own VmHWM after the reset; before this field was recorded
+        # (``peak_source``), call_extra_mb was taken from ru_maxrss, which also counts the
+        # runner's RSS at the fork.
+        rec["call_extra_mb"] = round(res["peak_rss_call_mb"] - res["rss_before_call_mb"], 1)
+        rec["peak_source"] = "VmHWM"
         rec["call_extra_over_input"] = round(rec["call_extra_mb"] / res["input_mb"], 3)
         saved = _save_attribution(preset, seed, table, order, tool, res, attribution)
         rec["attribution_file"] = str(saved)
@@ -575,7 +607,7 @@ def _print_case(r: dict[str, Any]) -> None:
         extra = f", L1 conv {100 * r['l1_conversions']:.3f} %, value {100 * r['l1_value']:.3f} %"
     print(
         f"{r['preset']:>9} order {r['order']} {r['tool']:<11} {wall:>12}  "
-        f"peak RSS {r['peak_rss_mb']:.0f} MB{extra}",
+        f"peak RSS {r.get('peak_rss_call_mb', r['peak_rss_mb']):.0f} MB{extra}",
         flush=True,
     )
 
