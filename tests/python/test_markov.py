@@ -59,6 +59,16 @@ def test_team_attribution(abc_journeys: jl.Journeys) -> None:
     assert out["team"].tolist() == ["marketing", "sales"]
     assert out["conversions"].sum() == pytest.approx(3.0)
     assert out["value"].sum() == pytest.approx(40.0)
+    # By hand: p = 1/2 and expected value 20/3 (b's journeys convert for 10 each, c's for 15).
+    # Without marketing (a) p = 1/3 * 1/4 = 1/12 (RE 5/6) and the value 5/6 (RE 7/8); without
+    # sales (b, c) nothing converts (RE 1, 1). Conversions 3 * (5/6, 1) / (11/6), value
+    # 40 * (7/8, 1) / (15/8).
+    re = model.removal_effects(by="team", teams=teams)
+    assert re["removal_effect"].tolist() == pytest.approx([5 / 6, 1.0], rel=1e-15)
+    assert re["value_removal_effect"].tolist() == pytest.approx([7 / 8, 1.0], rel=1e-15)
+    assert out["conversions"].tolist() == pytest.approx([15 / 11, 18 / 11], rel=1e-14)
+    assert out["value"].tolist() == pytest.approx([56 / 3, 64 / 3], rel=1e-14)
+    assert out["share"].tolist() == pytest.approx([5 / 11, 6 / 11], rel=1e-14)
     with pytest.raises(jl.InvalidInputError, match="needs teams"):
         model.attribution(by="team")
     with pytest.raises(jl.InvalidInputError, match="by must be"):

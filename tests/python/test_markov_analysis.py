@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import threading
 from collections.abc import Callable
 
@@ -93,9 +95,9 @@ def test_sequence_removals_batched_agree_with_single() -> None:
     batches = (len(labels) + 7) // 8
     assert calls == [(i, batches) for i in range(1, batches + 1)]
     index = {label: s for s, label in enumerate(model.states()["state"])}
-    for label, re, vre in zip(got["sequence"], got["removal_effect"], got["value_removal_effect"]):
+    for label, eff, vre in zip(got["sequence"], got["removal_effect"], got["value_removal_effect"]):
         one = _core.state_removal_effect(model._fitted, index[label])
-        assert re == pytest.approx(one[0], rel=1e-10, abs=1e-13)
+        assert eff == pytest.approx(one[0], rel=1e-10, abs=1e-13)
         assert vre == pytest.approx(one[1], rel=1e-10, abs=1e-13)
     a = model.attribution("sequence", sequences=labels)
     assert a["conversions"].sum() == pytest.approx(j.total_conversions, rel=1e-12)
@@ -134,6 +136,55 @@ def test_graph_exports(abc_journeys: jl.Journeys) -> None:
     assert g.number_of_nodes() == 6
     assert g["START"]["a"]["probability"] == pytest.approx(2 / 3)
     assert g.nodes["a"]["conversion_probability"] == pytest.approx(5 / 8)
+
+
+# The abc funnel's transitions by hand: (from, to) -> (count, probability).
+ABC_EDGES = {
+    ("START", "a"): (4, 2 / 3),
+    ("START", "b"): (2, 1 / 3),
+    ("a", "b"): (2, 1 / 2),
+    ("a", "c"): (2, 1 / 2),
+    ("b", "CONVERSION"): (1, 1 / 4),
+    ("b", "NULL"): (3, 3 / 4),
+    ("c", "CONVERSION"): (2, 1.0),
+}
+
+
+def test_graphml_reads_back(abc_journeys: jl.Journeys) -> None:
+    """The GraphML export parses (networkx's reader) to the hand-worked graph, with the same
+    attributes as ``to_networkx()``."""
+    nx = pytest.importorskip("networkx")
+    model = jl.MarkovModel().fit(abc_journeys)
+    read = nx.read_graphml(io.BytesIO(model.to_graphml().encode()))
+    assert isinstance(read, nx.DiGraph)
+    read = nx.relabel_nodes(read, {n: d["label"] for n, d in read.nodes(data=True)})
+    edges = {(u, v): (d["count"], d["probability"]) for u, v, d in read.edges(data=True)}
+    assert edges.keys() == ABC_EDGES.keys()
+    for e, (count, p) in ABC_EDGES.items():
+        assert edges[e][0] == count
+        assert edges[e][1] == pytest.approx(p, rel=1e-15)
+    direct = model.to_networkx()
+    for n, d in direct.nodes(data=True):
+        for key in ("conversion_probability", "expected_visits"):
+            assert read.nodes[n][key] == d[key]  # printed to 17 digits: the same double
+    assert read.nodes["b"]["conversion_probability"] == pytest.approx(1 / 4)
+    assert read.nodes["a"]["expected_visits"] == pytest.approx(2 / 3)
+
+
+def test_dot_reads_back(abc_journeys: jl.Journeys) -> None:
+    """Every node and edge of the DOT export, read back line by line: the labels, the counts as
+    weights and the probabilities to three decimals."""
+    dot = jl.MarkovModel().fit(abc_journeys).to_dot()
+    assert dot.startswith("digraph journey {") and dot.rstrip().endswith("}")
+    names = dict(re.findall(r'^  (\d+) \[label="([^"]+)"', dot, flags=re.M))
+    assert sorted(names.values()) == ["CONVERSION", "NULL", "START", "a", "b", "c"]
+    edges = {
+        (names[u], names[v]): (float(w), p)
+        for u, v, p, w in re.findall(
+            r'^  (\d+) -> (\d+) \[label="([0-9.]+)", weight=([0-9.]+)\];$', dot, flags=re.M
+        )
+    }
+    assert edges == {e: (float(c), f"{p:.3f}") for e, (c, p) in ABC_EDGES.items()}
 
 
 def test_loops_and_top_paths(ab_journeys: jl.Journeys, abc_journeys: jl.Journeys) -> None:
