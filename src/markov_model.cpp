@@ -114,6 +114,11 @@ private:
 };
 
 double relative_drop(double without, double with) {
+    // The solvers throw on a solve that does not converge; this guards the promise that no
+    // effect is ever NaN, whatever reaches it.
+    if (std::isnan(without) || std::isnan(with))
+        throw numerical_error("a removal gave a conversion probability or value that is not a "
+                              "number");
     if (!(with > 0)) return 0.0;
     // Clamp rounding noise: removing states can only lower absorption.
     const double re = 1.0 - without / with;
