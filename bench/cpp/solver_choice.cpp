@@ -4,6 +4,10 @@
 //   engine      removal_effects(model): one dense inverse at order 1 (small
 //               chains), otherwise components in topological order, batched
 //               Gauss-Seidel sweeps on the large ones;
+//   groups      group_removal_effects(model, {{0}, {1}, ...}): every channel as
+//               a group of one, solved as groups are (one at a time on chains
+//               of at most 256 states, in batches of eight above): at order 1,
+//               what the engine would do without the dense inverse;
 //   single      group_removal_effect(model, {c}) for each channel: the same
 //               solvers, one removal at a time;
 //   sparse LU   Eigen's SparseLU of the whole reduced system I - Q (the states
@@ -133,6 +137,13 @@ int main(int argc, char** argv) {
         std::vector<double> re(channels);
         for (std::size_t c = 0; c < channels; ++c) re[c] = engine[c].conversions;
         row("engine", t_engine, re, channels);
+        std::vector<std::vector<channel_id>> singletons(channels);
+        for (std::size_t c = 0; c < channels; ++c) singletons[c] = {static_cast<channel_id>(c)};
+        std::vector<removal_effect> batched;
+        const double t_batched =
+            seconds([&] { batched = group_removal_effects(model, singletons); });
+        for (std::size_t c = 0; c < channels; ++c) re[c] = batched[c].conversions;
+        row("groups", t_batched, re, channels);
         std::size_t done = 0;
         const double t_single = seconds([&] {
             done = each([&](channel_id c) { return group_removal_effect(model, {c}).conversions; },
