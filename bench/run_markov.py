@@ -79,11 +79,16 @@ PATH_COLS = dict(
 # --------------------------------------------------------------------------- child side
 
 
-def _proc_status_kb(field: str) -> int | None:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+def _proc_status_kb(field: str, pid: int | str = "self") -> int | None:
+    """A ``/proc/<pid>/status`` field in kB (this process by default); None if it cannot be
+    read (the process has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return None
 
 
@@ -332,7 +337,8 @@ def run_child(
             started = st.get("t") if st.get("phase") == "call" else None
             deadline = started + timeout if started else t_spawn + setup_timeout
             if time.time() > deadline:
-                hwm_at_kill = _child_hwm_mb(proc.pid)
+                hwm_kb = _proc_status_kb("VmHWM", proc.pid)
+                hwm_at_kill = None if hwm_kb is None else hwm_kb / 1024
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 killed = True
@@ -346,18 +352,6 @@ def run_child(
             os.wait4(proc.pid, 0)
         raise
     return killed, wstatus, ru, t_spawn, hwm_at_kill
-
-
-def _child_hwm_mb(pid: int) -> float | None:
-    """The peak RSS (VmHWM) of process ``pid``, in MB, or None if it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def run_case(
