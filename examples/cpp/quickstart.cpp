@@ -1,7 +1,6 @@
 // The C++ quickstart of the README: Markov attribution of three paths.
 #include <journeyloop/journeyloop.hpp>
 
-#include <cassert>
 #include <cmath>
 #include <cstdio>
 #include <string_view>
@@ -20,8 +19,16 @@ int main() {
         std::printf("%-8s %.4f conversions  %10.2f value\n", a.names[i].c_str(),
                     a.conversions[i], a.value[i]);
 
-    assert(std::abs(model.conversion_rate() - 3.0 / 8.0) < 1e-12);
-    assert(std::abs(a.total_conversions() - 3.0) < 1e-9);
-    assert(std::abs(a.total_value() - 130000.0) < 1e-6);
-    return 0;
+    // Checked in every build type (an assert would be compiled out in Release).
+    int failures = 0;
+    auto check = [&failures](bool ok, const char* what) {
+        if (!ok) {
+            std::fprintf(stderr, "FAILED: %s\n", what);
+            ++failures;
+        }
+    };
+    check(std::abs(model.conversion_rate() - 3.0 / 8.0) < 1e-12, "conversion rate 3/8");
+    check(std::abs(a.total_conversions() - 3.0) < 1e-9, "attributed conversions sum to 3");
+    check(std::abs(a.total_value() - 130000.0) < 1e-6, "attributed value sums to 130000");
+    return failures == 0 ? 0 : 1;
 }
