@@ -4,6 +4,7 @@
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/io.hpp>
+#include <journeyloop/model_io.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -326,98 +327,159 @@ std::string to_bytes(const transition_counts& counts) {
 
 std::string to_bytes(const markov_model& model) { return to_bytes(model, model_metadata{}); }
 
+namespace {
+
+// `,"metadata":{...}` when any part is set (absent from files before it).
+void write_metadata(std::string& body, const model_metadata& metadata) {
+    if (!(metadata.teams || metadata.stages || metadata.max_states)) return;
+    body += ",\"metadata\":{";
+    bool first = true;
+    auto member = [&](const char* key) {
+        body += first ? "\"" : ",\"";
+        first = false;
+        body += key;
+        body += "\":";
+    };
+    if (metadata.max_states) {
+        if (*metadata.max_states == 0)
+            throw invalid_input("cannot save the model: max_states must be at least 1");
+        member("max_states");
+        body += std::to_string(*metadata.max_states);
+    }
+    auto write_pairs = [&](const char* key,
+                           const std::vector<std::pair<std::string, std::string>>& pairs) {
+        member(key);
+        body += '[';
+        std::set<std::string_view> seen;
+        for (std::size_t i = 0; i < pairs.size(); ++i) {
+            const auto& [channel, group] = pairs[i];
+            if (channel.empty() || !seen.insert(channel).second)
+                throw invalid_input(std::string("cannot save the model: ") + key + ": " +
+                                    (channel.empty() ? "an empty channel name"
+                                                     : "channel '" + channel + "' twice"));
+            body += i ? ",[" : "[";
+            json::write_string(body, channel);
+            body += ',';
+            json::write_string(body, group);
+            body += ']';
+        }
+        body += ']';
+    };
+    if (metadata.teams) write_pairs("teams", *metadata.teams);
+    if (metadata.stages) write_pairs("stages", *metadata.stages);
+    body += '}';
+}
+
+model_metadata read_metadata(const json::value& body) {
+    model_metadata meta;
+    if (body.object.count("metadata") == 0) return meta;
+    const auto& m = body.at("metadata", "body");
+    if (m.type != json::value::kind::object)
+        throw invalid_input("invalid file: metadata: expected an object");
+    for (const auto& [key, item] : m.object) {
+        if (key == "max_states") {
+            meta.max_states = static_cast<std::size_t>(
+                item.as_integer("metadata.max_states", 1, INT64_MAX / 2));
+            continue;
+        }
+        if (key != "teams" && key != "stages")
+            throw invalid_input("invalid file: metadata: unknown member '" + key + "'");
+        std::vector<std::pair<std::string, std::string>> pairs;
+        std::set<std::string> seen;
+        const auto where = "metadata." + key;
+        for (const auto& pair : item.as_array(where)) {
+            const auto at = where + "[" + std::to_string(pairs.size()) + "]";
+            const auto& two = pair.as_array(at);
+            if (two.size() != 2)
+                throw invalid_input("invalid file: " + at + ": expected [channel, " +
+                                    (key == "teams" ? "team" : "stage") + "]");
+            const auto& channel = two[0].as_string(at);
+            if (channel.empty()) throw invalid_input("invalid file: " + at + ": empty channel name");
+            if (!seen.insert(channel).second)
+                throw invalid_input("invalid file: " + at + ": channel '" + channel + "' twice");
+            pairs.emplace_back(channel, two[1].as_string(at));
+        }
+        (key == "teams" ? meta.teams : meta.stages) = std::move(pairs);
+    }
+    return meta;
+}
+
+markov_options read_options(const json::value& body) {
+    markov_options options;
+    options.smoothing = non_negative(body.at("smoothing", "body"), "smoothing");
+    return options;
+}
+
+} // namespace
+
 std::string to_bytes(const markov_model& model, const model_metadata& metadata) {
     std::string body = "{\"smoothing\":";
     json::write_number(body, model.options().smoothing);
-    if (metadata.teams || metadata.stages || metadata.max_states) {
-        // Absent from files before it: no metadata.
-        body += ",\"metadata\":{";
-        bool first = true;
-        auto member = [&](const char* key) {
-            body += first ? "\"" : ",\"";
-            first = false;
-            body += key;
-            body += "\":";
-        };
-        if (metadata.max_states) {
-            if (*metadata.max_states == 0)
-                throw invalid_input("cannot save the model: max_states must be at least 1");
-            member("max_states");
-            body += std::to_string(*metadata.max_states);
-        }
-        auto write_pairs = [&](const char* key,
-                               const std::vector<std::pair<std::string, std::string>>& pairs) {
-            member(key);
-            body += '[';
-            std::set<std::string_view> seen;
-            for (std::size_t i = 0; i < pairs.size(); ++i) {
-                const auto& [channel, group] = pairs[i];
-                if (channel.empty() || !seen.insert(channel).second)
-                    throw invalid_input(std::string("cannot save the model: ") + key + ": " +
-                                        (channel.empty() ? "an empty channel name"
-                                                         : "channel '" + channel + "' twice"));
-                body += i ? ",[" : "[";
-                json::write_string(body, channel);
-                body += ',';
-                json::write_string(body, group);
-                body += ']';
-            }
-            body += ']';
-        };
-        if (metadata.teams) write_pairs("teams", *metadata.teams);
-        if (metadata.stages) write_pairs("stages", *metadata.stages);
-        body += '}';
-    }
+    write_metadata(body, metadata);
     body += ",\"counts\":";
     write_counts_body(body, model.counts());
     body += '}';
     return wrap("markov_model", body);
 }
 
+std::string to_bytes(const loop_model& model, const model_metadata& metadata) {
+    std::string body = "{\"smoothing\":";
+    json::write_number(body, model.options().smoothing);
+    write_metadata(body, metadata);
+    body += ",\"totals\":[";
+    const double totals[] = {model.customers(), model.purchases(), model.value(), model.buyers(),
+                             model.repeat_purchases()};
+    for (std::size_t i = 0; i < 5; ++i) {
+        if (i) body += ',';
+        json::write_number(body, totals[i]);
+    }
+    body += "],\"first\":";
+    write_counts_body(body, model.first().counts());
+    body += ",\"repeat\":";
+    if (model.repeat())
+        write_counts_body(body, model.repeat()->counts());
+    else
+        body += "null";
+    body += '}';
+    return wrap("loop_model", body);
+}
+
 transition_counts counts_from_bytes(std::string_view bytes) {
     return read_counts_body(unwrap(bytes, "transition_counts"));
 }
 
-markov_model model_from_bytes(std::string_view bytes) { return model_from_bytes(bytes, nullptr); }
+markov_model model_from_bytes(std::string_view bytes) {
+    return std::move(stored_model_from_bytes(bytes).model);
+}
 
-markov_model model_from_bytes(std::string_view bytes, model_metadata* metadata) {
+stored_model stored_model_from_bytes(std::string_view bytes) {
     const auto body = unwrap(bytes, "markov_model");
-    markov_options options;
-    options.smoothing = non_negative(body.at("smoothing", "body"), "smoothing");
-    model_metadata meta;
-    if (body.object.count("metadata") != 0) {
-        const auto& m = body.at("metadata", "body");
-        if (m.type != json::value::kind::object)
-            throw invalid_input("invalid file: metadata: expected an object");
-        for (const auto& [key, item] : m.object) {
-            if (key == "max_states") {
-                meta.max_states = static_cast<std::size_t>(
-                    item.as_integer("metadata.max_states", 1, INT64_MAX / 2));
-                continue;
-            }
-            if (key != "teams" && key != "stages")
-                throw invalid_input("invalid file: metadata: unknown member '" + key + "'");
-            std::vector<std::pair<std::string, std::string>> pairs;
-            std::set<std::string> seen;
-            const auto where = "metadata." + key;
-            for (const auto& pair : item.as_array(where)) {
-                const auto at = where + "[" + std::to_string(pairs.size()) + "]";
-                const auto& two = pair.as_array(at);
-                if (two.size() != 2)
-                    throw invalid_input("invalid file: " + at + ": expected [channel, " +
-                                        (key == "teams" ? "team" : "stage") + "]");
-                const auto& channel = two[0].as_string(at);
-                if (channel.empty()) throw invalid_input("invalid file: " + at + ": empty channel name");
-                if (!seen.insert(channel).second)
-                    throw invalid_input("invalid file: " + at + ": channel '" + channel + "' twice");
-                pairs.emplace_back(channel, two[1].as_string(at));
-            }
-            (key == "teams" ? meta.teams : meta.stages) = std::move(pairs);
-        }
-    }
-    auto model = fit_markov(read_counts_body(body.at("counts", "body")), options);
-    if (metadata != nullptr) *metadata = std::move(meta);
-    return model;
+    const auto options = read_options(body);
+    auto meta = read_metadata(body);
+    return {fit_markov(read_counts_body(body.at("counts", "body")), options), std::move(meta)};
+}
+
+stored_loop_model loop_model_from_bytes(std::string_view bytes) {
+    const auto body = unwrap(bytes, "loop_model");
+    const auto options = read_options(body);
+    auto meta = read_metadata(body);
+    const auto& totals = body.at("totals", "body").as_array("totals");
+    if (totals.size() != 5) throw invalid_input("invalid file: totals: expected 5 numbers");
+    loop_counts counts;
+    counts.customers = non_negative(totals[0], "totals");
+    counts.purchases = non_negative(totals[1], "totals");
+    counts.value = non_negative(totals[2], "totals");
+    counts.buyers = non_negative(totals[3], "totals");
+    counts.repeat_purchases = non_negative(totals[4], "totals");
+    counts.first = read_counts_body(body.at("first", "body"));
+    const auto& repeat = body.at("repeat", "body");
+    if (repeat.type != json::value::kind::null) counts.repeat = read_counts_body(repeat);
+    if (!counts.first.pooled() || (counts.repeat && !counts.repeat->pooled()))
+        throw invalid_input("invalid file: the views of a loop model are pooled counts");
+    if ((counts.buyers > 0) != counts.repeat.has_value())
+        throw invalid_input("invalid file: a loop model has a repeat view exactly when some "
+                            "customer purchased");
+    return {fit_loop(counts, options), std::move(meta)};
 }
 
 void save(const transition_counts& counts, const std::string& filename) {
@@ -435,8 +497,14 @@ transition_counts load_counts(const std::string& filename) {
 markov_model load_model(const std::string& filename) {
     return model_from_bytes(read_file(filename));
 }
-markov_model load_model(const std::string& filename, model_metadata* metadata) {
-    return model_from_bytes(read_file(filename), metadata);
+stored_model load_stored_model(const std::string& filename) {
+    return stored_model_from_bytes(read_file(filename));
+}
+void save(const loop_model& model, const std::string& filename, const model_metadata& metadata) {
+    write_file(filename, to_bytes(model, metadata));
+}
+stored_loop_model load_loop_model(const std::string& filename) {
+    return loop_model_from_bytes(read_file(filename));
 }
 
 } // namespace journeyloop

@@ -1,8 +1,10 @@
 // The journey graph view, its exports, loops and most probable paths.
-#include "chain_solver.hpp"
+#include "model_access.hpp"
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/journey_graph.hpp>
+
+#include <boost/graph/strong_components.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -32,6 +34,23 @@ journey_graph make_journey_graph(const markov_model& model) {
         for (std::size_t i = 0; i < targets.size(); ++i)
             boost::add_edge(s, targets[i], {weights[i], P.coeff(s, targets[i])}, g);
     }
+    return g;
+}
+
+journey_graph make_journey_graph(const loop_model& model) {
+    const auto n = model.num_states();
+    journey_graph g(n);
+    const auto x = model.purchase_probabilities();
+    const auto visits = model.expected_visits();
+    for (state_id s = 0; s < n; ++s) {
+        auto& v = g[s];
+        v.state = s;
+        v.label = model.state_label(s);
+        v.conversion_probability = x[s];
+        v.expected_visits = visits[s];
+    }
+    for (const auto& t : model.transitions())
+        boost::add_edge(t.from, t.to, {t.count, t.probability}, g);
     return g;
 }
 
@@ -87,11 +106,11 @@ void write_dot(std::ostream& out, const journey_graph& g) {
     out << "digraph journey {\n  rankdir=LR;\n";
     for (auto v : boost::make_iterator_range(boost::vertices(g))) {
         const auto& p = g[v];
+        // The absorbing states (CONVERSION and NULL, or a loop model's END)
+        // have no way out.
         const char* shape = p.state == transition_counts::start ? "circle"
-                            : (p.state == transition_counts::conversion ||
-                               p.state == transition_counts::null)
-                                ? "doublecircle"
-                                : "box";
+                            : boost::out_degree(v, g) == 0 ? "doublecircle"
+                                                           : "box";
         out << "  " << v << " [label=\"" << dot_escape(p.label) << "\", shape=" << shape << "];\n";
     }
     for (auto e : boost::make_iterator_range(boost::edges(g))) {
@@ -133,7 +152,7 @@ void write_graphml(std::ostream& out, const journey_graph& g) {
 }
 
 std::vector<std::vector<state_id>> journey_loops(const markov_model& model) {
-    const auto& c = model.chain();
+    const auto& c = detail::chain_of(model);
     std::vector<std::uint32_t> transient_of(c.n); // row -> transient index
     for (std::uint32_t t = 0; t < c.n; ++t) transient_of[c.row_of[t]] = t;
     auto state_of = [&](std::uint32_t row) {
@@ -155,12 +174,46 @@ std::vector<std::vector<state_id>> journey_loops(const markov_model& model) {
     return out;
 }
 
-std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
-                                   std::size_t max_length, std::size_t max_expanded,
-                                   bool* stopped) {
+std::vector<std::vector<state_id>> journey_loops(const loop_model& model) {
+    // The transient states (all but END) and the transitions among them
+    // that a customer can take.
+    using graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+    const auto n = model.num_states();
+    graph g(n);
+    std::vector<char> self_loop(n, 0);
+    for (const auto& t : model.transitions()) {
+        if (t.from == transition_counts::null || t.to == transition_counts::null ||
+            !(t.probability > 0))
+            continue;
+        boost::add_edge(t.from, t.to, g);
+        if (t.from == t.to) self_loop[t.from] = 1;
+    }
+    std::vector<std::size_t> component(n);
+    const auto count = boost::strong_components(g, component.data());
+    std::vector<std::vector<state_id>> members(count);
+    for (state_id s = 0; s < n; ++s)
+        if (s != transition_counts::null) members[component[s]].push_back(s);
+    std::vector<std::vector<state_id>> out;
+    for (auto& m : members)
+        if (m.size() > 1 || (m.size() == 1 && self_loop[m[0]])) out.push_back(std::move(m));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.size() != b.size() ? a.size() > b.size() : a.front() < b.front();
+    });
+    return out;
+}
+
+top_paths_result top_paths(const loop_model& model, std::size_t n, std::size_t max_length,
+                           std::size_t max_expanded) {
+    // The paths to the first purchase are the first view's paths to its
+    // CONVERSION, with the same state ids.
+    return top_paths(model.first(), n, max_length, max_expanded);
+}
+
+top_paths_result top_paths(const markov_model& model, std::size_t n, std::size_t max_length,
+                           std::size_t max_expanded) {
     if (n == 0 || max_length == 0 || max_expanded == 0)
         throw invalid_input("top_paths: n, max_length and max_expanded must be >= 1");
-    if (stopped != nullptr) *stopped = false;
+    top_paths_result result;
     const auto& P = model.transitions();
     // Best-first search over walks: a walk is popped in order of increasing
     // -log p, so the walks that reach CONVERSION come out most probable first.
@@ -173,7 +226,7 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
     using item = std::pair<double, long>; // (-log p, arena index)
     std::priority_queue<item, std::vector<item>, std::greater<>> queue;
     queue.emplace(0.0, 0);
-    std::vector<scored_path> out;
+    auto& out = result.paths;
     // Bounded on chains where most walks end in NULL.
     std::size_t expanded = 0;
     while (!queue.empty() && out.size() < n) {
@@ -192,7 +245,7 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
         if (current.length >= max_length) continue;
         // Complete walks still come out above; only expansions are bounded.
         if (expanded == max_expanded) {
-            if (stopped != nullptr) *stopped = true;
+            result.stopped = true;
             break;
         }
         ++expanded;
@@ -203,7 +256,7 @@ std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
             queue.emplace(cost - std::log(it.value()), static_cast<long>(arena.size() - 1));
         }
     }
-    return out;
+    return result;
 }
 
 } // namespace journeyloop

@@ -1,6 +1,7 @@
 // Estimation and exact absorbing-chain analysis of the Markov model.
 #include "chain_solver.hpp"
 #include "memory.hpp"
+#include "model_access.hpp"
 
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
@@ -224,10 +225,6 @@ struct markov_model::lazy_matrix {
 };
 
 const transition_matrix& markov_model::transitions() const {
-    if (!transitions_) { // a default-constructed model: no states
-        static const transition_matrix empty;
-        return empty;
-    }
     std::call_once(transitions_->once, [this] {
         // Written row by row straight into the row-major matrix (no
         // triplets, no sorting copy): the targets of every row are sorted.
@@ -308,7 +305,7 @@ std::vector<char> removal_mask(const markov_model& model, const std::vector<chan
 
 removal_effect group_removal_effect(const markov_model& model,
                                     const std::vector<channel_id>& group) {
-    return effect_of(model, detail::solve_without(model.chain(), removal_mask(model, group)));
+    return effect_of(model, detail::solve_without(detail::chain_of(model), removal_mask(model, group)));
 }
 
 removal_effect state_removal_effect(const markov_model& model, state_id state) {
@@ -318,7 +315,7 @@ removal_effect state_removal_effect(const markov_model& model, state_id state) {
                             " is not a channel state of the model");
     std::vector<char> removed(counts.num_states() - 2, 0);
     removed[transient_index(state)] = 1;
-    return effect_of(model, detail::solve_without(model.chain(), removed));
+    return effect_of(model, detail::solve_without(detail::chain_of(model), removed));
 }
 
 std::vector<removal_effect> removal_effects(const markov_model& model,
@@ -327,14 +324,14 @@ std::vector<removal_effect> removal_effects(const markov_model& model,
     const auto n_channels = counts.channels().size();
     std::vector<removal_effect> out;
     out.reserve(n_channels);
-    if (counts.order() == 1 && model.chain().n <= detail::dense_inverse_limit) {
+    if (counts.order() == 1 && detail::chain_of(model).n <= detail::dense_inverse_limit) {
         // One state per channel: one dense inverse serves them all.
         std::vector<std::uint32_t> state_of(n_channels, 0);
         for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s) {
             const auto tuple = counts.state(s);
             if (tuple.size() == 1 && tuple[0] < n_channels) state_of[tuple[0]] = transient_index(s);
         }
-        const auto without = detail::solve_without_each(model.chain(), state_of);
+        const auto without = detail::solve_without_each(detail::chain_of(model), state_of);
         for (std::size_t c = 0; c < n_channels; ++c)
             out.push_back(state_of[c] == 0 ? removal_effect{} : effect_of(model, without[c]));
         if (progress) progress(1, 1); // one step: the inverse
@@ -359,7 +356,7 @@ std::vector<removal_effect> batched_removal_effects(const markov_model& model,
                                                     const progress_callback& progress) {
     std::vector<removal_effect> out;
     out.reserve(removed.size());
-    const auto& chain = model.chain();
+    const auto& chain = detail::chain_of(model);
     const auto batches = (removed.size() + detail::many_batch - 1) / detail::many_batch;
     const auto threads =
         detail::stage_threads(chain.n * batches >= detail::two_thread_removal_work ? 2 : 1);
@@ -378,7 +375,7 @@ std::vector<removal_effect> batched_removal_effects(const markov_model& model,
 
 // Chains this small solve one removal at a time, a step each.
 bool small_chain(const markov_model& model) {
-    return model.chain().n <= 2 * detail::dense_block_limit;
+    return detail::chain_of(model).n <= 2 * detail::dense_block_limit;
 }
 
 // solve(item) for each item, one at a time, reporting each as a step.
@@ -460,19 +457,15 @@ namespace {
 
 attribution attribute_effects(const markov_model& model, std::vector<std::string> names,
                               const std::vector<removal_effect>& effects) {
-    double sum_conv = 0, sum_value = 0;
+    std::vector<double> conv, value;
+    conv.reserve(effects.size());
+    value.reserve(effects.size());
     for (const auto& e : effects) {
-        sum_conv += e.conversions;
-        sum_value += e.value;
+        conv.push_back(e.conversions);
+        value.push_back(e.value);
     }
-    const double total_conv = model.counts().total_conversions();
-    const double total_value = model.counts().total_value();
-    attribution out{std::move(names), {}, {}};
-    for (const auto& e : effects) {
-        out.conversions.push_back(sum_conv > 0 ? e.conversions / sum_conv * total_conv : 0.0);
-        out.value.push_back(sum_value > 0 ? e.value / sum_value * total_value : 0.0);
-    }
-    return out;
+    return {std::move(names), detail::share_out(conv, model.counts().total_conversions()),
+            detail::share_out(value, model.counts().total_value())};
 }
 
 } // namespace
@@ -520,8 +513,20 @@ attribution state_markov_attribution(const markov_model& model, const std::vecto
     return attribute_effects(model, std::move(names), effects);
 }
 
-attribution shapley_attribution(const markov_model& model, const std::vector<std::string>& names,
-                                const std::vector<std::vector<channel_id>>& players) {
+namespace detail {
+
+std::vector<double> share_out(const std::vector<double>& effects, double total) {
+    double sum = 0;
+    for (const double e : effects) sum += e;
+    std::vector<double> out;
+    out.reserve(effects.size());
+    for (const double e : effects) out.push_back(sum > 0 ? e / sum * total : 0.0);
+    return out;
+}
+
+std::vector<std::vector<channel_id>> coalition_removals(
+    const channel_dictionary& channels, const std::vector<std::string>& names,
+    const std::vector<std::vector<channel_id>>& players) {
     const std::size_t n = players.size();
     if (names.size() != n)
         throw invalid_input("shapley_attribution: " + std::to_string(names.size()) +
@@ -531,29 +536,29 @@ attribution shapley_attribution(const markov_model& model, const std::vector<std
                             std::to_string(n) + " players is more than " +
                             std::to_string(max_shapley_players) +
                             " (attribute teams, or groups of channels, instead)");
-    std::vector<int> owner(model.counts().channels().size(), -1);
+    std::vector<int> owner(channels.size(), -1);
     for (std::size_t i = 0; i < n; ++i)
         for (auto c : players[i]) {
             if (c >= owner.size()) throw invalid_input("shapley_attribution: unknown channel id");
             if (owner[c] >= 0 && owner[c] != static_cast<int>(i))
-                throw invalid_input("channel '" + model.counts().channels().name(c) +
-                                    "' belongs to two players");
+                throw invalid_input("channel '" + channels.name(c) + "' belongs to two players");
             owner[c] = static_cast<int>(i);
         }
-    // v(S) for every coalition S (a bit mask): remove the players outside S.
+    // Coalition S (a bit mask) removes the players outside S.
     const std::size_t coalitions = std::size_t{1} << n;
     std::vector<std::vector<channel_id>> removed(coalitions);
     for (std::size_t s = 0; s < coalitions; ++s)
         for (std::size_t i = 0; i < n; ++i)
             if (!(s >> i & 1))
                 removed[s].insert(removed[s].end(), players[i].begin(), players[i].end());
-    const auto effects = group_removal_effects(model, removed);
-    const double p = model.conversion_rate(), v = model.value_per_journey();
-    std::vector<double> vc(coalitions), vv(coalitions);
-    for (std::size_t s = 0; s < coalitions; ++s) {
-        vc[s] = removed[s].empty() ? p : p * (1 - effects[s].conversions);
-        vv[s] = removed[s].empty() ? v : v * (1 - effects[s].value);
-    }
+    return removed;
+}
+
+attribution shapley_from_coalitions(const std::vector<std::string>& names,
+                                    const std::vector<double>& vc, const std::vector<double>& vv,
+                                    double total_c, double total_v) {
+    const std::size_t n = names.size();
+    const std::size_t coalitions = std::size_t{1} << n;
     // phi_i = sum over S without i of |S|! (n - |S| - 1)! / n! (v(S + i) - v(S)).
     std::vector<double> weight(n + 1, 0.0);
     for (std::size_t k = 0; k < n; ++k) {
@@ -574,19 +579,23 @@ attribution shapley_attribution(const markov_model& model, const std::vector<std
                 phi_v[i] += weight[size] * (vv[with] - vv[s]);
             }
     }
-    const double total_c = model.counts().total_conversions();
-    const double total_v = model.counts().total_value();
-    double sum_c = 0, sum_v = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        sum_c += phi_c[i];
-        sum_v += phi_v[i];
+    return {names, share_out(phi_c, total_c), share_out(phi_v, total_v)};
+}
+
+} // namespace detail
+
+attribution shapley_attribution(const markov_model& model, const std::vector<std::string>& names,
+                                const std::vector<std::vector<channel_id>>& players) {
+    const auto removed = detail::coalition_removals(model.counts().channels(), names, players);
+    const auto effects = group_removal_effects(model, removed);
+    const double p = model.conversion_rate(), v = model.value_per_journey();
+    std::vector<double> vc(removed.size()), vv(removed.size());
+    for (std::size_t s = 0; s < removed.size(); ++s) {
+        vc[s] = removed[s].empty() ? p : p * (1 - effects[s].conversions);
+        vv[s] = removed[s].empty() ? v : v * (1 - effects[s].value);
     }
-    attribution out{names, std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)};
-    for (std::size_t i = 0; i < n; ++i) {
-        out.conversions[i] = sum_c > 0 ? phi_c[i] / sum_c * total_c : 0.0;
-        out.value[i] = sum_v > 0 ? phi_v[i] / sum_v * total_v : 0.0;
-    }
-    return out;
+    return detail::shapley_from_coalitions(names, vc, vv, model.counts().total_conversions(),
+                                           model.counts().total_value());
 }
 
 } // namespace journeyloop

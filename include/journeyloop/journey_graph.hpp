@@ -7,6 +7,7 @@
 #ifndef JOURNEYLOOP_JOURNEY_GRAPH_HPP
 #define JOURNEYLOOP_JOURNEY_GRAPH_HPP
 
+#include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -48,6 +49,14 @@ using journey_graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bid
  */
 journey_graph make_journey_graph(const markov_model& model);
 
+/**
+ * The journey graph of a loop model: vertices START, PURCHASE, END and the
+ * channel states, edges loop_model::transitions(). A vertex's
+ * `conversion_probability` is the probability of reaching PURCHASE (again)
+ * from it, its `expected_visits` those of a customer from START.
+ */
+journey_graph make_journey_graph(const loop_model& model);
+
 /// Writes the graph in Graphviz DOT; edges are labelled with probabilities.
 void write_dot(std::ostream& out, const journey_graph& graph);
 
@@ -63,10 +72,24 @@ void write_graphml(std::ostream& out, const journey_graph& graph);
  */
 std::vector<std::vector<state_id>> journey_loops(const markov_model& model);
 
+/// The loops of a loop model's chain, as above: PURCHASE is transient, so
+/// the loop back to another purchase is one of them (ties in size in order
+/// of their smallest state).
+std::vector<std::vector<state_id>> journey_loops(const loop_model& model);
+
 /// A complete path START -> ... -> CONVERSION and its probability.
 struct scored_path {
     std::vector<state_id> states; ///< START first, CONVERSION last
     double probability = 0;
+};
+
+/// What top_paths() found.
+struct top_paths_result {
+    /// Most probable first.
+    std::vector<scored_path> paths;
+    /// Whether the search stopped at `max_expanded` walks before finding
+    /// the `n` paths asked for.
+    bool stopped = false;
 };
 
 /// The walks top_paths() expands at most, by default.
@@ -79,13 +102,16 @@ inline constexpr std::size_t top_paths_max_expanded = 2'000'000;
  * `max_length` transitions. On chains where most walks end in NULL the
  * search is bounded: it stops after expanding `max_expanded` walks (memory
  * grows with them, by the successors of each) and returns the paths found
- * by then, fewer than `n`; `*stopped` (if given) tells whether it did.
- * Throws invalid_input if n, max_length or max_expanded is 0.
+ * by then, fewer than `n`, with `stopped` set. Throws invalid_input if n,
+ * max_length or max_expanded is 0.
  */
-std::vector<scored_path> top_paths(const markov_model& model, std::size_t n,
-                                   std::size_t max_length = 64,
-                                   std::size_t max_expanded = top_paths_max_expanded,
-                                   bool* stopped = nullptr);
+top_paths_result top_paths(const markov_model& model, std::size_t n, std::size_t max_length = 64,
+                           std::size_t max_expanded = top_paths_max_expanded);
+
+/// The same for a loop model: the most probable paths from START to the
+/// first PURCHASE (state 1).
+top_paths_result top_paths(const loop_model& model, std::size_t n, std::size_t max_length = 64,
+                           std::size_t max_expanded = top_paths_max_expanded);
 
 } // namespace journeyloop
 

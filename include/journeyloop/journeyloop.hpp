@@ -15,6 +15,7 @@
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
+#include <journeyloop/model_io.hpp>
 #include <journeyloop/teams.hpp>
 #include <journeyloop/threads.hpp>
 #include <journeyloop/transition_counts.hpp>

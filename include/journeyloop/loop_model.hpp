@@ -20,6 +20,7 @@
 #ifndef JOURNEYLOOP_LOOP_MODEL_HPP
 #define JOURNEYLOOP_LOOP_MODEL_HPP
 
+#include <journeyloop/attribution.hpp>
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/transition_counts.hpp>
@@ -27,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace journeyloop {
@@ -52,17 +54,6 @@ struct loop_counts {
 loop_counts count_loop_transitions(const journey_set& histories,
                                    const counting_options& options = {});
 
-/// A fitted loop model.
-struct loop_model {
-    markov_model first;
-    std::optional<markov_model> repeat;
-    double customers = 0, purchases = 0, value = 0, buyers = 0, repeat_purchases = 0;
-};
-
-/// Fits both views of the loop chain. Throws numerical_error naming a state
-/// with no way out.
-loop_model fit_loop(const loop_counts& counts, const markov_options& options = {});
-
 /// Headline figures of a loop model, per customer.
 struct loop_summary {
     /// F[START, PURCHASE] = h / (1 - r).
@@ -80,6 +71,89 @@ struct loop_summary {
     /// purchases that are followed by another.
     double touches_between_purchases = 0;
 };
+
+/// One transition of the loop chain: its observed (weighted) count and its
+/// estimated probability.
+struct loop_transition {
+    state_id from = 0;
+    state_id to = 0;
+    double count = 0;
+    double probability = 0;
+};
+
+/**
+ * A fitted loop model: the loop chain START -> channel states -> PURCHASE ->
+ * channel states -> ... -> END, held as its two funnel views (see the top of
+ * this header). Build it with fit_loop(); it cannot be default-constructed
+ * (there is no empty model to read figures from). Immutable; const methods
+ * may be called from several threads at once.
+ *
+ * States are numbered as in the views' counts: START 0, PURCHASE 1 (the
+ * views' CONVERSION), END 2 (the views' NULL), then the channel states.
+ */
+class loop_model {
+public:
+    /// The chain from START with PURCHASE absorbing (first purchases).
+    const markov_model& first() const noexcept { return first_; }
+    /// The chain from PURCHASE with the next PURCHASE absorbing; absent when
+    /// no customer purchased.
+    const std::optional<markov_model>& repeat() const noexcept { return repeat_; }
+    /// The estimation options.
+    const markov_options& options() const noexcept { return first_.options(); }
+    /// Markov order k.
+    std::size_t order() const noexcept { return first_.counts().order(); }
+    /// The channels, without the purchase marker.
+    const channel_dictionary& channels() const noexcept { return first_.counts().channels(); }
+
+    /// Customers of the histories it was fitted on.
+    double customers() const noexcept { return customers_; }
+    /// Purchases of the histories.
+    double purchases() const noexcept { return purchases_; }
+    /// Value of the purchases.
+    double value() const noexcept { return value_; }
+    /// Customers with at least one purchase.
+    double buyers() const noexcept { return buyers_; }
+    /// Purchases after a customer's first.
+    double repeat_purchases() const noexcept { return repeat_purchases_; }
+
+    /// Number of states, START, PURCHASE and END included.
+    std::size_t num_states() const noexcept { return first_.counts().num_states(); }
+    /// `START`, `PURCHASE`, `END` or the channels of the state (`a > b`).
+    std::string state_label(state_id s) const;
+
+    /**
+     * Every transition of the loop chain with a count or a probability,
+     * from-state then to-state ascending: START's row is the first view's,
+     * PURCHASE's the repeat view's START row (PURCHASE -> END with
+     * probability 1 when no customer purchased), the channel rows are the
+     * views' shared rows. With smoothing, unobserved transitions have count 0.
+     */
+    std::vector<loop_transition> transitions() const;
+    /// Probability of reaching PURCHASE (again) from every state, by state
+    /// id: START h, PURCHASE r, END 0.
+    std::vector<double> purchase_probabilities() const;
+    /// Expected visits to every state of a customer from START, by state id:
+    /// START 1, PURCHASE the expected purchases, END 1.
+    std::vector<double> expected_visits() const;
+
+    /// The journey graph of the loop chain: make_journey_graph(*this), which
+    /// needs `<journeyloop/journey_graph.hpp>` (as markov_model::graph()).
+    template <class Model = loop_model>
+    auto graph() const -> decltype(make_journey_graph(std::declval<const Model&>())) {
+        return make_journey_graph(static_cast<const Model&>(*this));
+    }
+
+private:
+    friend loop_model fit_loop(const loop_counts& counts, const markov_options& options);
+    loop_model(markov_model first, std::optional<markov_model> repeat, const loop_counts& counts);
+    markov_model first_;
+    std::optional<markov_model> repeat_;
+    double customers_ = 0, purchases_ = 0, value_ = 0, buyers_ = 0, repeat_purchases_ = 0;
+};
+
+/// Fits both views of the loop chain. Throws numerical_error naming a state
+/// with no way out.
+loop_model fit_loop(const loop_counts& counts, const markov_options& options = {});
 
 /// The headline figures. Throws numerical_error if the repeat probability
 /// is 1 (purchases would never end).
@@ -106,6 +180,37 @@ std::vector<loop_removal_effect> loop_removal_effects(
  * in between.
  */
 double loyalty_loop_rate(const loop_model& model, const std::vector<channel_id>& avoided);
+
+/// Markov attribution of a loop model (loop_markov_attribution()).
+struct loop_attribution : attribution {
+    /// First purchases credited to each name (they sum to the buyers).
+    std::vector<double> first_purchases;
+    /// Purchases after a first one credited to each name.
+    std::vector<double> repeat_purchases;
+};
+
+/**
+ * Markov attribution of a loop model between groups of channels (channels,
+ * teams or any groups; they may overlap): group i, named `names[i]`, gets
+ * `RE(i) / sum_j RE(j)` of the purchases (`conversions`), of the value, of
+ * the first purchases (the buyers) and of the repeat purchases, each share
+ * from its own removal effect (loop_removal_effect). An empty group gets
+ * zero. Throws invalid_input if names and groups differ in number.
+ */
+loop_attribution loop_markov_attribution(const loop_model& model,
+                                         const std::vector<std::string>& names,
+                                         const std::vector<std::vector<channel_id>>& groups);
+
+/**
+ * Exact Shapley attribution of a loop model over players (groups of
+ * channels, not overlapping): v(S) is the expected purchases per customer
+ * (and the expected value) of the model with every channel of a player
+ * outside S removed. Shapley values sum to v(all) - v(none); they are scaled
+ * to the total purchases (`conversions`) and value. Throws invalid_input as
+ * the funnel model's shapley_attribution() does.
+ */
+attribution shapley_attribution(const loop_model& model, const std::vector<std::string>& names,
+                                const std::vector<std::vector<channel_id>>& players);
 
 /**
  * Loop-form histories from a path table whose paths hold the purchase token

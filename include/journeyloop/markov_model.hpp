@@ -27,7 +27,8 @@ namespace journeyloop {
 
 namespace detail {
 struct chain;
-}
+struct model_access;
+} // namespace detail
 
 /// Row-stochastic transition probabilities between all states (absorbing
 /// states have an empty row).
@@ -52,8 +53,9 @@ struct markov_options {
 /**
  * A fitted Markov model: transition probabilities (maximum likelihood,
  * optionally smoothed) and the exact analysis of the absorbing chain. Build
- * it with fit_markov(). Immutable; const methods may be called from several
- * threads at once.
+ * it with fit_markov() (or load it, model_io.hpp); it cannot be
+ * default-constructed, so every model holds a solved chain. Immutable; const
+ * methods may be called from several threads at once.
  */
 class markov_model {
 public:
@@ -100,11 +102,11 @@ public:
         return make_journey_graph(static_cast<const Model&>(*this));
     }
 
-    /// The solver's view of the chain (internal).
-    const detail::chain& chain() const noexcept { return *chain_; }
-
 private:
     friend markov_model fit_markov(transition_counts counts, const markov_options& options);
+    // The solver's access to the chain (src/model_access.hpp).
+    friend struct detail::model_access;
+    markov_model() = default;
     transition_counts counts_;
     markov_options options_;
     struct lazy_matrix;

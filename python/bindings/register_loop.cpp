@@ -1,10 +1,14 @@
 #include "arrays.hpp"
+#include "model_helpers.hpp"
 #include "register.hpp"
 
+#include <journeyloop/journey_graph.hpp>
 #include <journeyloop/loop_model.hpp>
+#include <journeyloop/model_io.hpp>
 
 #include <pybind11/stl.h>
 
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +16,8 @@
 namespace jl = journeyloop;
 
 namespace {
+
+using pairs = std::vector<std::pair<std::string, std::string>>;
 
 jl::journey_set loop_histories(const std::vector<std::string>& paths,
                                const double_array& customers,
@@ -92,22 +98,162 @@ void register_loop(py::module_& m) {
         py::arg("max_states"), "Counts of the two views of the loop chain.");
 
     py::class_<jl::loop_model>(m, "loop_model")
-        .def_readonly("first", &jl::loop_model::first)
-        .def_readonly("repeat", &jl::loop_model::repeat)
-        .def_readonly("customers", &jl::loop_model::customers)
-        .def_readonly("purchases", &jl::loop_model::purchases)
-        .def_readonly("value", &jl::loop_model::value)
-        .def_readonly("buyers", &jl::loop_model::buyers)
-        .def_readonly("repeat_purchases", &jl::loop_model::repeat_purchases);
+        .def_property_readonly("first", &jl::loop_model::first,
+                               py::return_value_policy::reference_internal)
+        .def_property_readonly(
+            "repeat",
+            [](const jl::loop_model& model) -> std::optional<const jl::markov_model*> {
+                // A reference into the model (no copy of its counts), or None.
+                if (!model.repeat()) return std::nullopt;
+                return &*model.repeat();
+            },
+            py::return_value_policy::reference_internal)
+        .def_property_readonly("options", &jl::loop_model::options)
+        .def_property_readonly("smoothing",
+                               [](const jl::loop_model& model) { return model.options().smoothing; })
+        .def_property_readonly("order", &jl::loop_model::order)
+        .def_property_readonly("collapse_repeats",
+                               [](const jl::loop_model& model) {
+                                   return model.first().counts().collapse_repeats();
+                               })
+        .def_property_readonly("channels",
+                               [](const jl::loop_model& model) { return model.channels().names(); })
+        .def_property_readonly("num_states", &jl::loop_model::num_states)
+        .def_property_readonly("customers", &jl::loop_model::customers)
+        .def_property_readonly("purchases", &jl::loop_model::purchases)
+        .def_property_readonly("value", &jl::loop_model::value)
+        .def_property_readonly("buyers", &jl::loop_model::buyers)
+        .def_property_readonly("repeat_purchases", &jl::loop_model::repeat_purchases)
+        .def(
+            "state_labels",
+            [](const jl::loop_model& model) {
+                std::vector<std::string> out;
+                for (jl::state_id s = 0; s < model.num_states(); ++s)
+                    out.push_back(model.state_label(s));
+                return out;
+            },
+            "Labels of every state, by id (START, PURCHASE, END, channel states).")
+        .def(
+            "transitions",
+            [](const jl::loop_model& model) {
+                std::vector<jl::loop_transition> t;
+                {
+                    py::gil_scoped_release release;
+                    t = model.transitions();
+                }
+                std::vector<jl::state_id> from, to;
+                std::vector<double> count, probability;
+                for (const auto& x : t) {
+                    from.push_back(x.from);
+                    to.push_back(x.to);
+                    count.push_back(x.count);
+                    probability.push_back(x.probability);
+                }
+                return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(count),
+                                      to_numpy(probability));
+            },
+            "(from, to, count, probability) arrays of the loop chain's transitions.")
+        .def(
+            "purchase_probabilities",
+            [](const jl::loop_model& model) { return to_numpy(model.purchase_probabilities()); },
+            "P(PURCHASE, again) from every state, by state id.")
+        .def(
+            "expected_visits",
+            [](const jl::loop_model& model) { return to_numpy(model.expected_visits()); },
+            "Expected visits of a customer from START, by state id.")
+        .def(
+            "to_bytes",
+            [](const jl::loop_model& model, const std::optional<pairs>& teams,
+               const std::optional<pairs>& stages, const std::optional<std::size_t>& max_states) {
+                jl::model_metadata meta{teams, stages, max_states};
+                std::string out;
+                {
+                    py::gil_scoped_release release;
+                    out = jl::to_bytes(model, meta);
+                }
+                return py::bytes(out);
+            },
+            py::arg("teams") = py::none(), py::arg("stages") = py::none(),
+            py::arg("max_states") = py::none(),
+            "The loop model in journeyloop's file format, with the metadata given.")
+        .def_static(
+            "from_bytes_with_metadata",
+            [](const py::bytes& b) {
+                const std::string s = b;
+                std::optional<jl::stored_loop_model> stored;
+                {
+                    py::gil_scoped_release release;
+                    stored.emplace(jl::loop_model_from_bytes(s));
+                }
+                py::tuple both = py::make_tuple(std::move(stored->model),
+                                                metadata_dict(stored->metadata));
+                return both;
+            },
+            py::arg("data"),
+            "(loop model, metadata) from journeyloop's file format (validated, solved).");
     m.def(
         "fit_loop",
-        [](const jl::loop_counts& counts, double smoothing) {
-            jl::markov_options o;
-            o.smoothing = smoothing;
+        [](const jl::loop_counts& counts, const jl::markov_options& options) {
             py::gil_scoped_release release;
-            return jl::fit_loop(counts, o);
+            return jl::fit_loop(counts, options);
         },
-        py::arg("counts"), py::arg("smoothing") = 0.0, "Fits both views of the loop chain.");
+        py::arg("counts"), py::arg("options") = jl::markov_options{},
+        "Fits both views of the loop chain.");
+
+    py::class_<jl::loop_attribution, jl::attribution>(m, "loop_attribution")
+        .def_property_readonly(
+            "first_purchases",
+            [](const jl::loop_attribution& a) { return to_numpy(a.first_purchases); })
+        .def_property_readonly(
+            "repeat_purchases",
+            [](const jl::loop_attribution& a) { return to_numpy(a.repeat_purchases); });
+    m.def("loop_markov_attribution", &jl::loop_markov_attribution, py::arg("model"),
+          py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
+          "Markov attribution of purchases, value, first and repeat purchases between groups.");
+    m.def(
+        "shapley_attribution",
+        [](const jl::loop_model& model, const std::vector<std::string>& names,
+           const std::vector<std::vector<jl::channel_id>>& players) {
+            return jl::shapley_attribution(model, names, players);
+        },
+        py::arg("model"), py::arg("names"), py::arg("players"),
+        py::call_guard<py::gil_scoped_release>(),
+        "Exact Shapley attribution of a loop model (v(S): expected purchases per customer).");
+    m.def(
+        "to_dot",
+        [](const jl::loop_model& model) {
+            std::ostringstream out;
+            jl::write_dot(out, jl::make_journey_graph(model));
+            return out.str();
+        },
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The loop chain in DOT.");
+    m.def(
+        "to_graphml",
+        [](const jl::loop_model& model) {
+            std::ostringstream out;
+            jl::write_graphml(out, jl::make_journey_graph(model));
+            return out.str();
+        },
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
+        "The loop chain in GraphML.");
+    m.def(
+        "journey_loops",
+        [](const jl::loop_model& model) { return jl::journey_loops(model); }, py::arg("model"),
+        py::call_guard<py::gil_scoped_release>(), "State ids of the cyclic components.");
+    m.def(
+        "top_paths",
+        [](const jl::loop_model& model, std::size_t n, std::size_t max_length,
+           std::size_t max_expanded) {
+            jl::top_paths_result found;
+            {
+                py::gil_scoped_release release;
+                found = jl::top_paths(model, n, max_length, max_expanded);
+            }
+            return top_paths_tuple(found);
+        },
+        py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
+        py::arg("max_expanded") = jl::top_paths_max_expanded,
+        "The n most probable paths to the first purchase, and whether the search stopped.");
     m.def("loop_summary", &summary_dict, py::arg("model"), "Headline figures per customer.");
     m.def("loop_removal_effects", &effects, py::arg("model"), py::arg("groups"),
           "Removal effects of channel groups on purchases, value, first and repeat purchases.");

@@ -1,9 +1,12 @@
 #include "arrays.hpp"
+#include "model_helpers.hpp"
 #include "register.hpp"
 
+#include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/io.hpp>
 #include <journeyloop/journey_graph.hpp>
 #include <journeyloop/markov_model.hpp>
+#include <journeyloop/model_io.hpp>
 
 #include <pybind11/stl.h>
 
@@ -56,6 +59,24 @@ py::tuple effects_tuple(const std::vector<jl::removal_effect>& effects) {
     return py::make_tuple(to_numpy(conv), to_numpy(value));
 }
 
+} // namespace
+
+py::tuple top_paths_tuple(const jl::top_paths_result& found) {
+    py::list out;
+    for (const auto& p : found.paths) out.append(py::make_tuple(p.states, p.probability));
+    return py::make_tuple(out, found.stopped);
+}
+
+py::dict metadata_dict(const jl::model_metadata& meta) {
+    py::dict out;
+    out["teams"] = meta.teams ? py::cast(*meta.teams) : py::none();
+    out["stages"] = meta.stages ? py::cast(*meta.stages) : py::none();
+    out["max_states"] = meta.max_states ? py::cast(*meta.max_states) : py::none();
+    return out;
+}
+
+namespace {
+
 template <class T>
 py::array_t<double> eigen_to_numpy(const T& v) {
     return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
@@ -64,6 +85,37 @@ py::array_t<double> eigen_to_numpy(const T& v) {
 } // namespace
 
 void register_markov(py::module_& m) {
+    m.attr("max_shapley_players") = jl::max_shapley_players;
+    m.attr("top_paths_max_expanded") = jl::top_paths_max_expanded;
+    // The id of the first channel state (START, CONVERSION and NULL come first).
+    m.attr("first_channel_state") = jl::transition_counts::first_channel_state;
+
+    py::class_<jl::markov_options>(m, "markov_options")
+        .def(py::init([](double smoothing) {
+                 jl::markov_options o;
+                 o.smoothing = smoothing;
+                 return o;
+             }),
+             py::kw_only(), py::arg("smoothing") = jl::markov_options{}.smoothing)
+        .def_readwrite("smoothing", &jl::markov_options::smoothing)
+        .def("__repr__", [](const jl::markov_options& o) {
+            return "markov_options(smoothing=" + py::repr(py::float_(o.smoothing)).cast<std::string>() +
+                   ")";
+        });
+
+    m.def(
+        "group_members",
+        [](const std::vector<std::string>& group_of_item, const std::vector<std::string>& extra) {
+            const auto g = jl::detail::make_grouping(group_of_item, extra);
+            std::vector<std::vector<jl::channel_id>> members(g.names.size());
+            for (std::size_t i = 0; i < g.group_of_item.size(); ++i)
+                members[g.group_of_item[i]].push_back(static_cast<jl::channel_id>(i));
+            return py::make_tuple(g.names, members);
+        },
+        py::arg("group_of_item"), py::arg("extra_groups") = std::vector<std::string>{},
+        "(group names in order of first appearance, then the extra groups not seen; the item "
+        "indices of each group).");
+
     py::class_<jl::transition_counts>(m, "transition_counts")
         .def_property_readonly("order", &jl::transition_counts::order)
         .def_property_readonly("collapse_repeats", &jl::transition_counts::collapse_repeats)
@@ -133,6 +185,7 @@ void register_markov(py::module_& m) {
                                py::return_value_policy::reference_internal)
         .def_property_readonly("smoothing",
                                [](const jl::markov_model& model) { return model.options().smoothing; })
+        .def_property_readonly("options", &jl::markov_model::options)
         .def_property_readonly("conversion_rate", &jl::markov_model::conversion_rate)
         .def_property_readonly("value_per_journey", &jl::markov_model::value_per_journey)
         .def_property_readonly("expected_touches", &jl::markov_model::expected_touches)
@@ -211,17 +264,13 @@ void register_markov(py::module_& m) {
             "from_bytes_with_metadata",
             [](const py::bytes& b) {
                 const std::string s = b;
-                jl::model_metadata meta;
-                std::optional<jl::markov_model> model;
+                std::optional<jl::stored_model> stored;
                 {
                     py::gil_scoped_release release;
-                    model.emplace(jl::model_from_bytes(s, &meta));
+                    stored.emplace(jl::stored_model_from_bytes(s));
                 }
-                py::dict out;
-                out["teams"] = meta.teams ? py::cast(*meta.teams) : py::none();
-                out["stages"] = meta.stages ? py::cast(*meta.stages) : py::none();
-                out["max_states"] = meta.max_states ? py::cast(*meta.max_states) : py::none();
-                py::tuple both = py::make_tuple(std::move(*model), out);
+                py::tuple both = py::make_tuple(std::move(stored->model),
+                                                metadata_dict(stored->metadata));
                 return both;
             },
             py::arg("data"),
@@ -230,19 +279,21 @@ void register_markov(py::module_& m) {
 
     m.def(
         "fit_markov",
-        [](jl::transition_counts counts, double smoothing) {
-            return jl::fit_markov(std::move(counts), {smoothing});
+        [](jl::transition_counts counts, const jl::markov_options& options) {
+            return jl::fit_markov(std::move(counts), options);
         },
-        py::arg("counts"), py::arg("smoothing") = 0.0, py::call_guard<py::gil_scoped_release>(),
+        py::arg("counts"), py::arg("options") = jl::markov_options{},
+        py::call_guard<py::gil_scoped_release>(),
         "Estimates and solves the Markov model.");
     m.def(
         "fit_markov_taking",
-        [](jl::transition_counts& counts, double smoothing) {
+        [](jl::transition_counts& counts, const jl::markov_options& options) {
             jl::transition_counts taken = std::move(counts);
             counts = jl::transition_counts{}; // a valid empty count set, fit or not
-            return jl::fit_markov(std::move(taken), {smoothing});
+            return jl::fit_markov(std::move(taken), options);
         },
-        py::arg("counts"), py::arg("smoothing") = 0.0, py::call_guard<py::gil_scoped_release>(),
+        py::arg("counts"), py::arg("options") = jl::markov_options{},
+        py::call_guard<py::gil_scoped_release>(),
         "fit_markov without a copy of the counts: they move into the model and the argument is "
         "left an empty count set (for counts no one else holds).");
     m.def(
@@ -349,7 +400,13 @@ void register_markov(py::module_& m) {
         py::arg("model"), py::arg("states"), py::arg("progress") = py::none(),
         "Markov attribution between sequences (states), each removed on its own; "
         "progress(done, total) after each step.");
-    m.def("shapley_attribution", &jl::shapley_attribution, py::arg("model"), py::arg("names"),
+    m.def(
+        "shapley_attribution",
+        [](const jl::markov_model& model, const std::vector<std::string>& names,
+           const std::vector<std::vector<jl::channel_id>>& players) {
+            return jl::shapley_attribution(model, names, players);
+        },
+        py::arg("model"), py::arg("names"),
           py::arg("players"), py::call_guard<py::gil_scoped_release>(),
           "Exact Shapley attribution over players (groups of channels).");
 
@@ -369,21 +426,20 @@ void register_markov(py::module_& m) {
             return out.str();
         },
         py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The journey graph in GraphML.");
-    m.def("journey_loops", &jl::journey_loops, py::arg("model"),
+    m.def(
+        "journey_loops",
+        [](const jl::markov_model& model) { return jl::journey_loops(model); }, py::arg("model"),
           py::call_guard<py::gil_scoped_release>(), "State ids of the cyclic components.");
     m.def(
         "top_paths",
         [](const jl::markov_model& model, std::size_t n, std::size_t max_length,
            std::size_t max_expanded) {
-            std::vector<jl::scored_path> paths;
-            bool stopped = false;
+            jl::top_paths_result found;
             {
                 py::gil_scoped_release release;
-                paths = jl::top_paths(model, n, max_length, max_expanded, &stopped);
+                found = jl::top_paths(model, n, max_length, max_expanded);
             }
-            py::list out;
-            for (const auto& p : paths) out.append(py::make_tuple(p.states, p.probability));
-            return py::make_tuple(out, stopped);
+            return top_paths_tuple(found);
         },
         py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
         py::arg("max_expanded") = jl::top_paths_max_expanded,

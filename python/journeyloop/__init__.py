@@ -31,6 +31,7 @@ from ._attribute import METHODS, attribute
 from ._counts import TransitionCounts
 from ._errors import (
     InvalidInputError,
+    NotApplicableError,
     NotFittedError,
     NumericalError,
     StateSpaceTooLargeError,
@@ -38,6 +39,7 @@ from ._errors import (
 )
 from ._events import EventReport
 from ._journeys import Journeys
+from ._loop import LoopModel
 from ._markov import MarkovModel
 from ._threads import get_threads, set_threads, threads
 
@@ -48,7 +50,9 @@ __all__ = [
     "EventReport",
     "InvalidInputError",
     "Journeys",
+    "LoopModel",
     "MarkovModel",
+    "NotApplicableError",
     "NotFittedError",
     "NumericalError",
     "StateSpaceTooLargeError",

@@ -100,7 +100,7 @@ def attribute(
     if by == "team":
         group_of, extra = team_of_channels(journeys.channels, teams)
     players = len(set(group_of)) + len(extra) if by == "team" else len(journeys.channels)
-    if methods is None and players > 16:
+    if methods is None and players > _core.max_shapley_players:
         chosen.remove("shapley")  # exact enumeration only; asked for by name it raises
 
     frames = []
@@ -108,7 +108,14 @@ def attribute(
     for m in chosen:
         if m in ("markov", "shapley"):
             if model is None:
-                model = MarkovModel(order=order).fit(journeys)
+                fitted = MarkovModel(order=order).fit(journeys)
+                if not isinstance(fitted, MarkovModel):
+                    msg = (
+                        "attribute() compares the methods on funnel journeys; fit loop "
+                        "histories with model = MarkovModel(...).fit(histories)"
+                    )
+                    raise InvalidInputError(msg)
+                model = fitted
             if m == "shapley":
                 frame = model.shapley(by, teams)
             elif by == "team":

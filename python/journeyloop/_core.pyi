@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, SupportsIndex
+from typing import Any, ClassVar, SupportsIndex, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -112,6 +112,9 @@ class attribution:
     def conversions(self) -> npt.NDArray[np.float64]: ...
     @property
     def value(self) -> npt.NDArray[np.float64]: ...
+    # Share of the conversions credited to each name (0 if there are none).
+    @property
+    def shares(self) -> npt.NDArray[np.float64]: ...
 
 max_order: int
 
@@ -216,11 +219,28 @@ def count_transitions(
 ) -> transition_counts: ...
 def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
 
+max_shapley_players: int
+top_paths_max_expanded: int
+# The id of the first channel state (START, CONVERSION and NULL come first).
+first_channel_state: int
+
+class markov_options:
+    def __init__(self, *, smoothing: float = 0.0) -> None: ...
+    smoothing: float
+
+# (group names in order of first appearance, then the extra groups not seen;
+# the item indices of each group).
+def group_members(
+    group_of_item: Sequence[str], extra_groups: Sequence[str] = ...
+) -> tuple[list[str], list[list[int]]]: ...
+
 class markov_model:
     @property
     def counts(self) -> transition_counts: ...
     @property
     def smoothing(self) -> float: ...
+    @property
+    def options(self) -> markov_options: ...
     @property
     def conversion_rate(self) -> float: ...
     @property
@@ -251,8 +271,8 @@ class markov_model:
     @staticmethod
     def from_bytes_with_metadata(data: bytes) -> tuple[markov_model, dict[str, Any]]: ...
 
-def fit_markov(counts: transition_counts, smoothing: float = 0.0) -> markov_model: ...
-def fit_markov_taking(counts: transition_counts, smoothing: float = 0.0) -> markov_model: ...
+def fit_markov(counts: transition_counts, options: markov_options = ...) -> markov_model: ...
+def fit_markov_taking(counts: transition_counts, options: markov_options = ...) -> markov_model: ...
 
 # (conversions, value) removal effects, one per channel.
 def removal_effects(
@@ -307,23 +327,51 @@ def state_markov_attribution(
     states: Sequence[SupportsIndex],
     progress: Callable[[int, int], object] | None = None,
 ) -> attribution: ...
+
+# Each of these takes a funnel model or (second overload, from register_loop.cpp)
+# a loop model.
+@overload
 def shapley_attribution(
     model: markov_model,
     names: Sequence[str],
     players: Sequence[Sequence[SupportsIndex]],
 ) -> attribution: ...
+@overload
+def shapley_attribution(
+    model: loop_model,
+    names: Sequence[str],
+    players: Sequence[Sequence[SupportsIndex]],
+) -> attribution: ...
 
 # The journey graph as DOT / GraphML text.
+@overload
 def to_dot(model: markov_model) -> str: ...
+@overload
+def to_dot(model: loop_model) -> str: ...
+@overload
 def to_graphml(model: markov_model) -> str: ...
+@overload
+def to_graphml(model: loop_model) -> str: ...
 
 # State ids of every cyclic component of the journey graph.
+@overload
 def journey_loops(model: markov_model) -> list[list[int]]: ...
+@overload
+def journey_loops(model: loop_model) -> list[list[int]]: ...
 
 # The n most probable complete paths: (state ids, START first and CONVERSION
-# last, probability), and whether the search stopped at max_expanded walks.
+# (the loop model: the first PURCHASE) last, probability), and whether the
+# search stopped at max_expanded walks.
+@overload
 def top_paths(
     model: markov_model,
+    n: SupportsIndex,
+    max_length: SupportsIndex = 64,
+    max_expanded: SupportsIndex = 2000000,
+) -> tuple[list, bool]: ...  # type: ignore[type-arg]  # [(state ids, probability)]
+@overload
+def top_paths(
+    model: loop_model,
     n: SupportsIndex,
     max_length: SupportsIndex = 64,
     max_expanded: SupportsIndex = 2000000,
@@ -365,6 +413,18 @@ class loop_model:
     @property
     def repeat(self) -> markov_model | None: ...
     @property
+    def options(self) -> markov_options: ...
+    @property
+    def smoothing(self) -> float: ...
+    @property
+    def order(self) -> int: ...
+    @property
+    def collapse_repeats(self) -> bool: ...
+    @property
+    def channels(self) -> list[str]: ...
+    @property
+    def num_states(self) -> int: ...
+    @property
     def customers(self) -> float: ...
     @property
     def purchases(self) -> float: ...
@@ -374,8 +434,39 @@ class loop_model:
     def buyers(self) -> float: ...
     @property
     def repeat_purchases(self) -> float: ...
+    # START, PURCHASE, END and the channel states, by id.
+    def state_labels(self) -> list[str]: ...
+    # (from, to, count, probability) of the loop chain's transitions.
+    def transitions(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+    ]: ...
+    def purchase_probabilities(self) -> npt.NDArray[np.float64]: ...
+    def expected_visits(self) -> npt.NDArray[np.float64]: ...
+    def to_bytes(
+        self,
+        teams: list[tuple[str, str]] | None = None,
+        stages: list[tuple[str, str]] | None = None,
+        max_states: int | None = None,
+    ) -> bytes: ...
+    @staticmethod
+    def from_bytes_with_metadata(data: bytes) -> tuple[loop_model, dict[str, Any]]: ...
 
-def fit_loop(counts: loop_counts, smoothing: float = 0.0) -> loop_model: ...
+def fit_loop(counts: loop_counts, options: markov_options = ...) -> loop_model: ...
+
+class loop_attribution(attribution):
+    @property
+    def first_purchases(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def repeat_purchases(self) -> npt.NDArray[np.float64]: ...
+
+def loop_markov_attribution(
+    model: loop_model, names: Sequence[str], groups: Sequence[Sequence[SupportsIndex]]
+) -> loop_attribution: ...
 def loop_summary(model: loop_model) -> dict[str, float]: ...
 def loop_removal_effects(
     model: loop_model, groups: Sequence[Sequence[int]]

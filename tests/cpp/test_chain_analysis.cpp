@@ -3,6 +3,7 @@
 #include "fixtures.hpp"
 
 #include "chain_solver.hpp"
+#include "model_access.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -357,7 +358,7 @@ TEST_CASE("chain: states are stored in the finishing order of a search, heavier 
     std::vector<double> conv{0, 0, 2, 1}, nulls{6, 3, 0, 0};
     const auto model = fit_markov(count_transitions(build_journeys({paths, conv, nulls, {}})));
     const auto& c = model.counts();
-    const auto& chain = model.chain();
+    const auto& chain = detail::chain_of(model);
     auto row = [&](const std::string& label) { return chain.row_of[state_of(c, label) - 2]; };
     REQUIRE(row("y") < row("z"));
     REQUIRE(row("z") < row("x"));
@@ -376,7 +377,7 @@ TEST_CASE("chain: states are stored in the finishing order of a search, heavier 
     std::vector<std::string_view> paths2{"x > y > x", "x > z > x", "x > z > x", "x > z"};
     const auto other = fit_markov(count_transitions(build_journeys({paths2, conv2, nulls2, {}})));
     const auto row2 = [&](const std::string& label) {
-        return other.chain().row_of[state_of(other.counts(), label) - 2];
+        return detail::chain_of(other).row_of[state_of(other.counts(), label) - 2];
     };
     REQUIRE(row2("z") < row2("y"));
     REQUIRE(row2("y") < row2("x"));

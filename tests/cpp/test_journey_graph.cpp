@@ -52,7 +52,7 @@ TEST_CASE("journey_graph: loops are the cyclic components", "[journey_graph]") {
 
 TEST_CASE("top_paths: most probable complete paths, by hand", "[journey_graph]") {
     const auto model = fit_markov(count_transitions(fixtures::abc_example()));
-    const auto paths = top_paths(model, 5);
+    const auto paths = top_paths(model, 5).paths;
     // START a c (1/3), START a b (1/12), START b (1/12); no other walk converts.
     REQUIRE(paths.size() == 3);
     REQUIRE(paths[0].states == std::vector<state_id>{0, 3, 5, 1});
@@ -61,16 +61,16 @@ TEST_CASE("top_paths: most probable complete paths, by hand", "[journey_graph]")
     REQUIRE(paths[2].probability == Approx(1.0 / 12));
     REQUIRE_THROWS_AS(top_paths(model, 0), invalid_input);
     // The search ends when no walk is left: not stopped by its bound.
-    bool stopped = true;
-    REQUIRE(top_paths(model, 5, 64, top_paths_max_expanded, &stopped).size() == 3);
-    REQUIRE_FALSE(stopped);
+    const auto all = top_paths(model, 5, 64, top_paths_max_expanded);
+    REQUIRE(all.paths.size() == 3);
+    REQUIRE_FALSE(all.stopped);
     // Two walks expanded (START, then START a) find no complete path yet.
-    const auto few = top_paths(model, 5, 64, 2, &stopped);
-    REQUIRE(stopped);
-    REQUIRE(few.empty());
+    const auto few = top_paths(model, 5, 64, 2);
+    REQUIRE(few.stopped);
+    REQUIRE(few.paths.empty());
     REQUIRE_THROWS_AS(top_paths(model, 5, 64, 0), invalid_input);
     // A/B: START A CONV (1/2), START A B A CONV (1/4), ...
-    const auto ab = top_paths(fit_markov(count_transitions(fixtures::ab_example())), 3);
+    const auto ab = top_paths(fit_markov(count_transitions(fixtures::ab_example())), 3).paths;
     REQUIRE(ab[0].probability == Approx(0.5));
     REQUIRE(ab[1].probability == Approx(0.25));
     REQUIRE(ab[2].probability == Approx(0.125));

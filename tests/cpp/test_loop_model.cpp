@@ -1,7 +1,11 @@
 #include "fixtures.hpp"
 
-#include <journeyloop/io.hpp>
+#include <journeyloop/journey_graph.hpp>
+#include <journeyloop/model_io.hpp>
 #include <journeyloop/loop_model.hpp>
+
+#include <sstream>
+#include <type_traits>
 
 using namespace journeyloop;
 using Catch::Contains;
@@ -100,7 +104,7 @@ TEST_CASE("loop model: bad input", "[loop]") {
     // Nobody purchases: no repeat view, zero purchases.
     const auto none = build_loop_histories({paths, one, {}, {}}, {});
     const auto model = fit_loop(count_loop_transitions(none));
-    REQUIRE_FALSE(model.repeat.has_value());
+    REQUIRE_FALSE(model.repeat().has_value());
     REQUIRE(summarize(model).expected_purchases == 0);
 }
 
@@ -132,4 +136,134 @@ TEST_CASE("loop model: the state-space cap counts as the funnel's does", "[loop]
         REQUIRE(e.estimate() == 5);
         REQUIRE(e.cap() == 4);
     }
+}
+
+TEST_CASE("loop model: the loop chain, state by state", "[loop]") {
+    const auto model = fit_loop(count_loop_transitions(hand_histories()));
+    static_assert(!std::is_default_constructible_v<loop_model>, "a loop model is always fitted");
+    REQUIRE(model.num_states() == 5);
+    REQUIRE(model.order() == 1);
+    REQUIRE(model.customers() == 4);
+    REQUIRE(model.purchases() == 4);
+    REQUIRE(model.value() == 90);
+    REQUIRE(model.buyers() == 3);
+    REQUIRE(model.repeat_purchases() == 1);
+    std::vector<std::string> labels;
+    for (state_id s = 0; s < model.num_states(); ++s) labels.push_back(model.state_label(s));
+    REQUIRE(labels == std::vector<std::string>{"START", "PURCHASE", "END", "a", "b"});
+    // START -> a 2, b 2; PURCHASE -> END 3, b 1; a -> PURCHASE 1, b 1;
+    // b -> PURCHASE 3, END 1.
+    const auto t = model.transitions();
+    REQUIRE(t.size() == 8);
+    const std::vector<std::tuple<state_id, state_id, double, double>> expected{
+        {0, 3, 2, 0.5}, {0, 4, 2, 0.5}, {1, 2, 3, 0.75}, {1, 4, 1, 0.25},
+        {3, 1, 1, 0.5}, {3, 4, 1, 0.5}, {4, 1, 3, 0.75}, {4, 2, 1, 0.25}};
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        REQUIRE(t[i].from == std::get<0>(expected[i]));
+        REQUIRE(t[i].to == std::get<1>(expected[i]));
+        REQUIRE(t[i].count == std::get<2>(expected[i]));
+        REQUIRE(t[i].probability == Approx(std::get<3>(expected[i])).epsilon(1e-15));
+    }
+    // P(PURCHASE) from a: 1/2 + 1/2 * 3/4; from b 3/4; h and r.
+    const auto x = model.purchase_probabilities();
+    REQUIRE(x[0] == Approx(13.0 / 16).epsilon(1e-14));
+    REQUIRE(x[1] == Approx(3.0 / 16).epsilon(1e-14));
+    REQUIRE(x[2] == 0);
+    REQUIRE(x[3] == Approx(7.0 / 8).epsilon(1e-14));
+    REQUIRE(x[4] == Approx(3.0 / 4).epsilon(1e-14));
+    // Visits per customer: a 2 of 4 customers, b 4 of 4, one purchase each.
+    const auto v = model.expected_visits();
+    REQUIRE(v[0] == 1);
+    REQUIRE(v[1] == Approx(1.0).epsilon(1e-14));
+    REQUIRE(v[2] == 1);
+    REQUIRE(v[3] == Approx(0.5).epsilon(1e-14));
+    REQUIRE(v[4] == Approx(1.0).epsilon(1e-14));
+
+    // The graph, its loops (PURCHASE -> b -> PURCHASE) and the paths to
+    // the first purchase.
+    const auto g = make_journey_graph(model);
+    REQUIRE(boost::num_vertices(g) == 5);
+    REQUIRE(boost::num_edges(g) == 8);
+    REQUIRE(g[1].label == "PURCHASE");
+    REQUIRE(g[1].expected_visits == Approx(1.0).epsilon(1e-14));
+    const journey_graph same = model.graph();
+    REQUIRE(boost::num_edges(same) == 8);
+    std::ostringstream dot;
+    write_dot(dot, g);
+    REQUIRE_THAT(dot.str(), Contains("1 [label=\"PURCHASE\", shape=box]"));
+    REQUIRE_THAT(dot.str(), Contains("2 [label=\"END\", shape=doublecircle]"));
+    REQUIRE(journey_loops(model) == std::vector<std::vector<state_id>>{{1, 4}});
+    const auto paths = top_paths(model, 5);
+    REQUIRE_FALSE(paths.stopped);
+    REQUIRE(paths.paths.size() == 3);
+    REQUIRE(paths.paths[0].states == std::vector<state_id>{0, 4, 1});
+    REQUIRE(paths.paths[0].probability == Approx(3.0 / 8).epsilon(1e-14));
+    REQUIRE(paths.paths[1].states == std::vector<state_id>{0, 3, 1});
+    REQUIRE(paths.paths[1].probability == Approx(1.0 / 4).epsilon(1e-14));
+    REQUIRE(paths.paths[2].states == std::vector<state_id>{0, 3, 4, 1});
+    REQUIRE(paths.paths[2].probability == Approx(3.0 / 16).epsilon(1e-14));
+}
+
+TEST_CASE("loop model: attribution and Shapley, by hand", "[loop]") {
+    const auto model = fit_loop(count_loop_transitions(hand_histories()));
+    // Removal effects (see the hand-worked chain): purchases a 7/13, b 3/4;
+    // first purchases 7/13, 9/13; repeat purchases 0, 1; value 19/39, 5/6.
+    const auto a = loop_markov_attribution(model, {"a", "b", "none"}, {{0}, {1}, {}});
+    REQUIRE(a.names == std::vector<std::string>{"a", "b", "none"});
+    REQUIRE(a.conversions[0] == Approx(112.0 / 67).epsilon(1e-13));
+    REQUIRE(a.conversions[1] == Approx(156.0 / 67).epsilon(1e-13));
+    REQUIRE(a.conversions[2] == 0);
+    REQUIRE(a.total_conversions() == Approx(4.0).epsilon(1e-12));
+    REQUIRE(a.value[0] == Approx(3420.0 / 103).epsilon(1e-13));
+    REQUIRE(a.total_value() == Approx(90.0).epsilon(1e-12));
+    REQUIRE(a.first_purchases[0] == Approx(21.0 / 16).epsilon(1e-13));
+    REQUIRE(a.first_purchases[1] == Approx(27.0 / 16).epsilon(1e-13));
+    REQUIRE(a.repeat_purchases[0] == Approx(0.0).margin(1e-15));
+    REQUIRE(a.repeat_purchases[1] == Approx(1.0).epsilon(1e-13));
+    REQUIRE(a.share(1) == Approx(39.0 / 67).epsilon(1e-13));
+    REQUIRE_THROWS_AS(loop_markov_attribution(model, {"a"}, {}), invalid_input);
+
+    // v(S) = expected purchases: v({}) 0, v({a}) 1/4, v({b}) 6/13, v({a, b}) 1:
+    // phi_a = 41/104, phi_b = 63/104, scaled to the 4 purchases.
+    const auto sh = shapley_attribution(model, {"a", "b"}, {{0}, {1}});
+    REQUIRE(sh.conversions[0] == Approx(41.0 / 26).epsilon(1e-13));
+    REQUIRE(sh.conversions[1] == Approx(63.0 / 26).epsilon(1e-13));
+    // Value: v({a}) 3.75, v({b}) 150/13, v({a, b}) 22.5, scaled to 90.
+    REQUIRE(sh.value[0] == Approx(52.5 - 300.0 / 13).epsilon(1e-13));
+    REQUIRE(sh.total_value() == Approx(90.0).epsilon(1e-12));
+    REQUIRE_THROWS_WITH(shapley_attribution(model, {"a", "b"}, {{0}, {0}}),
+                        Contains("belongs to two players"));
+}
+
+TEST_CASE("loop model: saved and loaded, with its metadata", "[loop][io]") {
+    const auto model = fit_loop(count_loop_transitions(hand_histories()), {0.5});
+    model_metadata meta;
+    meta.stages = {{"a", "awareness"}, {"b", "evaluation"}};
+    meta.max_states = 99;
+    const auto bytes = to_bytes(model, meta);
+    const auto [back, back_meta] = loop_model_from_bytes(bytes);
+    REQUIRE(back.options().smoothing == 0.5);
+    REQUIRE(back.first().counts() == model.first().counts());
+    REQUIRE(back.repeat()->counts() == model.repeat()->counts());
+    REQUIRE(back.purchases() == model.purchases());
+    REQUIRE(back.repeat_purchases() == model.repeat_purchases());
+    REQUIRE(summarize(back).expected_purchases == summarize(model).expected_purchases);
+    REQUIRE(back_meta.stages == meta.stages);
+    REQUIRE(back_meta.max_states == std::optional<std::size_t>{99});
+    REQUIRE_FALSE(back_meta.teams);
+    // Each kind where it is expected.
+    REQUIRE_THROWS_WITH(model_from_bytes(bytes), Contains("holds a loop_model, expected a markov_model"));
+    REQUIRE_THROWS_WITH(loop_model_from_bytes(to_bytes(model.first())),
+                        Contains("holds a markov_model, expected a loop_model"));
+    // A model with no purchase has no repeat view, in the file too.
+    std::vector<std::string_view> paths{"a > b"};
+    std::vector<double> one{1};
+    const auto none = fit_loop(count_loop_transitions(build_loop_histories({paths, one, {}, {}}, {})));
+    const auto again = loop_model_from_bytes(to_bytes(none)).model;
+    REQUIRE_FALSE(again.repeat());
+    REQUIRE(summarize(again).expected_purchases == 0);
+    const auto file = (std::filesystem::temp_directory_path() / "journeyloop_loop.jl").string();
+    save(model, file);
+    REQUIRE(load_loop_model(file).model.value() == 90);
+    std::filesystem::remove(file);
 }

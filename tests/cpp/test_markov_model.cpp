@@ -1,5 +1,7 @@
 #include "fixtures.hpp"
 
+#include <type_traits>
+
 using namespace journeyloop;
 using Catch::Contains;
 
@@ -241,4 +243,12 @@ TEST_CASE("removal_effects: progress after each step, and a callback that throws
     calls.clear();
     removal_effects(small, [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });
     REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}});
+}
+
+TEST_CASE("markov_model: there is no unfitted model to misuse", "[markov_model]") {
+    // A default-constructed model had no chain to read its figures from.
+    static_assert(!std::is_default_constructible_v<markov_model>, "a model is always fitted");
+    const auto model = fit_markov(count_transitions(fixtures::abc_example()));
+    const markov_model copy = model;
+    REQUIRE(copy.conversion_rate() == model.conversion_rate());
 }

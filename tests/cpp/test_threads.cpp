@@ -3,6 +3,7 @@
 #include <journeyloop/threads.hpp>
 
 #include "chain_solver.hpp"
+#include "model_access.hpp"
 
 #include <algorithm>
 #include <set>
@@ -67,7 +68,7 @@ TEST_CASE("set_threads: removal effects are the same on any number of threads", 
     counting_options co;
     co.order = 2;
     const auto model = fit_markov(count_transitions(js, co));
-    const auto& chain = model.chain();
+    const auto& chain = detail::chain_of(model);
     std::size_t largest = 0;
     for (std::size_t k = 0; k < chain.components(); ++k)
         largest = std::max(largest, chain.component_end[k] - chain.component_begin(k));

@@ -4,6 +4,7 @@ observed means and a Monte-Carlo simulation of the same chain."""
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,15 +25,20 @@ HAND = pd.DataFrame(
 )
 
 
-@pytest.fixture
-def hand() -> jl.MarkovModel:
-    histories = jl.Journeys.from_paths(
+def hand_histories() -> jl.Journeys:
+    return jl.Journeys.from_paths(
         HAND, path="history", count="customers", value="value", form="loop"
     )
-    return jl.MarkovModel(order=1).fit(histories)
 
 
-def test_hand_worked_loop(hand: jl.MarkovModel) -> None:
+@pytest.fixture
+def hand() -> jl.LoopModel:
+    model = jl.MarkovModel(order=1).fit(hand_histories())
+    assert isinstance(model, jl.LoopModel)
+    return model
+
+
+def test_hand_worked_loop(hand: jl.LoopModel) -> None:
     assert hand.is_loop_
     # h = 13/16, r = 3/16, E[purchases] = h / (1 - r) = 1 (4 purchases, 4 customers).
     assert hand.first_purchase_probability_ == pytest.approx(13 / 16, rel=1e-14)
@@ -48,13 +54,9 @@ def test_hand_worked_loop(hand: jl.MarkovModel) -> None:
     assert re.loc["a", "value_removal_effect"] == pytest.approx(19 / 39, rel=1e-13)
     text = hand.summary()
     assert "expected purchases per customer   1" in text
-    with pytest.raises(jl.InvalidInputError, match="loop-form histories"):
-        _ = hand.conversion_rate_
-    with pytest.raises(TypeError, match="cannot be pickled"):
-        pickle.dumps(hand)
 
 
-def test_attribution_sums_to_totals(hand: jl.MarkovModel) -> None:
+def test_attribution_sums_to_totals(hand: jl.LoopModel) -> None:
     a = hand.attribution()
     assert a["purchases"].sum() == pytest.approx(4.0, rel=1e-12)
     assert a["value"].sum() == pytest.approx(90.0, rel=1e-12)
@@ -64,7 +66,7 @@ def test_attribution_sums_to_totals(hand: jl.MarkovModel) -> None:
     assert a.set_index("channel").loc["b", "repeat_purchases"] == pytest.approx(1.0)
 
 
-def test_teams(hand: jl.MarkovModel) -> None:
+def test_teams(hand: jl.LoopModel) -> None:
     teams = {"a": "marketing", "b": "sales"}
     by_team = hand.attribution(by="team", teams=teams).set_index("team")
     assert by_team["purchases"].sum() == pytest.approx(4.0, rel=1e-12)
@@ -76,7 +78,7 @@ def test_teams(hand: jl.MarkovModel) -> None:
     assert extra.loc["service", "purchases"] == 0
 
 
-def test_loyalty_loop_rate(hand: jl.MarkovModel) -> None:
+def test_loyalty_loop_rate(hand: jl.LoopModel) -> None:
     assert hand.loyalty_loop_rate({"a": "evaluation"}) == pytest.approx(3 / 16, rel=1e-14)
     assert hand.loyalty_loop_rate({"b": "evaluation"}) == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(jl.InvalidInputError, match="stages"):
@@ -118,32 +120,21 @@ def test_agrees_with_monte_carlo() -> None:
     # The exact value equals the observed mean of the data it was fitted on.
     observed = np.mean([h.split(" > ").count("purchase") for h in histories])
     assert model.expected_purchases_ == pytest.approx(observed, rel=1e-12)
-    # Simulate the fitted chain itself (its own transition estimates).
-    loop = model._loop_fit
-    first = jl.MarkovModel._from_core(loop.first).transition_matrix()
-    assert loop.repeat is not None
-    repeat = jl.MarkovModel._from_core(loop.repeat).transition_matrix()
+    # Simulate the fitted loop chain itself (its own transition estimates).
+    assert isinstance(model, jl.LoopModel)
+    matrix = model.transition_matrix()
     rows: dict[str, dict[str, float]] = {}
-    for f, t, p in zip(first["from"], first["to"], first["probability"], strict=True):
+    for f, t, p in zip(matrix["from"], matrix["to"], matrix["probability"], strict=True):
         rows.setdefault(f, {})[t] = p
-    for f, t, p in zip(repeat["from"], repeat["to"], repeat["probability"], strict=True):
-        if f == "START":
-            rows.setdefault("PURCHASE", {})[t] = p
     sim = np.random.default_rng(11)
     counts = []
     for _ in range(20000):
         state, purchases = "START", 0
-        while True:
+        while state != "END":
             targets = list(rows[state])
             cum = np.cumsum([rows[state][t] for t in targets])
-            nxt = targets[min(int(np.searchsorted(cum, sim.random())), len(targets) - 1)]
-            if nxt == "CONVERSION":
-                purchases += 1
-                state = "PURCHASE"
-            elif nxt == "NULL":
-                break
-            else:
-                state = nxt
+            state = targets[min(int(np.searchsorted(cum, sim.random())), len(targets) - 1)]
+            purchases += state == "PURCHASE"
         counts.append(purchases)
     mean = float(np.mean(counts))
     se = float(np.std(counts, ddof=1) / np.sqrt(len(counts)))
@@ -185,3 +176,140 @@ def test_expected_figures_equal_observed_means(order: int) -> None:
     purchases = sum(h.split(" > ").count("purchase") for h in histories)
     assert model.expected_purchases_ == pytest.approx(purchases / len(histories), rel=1e-10)
     assert model.expected_value_ == pytest.approx(values.sum() / len(histories), rel=1e-10)
+
+
+# --- the loop model as its own type ---------------------------------------------
+
+
+def test_one_entry_point_returns_the_loop_model() -> None:
+    funnel_model = jl.MarkovModel(order=1, smoothing=0.5)
+    loop = funnel_model.fit(hand_histories())
+    assert type(loop) is jl.LoopModel
+    assert (loop.order, loop.smoothing, loop.collapse_repeats) == (1, 0.5, True)
+    # The MarkovModel it was called on stays unfitted, and says why.
+    with pytest.raises(jl.NotFittedError, match=r"fit\(\) returned a LoopModel; write model = "):
+        _ = funnel_model.conversion_rate_
+    assert "fitted" not in repr(funnel_model)
+    # LoopModel fits histories, and refuses funnel journeys.
+    direct = jl.LoopModel(order=1).fit(hand_histories())
+    assert direct.expected_purchases_ == pytest.approx(1.0, rel=1e-14)
+    funnel = jl.Journeys.from_paths(["a > b"], conversions=[1], nulls=[1])
+    with pytest.raises(jl.InvalidInputError, match="LoopModel fits loop-form histories"):
+        jl.LoopModel().fit(funnel)
+    with pytest.raises(jl.InvalidInputError, match="no padded form"):
+        jl.MarkovModel(padded=True).fit(hand_histories())
+    with pytest.raises(jl.NotFittedError, match="LoopModel is not fitted yet"):
+        _ = jl.LoopModel().expected_purchases_
+
+
+def test_figures_of_the_other_form_are_not_attributes(hand: jl.LoopModel) -> None:
+    with pytest.raises(jl.NotApplicableError, match="conversion_rate_ is a figure of the funnel"):
+        _ = hand.conversion_rate_
+    assert issubclass(jl.NotApplicableError, AttributeError)
+    assert issubclass(jl.NotApplicableError, jl.InvalidInputError)
+    assert not hasattr(hand, "conversion_rate_")
+    assert not hasattr(hand, "counts_")
+    assert hasattr(hand, "expected_purchases_")
+    assert "conversion_rate_" not in dir(hand)
+    assert "expected_purchases_" in dir(hand)
+    funnel = jl.MarkovModel().fit(jl.Journeys.from_paths(["a > b"], conversions=[1], nulls=[1]))
+    assert not hasattr(funnel, "expected_purchases_")
+    assert not hasattr(funnel, "loyalty_loop_rate")
+    assert "repeat_probability_" not in dir(funnel)
+    assert "conversion_rate_" in dir(funnel)
+    with pytest.raises(jl.NotApplicableError, match="figure of the loop model"):
+        _ = funnel.expected_purchases_
+    # A name of neither form is a plain AttributeError.
+    with pytest.raises(AttributeError) as err:
+        _ = hand.no_such_figure_
+    assert not isinstance(err.value, jl.NotApplicableError)
+
+
+def test_states_and_transitions(hand: jl.LoopModel) -> None:
+    # The chain of tests/cpp/test_loop_model.cpp, state by state.
+    assert hand.n_states_ == 5
+    assert hand.channels_ == ["a", "b"]
+    states = hand.states()
+    assert states["state"].tolist() == ["START", "PURCHASE", "END", "a", "b"]
+    assert states["purchase_probability"].tolist() == pytest.approx(
+        [13 / 16, 3 / 16, 0, 7 / 8, 3 / 4], rel=1e-14
+    )
+    assert states["expected_visits"].tolist() == pytest.approx([1, 1, 1, 0.5, 1], rel=1e-14)
+    t = hand.transition_matrix()
+    assert list(t.columns) == ["from", "to", "count", "probability"]
+    assert list(zip(t["from"], t["to"], t["count"], strict=True)) == [
+        ("START", "a", 2),
+        ("START", "b", 2),
+        ("PURCHASE", "END", 3),
+        ("PURCHASE", "b", 1),
+        ("a", "PURCHASE", 1),
+        ("a", "b", 1),
+        ("b", "PURCHASE", 3),
+        ("b", "END", 1),
+    ]
+    assert t["probability"].tolist() == pytest.approx(
+        [0.5, 0.5, 0.75, 0.25, 0.5, 0.5, 0.75, 0.25], rel=1e-15
+    )
+
+
+def test_graph_loops_and_top_paths(hand: jl.LoopModel) -> None:
+    assert hand.loops() == [["PURCHASE", "b"]]
+    paths = hand.top_paths(5)
+    assert paths["path"].tolist() == ["b", "a", "a > b"]
+    assert paths["probability"].tolist() == pytest.approx([3 / 8, 1 / 4, 3 / 16], rel=1e-14)
+    dot = hand.to_dot()
+    assert 'label="PURCHASE", shape=box' in dot
+    assert 'label="END", shape=doublecircle' in dot
+    assert '<data key="label">PURCHASE</data>' in hand.to_graphml()
+    g = hand.to_networkx()
+    assert g.nodes["PURCHASE"]["expected_visits"] == pytest.approx(1.0, rel=1e-14)
+    assert g.nodes["a"]["purchase_probability"] == pytest.approx(7 / 8, rel=1e-14)
+    assert g.edges["PURCHASE", "b"]["probability"] == pytest.approx(0.25, rel=1e-15)
+
+
+def test_attribution_and_shapley_by_hand(hand: jl.LoopModel) -> None:
+    # Removal effects a 7/13, b 3/4 share the 4 purchases: 112/67 and 156/67.
+    a = hand.attribution().set_index("channel")
+    assert a.loc["a", "purchases"] == pytest.approx(112 / 67, rel=1e-13)
+    assert a.loc["b", "share"] == pytest.approx(39 / 67, rel=1e-13)
+    assert a.loc["a", "first_purchases"] == pytest.approx(21 / 16, rel=1e-13)
+    # v(S) = expected purchases: v({a}) 1/4, v({b}) 6/13, v({a, b}) 1.
+    sh = hand.shapley().set_index("channel")
+    assert list(sh.columns) == ["purchases", "value", "share"]
+    assert sh.loc["a", "purchases"] == pytest.approx(41 / 26, rel=1e-13)
+    assert sh.loc["b", "purchases"] == pytest.approx(63 / 26, rel=1e-13)
+    assert sh["value"].sum() == pytest.approx(90.0, rel=1e-12)
+    assert sh["share"].sum() == pytest.approx(1.0, rel=1e-12)
+    teams = hand.shapley(by="team", teams={"a": "x", "b": "y"}).set_index("team")
+    assert teams.loc["x", "purchases"] == pytest.approx(41 / 26, rel=1e-13)
+    with pytest.raises(jl.InvalidInputError, match='not "sequence"'):
+        hand.attribution(by="sequence")  # type: ignore[arg-type]
+
+
+def test_save_load_pickle(hand: jl.LoopModel, tmp_path: Path) -> None:
+    hand.stages_ = {"a": "awareness", "b": "evaluation"}
+    for again in (
+        jl.LoopModel.from_bytes(hand.to_bytes()),
+        pickle.loads(pickle.dumps(hand)),
+    ):
+        assert type(again) is jl.LoopModel
+        assert again.expected_purchases_ == hand.expected_purchases_
+        assert again.expected_value_ == hand.expected_value_
+        assert again.stages_ == hand.stages_
+        assert again.loyalty_loop_rate() == hand.loyalty_loop_rate()
+        pd.testing.assert_frame_equal(again.transition_matrix(), hand.transition_matrix())
+    path = tmp_path / "loop.jl"
+    hand.save(path)
+    assert jl.LoopModel.load(path).repeat_probability_ == hand.repeat_probability_
+    with pytest.raises(jl.InvalidInputError, match="holds a loop_model, expected a markov_model"):
+        jl.MarkovModel.load(path)
+    with pytest.raises(jl.NotFittedError):
+        jl.LoopModel().to_bytes()
+    unfitted = pickle.loads(pickle.dumps(jl.LoopModel(order=2)))
+    assert repr(unfitted) == "LoopModel(order=2)"
+
+
+def test_repr_shows_the_fitted_figures(hand: jl.LoopModel) -> None:
+    assert repr(hand) == (
+        "LoopModel(order=1, fitted: 5 states, expected purchases 1, repeat probability 0.1875)"
+    )

@@ -239,3 +239,26 @@ def test_progress_of_removal_effects_and_attribution(capsys: pytest.CaptureFixtu
     assert calls == [(1, 1)]  # two teams: one batch
     with pytest.raises(jl.InvalidInputError, match="progress must be"):
         jl.attribute(j, ["linear"], progress="yes")  # type: ignore[arg-type]
+
+
+def test_markov_options_object_and_constants_from_the_core(abc_journeys: jl.Journeys) -> None:
+    from journeyloop import _core
+
+    options = _core.markov_options(smoothing=0.5)
+    assert options.smoothing == 0.5
+    assert repr(options) == "markov_options(smoothing=0.5)"
+    assert _core.markov_options().smoothing == 0.0
+    with pytest.raises(TypeError):
+        _core.markov_options(0.5)  # type: ignore[misc]  # keywords only
+    counts = _core.count_transitions(abc_journeys._set, 1)
+    smoothed = _core.fit_markov(counts, options)
+    assert smoothed.options.smoothing == 0.5
+    assert (
+        smoothed.conversion_rate == jl.MarkovModel(smoothing=0.5).fit(abc_journeys).conversion_rate_
+    )
+    # The limits Python reports are the core's own.
+    assert _core.max_shapley_players == 16
+    assert _core.top_paths_max_expanded == 2_000_000
+    # Team grouping: groups in order of first appearance, then the extra groups.
+    names, members = _core.group_members(["x", "y", "x"], ["z", "y"])
+    assert (names, members) == (["x", "y", "z"], [[0, 2], [1], []])

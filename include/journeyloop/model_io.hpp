@@ -1,0 +1,81 @@
+// journeyloop: saving and loading fitted models (funnel and loop).
+//
+// The same versioned, checksummed format as the counts (io.hpp): a fitted
+// model is stored as its counts and options (a loop model as the counts of
+// its two views and its totals) and solved again on loading. The kinds are
+// `markov_model` and `loop_model`; a file of one kind is refused where the
+// other is expected.
+#ifndef JOURNEYLOOP_MODEL_IO_HPP
+#define JOURNEYLOOP_MODEL_IO_HPP
+
+#include <journeyloop/io.hpp>
+#include <journeyloop/loop_model.hpp>
+#include <journeyloop/markov_model.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace journeyloop {
+
+/**
+ * What a model file may hold besides the model, for callers that keep it
+ * with the model (the Python package does): the channel metadata of the
+ * journeys it was fitted on, as (channel, team) and (channel, stage) pairs in
+ * their order, and the state cap it was fitted with. Every part is optional;
+ * a file written without them reads back with none.
+ */
+struct model_metadata {
+    std::optional<std::vector<std::pair<std::string, std::string>>> teams;
+    std::optional<std::vector<std::pair<std::string, std::string>>> stages;
+    std::optional<std::size_t> max_states; ///< at least 1
+};
+
+/// A funnel model read from a file, with the file's metadata (parts the file
+/// does not hold are empty).
+struct stored_model {
+    markov_model model;
+    model_metadata metadata;
+};
+
+/// A loop model read from a file, with the file's metadata.
+struct stored_loop_model {
+    loop_model model;
+    model_metadata metadata;
+};
+
+/// Serializes a fitted model (its counts and options) to bytes.
+std::string to_bytes(const markov_model& model);
+/// The same, with `metadata` stored beside the model; throws invalid_input
+/// if a name is empty or not UTF-8, a channel is listed twice, or
+/// max_states is 0.
+std::string to_bytes(const markov_model& model, const model_metadata& metadata);
+/// Serializes a loop model (the counts of its views, its totals and
+/// options), with optional metadata as above.
+std::string to_bytes(const loop_model& model, const model_metadata& metadata = {});
+
+/// Reads and solves a model from bytes; throws invalid_input naming what is
+/// wrong, numerical_error if the stored chain cannot be solved.
+markov_model model_from_bytes(std::string_view bytes);
+/// The same, with the file's metadata.
+stored_model stored_model_from_bytes(std::string_view bytes);
+/// Reads and solves a loop model from bytes, with the file's metadata;
+/// throws as model_from_bytes() does.
+stored_loop_model loop_model_from_bytes(std::string_view bytes);
+
+/// Writes to_bytes() to a file; throws invalid_input if it cannot be written.
+void save(const markov_model& model, const std::string& filename);
+void save(const markov_model& model, const std::string& filename, const model_metadata& metadata);
+void save(const loop_model& model, const std::string& filename,
+          const model_metadata& metadata = {});
+/// Reads a file written by save().
+markov_model load_model(const std::string& filename);
+stored_model load_stored_model(const std::string& filename);
+stored_loop_model load_loop_model(const std::string& filename);
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_MODEL_IO_HPP

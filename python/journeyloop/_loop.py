@@ -1,0 +1,306 @@
+"""The loop model: repeat purchases on the loop chain, solved exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+import pandas as pd
+
+from . import _core
+from ._counts import DEFAULT_MAX_STATES
+from ._errors import InvalidInputError
+from ._model_base import ModelBase
+
+__all__ = ["LoopModel"]
+
+#: The funnel model's figures, not the loop model's.
+_FUNNEL_ONLY = {
+    name: f"{name} is a figure of the funnel model (MarkovModel); this is a LoopModel, "
+    "fitted on loop-form histories: see expected_purchases_, expected_value_, "
+    "repeat_probability_, removal_effects(), attribution() and summary()"
+    for name in (
+        "conversion_rate_",
+        "value_per_journey_",
+        "expected_touches_",
+        "expected_touches_converting_",
+        "counts_",
+        "transition_probabilities",
+    )
+}
+
+
+class LoopModel(ModelBase):
+    """The loop model of repeat purchases, solved exactly.
+
+    The loop chain goes START → channel states → PURCHASE → channel states →
+    … → END: ``PURCHASE`` is transient (a customer may buy again), ``END``
+    absorbing. Expected purchases per customer are ``F[START, PURCHASE]``.
+    States, transitions, graph exports, loops, top paths (to the first
+    purchase), removal effects, attribution and Shapley (on the expected
+    purchases) work as on :class:`MarkovModel`; figures of the funnel form
+    (``conversion_rate_``, ...) raise :class:`NotApplicableError`.
+
+    ``MarkovModel(...).fit(histories)`` returns one; ``LoopModel(...)`` takes
+    the same parameters but ``padded``.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> h = jl.Journeys.from_paths(["a > purchase > b > purchase", "a > b", "b > purchase"],
+    ...                            count=[1, 1, 2], form="loop")
+    >>> loop = jl.MarkovModel(order=1).fit(h)
+    >>> type(loop).__name__, round(loop.expected_purchases_, 12)
+    ('LoopModel', 1.0)
+    """
+
+    _FORM: ClassVar[str] = "loop"
+    _NOT_APPLICABLE: ClassVar[Mapping[str, str]] = _FUNNEL_ONLY
+    _GOAL: ClassVar[str] = "PURCHASE"
+    _COUNT: ClassVar[str] = "purchases"
+
+    def __init__(
+        self,
+        order: int = 1,
+        *,
+        collapse_repeats: bool = True,
+        smoothing: float = 0.0,
+        max_states: int = DEFAULT_MAX_STATES,
+    ) -> None:
+        super().__init__(
+            order, collapse_repeats=collapse_repeats, smoothing=smoothing, max_states=max_states
+        )
+        self._model: _core.loop_model | None = None
+
+    def fit(self, data: Any) -> LoopModel:
+        """Counts the transitions of loop-form histories and solves the loop chain.
+
+        Raises
+        ------
+        InvalidInputError
+            For funnel journeys or transition counts (fit those with
+            :class:`MarkovModel`).
+        StateSpaceTooLargeError
+            If the number of states could exceed ``max_states``.
+        NumericalError
+            If some state cannot reach an absorbing state.
+        """
+        if getattr(data, "form", None) != "loop" or not hasattr(data, "_set"):
+            msg = (
+                'LoopModel fits loop-form histories (Journeys.from_events(..., form="loop") or '
+                f'from_paths(..., form="loop")); got {type(data).__name__}'
+                + (" of funnel journeys" if getattr(data, "form", None) == "funnel" else "")
+                + ": fit those with MarkovModel"
+            )
+            raise InvalidInputError(msg)
+        counts = _core.count_loop_transitions(
+            data._set, self.order, self.collapse_repeats, self.max_states
+        )
+        self._model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
+        self.teams_ = data.teams
+        self.stages_ = data.stages
+        return self
+
+    @property
+    def _fitted(self) -> _core.loop_model:
+        model: _core.loop_model = ModelBase._fitted.fget(self)  # type: ignore[attr-defined]
+        return model
+
+    @classmethod
+    def _core_type(cls) -> Any:
+        return _core.loop_model
+
+    @classmethod
+    def _from_core(
+        cls, model: _core.loop_model, metadata: dict[str, Any] | None = None
+    ) -> LoopModel:
+        metadata = metadata or {}
+        max_states = metadata.get("max_states")
+        out = cls(
+            int(model.order),
+            collapse_repeats=bool(model.collapse_repeats),
+            smoothing=float(model.smoothing),
+            max_states=DEFAULT_MAX_STATES if max_states is None else int(max_states),
+        )
+        out._model = model
+        out._restore_metadata(metadata)
+        return out
+
+    # -- fitted quantities ----------------------------------------------------
+
+    def _fitted_channels(self) -> list[str]:
+        return list(self._fitted.channels)
+
+    def _fitted_num_states(self) -> int:
+        return int(self._fitted.num_states)
+
+    def _labels(self) -> list[str]:
+        return list(self._fitted.state_labels())
+
+    def _figure(self, name: str) -> float:
+        return float(_core.loop_summary(self._fitted)[name])
+
+    @property
+    def expected_purchases_(self) -> float:
+        """Expected purchases per customer, ``F[START, PURCHASE]``."""
+        return self._figure("expected_purchases")
+
+    @property
+    def expected_value_(self) -> float:
+        """Expected purchase value per customer."""
+        return self._figure("expected_value")
+
+    @property
+    def first_purchase_probability_(self) -> float:
+        """Probability that a customer purchases at least once."""
+        return self._figure("first_purchase_probability")
+
+    @property
+    def repeat_probability_(self) -> float:
+        """Probability of another purchase after a purchase."""
+        return self._figure("repeat_probability")
+
+    @property
+    def touches_to_first_purchase_(self) -> float:
+        """Expected touches before the first purchase, for buyers."""
+        return self._figure("touches_to_first_purchase")
+
+    @property
+    def touches_between_purchases_(self) -> float:
+        """Expected touches between a purchase and the next one."""
+        return self._figure("touches_between_purchases")
+
+    def states(self) -> pd.DataFrame:
+        """Every state: ``state``, ``purchase_probability``, ``expected_visits``.
+
+        ``purchase_probability`` is the probability of reaching PURCHASE from the
+        state (from PURCHASE: of another purchase; END 0); ``expected_visits``
+        the expected visits of a customer from START (PURCHASE: the expected
+        purchases; START and END 1).
+        """
+        model = self._fitted
+        return pd.DataFrame(
+            {
+                "state": self._labels(),
+                "purchase_probability": model.purchase_probabilities(),
+                "expected_visits": model.expected_visits(),
+            }
+        )
+
+    def transition_matrix(self) -> pd.DataFrame:
+        """Every transition of the loop chain: ``from``, ``to``, ``count``, ``probability``.
+
+        States are ``START``, ``PURCHASE``, ``END`` or channel states. With
+        smoothing, unobserved transitions have count 0.
+        """
+        src, dst, count, prob = self._fitted.transitions()
+        labels = self._labels()
+        return pd.DataFrame(
+            {
+                "from": [labels[s] for s in src],
+                "to": [labels[t] for t in dst],
+                "count": count,
+                "probability": prob,
+            }
+        )
+
+    def loyalty_loop_rate(
+        self, stages: Mapping[str, str] | None = None, *, evaluation: str = "evaluation"
+    ) -> float:
+        """Probability of purchasing again after a purchase without touching an
+        evaluation-stage channel in between.
+
+        ``stages`` maps channel -> stage (default: the histories' channel
+        metadata); channels of stage ``evaluation`` are the ones avoided.
+        """
+        stages = stages if stages is not None else self.stages_
+        if stages is None:
+            msg = "the loyalty-loop rate needs channel stages (stages= or channel metadata)"
+            raise InvalidInputError(msg)
+        avoided = [i for i, c in enumerate(self.channels_) if stages.get(c) == evaluation]
+        return float(_core.loyalty_loop_rate(self._fitted, avoided))
+
+    # -- removal effects and attribution ------------------------------------
+
+    def removal_effects(
+        self,
+        by: Literal["channel", "team", "group"] = "channel",
+        *,
+        teams: Mapping[str, str] | Any | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Relative drops when a channel (team, group) is removed: ``removal_effect``
+        of the expected purchases, ``value_removal_effect``,
+        ``first_purchase_removal_effect`` and ``repeat_purchase_removal_effect``
+        (of the purchases after a first one, per buyer)."""
+        keys, members = self._groups(by, teams, groups)
+        e = _core.loop_removal_effects(self._fitted, members)
+        return pd.DataFrame(
+            {
+                by: keys,
+                "removal_effect": e["purchases"],
+                "value_removal_effect": e["value"],
+                "first_purchase_removal_effect": e["first_purchases"],
+                "repeat_purchase_removal_effect": e["repeat_purchases"],
+            }
+        )
+
+    def attribution(
+        self,
+        by: Literal["channel", "team", "group"] = "channel",
+        teams: Mapping[str, str] | Any | None = None,
+        *,
+        groups: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Purchases, value, first and repeat purchases attributed by removal effect.
+
+        Returns
+        -------
+        DataFrame
+            ``channel`` (or ``team``, ``group``), ``purchases``, ``value``,
+            ``share`` (of purchases), ``first_purchases``, ``repeat_purchases``:
+            each column sums to its total.
+        """
+        if by == "sequence":  # type: ignore[comparison-overlap]
+            msg = 'the loop model attributes by "channel", "team" or "group", not "sequence"'
+            raise InvalidInputError(msg)
+        keys, members = self._groups(by, teams, groups)
+        a = _core.loop_markov_attribution(self._fitted, keys, members)
+        return pd.DataFrame(
+            {
+                by: a.names,
+                "purchases": a.conversions,
+                "value": a.value,
+                "share": a.shares,
+                "first_purchases": a.first_purchases,
+                "repeat_purchases": a.repeat_purchases,
+            }
+        )
+
+    # -- text -----------------------------------------------------------------
+
+    def summary(self) -> str:
+        """The headline numbers as text (also printed)."""
+        s = _core.loop_summary(self._fitted)
+        loop = self._fitted
+        lines = [
+            f"Loop model, order {self.order}: {loop.customers:,.0f} customers, "
+            f"{loop.purchases:,.0f} purchases, value {loop.value:,.2f}",
+            f"  expected purchases per customer   {s['expected_purchases']:.6g}",
+            f"  expected value per customer       {s['expected_value']:.6g}",
+            f"  P(at least one purchase)          {s['first_purchase_probability']:.6g}",
+            f"  P(another purchase | purchase)    {s['repeat_probability']:.6g}",
+            f"  touches to the first purchase     {s['touches_to_first_purchase']:.6g}",
+            f"  touches between purchases         {s['touches_between_purchases']:.6g}",
+        ]
+        if self.stages_ is not None:
+            lines.append(f"  loyalty-loop rate                 {self.loyalty_loop_rate():.6g}")
+        text = "\n".join(lines)
+        print(text)
+        return text
+
+    def _fitted_figures(self) -> str:
+        return (
+            f"{self.n_states_} states, expected purchases {self.expected_purchases_:.6g}, "
+            f"repeat probability {self.repeat_probability_:.6g}"
+        )

@@ -1,0 +1,438 @@
+"""What the funnel and loop models share: the fitted chain's introspection,
+written once for both forms."""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._counts import DEFAULT_MAX_STATES, check_order
+from ._errors import InvalidInputError, NotApplicableError, NotFittedError, UnknownChannelError
+from ._teams import team_of_channels
+
+__all__ = [
+    "By",
+    "ModelBase",
+    "Progress",
+    "attribution_frame",
+    "progress_callback",
+    "real_number",
+    "whole_number",
+]
+
+By = Literal["channel", "team", "group"]
+#: ``True`` (print the steps to stderr), a callable ``(done, total)``, or None.
+Progress = bool | Callable[[int, int], object] | None
+
+Model = TypeVar("Model", bound="ModelBase")
+
+
+def progress_callback(progress: Progress) -> Callable[[int, int], object] | None:
+    """The callable the core calls after each step of the removal effects."""
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+
+        def show(done: int, total: int) -> None:
+            end = "\n" if done == total else ""
+            print(f"\rremoval effects: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+        return show
+    if callable(progress):
+        return progress
+    msg = f"progress must be True, False, None or a callable (done, total), got {progress!r}"
+    raise InvalidInputError(msg)
+
+
+def whole_number(value: object, name: str, minimum: int, maximum: int = 2**63 - 1) -> int:
+    """``value`` (an int or a NumPy integer) if it is an integer in [minimum, maximum];
+    InvalidInputError naming ``name`` otherwise."""
+    bounds = f">= {minimum}" if maximum == 2**63 - 1 else f"in [{minimum:,}, {maximum:,}]"
+    msg = f"{name} must be an integer {bounds}, got {value!r}"
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(msg)
+    try:
+        n = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidInputError(msg) from None
+    if not minimum <= n <= maximum:
+        raise InvalidInputError(msg)
+    return n
+
+
+def real_number(value: object, name: str) -> float:
+    """``value`` as a float if it is a finite real number >= 0 (Python or NumPy);
+    InvalidInputError otherwise."""
+    msg = f"{name} must be a finite number >= 0, got {value!r}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InvalidInputError(msg)
+    try:
+        x = float(value)
+    except OverflowError:
+        raise InvalidInputError(msg) from None
+    if not 0 <= x < float("inf"):
+        raise InvalidInputError(msg)
+    return x
+
+
+def attribution_frame(a: _core.attribution, key: str, count: str = "conversions") -> pd.DataFrame:
+    """An attribution as a DataFrame: key, conversions (or ``count``), value, share
+    (every number from the core)."""
+    return pd.DataFrame({key: a.names, count: a.conversions, "value": a.value, "share": a.shares})
+
+
+def _pairs(mapping: Mapping[str, str] | None) -> list[tuple[str, str]] | None:
+    return None if mapping is None else [(str(k), str(v)) for k, v in mapping.items()]
+
+
+class ModelBase:
+    """The introspection the funnel model (:class:`MarkovModel`) and the loop
+    model (:class:`LoopModel`) share: states, transitions, graph exports, loops,
+    top paths, Shapley, saving and pickling.
+
+    A figure of the other form raises :class:`NotApplicableError`, an
+    ``AttributeError``: ``hasattr`` is False for it and ``dir`` does not list it.
+    """
+
+    #: The form of the journeys the model fits ("funnel" or "loop").
+    _FORM: ClassVar[str] = ""
+    #: Name -> message of the other form's figures.
+    _NOT_APPLICABLE: ClassVar[Mapping[str, str]] = {}
+    #: The absorbing outcome the paths of top_paths() end in.
+    _GOAL: ClassVar[str] = ""
+    #: The column of attributed counts ("conversions" or "purchases").
+    _COUNT: ClassVar[str] = "conversions"
+
+    def __init__(
+        self,
+        order: int = 1,
+        *,
+        collapse_repeats: bool = True,
+        smoothing: float = 0.0,
+        max_states: int = DEFAULT_MAX_STATES,
+    ) -> None:
+        self.order = check_order(order)
+        self.collapse_repeats = collapse_repeats
+        self.smoothing = real_number(smoothing, "smoothing")
+        self.max_states = whole_number(max_states, "max_states", 1)
+        self._model: Any = None
+        #: Channel -> team of the journeys it was fitted on (their metadata),
+        #: used by ``by="team"`` when no ``teams=`` is given.
+        self.teams_: dict[str, str] | None = None
+        #: Channel -> stage of the journeys it was fitted on (their metadata).
+        self.stages_: dict[str, str] | None = None
+
+    # -- the other form's names ---------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached when normal lookup fails, also when a property raised an
+        # AttributeError (NotFittedError is one): run it again for its error.
+        if name in type(self).__dict__ or any(name in c.__dict__ for c in type(self).__mro__):
+            return object.__getattribute__(self, name)
+        message = type(self)._NOT_APPLICABLE.get(name)
+        if message is not None:
+            raise NotApplicableError(message)
+        msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+        raise AttributeError(msg)
+
+    def __dir__(self) -> list[str]:
+        return sorted(n for n in super().__dir__() if n not in type(self)._NOT_APPLICABLE)
+
+    # -- the fitted model -----------------------------------------------------
+
+    def _not_fitted_message(self) -> str:
+        return f"this {type(self).__name__} is not fitted yet: call fit(data) first"
+
+    @property
+    def _fitted(self) -> Any:
+        model = self.__dict__.get("_model")
+        if model is None:
+            raise NotFittedError(self._not_fitted_message())
+        return model
+
+    @property
+    def is_loop_(self) -> bool:
+        """Whether the model is the loop model (fitted on loop-form histories)."""
+        return self._FORM == "loop"
+
+    @property
+    def channels_(self) -> list[str]:
+        """Channels of the fitted model."""
+        return list(self._fitted_channels())
+
+    def _fitted_channels(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def n_states_(self) -> int:
+        """Number of states, the start and the absorbing states included."""
+        return int(self._fitted_num_states())
+
+    def _fitted_num_states(self) -> int:
+        raise NotImplementedError
+
+    def _labels(self) -> list[str]:
+        raise NotImplementedError
+
+    def states(self) -> pd.DataFrame:
+        """Every state, with the probability of reaching the goal from it and its
+        expected visits (see the subclass)."""
+        raise NotImplementedError
+
+    def transition_matrix(self) -> pd.DataFrame:
+        """Every transition: ``from``, ``to``, ``count``, ``probability``."""
+        raise NotImplementedError
+
+    # -- groups of channels ---------------------------------------------------
+
+    def _channel_ids(self, names: Iterable[str], group: str) -> list[int]:
+        index = {c: i for i, c in enumerate(self.channels_)}
+        ids = []
+        for name in names:
+            if name not in index:
+                msg = f"unknown channel {name!r} in group {group!r}"
+                raise UnknownChannelError(msg)
+            ids.append(index[name])
+        return ids
+
+    def _groups(
+        self,
+        by: str,
+        teams: Mapping[str, str] | Any | None,
+        groups: Mapping[str, Sequence[str]] | None,
+    ) -> tuple[list[str], list[list[int]]]:
+        """Names and channel ids of the players of ``by``: every channel, the teams,
+        or the named groups."""
+        if by == "channel":
+            names = self.channels_
+            return names, [[i] for i in range(len(names))]
+        if by == "team":
+            teams = teams if teams is not None else self.teams_
+            if teams is None:
+                msg = (
+                    'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
+                )
+                raise InvalidInputError(msg)
+            group_of, extra = team_of_channels(self.channels_, teams)
+            names, members = _core.group_members(group_of, extra)
+            return list(names), [list(m) for m in members]
+        if by == "group":
+            if not groups:
+                msg = 'by="group" needs groups={name: [channel, ...], ...}'
+                raise InvalidInputError(msg)
+            if isinstance(groups, Mapping):
+                for g, m in groups.items():
+                    if isinstance(m, (str, bytes)):
+                        msg = f"group {g!r}: its channels must be a list, got the string {m!r}"
+                        raise InvalidInputError(msg)
+                return list(groups), [self._channel_ids(m, g) for g, m in groups.items()]
+            msg = "groups must be a dict {name: [channel, ...]}"
+            raise InvalidInputError(msg)
+        msg = f'by must be "channel", "team" or "group", got {by!r}'
+        raise InvalidInputError(msg)
+
+    def shapley(
+        self,
+        by: By = "channel",
+        teams: Mapping[str, str] | Any | None = None,
+        *,
+        groups: Mapping[str, Sequence[str]] | None = None,
+    ) -> pd.DataFrame:
+        """Exact Shapley attribution.
+
+        Players are channels, teams (``by="team"``) or named groups of
+        channels (``by="group"``, not overlapping). The value of a coalition
+        is the conversion probability (the loop model: the expected purchases
+        per customer) and the expected value of the model with every other
+        player's channels removed; every coalition is enumerated, so at most
+        ``journeyloop._core.max_shapley_players`` (16) players. The Shapley
+        values are scaled to the totals.
+
+        Returns
+        -------
+        DataFrame
+            As :meth:`attribution`: key, ``conversions`` (the loop model:
+            ``purchases``), ``value``, ``share``.
+        """
+        names, players = self._groups(by, teams, groups)
+        return attribution_frame(
+            _core.shapley_attribution(self._fitted, names, players), by, self._COUNT
+        )
+
+    # -- the journey graph ----------------------------------------------------
+
+    def to_dot(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The journey graph in Graphviz DOT (written to ``path`` if given)."""
+        text = str(_core.to_dot(self._fitted))
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_graphml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The journey graph in GraphML (written to ``path`` if given)."""
+        text = str(_core.to_graphml(self._fitted))
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_networkx(self) -> Any:
+        """The journey graph as a ``networkx.DiGraph`` (networkx must be installed).
+
+        Nodes are state labels with the columns of :meth:`states`; edges carry
+        ``count`` and ``probability``.
+        """
+        try:
+            import networkx as nx
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            msg = "to_networkx needs networkx: pip install networkx"
+            raise ImportError(msg) from err
+        g = nx.DiGraph()
+        states = self.states()
+        columns = [c for c in states.columns if c != "state"]
+        for row in states.itertuples(index=False):
+            g.add_node(row.state, **{c: getattr(row, c) for c in columns})
+        frame = self.transition_matrix()[["from", "to", "count", "probability"]]
+        for src, dst, count, prob in frame.itertuples(index=False):
+            g.add_edge(src, dst, count=count, probability=prob)
+        return g
+
+    def loops(self) -> list[list[str]]:
+        """The loops of the journey: cyclic strongly connected components, largest first."""
+        labels = self._labels()
+        return [[labels[s] for s in comp] for comp in _core.journey_loops(self._fitted)]
+
+    def top_paths(
+        self,
+        n: int = 10,
+        *,
+        max_length: int = 64,
+        max_expanded: int = _core.top_paths_max_expanded,
+    ) -> pd.DataFrame:
+        """The ``n`` most probable complete paths from START to the goal
+        (CONVERSION; the loop model: the first PURCHASE).
+
+        A best-first search over walks (the k shortest paths on ``-log p``);
+        walks may repeat states.
+
+        Parameters
+        ----------
+        n
+            How many paths.
+        max_length
+            The longest walk, in transitions.
+        max_expanded
+            The search stops after expanding this many walks (its memory
+            grows with them). If it stops before finding ``n`` paths, it
+            returns those it found and warns (``RuntimeWarning``).
+
+        Returns
+        -------
+        DataFrame
+            ``path`` (the states between START and the goal joined by
+            ``" > "``; at order k > 1 each state is a tuple in brackets),
+            ``probability`` and ``length`` (number of states), most probable
+            first.
+        """
+        whole_number(n, "n", 1)
+        whole_number(max_length, "max_length", 1)
+        whole_number(max_expanded, "max_expanded", 1)
+        labels = self._labels()
+        rows = []
+        paths, stopped = _core.top_paths(self._fitted, n, max_length, max_expanded)
+        if stopped:
+            warnings.warn(
+                f"top_paths stopped after expanding {max_expanded:,} walks, with {len(paths)} "
+                f"of the {n} paths asked for (most walks never reach {self._GOAL}; raise "
+                "max_expanded)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        for states, prob in paths:
+            inner = [labels[s] for s in states[1:-1]]
+            shown = inner if self.order == 1 else [f"({s})" for s in inner]
+            rows.append((" > ".join(shown), prob, len(inner)))
+        return pd.DataFrame(rows, columns=["path", "probability", "length"])
+
+    # -- persistence ----------------------------------------------------------
+
+    @classmethod
+    def _core_type(cls) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def _from_core(cls: type[Model], model: Any, metadata: dict[str, Any] | None = None) -> Model:
+        raise NotImplementedError
+
+    def _restore_metadata(self, metadata: dict[str, Any]) -> None:
+        for key in ("teams", "stages"):
+            pairs = metadata.get(key)
+            setattr(self, key + "_", None if pairs is None else dict(pairs))
+
+    def to_bytes(self) -> bytes:
+        """The fitted model in journeyloop's versioned, checksummed file format.
+
+        The file holds the counts and options, and also ``max_states`` and the
+        channel metadata (``teams_``, ``stages_``), so that :meth:`from_bytes`
+        gives back the same model.
+        """
+        return bytes(
+            self._fitted.to_bytes(
+                teams=_pairs(self.teams_),
+                stages=_pairs(self.stages_),
+                max_states=int(self.max_states),
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls: type[Model], data: bytes) -> Model:
+        """A model from :meth:`to_bytes`, validated and solved again.
+
+        Raises
+        ------
+        InvalidInputError
+            If the bytes are not a journeyloop model file of this kind, or are
+            damaged or inconsistent (the message says what is wrong).
+        """
+        model, metadata = cls._core_type().from_bytes_with_metadata(bytes(data))
+        return cls._from_core(model, metadata)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the fitted model to a file (as :meth:`to_bytes`)."""
+        Path(path).write_bytes(self.to_bytes())
+
+    @classmethod
+    def load(cls: type[Model], path: str | os.PathLike[str]) -> Model:
+        """Reads a model written by :meth:`save`; a damaged file raises InvalidInputError."""
+        return cls.from_bytes(Path(path).read_bytes())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_model"] = None if state.get("_model") is None else self.to_bytes()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        blob = state.pop("_model")
+        state.pop("_loop", None)  # pickles of MarkovModel before LoopModel existed
+        self.__dict__.update(state)
+        self._model = None if blob is None else self._core_type().from_bytes_with_metadata(blob)[0]
+
+    # -- text -----------------------------------------------------------------
+
+    def _fitted_figures(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        fitted = ""
+        if self.__dict__.get("_model") is not None:
+            fitted = f", fitted: {self._fitted_figures()}"
+        return f"{type(self).__name__}(order={self.order}{fitted})"
