@@ -267,3 +267,44 @@ TEST_CASE("loop model: saved and loaded, with its metadata", "[loop][io]") {
     REQUIRE(load_loop_model(file).model.value() == 90);
     std::filesystem::remove(file);
 }
+
+TEST_CASE("loop model: smoothed rows sum to 1 and keep the observed counts", "[loop]") {
+    const auto model = fit_loop(count_loop_transitions(hand_histories()), {1.0});
+    std::vector<double> row_sum(model.num_states(), 0.0), row_count(model.num_states(), 0.0);
+    for (const auto& t : model.transitions()) {
+        row_sum[t.from] += t.probability;
+        row_count[t.from] += t.count;
+    }
+    for (state_id s : {0u, 1u, 3u, 4u}) REQUIRE(row_sum[s] == Approx(1.0).epsilon(1e-14));
+    REQUIRE(row_sum[2] == 0); // END: no way out
+    REQUIRE(row_count == std::vector<double>{4, 4, 0, 2, 4});
+    // alpha = 1 over PURCHASE, END, a and b: START a (2 + 1) / 8, PURCHASE 1/8;
+    // after a purchase b (1 + 1) / 8, END (3 + 1) / 8, a 1/8 (unobserved, count 0).
+    auto probability = [&model](state_id from, state_id to) {
+        for (const auto& t : model.transitions())
+            if (t.from == from && t.to == to) return std::pair{t.count, t.probability};
+        return std::pair{-1.0, -1.0};
+    };
+    REQUIRE(probability(0, 3).second == Approx(3.0 / 8).epsilon(1e-14));
+    REQUIRE(probability(0, 1).second == Approx(1.0 / 8).epsilon(1e-14));
+    REQUIRE(probability(1, 4).second == Approx(2.0 / 8).epsilon(1e-14));
+    REQUIRE(probability(1, 2).second == Approx(4.0 / 8).epsilon(1e-14));
+    REQUIRE(probability(1, 3) == std::pair{0.0, 1.0 / 8});
+
+    // With no purchase observed there is no repeat view: a purchase (possible
+    // only with smoothing) ends the history.
+    std::vector<std::string_view> paths{"a > b"};
+    std::vector<double> one{1};
+    const auto none =
+        fit_loop(count_loop_transitions(build_loop_histories({paths, one, {}, {}}, {})), {1.0});
+    bool found = false;
+    for (const auto& t : none.transitions())
+        if (t.from == 1) {
+            REQUIRE(t.to == 2);
+            REQUIRE(t.count == 0);
+            REQUIRE(t.probability == 1);
+            found = true;
+        }
+    REQUIRE(found);
+    REQUIRE(none.purchase_probabilities()[1] == 0);
+}

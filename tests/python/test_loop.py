@@ -313,3 +313,8 @@ def test_repr_shows_the_fitted_figures(hand: jl.LoopModel) -> None:
     assert repr(hand) == (
         "LoopModel(order=1, fitted: 5 states, expected purchases 1, repeat probability 0.1875)"
     )
+
+
+def test_attribute_compares_methods_on_funnel_journeys_only() -> None:
+    with pytest.raises(jl.InvalidInputError, match="attribute\\(\\) compares the methods"):
+        jl.attribute(hand_histories(), methods=["markov"])
