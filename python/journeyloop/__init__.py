@@ -11,6 +11,9 @@ conversions and revenue between channels (and teams)::
     model.attribution()
     jl.attribute(journeys)      # every method side by side
 
+Loop-form histories (``form="loop"``) fit the loop model of repeat purchases:
+``jl.MarkovModel(order=1).fit(histories)`` returns a ``jl.LoopModel``.
+
 Every number is computed by the C++ core (``journeyloop._core``).
 """
 

@@ -56,6 +56,11 @@ class MarkovModel(ModelBase):
     the conversion rate, removal effects, expected visits and touches come
     from exact linear solves, not simulation.
 
+    ``fit`` on loop-form histories returns a fitted :class:`LoopModel` (the
+    loop chain of repeat purchases) instead of this model: write
+    ``model = MarkovModel(...).fit(data)``. Figures of the loop form raise
+    :class:`NotApplicableError` here.
+
     Parameters
     ----------
     order
