@@ -4,6 +4,7 @@
 #include <journeyloop/events.hpp>
 #include <journeyloop/threads.hpp>
 
+#include "journey_set_builder.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -237,7 +238,7 @@ private:
                 "channel '" + std::string(name) +
                     "' has the name of the purchase marker of loop histories; choose another "
                     "purchase name"));
-        return out_.journeys.channels_.intern(name);
+        return jb_.intern(name);
     }
 
     JOURNEYLOOP_INLINE std::uint32_t customer_of(std::size_t i) {
@@ -255,8 +256,8 @@ private:
                 recent_ids_[recent_next_++ % recent_ids_.size()] = key;
                 prev_key_ = key;
                 have_prev_ = true;
-                prev_customer_ = static_cast<std::uint32_t>(out_.journeys.customer_ids_.size());
-                out_.journeys.customer_ids_.push_back(key);
+                prev_customer_ = static_cast<std::uint32_t>(jb_.customer_ids().size());
+                jb_.customer_ids().push_back(key);
                 return prev_customer_;
             }
         }
@@ -266,12 +267,12 @@ private:
     // Whether no customer got two ids (sequential mode).
     bool customers_unique() const {
         if (!t_.customer_ids.empty()) {
-            auto keys = out_.journeys.customer_ids_;
+            auto keys = out_.journeys.customer_ids();
             std::sort(keys.begin(), keys.end());
             return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
         }
-        std::vector<std::string_view> keys(out_.journeys.customer_names_.begin(),
-                                           out_.journeys.customer_names_.end());
+        std::vector<std::string_view> keys(out_.journeys.customer_names().begin(),
+                                           out_.journeys.customer_names().end());
         std::sort(keys.begin(), keys.end());
         return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
     }
@@ -283,7 +284,7 @@ private:
             const auto key = t_.customer_ids[i];
             prev_key_ = key;
             have_prev_ = true;
-            prev_customer_ = ids_.intern(key, out_.journeys.customer_ids_);
+            prev_customer_ = ids_.intern(key, jb_.customer_ids());
             return prev_customer_;
         }
         const auto name = t_.customer_names[i];
@@ -294,13 +295,13 @@ private:
             for (std::size_t k = 0; k < std::min(recent_next_, recent_names_.size()); ++k)
                 if (recent_names_[k] == name) back_again_ = true;
             recent_names_[recent_next_++ % recent_names_.size()] = name;
-            prev_customer_ = static_cast<std::uint32_t>(out_.journeys.customer_names_.size());
-            out_.journeys.customer_names_.emplace_back(name);
+            prev_customer_ = static_cast<std::uint32_t>(jb_.customer_names().size());
+            jb_.customer_names().emplace_back(name);
             return prev_customer_;
         }
         const auto before = names_.size();
         prev_customer_ = names_.intern(name);
-        if (names_.size() != before) out_.journeys.customer_names_.emplace_back(name);
+        if (names_.size() != before) jb_.customer_names().emplace_back(name);
         return prev_customer_;
     }
 
@@ -431,10 +432,9 @@ private:
     }
 
     void push_journey(std::uint32_t customer, double conversions, double nulls, double value) {
-        auto& js = out_.journeys;
         auto& r = out_.report;
-        js.end_row_at(touch_n_, conversions, nulls, value);
-        js.row_customer_.push_back(customer);
+        jb_.end_row_at(touch_n_, conversions, nulls, value);
+        jb_.add_row_customer(customer);
         ++r.journeys;
         if (conversions > 0)
             ++r.converting_journeys;
@@ -451,7 +451,7 @@ private:
             if (!w.pending.empty()) emit(w, w.pending.back().time, 0.0, 0.0);
         } else {
             push_journey(w.customer, w.purchases, 1.0, w.history_value);
-            out_.journeys.purchase_offsets_.push_back(out_.journeys.purchase_values_.size());
+            jb_.end_purchases();
             out_.report.rows_used += w.history_rows;
             w.purchases = w.history_value = 0;
             w.history_rows = 0;
@@ -496,12 +496,11 @@ private:
             if (is_touch) w.pending.push_back(e);
             if (conv > 0) close_funnel(w, e, conv, value, is_touch);
         } else {
-            auto& js = out_.journeys;
             if (is_touch) put_touch(e.channel, 0.0);
             if (conv > 0) {
                 // One purchase per conversion row.
-                put_touch(*js.purchase_channel_, 0.0);
-                js.purchase_values_.push_back(value);
+                put_touch(*out_.journeys.purchase_channel(), 0.0);
+                jb_.add_purchase_value(value);
                 w.purchases += 1;
                 w.history_value += value;
             }
@@ -541,14 +540,10 @@ private:
     // the first-appearance numbering of channels and customers of one pass.
 
     void setup() {
-        auto& js = out_.journeys;
-        js.form_ = o_.form;
-        js.has_times_ = o_.form == journey_form::funnel;
-        js.time_unit_seconds_ = o_.time_unit_seconds;
-        if (o_.form == journey_form::loop) {
-            js.purchase_channel_ = js.channels_.intern(trim(o_.purchase));
-            js.purchase_offsets_.assign(1, 0);
-        }
+        if (o_.form == journey_form::funnel)
+            jb_.set_times(o_.time_unit_seconds);
+        else
+            jb_.set_loop(trim(o_.purchase));
     }
 
     // ---- touch output ---------------------------------------------------------
@@ -568,12 +563,9 @@ private:
 
     // This builder's own output, for `rows` rows.
     void own_output(std::size_t rows) {
-        auto& js = out_.journeys;
         touch_cap_ = rows * touches_per_row(o_.form);
-        js.touches_.resize(touch_cap_);
-        js.touch_times_.resize(js.has_times_ ? touch_cap_ : 0);
-        touch_out_ = js.touches_.data();
-        time_out_ = js.has_times_ ? js.touch_times_.data() : nullptr;
+        touch_out_ = jb_.size_touches(touch_cap_);
+        time_out_ = jb_.touch_times();
         touch_n_ = 0;
     }
 
@@ -598,13 +590,11 @@ private:
 
     // Sizes the journey set's arrays to the touches written.
     void finish_output() {
-        auto& js = out_.journeys;
-        js.touches_.resize(touch_n_);
-        js.touch_times_.resize(js.has_times_ ? touch_n_ : 0);
+        jb_.size_touches(touch_n_);
     }
 
     std::size_t customers() const {
-        return out_.journeys.customer_ids_.size() + out_.journeys.customer_names_.size();
+        return out_.journeys.customer_ids().size() + out_.journeys.customer_names().size();
     }
 
     static void add_counts(event_report& to, const event_report& from) {
@@ -631,9 +621,9 @@ private:
     // Local channel ids of `other` to this builder's ids.
     std::vector<channel_id> merge_channels(const event_builder& other) {
         std::vector<channel_id> remap;
-        remap.reserve(other.out_.journeys.channels_.size());
-        for (const auto& name : other.out_.journeys.channels_.names())
-            remap.push_back(out_.journeys.channels_.intern(name));
+        remap.reserve(other.out_.journeys.channels().size());
+        for (const auto& name : other.out_.journeys.channels().names())
+            remap.push_back(jb_.intern(name));
         return remap;
     }
 
@@ -642,19 +632,19 @@ private:
     std::vector<std::uint32_t> merge_customers(const event_builder& other, bool& fresh) {
         std::vector<std::uint32_t> remap;
         fresh = true;
-        auto& js = out_.journeys;
         if (!t_.customer_ids.empty()) {
-            for (auto key : other.out_.journeys.customer_ids_) {
-                const auto before = js.customer_ids_.size();
-                remap.push_back(ids_.intern(key, js.customer_ids_));
-                fresh = fresh && js.customer_ids_.size() != before;
+            auto& ids = jb_.customer_ids();
+            for (auto key : other.out_.journeys.customer_ids()) {
+                const auto before = ids.size();
+                remap.push_back(ids_.intern(key, ids));
+                fresh = fresh && ids.size() != before;
             }
         } else {
-            for (const auto& name : other.out_.journeys.customer_names_) {
+            for (const auto& name : other.out_.journeys.customer_names()) {
                 const auto before = names_.size();
                 remap.push_back(names_.intern(name));
                 if (names_.size() != before)
-                    js.customer_names_.push_back(name);
+                    jb_.customer_names().push_back(name);
                 else
                     fresh = false;
             }
@@ -667,7 +657,6 @@ private:
     // mapped (empty maps: ids are already this builder's).
     void append_journeys_of(const event_builder& other, const std::vector<channel_id>& channels,
                             const std::vector<std::uint32_t>& customers) {
-        auto& js = out_.journeys;
         const auto& o = other.out_.journeys;
         const auto base = touch_n_;
         if (other.touch_out_ < touch_out_ + base ||
@@ -682,27 +671,7 @@ private:
             for (std::size_t i = base; i < base + other.touch_n_; ++i)
                 touch_out_[i] = channels[touch_out_[i]];
         touch_n_ += other.touch_n_;
-        if (!o.purchase_offsets_.empty()) {
-            const auto purchase_base = js.purchase_values_.size();
-            js.purchase_values_.insert(js.purchase_values_.end(), o.purchase_values_.begin(),
-                                       o.purchase_values_.end());
-            for (std::size_t r = 1; r < o.purchase_offsets_.size(); ++r)
-                js.purchase_offsets_.push_back(purchase_base + o.purchase_offsets_[r]);
-        }
-        journey_set::check_touches(touch_n_);
-        for (std::size_t r = 1; r < o.offsets_.size(); ++r)
-            js.offsets_.push_back(static_cast<std::uint32_t>(base + o.offsets_[r]));
-        js.conversions_.insert(js.conversions_.end(), o.conversions_.begin(), o.conversions_.end());
-        js.nulls_.insert(js.nulls_.end(), o.nulls_.begin(), o.nulls_.end());
-        js.values_.insert(js.values_.end(), o.values_.begin(), o.values_.end());
-        if (customers.empty())
-            js.row_customer_.insert(js.row_customer_.end(), o.row_customer_.begin(),
-                                    o.row_customer_.end());
-        else
-            for (auto c : o.row_customer_) js.row_customer_.push_back(customers[c]);
-        js.total_conversions_ += o.total_conversions_;
-        js.total_nulls_ += o.total_nulls_;
-        js.total_value_ += o.total_value_;
+        jb_.append_rows(o, base, customers);
         add_counts(out_.report, other.out_.report);
     }
 
@@ -818,12 +787,11 @@ private:
         std::vector<std::uint32_t> customers(second.customers());
         for (std::size_t c = 0; c < customers.size(); ++c)
             customers[c] = static_cast<std::uint32_t>(this->customers() + c);
-        auto& js = out_.journeys;
         const auto& other = second.out_.journeys;
-        js.customer_ids_.insert(js.customer_ids_.end(), other.customer_ids_.begin(),
-                                other.customer_ids_.end());
-        js.customer_names_.insert(js.customer_names_.end(), other.customer_names_.begin(),
-                                  other.customer_names_.end());
+        jb_.customer_ids().insert(jb_.customer_ids().end(), other.customer_ids().begin(),
+                                  other.customer_ids().end());
+        jb_.customer_names().insert(jb_.customer_names().end(), other.customer_names().begin(),
+                                    other.customer_names().end());
         append_journeys_of(second, channels, customers);
         return customers_unique(); // else a customer comes back later: not sorted
     }
@@ -922,7 +890,9 @@ private:
         event_builder second(t_, o_);
         second.n_ = n_;
         second.setup();
-        second.out_.journeys.purchase_channel_ = out_.journeys.purchase_channel_;
+        // Both parts interned the purchase marker first: the same id.
+        if (second.out_.journeys.purchase_channel() != out_.journeys.purchase_channel())
+            throw numerical_error("internal error: the parts' purchase markers differ");
         own_output(events.size());
         second.share_output(*this, start[split], events.size() - start[split]);
         in_parallel(*this, second, [&](event_builder& part) {
@@ -985,6 +955,9 @@ private:
     const event_options& o_;
     std::size_t n_ = 0;
     event_journeys out_;
+    // The writer of out_.journeys (the builder never moves: parts are
+    // built in place).
+    journey_set::builder jb_{out_.journeys};
     std::vector<std::uint32_t> code_ids_;
     std::string why_;
     id_interner ids_;

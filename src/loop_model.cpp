@@ -1,6 +1,7 @@
 // The loop model: counting loop histories, and the analysis of the two funnel
 // views of the loop chain.
 #include "counts_access.hpp"
+#include "journey_set_builder.hpp"
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/loop_model.hpp>
@@ -233,22 +234,25 @@ journey_set build_loop_histories(const path_table& table, const path_options& op
     // mark the purchases.
     journey_set parsed = build_journeys({table.path, table.conversions, {}, {}}, options);
     journey_set out;
-    out.form_ = journey_form::loop;
-    out.purchase_channel_ = out.channels_.intern(purchase);
-    out.purchase_offsets_.assign(1, 0);
+    journey_set::builder b{out};
+    b.set_loop(purchase);
+    const channel_id marker = *out.purchase_channel();
     std::vector<channel_id> remap(parsed.channels().size());
-    for (channel_id c = 0; c < remap.size(); ++c)
-        remap[c] = out.channels_.intern(parsed.channels().name(c));
+    for (channel_id c = 0; c < remap.size(); ++c) remap[c] = b.intern(parsed.channels().name(c));
+    b.reserve(parsed.size(), parsed.total_touches());
     for (std::size_t row = 0; row < parsed.size(); ++row) {
         const double customers = parsed.conversions(row);
         const double value = table.value.empty() ? 0.0 : table.value[row];
         if (!(value >= 0) || !std::isfinite(value))
             throw invalid_input(detail::make_message(
                 row, options.value_column, "value must be a non-negative number"));
+        const auto path = parsed.path(row);
+        const std::size_t base = out.total_touches();
+        channel_id* touches = b.size_touches(base + path.size());
         std::size_t purchases = 0;
-        for (auto c : parsed.path(row)) {
-            out.touches_.push_back(remap[c]);
-            if (remap[c] == *out.purchase_channel_) ++purchases;
+        for (std::size_t i = 0; i < path.size(); ++i) {
+            touches[base + i] = remap[path[i]];
+            if (remap[path[i]] == marker) ++purchases;
         }
         if (value > 0 && purchases == 0)
             throw invalid_input(detail::make_message(
@@ -257,9 +261,10 @@ journey_set build_loop_histories(const path_table& table, const path_options& op
         const double per_purchase =
             purchases > 0 && customers > 0 ? value / (static_cast<double>(purchases) * customers)
                                            : 0.0;
-        for (std::size_t p = 0; p < purchases; ++p) out.purchase_values_.push_back(per_purchase);
-        out.purchase_offsets_.push_back(out.purchase_values_.size());
-        out.end_row(static_cast<double>(purchases) * customers, customers, value);
+        for (std::size_t p = 0; p < purchases; ++p) b.add_purchase_value(per_purchase);
+        b.end_purchases();
+        b.end_row_at(base + path.size(), static_cast<double>(purchases) * customers, customers,
+                     value);
     }
     return out;
 }

@@ -3,6 +3,8 @@
 #include <journeyloop/errors.hpp>
 #include <journeyloop/teams.hpp>
 
+#include "journey_set_builder.hpp"
+
 #include <unordered_map>
 
 namespace journeyloop {
@@ -65,8 +67,7 @@ journey_set relabel_channels(const journey_set& journeys,
                             " groups for " + std::to_string(journeys.channels().size()) +
                             " channels");
     journey_set out = journeys; // times, customers, loop form and purchases kept
-    out.order1_ = detail::order1_sums{}; // in the old channels' ids
-    out.channels_ = channel_dictionary{};
+    channel_dictionary channels;
     const auto marker = journeys.purchase_channel();
     std::vector<channel_id> remap(group_of_channel.size());
     for (channel_id c = 0; c < remap.size(); ++c) {
@@ -77,10 +78,9 @@ journey_set relabel_channels(const journey_set& journeys,
         if (marker && c != *marker && name == journeys.channels().name(*marker))
             throw invalid_input("relabel_channels: channel '" + journeys.channels().name(c) +
                                 "' would be relabelled as the purchase marker '" + name + "'");
-        remap[c] = out.channels_.intern(name);
+        remap[c] = channels.intern(name);
     }
-    if (marker) out.purchase_channel_ = remap[*marker];
-    for (auto& c : out.touches_) c = remap[c];
+    journey_set::builder{out}.replace_channels(std::move(channels), remap);
     return out;
 }
 

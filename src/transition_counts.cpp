@@ -1,5 +1,6 @@
 // Counting order-k transitions.
 #include "counts_access.hpp"
+#include "journey_set_builder.hpp"
 #include "memory.hpp"
 
 #include <journeyloop/detail/flat_map.hpp>
@@ -89,7 +90,7 @@ std::size_t checked_estimate(const journey_set& journeys, const counting_options
 // sums were gathered while the touches were parsed; only the states remain
 // to be numbered, on the calling thread.
 bool counts_from_sums(const journey_set& journeys, const counting_options& options) {
-    const auto* sums = journeys.order1_sums();
+    const auto* sums = journey_set::builder::order1_sums(journeys);
     return options.order == 1 && options.collapse_repeats && !options.padded && sums != nullptr &&
            sums->stride == journeys.channels().size() + 1;
 }
@@ -361,7 +362,7 @@ transition_counts count_transitions(const journey_set& journeys,
 
     if (counts_from_sums(journeys, options)) {
         counter one(k, options, parts.channels.size());
-        one.from_sums(journeys, 0, journeys.size(), *journeys.order1_sums());
+        one.from_sums(journeys, 0, journeys.size(), *journey_set::builder::order1_sums(journeys));
         one.finish(parts);
         return detail::counts_access::assemble(std::move(parts));
     }
