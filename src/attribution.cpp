@@ -147,10 +147,6 @@ double time_half_life(const journey_set& journeys, const heuristic_options& o) {
 attribution heuristic_attribution(const journey_set& journeys, heuristic h,
                                   const heuristic_options& options) {
     check_options(options);
-    if (journeys.form() == journey_form::loop)
-        throw invalid_input(
-            "heuristics attribute funnel journeys; these are loop-form histories (build them "
-            "with form=funnel)");
     const double by_time = h == heuristic::time_decay ? time_half_life(journeys, options) : 0;
     const auto& names = journeys.channels().names();
     attribution out{names, std::vector<double>(names.size(), 0.0),

@@ -5,6 +5,7 @@
 #include <journeyloop/threads.hpp>
 
 #include "journey_set_builder.hpp"
+#include "loop_histories_builder.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -57,7 +58,10 @@ namespace detail {
 
 class event_builder {
 public:
-    event_builder(const event_table& t, const event_options& o) : t_(t), o_(o) {}
+    /// `loop`: loop histories (one row per customer, purchases inside);
+    /// else funnel journeys.
+    event_builder(const event_table& t, const event_options& o, bool loop)
+        : t_(t), o_(o), loop_(loop) {}
 
     event_journeys run() {
         check_shape();
@@ -68,6 +72,13 @@ public:
         }
         if (!t_.time.empty()) return run_with(t_.time);
         return run_with(t_.time_real);
+    }
+
+    /// Loop histories: the rows run() built, with their purchases.
+    loop_histories histories(journey_set rows) {
+        return loop_histories::builder::assemble(std::move(rows), purchase_,
+                                                 std::move(purchase_values_),
+                                                 std::move(purchase_offsets_));
     }
 
 private:
@@ -131,14 +142,14 @@ private:
         };
         positive(o_.lookback, "lookback");
         positive(o_.inactivity, "inactivity");
-        if (o_.form == journey_form::loop && (o_.lookback || o_.inactivity))
+        if (loop_ && (o_.lookback || o_.inactivity))
             throw invalid_input(
                 "lookback and inactivity apply to funnel journeys; a loop history keeps every "
                 "touch of a customer");
         if (!(o_.time_unit_seconds >= 0 && std::isfinite(o_.time_unit_seconds)))
             throw invalid_input("time_unit_seconds must be non-negative, got " +
                                 number_text(o_.time_unit_seconds));
-        if (o_.form == journey_form::loop && trim(o_.purchase).empty())
+        if (loop_ && trim(o_.purchase).empty())
             throw invalid_input("the purchase marker name is empty");
     }
 
@@ -232,7 +243,7 @@ private:
     }
 
     channel_id intern_channel(std::string_view name, std::size_t row) {
-        if (o_.form == journey_form::loop && name == trim(o_.purchase))
+        if (loop_ && name == trim(o_.purchase))
             throw invalid_input(detail::make_message(
                 row, o_.channel_column,
                 "channel '" + std::string(name) +
@@ -447,11 +458,11 @@ private:
     template <class T>
     void finish_customer(walker<T>& w) {
         if (w.customer == no_id) return;
-        if (o_.form == journey_form::funnel) {
+        if (!loop_) {
             if (!w.pending.empty()) emit(w, w.pending.back().time, 0.0, 0.0);
         } else {
             push_journey(w.customer, w.purchases, 1.0, w.history_value);
-            jb_.end_purchases();
+            purchase_offsets_.push_back(purchase_values_.size());
             out_.report.rows_used += w.history_rows;
             w.purchases = w.history_value = 0;
             w.history_rows = 0;
@@ -489,7 +500,7 @@ private:
 
         const double value = conv > 0 && !t_.value.empty() ? t_.value[e.row()] : 0.0;
         const bool is_touch = e.channel != no_id && (conv == 0 || o_.conversion_is_touch);
-        if (o_.form == journey_form::funnel) {
+        if (!loop_) {
             if (o_.inactivity && !new_customer && !w.pending.empty() &&
                 before(e.time, w.last_time) > *o_.inactivity)
                 emit(w, w.pending.back().time, 0.0, 0.0);
@@ -499,8 +510,8 @@ private:
             if (is_touch) put_touch(e.channel, 0.0);
             if (conv > 0) {
                 // One purchase per conversion row.
-                put_touch(*out_.journeys.purchase_channel(), 0.0);
-                jb_.add_purchase_value(value);
+                put_touch(purchase_, 0.0);
+                purchase_values_.push_back(value);
                 w.purchases += 1;
                 w.history_value += value;
             }
@@ -540,10 +551,13 @@ private:
     // the first-appearance numbering of channels and customers of one pass.
 
     void setup() {
-        if (o_.form == journey_form::funnel)
+        if (!loop_) {
             jb_.set_times(o_.time_unit_seconds);
-        else
-            jb_.set_loop(trim(o_.purchase));
+        } else {
+            // Interned first: the marker has id 0 in every part.
+            purchase_ = jb_.intern(trim(o_.purchase));
+            purchase_offsets_.assign(1, 0);
+        }
     }
 
     // ---- touch output ---------------------------------------------------------
@@ -557,13 +571,11 @@ private:
     // writing fresh memory the first time costs far more than writing mapped
     // memory (bench/first_touch.py: up to about 2 s per GB on the benchmark
     // machine, against 0.03 s), so the copy's destination was the cost.
-    static std::size_t touches_per_row(journey_form form) {
-        return form == journey_form::loop ? 2 : 1;
-    }
+    static std::size_t touches_per_row(bool loop) { return loop ? 2 : 1; }
 
     // This builder's own output, for `rows` rows.
     void own_output(std::size_t rows) {
-        touch_cap_ = rows * touches_per_row(o_.form);
+        touch_cap_ = rows * touches_per_row(loop_);
         touch_out_ = jb_.size_touches(touch_cap_);
         time_out_ = jb_.touch_times();
         touch_n_ = 0;
@@ -572,7 +584,7 @@ private:
     // Output into `owner`'s arrays, from row `first_row` of its capacity, for
     // `rows` rows.
     void share_output(const event_builder& owner, std::size_t first_row, std::size_t rows) {
-        const auto per_row = touches_per_row(o_.form);
+        const auto per_row = touches_per_row(loop_);
         if ((first_row + rows) * per_row > owner.touch_cap_)
             throw numerical_error("internal error: shared touch output too small");
         touch_out_ = owner.touch_out_ + first_row * per_row;
@@ -671,6 +683,13 @@ private:
             for (std::size_t i = base; i < base + other.touch_n_; ++i)
                 touch_out_[i] = channels[touch_out_[i]];
         touch_n_ += other.touch_n_;
+        if (loop_) {
+            const auto purchase_base = purchase_values_.size();
+            purchase_values_.insert(purchase_values_.end(), other.purchase_values_.begin(),
+                                    other.purchase_values_.end());
+            for (std::size_t r = 1; r < other.purchase_offsets_.size(); ++r)
+                purchase_offsets_.push_back(purchase_base + other.purchase_offsets_[r]);
+        }
         jb_.append_rows(o, base, customers);
         add_counts(out_.report, other.out_.report);
     }
@@ -711,7 +730,7 @@ private:
         // event. It is taken without the general checks; anything else goes
         // through classify() and feed().
         const bool fast = !t_.customer_ids.empty() && t_.customer_valid.empty() &&
-                          t_.channel.empty() && o_.form == journey_form::funnel &&
+                          t_.channel.empty() && !loop_ &&
                           !o_.inactivity &&
                           (!std::is_same_v<T, std::int64_t> || t_.time_valid.empty());
         for (std::size_t i = begin; i < end; ++i) {
@@ -763,7 +782,7 @@ private:
             own_output(n_);
             return one_pass(time, 0, n_) && customers_unique();
         }
-        event_builder second(t_, o_);
+        event_builder second(t_, o_, loop_);
         second.n_ = n_;
         second.sequential_ = true;
         second.setup();
@@ -839,7 +858,7 @@ private:
             classify_rows(time, 0, n_, cust, chan);
         } else {
             const std::size_t split = n_ / 2;
-            event_builder second(t_, o_);
+            event_builder second(t_, o_, loop_);
             second.n_ = n_;
             second.setup();
             in_parallel(*this, second, [&](event_builder& part) {
@@ -887,11 +906,11 @@ private:
         const auto half = events.size() / 2;
         const std::size_t split = static_cast<std::size_t>(
             std::upper_bound(start.begin(), start.end(), half) - start.begin() - 1);
-        event_builder second(t_, o_);
+        event_builder second(t_, o_, loop_);
         second.n_ = n_;
         second.setup();
         // Both parts interned the purchase marker first: the same id.
-        if (second.out_.journeys.purchase_channel() != out_.journeys.purchase_channel())
+        if (second.purchase_ != purchase_)
             throw numerical_error("internal error: the parts' purchase markers differ");
         own_output(events.size());
         second.share_output(*this, start[split], events.size() - start[split]);
@@ -913,6 +932,8 @@ private:
 
     void reset() {
         out_ = event_journeys{};
+        purchase_values_.clear();
+        purchase_offsets_.clear();
         code_ids_.clear();
         ids_ = id_interner{};
         names_ = channel_dictionary{};
@@ -953,6 +974,12 @@ private:
 
     const event_table& t_;
     const event_options& o_;
+    const bool loop_;
+    // Loop histories: the marker's id, and the value of each purchase with
+    // the offsets of the rows into them.
+    channel_id purchase_ = 0;
+    std::vector<double> purchase_values_;
+    std::vector<std::size_t> purchase_offsets_;
     std::size_t n_ = 0;
     event_journeys out_;
     // The writer of out_.journeys (the builder never moves: parts are
@@ -982,7 +1009,13 @@ private:
 } // namespace detail
 
 event_journeys build_journeys(const event_table& events, const event_options& options) {
-    return detail::event_builder(events, options).run();
+    return detail::event_builder(events, options, false).run();
+}
+
+event_histories build_loop_histories(const event_table& events, const event_options& options) {
+    detail::event_builder builder(events, options, true);
+    auto built = builder.run();
+    return {builder.histories(std::move(built.journeys)), built.report};
 }
 
 } // namespace journeyloop

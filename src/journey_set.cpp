@@ -116,10 +116,10 @@ void check_counts(double conversions, double nulls, double value, std::size_t ro
 } // namespace
 
 void journey_set::builder::check_appendable() const {
-    if (js_.has_times_ || js_.has_customers() || js_.form_ != journey_form::funnel)
+    if (js_.has_times_ || js_.has_customers())
         throw invalid_input(
-            "rows cannot be added to journeys built from events (they carry times, customers "
-            "or loop histories); build a new journey set");
+            "rows cannot be added to journeys built from events (they carry times and "
+            "customers); build a new journey set");
 }
 
 void journey_set::builder::add_ids(column_view<channel_id> path, double conversions,
@@ -186,13 +186,6 @@ void journey_set::builder::end_row_at(std::size_t end, double conversions, doubl
 
 void journey_set::builder::append_rows(const journey_set& part, std::size_t base,
                                        const std::vector<std::uint32_t>& customers) {
-    if (!part.purchase_offsets_.empty()) {
-        const auto purchase_base = js_.purchase_values_.size();
-        js_.purchase_values_.insert(js_.purchase_values_.end(), part.purchase_values_.begin(),
-                                    part.purchase_values_.end());
-        for (std::size_t r = 1; r < part.purchase_offsets_.size(); ++r)
-            js_.purchase_offsets_.push_back(purchase_base + part.purchase_offsets_[r]);
-    }
     check_touches(base + part.total_touches());
     for (std::size_t r = 1; r < part.offsets_.size(); ++r)
         js_.offsets_.push_back(static_cast<std::uint32_t>(base + part.offsets_[r]));
@@ -214,7 +207,6 @@ void journey_set::builder::replace_channels(channel_dictionary channels,
                                             const std::vector<channel_id>& remap) {
     js_.order1_.reset(); // in the old channels' ids
     js_.channels_ = std::move(channels);
-    if (js_.purchase_channel_) js_.purchase_channel_ = remap[*js_.purchase_channel_];
     for (auto& c : js_.touches_) c = remap[c];
 }
 

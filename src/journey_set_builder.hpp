@@ -81,8 +81,7 @@ public:
     void replace_channels(channel_dictionary channels, const std::vector<channel_id>& remap);
 
     // ---- rows one at a time ---------------------------------------------------------
-    /// Throws invalid_input if rows cannot be appended (times, customers or
-    /// loop form).
+    /// Throws invalid_input if rows cannot be appended (times or customers).
     void check_appendable() const;
     void add(column_view<std::string_view> path, double conversions, double nulls,
              double value, std::size_t row);
@@ -101,12 +100,6 @@ public:
         js_.has_times_ = true;
         js_.time_unit_seconds_ = unit_seconds;
     }
-    /// Loop form with the purchase marker `purchase` (interned).
-    void set_loop(std::string_view purchase) {
-        js_.form_ = journey_form::loop;
-        js_.purchase_channel_ = js_.channels_.intern(purchase);
-        js_.purchase_offsets_.assign(1, 0);
-    }
     /// Sizes the touches (and times, with times) to `n`, uninitialized
     /// beyond the rows already closed; returns where touch 0 is.
     channel_id* size_touches(std::size_t n) {
@@ -123,10 +116,6 @@ public:
     void add_row_customer(std::uint32_t customer) { js_.row_customer_.push_back(customer); }
     std::vector<std::int64_t>& customer_ids() noexcept { return js_.customer_ids_; }
     std::vector<std::string>& customer_names() noexcept { return js_.customer_names_; }
-    /// Loop form: the value of the next purchase of the open row.
-    void add_purchase_value(double value) { js_.purchase_values_.push_back(value); }
-    /// Loop form: closes the purchases of a row.
-    void end_purchases() { js_.purchase_offsets_.push_back(js_.purchase_values_.size()); }
     /// Appends the rows of `part`, whose touches were already written at
     /// [base, base + part.total_touches()) of this set's touches, with its
     /// customer indices mapped by `customers` (empty: the same indices).

@@ -76,10 +76,6 @@ std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_o
 // the number of states.
 std::size_t checked_estimate(const journey_set& journeys, const counting_options& options) {
     detail::check_order(options.order);
-    if (journeys.form() == journey_form::loop)
-        throw invalid_input(
-            "these are loop-form histories (purchases inside the sequence); the funnel chain "
-            "counts funnel journeys: build them with form=funnel");
     detail::check_channel_names(journeys);
     const auto estimate = estimate_states(journeys, options.order, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);

@@ -63,13 +63,6 @@ private:
     std::vector<channel_id> slots_;
 };
 
-/// What a journey is: a funnel ending in one outcome, or a customer's whole
-/// history with purchases inside it (the loop).
-enum class journey_form {
-    funnel, ///< touches up to and including a conversion; the rest is non-converting
-    loop,   ///< every touch of a customer, a purchase marker after each conversion
-};
-
 namespace detail {
 struct order1_sums;
 } // namespace detail
@@ -82,8 +75,9 @@ struct order1_sums;
  *
  * Built by build_journeys() from a path table, by read_path_csv(), or row by
  * row with add(); or from an event log by build_journeys(event_table, ...)
- * (events.hpp), which also records the customer of each row, each touch's
- * time before the end of its journey, and may build loop-form histories.
+ * (events.hpp), which also records the customer of each row and each
+ * touch's time before the end of its journey. Loop histories, with
+ * purchases inside each sequence, are a type of their own (loop_histories).
  */
 class journey_set {
 public:
@@ -135,18 +129,6 @@ public:
     void add_ids(column_view<channel_id> path, double conversions, double nulls,
                  double value, std::size_t row = 0);
 
-    /// Funnel journeys, or loop-form histories (built from events).
-    journey_form form() const noexcept { return form_; }
-    /// Loop form: the id of the purchase marker channel.
-    std::optional<channel_id> purchase_channel() const noexcept { return purchase_channel_; }
-    /// Loop form: the value of each purchase of row `i` (one customer's), in
-    /// order; empty for funnel journeys.
-    column_view<double> purchase_values(std::size_t i) const noexcept {
-        if (purchase_offsets_.size() <= i + 1) return {};
-        return {purchase_values_.data() + purchase_offsets_[i],
-                purchase_offsets_[i + 1] - purchase_offsets_[i]};
-    }
-
     /// Whether the touches carry times (journeys built from events).
     bool has_times() const noexcept { return has_times_; }
     /// Row `i`: each touch's time before the end of its journey (the
@@ -183,10 +165,6 @@ private:
     double total_nulls_ = 0;
     double total_value_ = 0;
 
-    journey_form form_ = journey_form::funnel;
-    std::optional<channel_id> purchase_channel_;
-    std::vector<double> purchase_values_;
-    std::vector<std::size_t> purchase_offsets_;
     bool has_times_ = false;
     std::vector<double, detail::uninitialized_allocator<double>> touch_times_;
     double time_unit_seconds_ = 0;

@@ -10,7 +10,7 @@ import pandas as pd
 from . import _core
 from ._errors import InvalidInputError
 from ._events import duration_in_units
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 from ._markov import MarkovModel, Progress, attribution_frame, progress_callback
 from ._teams import team_of_channels
 
@@ -77,6 +77,12 @@ def attribute(
     InvalidInputError
         For an unknown method or bad parameters.
     """
+    if isinstance(journeys, Histories):
+        msg = (
+            "attribute() attributes funnel journeys; these are loop-form histories (fit them "
+            "with MarkovModel().fit)"
+        )
+        raise InvalidInputError(msg)
     chosen = list(METHODS) if methods is None else list(methods)
 
     if isinstance(methods, str):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, SupportsIndex
+from typing import Any, ClassVar, SupportsIndex, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -30,18 +30,35 @@ class StateSpaceTooLargeError(MemoryError):
 class path_options:
     def __init__(
         self,
+        *,
         separator: str = ">",
         path_column: str = "path",
         conversions_column: str = "conversions",
         nulls_column: str = "nulls",
         value_column: str = "value",
+        threads: int = 0,
     ) -> None: ...
-    @property
-    def separator(self) -> str: ...
+    separator: str
+    path_column: str
+    conversions_column: str
+    nulls_column: str
+    value_column: str
+    threads: int
 
+@overload
 def analyze_teams(journeys: journey_set, team_of_channel: Sequence[str]) -> dict[str, Any]: ...
+@overload
+def analyze_teams(journeys: loop_histories, team_of_channel: Sequence[str]) -> dict[str, Any]: ...
+@overload
 def relabel_channels(journeys: journey_set, group_of_channel: Sequence[str]) -> journey_set: ...
+@overload
+def relabel_channels(
+    journeys: loop_histories, group_of_channel: Sequence[str]
+) -> loop_histories: ...
+@overload
 def stage_moves(journeys: journey_set, stage_of_channel: Sequence[str]) -> dict[str, Any]: ...
+@overload
+def stage_moves(journeys: loop_histories, stage_of_channel: Sequence[str]) -> dict[str, Any]: ...
 
 class journey_set:
     def __init__(self) -> None: ...
@@ -90,8 +107,6 @@ class journey_set:
     @property
     def has_times(self) -> bool: ...
     @property
-    def purchase_name(self) -> str: ...
-    @property
     def time_unit_seconds(self) -> float: ...
     @property
     def has_customers(self) -> bool: ...
@@ -101,6 +116,43 @@ class journey_set:
     def times_before_end(self) -> npt.NDArray[np.float64]: ...
     def path_strings(self, separator: str = " > ") -> list[str]: ...
     # name is "conversions", "nulls" or "value"; anything else raises InvalidInputError.
+    def column(self, name: str) -> npt.NDArray[np.float64]: ...
+
+class loop_histories:
+    @staticmethod
+    def from_paths(
+        paths: Sequence[str],
+        customers: npt.ArrayLike,
+        value: npt.ArrayLike | None,
+        options: path_options,
+        purchase: str,
+    ) -> loop_histories: ...
+    def __len__(self) -> int: ...
+    @property
+    def channels(self) -> list[str]: ...
+    @property
+    def purchase_name(self) -> str: ...
+    @property
+    def total_customers(self) -> float: ...
+    @property
+    def total_purchases(self) -> float: ...
+    @property
+    def total_value(self) -> float: ...
+    @property
+    def total_touches(self) -> int: ...
+    @property
+    def form(self) -> str: ...
+    @property
+    def has_times(self) -> bool: ...
+    @property
+    def time_unit_seconds(self) -> float: ...
+    @property
+    def has_customers(self) -> bool: ...
+    def customer_ids(self) -> npt.NDArray[np.int64]: ...
+    def customer_names(self) -> list[str]: ...
+    def flat_touches(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]: ...
+    def path_strings(self, separator: str = " > ") -> list[str]: ...
+    # name is "customers", "purchases" or "value"; anything else raises InvalidInputError.
     def column(self, name: str) -> npt.NDArray[np.float64]: ...
 
 # register_attribution.cpp
@@ -135,6 +187,39 @@ _Strings = tuple[
     int,
 ]
 
+class event_options:
+    def __init__(
+        self,
+        *,
+        lookback: float | None = None,
+        inactivity: float | None = None,
+        conversion_is_touch: bool = True,
+        duplicates: str = "keep",
+        strict: bool = False,
+        time_unit_seconds: float = 0.0,
+        threads: int = 0,
+        purchase: str = "purchase",
+        customer_column: str = "customer",
+        time_column: str = "time",
+        channel_column: str = "channel",
+        conversion_column: str = "conversion",
+        value_column: str = "value",
+    ) -> None: ...
+    lookback: float | None
+    inactivity: float | None
+    conversion_is_touch: bool
+    # "keep" or "drop"; anything else raises InvalidInputError.
+    duplicates: str
+    strict: bool
+    time_unit_seconds: float
+    threads: int
+    purchase: str
+    customer_column: str
+    time_column: str
+    channel_column: str
+    conversion_column: str
+    value_column: str
+
 def build_events(
     *,
     customer_ids: npt.NDArray[np.int64] | None = None,
@@ -148,20 +233,9 @@ def build_events(
     channel_dictionary: _Strings | None = None,
     conversion: npt.NDArray[Any] | None = None,
     value: npt.NDArray[Any] | None = None,
+    options: event_options = ...,
     form: str = "funnel",
-    lookback: float | None = None,
-    inactivity: float | None = None,
-    conversion_is_touch: bool = True,
-    duplicates: str = "keep",
-    strict: bool = False,
-    time_unit_seconds: float = 0.0,
-    purchase: str = "purchase",
-    customer_column: str = "customer",
-    time_column: str = "time",
-    channel_column: str = "channel",
-    conversion_column: str = "conversion",
-    value_column: str = "value",
-) -> tuple[journey_set, dict[str, Any]]: ...
+) -> tuple[journey_set | loop_histories, dict[str, Any]]: ...  # loop_histories for form="loop"
 
 # extra_groups defaults to [] (an empty list).
 def group_attribution(
@@ -331,14 +405,6 @@ def top_paths(
 
 # register_loop.cpp
 
-def loop_histories(
-    paths: Sequence[str],
-    customers: npt.ArrayLike,
-    value: npt.ArrayLike | None,
-    options: path_options,
-    purchase: str,
-) -> journey_set: ...
-
 class loop_counts:
     @property
     def first(self) -> transition_counts: ...
@@ -356,7 +422,7 @@ class loop_counts:
     def repeat_purchases(self) -> float: ...
 
 def count_loop_transitions(
-    histories: journey_set, order: int, collapse_repeats: bool, max_states: int
+    histories: loop_histories, order: int, collapse_repeats: bool, max_states: int
 ) -> loop_counts: ...
 
 class loop_model:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import InvalidInputError
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 
 __all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
 
@@ -76,6 +76,8 @@ class TransitionCounts:
         """
         if not isinstance(journeys, Journeys):
             msg = f"expected Journeys, got {type(journeys).__name__}"
+            if isinstance(journeys, Histories):
+                msg += " (loop-form histories are counted by MarkovModel().fit)"
             raise InvalidInputError(msg)
         return cls(
             _core.count_transitions(

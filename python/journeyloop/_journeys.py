@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -23,204 +23,39 @@ from ._errors import InvalidInputError
 from ._events import EventReport, duration_in_units, event_columns
 from ._teams import UNASSIGNED
 
-__all__ = ["Journeys"]
+__all__ = ["Histories", "Journeys"]
+
+_Set = TypeVar("_Set", _core.journey_set, _core.loop_histories)
+_R = TypeVar("_R", bound="_Rows[Any]")
 
 
-class Journeys:
-    """A set of customer journeys with their outcomes.
-
-    Each row is a channel sequence with a number of conversions, a number of
-    non-converting outcomes (nulls) and a conversion value. Rows are kept as
-    given; duplicate paths are summed by the models. Build one with
-    :meth:`from_paths` (a path table) or :meth:`from_events` (an event log,
-    one row per touch). Journeys built from events also know each row's
-    customer and each touch's time, and carry a :attr:`report` of the rows
-    read. Channel metadata (team, stage) can be attached with
-    :meth:`with_channels`.
-
-    Examples
-    --------
-    >>> import journeyloop as jl
-    >>> j = jl.Journeys.from_paths(["a > b", "b"], conversions=[1, 0], nulls=[1, 2])
-    >>> j
-    Journeys(2 rows, 2 channels, 1 conversions, 3 nulls, value 0)
-    >>> j.channels
-    ['a', 'b']
-    """
+class _Rows(Generic[_Set]):
+    """What journeys and loop histories share: channels, the event report,
+    channel metadata (teams, stages), team flows, stage moves and the frames."""
 
     __slots__ = ("_report", "_set", "_stages", "_teams")
+    # The count columns of to_frame(), as the core names them.
+    _columns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
-        journey_set: _core.journey_set,
+        rows: _Set,
         report: EventReport | None = None,
         teams: dict[str, str] | None = None,
         stages: dict[str, str] | None = None,
     ) -> None:
-        self._set = journey_set
+        self._set: _Set = rows
         self._report = report
         self._teams = teams
         self._stages = stages
 
-    @classmethod
-    def _loop_from_paths(
-        cls,
-        data: Any,
-        path: str,
-        count: str | Sequence[float] | None,
-        value: str | Sequence[float] | None,
-        sep: str,
-        purchase: str,
-    ) -> Journeys:
-        columnar = is_columnar(data)
-        paths_col = get_column(data, path) if columnar else data
-        paths, tokenized = as_path_list(paths_col, path)
-        if tokenized:
-            paths = [f" {sep} ".join(tokens) for tokens in cast("list[list[str]]", paths)]
-        n = len(paths)
+    @property
+    def _marker(self) -> str:
+        """The purchase marker's name ("" for funnel journeys)."""
+        return ""
 
-        def column(spec: str | Sequence[float] | None, name: str) -> Any:
-            if spec is None:
-                return None
-            if isinstance(spec, str):
-                if not columnar:
-                    msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
-                    raise InvalidInputError(msg)
-                return as_float_column(get_column(data, spec), spec, n)
-            return as_float_column(spec, name, n)
-
-        customers = column(count, "count")
-        val = column(value, "value")
-        options = _core.path_options(
-            sep,
-            path,
-            count if isinstance(count, str) else "count",
-            "nulls",
-            value if isinstance(value, str) else "value",
-        )
-        js = _core.loop_histories(
-            cast("list[str]", paths),
-            np.ones(n) if customers is None else customers,
-            val,
-            options,
-            purchase,
-        )
-        return cls(js)
-
-    @classmethod
-    def from_events(
-        cls,
-        data: Any,
-        customer: str = "customer",
-        time: str = "time",
-        channel: str = "channel",
-        conversion: str | None = None,
-        value: str | None = None,
-        *,
-        lookback: Any = None,
-        inactivity: Any = None,
-        form: Literal["funnel", "loop"] = "funnel",
-        conversion_is_touch: bool = True,
-        duplicates: Literal["keep", "drop"] = "keep",
-        strict: bool = False,
-        purchase: str = "purchase",
-        channels: Any = None,
-    ) -> Journeys:
-        """Journeys from an event log: one row per touch (or conversion).
-
-        Parameters
-        ----------
-        data
-            A pandas DataFrame, a pyarrow Table, a polars DataFrame (any
-            object with the Arrow PyCapsule stream interface) or a dict of
-            numpy arrays. Columns are read in place where their types allow.
-        customer
-            Customer id column: integers or strings.
-        time
-            Time column: datetime64 of any unit, timezone-aware datetimes,
-            Arrow timestamps or dates, or plain numbers.
-        channel
-            Channel column: strings or categorical. A conversion row may have
-            no channel.
-        conversion
-            Conversion column: booleans, or non-negative counts (0 for a
-            touch). None: no conversions (every journey is non-converting).
-        value
-            Conversion value column (read on conversion rows; other rows must
-            have 0 or a missing value).
-        lookback
-            Funnel form: touches older than this before the conversion (before
-            the last touch, for a non-converting journey) are dropped and
-            counted. A duration (``"30D"``, a timedelta) for datetime times, a
-            number for numeric times. None: no window.
-        inactivity
-            Funnel form: a gap longer than this between two events of a
-            customer ends the journey (non-converting) and starts a new one.
-        form
-            ``"funnel"``: journeys end at each conversion. ``"loop"``: one
-            history per customer with a ``purchase`` marker after each
-            conversion (the input of the loop model).
-        conversion_is_touch
-            Whether a conversion row's channel is the journey's last touch.
-        duplicates
-            Events with the same customer, time, channel and conversion:
-            ``"keep"`` them as separate touches or ``"drop"`` all but the
-            first. Counted either way.
-        strict
-            Raise on the first row that would be rejected instead of counting.
-        purchase
-            Loop form: the name of the purchase marker.
-        channels
-            Optional channel metadata (see :meth:`with_channels`).
-
-        Returns
-        -------
-        Journeys
-            Events ordered by (customer, time), stably; customers in order of
-            first appearance. :attr:`report` accounts for every row.
-
-        Raises
-        ------
-        InvalidInputError
-            For a missing column, a column of the wrong type, bad options, and
-            with ``strict=True`` the first bad row (its position and column).
-
-        Examples
-        --------
-        >>> import pandas as pd, journeyloop as jl
-        >>> events = pd.DataFrame({
-        ...     "customer": [1, 1, 1, 2],
-        ...     "time": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-04", "2024-01-02"]),
-        ...     "channel": ["search", "email", "demo", "search"],
-        ...     "conversion": [False, False, True, False]})
-        >>> j = jl.Journeys.from_events(events, conversion="conversion", lookback="2D")
-        >>> j.to_frame()["path"].tolist()
-        ['email > demo', 'search']
-        >>> j.report.outside_lookback
-        1
-        """
-        kwargs, unit = event_columns(data, customer, time, channel, conversion, value)
-        js, report = _core.build_events(
-            **kwargs,
-            form=form,
-            lookback=duration_in_units(lookback, unit, "lookback"),
-            inactivity=duration_in_units(inactivity, unit, "inactivity"),
-            conversion_is_touch=conversion_is_touch,
-            duplicates=duplicates,
-            strict=strict,
-            time_unit_seconds=unit,
-            purchase=purchase,
-            customer_column=customer,
-            time_column=time,
-            channel_column=channel,
-            conversion_column=conversion or "conversion",
-            value_column=value or "value",
-        )
-        out = cls(js, EventReport(**report))
-        return out if channels is None else out.with_channels(channels)
-
-    def with_channels(self, channels: Any) -> Journeys:
-        """These journeys with channel metadata: each channel's team and stage.
+    def with_channels(self: _R, channels: Any) -> _R:
+        """These rows with channel metadata: each channel's team and stage.
 
         Parameters
         ----------
@@ -255,7 +90,7 @@ class Journeys:
             stages = {c: stages.get(c, UNASSIGNED) for c in self.channels} | {
                 c: t for c, t in stages.items() if c not in self.channels
             }
-        return Journeys(self._set, report, teams, stages)
+        return type(self)(self._set, report, teams, stages)
 
     @property
     def report(self) -> EventReport | None:
@@ -282,7 +117,7 @@ class Journeys:
 
     @property
     def form(self) -> str:
-        """``"funnel"`` or ``"loop"``."""
+        """``"funnel"`` (:class:`Journeys`) or ``"loop"`` (:class:`Histories`)."""
         return str(self._set.form)
 
     @property
@@ -290,188 +125,22 @@ class Journeys:
         """Whether the touches have times (journeys built from events)."""
         return bool(self._set.has_times)
 
-    @classmethod
-    def from_paths(
-        cls,
-        data: Any,
-        path: str = "path",
-        conversions: str | Sequence[float] | None = "conversions",
-        nulls: str | Sequence[float] | None = None,
-        value: str | Sequence[float] | None = None,
-        sep: str = ">",
-        *,
-        form: Literal["funnel", "loop"] = "funnel",
-        count: str | Sequence[float] | None = None,
-        purchase: str = "purchase",
-    ) -> Journeys:
-        """Journeys from a path table (ChannelAttribution's format).
-
-        Parameters
-        ----------
-        data
-            A pandas DataFrame (or a mapping of columns) holding the path
-            column and the count columns; or a list of paths, each a string
-            like ``"email > demo"`` or a list of channel names, in which case
-            ``conversions``, ``nulls`` and ``value`` are sequences (or None).
-        path
-            Name of the path column (ignored when ``data`` is a list).
-        conversions
-            Name of the conversions column, or a sequence of counts. With a
-            list of paths, None means one conversion per path. Count and
-            value columns of integers (8 to 64 bits) or floats are read in
-            place when the paths are Arrow or pandas ``str`` strings; others
-            are converted to float64.
-        nulls
-            Name (or sequence) of the non-converting counts; None means no
-            non-converting outcomes.
-        value
-            Name (or sequence) of the conversion value; None means value 0.
-        sep
-            Separator between channels; tokens are trimmed of blanks.
-        form
-            ``"funnel"`` (the default) or ``"loop"``: each row is a customer
-            history with purchases inside it as the token ``purchase``
-            (``"email > demo > purchase > webinar"``), ``count`` the number
-            of customers with it (default 1) and ``value`` the total value of
-            their purchases (split evenly between the row's purchases). The
-            conversions and nulls arguments are not used.
-        count
-            Loop form: the customers column (or a sequence).
-        purchase
-            Loop form: the purchase token.
-
-        Returns
-        -------
-        Journeys
-            Channels are numbered in order of first appearance.
-
-        Raises
-        ------
-        InvalidInputError
-            For a missing column, a path that is not a string, an empty path
-            or empty channel name (``"a >> b"``), a count or value that is
-            not a number, NaN, infinite or negative, or a value on a row
-            without conversions. The message names the row (0-based
-            position) and the column.
-        """
-        if form == "loop":
-            return cls._loop_from_paths(data, path, count, value, sep, purchase)
-        if form != "funnel":
-            msg = f'form must be "funnel" or "loop", got {form!r}'
-            raise InvalidInputError(msg)
-        if is_columnar(data):
-            paths_col = get_column(data, path)
-            chunks = arrow_strings(paths_col)
-            if chunks is None:
-                paths, tokenized = as_path_list(paths_col, path)
-                n = len(paths)
-            else:
-                n = sum(len(c) for c in chunks)
-            if conversions is None:
-                msg = "conversions is required with a table: give the conversions column"
-                raise _core.InvalidInputError(msg)
-
-            def column(spec: str | Sequence[float] | None, name: str) -> Any:
-                if spec is None:
-                    return None
-                values = get_column(data, spec) if isinstance(spec, str) else spec
-                label = spec if isinstance(spec, str) else name
-                if chunks is not None:
-                    # Read in place by the core (integer counts need no copy).
-                    return as_count_column(values, label, n)
-                return as_float_column(values, label, n)
-
-            names = {
-                "conversions": conversions if isinstance(conversions, str) else "conversions",
-                "nulls": nulls if isinstance(nulls, str) else "nulls",
-                "value": value if isinstance(value, str) else "value",
-            }
-            conv = column(conversions, "conversions")
-            nul = column(nulls, "nulls")
-            val = column(value, "value")
-            options = _core.path_options(
-                sep, path, names["conversions"], names["nulls"], names["value"]
-            )
-            if chunks is not None:
-                # Arrow strings: the C++ core reads the buffers in place.
-                js = _core.journey_set()
-                buffers = [arrow_buffers(chunk) for chunk in chunks]
-                if len(chunks) > 1:
-                    # Room for every chunk at once; a touch and its separator
-                    # take at least two characters.
-                    chars = sum(int(b[0][-1]) - int(b[0][0]) for b in buffers)
-                    js.reserve(n, chars // 2 + n)
-                first = 0
-                for chunk, (offsets, chars, bits, bit_offset) in zip(chunks, buffers, strict=True):
-                    end = first + len(chunk)
-                    js.append_arrow(
-                        offsets, chars, bits, bit_offset, conv[first:end],
-                        None if nul is None else nul[first:end],
-                        None if val is None else val[first:end],
-                        options, first,
-                    )  # fmt: skip
-                    first = end
-                return cls(js)
-        else:
-            path = "path"
-            paths, tokenized = as_path_list(data, path)
-            n = len(paths)
-            names = {"conversions": "conversions", "nulls": "nulls", "value": "value"}
-            for spec, name in ((conversions, "conversions"), (nulls, "nulls"), (value, "value")):
-                if isinstance(spec, str) and spec != name:
-                    msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
-                    raise _core.InvalidInputError(msg)
-            conv = (
-                np.ones(n)
-                if conversions is None or isinstance(conversions, str)
-                else as_float_column(conversions, "conversions", n)
-            )
-            nul = (
-                None
-                if nulls is None or isinstance(nulls, str)
-                else as_float_column(nulls, "nulls", n)
-            )
-            val = (
-                None
-                if value is None or isinstance(value, str)
-                else as_float_column(value, "value", n)
-            )
-            options = _core.path_options(
-                sep, path, names["conversions"], names["nulls"], names["value"]
-            )
-        if tokenized:
-            js = _core.journey_set.from_token_lists(
-                cast("list[list[str]]", paths), conv, nul, val, options
-            )
-        else:
-            js = _core.journey_set.from_paths(cast("list[str]", paths), conv, nul, val, options)
-        return cls(js)
-
     @property
     def channels(self) -> list[str]:
         """Channel names, in order of first appearance (without the purchase
         marker of loop histories)."""
-        marker = self._set.purchase_name
+        marker = self._marker
         return [c for c in self._set.channels if not marker or c != marker]
 
     @property
-    def total_conversions(self) -> float:
-        """Sum of the conversions of all rows."""
-        return float(self._set.total_conversions)
-
-    @property
-    def total_nulls(self) -> float:
-        """Sum of the non-converting outcomes of all rows."""
-        return float(self._set.total_nulls)
-
-    @property
     def total_value(self) -> float:
-        """Sum of the conversion value of all rows."""
+        """Sum of the value of all rows."""
         return float(self._set.total_value)
 
     def to_frame(self, sep: str = " > ") -> pd.DataFrame:
-        """The rows as a DataFrame with columns path, conversions, nulls, value
-        (and customer first, for journeys built from events).
+        """The rows as a DataFrame: ``path`` and the count columns (for
+        journeys conversions, nulls, value; for histories customers,
+        purchases, value), with ``customer`` first for rows built from events.
 
         Raises InvalidInputError if a channel name holds the separator's text
         (trimmed of blanks, as ``from_paths`` splits): the paths would not
@@ -486,12 +155,8 @@ class Journeys:
                 )
                 raise InvalidInputError(msg)
         frame = pd.DataFrame(
-            {
-                "path": self._set.path_strings(sep),
-                "conversions": self._set.column("conversions"),
-                "nulls": self._set.column("nulls"),
-                "value": self._set.column("value"),
-            }
+            {"path": self._set.path_strings(sep)}
+            | {name: self._set.column(name) for name in self._columns}
         )
         if self._set.has_customers:
             ids = self._set.customer_ids()
@@ -513,7 +178,7 @@ class Journeys:
         frame = pd.DataFrame(
             {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
         )
-        if self._set.has_times:
+        if isinstance(self._set, _core.journey_set) and self._set.has_times:
             times = self._set.times_before_end()
             unit = float(self._set.time_unit_seconds)
             frame["before_end"] = (
@@ -532,7 +197,7 @@ class Journeys:
         if teams is None:
             msg = "team flows need teams={channel: team, ...} or channel metadata"
             raise InvalidInputError(msg)
-        marker = self._set.purchase_name
+        marker = self._marker
         names = list(self._set.channels)
         real = [c for c in names if c != marker] if marker else names
         group_of, _ = team_of_channels(real, teams)
@@ -582,19 +247,6 @@ class Journeys:
             frame["time_share"] = time / time.sum() if time.sum() > 0 else time
         return frame
 
-    def opener_closer(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
-        """Conversions of converting journeys by the team of their first touch
-        (rows, ``opener``) and of their last touch (columns)."""
-        f = self._team_flows(teams)
-        names = f["teams"]
-        t = len(names)
-        table = pd.DataFrame(
-            np.asarray(f["opener_closer"]).reshape(t, t), index=names, columns=names
-        )
-        table.index.name = "opener"
-        table.columns.name = "closer"
-        return table
-
     # -- stages -------------------------------------------------------------------
 
     def _stage_of(self, stages: Mapping[str, str] | None) -> list[str]:
@@ -602,7 +254,7 @@ class Journeys:
         if stages is None:
             msg = "stages need stages={channel: stage, ...} or channel metadata"
             raise InvalidInputError(msg)
-        marker = self._set.purchase_name
+        marker = self._marker
         missing = [c for c in self.channels if c not in stages]
         if missing:
             warnings.warn(
@@ -616,14 +268,13 @@ class Journeys:
             for c in self._set.channels
         ]
 
-    def by_stage(self, stages: Mapping[str, str] | None = None) -> Journeys:
-        """These journeys with each channel replaced by its stage (the stage
+    def by_stage(self: _R, stages: Mapping[str, str] | None = None) -> _R:
+        """These rows with each channel replaced by its stage (the stage
         graph's input): ``MarkovModel().fit(journeys.by_stage())`` gives the
         flows between stages (``transition_matrix()``), the conversion
         probability from each stage (``states()``) and the stage graph
         (``to_dot()``). ``stages`` defaults to the channel metadata."""
-        js = _core.relabel_channels(self._set, self._stage_of(stages))
-        return Journeys(js, self._report)
+        return type(self)(_core.relabel_channels(self._set, self._stage_of(stages)), self._report)
 
     def stage_moves(self, stages: Mapping[str, str] | None = None) -> pd.DataFrame:
         """Which channels move customers between stages.
@@ -654,18 +305,557 @@ class Journeys:
     def __len__(self) -> int:
         return len(self._set)
 
+
+class Journeys(_Rows[_core.journey_set]):
+    """A set of customer journeys with their outcomes.
+
+    Each row is a channel sequence with a number of conversions, a number of
+    non-converting outcomes (nulls) and a conversion value. Rows are kept as
+    given; duplicate paths are summed by the models. Build one with
+    :meth:`from_paths` (a path table) or :meth:`from_events` (an event log,
+    one row per touch). Journeys built from events also know each row's
+    customer and each touch's time, and carry a :attr:`report` of the rows
+    read. Channel metadata (team, stage) can be attached with
+    :meth:`with_channels`. Loop histories (``form="loop"``) are
+    :class:`Histories`.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> j = jl.Journeys.from_paths(["a > b", "b"], conversions=[1, 0], nulls=[1, 2])
+    >>> j
+    Journeys(2 rows, 2 channels, 1 conversions, 3 nulls, value 0)
+    >>> j.channels
+    ['a', 'b']
+    """
+
+    __slots__ = ()
+    _columns = ("conversions", "nulls", "value")
+
+    @overload
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        lookback: Any = None,
+        inactivity: Any = None,
+        form: Literal["funnel"] = "funnel",
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Journeys: ...
+
+    @overload
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        lookback: Any = None,
+        inactivity: Any = None,
+        form: Literal["loop"],
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Histories: ...
+
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        lookback: Any = None,
+        inactivity: Any = None,
+        form: Literal["funnel", "loop"] = "funnel",
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Journeys | Histories:
+        """Journeys from an event log: one row per touch (or conversion).
+
+        Parameters
+        ----------
+        data
+            A pandas DataFrame, a pyarrow Table, a polars DataFrame (any
+            object with the Arrow PyCapsule stream interface) or a dict of
+            numpy arrays. Columns are read in place where their types allow.
+        customer
+            Customer id column: integers or strings.
+        time
+            Time column: datetime64 of any unit, timezone-aware datetimes,
+            Arrow timestamps or dates, or plain numbers.
+        channel
+            Channel column: strings or categorical. A conversion row may have
+            no channel.
+        conversion
+            Conversion column: booleans, or non-negative counts (0 for a
+            touch). None: no conversions (every journey is non-converting).
+        value
+            Conversion value column (read on conversion rows; other rows must
+            have 0 or a missing value).
+        lookback
+            Funnel form: touches older than this before the conversion (before
+            the last touch, for a non-converting journey) are dropped and
+            counted. A duration (``"30D"``, a timedelta) for datetime times, a
+            number for numeric times. None: no window.
+        inactivity
+            Funnel form: a gap longer than this between two events of a
+            customer ends the journey (non-converting) and starts a new one.
+        form
+            ``"funnel"``: journeys end at each conversion. ``"loop"``: one
+            history per customer with a ``purchase`` marker after each
+            conversion (the input of the loop model), as :class:`Histories`.
+        conversion_is_touch
+            Whether a conversion row's channel is the journey's last touch.
+        duplicates
+            Events with the same customer, time, channel and conversion:
+            ``"keep"`` them as separate touches or ``"drop"`` all but the
+            first. Counted either way.
+        strict
+            Raise on the first row that would be rejected instead of counting.
+        purchase
+            Loop form: the name of the purchase marker.
+        channels
+            Optional channel metadata (see :meth:`with_channels`).
+
+        Returns
+        -------
+        Journeys or Histories
+            Events ordered by (customer, time), stably; customers in order of
+            first appearance. :attr:`report` accounts for every row.
+            ``form="loop"`` gives :class:`Histories`.
+
+        Raises
+        ------
+        InvalidInputError
+            For a missing column, a column of the wrong type, bad options, and
+            with ``strict=True`` the first bad row (its position and column).
+
+        Examples
+        --------
+        >>> import pandas as pd, journeyloop as jl
+        >>> events = pd.DataFrame({
+        ...     "customer": [1, 1, 1, 2],
+        ...     "time": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-04", "2024-01-02"]),
+        ...     "channel": ["search", "email", "demo", "search"],
+        ...     "conversion": [False, False, True, False]})
+        >>> j = jl.Journeys.from_events(events, conversion="conversion", lookback="2D")
+        >>> j.to_frame()["path"].tolist()
+        ['email > demo', 'search']
+        >>> j.report.outside_lookback
+        1
+        """
+        kwargs, unit = event_columns(data, customer, time, channel, conversion, value)
+        options = _core.event_options(
+            lookback=duration_in_units(lookback, unit, "lookback"),
+            inactivity=duration_in_units(inactivity, unit, "inactivity"),
+            conversion_is_touch=conversion_is_touch,
+            duplicates=duplicates,
+            strict=strict,
+            time_unit_seconds=unit,
+            purchase=purchase,
+            customer_column=customer,
+            time_column=time,
+            channel_column=channel,
+            conversion_column=conversion or "conversion",
+            value_column=value or "value",
+        )
+        js, report = _core.build_events(**kwargs, options=options, form=form)
+        rows: Journeys | Histories = (
+            Histories(js, EventReport(**report))
+            if isinstance(js, _core.loop_histories)
+            else cls(js, EventReport(**report))
+        )
+        return rows if channels is None else rows.with_channels(channels)
+
+    @overload
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        conversions: str | Sequence[float] | None = "conversions",
+        nulls: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        form: Literal["funnel"] = "funnel",
+        count: str | Sequence[float] | None = None,
+        purchase: str = "purchase",
+    ) -> Journeys: ...
+
+    @overload
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        conversions: str | Sequence[float] | None = "conversions",
+        nulls: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        form: Literal["loop"],
+        count: str | Sequence[float] | None = None,
+        purchase: str = "purchase",
+    ) -> Histories: ...
+
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        conversions: str | Sequence[float] | None = "conversions",
+        nulls: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        form: Literal["funnel", "loop"] = "funnel",
+        count: str | Sequence[float] | None = None,
+        purchase: str = "purchase",
+    ) -> Journeys | Histories:
+        """Journeys from a path table (ChannelAttribution's format).
+
+        Parameters
+        ----------
+        data
+            A pandas DataFrame (or a mapping of columns) holding the path
+            column and the count columns; or a list of paths, each a string
+            like ``"email > demo"`` or a list of channel names, in which case
+            ``conversions``, ``nulls`` and ``value`` are sequences (or None).
+        path
+            Name of the path column (ignored when ``data`` is a list).
+        conversions
+            Name of the conversions column, or a sequence of counts. With a
+            list of paths, None means one conversion per path. Count and
+            value columns of integers (8 to 64 bits) or floats are read in
+            place when the paths are Arrow or pandas ``str`` strings; others
+            are converted to float64.
+        nulls
+            Name (or sequence) of the non-converting counts; None means no
+            non-converting outcomes.
+        value
+            Name (or sequence) of the conversion value; None means value 0.
+        sep
+            Separator between channels; tokens are trimmed of blanks.
+        form
+            ``"funnel"`` (the default) or ``"loop"``: each row is a customer
+            history with purchases inside it as the token ``purchase``
+            (``"email > demo > purchase > webinar"``), ``count`` the number
+            of customers with it (default 1) and ``value`` the total value of
+            their purchases (split evenly between the row's purchases). The
+            conversions and nulls arguments are not used.
+        count
+            Loop form: the customers column (or a sequence).
+        purchase
+            Loop form: the purchase token.
+
+        Returns
+        -------
+        Journeys or Histories
+            Channels are numbered in order of first appearance.
+            ``form="loop"`` gives :class:`Histories` (see
+            :meth:`Histories.from_paths`).
+
+        Raises
+        ------
+        InvalidInputError
+            For a missing column, a path that is not a string, an empty path
+            or empty channel name (``"a >> b"``), a count or value that is
+            not a number, NaN, infinite or negative, or a value on a row
+            without conversions. The message names the row (0-based
+            position) and the column.
+        """
+        if form == "loop":
+            return Histories.from_paths(data, path, count, value, sep, purchase=purchase)
+        if form != "funnel":
+            msg = f'form must be "funnel" or "loop", got {form!r}'
+            raise InvalidInputError(msg)
+        return cls(_funnel_from_paths(data, path, conversions, nulls, value, sep))
+
+    @property
+    def total_conversions(self) -> float:
+        """Sum of the conversions of all rows."""
+        return float(self._set.total_conversions)
+
+    @property
+    def total_nulls(self) -> float:
+        """Sum of the non-converting outcomes of all rows."""
+        return float(self._set.total_nulls)
+
+    def opener_closer(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
+        """Conversions of converting journeys by the team of their first touch
+        (rows, ``opener``) and of their last touch (columns)."""
+        f = self._team_flows(teams)
+        names = f["teams"]
+        t = len(names)
+        table = pd.DataFrame(
+            np.asarray(f["opener_closer"]).reshape(t, t), index=names, columns=names
+        )
+        table.index.name = "opener"
+        table.columns.name = "closer"
+        return table
+
     def __repr__(self) -> str:
-        if self.form == "loop":
-            return (
-                f"Journeys(loop form, {len(self)} histories, {len(self.channels)} "
-                f"channels, {self.total_conversions:g} purchases, "
-                f"value {self.total_value:.10g})"
-            )
         return (
             f"Journeys({len(self)} rows, {len(self._set.channels)} channels, "
             f"{self.total_conversions:g} conversions, {self.total_nulls:g} nulls, "
             f"value {self.total_value:.10g})"
         )
+
+
+class Histories(_Rows[_core.loop_histories]):
+    """Loop histories: the input of the loop model of repeat purchases.
+
+    Each row is one customer's whole sequence of touches (or, from a path
+    table, a sequence shared by several customers) with a purchase marker
+    after each purchase, held by a number of customers. Build them with
+    :meth:`from_paths` or :meth:`from_events` (also reached through
+    ``Journeys.from_paths(..., form="loop")`` and
+    ``Journeys.from_events(..., form="loop")``) and fit them with
+    ``MarkovModel().fit(histories)``.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> h = jl.Histories.from_paths(["a > purchase > b", "b"], count=[2, 1], value=[30, 0])
+    >>> h
+    Histories(2 histories, 2 channels, 3 customers, 2 purchases, value 30)
+    >>> h.to_frame()["purchases"].tolist()
+    [2.0, 0.0]
+    """
+
+    __slots__ = ()
+    _columns = ("customers", "purchases", "value")
+
+    @property
+    def _marker(self) -> str:
+        return str(self._set.purchase_name)
+
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        count: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        purchase: str = "purchase",
+    ) -> Histories:
+        """Loop histories from a path table whose paths hold the purchase token
+        (``"email > demo > purchase > webinar"``).
+
+        ``count`` is the number of customers with each history (a column
+        name or a sequence; default 1 each) and ``value`` the total value of
+        their purchases, split evenly between the row's purchases. The other
+        arguments are those of :meth:`Journeys.from_paths`.
+        """
+        table = _PathTable(data, path, arrow=False)
+        customers = table.numbers(count, "count")
+        options = table.options(sep, conversions=("count", count), value=("value", value))
+        return cls(
+            _core.loop_histories.from_paths(
+                table.path_strings(sep),
+                np.ones(table.n) if customers is None else customers,
+                table.numbers(value, "value"),
+                options,
+                purchase,
+            )
+        )
+
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Histories:
+        """Loop histories from an event log: one row per customer, with a
+        ``purchase`` marker after each conversion row. The arguments are
+        those of :meth:`Journeys.from_events` (without ``lookback`` and
+        ``inactivity``: a history keeps every touch of its customer)."""
+        return Journeys.from_events(
+            data,
+            customer,
+            time,
+            channel,
+            conversion,
+            value,
+            form="loop",
+            conversion_is_touch=conversion_is_touch,
+            duplicates=duplicates,
+            strict=strict,
+            purchase=purchase,
+            channels=channels,
+        )
+
+    @property
+    def total_customers(self) -> float:
+        """Sum of the customers of all rows."""
+        return float(self._set.total_customers)
+
+    @property
+    def total_purchases(self) -> float:
+        """Sum of the purchases of all rows."""
+        return float(self._set.total_purchases)
+
+    def __repr__(self) -> str:
+        return (
+            f"Histories({len(self)} histories, {len(self.channels)} channels, "
+            f"{self.total_customers:g} customers, {self.total_purchases:g} purchases, "
+            f"value {self.total_value:.10g})"
+        )
+
+
+class _PathTable:
+    """The columns of a path table, read one way: ``data`` is a table (a
+    DataFrame, a mapping of columns) whose columns are named, or a list of
+    paths whose counts are sequences."""
+
+    def __init__(self, data: Any, path: str, *, arrow: bool) -> None:
+        self.data = data
+        self.columnar = is_columnar(data)
+        self.path = path if self.columnar else "path"
+        values = get_column(data, path) if self.columnar else data
+        # Arrow strings (a table column only) are read in place by the core.
+        self.chunks = arrow_strings(values) if arrow and self.columnar else None
+        self.paths: list[str] | list[list[str]] = []
+        self.tokenized = False
+        if self.chunks is None:
+            self.paths, self.tokenized = as_path_list(values, self.path)
+            self.n = len(self.paths)
+        else:
+            self.n = sum(len(c) for c in self.chunks)
+
+    def numbers(self, spec: str | Sequence[float] | None, name: str) -> Any:
+        """Column ``spec`` (a column name, or a sequence) as numbers, or None
+        when it is not given. With a list of paths a name is only accepted
+        as the default ``name`` (meaning: not given)."""
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            if not self.columnar:
+                if spec == name:
+                    return None
+                msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
+                raise InvalidInputError(msg)
+            values, label = get_column(self.data, spec), spec
+        else:
+            values, label = spec, name
+        if self.chunks is not None:
+            # Read in place by the core (integer counts need no copy).
+            return as_count_column(values, label, self.n)
+        return as_float_column(values, label, self.n)
+
+    def options(
+        self, sep: str, **columns: tuple[str, str | Sequence[float] | None]
+    ) -> _core.path_options:
+        """Path options naming each column as given (or by its default name):
+        ``conversions=(default name, spec)``, and so on for nulls and value."""
+        names = {
+            kind: spec if isinstance(spec, str) else default
+            for kind, (default, spec) in columns.items()
+        }
+        return _core.path_options(
+            separator=sep,
+            path_column=self.path,
+            conversions_column=names.get("conversions", "conversions"),
+            nulls_column=names.get("nulls", "nulls"),
+            value_column=names.get("value", "value"),
+        )
+
+    def path_strings(self, sep: str) -> list[str]:
+        """The paths as strings (token lists joined with ``sep``)."""
+        if self.tokenized:
+            return [f" {sep} ".join(tokens) for tokens in cast("list[list[str]]", self.paths)]
+        return cast("list[str]", self.paths)
+
+
+def _funnel_from_paths(
+    data: Any,
+    path: str,
+    conversions: str | Sequence[float] | None,
+    nulls: str | Sequence[float] | None,
+    value: str | Sequence[float] | None,
+    sep: str,
+) -> _core.journey_set:
+    table = _PathTable(data, path, arrow=True)
+    if table.columnar and conversions is None:
+        msg = "conversions is required with a table: give the conversions column"
+        raise InvalidInputError(msg)
+    conv = table.numbers(conversions, "conversions")
+    nul = table.numbers(nulls, "nulls")
+    val = table.numbers(value, "value")
+    options = table.options(
+        sep,
+        conversions=("conversions", conversions),
+        nulls=("nulls", nulls),
+        value=("value", value),
+    )
+    if conv is None:
+        conv = np.ones(table.n)
+    if table.chunks is not None:
+        return _from_arrow(table.chunks, table.n, conv, nul, val, options)
+    if table.tokenized:
+        paths = cast("list[list[str]]", table.paths)
+        return _core.journey_set.from_token_lists(paths, conv, nul, val, options)
+    return _core.journey_set.from_paths(cast("list[str]", table.paths), conv, nul, val, options)
+
+
+def _from_arrow(
+    chunks: Any, n: int, conv: Any, nul: Any, val: Any, options: _core.path_options
+) -> _core.journey_set:
+    """Journeys whose paths are Arrow string chunks, read in place by the core."""
+    js = _core.journey_set()
+    buffers = [arrow_buffers(chunk) for chunk in chunks]
+    if len(chunks) > 1:
+        # Room for every chunk at once; a touch and its separator take at
+        # least two characters.
+        chars = sum(int(b[0][-1]) - int(b[0][0]) for b in buffers)
+        js.reserve(n, chars // 2 + n)
+    first = 0
+    for chunk, (offsets, data, bits, bit_offset) in zip(chunks, buffers, strict=True):
+        end = first + len(chunk)
+        js.append_arrow(
+            offsets, data, bits, bit_offset, conv[first:end],
+            None if nul is None else nul[first:end],
+            None if val is None else val[first:end],
+            options, first,
+        )  # fmt: skip
+        first = end
+    return js
 
 
 def _channel_metadata(channels: Any) -> tuple[dict[str, str] | None, dict[str, str] | None]:

@@ -17,7 +17,7 @@ import pandas as pd
 from . import _core
 from ._counts import DEFAULT_MAX_STATES, TransitionCounts, check_order
 from ._errors import InvalidInputError, NotFittedError, UnknownChannelError
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 from ._teams import team_of_channels
 
 __all__ = ["MarkovModel", "attribution_frame"]
@@ -146,7 +146,7 @@ class MarkovModel:
 
     # -- fitting and persistence ------------------------------------------
 
-    def fit(self, data: Journeys | TransitionCounts) -> MarkovModel:
+    def fit(self, data: Journeys | Histories | TransitionCounts) -> MarkovModel:
         """Counts the transitions of ``data`` (or takes its counts) and solves the chain.
 
         Raises
@@ -173,7 +173,7 @@ class MarkovModel:
                     f"padded={self.padded}"
                 )
                 raise InvalidInputError(msg)
-        elif isinstance(data, Journeys) and data.form == "loop":
+        elif isinstance(data, Histories):
             if self.padded:
                 msg = "the loop model has no padded form"
                 raise InvalidInputError(msg)
@@ -201,7 +201,7 @@ class MarkovModel:
             self._loop = None
             return self
         else:
-            msg = f"fit expects Journeys or TransitionCounts, got {type(data).__name__}"
+            msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
             raise InvalidInputError(msg)
         self._model = _core.fit_markov(counts._counts, float(self.smoothing))
         self._loop = None
