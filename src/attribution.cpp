@@ -22,12 +22,6 @@ double attribution::total_value() const {
     return std::accumulate(value.begin(), value.end(), 0.0);
 }
 
-namespace {
-constexpr heuristic all_heuristics[] = {heuristic::first_touch, heuristic::last_touch,
-                                        heuristic::linear, heuristic::position_based,
-                                        heuristic::time_decay};
-}
-
 std::string_view to_string(heuristic h) noexcept {
     switch (h) {
     case heuristic::first_touch: return "first_touch";

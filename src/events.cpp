@@ -1008,6 +1008,65 @@ private:
 
 } // namespace detail
 
+const std::vector<event_report_field>& event_report_fields() {
+    using r = event_report;
+    auto count = [](const char* name, const char* description, std::size_t r::*member,
+                    bool rejection = false) {
+        event_report_field f{name, description};
+        f.count = member;
+        f.rejection = rejection;
+        return f;
+    };
+    auto amount = [](const char* name, const char* description, double r::*member) {
+        event_report_field f{name, description};
+        f.amount = member;
+        return f;
+    };
+    event_report_field sorted{"sorted_input",
+                              "whether the rows were already in (customer, time) order"};
+    sorted.flag = &r::sorted_input;
+    static const std::vector<event_report_field> fields{
+        count("rows_read", "rows in the input", &r::rows_read),
+        count("rows_used", "rows that are a touch or a conversion of a built journey",
+              &r::rows_used),
+        count("null_customer", "rows rejected: a missing customer", &r::null_customer, true),
+        count("null_time", "rows rejected: a missing time (NaT or NaN)", &r::null_time, true),
+        count("null_channel", "rows rejected: no channel on a row that is not a conversion",
+              &r::null_channel, true),
+        count("bad_conversion",
+              "rows rejected: a conversion count that is missing, negative or infinite",
+              &r::bad_conversion, true),
+        count("bad_value", "rows rejected: a conversion value that is missing, negative or infinite",
+              &r::bad_value, true),
+        count("value_without_conversion",
+              "rows rejected: a positive value on a row that is not a conversion",
+              &r::value_without_conversion, true),
+        count("duplicate", "rows rejected: a duplicate dropped (duplicates=drop)", &r::duplicate,
+              true),
+        count("duplicates_found",
+              "duplicate events (same customer, time, channel and conversion), dropped or kept",
+              &r::duplicates_found),
+        count("outside_lookback", "touches dropped by the lookback window", &r::outside_lookback),
+        count("conversions_without_touch",
+              "conversion rows left with no touch to credit (no channel of their own and none "
+              "within the window)",
+              &r::conversions_without_touch),
+        amount("unattributed_conversions", "the conversions of those rows",
+               &r::unattributed_conversions),
+        amount("unattributed_value", "the value of those rows", &r::unattributed_value),
+        count("customers", "customers built", &r::customers),
+        count("journeys", "journeys (histories, in loop form) built", &r::journeys),
+        count("converting_journeys", "journeys that end in a conversion",
+              &r::converting_journeys),
+        count("non_converting_journeys", "journeys that do not", &r::non_converting_journeys),
+        amount("conversions", "conversions (purchases, in loop form) in the journeys",
+               &r::conversions),
+        amount("value", "value in the journeys", &r::value),
+        sorted,
+    };
+    return fields;
+}
+
 event_journeys build_journeys(const event_table& events, const event_options& options) {
     return detail::event_builder(events, options, false).run();
 }

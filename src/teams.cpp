@@ -13,6 +13,16 @@ namespace journeyloop {
 
 namespace {
 
+// Each entry's share of the sum (zeros when the sum is 0).
+std::vector<double> shares(const std::vector<double>& x) {
+    double sum = 0;
+    for (double v : x) sum += v;
+    std::vector<double> out(x.size(), 0.0);
+    if (sum > 0)
+        for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] / sum;
+    return out;
+}
+
 // Funnel journeys and loop histories share one layout (loop_histories keeps
 // its rows as a journey set: conversions are purchases, nulls customers);
 // `marker` is the purchase marker of loop histories.
@@ -62,6 +72,16 @@ team_flows teams_of(const journey_set& journeys, std::optional<channel_id> marke
         const double conv = journeys.conversions(row);
         if (first != t && conv > 0 && !loop) out.opener_closer[first * t + last] += conv;
     }
+    out.handoff_share.assign(t * t, 0.0);
+    for (std::size_t a = 0; a < t; ++a) {
+        double row = 0;
+        for (std::size_t b = 0; b < t; ++b) row += out.handoffs[a * t + b];
+        if (row > 0)
+            for (std::size_t b = 0; b < t; ++b)
+                out.handoff_share[a * t + b] = out.handoffs[a * t + b] / row;
+    }
+    out.touch_share = shares(out.touches);
+    out.time_share = shares(out.time);
     return out;
 }
 
@@ -137,6 +157,10 @@ std::vector<stage_move> moves_of(const journey_set& journeys, std::optional<chan
             credit(stage_of_channel[prev], null, prev, journeys.nulls(row));
         }
     }
+    // Each move's share of the moves between the same two stages.
+    std::unordered_map<std::string, double> pair_total;
+    for (const auto& m : out) pair_total[m.from + '\0' + m.to] += m.count;
+    for (auto& m : out) m.share = m.count / pair_total[m.from + '\0' + m.to];
     return out;
 }
 

@@ -152,6 +152,29 @@ struct event_report {
     }
 };
 
+/// One field of event_report: its name, what it counts, and where it is
+/// (exactly one of the member pointers is set).
+struct event_report_field {
+    const char* name;
+    const char* description;
+    std::size_t event_report::*count = nullptr; ///< a number of rows, customers, ...
+    double event_report::*amount = nullptr;     ///< conversions or value
+    bool event_report::*flag = nullptr;
+    /// A reason for rejecting rows (rows_rejected() sums them).
+    bool rejection = false;
+
+    /// The field's value in `report`, as a double (counts are exact).
+    double value(const event_report& report) const noexcept {
+        if (count) return static_cast<double>(report.*count);
+        if (amount) return report.*amount;
+        return report.*flag ? 1.0 : 0.0;
+    }
+};
+
+/// Every field of event_report, in order: the one list that bindings and
+/// printers read (rows_rejected() is not a field; it sums the rejections).
+const std::vector<event_report_field>& event_report_fields();
+
 /// Journeys and the account of the rows they were built from.
 struct event_journeys {
     journey_set journeys;

@@ -32,6 +32,14 @@ struct team_flows {
     /// opener_closer[a * T + b]: conversions of the converting journeys whose
     /// first touch is team a's and whose last touch is team b's.
     std::vector<double> opener_closer;
+    /// handoff_share[a * T + b]: the share of team a's handoffs that go to
+    /// team b (a row of zeros for a team that hands off to nobody).
+    std::vector<double> handoff_share;
+    /// Each team's share of all touches (zeros without touches).
+    std::vector<double> touch_share;
+    /// Each team's share of all journey time; empty without times (zeros
+    /// when the journeys take no time).
+    std::vector<double> time_share;
 };
 
 /**
@@ -65,6 +73,8 @@ struct stage_move {
     std::string from, to, channel;
     /// Weighted number of moves.
     double count = 0;
+    /// The channel's share of all moves from `from` to `to`.
+    double share = 0;
 };
 
 /**

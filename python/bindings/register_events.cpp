@@ -6,6 +6,8 @@
 #include <pybind11/stl.h>
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace jl = journeyloop;
 
@@ -31,29 +33,18 @@ jl::duplicate_policy duplicates_of(const std::string& s) {
     throw jl::invalid_input("duplicates must be \"keep\" or \"drop\", got \"" + s + "\"");
 }
 
+// The report as a dict, field by field from the one list of its fields.
 py::dict report_dict(const jl::event_report& r) {
     py::dict d;
-    d["rows_read"] = r.rows_read;
-    d["rows_used"] = r.rows_used;
-    d["null_customer"] = r.null_customer;
-    d["null_time"] = r.null_time;
-    d["null_channel"] = r.null_channel;
-    d["bad_conversion"] = r.bad_conversion;
-    d["bad_value"] = r.bad_value;
-    d["value_without_conversion"] = r.value_without_conversion;
-    d["duplicate"] = r.duplicate;
-    d["duplicates_found"] = r.duplicates_found;
-    d["outside_lookback"] = r.outside_lookback;
-    d["conversions_without_touch"] = r.conversions_without_touch;
-    d["unattributed_conversions"] = r.unattributed_conversions;
-    d["unattributed_value"] = r.unattributed_value;
-    d["customers"] = r.customers;
-    d["journeys"] = r.journeys;
-    d["converting_journeys"] = r.converting_journeys;
-    d["non_converting_journeys"] = r.non_converting_journeys;
-    d["conversions"] = r.conversions;
-    d["value"] = r.value;
-    d["sorted_input"] = r.sorted_input;
+    for (const auto& f : jl::event_report_fields()) {
+        if (f.count)
+            d[f.name] = r.*f.count;
+        else if (f.amount)
+            d[f.name] = r.*f.amount;
+        else
+            d[f.name] = r.*f.flag;
+    }
+    d["rows_rejected"] = r.rows_rejected();
     return d;
 }
 
@@ -108,6 +99,20 @@ std::string duplicates_name(jl::duplicate_policy p) {
 } // namespace
 
 void register_events(py::module_& m) {
+    m.def(
+        "event_report_fields",
+        [] {
+            std::vector<std::tuple<std::string, std::string, std::string>> out;
+            for (const auto& f : jl::event_report_fields())
+                out.emplace_back(f.name, f.description,
+                                 f.rejection ? "rejection"
+                                 : f.count   ? "count"
+                                 : f.amount  ? "amount"
+                                             : "flag");
+            return out;
+        },
+        "The event report's fields in order: (name, description, kind), kind one of "
+        "\"count\", \"rejection\" (a count of rejected rows), \"amount\", \"flag\".");
     const jl::event_options defaults;
     py::class_<jl::event_options>(m, "event_options",
                                   "How events become journeys (C++ event_options).")

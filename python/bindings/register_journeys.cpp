@@ -4,6 +4,7 @@
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/loop_histories.hpp>
 #include <journeyloop/teams.hpp>
+#include <journeyloop/transition_counts.hpp>
 
 #include <pybind11/stl.h>
 
@@ -179,6 +180,9 @@ void bind_teams(py::module_& m) {
             d["touches"] = to_numpy(f.touches);
             d["time"] = to_numpy(f.time);
             d["opener_closer"] = to_numpy(f.opener_closer);
+            d["handoff_share"] = to_numpy(f.handoff_share);
+            d["touch_share"] = to_numpy(f.touch_share);
+            d["time_share"] = to_numpy(f.time_share);
             return d;
         },
         py::arg("journeys"), py::arg("team_of_channel"),
@@ -200,18 +204,20 @@ void bind_teams(py::module_& m) {
                 moves = jl::stage_moves(rows, stage_of_channel);
             }
             std::vector<std::string> from, to, channel;
-            std::vector<double> count;
+            std::vector<double> count, share;
             for (const auto& mv : moves) {
                 from.push_back(mv.from);
                 to.push_back(mv.to);
                 channel.push_back(mv.channel);
                 count.push_back(mv.count);
+                share.push_back(mv.share);
             }
             py::dict d;
             d["from"] = from;
             d["to"] = to;
             d["channel"] = channel;
             d["count"] = to_numpy(count);
+            d["share"] = to_numpy(share);
             return d;
         },
         py::arg("journeys"), py::arg("stage_of_channel"),
@@ -221,6 +227,30 @@ void bind_teams(py::module_& m) {
 } // namespace
 
 void register_journeys(py::module_& m) {
+    const jl::counting_options counting;
+    m.attr("default_max_states") = counting.max_states;
+    py::class_<jl::counting_options>(m, "counting_options",
+                                     "How journeys are counted (C++ counting_options).")
+        .def(py::init([](std::size_t order, bool collapse_repeats, bool padded,
+                         std::size_t max_states, std::size_t threads) {
+                 jl::counting_options o;
+                 o.order = order;
+                 o.collapse_repeats = collapse_repeats;
+                 o.padded = padded;
+                 o.max_states = max_states;
+                 o.threads = threads;
+                 return o;
+             }),
+             py::kw_only(), py::arg("order") = counting.order,
+             py::arg("collapse_repeats") = counting.collapse_repeats,
+             py::arg("padded") = counting.padded, py::arg("max_states") = counting.max_states,
+             py::arg("threads") = counting.threads)
+        .def_readwrite("order", &jl::counting_options::order)
+        .def_readwrite("collapse_repeats", &jl::counting_options::collapse_repeats)
+        .def_readwrite("padded", &jl::counting_options::padded)
+        .def_readwrite("max_states", &jl::counting_options::max_states)
+        .def_readwrite("threads", &jl::counting_options::threads);
+
 
     const jl::path_options defaults;
     py::class_<jl::path_options>(m, "path_options",

@@ -125,9 +125,8 @@ def attribute(
             else:
                 frame = model.attribution(progress=callback)
         else:
-            a = _core.heuristic_attribution(
-                journeys._set, m, **(decay_options if m == "time_decay" else {})
-            )
+            options = _core.heuristic_options(**(decay_options if m == "time_decay" else {}))
+            a = _core.heuristic_attribution(journeys._set, m, options)
             if by == "team":
                 a = _core.group_attribution(a, group_of, extra)
             frame = attribution_frame(a, by)
@@ -137,7 +136,7 @@ def attribute(
 
 
 def _decay_options(journeys: Journeys, half_life: Any, decay: str | None) -> dict[str, Any]:
-    """Keyword arguments of the core's time decay for these journeys."""
+    """Keyword arguments of heuristic_options for time decay on these journeys."""
     if decay not in (None, "time", "steps"):
         msg = f'decay must be "time" or "steps", got {decay!r}'
         raise InvalidInputError(msg)

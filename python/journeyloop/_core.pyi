@@ -27,6 +27,24 @@ class StateSpaceTooLargeError(MemoryError):
 
 # register_journeys.cpp
 
+default_max_states: int
+
+class counting_options:
+    def __init__(
+        self,
+        *,
+        order: int = 1,
+        collapse_repeats: bool = True,
+        padded: bool = False,
+        max_states: int = 50000000,
+        threads: int = 0,
+    ) -> None: ...
+    order: int
+    collapse_repeats: bool
+    padded: bool
+    max_states: int
+    threads: int
+
 class path_options:
     def __init__(
         self,
@@ -170,13 +188,23 @@ max_order: int
 def set_threads(n: int) -> None: ...
 def get_threads() -> int: ...
 def heuristic_names() -> list[str]: ...
+
+class heuristic_options:
+    def __init__(
+        self,
+        *,
+        half_life: float = 1.0,
+        endpoint_share: float = 0.4,
+        time_half_life: float | None = None,
+        decay_by_steps: bool = False,
+    ) -> None: ...
+    half_life: float
+    endpoint_share: float
+    time_half_life: float | None
+    decay_by_steps: bool
+
 def heuristic_attribution(
-    journeys: journey_set,
-    method: str,
-    half_life: float = 1.0,
-    endpoint_share: float = 0.4,
-    time_half_life: float | None = None,
-    decay_by_steps: bool = False,
+    journeys: journey_set, method: str, options: heuristic_options = ...
 ) -> attribution: ...
 
 # An Arrow string column: (offsets, characters, validity or None, bit offset).
@@ -186,6 +214,8 @@ _Strings = tuple[
     npt.NDArray[np.uint8] | None,
     int,
 ]
+
+def event_report_fields() -> list[tuple[str, str, str]]: ...
 
 class event_options:
     def __init__(
@@ -280,14 +310,7 @@ class transition_counts:
     @staticmethod
     def from_bytes(data: bytes) -> transition_counts: ...
 
-def count_transitions(
-    journeys: journey_set,
-    order: SupportsIndex = 1,
-    collapse_repeats: bool = True,
-    padded: bool = False,
-    max_states: SupportsIndex = 50000000,
-    threads: SupportsIndex = 0,
-) -> transition_counts: ...
+def count_transitions(journeys: journey_set, options: counting_options) -> transition_counts: ...
 def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
 
 class markov_model:

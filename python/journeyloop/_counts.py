@@ -14,8 +14,8 @@ from ._journeys import Histories, Journeys
 
 __all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
 
-#: Default cap on the number of states of a model.
-DEFAULT_MAX_STATES = 50_000_000
+#: Default cap on the number of states of a model (C++ counting_options).
+DEFAULT_MAX_STATES: int = _core.default_max_states
 
 
 #: The highest Markov order (the core's, and the file format's).
@@ -81,7 +81,13 @@ class TransitionCounts:
             raise InvalidInputError(msg)
         return cls(
             _core.count_transitions(
-                journeys._set, check_order(order), collapse_repeats, padded, max_states
+                journeys._set,
+                _core.counting_options(
+                    order=check_order(order),
+                    collapse_repeats=collapse_repeats,
+                    padded=padded,
+                    max_states=max_states,
+                ),
             )
         )
 

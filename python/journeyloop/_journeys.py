@@ -81,7 +81,7 @@ class _Rows(Generic[_Set]):
             )
         report = self._report
         if report is not None:
-            report = EventReport(**{**report.__dict__, "unassigned_channels": missing})
+            report = report.with_unassigned(missing)
         if teams is not None:
             teams = {c: teams.get(c, UNASSIGNED) for c in self.channels} | {
                 c: t for c, t in teams.items() if c not in self.channels
@@ -215,15 +215,12 @@ class _Rows(Generic[_Set]):
         f = self._team_flows(teams)
         names = f["teams"]
         t = len(names)
-        counts = np.asarray(f["handoffs"]).reshape(t, t)
-        totals = counts.sum(axis=1, keepdims=True)
-        prob = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
         return pd.DataFrame(
             {
                 "from": np.repeat(names, t),
                 "to": np.tile(names, t),
-                "count": counts.ravel(),
-                "probability": prob.ravel(),
+                "count": f["handoffs"],
+                "probability": f["handoff_share"],
             }
         )
 
@@ -232,19 +229,14 @@ class _Rows(Generic[_Set]):
         its journey time (from each touch to the next touch or to the end)
         and share of it."""
         f = self._team_flows(teams)
-        touches = np.asarray(f["touches"])
         frame = pd.DataFrame(
-            {
-                "team": f["teams"],
-                "touches": touches,
-                "touch_share": touches / touches.sum() if touches.sum() > 0 else touches,
-            }
+            {"team": f["teams"], "touches": f["touches"], "touch_share": f["touch_share"]}
         )
         if len(f["time"]):
             time = np.asarray(f["time"])
             unit = float(self._set.time_unit_seconds)
             frame["time"] = pd.to_timedelta(time * unit, unit="s") if unit > 0 else time
-            frame["time_share"] = time / time.sum() if time.sum() > 0 else time
+            frame["time_share"] = f["time_share"]
         return frame
 
     # -- stages -------------------------------------------------------------------
@@ -293,11 +285,7 @@ class _Rows(Generic[_Set]):
             moves from ``from`` to ``to``), largest first within each pair.
         """
         d = _core.stage_moves(self._set, self._stage_of(stages))
-        frame = pd.DataFrame(
-            {"from": d["from"], "to": d["to"], "channel": d["channel"], "count": d["count"]}
-        )
-        totals = frame.groupby(["from", "to"], sort=False)["count"].transform("sum")
-        frame["share"] = frame["count"] / totals
+        frame = pd.DataFrame({k: d[k] for k in ("from", "to", "channel", "count", "share")})
         return frame.sort_values(
             ["from", "to", "count"], ascending=[True, True, False], kind="stable"
         ).reset_index(drop=True)

@@ -70,6 +70,11 @@ std::vector<double> times(const journey_set& js, std::size_t row) {
 void check_accounting(const event_report& r) {
     REQUIRE(r.rows_read == r.rows_used + r.rows_rejected() + r.outside_lookback +
                                r.conversions_without_touch);
+    // The field list reads the same numbers: its rejections sum to rows_rejected().
+    double rejected = 0;
+    for (const auto& f : event_report_fields())
+        if (f.rejection) rejected += f.value(r);
+    REQUIRE(rejected == static_cast<double>(r.rows_rejected()));
 }
 
 using names = std::vector<std::string>;
@@ -603,6 +608,29 @@ TEST_CASE("events: two threads build exactly what one builds", "[events]") {
     }
 }
 
+TEST_CASE("events: the report's field list names every field once, in order", "[events]") {
+    const auto& fields = event_report_fields();
+    REQUIRE(fields.size() == 21);
+    REQUIRE(std::string(fields.front().name) == "rows_read");
+    REQUIRE(std::string(fields.back().name) == "sorted_input");
+    std::vector<std::string> seen;
+    std::size_t rejections = 0;
+    for (const auto& f : fields) {
+        REQUIRE(std::find(seen.begin(), seen.end(), f.name) == seen.end());
+        seen.emplace_back(f.name);
+        REQUIRE(int(f.count != nullptr) + int(f.amount != nullptr) + int(f.flag != nullptr) == 1);
+        rejections += f.rejection;
+    }
+    REQUIRE(rejections == 7);
+    event_report r;
+    r.rows_read = 7;
+    r.value = 2.5;
+    r.sorted_input = true;
+    REQUIRE(fields[0].value(r) == 7);
+    REQUIRE(fields[19].value(r) == 2.5);
+    REQUIRE(fields[20].value(r) == 1);
+}
+
 TEST_CASE("teams: handoffs, shares of touches and time, openers and closers", "[teams]") {
     // small_log: journeys email > search > demo (converting; 8, 4, 0 days
     // before), email (not), email (converting, 3 days before).
@@ -619,6 +647,11 @@ TEST_CASE("teams: handoffs, shares of touches and time, openers and closers", "[
     REQUIRE(f.time == std::vector<double>{11, 0});
     // Opened by marketing: closed by sales once, by marketing once.
     REQUIRE(f.opener_closer == std::vector<double>{1, 1, 0, 0});
+    // Shares: marketing hands off half to itself, half to sales; sales to
+    // nobody (a row of zeros). 4 of 5 touches and all the time are marketing's.
+    REQUIRE(f.handoff_share == std::vector<double>{0.5, 0.5, 0, 0});
+    REQUIRE(f.touch_share == std::vector<double>{0.8, 0.2});
+    REQUIRE(f.time_share == std::vector<double>{1, 0});
     REQUIRE_THROWS_WITH(analyze_teams(js, {"x"}), Contains("1 teams for 3 channels"));
 }
 
@@ -647,6 +680,8 @@ TEST_CASE("stages: channels relabelled by stage, and the channels that move cust
     REQUIRE(moves[2].to == "conversion");
     REQUIRE(moves[3].to == "null");
     REQUIRE(moves[4].to == "conversion");
+    // Each of these moves is the only one between its two stages.
+    for (const auto& m : moves) REQUIRE(m.share == 1);
     REQUIRE(moves[4].channel == "email");
     REQUIRE(moves[4].count == 1);
     REQUIRE_THROWS_WITH(stage_moves(js, {"x"}), Contains("1 stages for 3 channels"));

@@ -63,6 +63,10 @@ TEST_CASE("loop histories: teams, stages and relabelling skip the marker", "[loo
     REQUIRE(f.touches == std::vector<double>{2, 4});
     REQUIRE(f.opener_closer == std::vector<double>{0, 0, 0, 0});
     REQUIRE(f.time.empty());
+    REQUIRE(f.handoff_share == std::vector<double>{0, 1, 0, 0});
+    REQUIRE(f.touch_share[0] == Approx(1.0 / 3).epsilon(1e-15));
+    REQUIRE(f.touch_share[1] == Approx(2.0 / 3).epsilon(1e-15));
+    REQUIRE(f.time_share.empty());
 
     const auto moves = stage_moves(h, {"", "evaluation", "experience"});
     double to_purchase = 0, to_end = 0;
@@ -72,6 +76,8 @@ TEST_CASE("loop histories: teams, stages and relabelling skip the marker", "[loo
     }
     REQUIRE(to_purchase == 4); // every purchase
     REQUIRE(to_end == 1);      // row 1 ends on a touch, rows 0 and 2 on a purchase
+    // One channel makes each kind of move here: every share is 1.
+    for (const auto& m : moves) REQUIRE(m.share == 1);
 
     const auto r = relabel_channels(h, {"", "x", "x"});
     REQUIRE(r.channels().names() == std::vector<std::string>{"purchase", "x"});

@@ -186,3 +186,44 @@ def test_histories_teams_and_stages() -> None:
     moves = h.stage_moves({"a": "evaluation", "b": "experience"})
     assert moves.loc[moves["to"] == "purchase", "count"].sum() == 4
     assert moves.loc[moves["to"] == "end", "count"].sum() == 1
+
+
+# ---------------------------------------------------------------------------
+# Options and lists bound from the C++ core
+
+
+def test_options_are_keyword_objects_from_the_core() -> None:
+    from journeyloop import _core
+
+    o = _core.event_options(lookback=3.0, duplicates="drop", purchase="buy")
+    assert (o.lookback, o.inactivity, o.duplicates, o.purchase) == (3.0, None, "drop", "buy")
+    with pytest.raises(jl.InvalidInputError, match="duplicates must be"):
+        _core.event_options(duplicates="twice")
+    p = _core.path_options(separator="|", value_column="revenue")
+    assert (p.separator, p.path_column, p.value_column) == ("|", "path", "revenue")
+    c = _core.counting_options(order=2)
+    assert (c.order, c.collapse_repeats, c.padded) == (2, True, False)
+    assert c.max_states == _core.default_max_states
+    from journeyloop._counts import DEFAULT_MAX_STATES
+
+    assert DEFAULT_MAX_STATES == _core.default_max_states == 50_000_000
+    h = _core.heuristic_options(half_life=2.0)
+    assert (h.half_life, h.endpoint_share, h.time_half_life) == (2.0, 0.4, None)
+
+
+def test_event_report_fields_come_from_the_core() -> None:
+    from journeyloop import _core
+
+    fields = [name for name, _, _ in _core.event_report_fields()]
+    events = pd.DataFrame(
+        {"customer": [1, 1, 2], "time": [0.0, 1.0, 0.0], "channel": ["a", "b", None]}
+    )
+    report = jl.Journeys.from_events(events).report
+    assert report is not None
+    items = report.to_frame()["item"].tolist()
+    assert items == [*fields[:2], "rows_rejected", *fields[2:], "unassigned_channels"]
+    assert report.null_channel == 1
+    assert report.rows_rejected == 1
+    assert "  null_channel" in str(report)
+    with pytest.raises(AttributeError, match="read-only"):
+        report.rows_read = 0

@@ -162,7 +162,7 @@ def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
 ) -> None:
     from journeyloop import _core
 
-    counts = _core.count_transitions(abc_journeys._set, 1)
+    counts = _core.count_transitions(abc_journeys._set, _core.counting_options(order=1))
     expected = _core.fit_markov(counts).conversion_rate
     model = _core.fit_markov_taking(counts)
     assert model.conversion_rate == expected == pytest.approx(0.5)
