@@ -123,18 +123,24 @@ void bind_rows(Class& c) {
             },
             "The customer name of every row (empty when customers are integers).")
         .def(
-            "flat_touches",
+            "touches",
             [](const Rows& r) {
-                std::vector<std::int64_t> offsets{0};
+                std::vector<std::int64_t> row, position;
                 std::vector<std::uint32_t> ids;
+                row.reserve(r.total_touches());
+                position.reserve(r.total_touches());
                 ids.reserve(r.total_touches());
                 for (std::size_t i = 0; i < r.size(); ++i) {
-                    for (auto c : r.path(i)) ids.push_back(c);
-                    offsets.push_back(static_cast<std::int64_t>(ids.size()));
+                    std::int64_t k = 0;
+                    for (auto c : r.path(i)) {
+                        row.push_back(static_cast<std::int64_t>(i));
+                        position.push_back(k++);
+                        ids.push_back(c);
+                    }
                 }
-                return py::make_tuple(to_numpy(offsets), to_numpy(ids));
+                return py::make_tuple(to_numpy(row), to_numpy(position), to_numpy(ids));
             },
-            "(row offsets, channel ids) of every touch, row after row.")
+            "(row, position in the row, channel id) of every touch, row after row.")
         .def(
             "path_strings",
             [](const Rows& r, const std::string& sep) {

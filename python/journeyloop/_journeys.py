@@ -170,10 +170,7 @@ class _Rows(Generic[_Set]):
         ``channel`` and, for journeys built from events, ``before_end``: the
         touch's time before the end of its journey (a timedelta for datetime
         times, a number in the time units otherwise)."""
-        offsets, ids = self._set.flat_touches()
-        lengths = np.diff(offsets)
-        rows = np.repeat(np.arange(len(lengths)), lengths)
-        position = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
+        rows, position, ids = self._set.touches()
         names = np.asarray(list(self._set.channels), dtype=object)
         frame = pd.DataFrame(
             {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
