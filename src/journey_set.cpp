@@ -186,7 +186,9 @@ void journey_set::builder::end_row_at(std::size_t end, double conversions, doubl
 
 void journey_set::builder::append_rows(const journey_set& part, std::size_t base,
                                        const std::vector<std::uint32_t>& customers) {
-    check_touches(base + part.total_touches());
+    // The part's touches were written in place (its own touch array may be
+    // empty): its last row's end is its number of touches.
+    check_touches(base + part.offsets_.back());
     for (std::size_t r = 1; r < part.offsets_.size(); ++r)
         js_.offsets_.push_back(static_cast<std::uint32_t>(base + part.offsets_[r]));
     js_.conversions_.insert(js_.conversions_.end(), part.conversions_.begin(),

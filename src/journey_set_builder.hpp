@@ -116,8 +116,8 @@ public:
     void add_row_customer(std::uint32_t customer) { js_.row_customer_.push_back(customer); }
     std::vector<std::int64_t>& customer_ids() noexcept { return js_.customer_ids_; }
     std::vector<std::string>& customer_names() noexcept { return js_.customer_names_; }
-    /// Appends the rows of `part`, whose touches were already written at
-    /// [base, base + part.total_touches()) of this set's touches, with its
+    /// Appends the rows of `part`, whose touches were already written in
+    /// place at [base, base + its last row's end) of this set's touches, with its
     /// customer indices mapped by `customers` (empty: the same indices).
     void append_rows(const journey_set& part, std::size_t base,
                      const std::vector<std::uint32_t>& customers);

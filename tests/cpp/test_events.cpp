@@ -836,3 +836,25 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
         REQUIRE_THROWS_WITH(relabel_channels(js, groups), Contains("purchase marker"));
     }
 }
+
+TEST_CASE("events: two parts within the touch limit but over it together are refused",
+          "[events][errors]") {
+    // Each part of a two-thread build holds half the touches; the set they
+    // make holds all of them, one more than the limit allows.
+    const std::size_t n = 240000;
+    for (bool shuffled : {false, true}) {
+        one_channel_log log(n, "email", [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
+            c = static_cast<std::int64_t>(i / 4);
+            t = static_cast<std::int64_t>(i % 4);
+            if (i % 4 == 3) conv = 1.0, v = 1.0;
+        });
+        if (shuffled)
+            for (std::size_t i = 0; i + 4 < n; i += 8) std::swap(log.customer[i], log.customer[i + 4]);
+        event_options o;
+        o.threads = 2;
+        REQUIRE(build_journeys(log.table(), o).journeys.total_touches() == n);
+        const fixtures::touch_limit_guard limit(n - 1);
+        REQUIRE_THROWS_WITH(build_journeys(log.table(), o),
+                            Contains("more than " + std::to_string(n - 1) + " touches"));
+    }
+}
