@@ -501,13 +501,13 @@ struct generated_log {
     }
 };
 
-void require_same_report(const event_report& r, const event_report& v);
+std::vector<double> reals_of(column_view<double> v) { return {v.begin(), v.end()}; }
 
-void require_same(const event_histories& a, const event_histories& b) {
-    const auto& x = a.histories;
-    const auto& y = b.histories;
+// What journeys and histories share: channels, customers, paths; `row(i)`
+// checks the rest of row i.
+template <class Rows, class Row>
+void require_same_rows(const Rows& x, const Rows& y, Row row) {
     REQUIRE(x.channels().names() == y.channels().names());
-    REQUIRE(x.purchase_channel() == y.purchase_channel());
     REQUIRE(x.customer_ids() == y.customer_ids());
     REQUIRE(x.customer_names() == y.customer_names());
     REQUIRE(x.size() == y.size());
@@ -515,34 +515,34 @@ void require_same(const event_histories& a, const event_histories& b) {
         const auto p = x.path(i), q = y.path(i);
         REQUIRE(std::vector<channel_id>(p.begin(), p.end()) ==
                 std::vector<channel_id>(q.begin(), q.end()));
-        const auto s = x.purchase_values(i), u = y.purchase_values(i);
-        REQUIRE(std::vector<double>(s.begin(), s.end()) == std::vector<double>(u.begin(), u.end()));
-        REQUIRE(x.purchases(i) == y.purchases(i));
-        REQUIRE(x.customers(i) == y.customers(i));
         REQUIRE(x.value(i) == y.value(i));
         REQUIRE(x.customer(i) == y.customer(i));
+        row(i);
     }
+}
+
+void require_same_report(const event_report& r, const event_report& v);
+
+void require_same(const event_histories& a, const event_histories& b) {
+    const auto& x = a.histories;
+    const auto& y = b.histories;
+    REQUIRE(x.purchase_channel() == y.purchase_channel());
+    require_same_rows(x, y, [&](std::size_t i) {
+        REQUIRE(reals_of(x.purchase_values(i)) == reals_of(y.purchase_values(i)));
+        REQUIRE(x.purchases(i) == y.purchases(i));
+        REQUIRE(x.customers(i) == y.customers(i));
+    });
     require_same_report(a.report, b.report);
 }
 
 void require_same(const event_journeys& a, const event_journeys& b) {
     const auto& x = a.journeys;
     const auto& y = b.journeys;
-    REQUIRE(x.channels().names() == y.channels().names());
-    REQUIRE(x.customer_ids() == y.customer_ids());
-    REQUIRE(x.customer_names() == y.customer_names());
-    REQUIRE(x.size() == y.size());
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        const auto p = x.path(i), q = y.path(i);
-        REQUIRE(std::vector<channel_id>(p.begin(), p.end()) ==
-                std::vector<channel_id>(q.begin(), q.end()));
-        const auto s = x.times_before_end(i), u = y.times_before_end(i);
-        REQUIRE(std::vector<double>(s.begin(), s.end()) == std::vector<double>(u.begin(), u.end()));
+    require_same_rows(x, y, [&](std::size_t i) {
+        REQUIRE(reals_of(x.times_before_end(i)) == reals_of(y.times_before_end(i)));
         REQUIRE(x.conversions(i) == y.conversions(i));
         REQUIRE(x.nulls(i) == y.nulls(i));
-        REQUIRE(x.value(i) == y.value(i));
-        REQUIRE(x.customer(i) == y.customer(i));
-    }
+    });
     require_same_report(a.report, b.report);
 }
 
