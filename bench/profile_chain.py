@@ -42,7 +42,7 @@ def main() -> None:
         df, conversions="total_conversions", nulls="total_null", value="total_conversion_value"
     )
     t1 = time.perf_counter()
-    counts = _core.count_transitions(journeys._set, args.order)
+    counts = _core.count_transitions(journeys._set, _core.counting_options(order=args.order))
     t2 = time.perf_counter()
     model = _core.fit_markov(counts)
     fitted = time.perf_counter()

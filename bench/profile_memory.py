@@ -69,7 +69,7 @@ def main() -> None:
     cols = dict(conversions="total_conversions", nulls="total_null", value="total_conversion_value")
     if args.warm_up:
         small = jl.Journeys.from_paths(df.head(20).reset_index(drop=True), **cols)
-        small_counts = _core.count_transitions(small._set, args.order)
+        small_counts = _core.count_transitions(small._set, _core.counting_options(order=args.order))
         _core.removal_effects(_core.fit_markov_taking(small_counts))
         del small_counts
         del small
@@ -95,7 +95,9 @@ def main() -> None:
     journeys = stage("journeys", lambda: jl.Journeys.from_paths(df, **cols))
     counts = stage(
         "counts",
-        lambda: _core.count_transitions(journeys._set, args.order, threads=args.threads),
+        lambda: _core.count_transitions(
+            journeys._set, _core.counting_options(order=args.order, threads=args.threads)
+        ),
     )
     # As MarkovModel.fit does: the counts move into the model (the "fit" line is what the
     # model holds beyond them).

@@ -22,12 +22,6 @@ double attribution::total_value() const {
     return std::accumulate(value.begin(), value.end(), 0.0);
 }
 
-namespace {
-constexpr heuristic all_heuristics[] = {heuristic::first_touch, heuristic::last_touch,
-                                        heuristic::linear, heuristic::position_based,
-                                        heuristic::time_decay};
-}
-
 std::string_view to_string(heuristic h) noexcept {
     switch (h) {
     case heuristic::first_touch: return "first_touch";
@@ -147,10 +141,6 @@ double time_half_life(const journey_set& journeys, const heuristic_options& o) {
 attribution heuristic_attribution(const journey_set& journeys, heuristic h,
                                   const heuristic_options& options) {
     check_options(options);
-    if (journeys.form() == journey_form::loop)
-        throw invalid_input(
-            "heuristics attribute funnel journeys; these are loop-form histories (build them "
-            "with form=funnel)");
     const double by_time = h == heuristic::time_decay ? time_half_life(journeys, options) : 0;
     const auto& names = journeys.channels().names();
     attribution out{names, std::vector<double>(names.size(), 0.0),

@@ -4,6 +4,8 @@
 #include <journeyloop/events.hpp>
 #include <journeyloop/threads.hpp>
 
+#include "journey_set_builder.hpp"
+#include "loop_histories_builder.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -56,7 +58,10 @@ namespace detail {
 
 class event_builder {
 public:
-    event_builder(const event_table& t, const event_options& o) : t_(t), o_(o) {}
+    /// `loop`: loop histories (one row per customer, purchases inside);
+    /// else funnel journeys.
+    event_builder(const event_table& t, const event_options& o, bool loop)
+        : t_(t), o_(o), loop_(loop) {}
 
     event_journeys run() {
         check_shape();
@@ -67,6 +72,13 @@ public:
         }
         if (!t_.time.empty()) return run_with(t_.time);
         return run_with(t_.time_real);
+    }
+
+    /// Loop histories: the rows run() built, with their purchases.
+    loop_histories histories(journey_set rows) {
+        return loop_histories::builder::assemble(std::move(rows), purchase_,
+                                                 std::move(purchase_values_),
+                                                 std::move(purchase_offsets_));
     }
 
 private:
@@ -130,14 +142,14 @@ private:
         };
         positive(o_.lookback, "lookback");
         positive(o_.inactivity, "inactivity");
-        if (o_.form == journey_form::loop && (o_.lookback || o_.inactivity))
+        if (loop_ && (o_.lookback || o_.inactivity))
             throw invalid_input(
                 "lookback and inactivity apply to funnel journeys; a loop history keeps every "
                 "touch of a customer");
         if (!(o_.time_unit_seconds >= 0 && std::isfinite(o_.time_unit_seconds)))
             throw invalid_input("time_unit_seconds must be non-negative, got " +
                                 number_text(o_.time_unit_seconds));
-        if (o_.form == journey_form::loop && trim(o_.purchase).empty())
+        if (loop_ && trim(o_.purchase).empty())
             throw invalid_input("the purchase marker name is empty");
     }
 
@@ -231,13 +243,13 @@ private:
     }
 
     channel_id intern_channel(std::string_view name, std::size_t row) {
-        if (o_.form == journey_form::loop && name == trim(o_.purchase))
+        if (loop_ && name == trim(o_.purchase))
             throw invalid_input(detail::make_message(
                 row, o_.channel_column,
                 "channel '" + std::string(name) +
                     "' has the name of the purchase marker of loop histories; choose another "
                     "purchase name"));
-        return out_.journeys.channels_.intern(name);
+        return jb_.intern(name);
     }
 
     JOURNEYLOOP_INLINE std::uint32_t customer_of(std::size_t i) {
@@ -255,8 +267,8 @@ private:
                 recent_ids_[recent_next_++ % recent_ids_.size()] = key;
                 prev_key_ = key;
                 have_prev_ = true;
-                prev_customer_ = static_cast<std::uint32_t>(out_.journeys.customer_ids_.size());
-                out_.journeys.customer_ids_.push_back(key);
+                prev_customer_ = static_cast<std::uint32_t>(jb_.customer_ids().size());
+                jb_.customer_ids().push_back(key);
                 return prev_customer_;
             }
         }
@@ -266,12 +278,12 @@ private:
     // Whether no customer got two ids (sequential mode).
     bool customers_unique() const {
         if (!t_.customer_ids.empty()) {
-            auto keys = out_.journeys.customer_ids_;
+            auto keys = out_.journeys.customer_ids();
             std::sort(keys.begin(), keys.end());
             return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
         }
-        std::vector<std::string_view> keys(out_.journeys.customer_names_.begin(),
-                                           out_.journeys.customer_names_.end());
+        std::vector<std::string_view> keys(out_.journeys.customer_names().begin(),
+                                           out_.journeys.customer_names().end());
         std::sort(keys.begin(), keys.end());
         return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
     }
@@ -283,7 +295,7 @@ private:
             const auto key = t_.customer_ids[i];
             prev_key_ = key;
             have_prev_ = true;
-            prev_customer_ = ids_.intern(key, out_.journeys.customer_ids_);
+            prev_customer_ = ids_.intern(key, jb_.customer_ids());
             return prev_customer_;
         }
         const auto name = t_.customer_names[i];
@@ -294,13 +306,13 @@ private:
             for (std::size_t k = 0; k < std::min(recent_next_, recent_names_.size()); ++k)
                 if (recent_names_[k] == name) back_again_ = true;
             recent_names_[recent_next_++ % recent_names_.size()] = name;
-            prev_customer_ = static_cast<std::uint32_t>(out_.journeys.customer_names_.size());
-            out_.journeys.customer_names_.emplace_back(name);
+            prev_customer_ = static_cast<std::uint32_t>(jb_.customer_names().size());
+            jb_.customer_names().emplace_back(name);
             return prev_customer_;
         }
         const auto before = names_.size();
         prev_customer_ = names_.intern(name);
-        if (names_.size() != before) out_.journeys.customer_names_.emplace_back(name);
+        if (names_.size() != before) jb_.customer_names().emplace_back(name);
         return prev_customer_;
     }
 
@@ -431,10 +443,9 @@ private:
     }
 
     void push_journey(std::uint32_t customer, double conversions, double nulls, double value) {
-        auto& js = out_.journeys;
         auto& r = out_.report;
-        js.end_row_at(touch_n_, conversions, nulls, value);
-        js.row_customer_.push_back(customer);
+        jb_.end_row_at(touch_n_, conversions, nulls, value);
+        jb_.add_row_customer(customer);
         ++r.journeys;
         if (conversions > 0)
             ++r.converting_journeys;
@@ -447,11 +458,11 @@ private:
     template <class T>
     void finish_customer(walker<T>& w) {
         if (w.customer == no_id) return;
-        if (o_.form == journey_form::funnel) {
+        if (!loop_) {
             if (!w.pending.empty()) emit(w, w.pending.back().time, 0.0, 0.0);
         } else {
             push_journey(w.customer, w.purchases, 1.0, w.history_value);
-            out_.journeys.purchase_offsets_.push_back(out_.journeys.purchase_values_.size());
+            purchase_offsets_.push_back(purchase_values_.size());
             out_.report.rows_used += w.history_rows;
             w.purchases = w.history_value = 0;
             w.history_rows = 0;
@@ -489,19 +500,18 @@ private:
 
         const double value = conv > 0 && !t_.value.empty() ? t_.value[e.row()] : 0.0;
         const bool is_touch = e.channel != no_id && (conv == 0 || o_.conversion_is_touch);
-        if (o_.form == journey_form::funnel) {
+        if (!loop_) {
             if (o_.inactivity && !new_customer && !w.pending.empty() &&
                 before(e.time, w.last_time) > *o_.inactivity)
                 emit(w, w.pending.back().time, 0.0, 0.0);
             if (is_touch) w.pending.push_back(e);
             if (conv > 0) close_funnel(w, e, conv, value, is_touch);
         } else {
-            auto& js = out_.journeys;
             if (is_touch) put_touch(e.channel, 0.0);
             if (conv > 0) {
                 // One purchase per conversion row.
-                put_touch(*js.purchase_channel_, 0.0);
-                js.purchase_values_.push_back(value);
+                put_touch(purchase_, 0.0);
+                purchase_values_.push_back(value);
                 w.purchases += 1;
                 w.history_value += value;
             }
@@ -541,13 +551,12 @@ private:
     // the first-appearance numbering of channels and customers of one pass.
 
     void setup() {
-        auto& js = out_.journeys;
-        js.form_ = o_.form;
-        js.has_times_ = o_.form == journey_form::funnel;
-        js.time_unit_seconds_ = o_.time_unit_seconds;
-        if (o_.form == journey_form::loop) {
-            js.purchase_channel_ = js.channels_.intern(trim(o_.purchase));
-            js.purchase_offsets_.assign(1, 0);
+        if (!loop_) {
+            jb_.set_times(o_.time_unit_seconds);
+        } else {
+            // Interned first: the marker has id 0 in every part.
+            purchase_ = jb_.intern(trim(o_.purchase));
+            purchase_offsets_.assign(1, 0);
         }
     }
 
@@ -562,25 +571,20 @@ private:
     // writing fresh memory the first time costs far more than writing mapped
     // memory (bench/first_touch.py: up to about 2 s per GB on the benchmark
     // machine, against 0.03 s), so the copy's destination was the cost.
-    static std::size_t touches_per_row(journey_form form) {
-        return form == journey_form::loop ? 2 : 1;
-    }
+    static std::size_t touches_per_row(bool loop) { return loop ? 2 : 1; }
 
     // This builder's own output, for `rows` rows.
     void own_output(std::size_t rows) {
-        auto& js = out_.journeys;
-        touch_cap_ = rows * touches_per_row(o_.form);
-        js.touches_.resize(touch_cap_);
-        js.touch_times_.resize(js.has_times_ ? touch_cap_ : 0);
-        touch_out_ = js.touches_.data();
-        time_out_ = js.has_times_ ? js.touch_times_.data() : nullptr;
+        touch_cap_ = rows * touches_per_row(loop_);
+        touch_out_ = jb_.size_touches(touch_cap_);
+        time_out_ = jb_.touch_times();
         touch_n_ = 0;
     }
 
     // Output into `owner`'s arrays, from row `first_row` of its capacity, for
     // `rows` rows.
     void share_output(const event_builder& owner, std::size_t first_row, std::size_t rows) {
-        const auto per_row = touches_per_row(o_.form);
+        const auto per_row = touches_per_row(loop_);
         if ((first_row + rows) * per_row > owner.touch_cap_)
             throw numerical_error("internal error: shared touch output too small");
         touch_out_ = owner.touch_out_ + first_row * per_row;
@@ -598,13 +602,11 @@ private:
 
     // Sizes the journey set's arrays to the touches written.
     void finish_output() {
-        auto& js = out_.journeys;
-        js.touches_.resize(touch_n_);
-        js.touch_times_.resize(js.has_times_ ? touch_n_ : 0);
+        jb_.size_touches(touch_n_);
     }
 
     std::size_t customers() const {
-        return out_.journeys.customer_ids_.size() + out_.journeys.customer_names_.size();
+        return out_.journeys.customer_ids().size() + out_.journeys.customer_names().size();
     }
 
     static void add_counts(event_report& to, const event_report& from) {
@@ -631,9 +633,9 @@ private:
     // Local channel ids of `other` to this builder's ids.
     std::vector<channel_id> merge_channels(const event_builder& other) {
         std::vector<channel_id> remap;
-        remap.reserve(other.out_.journeys.channels_.size());
-        for (const auto& name : other.out_.journeys.channels_.names())
-            remap.push_back(out_.journeys.channels_.intern(name));
+        remap.reserve(other.out_.journeys.channels().size());
+        for (const auto& name : other.out_.journeys.channels().names())
+            remap.push_back(jb_.intern(name));
         return remap;
     }
 
@@ -642,19 +644,19 @@ private:
     std::vector<std::uint32_t> merge_customers(const event_builder& other, bool& fresh) {
         std::vector<std::uint32_t> remap;
         fresh = true;
-        auto& js = out_.journeys;
         if (!t_.customer_ids.empty()) {
-            for (auto key : other.out_.journeys.customer_ids_) {
-                const auto before = js.customer_ids_.size();
-                remap.push_back(ids_.intern(key, js.customer_ids_));
-                fresh = fresh && js.customer_ids_.size() != before;
+            auto& ids = jb_.customer_ids();
+            for (auto key : other.out_.journeys.customer_ids()) {
+                const auto before = ids.size();
+                remap.push_back(ids_.intern(key, ids));
+                fresh = fresh && ids.size() != before;
             }
         } else {
-            for (const auto& name : other.out_.journeys.customer_names_) {
+            for (const auto& name : other.out_.journeys.customer_names()) {
                 const auto before = names_.size();
                 remap.push_back(names_.intern(name));
                 if (names_.size() != before)
-                    js.customer_names_.push_back(name);
+                    jb_.customer_names().push_back(name);
                 else
                     fresh = false;
             }
@@ -667,7 +669,6 @@ private:
     // mapped (empty maps: ids are already this builder's).
     void append_journeys_of(const event_builder& other, const std::vector<channel_id>& channels,
                             const std::vector<std::uint32_t>& customers) {
-        auto& js = out_.journeys;
         const auto& o = other.out_.journeys;
         const auto base = touch_n_;
         if (other.touch_out_ < touch_out_ + base ||
@@ -682,27 +683,14 @@ private:
             for (std::size_t i = base; i < base + other.touch_n_; ++i)
                 touch_out_[i] = channels[touch_out_[i]];
         touch_n_ += other.touch_n_;
-        if (!o.purchase_offsets_.empty()) {
-            const auto purchase_base = js.purchase_values_.size();
-            js.purchase_values_.insert(js.purchase_values_.end(), o.purchase_values_.begin(),
-                                       o.purchase_values_.end());
-            for (std::size_t r = 1; r < o.purchase_offsets_.size(); ++r)
-                js.purchase_offsets_.push_back(purchase_base + o.purchase_offsets_[r]);
+        if (loop_) {
+            const auto purchase_base = purchase_values_.size();
+            purchase_values_.insert(purchase_values_.end(), other.purchase_values_.begin(),
+                                    other.purchase_values_.end());
+            for (std::size_t r = 1; r < other.purchase_offsets_.size(); ++r)
+                purchase_offsets_.push_back(purchase_base + other.purchase_offsets_[r]);
         }
-        journey_set::check_touches(touch_n_);
-        for (std::size_t r = 1; r < o.offsets_.size(); ++r)
-            js.offsets_.push_back(static_cast<std::uint32_t>(base + o.offsets_[r]));
-        js.conversions_.insert(js.conversions_.end(), o.conversions_.begin(), o.conversions_.end());
-        js.nulls_.insert(js.nulls_.end(), o.nulls_.begin(), o.nulls_.end());
-        js.values_.insert(js.values_.end(), o.values_.begin(), o.values_.end());
-        if (customers.empty())
-            js.row_customer_.insert(js.row_customer_.end(), o.row_customer_.begin(),
-                                    o.row_customer_.end());
-        else
-            for (auto c : o.row_customer_) js.row_customer_.push_back(customers[c]);
-        js.total_conversions_ += o.total_conversions_;
-        js.total_nulls_ += o.total_nulls_;
-        js.total_value_ += o.total_value_;
+        jb_.append_rows(o, base, customers);
         add_counts(out_.report, other.out_.report);
     }
 
@@ -742,7 +730,7 @@ private:
         // event. It is taken without the general checks; anything else goes
         // through classify() and feed().
         const bool fast = !t_.customer_ids.empty() && t_.customer_valid.empty() &&
-                          t_.channel.empty() && o_.form == journey_form::funnel &&
+                          t_.channel.empty() && !loop_ &&
                           !o_.inactivity &&
                           (!std::is_same_v<T, std::int64_t> || t_.time_valid.empty());
         for (std::size_t i = begin; i < end; ++i) {
@@ -794,7 +782,7 @@ private:
             own_output(n_);
             return one_pass(time, 0, n_) && customers_unique();
         }
-        event_builder second(t_, o_);
+        event_builder second(t_, o_, loop_);
         second.n_ = n_;
         second.sequential_ = true;
         second.setup();
@@ -818,12 +806,11 @@ private:
         std::vector<std::uint32_t> customers(second.customers());
         for (std::size_t c = 0; c < customers.size(); ++c)
             customers[c] = static_cast<std::uint32_t>(this->customers() + c);
-        auto& js = out_.journeys;
         const auto& other = second.out_.journeys;
-        js.customer_ids_.insert(js.customer_ids_.end(), other.customer_ids_.begin(),
-                                other.customer_ids_.end());
-        js.customer_names_.insert(js.customer_names_.end(), other.customer_names_.begin(),
-                                  other.customer_names_.end());
+        jb_.customer_ids().insert(jb_.customer_ids().end(), other.customer_ids().begin(),
+                                  other.customer_ids().end());
+        jb_.customer_names().insert(jb_.customer_names().end(), other.customer_names().begin(),
+                                    other.customer_names().end());
         append_journeys_of(second, channels, customers);
         return customers_unique(); // else a customer comes back later: not sorted
     }
@@ -871,7 +858,7 @@ private:
             classify_rows(time, 0, n_, cust, chan);
         } else {
             const std::size_t split = n_ / 2;
-            event_builder second(t_, o_);
+            event_builder second(t_, o_, loop_);
             second.n_ = n_;
             second.setup();
             in_parallel(*this, second, [&](event_builder& part) {
@@ -919,10 +906,12 @@ private:
         const auto half = events.size() / 2;
         const std::size_t split = static_cast<std::size_t>(
             std::upper_bound(start.begin(), start.end(), half) - start.begin() - 1);
-        event_builder second(t_, o_);
+        event_builder second(t_, o_, loop_);
         second.n_ = n_;
         second.setup();
-        second.out_.journeys.purchase_channel_ = out_.journeys.purchase_channel_;
+        // Both parts interned the purchase marker first: the same id.
+        if (second.purchase_ != purchase_)
+            throw numerical_error("internal error: the parts' purchase markers differ");
         own_output(events.size());
         second.share_output(*this, start[split], events.size() - start[split]);
         in_parallel(*this, second, [&](event_builder& part) {
@@ -943,6 +932,8 @@ private:
 
     void reset() {
         out_ = event_journeys{};
+        purchase_values_.clear();
+        purchase_offsets_.clear();
         code_ids_.clear();
         ids_ = id_interner{};
         names_ = channel_dictionary{};
@@ -983,8 +974,17 @@ private:
 
     const event_table& t_;
     const event_options& o_;
+    const bool loop_;
+    // Loop histories: the marker's id, and the value of each purchase with
+    // the offsets of the rows into them.
+    channel_id purchase_ = 0;
+    std::vector<double> purchase_values_;
+    std::vector<std::size_t> purchase_offsets_;
     std::size_t n_ = 0;
     event_journeys out_;
+    // The writer of out_.journeys (the builder never moves: parts are
+    // built in place).
+    journey_set::builder jb_{out_.journeys};
     std::vector<std::uint32_t> code_ids_;
     std::string why_;
     id_interner ids_;
@@ -1008,8 +1008,73 @@ private:
 
 } // namespace detail
 
+const std::vector<event_report_field>& event_report_fields() {
+    using r = event_report;
+    auto count = [](const char* name, const char* description, std::size_t r::*member,
+                    bool rejection = false) {
+        event_report_field f{name, description};
+        f.count = member;
+        f.rejection = rejection;
+        return f;
+    };
+    auto amount = [](const char* name, const char* description, double r::*member) {
+        event_report_field f{name, description};
+        f.amount = member;
+        return f;
+    };
+    event_report_field sorted{"sorted_input",
+                              "whether the rows were already in (customer, time) order"};
+    sorted.flag = &r::sorted_input;
+    static const std::vector<event_report_field> fields{
+        count("rows_read", "rows in the input", &r::rows_read),
+        count("rows_used", "rows that are a touch or a conversion of a built journey",
+              &r::rows_used),
+        count("null_customer", "rows rejected: a missing customer", &r::null_customer, true),
+        count("null_time", "rows rejected: a missing time (NaT or NaN)", &r::null_time, true),
+        count("null_channel", "rows rejected: no channel on a row that is not a conversion",
+              &r::null_channel, true),
+        count("bad_conversion",
+              "rows rejected: a conversion count that is missing, negative or infinite",
+              &r::bad_conversion, true),
+        count("bad_value", "rows rejected: a conversion value that is missing, negative or infinite",
+              &r::bad_value, true),
+        count("value_without_conversion",
+              "rows rejected: a positive value on a row that is not a conversion",
+              &r::value_without_conversion, true),
+        count("duplicate", "rows rejected: a duplicate dropped (duplicates=drop)", &r::duplicate,
+              true),
+        count("duplicates_found",
+              "duplicate events (same customer, time, channel and conversion), dropped or kept",
+              &r::duplicates_found),
+        count("outside_lookback", "touches dropped by the lookback window", &r::outside_lookback),
+        count("conversions_without_touch",
+              "conversion rows left with no touch to credit (no channel of their own and none "
+              "within the window)",
+              &r::conversions_without_touch),
+        amount("unattributed_conversions", "the conversions of those rows",
+               &r::unattributed_conversions),
+        amount("unattributed_value", "the value of those rows", &r::unattributed_value),
+        count("customers", "customers built", &r::customers),
+        count("journeys", "journeys (histories, in loop form) built", &r::journeys),
+        count("converting_journeys", "journeys that end in a conversion",
+              &r::converting_journeys),
+        count("non_converting_journeys", "journeys that do not", &r::non_converting_journeys),
+        amount("conversions", "conversions (purchases, in loop form) in the journeys",
+               &r::conversions),
+        amount("value", "value in the journeys", &r::value),
+        sorted,
+    };
+    return fields;
+}
+
 event_journeys build_journeys(const event_table& events, const event_options& options) {
-    return detail::event_builder(events, options).run();
+    return detail::event_builder(events, options, false).run();
+}
+
+event_histories build_loop_histories(const event_table& events, const event_options& options) {
+    detail::event_builder builder(events, options, true);
+    auto built = builder.run();
+    return {builder.histories(std::move(built.journeys)), built.report};
 }
 
 } // namespace journeyloop

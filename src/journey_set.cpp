@@ -2,6 +2,7 @@
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/threads.hpp>
 
+#include "journey_set_builder.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -101,10 +102,7 @@ void check_count(double x, std::size_t row, const char* what, std::string_view c
             row, column, "negative " + std::string(what) + " " + number_text(x)));
 }
 
-} // namespace
-
-void journey_set::check_counts(double conversions, double nulls, double value,
-                               std::size_t row) const {
+void check_counts(double conversions, double nulls, double value, std::size_t row) {
     // add() has no column names; build_journeys() checks with the real names
     // first, so these defaults only show for direct callers of add().
     check_count(conversions, row, "conversions", "conversions");
@@ -115,32 +113,34 @@ void journey_set::check_counts(double conversions, double nulls, double value,
             row, "value", "value " + number_text(value) + " on a row without conversions"));
 }
 
-void journey_set::check_appendable() const {
-    if (has_times_ || has_customers() || form_ != journey_form::funnel)
+} // namespace
+
+void journey_set::builder::check_appendable() const {
+    if (js_.has_times_ || js_.has_customers())
         throw invalid_input(
-            "rows cannot be added to journeys built from events (they carry times, customers "
-            "or loop histories); build a new journey set");
+            "rows cannot be added to journeys built from events (they carry times and "
+            "customers); build a new journey set");
 }
 
-void journey_set::add_ids(column_view<channel_id> path, double conversions, double nulls,
-                          double value, std::size_t row) {
+void journey_set::builder::add_ids(column_view<channel_id> path, double conversions,
+                                   double nulls, double value, std::size_t row) {
     check_appendable();
     if (path.empty())
         throw invalid_input(detail::make_message(row, "path", "empty path"));
     for (auto id : path)
-        if (id >= channels_.size())
+        if (id >= js_.channels_.size())
             throw unknown_channel("row " + std::to_string(row) + ": unknown channel id " +
                                   std::to_string(id));
     check_counts(conversions, nulls, value, row);
-    push_row(path, conversions, nulls, value);
+    check_touches(js_.touches_.size() + path.size()); // before anything changes
+    js_.order1_.reset(); // rows added one at a time are not gathered
+    js_.touches_.insert(js_.touches_.end(), path.begin(), path.end());
+    end_row_at(js_.touches_.size(), conversions, nulls, value);
 }
 
-void journey_set::push_row(column_view<channel_id> path, double conversions, double nulls,
-                           double value) {
-    check_touches(touches_.size() + path.size()); // before anything changes
-    order1_ = detail::order1_sums{}; // rows added one at a time are not gathered
-    touches_.insert(touches_.end(), path.begin(), path.end());
-    end_row(conversions, nulls, value);
+void journey_set::add_ids(column_view<channel_id> path, double conversions, double nulls,
+                          double value, std::size_t row) {
+    builder{*this}.add_ids(path, conversions, nulls, value, row);
 }
 
 void detail::order1_sums::widen(std::size_t channels) {
@@ -172,19 +172,53 @@ void journey_set::check_touches(std::size_t touches) {
                             "merge their transition counts");
 }
 
-void journey_set::end_row_at(std::size_t end, double conversions, double nulls, double value) {
+void journey_set::builder::end_row_at(std::size_t end, double conversions, double nulls,
+                                      double value) {
     check_touches(end);
-    offsets_.push_back(static_cast<std::uint32_t>(end));
-    conversions_.push_back(conversions);
-    nulls_.push_back(nulls);
-    values_.push_back(value);
-    total_conversions_ += conversions;
-    total_nulls_ += nulls;
-    total_value_ += value;
+    js_.offsets_.push_back(static_cast<std::uint32_t>(end));
+    js_.conversions_.push_back(conversions);
+    js_.nulls_.push_back(nulls);
+    js_.values_.push_back(value);
+    js_.total_conversions_ += conversions;
+    js_.total_nulls_ += nulls;
+    js_.total_value_ += value;
+}
+
+void journey_set::builder::append_rows(const journey_set& part, std::size_t base,
+                                       const std::vector<std::uint32_t>& customers) {
+    // The part's touches were written in place (its own touch array may be
+    // empty): its last row's end is its number of touches.
+    check_touches(base + part.offsets_.back());
+    for (std::size_t r = 1; r < part.offsets_.size(); ++r)
+        js_.offsets_.push_back(static_cast<std::uint32_t>(base + part.offsets_[r]));
+    js_.conversions_.insert(js_.conversions_.end(), part.conversions_.begin(),
+                            part.conversions_.end());
+    js_.nulls_.insert(js_.nulls_.end(), part.nulls_.begin(), part.nulls_.end());
+    js_.values_.insert(js_.values_.end(), part.values_.begin(), part.values_.end());
+    if (customers.empty())
+        js_.row_customer_.insert(js_.row_customer_.end(), part.row_customer_.begin(),
+                                 part.row_customer_.end());
+    else
+        for (auto c : part.row_customer_) js_.row_customer_.push_back(customers[c]);
+    js_.total_conversions_ += part.total_conversions_;
+    js_.total_nulls_ += part.total_nulls_;
+    js_.total_value_ += part.total_value_;
+}
+
+void journey_set::builder::replace_channels(channel_dictionary channels,
+                                            const std::vector<channel_id>& remap) {
+    js_.order1_.reset(); // in the old channels' ids
+    js_.channels_ = std::move(channels);
+    for (auto& c : js_.touches_) c = remap[c];
 }
 
 void journey_set::add(column_view<std::string_view> path, double conversions, double nulls,
                       double value, std::size_t row) {
+    builder{*this}.add(path, conversions, nulls, value, row);
+}
+
+void journey_set::builder::add(column_view<std::string_view> path, double conversions,
+                               double nulls, double value, std::size_t row) {
     check_appendable();
     if (path.empty())
         throw invalid_input(detail::make_message(row, "path", "empty path"));
@@ -192,10 +226,10 @@ void journey_set::add(column_view<std::string_view> path, double conversions, do
         if (trim(name).empty())
             throw invalid_input(detail::make_message(row, "path", "empty channel name"));
     check_counts(conversions, nulls, value, row);
-    check_touches(touches_.size() + path.size()); // before the names are interned
+    check_touches(js_.touches_.size() + path.size()); // before the names are interned
     std::vector<channel_id> ids;
     ids.reserve(path.size());
-    for (auto name : path) ids.push_back(channels_.intern(trim(name)));
+    for (auto name : path) ids.push_back(js_.channels_.intern(trim(name)));
     add_ids(ids, conversions, nulls, value, row);
 }
 
@@ -536,17 +570,26 @@ void map_touches(const parsed_part& part, const std::vector<channel_id>& to_glob
 
 } // namespace
 
+void journey_set::builder::reserve(std::size_t rows, std::size_t touches) {
+    js_.offsets_.reserve(js_.offsets_.size() + rows);
+    js_.conversions_.reserve(js_.conversions_.size() + rows);
+    js_.nulls_.reserve(js_.nulls_.size() + rows);
+    js_.values_.reserve(js_.values_.size() + rows);
+    js_.touches_.reserve(js_.touches_.size() + touches);
+}
+
 void journey_set::reserve(std::size_t rows, std::size_t touches) {
-    offsets_.reserve(offsets_.size() + rows);
-    conversions_.reserve(conversions_.size() + rows);
-    nulls_.reserve(nulls_.size() + rows);
-    values_.reserve(values_.size() + rows);
-    touches_.reserve(touches_.size() + touches);
+    builder{*this}.reserve(rows, touches);
 }
 
 void append_journeys(journey_set& journeys, const path_table& table,
                      const path_options& options, std::size_t first_row) {
-    journeys.check_appendable();
+    journey_set::builder{journeys}.append(table, options, first_row);
+}
+
+void journey_set::builder::append(const path_table& table, const path_options& options,
+                                  std::size_t first_row) {
+    check_appendable();
     const auto n = table.path.size();
     auto check_length = [&](const numeric_column_view& col, const std::string& name,
                             bool required) {
@@ -570,7 +613,7 @@ void append_journeys(journey_set& journeys, const path_table& table,
     threads = std::min(threads, std::max<std::size_t>(1, n / 20000));
     std::vector<parsed_part> parts(threads);
     // Order-1 sums are gathered for a set built from path tables only.
-    const bool gather = journeys.order1_.valid || (journeys.empty() && journeys.touches_.empty());
+    const bool gather = js_.order1_ != nullptr || (js_.empty() && js_.touches_.empty());
     for (std::size_t t = 0; t < threads; ++t) {
         parts[t].begin = n * t / threads;
         parts[t].end = n * (t + 1) / threads;
@@ -584,7 +627,7 @@ void append_journeys(journey_set& journeys, const path_table& table,
     };
     run([&](std::size_t t) { count_tokens(table, options.separator, parts[t]); });
 
-    auto& out = journeys;
+    auto& out = js_;
     const auto old_rows = out.offsets_.size(), old_touches = out.touches_.size();
     std::size_t total = old_touches;
     for (auto& part : parts) {
@@ -628,7 +671,9 @@ void append_journeys(journey_set& journeys, const path_table& table,
     bool gathered = gather;
     for (const auto& part : parts) gathered = gathered && part.gather;
     if (gathered && out.channels_.size() <= detail::order1_sums_max_channels) {
-        auto& sums = out.order1_;
+        auto next = out.order1_ ? std::make_shared<detail::order1_sums>(*out.order1_)
+                                : std::make_shared<detail::order1_sums>();
+        auto& sums = *next;
         sums.widen(out.channels_.size());
         const std::size_t wide = sums.stride;
         for (std::size_t t = 0; t < threads; ++t) {
@@ -645,9 +690,9 @@ void append_journeys(journey_set& journeys, const path_table& table,
                 sums.value_at[g[a]] += local.value_at[a];
             }
         }
-        sums.valid = true;
+        out.order1_ = std::move(next);
     } else {
-        out.order1_ = detail::order1_sums{};
+        out.order1_.reset();
     }
 
     // The totals in row order, as one row at a time would sum them.

@@ -3,17 +3,36 @@
 #include <journeyloop/errors.hpp>
 #include <journeyloop/teams.hpp>
 
+#include "journey_set_builder.hpp"
+#include "loop_histories_builder.hpp"
+
+#include <optional>
 #include <unordered_map>
 
 namespace journeyloop {
 
-team_flows analyze_teams(const journey_set& journeys,
-                         const std::vector<std::string>& team_of_channel) {
+namespace {
+
+// Each entry's share of the sum (zeros when the sum is 0).
+std::vector<double> shares(const std::vector<double>& x) {
+    double sum = 0;
+    for (double v : x) sum += v;
+    std::vector<double> out(x.size(), 0.0);
+    if (sum > 0)
+        for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] / sum;
+    return out;
+}
+
+// Funnel journeys and loop histories share one layout (loop_histories keeps
+// its rows as a journey set: conversions are purchases, nulls customers);
+// `marker` is the purchase marker of loop histories.
+team_flows teams_of(const journey_set& journeys, std::optional<channel_id> marker,
+                    const std::vector<std::string>& team_of_channel) {
     if (team_of_channel.size() != journeys.channels().size())
         throw invalid_input("analyze_teams: " + std::to_string(team_of_channel.size()) +
                             " teams for " + std::to_string(journeys.channels().size()) +
                             " channels");
-    const auto marker = journeys.purchase_channel();
+    const bool loop = marker.has_value();
     auto teams = team_of_channel;
     if (marker) {
         // The purchase marker belongs to no team: give it a team that exists
@@ -30,9 +49,8 @@ team_flows analyze_teams(const journey_set& journeys,
     out.opener_closer.assign(t * t, 0.0);
     if (journeys.has_times()) out.time.assign(t, 0.0);
     for (std::size_t row = 0; row < journeys.size(); ++row) {
-        const double w = journeys.form() == journey_form::loop
-                             ? journeys.nulls(row)
-                             : journeys.conversions(row) + journeys.nulls(row);
+        const double w =
+            loop ? journeys.nulls(row) : journeys.conversions(row) + journeys.nulls(row);
         if (w == 0) continue;
         const auto path = journeys.path(row);
         const auto before = journeys.times_before_end(row);
@@ -52,22 +70,29 @@ team_flows analyze_teams(const journey_set& journeys,
             }
         }
         const double conv = journeys.conversions(row);
-        if (first != t && conv > 0 && journeys.form() == journey_form::funnel)
-            out.opener_closer[first * t + last] += conv;
+        if (first != t && conv > 0 && !loop) out.opener_closer[first * t + last] += conv;
     }
+    out.handoff_share.assign(t * t, 0.0);
+    for (std::size_t a = 0; a < t; ++a) {
+        double row = 0;
+        for (std::size_t b = 0; b < t; ++b) row += out.handoffs[a * t + b];
+        if (row > 0)
+            for (std::size_t b = 0; b < t; ++b)
+                out.handoff_share[a * t + b] = out.handoffs[a * t + b] / row;
+    }
+    out.touch_share = shares(out.touches);
+    out.time_share = shares(out.time);
     return out;
 }
 
-journey_set relabel_channels(const journey_set& journeys,
-                             const std::vector<std::string>& group_of_channel) {
+// The channels' new ids and dictionary; the marker keeps its name.
+std::vector<channel_id> relabelled(const journey_set& journeys, std::optional<channel_id> marker,
+                                   const std::vector<std::string>& group_of_channel,
+                                   channel_dictionary& channels) {
     if (group_of_channel.size() != journeys.channels().size())
         throw invalid_input("relabel_channels: " + std::to_string(group_of_channel.size()) +
                             " groups for " + std::to_string(journeys.channels().size()) +
                             " channels");
-    journey_set out = journeys; // times, customers, loop form and purchases kept
-    out.order1_ = detail::order1_sums{}; // in the old channels' ids
-    out.channels_ = channel_dictionary{};
-    const auto marker = journeys.purchase_channel();
     std::vector<channel_id> remap(group_of_channel.size());
     for (channel_id c = 0; c < remap.size(); ++c) {
         const auto& name = marker && c == *marker ? journeys.channels().name(c) : group_of_channel[c];
@@ -77,21 +102,18 @@ journey_set relabel_channels(const journey_set& journeys,
         if (marker && c != *marker && name == journeys.channels().name(*marker))
             throw invalid_input("relabel_channels: channel '" + journeys.channels().name(c) +
                                 "' would be relabelled as the purchase marker '" + name + "'");
-        remap[c] = out.channels_.intern(name);
+        remap[c] = channels.intern(name);
     }
-    if (marker) out.purchase_channel_ = remap[*marker];
-    for (auto& c : out.touches_) c = remap[c];
-    return out;
+    return remap;
 }
 
-std::vector<stage_move> stage_moves(const journey_set& journeys,
-                                    const std::vector<std::string>& stage_of_channel) {
+std::vector<stage_move> moves_of(const journey_set& journeys, std::optional<channel_id> marker,
+                                 const std::vector<std::string>& stage_of_channel) {
     if (stage_of_channel.size() != journeys.channels().size())
         throw invalid_input("stage_moves: " + std::to_string(stage_of_channel.size()) +
                             " stages for " + std::to_string(journeys.channels().size()) +
                             " channels");
-    const auto marker = journeys.purchase_channel();
-    const bool loop = journeys.form() == journey_form::loop;
+    const bool loop = marker.has_value();
     std::vector<stage_move> out;
     std::unordered_map<std::string, std::size_t> index;
     std::string key;
@@ -135,7 +157,57 @@ std::vector<stage_move> stage_moves(const journey_set& journeys,
             credit(stage_of_channel[prev], null, prev, journeys.nulls(row));
         }
     }
+    // Each move's share of the moves between the same two stages.
+    std::unordered_map<std::string, double> pair_total;
+    for (const auto& m : out) pair_total[m.from + '\0' + m.to] += m.count;
+    for (auto& m : out) m.share = m.count / pair_total[m.from + '\0' + m.to];
     return out;
+}
+
+} // namespace
+
+team_flows analyze_teams(const journey_set& journeys,
+                         const std::vector<std::string>& team_of_channel) {
+    return teams_of(journeys, std::nullopt, team_of_channel);
+}
+
+team_flows analyze_teams(const loop_histories& histories,
+                         const std::vector<std::string>& team_of_channel) {
+    return teams_of(loop_histories::builder::rows(histories), histories.purchase_channel(),
+                    team_of_channel);
+}
+
+journey_set relabel_channels(const journey_set& journeys,
+                             const std::vector<std::string>& group_of_channel) {
+    channel_dictionary channels;
+    const auto remap = relabelled(journeys, std::nullopt, group_of_channel, channels);
+    journey_set out = journeys; // times and customers kept
+    journey_set::builder{out}.replace_channels(std::move(channels), remap);
+    return out;
+}
+
+loop_histories relabel_channels(const loop_histories& histories,
+                                const std::vector<std::string>& group_of_channel) {
+    const auto& rows = loop_histories::builder::rows(histories);
+    channel_dictionary channels;
+    const auto remap =
+        relabelled(rows, histories.purchase_channel(), group_of_channel, channels);
+    journey_set out = rows; // customers and purchases kept
+    journey_set::builder{out}.replace_channels(std::move(channels), remap);
+    return loop_histories::builder::assemble(std::move(out), remap[histories.purchase_channel()],
+                                             loop_histories::builder::values(histories),
+                                             loop_histories::builder::offsets(histories));
+}
+
+std::vector<stage_move> stage_moves(const journey_set& journeys,
+                                    const std::vector<std::string>& stage_of_channel) {
+    return moves_of(journeys, std::nullopt, stage_of_channel);
+}
+
+std::vector<stage_move> stage_moves(const loop_histories& histories,
+                                    const std::vector<std::string>& stage_of_channel) {
+    return moves_of(loop_histories::builder::rows(histories), histories.purchase_channel(),
+                    stage_of_channel);
 }
 
 } // namespace journeyloop

@@ -1,5 +1,6 @@
 // Counting order-k transitions.
 #include "counts_access.hpp"
+#include "journey_set_builder.hpp"
 #include "memory.hpp"
 
 #include <journeyloop/detail/flat_map.hpp>
@@ -75,10 +76,6 @@ std::size_t threads_for(std::size_t rows, std::size_t estimate, const counting_o
 // the number of states.
 std::size_t checked_estimate(const journey_set& journeys, const counting_options& options) {
     detail::check_order(options.order);
-    if (journeys.form() == journey_form::loop)
-        throw invalid_input(
-            "these are loop-form histories (purchases inside the sequence); the funnel chain "
-            "counts funnel journeys: build them with form=funnel");
     detail::check_channel_names(journeys);
     const auto estimate = estimate_states(journeys, options.order, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
@@ -89,7 +86,7 @@ std::size_t checked_estimate(const journey_set& journeys, const counting_options
 // sums were gathered while the touches were parsed; only the states remain
 // to be numbered, on the calling thread.
 bool counts_from_sums(const journey_set& journeys, const counting_options& options) {
-    const auto* sums = journeys.order1_sums();
+    const auto* sums = journey_set::builder::order1_sums(journeys);
     return options.order == 1 && options.collapse_repeats && !options.padded && sums != nullptr &&
            sums->stride == journeys.channels().size() + 1;
 }
@@ -361,7 +358,7 @@ transition_counts count_transitions(const journey_set& journeys,
 
     if (counts_from_sums(journeys, options)) {
         counter one(k, options, parts.channels.size());
-        one.from_sums(journeys, 0, journeys.size(), *journeys.order1_sums());
+        one.from_sums(journeys, 0, journeys.size(), *journey_set::builder::order1_sums(journeys));
         one.finish(parts);
         return detail::counts_access::assemble(std::move(parts));
     }

@@ -48,6 +48,11 @@ enum class heuristic {
     time_decay,     ///< weight 2^(-time or steps before the end / half-life)
 };
 
+/// Every heuristic, in the order of attribution tables.
+inline constexpr heuristic all_heuristics[] = {heuristic::first_touch, heuristic::last_touch,
+                                               heuristic::linear, heuristic::position_based,
+                                               heuristic::time_decay};
+
 /// The name of a heuristic as used in tables (`"first_touch"`, ...).
 std::string_view to_string(heuristic h) noexcept;
 

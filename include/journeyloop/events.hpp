@@ -1,15 +1,16 @@
 // journeyloop: journeys from event logs (one row per touch).
 //
 // build_journeys(events, options) orders the events of each customer by time,
-// splits them into journeys at conversions (funnel form) or keeps each
-// customer's whole history with its purchases inside (loop form), applies the
-// lookback window and the inactivity gap, and accounts for every row read in
-// an event_report.
+// splits them into journeys at conversions, applies the lookback window and
+// the inactivity gap, and accounts for every row read in an event_report.
+// build_loop_histories(events, options) keeps each customer's whole history
+// with its purchases inside instead (the loop model's input).
 #ifndef JOURNEYLOOP_EVENTS_HPP
 #define JOURNEYLOOP_EVENTS_HPP
 
 #include <journeyloop/column_view.hpp>
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/loop_histories.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -68,7 +69,6 @@ struct event_table {
 
 /// How events become journeys.
 struct event_options {
-    journey_form form = journey_form::funnel;
     /// Funnel form: touches more than `lookback` time units before the
     /// conversion (before the last touch, for a non-converting journey) are
     /// dropped and counted. Unset: no window.
@@ -93,7 +93,7 @@ struct event_options {
     /// where the machine has two cores (and set_threads() is not 1). The
     /// result does not depend on it.
     std::size_t threads = 0;
-    /// Loop form: the name of the purchase marker in the histories.
+    /// Loop histories: the name of the purchase marker in the histories.
     std::string purchase = "purchase";
     /// Column names, used in error messages.
     std::string customer_column = "customer";
@@ -139,7 +139,7 @@ struct event_report {
     std::size_t journeys = 0;
     std::size_t converting_journeys = 0;
     std::size_t non_converting_journeys = 0;
-    /// Conversions (purchases, in loop form) and value in the journeys.
+    /// Conversions (purchases, in loop histories) and value in the journeys.
     double conversions = 0;
     double value = 0;
     /// Whether the rows were already in (customer, time) order.
@@ -151,6 +151,29 @@ struct event_report {
                value_without_conversion + duplicate;
     }
 };
+
+/// One field of event_report: its name, what it counts, and where it is
+/// (exactly one of the member pointers is set).
+struct event_report_field {
+    const char* name;
+    const char* description;
+    std::size_t event_report::*count = nullptr; ///< a number of rows, customers, ...
+    double event_report::*amount = nullptr;     ///< conversions or value
+    bool event_report::*flag = nullptr;
+    /// A reason for rejecting rows (rows_rejected() sums them).
+    bool rejection = false;
+
+    /// The field's value in `report`, as a double (counts are exact).
+    double value(const event_report& report) const noexcept {
+        if (count) return static_cast<double>(report.*count);
+        if (amount) return report.*amount;
+        return report.*flag ? 1.0 : 0.0;
+    }
+};
+
+/// Every field of event_report, in order: the one list that bindings and
+/// printers read (rows_rejected() is not a field; it sums the rejections).
+const std::vector<event_report_field>& event_report_fields();
 
 /// Journeys and the account of the rows they were built from.
 struct event_journeys {
@@ -175,16 +198,11 @@ struct event_journeys {
  * row, `nulls` = 1 for a non-converting journey, and its `value`; the
  * journeys record each touch's time before the end of its journey.
  *
- * Loop form: one row per customer: its touches in order, with the marker
- * channel `options.purchase` after each conversion; `conversions` is the
- * number of purchases, `nulls` is 1 (the history ends), `value` the sum.
- *
  * Rows that cannot be used are counted in the report by reason (strict: the
  * first one throws invalid_input naming its row and column). Throws
  * invalid_input for columns of unequal length, a missing or doubly given
- * column, more than 2^31 - 1 rows, a non-positive lookback or inactivity, a
- * lookback or inactivity in loop form, and a channel named like the purchase
- * marker in loop form.
+ * column, more than 2^31 - 1 rows, and a non-positive lookback or
+ * inactivity.
  *
  * **Example**:
  *
@@ -199,6 +217,26 @@ struct event_journeys {
  *     assert(built.journeys.size() == 2 && built.report.rows_used == 3);
  */
 event_journeys build_journeys(const event_table& events, const event_options& options);
+
+/// Loop histories and the account of the rows they were built from.
+struct event_histories {
+    loop_histories histories;
+    event_report report;
+};
+
+/**
+ * Builds loop histories from an event log: one row per customer, its touches
+ * in (customer, time) order as build_journeys() orders them, with the marker
+ * channel `options.purchase` after each conversion row (one purchase per
+ * conversion row, valued by its value). Each row has one customer. The report
+ * counts the rows as build_journeys() does; its `conversions` are the
+ * purchases and its `journeys` the histories.
+ *
+ * Throws invalid_input as build_journeys() does, and for a lookback or an
+ * inactivity gap (a history keeps every touch of a customer), an empty
+ * purchase name and a channel named like the purchase marker.
+ */
+event_histories build_loop_histories(const event_table& events, const event_options& options);
 
 } // namespace journeyloop
 

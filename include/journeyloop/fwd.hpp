@@ -41,6 +41,20 @@ class invalid_input;
 class unknown_channel;
 class numerical_error;
 class state_space_too_large;
+template <class T>
+class column_view;
+class numeric_column_view;
+class string_column_view;
+class loop_histories;
+struct loop_counts;
+struct event_table;
+struct event_options;
+struct event_report;
+struct event_journeys;
+struct event_histories;
+enum class duplicate_policy;
+struct team_flows;
+struct stage_move;
 
 } // namespace journeyloop
 

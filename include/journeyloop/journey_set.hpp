@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,61 +63,8 @@ private:
     std::vector<channel_id> slots_;
 };
 
-/// What a journey is: a funnel ending in one outcome, or a customer's whole
-/// history with purchases inside it (the loop).
-enum class journey_form {
-    funnel, ///< touches up to and including a conversion; the rest is non-converting
-    loop,   ///< every touch of a customer, a purchase marker after each conversion
-};
-
 namespace detail {
-class event_builder;
-
-/// Order-1 transitions in channel space, gathered while path tables are
-/// parsed (the touches are then in cache): cell (a, b) is the weight of the
-/// transitions from a to b, 0 being START and c + 1 channel c, with repeats
-/// collapsed; `*_at[a]` are the conversions, nulls and value of the rows
-/// ending in a. count_transitions() uses them for order 1 (collapsed,
-/// unpadded) instead of reading every touch again. Internal.
-struct order1_sums {
-    bool valid = false;
-    std::size_t stride = 1; ///< channels + 1
-    std::vector<double> cells{0.0};
-    std::vector<double> conv_at{0.0}, nulls_at{0.0}, value_at{0.0};
-
-    /// Room for `channels` channels (the cells keep their values).
-    void widen(std::size_t channels);
-
-    /// Adds one row: channels [first, last) (all below stride - 1), weight
-    /// conv + nulls > 0 on every transition. A repeat adds 0 to the diagonal
-    /// instead of branching: whether a touch repeats the last is data, and
-    /// the branch mispredicted often enough to double the loop's time.
-    void add_row(const channel_id* first, const channel_id* last, double conv, double nulls,
-                 double value) noexcept {
-        double* const cell = cells.data();
-        const double add[2] = {conv + nulls, 0.0};
-        std::size_t prev = 0;
-        for (; first != last; ++first) {
-            const std::size_t s = std::size_t{*first} + 1;
-            cell[prev * stride + s] += add[s == prev];
-            prev = s;
-        }
-        conv_at[prev] += conv;
-        nulls_at[prev] += nulls;
-        value_at[prev] += value;
-    }
-};
-
-/// Most channels for which order-1 sums are gathered: their cells (33 KB)
-/// stay in the first-level caches while the touches are parsed. With more,
-/// a scattered add per touch cost more than counting the touches again (the
-/// criteo-shaped table, 675 channels: 0.29 s against 0.23 s).
-inline constexpr std::size_t order1_sums_max_channels = 64;
-
-/// Tests only: lowers the bound of journey_set::check_touches (0 restores
-/// max_touches), so that the builders' checks can be reached without 16 GB
-/// of touches.
-void set_touch_limit(std::size_t limit) noexcept;
+struct order1_sums;
 } // namespace detail
 
 /**
@@ -127,8 +75,9 @@ void set_touch_limit(std::size_t limit) noexcept;
  *
  * Built by build_journeys() from a path table, by read_path_csv(), or row by
  * row with add(); or from an event log by build_journeys(event_table, ...)
- * (events.hpp), which also records the customer of each row, each touch's
- * time before the end of its journey, and may build loop-form histories.
+ * (events.hpp), which also records the customer of each row and each
+ * touch's time before the end of its journey. Loop histories, with
+ * purchases inside each sequence, are a type of their own (loop_histories).
  */
 class journey_set {
 public:
@@ -164,8 +113,7 @@ public:
     /// row). Builders that would pass it throw invalid_input; larger data
     /// are counted in parts, whose transition counts merge exactly.
     static constexpr std::size_t max_touches = 0xFFFFFFFFu;
-    /// Throws invalid_input if a set of `touches` touches exceeds max_touches
-    /// (or the lower bound a test set with detail::set_touch_limit).
+    /// Throws invalid_input if a set of `touches` touches exceeds max_touches.
     static void check_touches(std::size_t touches);
 
     /**
@@ -180,21 +128,6 @@ public:
     /// Appends one row given by channel ids of this set's dictionary.
     void add_ids(column_view<channel_id> path, double conversions, double nulls,
                  double value, std::size_t row = 0);
-
-    /// The dictionary, for callers that intern names before add_ids().
-    channel_dictionary& mutable_channels() noexcept { return channels_; }
-
-    /// Funnel journeys, or loop-form histories (built from events).
-    journey_form form() const noexcept { return form_; }
-    /// Loop form: the id of the purchase marker channel.
-    std::optional<channel_id> purchase_channel() const noexcept { return purchase_channel_; }
-    /// Loop form: the value of each purchase of row `i` (one customer's), in
-    /// order; empty for funnel journeys.
-    column_view<double> purchase_values(std::size_t i) const noexcept {
-        if (purchase_offsets_.size() <= i + 1) return {};
-        return {purchase_values_.data() + purchase_offsets_[i],
-                purchase_offsets_[i + 1] - purchase_offsets_[i]};
-    }
 
     /// Whether the touches carry times (journeys built from events).
     bool has_times() const noexcept { return has_times_; }
@@ -217,32 +150,11 @@ public:
     /// Customer names by index (empty when customers are integers).
     const std::vector<std::string>& customer_names() const noexcept { return customer_names_; }
 
-    /// Internal: the order-1 sums gathered while path tables were parsed, or
-    /// nullptr (journeys built otherwise, rows added one at a time, or too
-    /// many channels).
-    const detail::order1_sums* order1_sums() const noexcept {
-        return order1_.valid ? &order1_ : nullptr;
-    }
+    /// Internal: the only writer of a journey set (every builder goes
+    /// through it). Defined in the library's sources, not in this header.
+    class builder;
 
 private:
-    friend class detail::event_builder;
-    friend journey_set build_loop_histories(const path_table&, const path_options&,
-                                            std::string_view);
-    friend journey_set relabel_channels(const journey_set&, const std::vector<std::string>&);
-    void check_appendable() const;
-    friend void append_journeys(journey_set&, const path_table&, const path_options&,
-                                std::size_t);
-    void check_counts(double conversions, double nulls, double value,
-                      std::size_t row) const;
-    void push_row(column_view<channel_id> path, double conversions, double nulls, double value);
-    // Closes a row whose touches are already in touches_.
-    void end_row(double conversions, double nulls, double value) {
-        end_row_at(touches_.size(), conversions, nulls, value);
-    }
-    // Closes a row whose touches end at touch `end` (builders that write the
-    // touches in place before sizing touches_).
-    void end_row_at(std::size_t end, double conversions, double nulls, double value);
-
     channel_dictionary channels_;
     std::vector<std::uint32_t, detail::uninitialized_allocator<std::uint32_t>> offsets_{0};
     std::vector<channel_id, detail::uninitialized_allocator<channel_id>> touches_;
@@ -253,17 +165,15 @@ private:
     double total_nulls_ = 0;
     double total_value_ = 0;
 
-    journey_form form_ = journey_form::funnel;
-    std::optional<channel_id> purchase_channel_;
-    std::vector<double> purchase_values_;
-    std::vector<std::size_t> purchase_offsets_;
     bool has_times_ = false;
     std::vector<double, detail::uninitialized_allocator<double>> touch_times_;
     double time_unit_seconds_ = 0;
     std::vector<std::uint32_t> row_customer_;
     std::vector<std::int64_t> customer_ids_;
     std::vector<std::string> customer_names_;
-    detail::order1_sums order1_;
+    // Order-1 sums gathered while path tables were parsed (shared between
+    // copies: they never change once built), or null.
+    std::shared_ptr<const detail::order1_sums> order1_;
 };
 
 /// Column names and separator of a path table, used for parsing and in error

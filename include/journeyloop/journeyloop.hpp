@@ -13,6 +13,7 @@
 #include <journeyloop/io.hpp>
 #include <journeyloop/journey_graph.hpp>
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/loop_histories.hpp>
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/model_io.hpp>

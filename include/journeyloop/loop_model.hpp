@@ -21,7 +21,7 @@
 #define JOURNEYLOOP_LOOP_MODEL_HPP
 
 #include <journeyloop/attribution.hpp>
-#include <journeyloop/journey_set.hpp>
+#include <journeyloop/loop_histories.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/transition_counts.hpp>
 
@@ -32,27 +32,6 @@
 #include <vector>
 
 namespace journeyloop {
-
-/// The two funnel views of a loop chain: counts from START and counts from
-/// PURCHASE (see the top of this header).
-struct loop_counts {
-    transition_counts first;
-    /// Absent when no customer purchased (there is no segment after a purchase).
-    std::optional<transition_counts> repeat;
-    /// Customers, purchases and value of the histories.
-    double customers = 0, purchases = 0, value = 0;
-    /// Customers with at least one purchase, and purchases after a first one.
-    double buyers = 0, repeat_purchases = 0;
-};
-
-/**
- * Counts the transitions of loop-form histories (built with
- * `journey_form::loop`). Every history weighs its number of customers
- * (`nulls(i)`). Channels are numbered as in the histories, without the
- * purchase marker. Throws invalid_input for funnel journeys.
- */
-loop_counts count_loop_transitions(const journey_set& histories,
-                                   const counting_options& options = {});
 
 /// Headline figures of a loop model, per customer.
 struct loop_summary {
@@ -211,17 +190,6 @@ loop_attribution loop_markov_attribution(const loop_model& model,
  */
 attribution shapley_attribution(const loop_model& model, const std::vector<std::string>& names,
                                 const std::vector<std::vector<channel_id>>& players);
-
-/**
- * Loop-form histories from a path table whose paths hold the purchase token
- * (`"email > demo > purchase > webinar"`): `table.conversions` is the number
- * of customers with each history, `table.value` (optional) the total value of
- * their purchases, split evenly between the row's purchases. Throws
- * invalid_input as build_journeys() does, and for a value on a row without a
- * purchase.
- */
-journey_set build_loop_histories(const path_table& table, const path_options& options,
-                                 std::string_view purchase = "purchase");
 
 } // namespace journeyloop
 

@@ -5,6 +5,7 @@
 #define JOURNEYLOOP_TEAMS_HPP
 
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/loop_histories.hpp>
 
 #include <string>
 #include <vector>
@@ -12,9 +13,8 @@
 namespace journeyloop {
 
 /**
- * Team flows of a set of funnel journeys (or loop histories, whose purchase
- * markers are skipped). Every row weighs its number of journeys
- * (`conversions + nulls`; customers in loop form). Matrices are row-major,
+ * Team flows of a set of funnel journeys. Every row weighs its number of
+ * journeys (`conversions + nulls`). Matrices are row-major,
  * `teams.size()` squared.
  */
 struct team_flows {
@@ -32,6 +32,14 @@ struct team_flows {
     /// opener_closer[a * T + b]: conversions of the converting journeys whose
     /// first touch is team a's and whose last touch is team b's.
     std::vector<double> opener_closer;
+    /// handoff_share[a * T + b]: the share of team a's handoffs that go to
+    /// team b (a row of zeros for a team that hands off to nobody).
+    std::vector<double> handoff_share;
+    /// Each team's share of all touches (zeros without touches).
+    std::vector<double> touch_share;
+    /// Each team's share of all journey time; empty without times (zeros
+    /// when the journeys take no time).
+    std::vector<double> time_share;
 };
 
 /**
@@ -40,6 +48,10 @@ struct team_flows {
  * ignored). Throws invalid_input if the sizes differ.
  */
 team_flows analyze_teams(const journey_set& journeys,
+                         const std::vector<std::string>& team_of_channel);
+/// The team flows of loop histories: rows weigh their customers, purchase
+/// markers are skipped and opener_closer is all zeros.
+team_flows analyze_teams(const loop_histories& histories,
                          const std::vector<std::string>& team_of_channel);
 
 /**
@@ -51,12 +63,18 @@ team_flows analyze_teams(const journey_set& journeys,
  */
 journey_set relabel_channels(const journey_set& journeys,
                              const std::vector<std::string>& group_of_channel);
+/// Loop histories relabelled; the purchase marker keeps its name, and no
+/// channel may be relabelled as it.
+loop_histories relabel_channels(const loop_histories& histories,
+                                const std::vector<std::string>& group_of_channel);
 
 /// One kind of move between stages and the channel that made it.
 struct stage_move {
     std::string from, to, channel;
     /// Weighted number of moves.
     double count = 0;
+    /// The channel's share of all moves from `from` to `to`.
+    double share = 0;
 };
 
 /**
@@ -69,6 +87,10 @@ struct stage_move {
  * Moves are listed by (from, to, channel) in order of first appearance.
  */
 std::vector<stage_move> stage_moves(const journey_set& journeys,
+                                    const std::vector<std::string>& stage_of_channel);
+/// The stage moves of loop histories (a purchase is the stage "purchase",
+/// the end of a history "end").
+std::vector<stage_move> stage_moves(const loop_histories& histories,
                                     const std::vector<std::string>& stage_of_channel);
 
 } // namespace journeyloop

@@ -25,27 +25,39 @@ void register_attribution(py::module_& m) {
 
     m.def("heuristic_names", [] {
         std::vector<std::string> out;
-        for (auto h : {jl::heuristic::first_touch, jl::heuristic::last_touch, jl::heuristic::linear,
-                       jl::heuristic::position_based, jl::heuristic::time_decay})
-            out.emplace_back(jl::to_string(h));
+        for (auto h : jl::all_heuristics) out.emplace_back(jl::to_string(h));
         return out;
     });
+    const jl::heuristic_options defaults;
+    py::class_<jl::heuristic_options>(m, "heuristic_options",
+                                      "Parameters of the heuristics (C++ heuristic_options).")
+        .def(py::init([](double half_life, double endpoint_share,
+                         std::optional<double> time_half_life, bool decay_by_steps) {
+                 jl::heuristic_options o;
+                 o.half_life = half_life;
+                 o.endpoint_share = endpoint_share;
+                 o.time_half_life = time_half_life;
+                 o.decay_by_steps = decay_by_steps;
+                 return o;
+             }),
+             py::kw_only(), py::arg("half_life") = defaults.half_life,
+             py::arg("endpoint_share") = defaults.endpoint_share,
+             py::arg("time_half_life") = defaults.time_half_life,
+             py::arg("decay_by_steps") = defaults.decay_by_steps)
+        .def_readwrite("half_life", &jl::heuristic_options::half_life)
+        .def_readwrite("endpoint_share", &jl::heuristic_options::endpoint_share)
+        .def_readwrite("time_half_life", &jl::heuristic_options::time_half_life)
+        .def_readwrite("decay_by_steps", &jl::heuristic_options::decay_by_steps);
     m.def(
         "heuristic_attribution",
-        [](const jl::journey_set& js, const std::string& method, double half_life,
-           double endpoint_share, std::optional<double> time_half_life, bool decay_by_steps) {
+        [](const jl::journey_set& js, const std::string& method,
+           const jl::heuristic_options& options) {
             const auto h = jl::heuristic_from_string(method);
-            jl::heuristic_options o;
-            o.half_life = half_life;
-            o.endpoint_share = endpoint_share;
-            o.time_half_life = time_half_life;
-            o.decay_by_steps = decay_by_steps;
             py::gil_scoped_release release;
-            return jl::heuristic_attribution(js, h, o);
+            return jl::heuristic_attribution(js, h, options);
         },
-        py::arg("journeys"), py::arg("method"), py::arg("half_life") = 1.0,
-        py::arg("endpoint_share") = 0.4, py::arg("time_half_life") = py::none(),
-        py::arg("decay_by_steps") = false, "Heuristic attribution of every row.");
+        py::arg("journeys"), py::arg("method"), py::arg("options") = jl::heuristic_options{},
+        "Heuristic attribution of every row.");
     m.def("group_attribution", &jl::group_attribution, py::arg("attribution"),
           py::arg("group_of"), py::arg("extra_groups") = std::vector<std::string>{},
           "Sums an attribution by group.");

@@ -2,7 +2,9 @@
 #include "register.hpp"
 
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/loop_histories.hpp>
 #include <journeyloop/teams.hpp>
+#include <journeyloop/transition_counts.hpp>
 
 #include <pybind11/stl.h>
 
@@ -16,13 +18,14 @@ namespace {
 
 jl::path_options make_options(std::string separator, std::string path_column,
                               std::string conversions_column, std::string nulls_column,
-                              std::string value_column) {
+                              std::string value_column, std::size_t threads) {
     jl::path_options o;
     o.separator = std::move(separator);
     o.path_column = std::move(path_column);
     o.conversions_column = std::move(conversions_column);
     o.nulls_column = std::move(nulls_column);
     o.value_column = std::move(value_column);
+    o.threads = threads;
     return o;
 }
 
@@ -76,18 +79,203 @@ jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& pa
     return out;
 }
 
+jl::loop_histories loop_from_paths(const std::vector<std::string>& paths,
+                                   const double_array& customers,
+                                   const std::optional<double_array>& value,
+                                   const jl::path_options& options, const std::string& purchase) {
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    py::gil_scoped_release release;
+    return jl::build_loop_histories({views, view_of(customers), {}, view_of(value)}, options,
+                                    purchase);
+}
+
+// What funnel journeys and loop histories share: channels, customers and
+// touches, row after row.
+template <class Rows, class Class>
+void bind_rows(Class& c) {
+    c.def("__len__", &Rows::size)
+        .def_property_readonly("channels", [](const Rows& r) { return r.channels().names(); })
+        .def_property_readonly("total_value", &Rows::total_value)
+        .def_property_readonly("total_touches", &Rows::total_touches)
+        .def_property_readonly("has_customers", &Rows::has_customers)
+        .def(
+            "customer_ids",
+            [](const Rows& r) {
+                std::vector<std::int64_t> out;
+                if (!r.customer_ids().empty()) {
+                    out.reserve(r.size());
+                    for (std::size_t i = 0; i < r.size(); ++i)
+                        out.push_back(r.customer_ids()[r.customer(i)]);
+                }
+                return to_numpy(out);
+            },
+            "The integer customer of every row (empty when customers are names).")
+        .def(
+            "customer_names",
+            [](const Rows& r) {
+                std::vector<std::string> out;
+                if (!r.customer_names().empty()) {
+                    out.reserve(r.size());
+                    for (std::size_t i = 0; i < r.size(); ++i)
+                        out.push_back(r.customer_names()[r.customer(i)]);
+                }
+                return out;
+            },
+            "The customer name of every row (empty when customers are integers).")
+        .def(
+            "touches",
+            [](const Rows& r) {
+                std::vector<std::int64_t> row, position;
+                std::vector<std::uint32_t> ids;
+                row.reserve(r.total_touches());
+                position.reserve(r.total_touches());
+                ids.reserve(r.total_touches());
+                for (std::size_t i = 0; i < r.size(); ++i) {
+                    std::int64_t k = 0;
+                    for (auto c : r.path(i)) {
+                        row.push_back(static_cast<std::int64_t>(i));
+                        position.push_back(k++);
+                        ids.push_back(c);
+                    }
+                }
+                return py::make_tuple(to_numpy(row), to_numpy(position), to_numpy(ids));
+            },
+            "(row, position in the row, channel id) of every touch, row after row.")
+        .def(
+            "path_strings",
+            [](const Rows& r, const std::string& sep) {
+                std::vector<std::string> out;
+                out.reserve(r.size());
+                const auto& names = r.channels().names();
+                for (std::size_t i = 0; i < r.size(); ++i) {
+                    std::string s;
+                    for (auto c : r.path(i)) {
+                        if (!s.empty()) s += sep;
+                        s += names[c];
+                    }
+                    out.push_back(std::move(s));
+                }
+                return out;
+            },
+            py::arg("separator") = " > ", "Every row's path as a string.");
+}
+
+// A column of every row, by the accessor's name.
+template <class Rows>
+py::array_t<double> column_of(const Rows& r, double (Rows::*get)(std::size_t) const) {
+    std::vector<double> out(r.size());
+    for (std::size_t i = 0; i < r.size(); ++i) out[i] = (r.*get)(i);
+    return to_numpy(out);
+}
+
+// Team flows, relabelling and stage moves of funnel journeys or loop
+// histories (overloads of one name).
+template <class Rows>
+void bind_teams(py::module_& m) {
+    m.def(
+        "analyze_teams",
+        [](const Rows& rows, const std::vector<std::string>& team_of_channel) {
+            jl::team_flows f;
+            {
+                py::gil_scoped_release release;
+                f = jl::analyze_teams(rows, team_of_channel);
+            }
+            py::dict d;
+            d["teams"] = f.teams;
+            d["handoffs"] = to_numpy(f.handoffs);
+            d["touches"] = to_numpy(f.touches);
+            d["time"] = to_numpy(f.time);
+            d["opener_closer"] = to_numpy(f.opener_closer);
+            d["handoff_share"] = to_numpy(f.handoff_share);
+            d["touch_share"] = to_numpy(f.touch_share);
+            d["time_share"] = to_numpy(f.time_share);
+            return d;
+        },
+        py::arg("journeys"), py::arg("team_of_channel"),
+        "Handoffs between teams, touches and time per team, openers and closers.");
+    m.def(
+        "relabel_channels",
+        [](const Rows& rows, const std::vector<std::string>& group_of_channel) {
+            py::gil_scoped_release release;
+            return jl::relabel_channels(rows, group_of_channel);
+        },
+        py::arg("journeys"), py::arg("group_of_channel"),
+        "The journeys with every channel replaced by its group (stage, team).");
+    m.def(
+        "stage_moves",
+        [](const Rows& rows, const std::vector<std::string>& stage_of_channel) {
+            std::vector<jl::stage_move> moves;
+            {
+                py::gil_scoped_release release;
+                moves = jl::stage_moves(rows, stage_of_channel);
+            }
+            std::vector<std::string> from, to, channel;
+            std::vector<double> count, share;
+            for (const auto& mv : moves) {
+                from.push_back(mv.from);
+                to.push_back(mv.to);
+                channel.push_back(mv.channel);
+                count.push_back(mv.count);
+                share.push_back(mv.share);
+            }
+            py::dict d;
+            d["from"] = from;
+            d["to"] = to;
+            d["channel"] = channel;
+            d["count"] = to_numpy(count);
+            d["share"] = to_numpy(share);
+            return d;
+        },
+        py::arg("journeys"), py::arg("stage_of_channel"),
+        "The channels that move customers between stages.");
+}
+
 } // namespace
 
 void register_journeys(py::module_& m) {
+    const jl::counting_options counting;
+    m.attr("default_max_states") = counting.max_states;
+    py::class_<jl::counting_options>(m, "counting_options",
+                                     "How journeys are counted (C++ counting_options).")
+        .def(py::init([](std::size_t order, bool collapse_repeats, bool padded,
+                         std::size_t max_states, std::size_t threads) {
+                 jl::counting_options o;
+                 o.order = order;
+                 o.collapse_repeats = collapse_repeats;
+                 o.padded = padded;
+                 o.max_states = max_states;
+                 o.threads = threads;
+                 return o;
+             }),
+             py::kw_only(), py::arg("order") = counting.order,
+             py::arg("collapse_repeats") = counting.collapse_repeats,
+             py::arg("padded") = counting.padded, py::arg("max_states") = counting.max_states,
+             py::arg("threads") = counting.threads)
+        .def_readwrite("order", &jl::counting_options::order)
+        .def_readwrite("collapse_repeats", &jl::counting_options::collapse_repeats)
+        .def_readwrite("padded", &jl::counting_options::padded)
+        .def_readwrite("max_states", &jl::counting_options::max_states)
+        .def_readwrite("threads", &jl::counting_options::threads);
 
-    py::class_<jl::path_options>(m, "path_options")
-        .def(py::init(&make_options), py::arg("separator") = ">", py::arg("path_column") = "path",
-             py::arg("conversions_column") = "conversions", py::arg("nulls_column") = "nulls",
-             py::arg("value_column") = "value")
-        .def_readonly("separator", &jl::path_options::separator);
 
-    py::class_<jl::journey_set>(m, "journey_set")
-        .def(py::init<>())
+    const jl::path_options defaults;
+    py::class_<jl::path_options>(m, "path_options",
+                                 "Column names and separator of a path table (C++ path_options).")
+        .def(py::init(&make_options), py::kw_only(), py::arg("separator") = defaults.separator,
+             py::arg("path_column") = defaults.path_column,
+             py::arg("conversions_column") = defaults.conversions_column,
+             py::arg("nulls_column") = defaults.nulls_column,
+             py::arg("value_column") = defaults.value_column,
+             py::arg("threads") = defaults.threads)
+        .def_readwrite("separator", &jl::path_options::separator)
+        .def_readwrite("path_column", &jl::path_options::path_column)
+        .def_readwrite("conversions_column", &jl::path_options::conversions_column)
+        .def_readwrite("nulls_column", &jl::path_options::nulls_column)
+        .def_readwrite("value_column", &jl::path_options::value_column)
+        .def_readwrite("threads", &jl::path_options::threads);
+
+    py::class_<jl::journey_set> journeys(m, "journey_set");
+    journeys.def(py::init<>())
         .def_static("from_paths", &from_paths, py::arg("paths"), py::arg("conversions"),
                     py::arg("nulls"), py::arg("value"), py::arg("options"),
                     "Journeys from path strings and count columns.")
@@ -100,64 +288,11 @@ void register_journeys(py::module_& m) {
              "Appends rows whose paths are an Arrow string array (zero-copy).")
         .def("reserve", &jl::journey_set::reserve, py::arg("rows"), py::arg("touches"),
              "Room for more rows and touches (a hint before several append_arrow calls).")
-        .def("__len__", &jl::journey_set::size)
-        .def_property_readonly("channels",
-                               [](const jl::journey_set& js) { return js.channels().names(); })
         .def_property_readonly("total_conversions", &jl::journey_set::total_conversions)
         .def_property_readonly("total_nulls", &jl::journey_set::total_nulls)
-        .def_property_readonly("total_value", &jl::journey_set::total_value)
-        .def_property_readonly("total_touches", &jl::journey_set::total_touches)
-        .def_property_readonly("form",
-                               [](const jl::journey_set& js) {
-                                   return js.form() == jl::journey_form::loop ? "loop" : "funnel";
-                               })
+        .def_property_readonly("form", [](const jl::journey_set&) { return "funnel"; })
         .def_property_readonly("has_times", &jl::journey_set::has_times)
-        .def_property_readonly(
-            "purchase_name",
-            [](const jl::journey_set& js) -> std::string {
-                const auto p = js.purchase_channel();
-                return p ? js.channels().name(*p) : std::string();
-            },
-            "Loop form: the name of the purchase marker (empty otherwise).")
         .def_property_readonly("time_unit_seconds", &jl::journey_set::time_unit_seconds)
-        .def_property_readonly("has_customers", &jl::journey_set::has_customers)
-        .def(
-            "customer_ids",
-            [](const jl::journey_set& js) {
-                std::vector<std::int64_t> out;
-                if (!js.customer_ids().empty()) {
-                    out.reserve(js.size());
-                    for (std::size_t i = 0; i < js.size(); ++i)
-                        out.push_back(js.customer_ids()[js.customer(i)]);
-                }
-                return to_numpy(out);
-            },
-            "The integer customer of every row (empty when customers are names).")
-        .def(
-            "customer_names",
-            [](const jl::journey_set& js) {
-                std::vector<std::string> out;
-                if (!js.customer_names().empty()) {
-                    out.reserve(js.size());
-                    for (std::size_t i = 0; i < js.size(); ++i)
-                        out.push_back(js.customer_names()[js.customer(i)]);
-                }
-                return out;
-            },
-            "The customer name of every row (empty when customers are integers).")
-        .def(
-            "flat_touches",
-            [](const jl::journey_set& js) {
-                std::vector<std::int64_t> offsets{0};
-                std::vector<std::uint32_t> ids;
-                ids.reserve(js.total_touches());
-                for (std::size_t i = 0; i < js.size(); ++i) {
-                    for (auto c : js.path(i)) ids.push_back(c);
-                    offsets.push_back(static_cast<std::int64_t>(ids.size()));
-                }
-                return py::make_tuple(to_numpy(offsets), to_numpy(ids));
-            },
-            "(row offsets, channel ids) of every touch, row after row.")
         .def(
             "times_before_end",
             [](const jl::journey_set& js) {
@@ -169,80 +304,42 @@ void register_journeys(py::module_& m) {
             },
             "Every touch's time before the end of its journey, row after row.")
         .def(
-            "path_strings",
-            [](const jl::journey_set& js, const std::string& sep) {
-                std::vector<std::string> out;
-                out.reserve(js.size());
-                const auto& names = js.channels().names();
-                for (std::size_t i = 0; i < js.size(); ++i) {
-                    std::string s;
-                    for (auto c : js.path(i)) {
-                        if (!s.empty()) s += sep;
-                        s += names[c];
-                    }
-                    out.push_back(std::move(s));
-                }
-                return out;
-            },
-            py::arg("separator") = " > ", "Every row's path as a string.")
-        .def(
             "column",
             [](const jl::journey_set& js, const std::string& name) {
-                if (name != "conversions" && name != "nulls" && name != "value")
-                    throw jl::invalid_input("unknown column '" + name + "'");
-                std::vector<double> out(js.size());
-                for (std::size_t i = 0; i < js.size(); ++i) {
-                    if (name == "conversions") out[i] = js.conversions(i);
-                    else if (name == "nulls") out[i] = js.nulls(i);
-                    else out[i] = js.value(i);
-                }
-                return to_numpy(out);
+                if (name == "conversions") return column_of(js, &jl::journey_set::conversions);
+                if (name == "nulls") return column_of(js, &jl::journey_set::nulls);
+                if (name == "value") return column_of(js, &jl::journey_set::value);
+                throw jl::invalid_input("unknown column '" + name + "'");
             },
             py::arg("name"), "The conversions, nulls or value column.");
-    m.def(
-        "analyze_teams",
-        [](const jl::journey_set& js, const std::vector<std::string>& team_of_channel) {
-            jl::team_flows f;
-            {
-                py::gil_scoped_release release;
-                f = jl::analyze_teams(js, team_of_channel);
-            }
-            py::dict d;
-            d["teams"] = f.teams;
-            d["handoffs"] = to_numpy(f.handoffs);
-            d["touches"] = to_numpy(f.touches);
-            d["time"] = to_numpy(f.time);
-            d["opener_closer"] = to_numpy(f.opener_closer);
-            return d;
-        },
-        py::arg("journeys"), py::arg("team_of_channel"),
-        "Handoffs between teams, touches and time per team, openers and closers.");
-    m.def("relabel_channels", &jl::relabel_channels, py::arg("journeys"),
-          py::arg("group_of_channel"), py::call_guard<py::gil_scoped_release>(),
-          "The journeys with every channel replaced by its group (stage, team).");
-    m.def(
-        "stage_moves",
-        [](const jl::journey_set& js, const std::vector<std::string>& stage_of_channel) {
-            std::vector<jl::stage_move> moves;
-            {
-                py::gil_scoped_release release;
-                moves = jl::stage_moves(js, stage_of_channel);
-            }
-            std::vector<std::string> from, to, channel;
-            std::vector<double> count;
-            for (const auto& mv : moves) {
-                from.push_back(mv.from);
-                to.push_back(mv.to);
-                channel.push_back(mv.channel);
-                count.push_back(mv.count);
-            }
-            py::dict d;
-            d["from"] = from;
-            d["to"] = to;
-            d["channel"] = channel;
-            d["count"] = to_numpy(count);
-            return d;
-        },
-        py::arg("journeys"), py::arg("stage_of_channel"),
-        "The channels that move customers between stages.");
+    bind_rows<jl::journey_set>(journeys);
+
+    py::class_<jl::loop_histories> histories(m, "loop_histories");
+    histories
+        .def_static("from_paths", &loop_from_paths, py::arg("paths"), py::arg("customers"),
+                    py::arg("value"), py::arg("options"), py::arg("purchase"),
+                    "Loop histories from path strings holding the purchase token.")
+        .def_property_readonly("total_customers", &jl::loop_histories::total_customers)
+        .def_property_readonly("total_purchases", &jl::loop_histories::total_purchases)
+        .def_property_readonly("form", [](const jl::loop_histories&) { return "loop"; })
+        .def_property_readonly("has_times", [](const jl::loop_histories&) { return false; })
+        .def_property_readonly("time_unit_seconds",
+                               [](const jl::loop_histories&) { return 0.0; })
+        .def_property_readonly(
+            "purchase_name",
+            [](const jl::loop_histories& h) { return h.channels().name(h.purchase_channel()); },
+            "The name of the purchase marker.")
+        .def(
+            "column",
+            [](const jl::loop_histories& h, const std::string& name) {
+                if (name == "customers") return column_of(h, &jl::loop_histories::customers);
+                if (name == "purchases") return column_of(h, &jl::loop_histories::purchases);
+                if (name == "value") return column_of(h, &jl::loop_histories::value);
+                throw jl::invalid_input("unknown column '" + name + "'");
+            },
+            py::arg("name"), "The customers, purchases or value column.");
+    bind_rows<jl::loop_histories>(histories);
+
+    bind_teams<jl::journey_set>(m);
+    bind_teams<jl::loop_histories>(m);
 }

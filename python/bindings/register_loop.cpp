@@ -19,16 +19,6 @@ namespace {
 
 using pairs = std::vector<std::pair<std::string, std::string>>;
 
-jl::journey_set loop_histories(const std::vector<std::string>& paths,
-                               const double_array& customers,
-                               const std::optional<double_array>& value,
-                               const jl::path_options& options, const std::string& purchase) {
-    const std::vector<std::string_view> views(paths.begin(), paths.end());
-    py::gil_scoped_release release;
-    return jl::build_loop_histories({views, view_of(customers), {}, view_of(value)}, options,
-                                    purchase);
-}
-
 py::dict summary_dict(const jl::loop_model& m) {
     jl::loop_summary s;
     {
@@ -71,10 +61,6 @@ py::dict effects(const jl::loop_model& m, const std::vector<std::vector<jl::chan
 } // namespace
 
 void register_loop(py::module_& m) {
-    m.def("loop_histories", &loop_histories, py::arg("paths"), py::arg("customers"),
-          py::arg("value"), py::arg("options"), py::arg("purchase"),
-          "Loop-form histories from path strings holding the purchase token.");
-
     py::class_<jl::loop_counts>(m, "loop_counts")
         .def_readonly("first", &jl::loop_counts::first)
         .def_readonly("repeat", &jl::loop_counts::repeat)
@@ -85,17 +71,11 @@ void register_loop(py::module_& m) {
         .def_readonly("repeat_purchases", &jl::loop_counts::repeat_purchases);
     m.def(
         "count_loop_transitions",
-        [](const jl::journey_set& js, std::size_t order, bool collapse_repeats,
-           std::size_t max_states) {
-            jl::counting_options o;
-            o.order = order;
-            o.collapse_repeats = collapse_repeats;
-            o.max_states = max_states;
+        [](const jl::loop_histories& js, const jl::counting_options& options) {
             py::gil_scoped_release release;
-            return jl::count_loop_transitions(js, o);
+            return jl::count_loop_transitions(js, options);
         },
-        py::arg("histories"), py::arg("order"), py::arg("collapse_repeats"),
-        py::arg("max_states"), "Counts of the two views of the loop chain.");
+        py::arg("histories"), py::arg("options"), "Counts of the two views of the loop chain.");
 
     py::class_<jl::loop_model>(m, "loop_model")
         .def_property_readonly("first", &jl::loop_model::first,

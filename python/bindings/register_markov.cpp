@@ -163,20 +163,11 @@ void register_markov(py::module_& m) {
 
     m.def(
         "count_transitions",
-        [](const jl::journey_set& js, std::size_t order, bool collapse_repeats, bool padded,
-           std::size_t max_states, std::size_t threads) {
-            jl::counting_options o;
-            o.order = order;
-            o.collapse_repeats = collapse_repeats;
-            o.padded = padded;
-            o.max_states = max_states;
-            o.threads = threads;
-            return jl::count_transitions(js, o);
+        [](const jl::journey_set& js, const jl::counting_options& options) {
+            return jl::count_transitions(js, options);
         },
-        py::arg("journeys"), py::arg("order") = 1, py::arg("collapse_repeats") = true,
-        py::arg("padded") = false, py::arg("max_states") = jl::counting_options{}.max_states,
-        py::arg("threads") = 0, py::call_guard<py::gil_scoped_release>(),
-        "Order-k transition counts (threads: 0 chooses, as counting_options::threads).");
+        py::arg("journeys"), py::arg("options"), py::call_guard<py::gil_scoped_release>(),
+        "Order-k transition counts.");
     m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
           py::call_guard<py::gil_scoped_release>(), "Counts of the union of two data sets.");
 

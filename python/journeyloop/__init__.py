@@ -41,7 +41,7 @@ from ._errors import (
     UnknownChannelError,
 )
 from ._events import EventReport
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
 from ._threads import get_threads, set_threads, threads
@@ -51,6 +51,7 @@ __version__: str = _core.__version__
 __all__ = [
     "METHODS",
     "EventReport",
+    "Histories",
     "InvalidInputError",
     "Journeys",
     "LoopModel",

@@ -10,7 +10,7 @@ import pandas as pd
 from . import _core
 from ._errors import InvalidInputError
 from ._events import duration_in_units
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 from ._markov import MarkovModel, Progress, attribution_frame, progress_callback
 from ._teams import team_of_channels
 
@@ -77,6 +77,12 @@ def attribute(
     InvalidInputError
         For an unknown method or bad parameters.
     """
+    if isinstance(journeys, Histories):
+        msg = (
+            "attribute() attributes funnel journeys; these are loop-form histories (fit them "
+            "with MarkovModel().fit)"
+        )
+        raise InvalidInputError(msg)
     chosen = list(METHODS) if methods is None else list(methods)
 
     if isinstance(methods, str):
@@ -126,9 +132,8 @@ def attribute(
             else:
                 frame = model.attribution(progress=callback)
         else:
-            a = _core.heuristic_attribution(
-                journeys._set, m, **(decay_options if m == "time_decay" else {})
-            )
+            options = _core.heuristic_options(**(decay_options if m == "time_decay" else {}))
+            a = _core.heuristic_attribution(journeys._set, m, options)
             if by == "team":
                 a = _core.group_attribution(a, group_of, extra)
             frame = attribution_frame(a, by)
@@ -138,7 +143,7 @@ def attribute(
 
 
 def _decay_options(journeys: Journeys, half_life: Any, decay: str | None) -> dict[str, Any]:
-    """Keyword arguments of the core's time decay for these journeys."""
+    """Keyword arguments of heuristic_options for time decay on these journeys."""
     if decay not in (None, "time", "steps"):
         msg = f'decay must be "time" or "steps", got {decay!r}'
         raise InvalidInputError(msg)

@@ -27,21 +27,56 @@ class StateSpaceTooLargeError(MemoryError):
 
 # register_journeys.cpp
 
+default_max_states: int
+
+class counting_options:
+    def __init__(
+        self,
+        *,
+        order: int = 1,
+        collapse_repeats: bool = True,
+        padded: bool = False,
+        max_states: int = 50000000,
+        threads: int = 0,
+    ) -> None: ...
+    order: int
+    collapse_repeats: bool
+    padded: bool
+    max_states: int
+    threads: int
+
 class path_options:
     def __init__(
         self,
+        *,
         separator: str = ">",
         path_column: str = "path",
         conversions_column: str = "conversions",
         nulls_column: str = "nulls",
         value_column: str = "value",
+        threads: int = 0,
     ) -> None: ...
-    @property
-    def separator(self) -> str: ...
+    separator: str
+    path_column: str
+    conversions_column: str
+    nulls_column: str
+    value_column: str
+    threads: int
 
+@overload
 def analyze_teams(journeys: journey_set, team_of_channel: Sequence[str]) -> dict[str, Any]: ...
+@overload
+def analyze_teams(journeys: loop_histories, team_of_channel: Sequence[str]) -> dict[str, Any]: ...
+@overload
 def relabel_channels(journeys: journey_set, group_of_channel: Sequence[str]) -> journey_set: ...
+@overload
+def relabel_channels(
+    journeys: loop_histories, group_of_channel: Sequence[str]
+) -> loop_histories: ...
+@overload
 def stage_moves(journeys: journey_set, stage_of_channel: Sequence[str]) -> dict[str, Any]: ...
+@overload
+def stage_moves(journeys: loop_histories, stage_of_channel: Sequence[str]) -> dict[str, Any]: ...
 
 class journey_set:
     def __init__(self) -> None: ...
@@ -90,17 +125,56 @@ class journey_set:
     @property
     def has_times(self) -> bool: ...
     @property
+    def time_unit_seconds(self) -> float: ...
+    @property
+    def has_customers(self) -> bool: ...
+    def customer_ids(self) -> npt.NDArray[np.int64]: ...
+    def customer_names(self) -> list[str]: ...
+    def touches(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint32]]: ...
+    def times_before_end(self) -> npt.NDArray[np.float64]: ...
+    def path_strings(self, separator: str = " > ") -> list[str]: ...
+    # name is "conversions", "nulls" or "value"; anything else raises InvalidInputError.
+    def column(self, name: str) -> npt.NDArray[np.float64]: ...
+
+class loop_histories:
+    @staticmethod
+    def from_paths(
+        paths: Sequence[str],
+        customers: npt.ArrayLike,
+        value: npt.ArrayLike | None,
+        options: path_options,
+        purchase: str,
+    ) -> loop_histories: ...
+    def __len__(self) -> int: ...
+    @property
+    def channels(self) -> list[str]: ...
+    @property
     def purchase_name(self) -> str: ...
+    @property
+    def total_customers(self) -> float: ...
+    @property
+    def total_purchases(self) -> float: ...
+    @property
+    def total_value(self) -> float: ...
+    @property
+    def total_touches(self) -> int: ...
+    @property
+    def form(self) -> str: ...
+    @property
+    def has_times(self) -> bool: ...
     @property
     def time_unit_seconds(self) -> float: ...
     @property
     def has_customers(self) -> bool: ...
     def customer_ids(self) -> npt.NDArray[np.int64]: ...
     def customer_names(self) -> list[str]: ...
-    def flat_touches(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]: ...
-    def times_before_end(self) -> npt.NDArray[np.float64]: ...
+    def touches(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint32]]: ...
     def path_strings(self, separator: str = " > ") -> list[str]: ...
-    # name is "conversions", "nulls" or "value"; anything else raises InvalidInputError.
+    # name is "customers", "purchases" or "value"; anything else raises InvalidInputError.
     def column(self, name: str) -> npt.NDArray[np.float64]: ...
 
 # register_attribution.cpp
@@ -121,13 +195,23 @@ max_order: int
 def set_threads(n: int) -> None: ...
 def get_threads() -> int: ...
 def heuristic_names() -> list[str]: ...
+
+class heuristic_options:
+    def __init__(
+        self,
+        *,
+        half_life: float = 1.0,
+        endpoint_share: float = 0.4,
+        time_half_life: float | None = None,
+        decay_by_steps: bool = False,
+    ) -> None: ...
+    half_life: float
+    endpoint_share: float
+    time_half_life: float | None
+    decay_by_steps: bool
+
 def heuristic_attribution(
-    journeys: journey_set,
-    method: str,
-    half_life: float = 1.0,
-    endpoint_share: float = 0.4,
-    time_half_life: float | None = None,
-    decay_by_steps: bool = False,
+    journeys: journey_set, method: str, options: heuristic_options = ...
 ) -> attribution: ...
 
 # An Arrow string column: (offsets, characters, validity or None, bit offset).
@@ -137,6 +221,41 @@ _Strings = tuple[
     npt.NDArray[np.uint8] | None,
     int,
 ]
+
+def event_report_fields() -> list[tuple[str, str, str]]: ...
+
+class event_options:
+    def __init__(
+        self,
+        *,
+        lookback: float | None = None,
+        inactivity: float | None = None,
+        conversion_is_touch: bool = True,
+        duplicates: str = "keep",
+        strict: bool = False,
+        time_unit_seconds: float = 0.0,
+        threads: int = 0,
+        purchase: str = "purchase",
+        customer_column: str = "customer",
+        time_column: str = "time",
+        channel_column: str = "channel",
+        conversion_column: str = "conversion",
+        value_column: str = "value",
+    ) -> None: ...
+    lookback: float | None
+    inactivity: float | None
+    conversion_is_touch: bool
+    # "keep" or "drop"; anything else raises InvalidInputError.
+    duplicates: str
+    strict: bool
+    time_unit_seconds: float
+    threads: int
+    purchase: str
+    customer_column: str
+    time_column: str
+    channel_column: str
+    conversion_column: str
+    value_column: str
 
 def build_events(
     *,
@@ -151,20 +270,9 @@ def build_events(
     channel_dictionary: _Strings | None = None,
     conversion: npt.NDArray[Any] | None = None,
     value: npt.NDArray[Any] | None = None,
+    options: event_options = ...,
     form: str = "funnel",
-    lookback: float | None = None,
-    inactivity: float | None = None,
-    conversion_is_touch: bool = True,
-    duplicates: str = "keep",
-    strict: bool = False,
-    time_unit_seconds: float = 0.0,
-    purchase: str = "purchase",
-    customer_column: str = "customer",
-    time_column: str = "time",
-    channel_column: str = "channel",
-    conversion_column: str = "conversion",
-    value_column: str = "value",
-) -> tuple[journey_set, dict[str, Any]]: ...
+) -> tuple[journey_set | loop_histories, dict[str, Any]]: ...  # loop_histories for form="loop"
 
 # extra_groups defaults to [] (an empty list).
 def group_attribution(
@@ -209,14 +317,7 @@ class transition_counts:
     @staticmethod
     def from_bytes(data: bytes) -> transition_counts: ...
 
-def count_transitions(
-    journeys: journey_set,
-    order: SupportsIndex = 1,
-    collapse_repeats: bool = True,
-    padded: bool = False,
-    max_states: SupportsIndex = 50000000,
-    threads: SupportsIndex = 0,
-) -> transition_counts: ...
+def count_transitions(journeys: journey_set, options: counting_options) -> transition_counts: ...
 def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
 
 max_shapley_players: int
@@ -379,14 +480,6 @@ def top_paths(
 
 # register_loop.cpp
 
-def loop_histories(
-    paths: Sequence[str],
-    customers: npt.ArrayLike,
-    value: npt.ArrayLike | None,
-    options: path_options,
-    purchase: str,
-) -> journey_set: ...
-
 class loop_counts:
     @property
     def first(self) -> transition_counts: ...
@@ -403,9 +496,7 @@ class loop_counts:
     @property
     def repeat_purchases(self) -> float: ...
 
-def count_loop_transitions(
-    histories: journey_set, order: int, collapse_repeats: bool, max_states: int
-) -> loop_counts: ...
+def count_loop_transitions(histories: loop_histories, options: counting_options) -> loop_counts: ...
 
 class loop_model:
     @property

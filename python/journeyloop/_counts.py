@@ -10,12 +10,12 @@ import pandas as pd
 
 from . import _core
 from ._errors import InvalidInputError
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 
 __all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
 
-#: Default cap on the number of states of a model.
-DEFAULT_MAX_STATES = 50_000_000
+#: Default cap on the number of states of a model (C++ counting_options).
+DEFAULT_MAX_STATES: int = _core.default_max_states
 
 
 #: The highest Markov order (the core's, and the file format's).
@@ -76,10 +76,18 @@ class TransitionCounts:
         """
         if not isinstance(journeys, Journeys):
             msg = f"expected Journeys, got {type(journeys).__name__}"
+            if isinstance(journeys, Histories):
+                msg += " (loop-form histories are counted by MarkovModel().fit)"
             raise InvalidInputError(msg)
         return cls(
             _core.count_transitions(
-                journeys._set, check_order(order), collapse_repeats, padded, max_states
+                journeys._set,
+                _core.counting_options(
+                    order=check_order(order),
+                    collapse_repeats=collapse_repeats,
+                    padded=padded,
+                    max_states=max_states,
+                ),
             )
         )
 

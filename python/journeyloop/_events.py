@@ -10,8 +10,7 @@ Arrow column is joined into one array.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from . import _core
 from ._columns import arrow_buffers
 from ._errors import InvalidInputError
 
@@ -27,123 +27,124 @@ __all__ = ["EventReport", "duration_in_units", "event_columns"]
 _UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "m": 60.0, "h": 3600.0, "D": 86400.0}
 
 
-@dataclass(frozen=True)
+#: (name, description, kind) of every field of the report, in order, from the
+#: C++ core (event_report_fields); kind is "count", "rejection", "amount" or "flag".
+_FIELDS: tuple[tuple[str, str, str], ...] = tuple(_core.event_report_fields())
+# Fields the summary folds into the journeys line, or shows only in to_frame().
+_FOLDED = frozenset(
+    {"converting_journeys", "non_converting_journeys", "unattributed_conversions",
+     "unattributed_value"}
+)  # fmt: skip
+
+
 class EventReport:
     """An account of every row of an event log.
 
     ``rows_read == rows_used + rows_rejected + outside_lookback +
-    conversions_without_touch`` always holds.
+    conversions_without_touch`` always holds. Every field below is an
+    attribute; the list is the C++ core's (``event_report_fields``).
+    ``rows_rejected`` is the sum of the rejections, and
+    ``unassigned_channels`` the channels missing from the channel metadata
+    (team ``"unassigned"``).
 
     Attributes
     ----------
-    rows_read, rows_used
-        Rows in the input, and rows that are a touch or a conversion of a
-        built journey.
-    null_customer, null_time, null_channel, bad_conversion, bad_value, \
-value_without_conversion, duplicate
-        Rows rejected, by reason: a missing customer; a missing time (NaT or
-        NaN); no channel on a row that is not a conversion; a conversion
-        count that is missing, negative or infinite; a conversion value that
-        is missing, negative or infinite; a positive value on a row that is
-        not a conversion; a duplicate dropped by ``duplicates="drop"``.
-    duplicates_found
-        Duplicate events (same customer, time, channel and conversion),
-        dropped or kept.
-    outside_lookback
-        Touches dropped by the lookback window.
-    conversions_without_touch, unattributed_conversions, unattributed_value
-        Conversion rows left with no touch to credit (no channel of their own
-        and none within the window), with their conversions and value.
-    customers, journeys, converting_journeys, non_converting_journeys
-        What was built.
-    conversions, value
-        Conversions (purchases, in loop form) and value in the journeys.
-    sorted_input
-        Whether the rows were already in (customer, time) order.
-    unassigned_channels
-        Channels missing from the channel metadata (team ``"unassigned"``).
     """
 
-    rows_read: int
-    rows_used: int
-    null_customer: int
-    null_time: int
-    null_channel: int
-    bad_conversion: int
-    bad_value: int
-    value_without_conversion: int
-    duplicate: int
-    duplicates_found: int
-    outside_lookback: int
-    conversions_without_touch: int
-    unattributed_conversions: float
-    unattributed_value: float
-    customers: int
-    journeys: int
-    converting_journeys: int
-    non_converting_journeys: int
-    conversions: float
-    value: float
-    sorted_input: bool
-    unassigned_channels: tuple[str, ...] = field(default=())
+    __slots__ = ("_values", "unassigned_channels")
+    _values: dict[str, Any]
+    unassigned_channels: tuple[str, ...]
 
-    @property
-    def rows_rejected(self) -> int:
-        """Rows rejected, all reasons together."""
-        return (
-            self.null_customer
-            + self.null_time
-            + self.null_channel
-            + self.bad_conversion
-            + self.bad_value
-            + self.value_without_conversion
-            + self.duplicate
+    def __init__(self, *, unassigned_channels: Sequence[str] = (), **values: Any) -> None:
+        names = {name for name, _, _ in _FIELDS} | {"rows_rejected"}
+        if set(values) != names:
+            missing, unknown = sorted(names - set(values)), sorted(set(values) - names)
+            msg = f"EventReport fields: missing {missing}, unknown {unknown}"
+            raise TypeError(msg)
+        object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "unassigned_channels", tuple(unassigned_channels))
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        msg = f"'EventReport' object has no attribute {name!r}"
+        raise AttributeError(msg)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = "an EventReport is read-only"
+        raise AttributeError(msg)
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self._values]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventReport):
+            return NotImplemented
+        return (self._values, self.unassigned_channels) == (
+            other._values,
+            other.unassigned_channels,
         )
+
+    def __hash__(self) -> int:
+        return hash((tuple(self._values.items()), self.unassigned_channels))
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{name}={self._values[name]!r}" for name, _, _ in _FIELDS)
+        return f"EventReport({items}, unassigned_channels={self.unassigned_channels!r})"
+
+    def with_unassigned(self, channels: Sequence[str]) -> EventReport:
+        """This report with ``unassigned_channels`` set."""
+        return EventReport(unassigned_channels=channels, **self._values)
 
     def to_frame(self) -> pd.DataFrame:
         """The report as a two-column DataFrame (``item``, ``value``)."""
-        items = [(f.name, getattr(self, f.name)) for f in fields(self)]
-        items.insert(2, ("rows_rejected", self.rows_rejected))
-        return pd.DataFrame(
-            {
-                "item": [k for k, _ in items],
-                "value": [", ".join(v) if isinstance(v, tuple) else v for k, v in items],
-            }
-        )
+        items: list[tuple[str, Any]] = [(name, self._values[name]) for name, _, _ in _FIELDS]
+        items.insert(2, ("rows_rejected", self._values["rows_rejected"]))
+        items.append(("unassigned_channels", ", ".join(self.unassigned_channels)))
+        return pd.DataFrame({"item": [k for k, _ in items], "value": [v for _, v in items]})
 
     def __str__(self) -> str:
-        lines = [
-            f"rows read            {self.rows_read:>12,}",
-            f"rows used            {self.rows_used:>12,}",
-            f"rows rejected        {self.rows_rejected:>12,}",
-        ]
-        for name in (
-            "null_customer",
-            "null_time",
-            "null_channel",
-            "bad_conversion",
-            "bad_value",
-            "value_without_conversion",
-            "duplicate",
-        ):
-            count = getattr(self, name)
-            if count:
-                lines.append(f"  {name:<19}{count:>12,}")
-        lines += [
-            f"outside lookback     {self.outside_lookback:>12,}",
-            f"conversions without a touch {self.conversions_without_touch:>5,}",
-            f"duplicates found     {self.duplicates_found:>12,}",
-            f"customers            {self.customers:>12,}",
-            f"journeys             {self.journeys:>12,} "
-            f"({self.converting_journeys:,} converting, "
-            f"{self.non_converting_journeys:,} not)",
-            f"conversions          {self.conversions:>12,.10g}",
-            f"value                {self.value:>12,.10g}",
-            f"sorted input         {self.sorted_input!s:>12}",
-        ]
+        rows: list[tuple[str, str]] = []
+        for name, _, kind in _FIELDS:
+            value = self._values[name]
+            label = name.replace("_", " ")
+            if kind == "rejection":
+                if value:
+                    rows.append((f"  {name}", f"{value:,}"))
+                continue
+            if name in _FOLDED:
+                continue
+            if kind == "amount":
+                text = f"{value:,.10g}"
+            elif kind == "flag":
+                text = str(value)
+            else:
+                text = f"{value:,}"
+            rows.append((label, text))
+            if name == "rows_used":
+                rows.append(("rows rejected", f"{self._values['rows_rejected']:,}"))
+        # Labels left, numbers right, in columns as wide as the widest entry.
+        width = max(len(label) for label, _ in rows) + 4
+        digits = max(len(text) for _, text in rows)
+        lines = []
+        for label, text in rows:
+            line = f"{label:<{width}}{text:>{digits}}"
+            if label == "journeys":
+                converting = self._values["converting_journeys"]
+                line += (
+                    f" ({converting:,} converting, {self._values['non_converting_journeys']:,} not)"
+                )
+            lines.append(line)
         if self.unassigned_channels:
             lines.append("unassigned channels  " + ", ".join(self.unassigned_channels))
         return "\n".join(lines)
+
+
+EventReport.__doc__ = (EventReport.__doc__ or "") + "".join(
+    f"    {name}\n        {description[0].upper()}{description[1:]}.\n"
+    for name, description, _ in _FIELDS
+)
 
 
 # ---------------------------------------------------------------------------

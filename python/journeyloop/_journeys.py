@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,275 @@ from ._errors import InvalidInputError
 from ._events import EventReport, duration_in_units, event_columns
 from ._teams import UNASSIGNED
 
-__all__ = ["Journeys"]
+__all__ = ["Histories", "Journeys"]
+
+_Set = TypeVar("_Set", _core.journey_set, _core.loop_histories)
+_R = TypeVar("_R", bound="_Rows[Any]")
 
 
-class Journeys:
+class _Rows(Generic[_Set]):
+    """What journeys and loop histories share: channels, the event report,
+    channel metadata (teams, stages), team flows, stage moves and the frames."""
+
+    __slots__ = ("_report", "_set", "_stages", "_teams")
+    # The count columns of to_frame(), as the core names them.
+    _columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        rows: _Set,
+        report: EventReport | None = None,
+        teams: dict[str, str] | None = None,
+        stages: dict[str, str] | None = None,
+    ) -> None:
+        self._set: _Set = rows
+        self._report = report
+        self._teams = teams
+        self._stages = stages
+
+    @property
+    def _marker(self) -> str:
+        """The purchase marker's name ("" for funnel journeys)."""
+        return ""
+
+    def with_channels(self: _R, channels: Any) -> _R:
+        """These rows with channel metadata: each channel's team and stage.
+
+        Parameters
+        ----------
+        channels
+            A DataFrame with a ``channel`` column and a ``team`` and/or
+            ``stage`` column, or a dict ``channel -> team``, or a dict
+            ``channel -> {"team": ..., "stage": ...}``.
+
+        Channels of the journeys missing from the metadata get team (and
+        stage) ``"unassigned"``; they are listed in
+        ``report.unassigned_channels`` and in a warning. Team attribution then
+        needs no ``teams=`` argument.
+        """
+        teams, stages = _channel_metadata(channels)
+        known = set(teams or {}) | set(stages or {})
+        missing = tuple(c for c in self.channels if c not in known)
+        if missing:
+            warnings.warn(
+                f"{len(missing)} channel(s) have no metadata and count as {UNASSIGNED!r}: "
+                + ", ".join(missing),
+                UserWarning,
+                stacklevel=2,
+            )
+        report = self._report
+        if report is not None:
+            report = report.with_unassigned(missing)
+        if teams is not None:
+            teams = {c: teams.get(c, UNASSIGNED) for c in self.channels} | {
+                c: t for c, t in teams.items() if c not in self.channels
+            }
+        if stages is not None:
+            stages = {c: stages.get(c, UNASSIGNED) for c in self.channels} | {
+                c: t for c, t in stages.items() if c not in self.channels
+            }
+        return type(self)(self._set, report, teams, stages)
+
+    @property
+    def report(self) -> EventReport | None:
+        """The account of the event rows (None for journeys from a path table)."""
+        return self._report
+
+    @property
+    def teams(self) -> dict[str, str] | None:
+        """Channel -> team from the attached metadata (None without)."""
+        return None if self._teams is None else dict(self._teams)
+
+    @property
+    def stages(self) -> dict[str, str] | None:
+        """Channel -> stage from the attached metadata (None without)."""
+        return None if self._stages is None else dict(self._stages)
+
+    @property
+    def unassigned_channels(self) -> list[str]:
+        """Channels missing from the attached metadata (team ``"unassigned"``)."""
+        mapping = self._teams if self._teams is not None else self._stages
+        if mapping is None:
+            return []
+        return [c for c in self.channels if mapping.get(c, UNASSIGNED) == UNASSIGNED]
+
+    @property
+    def form(self) -> str:
+        """``"funnel"`` (:class:`Journeys`) or ``"loop"`` (:class:`Histories`)."""
+        return str(self._set.form)
+
+    @property
+    def has_times(self) -> bool:
+        """Whether the touches have times (journeys built from events)."""
+        return bool(self._set.has_times)
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names, in order of first appearance (without the purchase
+        marker of loop histories)."""
+        marker = self._marker
+        return [c for c in self._set.channels if not marker or c != marker]
+
+    @property
+    def total_value(self) -> float:
+        """Sum of the value of all rows."""
+        return float(self._set.total_value)
+
+    def to_frame(self, sep: str = " > ") -> pd.DataFrame:
+        """The rows as a DataFrame: ``path`` and the count columns (for
+        journeys conversions, nulls, value; for histories customers,
+        purchases, value), with ``customer`` first for rows built from events.
+
+        Raises InvalidInputError if a channel name holds the separator's text
+        (trimmed of blanks, as ``from_paths`` splits): the paths would not
+        read back as the same channels; pass another ``sep``.
+        """
+        token = sep.strip() or sep
+        for name in self._set.channels:
+            if token in name:
+                msg = (
+                    f"channel {name!r} holds the separator {token!r}: the paths would not read "
+                    "back as the same channels; pass another sep"
+                )
+                raise InvalidInputError(msg)
+        frame = pd.DataFrame(
+            {"path": self._set.path_strings(sep)}
+            | {name: self._set.column(name) for name in self._columns}
+        )
+        if self._set.has_customers:
+            ids = self._set.customer_ids()
+            frame.insert(
+                0, "customer", ids if len(ids) == len(frame) else self._set.customer_names()
+            )
+        return frame
+
+    def to_touches(self) -> pd.DataFrame:
+        """One row per touch: ``journey`` (row number), ``position``,
+        ``channel`` and, for journeys built from events, ``before_end``: the
+        touch's time before the end of its journey (a timedelta for datetime
+        times, a number in the time units otherwise)."""
+        rows, position, ids = self._set.touches()
+        names = np.asarray(list(self._set.channels), dtype=object)
+        frame = pd.DataFrame(
+            {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
+        )
+        if isinstance(self._set, _core.journey_set) and self._set.has_times:
+            times = self._set.times_before_end()
+            unit = float(self._set.time_unit_seconds)
+            frame["before_end"] = (
+                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
+                if unit > 0
+                else times
+            )
+        return frame
+
+    # -- teams ------------------------------------------------------------------
+
+    def _team_flows(self, teams: Mapping[str, str] | Any | None) -> dict[str, Any]:
+        from ._teams import team_of_channels
+
+        teams = teams if teams is not None else self._teams
+        if teams is None:
+            msg = "team flows need teams={channel: team, ...} or channel metadata"
+            raise InvalidInputError(msg)
+        marker = self._marker
+        names = list(self._set.channels)
+        real = [c for c in names if c != marker] if marker else names
+        group_of, _ = team_of_channels(real, teams)
+        team_of = dict(zip(real, group_of, strict=True))
+        return dict(_core.analyze_teams(self._set, [team_of.get(c, "") for c in names]))
+
+    def handoffs(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
+        """Handoffs between teams: how often a touch of team ``from`` is followed
+        by a touch of team ``to`` in the same journey (each journey weighs its
+        journeys, or customers in loop form), and ``probability``, the share of
+        ``from``'s handoffs that go to ``to``.
+
+        ``teams`` maps channel -> team (default: the channel metadata).
+        """
+        f = self._team_flows(teams)
+        names = f["teams"]
+        t = len(names)
+        return pd.DataFrame(
+            {
+                "from": np.repeat(names, t),
+                "to": np.tile(names, t),
+                "count": f["handoffs"],
+                "probability": f["handoff_share"],
+            }
+        )
+
+    def team_shares(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
+        """Each team's touches and share of touches, and for journeys with times
+        its journey time (from each touch to the next touch or to the end)
+        and share of it."""
+        f = self._team_flows(teams)
+        frame = pd.DataFrame(
+            {"team": f["teams"], "touches": f["touches"], "touch_share": f["touch_share"]}
+        )
+        if len(f["time"]):
+            time = np.asarray(f["time"])
+            unit = float(self._set.time_unit_seconds)
+            frame["time"] = pd.to_timedelta(time * unit, unit="s") if unit > 0 else time
+            frame["time_share"] = f["time_share"]
+        return frame
+
+    # -- stages -------------------------------------------------------------------
+
+    def _stage_of(self, stages: Mapping[str, str] | None) -> list[str]:
+        stages = stages if stages is not None else self._stages
+        if stages is None:
+            msg = "stages need stages={channel: stage, ...} or channel metadata"
+            raise InvalidInputError(msg)
+        marker = self._marker
+        missing = [c for c in self.channels if c not in stages]
+        if missing:
+            warnings.warn(
+                f"{len(missing)} channel(s) have no stage and count as {UNASSIGNED!r}: "
+                + ", ".join(missing),
+                UserWarning,
+                stacklevel=3,
+            )
+        return [
+            marker if marker and c == marker else str(stages.get(c, UNASSIGNED))
+            for c in self._set.channels
+        ]
+
+    def by_stage(self: _R, stages: Mapping[str, str] | None = None) -> _R:
+        """These rows with each channel replaced by its stage (the stage
+        graph's input): ``MarkovModel().fit(journeys.by_stage())`` gives the
+        flows between stages (``transition_matrix()``), the conversion
+        probability from each stage (``states()``) and the stage graph
+        (``to_dot()``). ``stages`` defaults to the channel metadata."""
+        return type(self)(_core.relabel_channels(self._set, self._stage_of(stages)), self._report)
+
+    def stage_moves(self, stages: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """Which channels move customers between stages.
+
+        Each time a journey goes from a touch in stage A to a touch in another
+        stage B, the channel of the last touch in A is credited with the move
+        A -> B; at the end of a funnel journey its last touch is credited with
+        A -> ``conversion`` and A -> ``null``, and in loop histories with A ->
+        ``purchase`` before each purchase and A -> ``end``. Moves are
+        weighted by the row's journeys (customers in loop form).
+
+        Returns
+        -------
+        DataFrame
+            ``from``, ``to``, ``channel``, ``count`` and ``share`` (of the
+            moves from ``from`` to ``to``), largest first within each pair.
+        """
+        d = _core.stage_moves(self._set, self._stage_of(stages))
+        frame = pd.DataFrame({k: d[k] for k in ("from", "to", "channel", "count", "share")})
+        return frame.sort_values(
+            ["from", "to", "count"], ascending=[True, True, False], kind="stable"
+        ).reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self._set)
+
+
+class Journeys(_Rows[_core.journey_set]):
     """A set of customer journeys with their outcomes.
 
     Each row is a channel sequence with a number of conversions, a number of
@@ -36,7 +301,8 @@ class Journeys:
     one row per touch). Journeys built from events also know each row's
     customer and each touch's time, and carry a :attr:`report` of the rows
     read. Channel metadata (team, stage) can be attached with
-    :meth:`with_channels`.
+    :meth:`with_channels`. Loop histories (``form="loop"``) are
+    :class:`Histories`.
 
     Examples
     --------
@@ -48,64 +314,50 @@ class Journeys:
     ['a', 'b']
     """
 
-    __slots__ = ("_report", "_set", "_stages", "_teams")
+    __slots__ = ()
+    _columns = ("conversions", "nulls", "value")
 
-    def __init__(
-        self,
-        journey_set: _core.journey_set,
-        report: EventReport | None = None,
-        teams: dict[str, str] | None = None,
-        stages: dict[str, str] | None = None,
-    ) -> None:
-        self._set = journey_set
-        self._report = report
-        self._teams = teams
-        self._stages = stages
-
+    @overload
     @classmethod
-    def _loop_from_paths(
+    def from_events(
         cls,
         data: Any,
-        path: str,
-        count: str | Sequence[float] | None,
-        value: str | Sequence[float] | None,
-        sep: str,
-        purchase: str,
-    ) -> Journeys:
-        columnar = is_columnar(data)
-        paths_col = get_column(data, path) if columnar else data
-        paths, tokenized = as_path_list(paths_col, path)
-        if tokenized:
-            paths = [f" {sep} ".join(tokens) for tokens in cast("list[list[str]]", paths)]
-        n = len(paths)
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        lookback: Any = None,
+        inactivity: Any = None,
+        form: Literal["funnel"] = "funnel",
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Journeys: ...
 
-        def column(spec: str | Sequence[float] | None, name: str) -> Any:
-            if spec is None:
-                return None
-            if isinstance(spec, str):
-                if not columnar:
-                    msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
-                    raise InvalidInputError(msg)
-                return as_float_column(get_column(data, spec), spec, n)
-            return as_float_column(spec, name, n)
-
-        customers = column(count, "count")
-        val = column(value, "value")
-        options = _core.path_options(
-            sep,
-            path,
-            count if isinstance(count, str) else "count",
-            "nulls",
-            value if isinstance(value, str) else "value",
-        )
-        js = _core.loop_histories(
-            cast("list[str]", paths),
-            np.ones(n) if customers is None else customers,
-            val,
-            options,
-            purchase,
-        )
-        return cls(js)
+    @overload
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        lookback: Any = None,
+        inactivity: Any = None,
+        form: Literal["loop"],
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Histories: ...
 
     @classmethod
     def from_events(
@@ -125,7 +377,7 @@ class Journeys:
         strict: bool = False,
         purchase: str = "purchase",
         channels: Any = None,
-    ) -> Journeys:
+    ) -> Journeys | Histories:
         """Journeys from an event log: one row per touch (or conversion).
 
         Parameters
@@ -159,7 +411,7 @@ class Journeys:
         form
             ``"funnel"``: journeys end at each conversion. ``"loop"``: one
             history per customer with a ``purchase`` marker after each
-            conversion (the input of the loop model).
+            conversion (the input of the loop model), as :class:`Histories`.
         conversion_is_touch
             Whether a conversion row's channel is the journey's last touch.
         duplicates
@@ -175,9 +427,10 @@ class Journeys:
 
         Returns
         -------
-        Journeys
+        Journeys or Histories
             Events ordered by (customer, time), stably; customers in order of
             first appearance. :attr:`report` accounts for every row.
+            ``form="loop"`` gives :class:`Histories`.
 
         Raises
         ------
@@ -200,9 +453,7 @@ class Journeys:
         1
         """
         kwargs, unit = event_columns(data, customer, time, channel, conversion, value)
-        js, report = _core.build_events(
-            **kwargs,
-            form=form,
+        options = _core.event_options(
             lookback=duration_in_units(lookback, unit, "lookback"),
             inactivity=duration_in_units(inactivity, unit, "inactivity"),
             conversion_is_touch=conversion_is_touch,
@@ -216,79 +467,45 @@ class Journeys:
             conversion_column=conversion or "conversion",
             value_column=value or "value",
         )
-        out = cls(js, EventReport(**report))
-        return out if channels is None else out.with_channels(channels)
+        js, report = _core.build_events(**kwargs, options=options, form=form)
+        rows: Journeys | Histories = (
+            Histories(js, EventReport(**report))
+            if isinstance(js, _core.loop_histories)
+            else cls(js, EventReport(**report))
+        )
+        return rows if channels is None else rows.with_channels(channels)
 
-    def with_channels(self, channels: Any) -> Journeys:
-        """These journeys with channel metadata: each channel's team and stage.
+    @overload
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        conversions: str | Sequence[float] | None = "conversions",
+        nulls: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        form: Literal["funnel"] = "funnel",
+        count: str | Sequence[float] | None = None,
+        purchase: str = "purchase",
+    ) -> Journeys: ...
 
-        Parameters
-        ----------
-        channels
-            A DataFrame with a ``channel`` column and a ``team`` and/or
-            ``stage`` column, or a dict ``channel -> team``, or a dict
-            ``channel -> {"team": ..., "stage": ...}``.
-
-        Channels of the journeys missing from the metadata get team (and
-        stage) ``"unassigned"``; they are listed in
-        ``report.unassigned_channels`` and in a warning. Team attribution then
-        needs no ``teams=`` argument.
-        """
-        teams, stages = _channel_metadata(channels)
-        known = set(teams or {}) | set(stages or {})
-        missing = tuple(c for c in self.channels if c not in known)
-        if missing:
-            warnings.warn(
-                f"{len(missing)} channel(s) have no metadata and count as {UNASSIGNED!r}: "
-                + ", ".join(missing),
-                UserWarning,
-                stacklevel=2,
-            )
-        report = self._report
-        if report is not None:
-            report = EventReport(**{**report.__dict__, "unassigned_channels": missing})
-        if teams is not None:
-            teams = {c: teams.get(c, UNASSIGNED) for c in self.channels} | {
-                c: t for c, t in teams.items() if c not in self.channels
-            }
-        if stages is not None:
-            stages = {c: stages.get(c, UNASSIGNED) for c in self.channels} | {
-                c: t for c, t in stages.items() if c not in self.channels
-            }
-        return Journeys(self._set, report, teams, stages)
-
-    @property
-    def report(self) -> EventReport | None:
-        """The account of the event rows (None for journeys from a path table)."""
-        return self._report
-
-    @property
-    def teams(self) -> dict[str, str] | None:
-        """Channel -> team from the attached metadata (None without)."""
-        return None if self._teams is None else dict(self._teams)
-
-    @property
-    def stages(self) -> dict[str, str] | None:
-        """Channel -> stage from the attached metadata (None without)."""
-        return None if self._stages is None else dict(self._stages)
-
-    @property
-    def unassigned_channels(self) -> list[str]:
-        """Channels missing from the attached metadata (team ``"unassigned"``)."""
-        mapping = self._teams if self._teams is not None else self._stages
-        if mapping is None:
-            return []
-        return [c for c in self.channels if mapping.get(c, UNASSIGNED) == UNASSIGNED]
-
-    @property
-    def form(self) -> str:
-        """``"funnel"`` or ``"loop"``."""
-        return str(self._set.form)
-
-    @property
-    def has_times(self) -> bool:
-        """Whether the touches have times (journeys built from events)."""
-        return bool(self._set.has_times)
+    @overload
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        conversions: str | Sequence[float] | None = "conversions",
+        nulls: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        form: Literal["loop"],
+        count: str | Sequence[float] | None = None,
+        purchase: str = "purchase",
+    ) -> Histories: ...
 
     @classmethod
     def from_paths(
@@ -303,7 +520,7 @@ class Journeys:
         form: Literal["funnel", "loop"] = "funnel",
         count: str | Sequence[float] | None = None,
         purchase: str = "purchase",
-    ) -> Journeys:
+    ) -> Journeys | Histories:
         """Journeys from a path table (ChannelAttribution's format).
 
         Parameters
@@ -342,8 +559,10 @@ class Journeys:
 
         Returns
         -------
-        Journeys
+        Journeys or Histories
             Channels are numbered in order of first appearance.
+            ``form="loop"`` gives :class:`Histories` (see
+            :meth:`Histories.from_paths`).
 
         Raises
         ------
@@ -355,104 +574,11 @@ class Journeys:
             position) and the column.
         """
         if form == "loop":
-            return cls._loop_from_paths(data, path, count, value, sep, purchase)
+            return Histories.from_paths(data, path, count, value, sep, purchase=purchase)
         if form != "funnel":
             msg = f'form must be "funnel" or "loop", got {form!r}'
             raise InvalidInputError(msg)
-        if is_columnar(data):
-            paths_col = get_column(data, path)
-            chunks = arrow_strings(paths_col)
-            if chunks is None:
-                paths, tokenized = as_path_list(paths_col, path)
-                n = len(paths)
-            else:
-                n = sum(len(c) for c in chunks)
-            if conversions is None:
-                msg = "conversions is required with a table: give the conversions column"
-                raise _core.InvalidInputError(msg)
-
-            def column(spec: str | Sequence[float] | None, name: str) -> Any:
-                if spec is None:
-                    return None
-                values = get_column(data, spec) if isinstance(spec, str) else spec
-                label = spec if isinstance(spec, str) else name
-                if chunks is not None:
-                    # Read in place by the core (integer counts need no copy).
-                    return as_count_column(values, label, n)
-                return as_float_column(values, label, n)
-
-            names = {
-                "conversions": conversions if isinstance(conversions, str) else "conversions",
-                "nulls": nulls if isinstance(nulls, str) else "nulls",
-                "value": value if isinstance(value, str) else "value",
-            }
-            conv = column(conversions, "conversions")
-            nul = column(nulls, "nulls")
-            val = column(value, "value")
-            options = _core.path_options(
-                sep, path, names["conversions"], names["nulls"], names["value"]
-            )
-            if chunks is not None:
-                # Arrow strings: the C++ core reads the buffers in place.
-                js = _core.journey_set()
-                buffers = [arrow_buffers(chunk) for chunk in chunks]
-                if len(chunks) > 1:
-                    # Room for every chunk at once; a touch and its separator
-                    # take at least two characters.
-                    chars = sum(int(b[0][-1]) - int(b[0][0]) for b in buffers)
-                    js.reserve(n, chars // 2 + n)
-                first = 0
-                for chunk, (offsets, chars, bits, bit_offset) in zip(chunks, buffers, strict=True):
-                    end = first + len(chunk)
-                    js.append_arrow(
-                        offsets, chars, bits, bit_offset, conv[first:end],
-                        None if nul is None else nul[first:end],
-                        None if val is None else val[first:end],
-                        options, first,
-                    )  # fmt: skip
-                    first = end
-                return cls(js)
-        else:
-            path = "path"
-            paths, tokenized = as_path_list(data, path)
-            n = len(paths)
-            names = {"conversions": "conversions", "nulls": "nulls", "value": "value"}
-            for spec, name in ((conversions, "conversions"), (nulls, "nulls"), (value, "value")):
-                if isinstance(spec, str) and spec != name:
-                    msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
-                    raise _core.InvalidInputError(msg)
-            conv = (
-                np.ones(n)
-                if conversions is None or isinstance(conversions, str)
-                else as_float_column(conversions, "conversions", n)
-            )
-            nul = (
-                None
-                if nulls is None or isinstance(nulls, str)
-                else as_float_column(nulls, "nulls", n)
-            )
-            val = (
-                None
-                if value is None or isinstance(value, str)
-                else as_float_column(value, "value", n)
-            )
-            options = _core.path_options(
-                sep, path, names["conversions"], names["nulls"], names["value"]
-            )
-        if tokenized:
-            js = _core.journey_set.from_token_lists(
-                cast("list[list[str]]", paths), conv, nul, val, options
-            )
-        else:
-            js = _core.journey_set.from_paths(cast("list[str]", paths), conv, nul, val, options)
-        return cls(js)
-
-    @property
-    def channels(self) -> list[str]:
-        """Channel names, in order of first appearance (without the purchase
-        marker of loop histories)."""
-        marker = self._set.purchase_name
-        return [c for c in self._set.channels if not marker or c != marker]
+        return cls(_funnel_from_paths(data, path, conversions, nulls, value, sep))
 
     @property
     def total_conversions(self) -> float:
@@ -463,124 +589,6 @@ class Journeys:
     def total_nulls(self) -> float:
         """Sum of the non-converting outcomes of all rows."""
         return float(self._set.total_nulls)
-
-    @property
-    def total_value(self) -> float:
-        """Sum of the conversion value of all rows."""
-        return float(self._set.total_value)
-
-    def to_frame(self, sep: str = " > ") -> pd.DataFrame:
-        """The rows as a DataFrame with columns path, conversions, nulls, value
-        (and customer first, for journeys built from events).
-
-        Raises InvalidInputError if a channel name holds the separator's text
-        (trimmed of blanks, as ``from_paths`` splits): the paths would not
-        read back as the same channels; pass another ``sep``.
-        """
-        token = sep.strip() or sep
-        for name in self._set.channels:
-            if token in name:
-                msg = (
-                    f"channel {name!r} holds the separator {token!r}: the paths would not read "
-                    "back as the same channels; pass another sep"
-                )
-                raise InvalidInputError(msg)
-        frame = pd.DataFrame(
-            {
-                "path": self._set.path_strings(sep),
-                "conversions": self._set.column("conversions"),
-                "nulls": self._set.column("nulls"),
-                "value": self._set.column("value"),
-            }
-        )
-        if self._set.has_customers:
-            ids = self._set.customer_ids()
-            frame.insert(
-                0, "customer", ids if len(ids) == len(frame) else self._set.customer_names()
-            )
-        return frame
-
-    def to_touches(self) -> pd.DataFrame:
-        """One row per touch: ``journey`` (row number), ``position``,
-        ``channel`` and, for journeys built from events, ``before_end``: the
-        touch's time before the end of its journey (a timedelta for datetime
-        times, a number in the time units otherwise)."""
-        offsets, ids = self._set.flat_touches()
-        lengths = np.diff(offsets)
-        rows = np.repeat(np.arange(len(lengths)), lengths)
-        position = np.arange(len(ids)) - np.repeat(offsets[:-1], lengths)
-        names = np.asarray(list(self._set.channels), dtype=object)
-        frame = pd.DataFrame(
-            {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
-        )
-        if self._set.has_times:
-            times = self._set.times_before_end()
-            unit = float(self._set.time_unit_seconds)
-            frame["before_end"] = (
-                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
-                if unit > 0
-                else times
-            )
-        return frame
-
-    # -- teams ------------------------------------------------------------------
-
-    def _team_flows(self, teams: Mapping[str, str] | Any | None) -> dict[str, Any]:
-        from ._teams import team_of_channels
-
-        teams = teams if teams is not None else self._teams
-        if teams is None:
-            msg = "team flows need teams={channel: team, ...} or channel metadata"
-            raise InvalidInputError(msg)
-        marker = self._set.purchase_name
-        names = list(self._set.channels)
-        real = [c for c in names if c != marker] if marker else names
-        group_of, _ = team_of_channels(real, teams)
-        team_of = dict(zip(real, group_of, strict=True))
-        return dict(_core.analyze_teams(self._set, [team_of.get(c, "") for c in names]))
-
-    def handoffs(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
-        """Handoffs between teams: how often a touch of team ``from`` is followed
-        by a touch of team ``to`` in the same journey (each journey weighs its
-        journeys, or customers in loop form), and ``probability``, the share of
-        ``from``'s handoffs that go to ``to``.
-
-        ``teams`` maps channel -> team (default: the channel metadata).
-        """
-        f = self._team_flows(teams)
-        names = f["teams"]
-        t = len(names)
-        counts = np.asarray(f["handoffs"]).reshape(t, t)
-        totals = counts.sum(axis=1, keepdims=True)
-        prob = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-        return pd.DataFrame(
-            {
-                "from": np.repeat(names, t),
-                "to": np.tile(names, t),
-                "count": counts.ravel(),
-                "probability": prob.ravel(),
-            }
-        )
-
-    def team_shares(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
-        """Each team's touches and share of touches, and for journeys with times
-        its journey time (from each touch to the next touch or to the end)
-        and share of it."""
-        f = self._team_flows(teams)
-        touches = np.asarray(f["touches"])
-        frame = pd.DataFrame(
-            {
-                "team": f["teams"],
-                "touches": touches,
-                "touch_share": touches / touches.sum() if touches.sum() > 0 else touches,
-            }
-        )
-        if len(f["time"]):
-            time = np.asarray(f["time"])
-            unit = float(self._set.time_unit_seconds)
-            frame["time"] = pd.to_timedelta(time * unit, unit="s") if unit > 0 else time
-            frame["time_share"] = time / time.sum() if time.sum() > 0 else time
-        return frame
 
     def opener_closer(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
         """Conversions of converting journeys by the team of their first touch
@@ -595,77 +603,244 @@ class Journeys:
         table.columns.name = "closer"
         return table
 
-    # -- stages -------------------------------------------------------------------
-
-    def _stage_of(self, stages: Mapping[str, str] | None) -> list[str]:
-        stages = stages if stages is not None else self._stages
-        if stages is None:
-            msg = "stages need stages={channel: stage, ...} or channel metadata"
-            raise InvalidInputError(msg)
-        marker = self._set.purchase_name
-        missing = [c for c in self.channels if c not in stages]
-        if missing:
-            warnings.warn(
-                f"{len(missing)} channel(s) have no stage and count as {UNASSIGNED!r}: "
-                + ", ".join(missing),
-                UserWarning,
-                stacklevel=3,
-            )
-        return [
-            marker if marker and c == marker else str(stages.get(c, UNASSIGNED))
-            for c in self._set.channels
-        ]
-
-    def by_stage(self, stages: Mapping[str, str] | None = None) -> Journeys:
-        """These journeys with each channel replaced by its stage (the stage
-        graph's input): ``MarkovModel().fit(journeys.by_stage())`` gives the
-        flows between stages (``transition_matrix()``), the conversion
-        probability from each stage (``states()``) and the stage graph
-        (``to_dot()``). ``stages`` defaults to the channel metadata."""
-        js = _core.relabel_channels(self._set, self._stage_of(stages))
-        return Journeys(js, self._report)
-
-    def stage_moves(self, stages: Mapping[str, str] | None = None) -> pd.DataFrame:
-        """Which channels move customers between stages.
-
-        Each time a journey goes from a touch in stage A to a touch in another
-        stage B, the channel of the last touch in A is credited with the move
-        A -> B; at the end of a funnel journey its last touch is credited with
-        A -> ``conversion`` and A -> ``null``, and in loop histories with A ->
-        ``purchase`` before each purchase and A -> ``end``. Moves are
-        weighted by the row's journeys (customers in loop form).
-
-        Returns
-        -------
-        DataFrame
-            ``from``, ``to``, ``channel``, ``count`` and ``share`` (of the
-            moves from ``from`` to ``to``), largest first within each pair.
-        """
-        d = _core.stage_moves(self._set, self._stage_of(stages))
-        frame = pd.DataFrame(
-            {"from": d["from"], "to": d["to"], "channel": d["channel"], "count": d["count"]}
-        )
-        totals = frame.groupby(["from", "to"], sort=False)["count"].transform("sum")
-        frame["share"] = frame["count"] / totals
-        return frame.sort_values(
-            ["from", "to", "count"], ascending=[True, True, False], kind="stable"
-        ).reset_index(drop=True)
-
-    def __len__(self) -> int:
-        return len(self._set)
-
     def __repr__(self) -> str:
-        if self.form == "loop":
-            return (
-                f"Journeys(loop form, {len(self)} histories, {len(self.channels)} "
-                f"channels, {self.total_conversions:g} purchases, "
-                f"value {self.total_value:.10g})"
-            )
         return (
             f"Journeys({len(self)} rows, {len(self._set.channels)} channels, "
             f"{self.total_conversions:g} conversions, {self.total_nulls:g} nulls, "
             f"value {self.total_value:.10g})"
         )
+
+
+class Histories(_Rows[_core.loop_histories]):
+    """Loop histories: the input of the loop model of repeat purchases.
+
+    Each row is one customer's whole sequence of touches (or, from a path
+    table, a sequence shared by several customers) with a purchase marker
+    after each purchase, held by a number of customers. Build them with
+    :meth:`from_paths` or :meth:`from_events` (also reached through
+    ``Journeys.from_paths(..., form="loop")`` and
+    ``Journeys.from_events(..., form="loop")``) and fit them with
+    ``MarkovModel().fit(histories)``.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> h = jl.Histories.from_paths(["a > purchase > b", "b"], count=[2, 1], value=[30, 0])
+    >>> h
+    Histories(2 histories, 2 channels, 3 customers, 2 purchases, value 30)
+    >>> h.to_frame()["purchases"].tolist()
+    [2.0, 0.0]
+    """
+
+    __slots__ = ()
+    _columns = ("customers", "purchases", "value")
+
+    @property
+    def _marker(self) -> str:
+        return str(self._set.purchase_name)
+
+    @classmethod
+    def from_paths(
+        cls,
+        data: Any,
+        path: str = "path",
+        count: str | Sequence[float] | None = None,
+        value: str | Sequence[float] | None = None,
+        sep: str = ">",
+        *,
+        purchase: str = "purchase",
+    ) -> Histories:
+        """Loop histories from a path table whose paths hold the purchase token
+        (``"email > demo > purchase > webinar"``).
+
+        ``count`` is the number of customers with each history (a column
+        name or a sequence; default 1 each) and ``value`` the total value of
+        their purchases, split evenly between the row's purchases. The other
+        arguments are those of :meth:`Journeys.from_paths`.
+        """
+        table = _PathTable(data, path, arrow=False)
+        customers = table.numbers(count, "count")
+        options = table.options(sep, conversions=("count", count), value=("value", value))
+        return cls(
+            _core.loop_histories.from_paths(
+                table.path_strings(sep),
+                np.ones(table.n) if customers is None else customers,
+                table.numbers(value, "value"),
+                options,
+                purchase,
+            )
+        )
+
+    @classmethod
+    def from_events(
+        cls,
+        data: Any,
+        customer: str = "customer",
+        time: str = "time",
+        channel: str = "channel",
+        conversion: str | None = None,
+        value: str | None = None,
+        *,
+        conversion_is_touch: bool = True,
+        duplicates: Literal["keep", "drop"] = "keep",
+        strict: bool = False,
+        purchase: str = "purchase",
+        channels: Any = None,
+    ) -> Histories:
+        """Loop histories from an event log: one row per customer, with a
+        ``purchase`` marker after each conversion row. The arguments are
+        those of :meth:`Journeys.from_events` (without ``lookback`` and
+        ``inactivity``: a history keeps every touch of its customer)."""
+        return Journeys.from_events(
+            data,
+            customer,
+            time,
+            channel,
+            conversion,
+            value,
+            form="loop",
+            conversion_is_touch=conversion_is_touch,
+            duplicates=duplicates,
+            strict=strict,
+            purchase=purchase,
+            channels=channels,
+        )
+
+    @property
+    def total_customers(self) -> float:
+        """Sum of the customers of all rows."""
+        return float(self._set.total_customers)
+
+    @property
+    def total_purchases(self) -> float:
+        """Sum of the purchases of all rows."""
+        return float(self._set.total_purchases)
+
+    def __repr__(self) -> str:
+        return (
+            f"Histories({len(self)} histories, {len(self.channels)} channels, "
+            f"{self.total_customers:g} customers, {self.total_purchases:g} purchases, "
+            f"value {self.total_value:.10g})"
+        )
+
+
+class _PathTable:
+    """The columns of a path table, read one way: ``data`` is a table (a
+    DataFrame, a mapping of columns) whose columns are named, or a list of
+    paths whose counts are sequences."""
+
+    def __init__(self, data: Any, path: str, *, arrow: bool) -> None:
+        self.data = data
+        self.columnar = is_columnar(data)
+        self.path = path if self.columnar else "path"
+        values = get_column(data, path) if self.columnar else data
+        # Arrow strings (a table column only) are read in place by the core.
+        self.chunks = arrow_strings(values) if arrow and self.columnar else None
+        self.paths: list[str] | list[list[str]] = []
+        self.tokenized = False
+        if self.chunks is None:
+            self.paths, self.tokenized = as_path_list(values, self.path)
+            self.n = len(self.paths)
+        else:
+            self.n = sum(len(c) for c in self.chunks)
+
+    def numbers(self, spec: str | Sequence[float] | None, name: str) -> Any:
+        """Column ``spec`` (a column name, or a sequence) as numbers, or None
+        when it is not given. With a list of paths a name is only accepted
+        as the default ``name`` (meaning: not given)."""
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            if not self.columnar:
+                if spec == name:
+                    return None
+                msg = f"with a list of paths, {name} must be a sequence, not {spec!r}"
+                raise InvalidInputError(msg)
+            values, label = get_column(self.data, spec), spec
+        else:
+            values, label = spec, name
+        if self.chunks is not None:
+            # Read in place by the core (integer counts need no copy).
+            return as_count_column(values, label, self.n)
+        return as_float_column(values, label, self.n)
+
+    def options(
+        self, sep: str, **columns: tuple[str, str | Sequence[float] | None]
+    ) -> _core.path_options:
+        """Path options naming each column as given (or by its default name):
+        ``conversions=(default name, spec)``, and so on for nulls and value."""
+        names = {
+            kind: spec if isinstance(spec, str) else default
+            for kind, (default, spec) in columns.items()
+        }
+        return _core.path_options(
+            separator=sep,
+            path_column=self.path,
+            conversions_column=names.get("conversions", "conversions"),
+            nulls_column=names.get("nulls", "nulls"),
+            value_column=names.get("value", "value"),
+        )
+
+    def path_strings(self, sep: str) -> list[str]:
+        """The paths as strings (token lists joined with ``sep``)."""
+        if self.tokenized:
+            return [f" {sep} ".join(tokens) for tokens in cast("list[list[str]]", self.paths)]
+        return cast("list[str]", self.paths)
+
+
+def _funnel_from_paths(
+    data: Any,
+    path: str,
+    conversions: str | Sequence[float] | None,
+    nulls: str | Sequence[float] | None,
+    value: str | Sequence[float] | None,
+    sep: str,
+) -> _core.journey_set:
+    table = _PathTable(data, path, arrow=True)
+    if table.columnar and conversions is None:
+        msg = "conversions is required with a table: give the conversions column"
+        raise InvalidInputError(msg)
+    conv = table.numbers(conversions, "conversions")
+    nul = table.numbers(nulls, "nulls")
+    val = table.numbers(value, "value")
+    options = table.options(
+        sep,
+        conversions=("conversions", conversions),
+        nulls=("nulls", nulls),
+        value=("value", value),
+    )
+    if conv is None:
+        conv = np.ones(table.n)
+    if table.chunks is not None:
+        return _from_arrow(table.chunks, table.n, conv, nul, val, options)
+    if table.tokenized:
+        paths = cast("list[list[str]]", table.paths)
+        return _core.journey_set.from_token_lists(paths, conv, nul, val, options)
+    return _core.journey_set.from_paths(cast("list[str]", table.paths), conv, nul, val, options)
+
+
+def _from_arrow(
+    chunks: Any, n: int, conv: Any, nul: Any, val: Any, options: _core.path_options
+) -> _core.journey_set:
+    """Journeys whose paths are Arrow string chunks, read in place by the core."""
+    js = _core.journey_set()
+    buffers = [arrow_buffers(chunk) for chunk in chunks]
+    if len(chunks) > 1:
+        # Room for every chunk at once; a touch and its separator take at
+        # least two characters.
+        chars = sum(int(b[0][-1]) - int(b[0][0]) for b in buffers)
+        js.reserve(n, chars // 2 + n)
+    first = 0
+    for chunk, (offsets, data, bits, bit_offset) in zip(chunks, buffers, strict=True):
+        end = first + len(chunk)
+        js.append_arrow(
+            offsets, data, bits, bit_offset, conv[first:end],
+            None if nul is None else nul[first:end],
+            None if val is None else val[first:end],
+            options, first,
+        )  # fmt: skip
+        first = end
+    return js
 
 
 def _channel_metadata(channels: Any) -> tuple[dict[str, str] | None, dict[str, str] | None]:

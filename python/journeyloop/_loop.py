@@ -10,6 +10,7 @@ import pandas as pd
 from . import _core
 from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
+from ._journeys import Histories
 from ._model_base import ModelBase
 
 __all__ = ["LoopModel"]
@@ -72,7 +73,7 @@ class LoopModel(ModelBase):
         )
         self._model: _core.loop_model | None = None
 
-    def fit(self, data: Any) -> LoopModel:
+    def fit(self, data: Histories) -> LoopModel:
         """Counts the transitions of loop-form histories and solves the loop chain.
 
         Raises
@@ -85,17 +86,19 @@ class LoopModel(ModelBase):
         NumericalError
             If some state cannot reach an absorbing state.
         """
-        if getattr(data, "form", None) != "loop" or not hasattr(data, "_set"):
+        if not isinstance(data, Histories):
             msg = (
-                'LoopModel fits loop-form histories (Journeys.from_events(..., form="loop") or '
-                f'from_paths(..., form="loop")); got {type(data).__name__}'
+                "LoopModel fits loop-form histories (jl.Histories, from Histories.from_events/"
+                'from_paths or Journeys.from_events/from_paths(..., form="loop")); got '
+                f"{type(data).__name__}"
                 + (" of funnel journeys" if getattr(data, "form", None) == "funnel" else "")
                 + ": fit those with MarkovModel"
             )
             raise InvalidInputError(msg)
-        counts = _core.count_loop_transitions(
-            data._set, self.order, self.collapse_repeats, self.max_states
+        options = _core.counting_options(
+            order=self.order, collapse_repeats=self.collapse_repeats, max_states=self.max_states
         )
+        counts = _core.count_loop_transitions(data._set, options)
         self._model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
         self.teams_ = data.teams
         self.stages_ = data.stages

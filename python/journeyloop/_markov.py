@@ -10,7 +10,7 @@ import pandas as pd
 from . import _core
 from ._counts import DEFAULT_MAX_STATES, TransitionCounts
 from ._errors import InvalidInputError, UnknownChannelError
-from ._journeys import Journeys
+from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._model_base import (
     By,
@@ -115,7 +115,7 @@ class MarkovModel(ModelBase):
 
     # -- fitting and persistence ------------------------------------------
 
-    def fit(self, data: Journeys | TransitionCounts) -> MarkovModel | LoopModel:
+    def fit(self, data: Journeys | Histories | TransitionCounts) -> MarkovModel | LoopModel:
         """Counts the transitions of ``data`` (or takes its counts) and solves the chain.
 
         Funnel journeys (or counts) fit this model, which is returned. Loop-form
@@ -150,7 +150,7 @@ class MarkovModel(ModelBase):
             self._model = _core.fit_markov(counts._counts, self._options())
             self._gave_loop = False
             return self
-        if getattr(data, "form", None) == "loop":
+        if isinstance(data, Histories):
             if self.padded:
                 msg = "the loop model has no padded form"
                 raise InvalidInputError(msg)
@@ -178,7 +178,7 @@ class MarkovModel(ModelBase):
             self._model = _core.fit_markov_taking(counts._counts, self._options())
             self._gave_loop = False
             return self
-        msg = f"fit expects Journeys or TransitionCounts, got {type(data).__name__}"
+        msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
         raise InvalidInputError(msg)
 
     def _options(self) -> _core.markov_options:

@@ -5,6 +5,10 @@
 
 #include <journeyloop/journeyloop.hpp>
 
+// Internal: detail::set_touch_limit and journey_set::builder (src/ is on the
+// tests' include path).
+#include "journey_set_builder.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>

@@ -55,7 +55,8 @@ struct small_log {
     }
 };
 
-std::vector<std::string> path_names(const journey_set& js, std::size_t row) {
+template <class Rows> // journey_set or loop_histories
+std::vector<std::string> path_names(const Rows& js, std::size_t row) {
     std::vector<std::string> out;
     for (auto c : js.path(row)) out.push_back(js.channels().name(c));
     return out;
@@ -69,6 +70,11 @@ std::vector<double> times(const journey_set& js, std::size_t row) {
 void check_accounting(const event_report& r) {
     REQUIRE(r.rows_read == r.rows_used + r.rows_rejected() + r.outside_lookback +
                                r.conversions_without_touch);
+    // The field list reads the same numbers: its rejections sum to rows_rejected().
+    double rejected = 0;
+    for (const auto& f : event_report_fields())
+        if (f.rejection) rejected += f.value(r);
+    REQUIRE(rejected == static_cast<double>(r.rows_rejected()));
 }
 
 using names = std::vector<std::string>;
@@ -323,14 +329,13 @@ TEST_CASE("events: malformed tables and options throw", "[events]") {
     o.lookback = -1;
     REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("lookback must be positive"));
     o = {};
-    o.form = journey_form::loop;
     o.inactivity = 3;
-    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("loop history"));
+    REQUIRE_THROWS_WITH(build_loop_histories(t, o), Contains("loop history"));
     o.inactivity.reset();
     std::vector<std::string_view> marker{"a", "purchase"};
     bad = t;
     bad.channel = marker;
-    REQUIRE_THROWS_WITH(build_journeys(bad, o),
+    REQUIRE_THROWS_WITH(build_loop_histories(bad, o),
                         Contains("row 1, column 'channel'") && Contains("purchase marker"));
     // An empty log is empty journeys, not an error.
     const auto empty = build_journeys(event_table{}, {});
@@ -376,25 +381,26 @@ TEST_CASE("events: loop form keeps purchases inside each customer's history", "[
     u.channel = ch;
     u.conversion = conv;
     u.value = value;
-    event_options o;
-    o.form = journey_form::loop;
-    const auto built = build_journeys(u, o);
-    const auto& js = built.journeys;
-    REQUIRE(js.form() == journey_form::loop);
-    REQUIRE(js.size() == 2);
-    REQUIRE(path_names(js, 0) == names{"a", "b", "b", "purchase", "c", "purchase"});
-    REQUIRE(js.conversions(0) == 2);
-    REQUIRE(js.nulls(0) == 1);
-    REQUIRE(js.value(0) == 15);
-    REQUIRE(path_names(js, 1) == names{"x"});
-    REQUIRE(js.conversions(1) == 0);
-    REQUIRE(*js.purchase_channel() == js.channels().at("purchase"));
+    const auto built = build_loop_histories(u, {});
+    const auto& h = built.histories;
+    REQUIRE(h.size() == 2);
+    REQUIRE(path_names(h, 0) == names{"a", "b", "b", "purchase", "c", "purchase"});
+    REQUIRE(h.purchases(0) == 2);
+    REQUIRE(h.customers(0) == 1);
+    REQUIRE(h.value(0) == 15);
+    const auto values = h.purchase_values(0);
+    REQUIRE(std::vector<double>(values.begin(), values.end()) == std::vector<double>{10, 5});
+    REQUIRE(path_names(h, 1) == names{"x"});
+    REQUIRE(h.purchases(1) == 0);
+    REQUIRE(h.purchase_values(1).empty());
+    REQUIRE(h.purchase_channel() == h.channels().at("purchase"));
+    REQUIRE(h.total_customers() == 2);
+    REQUIRE(h.total_purchases() == 2);
+    REQUIRE(h.total_value() == 15);
+    REQUIRE(h.customer_ids()[h.customer(1)] == 2);
     REQUIRE(built.report.converting_journeys == 1);
     REQUIRE(built.report.rows_used == 6);
     check_accounting(built.report);
-    // The funnel chain refuses loop histories rather than count the marker.
-    REQUIRE_THROWS_WITH(count_transitions(js, {}), Contains("loop-form"));
-    REQUIRE_THROWS_WITH(heuristic_attribution(js, heuristic::linear), Contains("loop-form"));
 }
 
 TEST_CASE("events: time decay by time before the conversion", "[events][attribution]") {
@@ -495,9 +501,12 @@ struct generated_log {
     }
 };
 
-void require_same(const event_journeys& a, const event_journeys& b) {
-    const auto& x = a.journeys;
-    const auto& y = b.journeys;
+std::vector<double> reals_of(column_view<double> v) { return {v.begin(), v.end()}; }
+
+// What journeys and histories share: channels, customers, paths; `row(i)`
+// checks the rest of row i.
+template <class Rows, class Row>
+void require_same_rows(const Rows& x, const Rows& y, Row row) {
     REQUIRE(x.channels().names() == y.channels().names());
     REQUIRE(x.customer_ids() == y.customer_ids());
     REQUIRE(x.customer_names() == y.customer_names());
@@ -506,15 +515,38 @@ void require_same(const event_journeys& a, const event_journeys& b) {
         const auto p = x.path(i), q = y.path(i);
         REQUIRE(std::vector<channel_id>(p.begin(), p.end()) ==
                 std::vector<channel_id>(q.begin(), q.end()));
-        const auto s = x.times_before_end(i), u = y.times_before_end(i);
-        REQUIRE(std::vector<double>(s.begin(), s.end()) == std::vector<double>(u.begin(), u.end()));
-        REQUIRE(x.conversions(i) == y.conversions(i));
-        REQUIRE(x.nulls(i) == y.nulls(i));
         REQUIRE(x.value(i) == y.value(i));
         REQUIRE(x.customer(i) == y.customer(i));
+        row(i);
     }
-    const auto& r = a.report;
-    const auto& v = b.report;
+}
+
+void require_same_report(const event_report& r, const event_report& v);
+
+void require_same(const event_histories& a, const event_histories& b) {
+    const auto& x = a.histories;
+    const auto& y = b.histories;
+    REQUIRE(x.purchase_channel() == y.purchase_channel());
+    require_same_rows(x, y, [&](std::size_t i) {
+        REQUIRE(reals_of(x.purchase_values(i)) == reals_of(y.purchase_values(i)));
+        REQUIRE(x.purchases(i) == y.purchases(i));
+        REQUIRE(x.customers(i) == y.customers(i));
+    });
+    require_same_report(a.report, b.report);
+}
+
+void require_same(const event_journeys& a, const event_journeys& b) {
+    const auto& x = a.journeys;
+    const auto& y = b.journeys;
+    require_same_rows(x, y, [&](std::size_t i) {
+        REQUIRE(reals_of(x.times_before_end(i)) == reals_of(y.times_before_end(i)));
+        REQUIRE(x.conversions(i) == y.conversions(i));
+        REQUIRE(x.nulls(i) == y.nulls(i));
+    });
+    require_same_report(a.report, b.report);
+}
+
+void require_same_report(const event_report& r, const event_report& v) {
     REQUIRE(r.rows_read == v.rows_read);
     REQUIRE(r.rows_used == v.rows_used);
     REQUIRE(r.null_time == v.null_time);
@@ -537,33 +569,66 @@ TEST_CASE("events: two threads build exactly what one builds", "[events]") {
     for (bool shuffled : {false, true}) {
         const generated_log log(300000, shuffled);
         for (bool by_name : {false, true}) {
-            for (auto form : {journey_form::funnel, journey_form::loop}) {
+            for (bool loop : {false, true}) {
                 event_options one, two;
                 one.threads = 1;
                 two.threads = 2;
-                one.form = two.form = form;
-                if (form == journey_form::funnel) one.lookback = two.lookback = 40;
+                if (!loop) one.lookback = two.lookback = 40;
                 one.duplicates = two.duplicates = duplicate_policy::drop;
-                const auto a = build_journeys(log.table(by_name), one);
-                const auto b = build_journeys(log.table(by_name), two);
-                REQUIRE(a.report.sorted_input == !shuffled);
-                REQUIRE(b.report.sorted_input == !shuffled);
-                REQUIRE(a.report.null_time > 0);
-                REQUIRE(a.report.duplicate > 0);
-                if (form == journey_form::funnel)
-                    REQUIRE(a.report.conversions_without_touch + a.report.outside_lookback > 0);
-                require_same(a, b);
-                // Dictionary-coded channels (the one-pass shortcut for sorted
-                // logs) give the same journeys.
                 auto coded = log.table(by_name);
                 coded.channel = {};
                 coded.channel_codes = log.codes;
                 coded.channel_dictionary = log.dictionary;
-                require_same(a, build_journeys(coded, one));
-                require_same(a, build_journeys(coded, two));
+                auto check = [&](auto build) {
+                    const auto a = build(log.table(by_name), one);
+                    const auto b = build(log.table(by_name), two);
+                    REQUIRE(a.report.sorted_input == !shuffled);
+                    REQUIRE(b.report.sorted_input == !shuffled);
+                    REQUIRE(a.report.null_time > 0);
+                    REQUIRE(a.report.duplicate > 0);
+                    if (!loop)
+                        REQUIRE(a.report.conversions_without_touch + a.report.outside_lookback >
+                                0);
+                    require_same(a, b);
+                    // Dictionary-coded channels (the one-pass shortcut for
+                    // sorted logs) give the same journeys.
+                    require_same(a, build(coded, one));
+                    require_same(a, build(coded, two));
+                };
+                if (loop)
+                    check([](const event_table& t, const event_options& o) {
+                        return build_loop_histories(t, o);
+                    });
+                else
+                    check([](const event_table& t, const event_options& o) {
+                        return build_journeys(t, o);
+                    });
             }
         }
     }
+}
+
+TEST_CASE("events: the report's field list names every field once, in order", "[events]") {
+    const auto& fields = event_report_fields();
+    REQUIRE(fields.size() == 21);
+    REQUIRE(std::string(fields.front().name) == "rows_read");
+    REQUIRE(std::string(fields.back().name) == "sorted_input");
+    std::vector<std::string> seen;
+    std::size_t rejections = 0;
+    for (const auto& f : fields) {
+        REQUIRE(std::find(seen.begin(), seen.end(), f.name) == seen.end());
+        seen.emplace_back(f.name);
+        REQUIRE(int(f.count != nullptr) + int(f.amount != nullptr) + int(f.flag != nullptr) == 1);
+        rejections += f.rejection;
+    }
+    REQUIRE(rejections == 7);
+    event_report r;
+    r.rows_read = 7;
+    r.value = 2.5;
+    r.sorted_input = true;
+    REQUIRE(fields[0].value(r) == 7);
+    REQUIRE(fields[19].value(r) == 2.5);
+    REQUIRE(fields[20].value(r) == 1);
 }
 
 TEST_CASE("teams: handoffs, shares of touches and time, openers and closers", "[teams]") {
@@ -582,6 +647,11 @@ TEST_CASE("teams: handoffs, shares of touches and time, openers and closers", "[
     REQUIRE(f.time == std::vector<double>{11, 0});
     // Opened by marketing: closed by sales once, by marketing once.
     REQUIRE(f.opener_closer == std::vector<double>{1, 1, 0, 0});
+    // Shares: marketing hands off half to itself, half to sales; sales to
+    // nobody (a row of zeros). 4 of 5 touches and all the time are marketing's.
+    REQUIRE(f.handoff_share == std::vector<double>{0.5, 0.5, 0, 0});
+    REQUIRE(f.touch_share == std::vector<double>{0.8, 0.2});
+    REQUIRE(f.time_share == std::vector<double>{1, 0});
     REQUIRE_THROWS_WITH(analyze_teams(js, {"x"}), Contains("1 teams for 3 channels"));
 }
 
@@ -610,6 +680,8 @@ TEST_CASE("stages: channels relabelled by stage, and the channels that move cust
     REQUIRE(moves[2].to == "conversion");
     REQUIRE(moves[3].to == "null");
     REQUIRE(moves[4].to == "conversion");
+    // Each of these moves is the only one between its two stages.
+    for (const auto& m : moves) REQUIRE(m.share == 1);
     REQUIRE(moves[4].channel == "email");
     REQUIRE(moves[4].count == 1);
     REQUIRE_THROWS_WITH(stage_moves(js, {"x"}), Contains("1 stages for 3 channels"));
@@ -645,6 +717,15 @@ std::pair<event_journeys, event_journeys> on_one_and_two_threads(const event_tab
     return {std::move(one), build_journeys(t, o)};
 }
 
+// The same for loop histories.
+std::pair<event_histories, event_histories> histories_on_one_and_two_threads(
+    const event_table& t, event_options o) {
+    o.threads = 1;
+    auto one = build_loop_histories(t, o);
+    o.threads = 2;
+    return {std::move(one), build_loop_histories(t, o)};
+}
+
 } // namespace
 
 TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
@@ -663,11 +744,9 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
             if (shuffled)
                 for (std::size_t i = 0; i + 1 < n; i += 2)
                     std::swap(log.customer[i], log.customer[i + 1]);
-            event_options o;
-            o.form = journey_form::loop;
-            const auto [a, b] = on_one_and_two_threads(log.table(), o);
+            const auto [a, b] = histories_on_one_and_two_threads(log.table(), {});
             REQUIRE(a.report.sorted_input == !shuffled);
-            REQUIRE(a.journeys.total_touches() == 2 * n);
+            REQUIRE(a.histories.total_touches() == 2 * n);
             require_same(a, b);
         }
     }
@@ -736,12 +815,12 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
         t.channel_dictionary = dictionary;
         REQUIRE_THROWS_WITH(build_journeys(t, {}), Contains("codes must be integers"));
     }
-    SECTION("an empty log in loop form is loop-form histories") {
-        event_options o;
-        o.form = journey_form::loop;
-        const auto built = build_journeys(event_table{}, o);
-        REQUIRE(built.journeys.form() == journey_form::loop);
-        REQUIRE(built.journeys.purchase_channel().has_value());
+    SECTION("an empty log gives empty loop histories with their marker") {
+        const auto built = build_loop_histories(event_table{}, {});
+        REQUIRE(built.histories.empty());
+        REQUIRE(built.histories.total_customers() == 0);
+        REQUIRE(built.histories.channels().name(built.histories.purchase_channel()) ==
+                "purchase");
     }
     SECTION("no channel may be relabelled as the purchase marker") {
         std::vector<std::int64_t> customer{1, 1};
@@ -752,10 +831,30 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
         t.time_real = time;
         t.channel = channel;
         t.conversion = conversion;
-        event_options o;
-        o.form = journey_form::loop;
-        const auto js = build_journeys(t, o).journeys;
+        const auto js = build_loop_histories(t, {}).histories;
         std::vector<std::string> groups(js.channels().size(), "purchase");
         REQUIRE_THROWS_WITH(relabel_channels(js, groups), Contains("purchase marker"));
+    }
+}
+
+TEST_CASE("events: two parts within the touch limit but over it together are refused",
+          "[events][errors]") {
+    // Each part of a two-thread build holds half the touches; the set they
+    // make holds all of them, one more than the limit allows.
+    const std::size_t n = 240000;
+    for (bool shuffled : {false, true}) {
+        one_channel_log log(n, "email", [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
+            c = static_cast<std::int64_t>(i / 4);
+            t = static_cast<std::int64_t>(i % 4);
+            if (i % 4 == 3) conv = 1.0, v = 1.0;
+        });
+        if (shuffled)
+            for (std::size_t i = 0; i + 4 < n; i += 8) std::swap(log.customer[i], log.customer[i + 4]);
+        event_options o;
+        o.threads = 2;
+        REQUIRE(build_journeys(log.table(), o).journeys.total_touches() == n);
+        const fixtures::touch_limit_guard limit(n - 1);
+        REQUIRE_THROWS_WITH(build_journeys(log.table(), o),
+                            Contains("more than " + std::to_string(n - 1) + " touches"));
     }
 }

@@ -222,7 +222,7 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                                      "4-byte name)"));
         // A reserved name no state uses (left in the dictionary) saves and loads.
         auto spare = build_journeys({paths, conv, {}, {}});
-        spare.mutable_channels().intern("START");
+        journey_set::builder{spare}.intern("START");
         const auto spare_counts = count_transitions(spare);
         REQUIRE(counts_from_bytes(to_bytes(spare_counts)) == spare_counts);
         // A channel named as a state is refused in a file too.

@@ -13,14 +13,15 @@ import pytest
 import journeyloop as jl
 
 
-def check_accounting(j: jl.Journeys) -> None:
+def check_accounting(j: jl.Journeys | jl.Histories) -> None:
     r = j.report
     assert r is not None
     assert r.rows_read == (
         r.rows_used + r.rows_rejected + r.outside_lookback + r.conversions_without_touch
     )
     assert r.journeys == len(j) == r.converting_journeys + r.non_converting_journeys
-    assert r.conversions == pytest.approx(j.total_conversions)
+    total = j.total_purchases if isinstance(j, jl.Histories) else j.total_conversions
+    assert r.conversions == pytest.approx(total)
     assert r.value == pytest.approx(j.total_value)
 
 
@@ -42,7 +43,7 @@ def small_events() -> pd.DataFrame:
 EXPECTED_PATHS = ["email > search > demo", "email", "email"]
 
 
-def paths(j: jl.Journeys) -> list[str]:
+def paths(j: jl.Journeys | jl.Histories) -> list[str]:
     return list(j.to_frame()["path"])
 
 
@@ -276,12 +277,22 @@ def test_channel_metadata() -> None:
 def test_loop_form_histories() -> None:
     ev = small_events()
     j = jl.Journeys.from_events(ev, conversion="conversion", value="value", form="loop")
+    assert isinstance(j, jl.Histories)
     assert j.form == "loop"
     assert paths(j) == ["email > search > demo > purchase > email", "email > purchase"]
-    assert j.to_frame()["conversions"].tolist() == [1, 1]
+    frame = j.to_frame()
+    assert frame.columns.tolist() == ["customer", "path", "customers", "purchases", "value"]
+    assert frame["purchases"].tolist() == [1, 1]
+    assert frame["customers"].tolist() == [1, 1]
     assert j.total_value == 120
-    assert "loop form" in repr(j)
+    assert j.total_purchases == 2
+    assert j.total_customers == 2
+    assert j.channels == ["search", "email", "demo"]  # first appearance in the rows
+    assert repr(j) == "Histories(2 histories, 3 channels, 2 customers, 2 purchases, value 120)"
     check_accounting(j)
+    # Histories.from_events is the same as from_events(..., form="loop").
+    same = jl.Histories.from_events(ev, conversion="conversion", value="value")
+    assert same.to_frame().equals(frame)
     # The loop model fits them; the funnel heuristics refuse them.
     assert jl.MarkovModel().fit(j).expected_purchases_ == pytest.approx(1.0)
     with pytest.raises(jl.InvalidInputError, match="loop-form"):

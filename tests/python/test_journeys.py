@@ -123,3 +123,107 @@ def test_rows_without_outcomes_are_kept() -> None:
     j = jl.Journeys.from_paths(["a", "b"], conversions=[1, 0], nulls=[0, 0])
     assert len(j) == 2
     assert j.channels == ["a", "b"]
+
+
+# ---------------------------------------------------------------------------
+# Loop histories
+
+
+HISTORIES = pd.DataFrame(
+    {
+        "history": ["a > purchase > b > purchase", "a > b", "b > purchase"],
+        "customers": [1, 1, 2],
+        "value": [30.0, 0.0, 60.0],
+    }
+)
+
+
+def test_histories_from_paths() -> None:
+    h = jl.Histories.from_paths(HISTORIES, path="history", count="customers", value="value")
+    assert isinstance(h, jl.Histories)
+    assert not isinstance(h, jl.Journeys)
+    assert h.form == "loop"
+    assert len(h) == 3
+    assert h.channels == ["a", "b"]
+    assert h.total_customers == 4
+    assert h.total_purchases == 4
+    assert h.total_value == 90
+    assert repr(h) == "Histories(3 histories, 2 channels, 4 customers, 4 purchases, value 90)"
+    frame = h.to_frame()
+    assert frame.columns.tolist() == ["path", "customers", "purchases", "value"]
+    assert frame["path"].tolist() == HISTORIES["history"].tolist()
+    assert frame["purchases"].tolist() == [2, 0, 2]
+    # Journeys.from_paths(..., form="loop") is the same.
+    same = jl.Journeys.from_paths(
+        HISTORIES, path="history", count="customers", value="value", form="loop"
+    )
+    assert isinstance(same, jl.Histories)
+    assert same.to_frame().equals(frame)
+    # The loop model fits them: h = 13/16, r = 3/16, one purchase per customer.
+    model = jl.MarkovModel().fit(h)
+    assert model.expected_purchases_ == pytest.approx(1.0, rel=1e-14)
+    # Funnel-only tools refuse them with a message that says why.
+    with pytest.raises(jl.InvalidInputError, match="loop-form"):
+        jl.attribute(h, ["linear"])  # type: ignore[arg-type]
+    with pytest.raises(jl.InvalidInputError, match="loop-form"):
+        jl.TransitionCounts.from_journeys(h, 1)  # type: ignore[arg-type]
+
+
+def test_histories_teams_and_stages() -> None:
+    h = jl.Histories.from_paths(HISTORIES, path="history", count="customers", value="value")
+    teams = {"a": "marketing", "b": "sales"}
+    handoffs = h.handoffs(teams).set_index(["from", "to"])["count"]
+    # a > b in rows 0 (across the purchase) and 1, one customer each.
+    assert handoffs[("marketing", "sales")] == 2
+    assert handoffs.sum() == 2
+    shares = h.team_shares(teams).set_index("team")
+    assert shares["touches"].tolist() == [2, 4]
+    assert shares["touch_share"].sum() == pytest.approx(1.0, abs=1e-12)
+    staged = h.by_stage({"a": "evaluation", "b": "experience"})
+    assert isinstance(staged, jl.Histories)
+    assert staged.channels == ["evaluation", "experience"]
+    assert staged.total_value == 90
+    moves = h.stage_moves({"a": "evaluation", "b": "experience"})
+    assert moves.loc[moves["to"] == "purchase", "count"].sum() == 4
+    assert moves.loc[moves["to"] == "end", "count"].sum() == 1
+
+
+# ---------------------------------------------------------------------------
+# Options and lists bound from the C++ core
+
+
+def test_options_are_keyword_objects_from_the_core() -> None:
+    from journeyloop import _core
+
+    o = _core.event_options(lookback=3.0, duplicates="drop", purchase="buy")
+    assert (o.lookback, o.inactivity, o.duplicates, o.purchase) == (3.0, None, "drop", "buy")
+    with pytest.raises(jl.InvalidInputError, match="duplicates must be"):
+        _core.event_options(duplicates="twice")
+    p = _core.path_options(separator="|", value_column="revenue")
+    assert (p.separator, p.path_column, p.value_column) == ("|", "path", "revenue")
+    c = _core.counting_options(order=2)
+    assert (c.order, c.collapse_repeats, c.padded) == (2, True, False)
+    assert c.max_states == _core.default_max_states
+    from journeyloop._counts import DEFAULT_MAX_STATES
+
+    assert DEFAULT_MAX_STATES == _core.default_max_states == 50_000_000
+    h = _core.heuristic_options(half_life=2.0)
+    assert (h.half_life, h.endpoint_share, h.time_half_life) == (2.0, 0.4, None)
+
+
+def test_event_report_fields_come_from_the_core() -> None:
+    from journeyloop import _core
+
+    fields = [name for name, _, _ in _core.event_report_fields()]
+    events = pd.DataFrame(
+        {"customer": [1, 1, 2], "time": [0.0, 1.0, 0.0], "channel": ["a", "b", None]}
+    )
+    report = jl.Journeys.from_events(events).report
+    assert report is not None
+    items = report.to_frame()["item"].tolist()
+    assert items == [*fields[:2], "rows_rejected", *fields[2:], "unassigned_channels"]
+    assert report.null_channel == 1
+    assert report.rows_rejected == 1
+    assert "  null_channel" in str(report)
+    with pytest.raises(AttributeError, match="read-only"):
+        report.rows_read = 0

@@ -316,5 +316,5 @@ def test_repr_shows_the_fitted_figures(hand: jl.LoopModel) -> None:
 
 
 def test_attribute_compares_methods_on_funnel_journeys_only() -> None:
-    with pytest.raises(jl.InvalidInputError, match="attribute\\(\\) compares the methods"):
+    with pytest.raises(jl.InvalidInputError, match="attribute\\(\\) attributes funnel journeys"):
         jl.attribute(hand_histories(), methods=["markov"])

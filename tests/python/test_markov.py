@@ -162,7 +162,7 @@ def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
 ) -> None:
     from journeyloop import _core
 
-    counts = _core.count_transitions(abc_journeys._set, 1)
+    counts = _core.count_transitions(abc_journeys._set, _core.counting_options(order=1))
     expected = _core.fit_markov(counts).conversion_rate
     model = _core.fit_markov_taking(counts)
     assert model.conversion_rate == expected == pytest.approx(0.5)
@@ -250,7 +250,7 @@ def test_markov_options_object_and_constants_from_the_core(abc_journeys: jl.Jour
     assert _core.markov_options().smoothing == 0.0
     with pytest.raises(TypeError):
         _core.markov_options(0.5)  # type: ignore[misc]  # keywords only
-    counts = _core.count_transitions(abc_journeys._set, 1)
+    counts = _core.count_transitions(abc_journeys._set, _core.counting_options(order=1))
     smoothed = _core.fit_markov(counts, options)
     assert smoothed.options.smoothing == 0.5
     assert (

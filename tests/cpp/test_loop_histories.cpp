@@ -1,0 +1,88 @@
+#include "fixtures.hpp"
+
+#include <journeyloop/loop_histories.hpp>
+#include <journeyloop/teams.hpp>
+
+using namespace journeyloop;
+using Catch::Contains;
+
+namespace {
+
+std::vector<std::string> names_of(const loop_histories& h, std::size_t row) {
+    std::vector<std::string> out;
+    for (auto c : h.path(row)) out.push_back(h.channels().name(c));
+    return out;
+}
+
+std::vector<double> values_of(const loop_histories& h, std::size_t row) {
+    const auto v = h.purchase_values(row);
+    return {v.begin(), v.end()};
+}
+
+} // namespace
+
+TEST_CASE("loop histories: from a path table, each accessor says what it holds", "[loop]") {
+    std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase"};
+    std::vector<double> customers{1, 1, 2}, value{30, 0, 60};
+    const auto h = build_loop_histories({paths, customers, {}, value}, {});
+    REQUIRE(h.size() == 3);
+    // The marker is interned first.
+    REQUIRE(h.channels().names() == std::vector<std::string>{"purchase", "a", "b"});
+    REQUIRE(h.purchase_channel() == 0);
+    REQUIRE(names_of(h, 0) == std::vector<std::string>{"a", "purchase", "b", "purchase"});
+    REQUIRE(h.customers(0) == 1);
+    REQUIRE(h.purchases(0) == 2);
+    REQUIRE(h.value(0) == 30);
+    // A row's value is split evenly between its purchases, per customer.
+    REQUIRE(values_of(h, 0) == std::vector<double>{15, 15});
+    REQUIRE(values_of(h, 1).empty());
+    REQUIRE(h.purchases(2) == 2); // one purchase each for two customers
+    REQUIRE(values_of(h, 2) == std::vector<double>{30});
+    REQUIRE(h.total_customers() == 4);
+    REQUIRE(h.total_purchases() == 4);
+    REQUIRE(h.total_value() == 90);
+    REQUIRE(h.total_touches() == 8);
+    REQUIRE_FALSE(h.has_customers());
+    // Every purchase value, weighted by its row's customers, sums to the total.
+    double sum = 0;
+    for (std::size_t i = 0; i < h.size(); ++i)
+        for (double v : h.purchase_values(i)) sum += v * h.customers(i);
+    REQUIRE(sum == h.total_value());
+}
+
+TEST_CASE("loop histories: teams, stages and relabelling skip the marker", "[loop][teams]") {
+    std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase"};
+    std::vector<double> customers{1, 1, 2}, value{30, 0, 60};
+    const auto h = build_loop_histories({paths, customers, {}, value}, {});
+    // Channels: purchase, a, b.
+    const auto f = analyze_teams(h, {"", "marketing", "sales"});
+    REQUIRE(f.teams == std::vector<std::string>{"marketing", "sales"});
+    // a > b handoffs (marketing -> sales), across the purchase in row 0 too:
+    // 1 (row 0) + 1 (row 1).
+    REQUIRE(f.handoffs == std::vector<double>{0, 2, 0, 0});
+    REQUIRE(f.touches == std::vector<double>{2, 4});
+    REQUIRE(f.opener_closer == std::vector<double>{0, 0, 0, 0});
+    REQUIRE(f.time.empty());
+    REQUIRE(f.handoff_share == std::vector<double>{0, 1, 0, 0});
+    REQUIRE(f.touch_share[0] == Approx(1.0 / 3).epsilon(1e-15));
+    REQUIRE(f.touch_share[1] == Approx(2.0 / 3).epsilon(1e-15));
+    REQUIRE(f.time_share.empty());
+
+    const auto moves = stage_moves(h, {"", "evaluation", "experience"});
+    double to_purchase = 0, to_end = 0;
+    for (const auto& m : moves) {
+        if (m.to == "purchase") to_purchase += m.count;
+        if (m.to == "end") to_end += m.count;
+    }
+    REQUIRE(to_purchase == 4); // every purchase
+    REQUIRE(to_end == 1);      // row 1 ends on a touch, rows 0 and 2 on a purchase
+    // One channel makes each kind of move here: every share is 1.
+    for (const auto& m : moves) REQUIRE(m.share == 1);
+
+    const auto r = relabel_channels(h, {"", "x", "x"});
+    REQUIRE(r.channels().names() == std::vector<std::string>{"purchase", "x"});
+    REQUIRE(names_of(r, 0) == std::vector<std::string>{"x", "purchase", "x", "purchase"});
+    REQUIRE(values_of(r, 0) == std::vector<double>{15, 15});
+    REQUIRE(r.total_value() == 90);
+    REQUIRE_THROWS_WITH(relabel_channels(h, {"", "purchase", "b"}), Contains("purchase marker"));
+}
