@@ -109,8 +109,8 @@ struct order1_sums {
 
 /// Most channels for which order-1 sums are gathered: their cells (33 KB)
 /// stay in the first-level caches while the touches are parsed. With more,
-/// a scattered add per touch cost more than counting the touches again (the
-/// criteo-shaped table, 675 channels: 0.29 s against 0.23 s).
+/// a scattered add per touch cost more than counting the touches again (on
+/// the criteo-shaped table, 675 channels).
 inline constexpr std::size_t order1_sums_max_channels = 64;
 
 /// Tests only: lowers the bound of journey_set::check_touches (0 restores
