@@ -158,7 +158,8 @@ private:
             for (std::size_t h = 0; h < Halves; ++h) {
                 if (!st_.active[h]) continue;
                 auto& one = hs.halves[h];
-                jump[h] = one.extrapolate && one.since_jump >= 3 && sweep >= 3 && hs.steady(h, tol_);
+                jump[h] =
+                    one.extrapolate && one.since_jump >= 3 && sweep >= 3 && hs.steady(h, tol_);
                 ++one.since_jump;
                 any_jump = any_jump || jump[h];
             }
@@ -210,7 +211,8 @@ private:
             one.rate_checked = true; // as in solve_block
             bool slow = false;
             for (std::size_t j = h * many_batch; j < (h + 1) * many_batch && !slow; ++j)
-                slow = too_slow(change[j], hs.previous[j], tol_[j], gauss_seidel_max_sweeps - sweep);
+                slow =
+                    too_slow(change[j], hs.previous[j], tol_[j], gauss_seidel_max_sweeps - sweep);
             if (slow && end - begin <= slow_block_direct_limit) {
                 failed_[h] = true;
                 st_.active[h] = false;

@@ -59,7 +59,8 @@ void solve_direct(const block_system& sys, const std::vector<std::uint32_t>& blo
             if (local[v] >= 0) {
                 a.emplace_back(long(i), local[v], -adj.val[e]);
             } else {
-                for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) += adj.val[e] * sys.ys[k][v];
+                for (std::size_t k = 0; k < K; ++k)
+                    B(long(i), long(k)) += adj.val[e] * sys.ys[k][v];
             }
         }
     }
@@ -134,7 +135,8 @@ void extrapolate_block(const block_system& sys, component_workspace& ws, const d
 void gauss_seidel(const block_system& sys, component_workspace& ws) {
     const auto& block = ws.block;
     const std::size_t m = block.size(), K = sys.sides;
-    if (K > max_right_hand_sides) throw numerical_error("internal error: too many right-hand sides");
+    if (K > max_right_hand_sides)
+        throw numerical_error("internal error: too many right-hand sides");
     constexpr int extrapolate_every = 8;
     bool extrapolate = m > 1000;
     double previous[max_right_hand_sides] = {}, before_jump = 0;

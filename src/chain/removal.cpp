@@ -66,8 +66,8 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
     return {y[c.start], y_value[c.start]};
 }
 
-std::vector<std::pair<double, double>> solve_without_each(const chain& c,
-                                                          const std::vector<std::uint32_t>& states) {
+std::vector<std::pair<double, double>> solve_without_each(
+    const chain& c, const std::vector<std::uint32_t>& states) {
     const auto n = static_cast<long>(c.n);
     Eigen::MatrixXd M = Eigen::MatrixXd::Identity(n, n);
     for (std::uint32_t p = 0; p < c.n; ++p) {
