@@ -8,11 +8,14 @@ BUILD       ?= build/cpp
 PREFIX      ?= build/prefix
 JOBS        ?= 2
 VPY         := $(VENV)/bin/python
-APT_PKGS    := libboost-graph-dev libeigen3-dev catch2 cmake ninja-build g++
+APT_PKGS    := libboost-graph-dev libeigen3-dev catch2 cmake ninja-build g++ clang-format
+# The C++ sources clang-format owns (make format / make format-check).
+FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples bench/cpp
+FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp')
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps system-deps venv install cpp cpp-test package-test \
-        pytest lint clean
+        pytest lint format format-check tidy clean
 
 all: cpp install
 
@@ -54,20 +57,24 @@ install: deps
 # The C++ library, its unit tests, examples and C++ benchmark, with warnings as errors.
 cpp: system-deps venv
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DJOURNEYLOOP_WERROR=ON \
-	  -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX))
+	  -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX)) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	cmake --build $(BUILD) -j $(JOBS) --target journeyloop_solver_choice # benchmark: built, not run
 
 cpp-test: cpp
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# A consumer project built against the *installed* package.
+# A consumer project built against the *installed* package, then against
+# the build tree (its exported targets, -Djourneyloop_DIR=<build dir>).
 package-test: cpp
-	rm -rf $(PREFIX) build/package
+	rm -rf $(PREFIX) build/package build/package-tree
 	cmake --install $(BUILD)
 	cmake -S tests/package -B build/package -G Ninja -DCMAKE_PREFIX_PATH=$(abspath $(PREFIX))
 	cmake --build build/package
 	./build/package/consumer
+	cmake -S tests/package -B build/package-tree -G Ninja -Djourneyloop_DIR=$(abspath $(BUILD))
+	cmake --build build/package-tree
+	./build/package-tree/consumer
 
 pytest: install
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
@@ -76,6 +83,21 @@ lint: venv
 	$(VPY) -m ruff check python tests/python examples/python bench
 	$(VPY) -m ruff format --check python tests/python examples/python bench
 	$(VPY) -m mypy
+
+# C++ formatting (.clang-format). Not part of `lint` yet: the code base is
+# reformatted in one commit of its own first.
+format: system-deps
+	clang-format -i $(FORMAT_SRCS)
+
+format-check: system-deps
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+# clang-tidy's checks (.clang-tidy) over the library's sources, from the
+# compile commands of the C++ build. Not part of `test`.
+tidy: cpp
+	@command -v clang-tidy >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-tidy; }
+	clang-tidy -p $(BUILD) --quiet --extra-arg=-std=c++17 $(wildcard src/*.cpp src/chain/*.cpp)
 
 clean:
 	rm -rf build $(VENV)

@@ -274,8 +274,8 @@ def targets(cases: dict[tuple[str, int, str], Case]) -> list[str]:
                 f"{jlc.peak / ca_peak:.2f}, target <= 0.5: {verdict})"
             )
         # What the call itself adds, against what CA's call adds: the
-        # interpreter, the libraries and the table (about 340 MB, the same
-        # for both tools) are outside either call.
+        # interpreter, the libraries and the table (the same for both
+        # tools) are outside either call.
         extras = [c for c in cas if c.extra is not None]
         if extras and jlc.extra is not None:
             ca = min(extras, key=lambda c: c.extra or 0.0)

@@ -33,7 +33,7 @@ with ``--release-journeys`` let go after the fit, as in the one-line pipeline
 With ``--warm-up`` the child first makes the same call (same tool, order and ``ncore``) on the
 table's first ``WARM_UP_ROWS`` rows, before the peak-RSS reset (``warm_up: true``). The measured
 call then no longer pages in the tool's code (shared-library pages, counted in RSS on their first
-use: about 1 MB of journeyloop's, ``bench/baseline_rss.py --calls``), and what it adds is the
+use: ``bench/baseline_rss.py --calls`` shows how much), and what it adds is the
 memory its data takes.
 
 One JSON line per case (and repetition) is appended to ``--out``. journeyloop's attribution is
@@ -191,8 +191,8 @@ def child(spec_file: str) -> None:
     if spec.get("warm_up"):
         call_tool(spec, df.head(WARM_UP_ROWS).reset_index(drop=True), {})
         gc.collect()
-    # Arrow's allocator keeps much of what the parquet read freed (about 95 MB of the 1M-path
-    # table, ``bench/baseline_rss.py``); it is given back before either tool's call, so that
+    # Arrow's allocator keeps much of what the parquet read freed (``bench/baseline_rss.py``
+    # shows how much); it is given back before either tool's call, so that
     # the whole-process peak holds the table, not the reader's garbage.
     res["rss_after_read_mb"] = (_proc_status_kb("VmRSS") or 0) / 1024
     import pyarrow as pa

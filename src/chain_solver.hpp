@@ -7,10 +7,20 @@
 // its SCCs once (Boost.Graph), and every solve walks the components in
 // topological order: a single state is one multiply-add, a small component
 // is a dense LU, a large one is Gauss-Seidel to a relative change of 1e-14
-// (on the reference data at order 3, a dense LU of its 785-state component
-// for every removal was an order of magnitude slower than Gauss-Seidel).
+// (a dense or sparse LU of the large components for every removal was
+// slower by one to three orders of magnitude: bench/results/solver_choice.txt).
 // Removing states only changes the solution of their ancestors, so a removal
 // solves only the components that can reach a removed state.
+//
+// The implementation, in src/chain/:
+//   build.cpp      build_chain: condensation, row order, full solution
+//   component.*    solving one component (one state, dense LU, Gauss-Seidel)
+//   removal.cpp    solve_without (one removal), solve_without_each (dense inverse)
+//   batched.cpp    solve_without_many: batches of removals shared out between threads
+//   batch.*        one batch of removals over the whole chain
+//   sweep.*        the vectorised Gauss-Seidel sweep of a batch
+//   workspace.*    the scratch a thread of batched removals owns
+//   rows.hpp       sparse rows shared by the above
 #ifndef JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
 #define JOURNEYLOOP_SRC_CHAIN_SOLVER_HPP
 
@@ -27,7 +37,7 @@ namespace journeyloop::detail {
 /// numbers them by rows: components (strongly connected, sinks first: every
 /// edge goes to a row of an equal or lower component) one after the other,
 /// the terminal states first, each in the finishing order of a depth-first
-/// search of Q from START, heavier successors first (see chain_solver.cpp).
+/// search of Q from START, heavier successors first (see src/chain/build.cpp).
 /// Q is stored by rows, in the update order: row u is updated from its edges
 /// ptr[u] .. ptr[u + 1] to other rows and its self-loop diag[u] (diag is
 /// empty when no state has one, as in every chain whose repeats are
@@ -95,8 +105,8 @@ std::pair<double, double> solve_without(const chain& c, const std::vector<char>&
 /// Removals per batch of solve_without_many.
 constexpr std::size_t many_batch = 8;
 /// Below this many states times batches, solve_without_many's removals take
-/// one thread by default: they take well under 0.1 s, and a thread costs
-/// more than it saves.
+/// one thread by default: they are short, and a thread costs more than it
+/// saves.
 constexpr std::size_t two_thread_removal_work = std::size_t{1} << 18;
 /// Huge pages for a thread's solutions only from this size: a buffer is
 /// rounded up to whole 2 MiB pages, all resident once written.

@@ -569,8 +569,8 @@ private:
     // part's arrays, after the first part's region, and is moved down (if
     // the first part left a gap) instead of copied from arrays of its own:
     // writing fresh memory the first time costs far more than writing mapped
-    // memory (bench/first_touch.py: up to about 2 s per GB on the benchmark
-    // machine, against 0.03 s), so the copy's destination was the cost.
+    // memory (bench/first_touch.py measures both), so the copy's destination
+    // was the cost.
     static std::size_t touches_per_row(bool loop) { return loop ? 2 : 1; }
 
     // This builder's own output, for `rows` rows.

@@ -349,8 +349,8 @@ namespace {
 // over the chain, laid out for locality, on up to two threads (one below
 // two_thread_removal_work states times batches), or set_threads()'s number
 // (solve_without_many).
-// Measured on the path benchmarks it was 2-3x faster than solving the
-// removals one at a time or interleaving them over the chain as stored.
+// Faster on the path benchmarks than solving the removals one at a time
+// (bench/results/solver_choice.txt: `groups` against `single`).
 std::vector<removal_effect> batched_removal_effects(const markov_model& model,
                                                     std::vector<std::vector<std::uint32_t>> removed,
                                                     const progress_callback& progress) {
@@ -411,7 +411,7 @@ std::vector<removal_effect> group_removal_effects(const markov_model& model,
         }
     // Each group's states, in two passes (sizes, then the states), so that
     // every list is allocated once at its size: the lists are kept through
-    // the removals (about 24 MB on the criteo-shaped table at order 3).
+    // the removals.
     std::vector<std::uint32_t> last(groups.size());
     auto for_each_member = [&](auto&& add) {
         std::fill(last.begin(), last.end(), std::numeric_limits<std::uint32_t>::max());

@@ -7,8 +7,8 @@
 namespace journeyloop::detail {
 
 /// Temporaries below this size are not worth a trim (a trim walks the free
-/// blocks of the heap). From this size, the counts of the 10,000-path table
-/// at order 4 keep 0 MB resident instead of 1 MB (bench/profile_memory.py
+/// blocks of the heap); from this size, a trim lowers what even the small
+/// tables keep resident after a stage (bench/results/profile_memory.txt,
 /// --preset data --order 4).
 inline constexpr std::size_t release_threshold = std::size_t{256} << 10;
 

@@ -367,11 +367,10 @@ transition_counts count_transitions(const journey_set& journeys,
     // merged (the same states, numbered the same way, and the same sums).
     // Each half has its own hash table, so two threads pay off only while
     // the transitions repeat: with a large state space most transitions are
-    // in both halves' tables and the merge inserts them again. The
-    // Criteo-shaped table at order 2 (345,183 states) counted in 0.75 s on
-    // two threads against 0.89 s on one, at a peak of 196 MB against 112;
-    // at order 3, in 1.63 s against 1.59 s, at 459 MB against 313
-    // (bench/profile_memory.py --threads).
+    // in both halves' tables and the merge inserts them again: on the
+    // Criteo-shaped table two threads saved a little time at order 2 for
+    // more memory, and none at order 3 (bench/results/profile_memory.txt,
+    // --threads).
     const std::size_t n = journeys.size();
     const std::size_t threads = threads_for(n, estimate, options);
     std::vector<counter> parts_of;

@@ -384,8 +384,8 @@ double resident_mb() {
 TEST_CASE("mapped_vector: a large block a worker thread grew goes back when freed", "[memory]") {
     // The counting threads' tables, the removals' scratch and the fit's
     // extrapolation use this storage: without it a table grown on a worker
-    // thread stayed resident in the thread's arena after it was freed (27 MB
-    // of the 69 MB the counts of the Criteo-shaped table at order 2 kept).
+    // thread stayed resident in the thread's arena after it was freed (a
+    // large part of what the counts of the Criteo-shaped table kept).
     double grown = 0, left = 0;
     std::thread worker([&grown, &left] {
         {

@@ -1,4 +1,5 @@
-// Built against the installed package: the A/B example of ChannelAttribution.
+// Built against the journeyloop package (installed, or the build tree): the A/B
+// example of ChannelAttribution.
 #include <journeyloop/journeyloop.hpp>
 
 #include <cmath>
@@ -12,7 +13,7 @@ int main() {
     std::vector<double> conv{1, 1, 1};
     const auto model = jl::fit_markov(jl::count_transitions(jl::build_journeys({paths, conv, {}, {}})));
     const auto a = jl::markov_attribution(model);
-    std::printf("installed journeyloop %d: A %.6f, B %.6f\n", JOURNEYLOOP_VERSION,
+    std::printf("journeyloop %d: A %.6f, B %.6f\n", JOURNEYLOOP_VERSION,
                 a.conversions[0], a.conversions[1]);
     const bool ok = std::abs(a.conversions[0] - 2.0) < 1e-12 &&
                     std::abs(a.conversions[1] - 1.0) < 1e-12;

@@ -99,8 +99,8 @@ exact values.
 The simulated checks cannot see everything. Ignoring the nulls changes the order-2 and order-3
 attributions on Data by less than CA's noise. The transition matrices catch that.
 
-Run with ``-s`` to print the distances and CA's time. The module takes about 30 s. CA's time:
-Data orders 1, 2, 3: 1.3, 0.8, 1.7 s; Dy: 4 s; free trial orders 1, 2, 3: 3, 5, 15 s.
+Run with ``-s`` to print the distances and CA's time. The module is slow: ChannelAttribution
+simulates each case.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 // maps blocks instead (up to 32 MB). Temporaries that worker threads grow to
 // tens of MB (a counting thread's hash table, a solving thread's solutions)
 // then end at the top of the thread's arena, which neither free() nor
-// malloc_trim() shrinks: on the Criteo-shaped table at order 2 the counts
-// kept 69 MB resident for 43 MB of data. Blocks from `mapped_threshold`
+// malloc_trim() shrinks: the counts of the Criteo-shaped table at order 2
+// kept more resident than their data. Blocks from `mapped_threshold`
 // bytes on are mapped here and unmapped when freed; smaller ones use
 // operator new.
 #ifndef JOURNEYLOOP_DETAIL_MAPPED_HPP

@@ -1,0 +1,127 @@
+// The solver's parts (src/chain/) on their own: a component solve in its
+// workspace, and batches of removals in one reused batch workspace.
+#include "fixtures.hpp"
+
+#include "chain/batch.hpp"
+#include "chain/component.hpp"
+#include "chain_solver.hpp"
+#include "model_access.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace journeyloop;
+using namespace journeyloop::detail;
+
+TEST_CASE("solve_block: a two-state component by hand, the workspace left clean", "[solver]") {
+    // Rows 0 and 1, one component:
+    //   y0 = 0.5 + 0.25 y1,  y1 = 0.2 + 0.5 y0 + 0.1 y1 (a self-loop stored apart)
+    // so y1 = (0.2 + 0.5 y0) / 0.9 and y0 = 0.5 + 0.25 (0.2 + 0.5 y0) / 0.9:
+    // y0 (1 - 0.125 / 0.9) = 0.5 + 0.05 / 0.9, y0 = 0.5 / 0.775 = 20/31, y1 = 18/31.
+    const std::vector<std::size_t> ptr{0, 1, 2};
+    const std::vector<std::uint32_t> idx{1, 0};
+    const std::vector<double> val{0.25, 0.5};
+    const std::vector<double> diag{0.0, 0.1};
+    const std::vector<double> b{0.5, 0.2, 1.0, 0.0}; // two right-hand sides: k_stride 2
+    std::vector<double> y0(2, 0.0), y1(2, 0.0);
+    double* ys[2] = {y0.data(), y1.data()};
+    const std::vector<char> none(2, 0);
+    const block_system sys{{ptr.data(), idx.data(), val.data(), diag.data()}, none, ys, 2,
+                           b.data(), 1, 2};
+    component_workspace ws(2);
+    solve_component(sys, 0, 2, ws);
+    CHECK(std::abs(y0[0] - 20.0 / 31) < 1e-15);
+    CHECK(std::abs(y0[1] - 18.0 / 31) < 1e-15);
+    // Second side: y0 = 1 + 0.25 y1, y1 = 0.5 y0 / 0.9: y0 (1 - 0.125 / 0.9) = 1, y0 = 36/31.
+    CHECK(std::abs(y1[0] - 36.0 / 31) < 1e-15);
+    CHECK(std::abs(y1[1] - 20.0 / 31) < 1e-15);
+    CHECK(std::all_of(ws.local.begin(), ws.local.end(), [](long l) { return l == -1; }));
+    // Row 1 removed: row 0 alone, y0 = 0.5 (row 1 no longer feeds it).
+    std::vector<double> z0(2, 0.0), z1(2, 0.0);
+    double* zs[2] = {z0.data(), z1.data()};
+    const std::vector<char> removed{0, 1};
+    const block_system without{sys.a, removed, zs, 2, b.data(), 1, 2};
+    solve_component(without, 0, 2, ws);
+    CHECK(z0[0] == 0.5);
+    CHECK(z1[0] == 1.0);
+    CHECK(z0[1] == 0.0); // a removed row is not solved
+}
+
+namespace {
+
+markov_model random_model(std::uint64_t seed, int rows, int channels, std::size_t order) {
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    fixtures::lcg next(seed);
+    for (int i = 0; i < rows; ++i) {
+        std::string p;
+        const unsigned len = 1 + next() % 7;
+        for (unsigned j = 0; j < len; ++j)
+            p += (j ? " > c" : "c") + std::to_string(next() % unsigned(channels));
+        paths.push_back(p);
+        conv.push_back(next() % 6 == 0 ? 1.0 : 0.0);
+        nulls.push_back(conv.back() > 0 ? 0.0 : 1.0);
+        value.push_back(conv.back() > 0 ? 3.0 + next() % 10 : 0.0);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    counting_options co;
+    co.order = order;
+    return fit_markov(count_transitions(build_journeys({views, conv, nulls, value}), co));
+}
+
+} // namespace
+
+TEST_CASE("solve_batch: batches in one reused workspace match single removals", "[solver]") {
+    const auto model = random_model(7, 6000, 9, 2);
+    const auto& c = chain_of(model);
+    REQUIRE(c.n > 2 * many_batch);
+    // Removals of one state each (rows of every kind: terminal ones too),
+    // two batches and a part.
+    std::vector<std::vector<std::uint32_t>> removed;
+    for (std::uint32_t t = 1; t < c.n && removed.size() < 2 * many_batch + 3; t += 3)
+        removed.push_back({t});
+    removal_job job{c, {}, mapped_vector<double>(2 * c.live_begin), {0, 0}};
+    for (std::size_t u = 0; u < c.n; ++u) {
+        job.scale[0] = std::max(job.scale[0], std::abs(c.x[u]));
+        job.scale[1] = std::max(job.scale[1], std::abs(c.x_value[u]));
+    }
+    for (const auto& r : removed) job.removed.push_back(&r);
+    for (std::size_t v = 0; v < c.live_begin; ++v) {
+        job.terminal_x[2 * v] = c.x[v];
+        job.terminal_x[2 * v + 1] = c.x_value[v];
+    }
+    std::vector<double> both[2] = {std::vector<double>(removed.size()),
+                                   std::vector<double>(removed.size())};
+    std::vector<double> apart[2] = {std::vector<double>(removed.size()),
+                                    std::vector<double>(removed.size())};
+    batch_workspace ws(c); // one workspace for every batch, as a thread keeps it
+    for (std::size_t first = 0; first < removed.size(); first += many_batch) {
+        batch_request request;
+        request.first = first;
+        request.count = std::min(many_batch, removed.size() - first);
+        request.out[0] = both[0].data() + first;
+        request.out[1] = both[1].data() + first;
+        REQUIRE(solve_batch<2>(job, request, ws) == 3u);
+        for (std::size_t half = 0; half < 2; ++half) {
+            request.first_half = half;
+            request.out[0] = apart[half].data() + first;
+            REQUIRE(solve_batch<1>(job, request, ws) == 1u);
+        }
+        // The workspace's marks are cleared after each batch.
+        REQUIRE(std::all_of(ws.bits.begin(), ws.bits.end(), [](auto b) { return b == 0; }));
+        REQUIRE(std::all_of(ws.terminal_bits.begin(), ws.terminal_bits.end(),
+                            [](auto b) { return b == 0; }));
+    }
+    std::vector<char> mask(c.n, 0);
+    for (std::size_t g = 0; g < removed.size(); ++g) {
+        INFO("removal " << g);
+        mask[removed[g][0]] = 1;
+        const auto one = solve_without(c, mask);
+        mask[removed[g][0]] = 0;
+        // The halves solved together or apart: the same numbers, to the bit.
+        CHECK(both[0][g] == apart[0][g]);
+        CHECK(both[1][g] == apart[1][g]);
+        CHECK(std::abs(both[0][g] - one.first) <= 1e-12 * std::max(1.0, one.first));
+        CHECK(std::abs(both[1][g] - one.second) <= 1e-12 * std::max(1.0, one.second));
+    }
+}
