@@ -11,7 +11,7 @@ VPY         := $(VENV)/bin/python
 APT_PKGS    := libboost-graph-dev libeigen3-dev catch2 cmake ninja-build g++ clang-format
 # The C++ sources clang-format owns (make format / make format-check).
 FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples bench/cpp
-FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp')
+FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp' -o -name '*.ipp')
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps system-deps venv install cpp cpp-test package-test \
@@ -72,14 +72,16 @@ package-test: cpp
 	cmake -S tests/package -B build/package -G Ninja -DCMAKE_PREFIX_PATH=$(abspath $(PREFIX))
 	cmake --build build/package
 	./build/package/consumer
+	./build/package/consumer_header_only
 	cmake -S tests/package -B build/package-tree -G Ninja -Djourneyloop_DIR=$(abspath $(BUILD))
 	cmake --build build/package-tree
 	./build/package-tree/consumer
+	./build/package-tree/consumer_header_only
 
 pytest: install
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 
-lint: venv
+lint: venv format-check
 	$(VPY) -m ruff check python tests/python examples/python bench
 	$(VPY) -m ruff format --check python tests/python examples/python bench
 	$(VPY) -m mypy

@@ -151,7 +151,7 @@ def run_case(spec: dict[str, Any], timeout: float, workdir: Path) -> dict[str, A
     log_file = workdir / f"{tag}.log"
     rec: dict[str, Any] = {k: spec[k] for k in ("kind", "preset", "order", "source", "channel")}
     rec.update(tool=spec["tool"], timeout_s=timeout)
-    killed, wstatus, ru, _ = run_child(
+    killed, wstatus, ru, _, _ = run_child(
         Path(__file__).resolve(), spec_file, log_file, Path(spec["status"]), timeout, 1800.0
     )
     rec["peak_rss_mb"] = round(ru.ru_maxrss / 1024, 1)

@@ -308,13 +308,14 @@ def run_child(
     status_file: Path,
     timeout: float,
     setup_timeout: float,
-) -> tuple[bool, int, Any, float]:
+) -> tuple[bool, int, Any, float, float | None]:
     """Runs ``script --child spec_file`` in its own process group, output to ``log_file``.
 
     The child writes ``{"phase": ..., "t": ...}`` to ``status_file``; it is killed
     (``SIGKILL`` to its group) ``timeout`` seconds after its ``call`` phase started, or
     ``setup_timeout`` seconds after its start if the call has not started. Returns
-    (killed, wait status, resource usage of the child, spawn time).
+    (killed, wait status, resource usage of the child, spawn time, and of a killed child the
+    VmHWM in MB read just before the kill, else None).
     """
     t_spawn = time.time()
     hwm_at_kill = None

@@ -116,8 +116,8 @@ int main(int argc, char** argv) {
             double diff = 0;
             for (std::size_t c = 0; c < done; ++c)
                 diff = std::max(diff, std::abs(re[c] - engine[c].conversions));
-            std::printf("%-6zu %8zu %-10s %10.4f %4zu of %-3zu %14.1e\n", co.order, states, name,
-                        s, done, channels, diff);
+            std::printf("%-6zu %8zu %-10s %10.4f %4zu of %-3zu %14.1e\n", co.order, states, name, s,
+                        done, channels, diff);
         };
         // Channel by channel until past the limit: the number solved.
         auto each = [&](const std::function<double(channel_id)>& solve, std::vector<double>& re) {

@@ -102,8 +102,7 @@ attribution heuristic_attribution(const journey_set& journeys, heuristic h,
  * `a.names[i]`. Groups appear in order of first appearance, followed by
  * `extra_groups` not seen (with zero credit).
  */
-attribution group_attribution(const attribution& a,
-                              const std::vector<std::string>& group_of,
+attribution group_attribution(const attribution& a, const std::vector<std::string>& group_of,
                               const std::vector<std::string>& extra_groups = {});
 
 } // namespace journeyloop

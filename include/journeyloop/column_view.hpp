@@ -36,8 +36,7 @@ public:
     /// An empty view (an absent column).
     constexpr column_view() noexcept = default;
     /// A view of `size` values starting at `data`.
-    constexpr column_view(const T* data, std::size_t size) noexcept
-        : data_(data), size_(size) {}
+    constexpr column_view(const T* data, std::size_t size) noexcept : data_(data), size_(size) {}
     /// A view of a whole vector; the vector must outlive the view.
     column_view(const std::vector<T>& v) noexcept // NOLINT(google-explicit-constructor)
         : data_(v.data()), size_(v.size()) {}
@@ -200,7 +199,8 @@ public:
     std::string_view operator[](std::size_t i) const noexcept {
         if (views_ != nullptr) return views_[i];
         if (offsets64_ != nullptr)
-            return {data_ + offsets64_[i], static_cast<std::size_t>(offsets64_[i + 1] - offsets64_[i])};
+            return {data_ + offsets64_[i],
+                    static_cast<std::size_t>(offsets64_[i + 1] - offsets64_[i])};
         return {data_ + offsets32_[i], static_cast<std::size_t>(offsets32_[i + 1] - offsets32_[i])};
     }
 

@@ -40,10 +40,9 @@ public:
 class state_space_too_large : public std::length_error {
 public:
     state_space_too_large(std::size_t estimate, std::size_t cap)
-        : std::length_error(
-              "state space too large: about " + std::to_string(estimate) +
-              " states at this order, above the cap of " + std::to_string(cap) +
-              " (raise max_states or lower the order)"),
+        : std::length_error("state space too large: about " + std::to_string(estimate) +
+                            " states at this order, above the cap of " + std::to_string(cap) +
+                            " (raise max_states or lower the order)"),
           estimate_(estimate), cap_(cap) {}
 
     /// Estimated number of states.
@@ -60,8 +59,7 @@ namespace detail {
 
 /// One place that formats "row R, column 'C': what" so that messages stay
 /// consistent and tests can match substrings.
-inline std::string make_message(std::size_t row, std::string_view column,
-                                std::string_view what) {
+inline std::string make_message(std::size_t row, std::string_view column, std::string_view what) {
     std::string out = "row " + std::to_string(row) + ", column '";
     out.append(column);
     out += "': ";

@@ -122,12 +122,12 @@ public:
      * is negative or not finite, or the value is positive while there are no
      * conversions; `row` is only used in the message.
      */
-    void add(column_view<std::string_view> path, double conversions, double nulls,
-             double value, std::size_t row = 0);
+    void add(column_view<std::string_view> path, double conversions, double nulls, double value,
+             std::size_t row = 0);
 
     /// Appends one row given by channel ids of this set's dictionary.
-    void add_ids(column_view<channel_id> path, double conversions, double nulls,
-                 double value, std::size_t row = 0);
+    void add_ids(column_view<channel_id> path, double conversions, double nulls, double value,
+                 std::size_t row = 0);
 
     /// Whether the touches carry times (journeys built from events).
     bool has_times() const noexcept { return has_times_; }

@@ -22,4 +22,9 @@
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/version.hpp>
 
+// Header-only mode: the definitions too (see <journeyloop/config.hpp>).
+#if defined(JOURNEYLOOP_HEADER_ONLY)
+#include <journeyloop/impl/all.ipp>
+#endif
+
 #endif // JOURNEYLOOP_JOURNEYLOOP_HPP

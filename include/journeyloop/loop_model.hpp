@@ -141,9 +141,9 @@ loop_summary summarize(const loop_model& model);
 /// Relative drops when a group of channels is removed (every transition
 /// into a state holding one of them goes to END).
 struct loop_removal_effect {
-    double purchases = 0;        ///< of the expected purchases per customer
-    double value = 0;            ///< of the expected value per customer
-    double first_purchases = 0;  ///< of the probability of a first purchase
+    double purchases = 0;       ///< of the expected purchases per customer
+    double value = 0;           ///< of the expected value per customer
+    double first_purchases = 0; ///< of the probability of a first purchase
     /// of the expected purchases after a first one, per buyer: r / (1 - r)
     /// (what brings customers back, whatever won them)
     double repeat_purchases = 0;

@@ -83,10 +83,8 @@ inline journeyloop::numeric_column_view numeric_of(const std::optional<py::array
         return jl::column_view<std::int32_t>(static_cast<const std::int32_t*>(p), n);
     if (kind == 'i' && size == 8)
         return jl::column_view<std::int64_t>(static_cast<const std::int64_t*>(p), n);
-    if (kind == 'f' && size == 4)
-        return jl::column_view<float>(static_cast<const float*>(p), n);
-    if (kind == 'f' && size == 8)
-        return jl::column_view<double>(static_cast<const double*>(p), n);
+    if (kind == 'f' && size == 4) return jl::column_view<float>(static_cast<const float*>(p), n);
+    if (kind == 'f' && size == 8) return jl::column_view<double>(static_cast<const double*>(p), n);
     throw jl::invalid_input(std::string(name) + ": unsupported dtype " +
                             py::str(a->dtype()).cast<std::string>());
 }

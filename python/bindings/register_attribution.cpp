@@ -58,7 +58,6 @@ void register_attribution(py::module_& m) {
         },
         py::arg("journeys"), py::arg("method"), py::arg("options") = jl::heuristic_options{},
         "Heuristic attribution of every row.");
-    m.def("group_attribution", &jl::group_attribution, py::arg("attribution"),
-          py::arg("group_of"), py::arg("extra_groups") = std::vector<std::string>{},
-          "Sums an attribution by group.");
+    m.def("group_attribution", &jl::group_attribution, py::arg("attribution"), py::arg("group_of"),
+          py::arg("extra_groups") = std::vector<std::string>{}, "Sums an attribution by group.");
 }

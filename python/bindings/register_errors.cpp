@@ -9,10 +9,9 @@ void register_errors(py::module_& m) {
     py::register_exception<jl::unknown_channel>(m, "UnknownChannelError", PyExc_KeyError);
     py::register_exception<jl::numerical_error>(m, "NumericalError", PyExc_ArithmeticError);
     // The estimate and the cap also as attributes of the Python exception.
-    static py::handle too_large =
-        py::register_exception<jl::state_space_too_large>(m, "StateSpaceTooLargeError",
-                                                          PyExc_MemoryError)
-            .release();
+    static py::handle too_large = py::register_exception<jl::state_space_too_large>(
+                                      m, "StateSpaceTooLargeError", PyExc_MemoryError)
+                                      .release();
     // Class defaults, for an instance raised from Python without them.
     too_large.attr("estimate") = 0;
     too_large.attr("cap") = 0;

@@ -20,9 +20,8 @@ using opt_array = std::optional<py::array_t<T, py::array::c_style>>;
 jl::string_column_view strings(const std::optional<py::tuple>& t) {
     if (!t) return {};
     if (t->size() != 4) throw jl::invalid_input("a string column is 4 buffers");
-    const auto validity = (*t)[2].is_none()
-                              ? std::optional<byte_array>{}
-                              : std::optional<byte_array>((*t)[2].cast<byte_array>());
+    const auto validity = (*t)[2].is_none() ? std::optional<byte_array>{}
+                                            : std::optional<byte_array>((*t)[2].cast<byte_array>());
     return strings_of((*t)[0].cast<py::array>(), (*t)[1].cast<byte_array>(), validity,
                       (*t)[3].cast<std::size_t>());
 }
@@ -37,12 +36,9 @@ jl::duplicate_policy duplicates_of(const std::string& s) {
 py::dict report_dict(const jl::event_report& r) {
     py::dict d;
     for (const auto& f : jl::event_report_fields()) {
-        if (f.count)
-            d[f.name] = r.*f.count;
-        else if (f.amount)
-            d[f.name] = r.*f.amount;
-        else
-            d[f.name] = r.*f.flag;
+        if (f.count) d[f.name] = r.*f.count;
+        else if (f.amount) d[f.name] = r.*f.amount;
+        else d[f.name] = r.*f.flag;
     }
     d["rows_rejected"] = r.rows_rejected();
     return d;
@@ -50,16 +46,14 @@ py::dict report_dict(const jl::event_report& r) {
 
 // Every column is a keyword; the Python layer passes exactly the ones it has
 // (dtypes already exact, so nothing is converted or copied here).
-py::tuple build_events(const opt_array<std::int64_t>& customer_ids,
-                       const opt_array<std::uint8_t>& customer_valid,
-                       const std::optional<py::tuple>& customer_names,
-                       const opt_array<std::int64_t>& time, const opt_array<std::uint8_t>& time_valid,
-                       const opt_array<double>& time_real, const std::optional<py::tuple>& channel,
-                       const std::optional<py::array>& channel_codes,
-                       const std::optional<py::tuple>& channel_dictionary,
-                       const std::optional<py::array>& conversion,
-                       const std::optional<py::array>& value, const jl::event_options& options,
-                       const std::string& form) {
+py::tuple build_events(
+    const opt_array<std::int64_t>& customer_ids, const opt_array<std::uint8_t>& customer_valid,
+    const std::optional<py::tuple>& customer_names, const opt_array<std::int64_t>& time,
+    const opt_array<std::uint8_t>& time_valid, const opt_array<double>& time_real,
+    const std::optional<py::tuple>& channel, const std::optional<py::array>& channel_codes,
+    const std::optional<py::tuple>& channel_dictionary, const std::optional<py::array>& conversion,
+    const std::optional<py::array>& value, const jl::event_options& options,
+    const std::string& form) {
     if (form != "funnel" && form != "loop")
         throw jl::invalid_input("form must be \"funnel\" or \"loop\", got \"" + form + "\"");
     jl::event_table t;
@@ -153,8 +147,7 @@ void register_events(py::module_& m) {
         .def_readwrite("inactivity", &jl::event_options::inactivity)
         .def_readwrite("conversion_is_touch", &jl::event_options::conversion_is_touch)
         .def_property(
-            "duplicates",
-            [](const jl::event_options& o) { return duplicates_name(o.duplicates); },
+            "duplicates", [](const jl::event_options& o) { return duplicates_name(o.duplicates); },
             [](jl::event_options& o, const std::string& d) { o.duplicates = duplicates_of(d); },
             "\"keep\" or \"drop\".")
         .def_readwrite("strict", &jl::event_options::strict)

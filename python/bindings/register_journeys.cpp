@@ -72,9 +72,9 @@ jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& pa
     for (std::size_t row = 0; row < n; ++row) {
         tokens.assign(paths[row].begin(), paths[row].end());
         if (tokens.empty())
-            throw jl::invalid_input(jl::detail::make_message(row, options.path_column, "empty path"));
-        out.add(tokens, conv[row], nul.empty() ? 0.0 : nul[row], val.empty() ? 0.0 : val[row],
-                row);
+            throw jl::invalid_input(
+                jl::detail::make_message(row, options.path_column, "empty path"));
+        out.add(tokens, conv[row], nul.empty() ? 0.0 : nul[row], val.empty() ? 0.0 : val[row], row);
     }
     return out;
 }
@@ -257,7 +257,6 @@ void register_journeys(py::module_& m) {
         .def_readwrite("max_states", &jl::counting_options::max_states)
         .def_readwrite("threads", &jl::counting_options::threads);
 
-
     const jl::path_options defaults;
     py::class_<jl::path_options>(m, "path_options",
                                  "Column names and separator of a path table (C++ path_options).")
@@ -265,8 +264,7 @@ void register_journeys(py::module_& m) {
              py::arg("path_column") = defaults.path_column,
              py::arg("conversions_column") = defaults.conversions_column,
              py::arg("nulls_column") = defaults.nulls_column,
-             py::arg("value_column") = defaults.value_column,
-             py::arg("threads") = defaults.threads)
+             py::arg("value_column") = defaults.value_column, py::arg("threads") = defaults.threads)
         .def_readwrite("separator", &jl::path_options::separator)
         .def_readwrite("path_column", &jl::path_options::path_column)
         .def_readwrite("conversions_column", &jl::path_options::conversions_column)
@@ -279,9 +277,9 @@ void register_journeys(py::module_& m) {
         .def_static("from_paths", &from_paths, py::arg("paths"), py::arg("conversions"),
                     py::arg("nulls"), py::arg("value"), py::arg("options"),
                     "Journeys from path strings and count columns.")
-        .def_static("from_token_lists", &from_token_lists, py::arg("paths"),
-                    py::arg("conversions"), py::arg("nulls"), py::arg("value"),
-                    py::arg("options"), "Journeys from lists of channel names.")
+        .def_static("from_token_lists", &from_token_lists, py::arg("paths"), py::arg("conversions"),
+                    py::arg("nulls"), py::arg("value"), py::arg("options"),
+                    "Journeys from lists of channel names.")
         .def("append_arrow", &append_arrow, py::arg("offsets"), py::arg("data"),
              py::arg("validity"), py::arg("validity_offset"), py::arg("conversions"),
              py::arg("nulls"), py::arg("value"), py::arg("options"), py::arg("first_row"),
@@ -323,8 +321,7 @@ void register_journeys(py::module_& m) {
         .def_property_readonly("total_purchases", &jl::loop_histories::total_purchases)
         .def_property_readonly("form", [](const jl::loop_histories&) { return "loop"; })
         .def_property_readonly("has_times", [](const jl::loop_histories&) { return false; })
-        .def_property_readonly("time_unit_seconds",
-                               [](const jl::loop_histories&) { return 0.0; })
+        .def_property_readonly("time_unit_seconds", [](const jl::loop_histories&) { return 0.0; })
         .def_property_readonly(
             "purchase_name",
             [](const jl::loop_histories& h) { return h.channels().name(h.purchase_channel()); },

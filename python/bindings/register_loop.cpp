@@ -89,13 +89,12 @@ void register_loop(py::module_& m) {
             },
             py::return_value_policy::reference_internal)
         .def_property_readonly("options", &jl::loop_model::options)
-        .def_property_readonly("smoothing",
-                               [](const jl::loop_model& model) { return model.options().smoothing; })
+        .def_property_readonly(
+            "smoothing", [](const jl::loop_model& model) { return model.options().smoothing; })
         .def_property_readonly("order", &jl::loop_model::order)
-        .def_property_readonly("collapse_repeats",
-                               [](const jl::loop_model& model) {
-                                   return model.first().counts().collapse_repeats();
-                               })
+        .def_property_readonly(
+            "collapse_repeats",
+            [](const jl::loop_model& model) { return model.first().counts().collapse_repeats(); })
         .def_property_readonly("channels",
                                [](const jl::loop_model& model) { return model.channels().names(); })
         .def_property_readonly("num_states", &jl::loop_model::num_states)
@@ -165,8 +164,8 @@ void register_loop(py::module_& m) {
                     py::gil_scoped_release release;
                     stored.emplace(jl::loop_model_from_bytes(s));
                 }
-                py::tuple both = py::make_tuple(std::move(stored->model),
-                                                metadata_dict(stored->metadata));
+                py::tuple both =
+                    py::make_tuple(std::move(stored->model), metadata_dict(stored->metadata));
                 return both;
             },
             py::arg("data"),
@@ -184,9 +183,9 @@ void register_loop(py::module_& m) {
         .def_property_readonly(
             "first_purchases",
             [](const jl::loop_attribution& a) { return to_numpy(a.first_purchases); })
-        .def_property_readonly(
-            "repeat_purchases",
-            [](const jl::loop_attribution& a) { return to_numpy(a.repeat_purchases); });
+        .def_property_readonly("repeat_purchases", [](const jl::loop_attribution& a) {
+            return to_numpy(a.repeat_purchases);
+        });
     m.def("loop_markov_attribution", &jl::loop_markov_attribution, py::arg("model"),
           py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
           "Markov attribution of purchases, value, first and repeat purchases between groups.");
@@ -214,12 +213,11 @@ void register_loop(py::module_& m) {
             jl::write_graphml(out, jl::make_journey_graph(model));
             return out.str();
         },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
-        "The loop chain in GraphML.");
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The loop chain in GraphML.");
     m.def(
-        "journey_loops",
-        [](const jl::loop_model& model) { return jl::journey_loops(model); }, py::arg("model"),
-        py::call_guard<py::gil_scoped_release>(), "State ids of the cyclic components.");
+        "journey_loops", [](const jl::loop_model& model) { return jl::journey_loops(model); },
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
+        "State ids of the cyclic components.");
     m.def(
         "top_paths",
         [](const jl::loop_model& model, std::size_t n, std::size_t max_length,

@@ -47,7 +47,9 @@ py::tuple edges(const jl::transition_counts& c) {
     return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(w));
 }
 
-py::tuple effect_tuple(const jl::removal_effect& e) { return py::make_tuple(e.conversions, e.value); }
+py::tuple effect_tuple(const jl::removal_effect& e) {
+    return py::make_tuple(e.conversions, e.value);
+}
 
 // (conversions, value) arrays of several removal effects.
 py::tuple effects_tuple(const std::vector<jl::removal_effect>& effects) {
@@ -99,8 +101,8 @@ void register_markov(py::module_& m) {
              py::kw_only(), py::arg("smoothing") = jl::markov_options{}.smoothing)
         .def_readwrite("smoothing", &jl::markov_options::smoothing)
         .def("__repr__", [](const jl::markov_options& o) {
-            return "markov_options(smoothing=" + py::repr(py::float_(o.smoothing)).cast<std::string>() +
-                   ")";
+            return "markov_options(smoothing=" +
+                   py::repr(py::float_(o.smoothing)).cast<std::string>() + ")";
         });
 
     m.def(
@@ -168,14 +170,14 @@ void register_markov(py::module_& m) {
         },
         py::arg("journeys"), py::arg("options"), py::call_guard<py::gil_scoped_release>(),
         "Order-k transition counts.");
-    m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
-          py::call_guard<py::gil_scoped_release>(), "Counts of the union of two data sets.");
+    m.def("merge", &jl::merge, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>(),
+          "Counts of the union of two data sets.");
 
     py::class_<jl::markov_model>(m, "markov_model")
         .def_property_readonly("counts", &jl::markov_model::counts,
                                py::return_value_policy::reference_internal)
-        .def_property_readonly("smoothing",
-                               [](const jl::markov_model& model) { return model.options().smoothing; })
+        .def_property_readonly(
+            "smoothing", [](const jl::markov_model& model) { return model.options().smoothing; })
         .def_property_readonly("options", &jl::markov_model::options)
         .def_property_readonly("conversion_rate", &jl::markov_model::conversion_rate)
         .def_property_readonly("value_per_journey", &jl::markov_model::value_per_journey)
@@ -260,8 +262,8 @@ void register_markov(py::module_& m) {
                     py::gil_scoped_release release;
                     stored.emplace(jl::stored_model_from_bytes(s));
                 }
-                py::tuple both = py::make_tuple(std::move(stored->model),
-                                                metadata_dict(stored->metadata));
+                py::tuple both =
+                    py::make_tuple(std::move(stored->model), metadata_dict(stored->metadata));
                 return both;
             },
             py::arg("data"),
@@ -274,8 +276,7 @@ void register_markov(py::module_& m) {
             return jl::fit_markov(std::move(counts), options);
         },
         py::arg("counts"), py::arg("options") = jl::markov_options{},
-        py::call_guard<py::gil_scoped_release>(),
-        "Estimates and solves the Markov model.");
+        py::call_guard<py::gil_scoped_release>(), "Estimates and solves the Markov model.");
     m.def(
         "fit_markov_taking",
         [](jl::transition_counts& counts, const jl::markov_options& options) {
@@ -397,9 +398,9 @@ void register_markov(py::module_& m) {
            const std::vector<std::vector<jl::channel_id>>& players) {
             return jl::shapley_attribution(model, names, players);
         },
-        py::arg("model"), py::arg("names"),
-          py::arg("players"), py::call_guard<py::gil_scoped_release>(),
-          "Exact Shapley attribution over players (groups of channels).");
+        py::arg("model"), py::arg("names"), py::arg("players"),
+        py::call_guard<py::gil_scoped_release>(),
+        "Exact Shapley attribution over players (groups of channels).");
 
     m.def(
         "to_dot",
@@ -416,11 +417,12 @@ void register_markov(py::module_& m) {
             jl::write_graphml(out, jl::make_journey_graph(model));
             return out.str();
         },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The journey graph in GraphML.");
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
+        "The journey graph in GraphML.");
     m.def(
-        "journey_loops",
-        [](const jl::markov_model& model) { return jl::journey_loops(model); }, py::arg("model"),
-          py::call_guard<py::gil_scoped_release>(), "State ids of the cyclic components.");
+        "journey_loops", [](const jl::markov_model& model) { return jl::journey_loops(model); },
+        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
+        "State ids of the cyclic components.");
     m.def(
         "top_paths",
         [](const jl::markov_model& model, std::size_t n, std::size_t max_length,

@@ -7,7 +7,7 @@
 
 // Internal: detail::set_touch_limit and journey_set::builder (src/ is on the
 // tests' include path).
-#include "journey_set_builder.hpp"
+#include <journeyloop/impl/journey_set_builder.hpp>
 
 #include <catch2/catch.hpp>
 

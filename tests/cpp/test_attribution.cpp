@@ -63,8 +63,7 @@ TEST_CASE("heuristic_attribution: hand-worked abc example", "[attribution]") {
     }
 }
 
-TEST_CASE("heuristic_attribution: A/B example, first and last touch all to A",
-          "[attribution]") {
+TEST_CASE("heuristic_attribution: A/B example, first and last touch all to A", "[attribution]") {
     const auto js = fixtures::ab_example();
     require_values(heuristic_attribution(js, heuristic::first_touch), {3, 0}, {0, 0});
     require_values(heuristic_attribution(js, heuristic::last_touch), {3, 0}, {0, 0});

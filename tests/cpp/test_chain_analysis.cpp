@@ -2,8 +2,8 @@
 // abc example (see fixtures.hpp), and the solver on large components.
 #include "fixtures.hpp"
 
-#include "chain_solver.hpp"
-#include "model_access.hpp"
+#include <journeyloop/impl/chain_solver.hpp>
+#include <journeyloop/impl/model_access.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -24,8 +24,7 @@ state_id state_of(const transition_counts& c, const std::string& label) {
 }
 } // namespace
 
-TEST_CASE("markov_model: conversion probabilities, visits and touches by hand",
-          "[markov_model]") {
+TEST_CASE("markov_model: conversion probabilities, visits and touches by hand", "[markov_model]") {
     const auto model = fit_markov(count_transitions(fixtures::abc_example()));
     const auto& c = model.counts();
     const auto x = model.conversion_probabilities();
@@ -255,9 +254,9 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
     REQUIRE(!loops.empty());
     REQUIRE(loops[0].size() > 1500);
     // The chain reproduces the observed conversion rate.
-    REQUIRE(model.conversion_rate() ==
-            Approx(js.total_conversions() / (js.total_conversions() + js.total_nulls()))
-                .margin(1e-12));
+    REQUIRE(
+        model.conversion_rate() ==
+        Approx(js.total_conversions() / (js.total_conversions() + js.total_nulls())).margin(1e-12));
     // A removal against a direct sparse LU solve of the reduced system.
     const channel_id removed = 3;
     const auto& counts = model.counts();
@@ -290,14 +289,16 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
     {
         std::vector<Eigen::Triplet<double>> full;
         const long m = long(counts.num_states());
-        Eigen::VectorXd to_conversion = Eigen::VectorXd::Zero(m), from_start = Eigen::VectorXd::Zero(m);
+        Eigen::VectorXd to_conversion = Eigen::VectorXd::Zero(m),
+                        from_start = Eigen::VectorXd::Zero(m);
         from_start[transition_counts::start] = 1.0;
         for (long s = 0; s < m; ++s) {
             full.emplace_back(s, s, 1.0);
             if (s == transition_counts::conversion || s == transition_counts::null) continue;
             for (transition_matrix::InnerIterator it(P, s); it; ++it) {
                 if (it.col() == transition_counts::conversion) to_conversion[s] += it.value();
-                else if (it.col() != transition_counts::null) full.emplace_back(s, it.col(), -it.value());
+                else if (it.col() != transition_counts::null)
+                    full.emplace_back(s, it.col(), -it.value());
             }
         }
         Eigen::SparseMatrix<double> I_Q(m, m);
@@ -335,10 +336,11 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
         states.push_back(st);
     REQUIRE(states.size() > 16);
     std::size_t steps = 0, total = 0;
-    const auto batched = state_removal_effects(model, states, [&](std::size_t done, std::size_t of) {
-        steps = done;
-        total = of;
-    });
+    const auto batched =
+        state_removal_effects(model, states, [&](std::size_t done, std::size_t of) {
+            steps = done;
+            total = of;
+        });
     REQUIRE(total == (states.size() + 7) / 8);
     REQUIRE(steps == total);
     for (std::size_t i = 0; i < states.size(); i += 5) {
@@ -366,8 +368,9 @@ TEST_CASE("chain: states are stored in the finishing order of a search, heavier 
     // Every edge goes to a row of an equal or lower component, the order
     // every solve relies on.
     auto component = [&chain](std::size_t u) {
-        return std::size_t(std::upper_bound(chain.component_end.begin(), chain.component_end.end(), u) -
-                           chain.component_end.begin());
+        return std::size_t(
+            std::upper_bound(chain.component_end.begin(), chain.component_end.end(), u) -
+            chain.component_end.begin());
     };
     for (std::size_t u = 0; u < chain.n; ++u)
         for (auto e = chain.ptr[u]; e < chain.ptr[u + 1]; ++e)

@@ -2,10 +2,10 @@
 // workspace, and batches of removals in one reused batch workspace.
 #include "fixtures.hpp"
 
-#include "chain/batch.hpp"
-#include "chain/component.hpp"
-#include "chain_solver.hpp"
-#include "model_access.hpp"
+#include <journeyloop/impl/chain/batch.hpp>
+#include <journeyloop/impl/chain/component.hpp>
+#include <journeyloop/impl/chain_solver.hpp>
+#include <journeyloop/impl/model_access.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -26,8 +26,8 @@ TEST_CASE("solve_block: a two-state component by hand, the workspace left clean"
     std::vector<double> y0(2, 0.0), y1(2, 0.0);
     double* ys[2] = {y0.data(), y1.data()};
     const std::vector<char> none(2, 0);
-    const block_system sys{{ptr.data(), idx.data(), val.data(), diag.data()}, none, ys, 2,
-                           b.data(), 1, 2};
+    const block_system sys{
+        {ptr.data(), idx.data(), val.data(), diag.data()}, none, ys, 2, b.data(), 1, 2};
     component_workspace ws(2);
     solve_component(sys, 0, 2, ws);
     CHECK(std::abs(y0[0] - 20.0 / 31) < 1e-15);

@@ -68,8 +68,8 @@ std::vector<double> times(const journey_set& js, std::size_t row) {
 }
 
 void check_accounting(const event_report& r) {
-    REQUIRE(r.rows_read == r.rows_used + r.rows_rejected() + r.outside_lookback +
-                               r.conversions_without_touch);
+    REQUIRE(r.rows_read ==
+            r.rows_used + r.rows_rejected() + r.outside_lookback + r.conversions_without_touch);
     // The field list reads the same numbers: its rejections sum to rows_rejected().
     double rejected = 0;
     for (const auto& f : event_report_fields())
@@ -82,8 +82,7 @@ using reals = std::vector<double>;
 
 } // namespace
 
-TEST_CASE("events: funnel journeys split at conversions, sorted by customer and time",
-          "[events]") {
+TEST_CASE("events: funnel journeys split at conversions, sorted by customer and time", "[events]") {
     const small_log log;
     const auto built = build_journeys(log.table(), {});
     const auto& js = built.journeys;
@@ -293,13 +292,11 @@ TEST_CASE("events: bad rows are counted by reason, or thrown with strict", "[eve
     o.strict = true;
     REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 1, column 'cookie'"));
     customer_valid[1] = 1;
-    REQUIRE_THROWS_WITH(build_journeys(t, o),
-                        Contains("row 2, column 'time'") && Contains("NaT"));
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 2, column 'time'") && Contains("NaT"));
     time[2] = 0;
     REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 3, column 'conversion'"));
     conversion[3] = conversion[4] = 0;
-    REQUIRE_THROWS_WITH(build_journeys(t, o),
-                        Contains("row 5, column 'value'") && Contains("-2"));
+    REQUIRE_THROWS_WITH(build_journeys(t, o), Contains("row 5, column 'value'") && Contains("-2"));
     value[5] = 0;
     REQUIRE_THROWS_WITH(build_journeys(t, o),
                         Contains("row 6, column 'value'") && Contains("not a conversion"));
@@ -419,8 +416,7 @@ TEST_CASE("events: time decay by time before the conversion", "[events][attribut
     REQUIRE(a.value[1] == Approx(100.0 / 7 + 20).epsilon(1e-14));
     REQUIRE(a.value[2] == Approx(400.0 / 7).epsilon(1e-14));
     // Unitless times need a half-life; a known unit defaults to 7 days.
-    REQUIRE_THROWS_WITH(heuristic_attribution(js, heuristic::time_decay),
-                        Contains("unitless"));
+    REQUIRE_THROWS_WITH(heuristic_attribution(js, heuristic::time_decay), Contains("unitless"));
     event_options days;
     days.time_unit_seconds = 86400;
     const auto jd = build_journeys(log.table(), days).journeys;
@@ -481,18 +477,17 @@ struct generated_log {
         for (auto x : customer) customer_text.push_back("u" + std::to_string(x));
         for (auto name : channel) {
             const auto it = std::find(dictionary.begin(), dictionary.end(), name);
-            codes.push_back(it == dictionary.end() ? std::int8_t{-1}
-                                                   : static_cast<std::int8_t>(it - dictionary.begin()));
+            codes.push_back(it == dictionary.end()
+                                ? std::int8_t{-1}
+                                : static_cast<std::int8_t>(it - dictionary.begin()));
         }
         for (const auto& s : customer_text) customer_names.push_back(s);
     }
 
     event_table table(bool by_name) const {
         event_table t;
-        if (by_name)
-            t.customer_names = customer_names;
-        else
-            t.customer_ids = customer;
+        if (by_name) t.customer_names = customer_names;
+        else t.customer_ids = customer;
         t.time = time;
         t.channel = channel;
         t.conversion = conversion;
@@ -587,8 +582,7 @@ TEST_CASE("events: two threads build exactly what one builds", "[events]") {
                     REQUIRE(a.report.null_time > 0);
                     REQUIRE(a.report.duplicate > 0);
                     if (!loop)
-                        REQUIRE(a.report.conversions_without_touch + a.report.outside_lookback >
-                                0);
+                        REQUIRE(a.report.conversions_without_touch + a.report.outside_lookback > 0);
                     require_same(a, b);
                     // Dictionary-coded channels (the one-pass shortcut for
                     // sorted logs) give the same journeys.
@@ -718,8 +712,8 @@ std::pair<event_journeys, event_journeys> on_one_and_two_threads(const event_tab
 }
 
 // The same for loop histories.
-std::pair<event_histories, event_histories> histories_on_one_and_two_threads(
-    const event_table& t, event_options o) {
+std::pair<event_histories, event_histories> histories_on_one_and_two_threads(const event_table& t,
+                                                                             event_options o) {
     o.threads = 1;
     auto one = build_loop_histories(t, o);
     o.threads = 2;
@@ -735,12 +729,13 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
         // (the one-pass and the grouping paths).
         const std::size_t n = 250000;
         for (bool shuffled : {false, true}) {
-            one_channel_log log(n, "email", [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
-                c = static_cast<std::int64_t>(i / 5);
-                t = static_cast<std::int64_t>(i % 5);
-                conv = 1.0;
-                v = 2.0;
-            });
+            one_channel_log log(n, "email",
+                                [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
+                                    c = static_cast<std::int64_t>(i / 5);
+                                    t = static_cast<std::int64_t>(i % 5);
+                                    conv = 1.0;
+                                    v = 2.0;
+                                });
             if (shuffled)
                 for (std::size_t i = 0; i + 1 < n; i += 2)
                     std::swap(log.customer[i], log.customer[i + 1]);
@@ -752,11 +747,12 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
     }
     SECTION("conversion rows that are not touches leave gaps the second part closes") {
         const std::size_t n = 240000;
-        const one_channel_log log(n, "search", [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
-            c = static_cast<std::int64_t>(i / 6);
-            t = static_cast<std::int64_t>(i % 6);
-            if (i % 6 == 3) conv = 1.0, v = 5.0;
-        });
+        const one_channel_log log(n, "search",
+                                  [](std::size_t i, auto& c, auto& t, auto& conv, auto& v) {
+                                      c = static_cast<std::int64_t>(i / 6);
+                                      t = static_cast<std::int64_t>(i % 6);
+                                      if (i % 6 == 3) conv = 1.0, v = 5.0;
+                                  });
         event_options o;
         o.conversion_is_touch = false;
         const auto [a, b] = on_one_and_two_threads(log.table(), o);
@@ -819,8 +815,7 @@ TEST_CASE("events: edge cases of the one-pass and parallel paths", "[events]") {
         const auto built = build_loop_histories(event_table{}, {});
         REQUIRE(built.histories.empty());
         REQUIRE(built.histories.total_customers() == 0);
-        REQUIRE(built.histories.channels().name(built.histories.purchase_channel()) ==
-                "purchase");
+        REQUIRE(built.histories.channels().name(built.histories.purchase_channel()) == "purchase");
     }
     SECTION("no channel may be relabelled as the purchase marker") {
         std::vector<std::int64_t> customer{1, 1};
@@ -849,7 +844,8 @@ TEST_CASE("events: two parts within the touch limit but over it together are ref
             if (i % 4 == 3) conv = 1.0, v = 1.0;
         });
         if (shuffled)
-            for (std::size_t i = 0; i + 4 < n; i += 8) std::swap(log.customer[i], log.customer[i + 4]);
+            for (std::size_t i = 0; i + 4 < n; i += 8)
+                std::swap(log.customer[i], log.customer[i + 4]);
         event_options o;
         o.threads = 2;
         REQUIRE(build_journeys(log.table(), o).journeys.total_touches() == n);

@@ -33,8 +33,9 @@ std::string fnv(std::string_view bytes) {
 }
 
 std::string sign(const std::string& kind, const std::string& body) {
-    return "{\"format\":\"journeyloop\",\"kind\":\"" + kind + "\",\"version\":1,\"body_bytes\":" +
-           std::to_string(body.size()) + ",\"checksum\":\"fnv1a64:" + fnv(body) + "\"}\n" + body;
+    return "{\"format\":\"journeyloop\",\"kind\":\"" + kind +
+           "\",\"version\":1,\"body_bytes\":" + std::to_string(body.size()) +
+           ",\"checksum\":\"fnv1a64:" + fnv(body) + "\"}\n" + body;
 }
 
 // `body` with its first `from` replaced by `to`, signed as a file of `kind`.
@@ -54,10 +55,9 @@ TEST_CASE("merge: counts of parts merge to the counts of the whole", "[transitio
     const auto p2 = count_transitions(rows({"b"}, {0}, {2}, {0}), {2});
     const auto p3 = count_transitions(rows({"a > c"}, {2}, {0}, {30}), {2});
     REQUIRE(merge(merge(p1, p2), p3) == all);
-    REQUIRE(merge(p1, merge(p2, p3)) == all);     // associative
-    REQUIRE(merge(p3, merge(p2, p1)) == all);     // commutative
-    REQUIRE(merge(merge(p1, p2), p3).channels().names() ==
-            std::vector<std::string>{"a", "b", "c"});
+    REQUIRE(merge(p1, merge(p2, p3)) == all); // associative
+    REQUIRE(merge(p3, merge(p2, p1)) == all); // commutative
+    REQUIRE(merge(merge(p1, p2), p3).channels().names() == std::vector<std::string>{"a", "b", "c"});
     REQUIRE(merge(p1, p2) != all);
     // A merged model is the model of the whole.
     REQUIRE(fit_markov(merge(merge(p3, p1), p2)).conversion_rate() ==
@@ -80,7 +80,8 @@ TEST_CASE("io: counts and models round-trip through bytes and files", "[io]") {
     const auto file = (std::filesystem::temp_directory_path() / "journeyloop_model.jl").string();
     save(model, file);
     REQUIRE(load_model(file).value_per_journey() == model.value_per_journey());
-    REQUIRE_THROWS_WITH(load_counts(file), Contains("holds a markov_model, expected a transition_counts"));
+    REQUIRE_THROWS_WITH(load_counts(file),
+                        Contains("holds a markov_model, expected a transition_counts"));
     std::filesystem::remove(file);
     REQUIRE_THROWS_WITH(load_model(file), Contains("cannot open"));
 }
@@ -160,7 +161,8 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         bad.replace(bad.find("\"version\":1"), 11, "\"version\":9");
         REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("format version 9 is newer"));
         bad.replace(bad.find("\"version\":9"), 11, "\"version\":0");
-        REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("version: expected an integer in [1,"));
+        REQUIRE_THROWS_WITH(counts_from_bytes(bad),
+                            Contains("version: expected an integer in [1,"));
     }
     SECTION("a key twice in an object") {
         auto b = body;
@@ -179,9 +181,9 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("edges[0]: expected an integer"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"edges\":[[0,3,4]", "\"edges\":[[0,3,-4]")),
                             Contains("edges[0]: negative number"));
-        REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"channels\":[\"a\",\"b\"",
-                                                   "\"channels\":[\"a\",\"a\"")),
-                            Contains("duplicate channel 'a'"));
+        REQUIRE_THROWS_WITH(
+            counts_from_bytes(edit("\"channels\":[\"a\",\"b\"", "\"channels\":[\"a\",\"a\"")),
+            Contains("duplicate channel 'a'"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"states\":[[0]", "\"states\":[[0,1]")),
                             Contains("states[0]: wrong tuple length"));
         REQUIRE_THROWS_WITH(counts_from_bytes(edit("\"totals\":[3,", "\"totals\":[\"3\",")),
@@ -206,8 +208,8 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         for (std::size_t at : {std::size_t{12}, eol + 20, bytes.size() - 3}) {
             auto bad = bytes;
             bad[at] = static_cast<char>(0xC3); // a lead byte without its continuation
-            REQUIRE_THROWS_WITH(counts_from_bytes(bad), Contains("not UTF-8 text (byte " +
-                                                                 std::to_string(at) + ")"));
+            REQUIRE_THROWS_WITH(counts_from_bytes(bad),
+                                Contains("not UTF-8 text (byte " + std::to_string(at) + ")"));
         }
         // Well-formed multibyte names are text.
         std::vector<std::string_view> paths{"caf\xC3\xA9 > \xE2\x82\xAC"};
@@ -232,7 +234,8 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("states[0]: channel 'NULL' has the name of a state"));
     }
     SECTION("an edit that keeps the sums but breaks the windows is refused") {
-        auto edit_of = [](const transition_counts& c, const std::string& from, const std::string& to) {
+        auto edit_of = [](const transition_counts& c, const std::string& from,
+                          const std::string& to) {
             const auto all = to_bytes(c);
             return edited("transition_counts", all.substr(all.find('\n') + 1), from, to);
         };
@@ -242,8 +245,9 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("transition 'a' -> 'b': a state shorter than the order is a "
                                      "whole path, with no successor (order 2)"));
         // A self-loop adds as much into a state as out of it: the sums hold.
-        REQUIRE_THROWS_WITH(counts_from_bytes(edit_of(counts, "\"edges\":[", "\"edges\":[[3,3,1],")),
-                            Contains("transition 'a' -> 'a': a self-loop, but repeats are collapsed"));
+        REQUIRE_THROWS_WITH(
+            counts_from_bytes(edit_of(counts, "\"edges\":[", "\"edges\":[[3,3,1],")),
+            Contains("transition 'a' -> 'a': a self-loop, but repeats are collapsed"));
         // Order 2: a > b > c converts, c > a > b does not.
         std::vector<std::string_view> paths{"a > b > c", "c > a > b"};
         std::vector<double> conv{1, 0}, nulls{0, 1};
@@ -272,6 +276,7 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         const auto trap = counts_from_bytes(sign("transition_counts", loop));
         REQUIRE(trap.num_states() == 5);
         REQUIRE_THROWS_AS(fit_markov(trap), numerical_error);
-        REQUIRE_THROWS_WITH(fit_markov(trap), Contains("state 'b' cannot reach CONVERSION or NULL"));
+        REQUIRE_THROWS_WITH(fit_markov(trap),
+                            Contains("state 'b' cannot reach CONVERSION or NULL"));
     }
 }

@@ -14,7 +14,8 @@ TEST_CASE("journey_graph: vertices are states, edges observed transitions", "[jo
     REQUIRE(g[3].conversion_probability == Approx(5.0 / 8));
     REQUIRE(g[3].expected_visits == Approx(2.0 / 3));
     double from_start = 0;
-    for (auto e : boost::make_iterator_range(boost::out_edges(0, g))) from_start += g[e].probability;
+    for (auto e : boost::make_iterator_range(boost::out_edges(0, g)))
+        from_start += g[e].probability;
     REQUIRE(from_start == Approx(1.0));
     REQUIRE(boost::in_degree(transition_counts::conversion, g) == 2);
     // model.graph() is the same view.

@@ -178,15 +178,26 @@ TEST_CASE("journey_set: Arrow string columns, nulls and a failed append", "[jour
     std::vector<double> conv{1, 0, 1}, nulls{0, 1, 0};
     journey_set js;
     // Rows 0 and 1 only.
-    append_journeys(js, {string_column_view(offsets.data(), chars.data(), 2, validity), {conv.data(), 2}, {nulls.data(), 2}, {}}, {}, 0);
+    append_journeys(js,
+                    {string_column_view(offsets.data(), chars.data(), 2, validity),
+                     {conv.data(), 2},
+                     {nulls.data(), 2},
+                     {}},
+                    {}, 0);
     REQUIRE(js.size() == 2);
     REQUIRE(js.channels().names() == std::vector<std::string>{"a", "b", "c"});
     // Row 2 is null: the append fails, names the row, and changes nothing.
     std::vector<std::int32_t> offsets32{0, 1, 1};
     const std::uint8_t validity2[] = {0b01};
     const std::string more = "d";
-    REQUIRE_THROWS_WITH(append_journeys(js, {string_column_view(offsets32.data(), more.data(), 2, validity2), {conv.data(), 2}, {nulls.data(), 2}, {}}, {}, 2),
-                        Contains("row 3, column 'path': missing path (null)"));
+    REQUIRE_THROWS_WITH(
+        append_journeys(js,
+                        {string_column_view(offsets32.data(), more.data(), 2, validity2),
+                         {conv.data(), 2},
+                         {nulls.data(), 2},
+                         {}},
+                        {}, 2),
+        Contains("row 3, column 'path': missing path (null)"));
     REQUIRE(js.size() == 2);
     REQUIRE(js.channels().size() == 3); // "d" was interned, then undone
     REQUIRE_FALSE(js.channels().find("d").has_value());
@@ -256,7 +267,8 @@ TEST_CASE("journey_set: channel names of every length, blanks, last tokens at th
     const std::vector<char> exact(chars.begin(), chars.end()); // no terminator after it
     std::vector<double> conv(40, 1.0);
     journey_set js;
-    append_journeys(js, {string_column_view(offsets.data(), exact.data(), 40), conv, {}, {}}, {}, 0);
+    append_journeys(js, {string_column_view(offsets.data(), exact.data(), 40), conv, {}, {}}, {},
+                    0);
     REQUIRE(js.size() == 40);
     for (std::size_t r = 0; r < 40; ++r) {
         std::vector<std::string> got;
@@ -346,9 +358,8 @@ TEST_CASE("journey_set: long rows, many names and random blanks parse as a plain
     for (std::size_t threads : {1u, 2u}) {
         path_options options;
         options.threads = threads;
-        const auto arrow =
-            build_journeys({string_column_view(offsets.data(), exact.data(), rows), conv, {}, {}},
-                           options);
+        const auto arrow = build_journeys(
+            {string_column_view(offsets.data(), exact.data(), rows), conv, {}, {}}, options);
         const auto separate = build_journeys({views, conv, {}, {}}, options);
         for (const auto* js : {&arrow, &separate}) {
             REQUIRE(js->size() == rows);

@@ -76,9 +76,9 @@ TEST_CASE("loop model: the hand-worked chain", "[loop]") {
 TEST_CASE("loop model: expected purchases and value equal the observed means", "[loop]") {
     // The MLE chain of complete histories reproduces the observed flow at
     // every order.
-    std::vector<std::string_view> paths{
-        "a > b > purchase > c > a > purchase > purchase", "b > b > c", "c > purchase > a",
-        "a > c > b > purchase > b", "purchase > a > purchase"};
+    std::vector<std::string_view> paths{"a > b > purchase > c > a > purchase > purchase",
+                                        "b > b > c", "c > purchase > a", "a > c > b > purchase > b",
+                                        "purchase > a > purchase"};
     std::vector<double> customers{3, 5, 2, 1, 4}, value{60, 0, 10, 7, 16};
     const auto histories = build_loop_histories({paths, customers, {}, value}, {});
     for (std::size_t order : {1, 2, 3}) {
@@ -249,13 +249,15 @@ TEST_CASE("loop model: saved and loaded, with its metadata", "[loop][io]") {
     REQUIRE(back_meta.max_states == std::optional<std::size_t>{99});
     REQUIRE_FALSE(back_meta.teams);
     // Each kind where it is expected.
-    REQUIRE_THROWS_WITH(model_from_bytes(bytes), Contains("holds a loop_model, expected a markov_model"));
+    REQUIRE_THROWS_WITH(model_from_bytes(bytes),
+                        Contains("holds a loop_model, expected a markov_model"));
     REQUIRE_THROWS_WITH(loop_model_from_bytes(to_bytes(model.first())),
                         Contains("holds a markov_model, expected a loop_model"));
     // A model with no purchase has no repeat view, in the file too.
     std::vector<std::string_view> paths{"a > b"};
     std::vector<double> one{1};
-    const auto none = fit_loop(count_loop_transitions(build_loop_histories({paths, one, {}, {}}, {})));
+    const auto none =
+        fit_loop(count_loop_transitions(build_loop_histories({paths, one, {}, {}}, {})));
     const auto again = loop_model_from_bytes(to_bytes(none)).model;
     REQUIRE_FALSE(again.repeat());
     REQUIRE(summarize(again).expected_purchases == 0);

@@ -130,8 +130,8 @@ TEST_CASE("shapley_attribution: efficiency and symmetry on the abc example",
           "[markov_model][shapley]") {
     const auto model = fit_markov(count_transitions(fixtures::abc_example()));
     const auto& ch = model.counts().channels();
-    const auto s = shapley_attribution(model, {"a", "b", "c"},
-                                       {{ch.at("a")}, {ch.at("b")}, {ch.at("c")}});
+    const auto s =
+        shapley_attribution(model, {"a", "b", "c"}, {{ch.at("a")}, {ch.at("b")}, {ch.at("c")}});
     REQUIRE(s.total_conversions() == Approx(model.counts().total_conversions()).epsilon(1e-13));
     REQUIRE(s.total_value() == Approx(model.counts().total_value()).epsilon(1e-13));
     for (double x : s.conversions) REQUIRE(x >= 0);
@@ -218,14 +218,14 @@ TEST_CASE("removal_effects: progress after each step, and a callback that throws
     REQUIRE(model.counts().channels().size() == 40);
 
     std::vector<std::pair<std::size_t, std::size_t>> calls;
-    const auto with = removal_effects(model, [&calls](std::size_t done, std::size_t total) {
-        calls.emplace_back(done, total);
-    });
+    const auto with = removal_effects(
+        model, [&calls](std::size_t done, std::size_t total) { calls.emplace_back(done, total); });
     REQUIRE(calls.size() == 5);
     for (std::size_t i = 0; i < calls.size(); ++i)
         REQUIRE(calls[i] == std::make_pair(i + 1, std::size_t{5}));
     const auto without = removal_effects(model);
-    for (std::size_t c = 0; c < with.size(); ++c) REQUIRE(with[c].conversions == without[c].conversions);
+    for (std::size_t c = 0; c < with.size(); ++c)
+        REQUIRE(with[c].conversions == without[c].conversions);
 
     REQUIRE_THROWS_WITH(removal_effects(model,
                                         [](std::size_t done, std::size_t) {
@@ -236,9 +236,8 @@ TEST_CASE("removal_effects: progress after each step, and a callback that throws
     // A small chain: one removal at a time, a step each; order 1: one step.
     const auto small = fit_markov(count_transitions(fixtures::abc_example()));
     calls.clear();
-    group_removal_effects(small, {{0}, {1}, {0, 2}}, [&calls](std::size_t d, std::size_t t) {
-        calls.emplace_back(d, t);
-    });
+    group_removal_effects(small, {{0}, {1}, {0, 2}},
+                          [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });
     REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 3}, {2, 3}, {3, 3}});
     calls.clear();
     removal_effects(small, [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });

@@ -2,8 +2,8 @@
 
 #include <journeyloop/threads.hpp>
 
-#include "chain_solver.hpp"
-#include "model_access.hpp"
+#include <journeyloop/impl/chain_solver.hpp>
+#include <journeyloop/impl/model_access.hpp>
 
 #include <algorithm>
 #include <set>
@@ -52,7 +52,7 @@ TEST_CASE("set_threads: the counting threads follow it, explicit threads win", "
     REQUIRE(counting_threads(js, o) == 1);
     set_threads(8);
     REQUIRE(counting_threads(js, o) == 4); // 210,000 rows: four parts
-    o.threads = 2;                          // asked for by the call
+    o.threads = 2;                         // asked for by the call
     REQUIRE(counting_threads(js, o) == 2);
     o.threads = 0;
     const auto three = count_transitions(js, o);

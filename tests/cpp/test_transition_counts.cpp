@@ -18,8 +18,7 @@ double weight(const transition_counts& c, const std::string& from, const std::st
 }
 } // namespace
 
-TEST_CASE("count_transitions: A/B example, self-loops kept or collapsed",
-          "[transition_counts]") {
+TEST_CASE("count_transitions: A/B example, self-loops kept or collapsed", "[transition_counts]") {
     const auto js = fixtures::ab_example();
     SECTION("kept: the published edge counts") {
         counting_options o;
@@ -83,8 +82,7 @@ TEST_CASE("count_transitions: state-space guard and bad order", "[transition_cou
     o.order = 2;
     o.max_states = 4;
     REQUIRE_THROWS_AS(count_transitions(js, o), state_space_too_large);
-    REQUIRE_THROWS_WITH(count_transitions(js, o),
-                        Catch::Contains("above the cap of 4"));
+    REQUIRE_THROWS_WITH(count_transitions(js, o), Catch::Contains("above the cap of 4"));
     // One window of two channels per path (3), plus START, CONVERSION, NULL.
     try {
         count_transitions(js, o);
@@ -149,11 +147,13 @@ TEST_CASE("count_transitions: channels named as the chain's states are refused, 
     std::vector<std::string_view> paths{"a > b", "b > START", "CONVERSION"};
     std::vector<double> conv{1, 0, 1}, nulls{0, 1, 0};
     const auto js = build_journeys({paths, conv, nulls, {}});
-    REQUIRE_THROWS_WITH(count_transitions(js), Catch::Contains("row 1: channel 'START' has the name of a "
-                                                        "state of the chain"));
+    REQUIRE_THROWS_WITH(count_transitions(js),
+                        Catch::Contains("row 1: channel 'START' has the name of a "
+                                        "state of the chain"));
     counting_options o;
     o.order = 10001;
-    REQUIRE_THROWS_WITH(count_transitions(js, o), Catch::Contains("order must be in [1, 10000], got 10001"));
+    REQUIRE_THROWS_WITH(count_transitions(js, o),
+                        Catch::Contains("order must be in [1, 10000], got 10001"));
 }
 
 TEST_CASE("counting_threads: two threads only for large sets with a small state bound",
@@ -200,7 +200,8 @@ TEST_CASE("counting_threads: two threads only for large sets with a small state 
     const std::size_t below = two_thread_rows - 1;
     const std::vector<std::string_view> below_views(few_views.begin(), few_views.begin() + below);
     const std::vector<double> below_conv(conv.begin(), conv.begin() + below),
-        below_nulls(nulls.begin(), nulls.begin() + below), below_value(value.begin(), value.begin() + below);
+        below_nulls(nulls.begin(), nulls.begin() + below),
+        below_value(value.begin(), value.begin() + below);
     const auto fewer = build_journeys({below_views, below_conv, below_nulls, below_value}, {});
     REQUIRE(counting_threads(fewer, {2}) == 1);
     counting_options asked{2};
@@ -222,8 +223,8 @@ TEST_CASE("count_transitions: order 1 counted in channel space equals the genera
     // order 1 by the dense channel-space counter. Rows without outcomes
     // hold channels that must not become states; repeats and first
     // appearances inside repeats; fractional weights.
-    std::vector<std::string_view> paths{"z", "b > b > a", "a > c > a > c", "y > b",
-                                        "c > c > c", "d", "a > b > a"};
+    std::vector<std::string_view> paths{"z",         "b > b > a", "a > c > a > c", "y > b",
+                                        "c > c > c", "d",         "a > b > a"};
     std::vector<double> conv{0, 1, 0.5, 0, 2, 0, 1}, nulls{0, 2, 0.25, 0, 0, 3, 0},
         value{0, 3, 1.5, 0, 7, 0, 0.5};
     const auto js = build_journeys({paths, conv, nulls, value}, {});
@@ -288,7 +289,8 @@ TEST_CASE("count_transitions: order 1 with 1,500 channels (the general loop) equ
     for (state_id s = 0; s < a.num_states(); ++s) {
         REQUIRE(a.state_label(s) == b.state_label(s));
         const auto wa = a.weights(s), wb = b.weights(s);
-        REQUIRE(std::vector<double>(wa.begin(), wa.end()) == std::vector<double>(wb.begin(), wb.end()));
+        REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
+                std::vector<double>(wb.begin(), wb.end()));
     }
 }
 
@@ -304,7 +306,8 @@ TEST_CASE("count_transitions: order-1 sums gathered while parsing equal counting
         std::string p;
         for (int j = 0; j <= i % 5; ++j) {
             if (j) p += " > ";
-            p += "c" + std::to_string((i * 7 + j * j * 3 + (j == 1 ? i / 5 : 0)) % (i < 30000 ? 6 : 11));
+            p += "c" +
+                 std::to_string((i * 7 + j * j * 3 + (j == 1 ? i / 5 : 0)) % (i < 30000 ? 6 : 11));
         }
         paths.push_back(p);
         conv.push_back(i % 3 == 0 ? 1.0 : 0.0);
@@ -318,11 +321,11 @@ TEST_CASE("count_transitions: order-1 sums gathered while parsing equal counting
     REQUIRE(journey_set::builder::order1_sums(parsed) != nullptr);
     journey_set chunked;
     const std::size_t half = 25000;
-    append_journeys(chunked,
-                    {column_view<std::string_view>(views.data(), half),
-                     column_view<double>(conv.data(), half), column_view<double>(nulls.data(), half),
-                     column_view<double>(value.data(), half)},
-                    two, 0);
+    append_journeys(
+        chunked,
+        {column_view<std::string_view>(views.data(), half), column_view<double>(conv.data(), half),
+         column_view<double>(nulls.data(), half), column_view<double>(value.data(), half)},
+        two, 0);
     append_journeys(chunked,
                     {column_view<std::string_view>(views.data() + half, views.size() - half),
                      column_view<double>(conv.data() + half, conv.size() - half),

@@ -55,8 +55,8 @@ public:
         const std::size_t bytes = n * sizeof(T);
 #if defined(JOURNEYLOOP_MAPPED_PAGES)
         if (bytes >= mapped_threshold) {
-            void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0);
+            void* p =
+                ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (p == MAP_FAILED) throw std::bad_alloc();
             return static_cast<T*>(p);
         }

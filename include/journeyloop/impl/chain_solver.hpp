@@ -44,16 +44,16 @@ namespace journeyloop::detail {
 /// collapsed).
 struct chain {
     std::size_t n = 0;
-    std::uint32_t start = 0;               ///< START's row
-    std::vector<std::uint32_t> row_of;     ///< transient index -> row
-    std::vector<std::size_t> ptr;          ///< by row
-    std::vector<std::uint32_t> idx;        ///< rows
+    std::uint32_t start = 0;           ///< START's row
+    std::vector<std::uint32_t> row_of; ///< transient index -> row
+    std::vector<std::size_t> ptr;      ///< by row
+    std::vector<std::uint32_t> idx;    ///< rows
     std::vector<double> val;
-    std::vector<double> diag;              ///< by row, or empty
+    std::vector<double> diag; ///< by row, or empty
     /// Row u: P(-> CONVERSION) at u, times the mean value at n + u.
     std::vector<double> base;
     std::vector<std::size_t> component_end; ///< component k: rows [end[k - 1], end[k])
-    std::size_t start_component = 0;      ///< START's component
+    std::size_t start_component = 0;        ///< START's component
     /// Rows below it are the terminal states (no transient successor, not
     /// even themselves), each a component: their solutions are constants,
     /// x = P(-> CONVERSION), that no removal changes but their own.
@@ -68,9 +68,7 @@ struct chain {
     }
     std::size_t components() const noexcept { return component_end.size(); }
     /// Self-loop probability of row u.
-    double self_loop(std::uint32_t u) const noexcept {
-        return diag.empty() ? 0.0 : diag[u];
-    }
+    double self_loop(std::uint32_t u) const noexcept { return diag.empty() ? 0.0 : diag[u]; }
 };
 
 /// Largest block solved by dense LU; larger blocks use Gauss-Seidel.

@@ -2,7 +2,7 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_COMPONENT_HPP
 #define JOURNEYLOOP_SRC_CHAIN_COMPONENT_HPP
 
-#include "rows.hpp"
+#include <journeyloop/impl/chain/rows.hpp>
 
 #include <journeyloop/detail/mapped.hpp>
 

@@ -83,8 +83,8 @@ public:
     // ---- rows one at a time ---------------------------------------------------------
     /// Throws invalid_input if rows cannot be appended (times or customers).
     void check_appendable() const;
-    void add(column_view<std::string_view> path, double conversions, double nulls,
-             double value, std::size_t row);
+    void add(column_view<std::string_view> path, double conversions, double nulls, double value,
+             std::size_t row);
     void add_ids(column_view<channel_id> path, double conversions, double nulls, double value,
                  std::size_t row);
     void reserve(std::size_t rows, std::size_t touches);

@@ -2,7 +2,7 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_ROWS_HPP
 #define JOURNEYLOOP_SRC_CHAIN_ROWS_HPP
 
-#include "../chain_solver.hpp"
+#include <journeyloop/impl/chain_solver.hpp>
 
 #include <cstddef>
 #include <cstdint>

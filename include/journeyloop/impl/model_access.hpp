@@ -3,7 +3,7 @@
 #ifndef JOURNEYLOOP_SRC_MODEL_ACCESS_HPP
 #define JOURNEYLOOP_SRC_MODEL_ACCESS_HPP
 
-#include "chain_solver.hpp"
+#include <journeyloop/impl/chain_solver.hpp>
 
 #include <journeyloop/attribution.hpp>
 #include <journeyloop/markov_model.hpp>

@@ -3,7 +3,7 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_SWEEP_HPP
 #define JOURNEYLOOP_SRC_CHAIN_SWEEP_HPP
 
-#include "../chain_solver.hpp"
+#include <journeyloop/impl/chain_solver.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +19,7 @@ namespace journeyloop::detail {
 // one 64-byte line), so that the removals hold sixteen numbers a live state
 // on two threads as on one (bench/results/profile_memory.txt).
 template <std::size_t Halves>
-constexpr std::size_t width_of = Halves * many_batch;
+constexpr std::size_t width_of = Halves* many_batch;
 
 // The changes the extrapolation records, per state: its changes as 16-bit
 // integers, in block floating point (each half scaled by its largest

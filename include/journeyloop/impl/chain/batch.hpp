@@ -2,7 +2,7 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_BATCH_HPP
 #define JOURNEYLOOP_SRC_CHAIN_BATCH_HPP
 
-#include "workspace.hpp"
+#include <journeyloop/impl/chain/workspace.hpp>
 
 #include <journeyloop/detail/mapped.hpp>
 

@@ -2,7 +2,7 @@
 #ifndef JOURNEYLOOP_SRC_CHAIN_WORKSPACE_HPP
 #define JOURNEYLOOP_SRC_CHAIN_WORKSPACE_HPP
 
-#include "../chain_solver.hpp"
+#include <journeyloop/impl/chain_solver.hpp>
 
 #include <journeyloop/detail/mapped.hpp>
 

@@ -1,0 +1,186 @@
+// Heuristic attribution and attribution helpers.
+#ifndef JOURNEYLOOP_IMPL_ATTRIBUTION_IPP
+#define JOURNEYLOOP_IMPL_ATTRIBUTION_IPP
+
+#include <journeyloop/config.hpp>
+#include <journeyloop/attribution.hpp>
+#include <journeyloop/detail/grouping.hpp>
+#include <journeyloop/errors.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace journeyloop {
+
+JOURNEYLOOP_IMPL_INLINE double attribution::share(std::size_t i) const {
+    const double total = total_conversions();
+    return total > 0 ? conversions[i] / total : 0.0;
+}
+
+JOURNEYLOOP_IMPL_INLINE double attribution::total_conversions() const {
+    return std::accumulate(conversions.begin(), conversions.end(), 0.0);
+}
+
+JOURNEYLOOP_IMPL_INLINE double attribution::total_value() const {
+    return std::accumulate(value.begin(), value.end(), 0.0);
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string_view to_string(heuristic h) noexcept {
+    switch (h) {
+    case heuristic::first_touch: return "first_touch";
+    case heuristic::last_touch: return "last_touch";
+    case heuristic::linear: return "linear";
+    case heuristic::position_based: return "position_based";
+    case heuristic::time_decay: return "time_decay";
+    }
+    return "unknown";
+}
+
+JOURNEYLOOP_IMPL_INLINE heuristic heuristic_from_string(std::string_view name) {
+    std::string valid;
+    for (auto h : all_heuristics) {
+        if (to_string(h) == name) return h;
+        valid += valid.empty() ? "" : ", ";
+        valid += to_string(h);
+    }
+    throw invalid_input("unknown heuristic '" + std::string(name) + "' (valid: " + valid + ")");
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(attribution_1) {
+
+JOURNEYLOOP_IMPL_INLINE void check_options(const heuristic_options& o) {
+    if (!(o.half_life > 0) || !std::isfinite(o.half_life))
+        throw invalid_input("half_life must be positive and finite, got " +
+                            std::to_string(o.half_life));
+    if (!(o.endpoint_share >= 0 && o.endpoint_share <= 0.5))
+        throw invalid_input("endpoint_share must be in [0, 0.5], got " +
+                            std::to_string(o.endpoint_share));
+}
+
+// Fills w[0..n) with the weights of rule h; they sum to 1.
+JOURNEYLOOP_IMPL_INLINE void fill_weights(heuristic h, std::size_t n, const heuristic_options& o,
+                                          std::vector<double>& w) {
+    w.assign(n, 0.0);
+    if (n == 0) return;
+    switch (h) {
+    case heuristic::first_touch: w.front() = 1.0; break;
+    case heuristic::last_touch: w.back() = 1.0; break;
+    case heuristic::linear:
+        for (auto& x : w) x = 1.0 / static_cast<double>(n);
+        break;
+    case heuristic::position_based:
+        if (n == 1) {
+            w[0] = 1.0;
+        } else if (n == 2) {
+            w[0] = w[1] = 0.5;
+        } else {
+            w.front() = w.back() = o.endpoint_share;
+            const double middle = (1.0 - 2.0 * o.endpoint_share) / static_cast<double>(n - 2);
+            for (std::size_t i = 1; i + 1 < n; ++i) w[i] = middle;
+        }
+        break;
+    case heuristic::time_decay: {
+        // Weight 2^(-d / half_life) for the touch d steps before the end,
+        // normalised. Computed from the end so that long paths do not
+        // underflow the last touches.
+        double total = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double d = static_cast<double>(n - 1 - i);
+            w[i] = std::exp2(-d / o.half_life);
+            total += w[i];
+        }
+        for (auto& x : w) x /= total;
+        break;
+    }
+    }
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(attribution_1)
+
+JOURNEYLOOP_IMPL_INLINE std::vector<double> touch_weights(heuristic h, std::size_t length,
+                                                          const heuristic_options& options) {
+    check_options(options);
+    std::vector<double> w;
+    fill_weights(h, length, options, w);
+    return w;
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(attribution_2) {
+
+// Time-decay weights from each touch's time before the end; relative to the
+// latest touch, so that old journeys do not underflow.
+JOURNEYLOOP_IMPL_INLINE void fill_time_weights(column_view<double> before_end, double half_life,
+                                               std::vector<double>& w) {
+    w.assign(before_end.size(), 0.0);
+    if (before_end.empty()) return;
+    const double latest = *std::min_element(before_end.begin(), before_end.end());
+    double total = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        w[i] = std::exp2(-(before_end[i] - latest) / half_life);
+        total += w[i];
+    }
+    for (auto& x : w) x /= total;
+}
+
+// The half-life in time units for time decay on journeys with times, or 0
+// for decay by steps.
+JOURNEYLOOP_IMPL_INLINE double time_half_life(const journey_set& journeys,
+                                              const heuristic_options& o) {
+    if (!journeys.has_times() || o.decay_by_steps) return 0;
+    if (o.time_half_life) {
+        if (!(*o.time_half_life > 0) || !std::isfinite(*o.time_half_life))
+            throw invalid_input("time_half_life must be positive and finite, got " +
+                                std::to_string(*o.time_half_life));
+        return *o.time_half_life;
+    }
+    if (journeys.time_unit_seconds() > 0) return 7 * 86400.0 / journeys.time_unit_seconds();
+    throw invalid_input(
+        "time decay on journeys with unitless times needs a half-life in those units "
+        "(time_half_life), or decay by steps");
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(attribution_2)
+
+JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& journeys, heuristic h,
+                                                          const heuristic_options& options) {
+    check_options(options);
+    const double by_time = h == heuristic::time_decay ? time_half_life(journeys, options) : 0;
+    const auto& names = journeys.channels().names();
+    attribution out{names, std::vector<double>(names.size(), 0.0),
+                    std::vector<double>(names.size(), 0.0)};
+    std::vector<double> w;
+    for (std::size_t row = 0; row < journeys.size(); ++row) {
+        const double conv = journeys.conversions(row);
+        const double value = journeys.value(row);
+        if (conv == 0 && value == 0) continue;
+        const auto path = journeys.path(row);
+        if (by_time > 0) fill_time_weights(journeys.times_before_end(row), by_time, w);
+        else fill_weights(h, path.size(), options, w);
+        for (std::size_t i = 0; i < path.size(); ++i) {
+            out.conversions[path[i]] += w[i] * conv;
+            out.value[path[i]] += w[i] * value;
+        }
+    }
+    return out;
+}
+
+JOURNEYLOOP_IMPL_INLINE attribution
+group_attribution(const attribution& a, const std::vector<std::string>& group_of,
+                  const std::vector<std::string>& extra_groups) {
+    if (group_of.size() != a.names.size())
+        throw invalid_input("group_attribution: " + std::to_string(group_of.size()) +
+                            " group names for " + std::to_string(a.names.size()) + " channels");
+    const auto groups = detail::make_grouping(group_of, extra_groups);
+    attribution out{groups.names, std::vector<double>(groups.names.size(), 0.0),
+                    std::vector<double>(groups.names.size(), 0.0)};
+    for (std::size_t i = 0; i < a.names.size(); ++i) {
+        out.conversions[groups.group_of_item[i]] += a.conversions[i];
+        out.value[groups.group_of_item[i]] += a.value[i];
+    }
+    return out;
+}
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_IMPL_ATTRIBUTION_IPP

@@ -1,0 +1,310 @@
+// Building the chain: its condensation into strongly connected components,
+// the order its rows are stored and swept in, and its full solution.
+#ifndef JOURNEYLOOP_IMPL_CHAIN_BUILD_IPP
+#define JOURNEYLOOP_IMPL_CHAIN_BUILD_IPP
+
+#include <journeyloop/config.hpp>
+#include <journeyloop/impl/chain/component.hpp>
+#include <journeyloop/impl/chain/rows.hpp>
+
+#include <journeyloop/detail/mapped.hpp>
+#include <journeyloop/errors.hpp>
+#include <journeyloop/threads.hpp>
+
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <boost/graph/strong_components.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <thread>
+
+namespace journeyloop::detail {
+
+JOURNEYLOOP_IMPL_NAMESPACE(chain_build_1) {
+
+// Rows of the edges (sorted by code: source << 32 | target).
+JOURNEYLOOP_IMPL_INLINE csr make_csr(std::size_t n,
+                                     const std::vector<std::pair<std::uint64_t, double>>& edges) {
+    csr out;
+    out.ptr.assign(n + 1, 0);
+    for (const auto& [code, w] : edges) ++out.ptr[(code >> 32) + 1];
+    for (std::size_t i = 0; i < n; ++i) out.ptr[i + 1] += out.ptr[i];
+    out.idx.resize(edges.size());
+    out.val.resize(edges.size());
+    for (std::size_t k = 0; k < edges.size(); ++k) {
+        out.idx[k] = static_cast<std::uint32_t>(edges[k].first & 0xffffffffu);
+        out.val[k] = edges[k].second;
+    }
+    return out;
+}
+
+// The strongly connected component of every state (Boost.Graph; its graph
+// and edge list are freed on return).
+JOURNEYLOOP_IMPL_INLINE std::vector<std::uint32_t> components_of(const csr& forward) {
+    const std::size_t n = forward.ptr.size() - 1;
+    std::vector<std::uint32_t> comp(n);
+    using graph = boost::compressed_sparse_row_graph<boost::directedS>;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
+    edges.reserve(forward.idx.size());
+    for (std::size_t u = 0; u < n; ++u)
+        for (auto k = forward.ptr[u]; k < forward.ptr[u + 1]; ++k)
+            edges.emplace_back(static_cast<std::uint32_t>(u), forward.idx[k]);
+    const graph g(boost::edges_are_sorted, edges.begin(), edges.end(), n);
+    boost::strong_components(
+        g, boost::make_iterator_property_map(comp.begin(), get(boost::vertex_index, g)));
+    // Tarjan numbers a component after every component it reaches: edges go
+    // to lower or equal numbers. Checked, since every solve relies on it.
+    for (const auto& [from, to] : edges)
+        if (comp[to] > comp[from])
+            throw numerical_error("internal error: components are not in topological order");
+    return comp;
+}
+
+// The order the chain is stored and swept in: a depth-first search of Q's
+// graph from START, heavier successors first, numbering each state when it
+// finishes (after every state it reaches that was not already on the
+// search's path). Gauss-Seidel in that order reads fresh values along every
+// edge of the search tree and every cross edge, so within a large component
+// most of the transitions' weight; and a state's row lies just after the rows
+// of its heaviest successors, which it reads. On the large components of
+// higher orders it takes about half the sweeps of an order by channel tuple
+// (bench/HISTORY.md, the run that introduced the finishing order).
+JOURNEYLOOP_IMPL_INLINE mapped_vector<std::uint32_t> finishing_order(const csr& q) {
+    const std::size_t n = q.ptr.size() - 1;
+    // Each row's targets, heaviest first (ties by target).
+    mapped_vector<std::uint32_t> heavy(q.idx.size());
+    for (std::size_t u = 0; u < n; ++u) {
+        const auto b = q.ptr[u], e = q.ptr[u + 1];
+        for (auto k = b; k < e; ++k) heavy[k] = static_cast<std::uint32_t>(k - b);
+        std::sort(heavy.begin() + long(b), heavy.begin() + long(e),
+                  [&q, b](std::uint32_t x, std::uint32_t y) {
+                      const double wx = q.val[b + x], wy = q.val[b + y];
+                      return wx != wy ? wx > wy : x < y;
+                  });
+        for (auto k = b; k < e; ++k) heavy[k] = q.idx[b + heavy[k]];
+    }
+    constexpr std::uint32_t unseen = std::numeric_limits<std::uint32_t>::max();
+    mapped_vector<std::uint32_t> rank(n, unseen);
+    std::vector<std::pair<std::uint32_t, std::size_t>> stack; // (state, next edge)
+    std::uint32_t next = 0;
+    auto search = [&](std::uint32_t root) {
+        if (rank[root] != unseen) return;
+        rank[root] = unseen - 1; // on the path
+        stack.emplace_back(root, q.ptr[root]);
+        while (!stack.empty()) {
+            auto& [u, e] = stack.back();
+            if (e == q.ptr[u + 1]) {
+                rank[u] = next++;
+                stack.pop_back();
+                continue;
+            }
+            const auto v = heavy[e++];
+            if (rank[v] == unseen) {
+                rank[v] = unseen - 1;
+                stack.emplace_back(v, q.ptr[v]);
+            }
+        }
+    };
+    if (n > 0) search(0); // START
+    for (std::uint32_t u = 0; u < n; ++u) search(u);
+    return rank;
+}
+
+// The transient state of every row: the terminal states (no transient
+// successor), then the other components sinks first, each in `rank` order.
+// Terminal states are sinks, so the order is still topological; the batched
+// removals keep no solutions for them. Sets c.row_of, c.live_begin and
+// c.component_end.
+JOURNEYLOOP_IMPL_INLINE mapped_vector<std::uint32_t> row_order(
+    chain& c, const csr& forward, const std::vector<std::uint32_t>& comp,
+    const mapped_vector<std::uint32_t>& rank) {
+    const std::size_t n = c.n;
+    auto terminal = [&forward](std::uint32_t t) { return forward.ptr[t + 1] == forward.ptr[t]; };
+    mapped_vector<std::uint32_t> by(n);
+    for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
+    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const bool ta = terminal(a), tb = terminal(b);
+        if (ta != tb) return ta;
+        if (ta) return rank[a] < rank[b];
+        return comp[a] != comp[b] ? comp[a] < comp[b] : rank[a] < rank[b];
+    });
+    while (c.live_begin < n && terminal(by[c.live_begin])) ++c.live_begin;
+    c.row_of.assign(n, 0);
+    for (std::uint32_t i = 0; i < n; ++i) c.row_of[by[i]] = i;
+    for (std::size_t begin = 0; begin < n;) {
+        std::size_t end = begin + 1;
+        while (begin >= c.live_begin && end < n && comp[by[end]] == comp[by[begin]]) ++end;
+        c.component_end.push_back(end);
+        begin = end;
+    }
+    return by;
+}
+
+// Q, r and r_value by row, the rows in the order `by`; the edges of each
+// row by ascending row, the self-loops apart (diag, kept only for chains
+// that have one).
+JOURNEYLOOP_IMPL_INLINE void copy_rows(chain& c, const csr& forward,
+                                       const mapped_vector<std::uint32_t>& by,
+                                       const std::vector<double>& r,
+                                       const std::vector<double>& r_value) {
+    const std::size_t n = c.n;
+    bool self_loops = false;
+    for (std::size_t u = 0; u < n && !self_loops; ++u)
+        for (auto e = forward.ptr[u]; e < forward.ptr[u + 1]; ++e)
+            if (forward.idx[e] == u) self_loops = true;
+    if (self_loops) c.diag.assign(n, 0.0);
+    c.base.assign(2 * n, 0.0);
+    c.ptr.reserve(n + 1);
+    c.ptr.push_back(0);
+    c.idx.reserve(forward.idx.size());
+    c.val.reserve(forward.idx.size());
+    std::vector<std::pair<std::uint32_t, double>> edges;
+    for (std::uint32_t p = 0; p < n; ++p) {
+        const auto u = by[p];
+        edges.clear();
+        for (auto e = forward.ptr[u]; e < forward.ptr[u + 1]; ++e) {
+            const auto v = forward.idx[e];
+            if (v == u) c.diag[p] += forward.val[e];
+            else edges.emplace_back(c.row_of[v], forward.val[e]);
+        }
+        std::sort(edges.begin(), edges.end()); // ascending rows: mostly one run
+        for (const auto& [row, w] : edges) {
+            c.idx.push_back(row);
+            c.val.push_back(w);
+        }
+        c.ptr.push_back(c.idx.size());
+        c.base[p] = r[u];
+        c.base[n + p] = r_value[u];
+    }
+}
+
+// The transpose of Q by row, self-loops included, the sources ascending in
+// each row.
+JOURNEYLOOP_IMPL_INLINE csr transpose(const chain& c) {
+    const std::size_t n = c.n;
+    csr backward;
+    backward.ptr.assign(n + 1, 0);
+    for (std::uint32_t p = 0; p < n; ++p) {
+        for (auto e = c.ptr[p]; e < c.ptr[p + 1]; ++e) ++backward.ptr[c.idx[e] + 1];
+        if (!c.diag.empty() && c.diag[p] != 0) ++backward.ptr[p + 1];
+    }
+    for (std::size_t i = 0; i < n; ++i) backward.ptr[i + 1] += backward.ptr[i];
+    backward.idx.resize(backward.ptr[n]);
+    backward.val.resize(backward.ptr[n]);
+    std::vector<std::size_t> fill(backward.ptr.begin(), backward.ptr.end() - 1);
+    // By rows, then the self-loop in place.
+    for (std::uint32_t u = 0; u < n; ++u) {
+        for (auto e = c.ptr[u]; e < c.ptr[u + 1]; ++e) {
+            const auto k = fill[c.idx[e]]++;
+            backward.idx[k] = u;
+            backward.val[k] = c.val[e];
+        }
+        if (!c.diag.empty() && c.diag[u] != 0) {
+            const auto k = fill[u]++;
+            backward.idx[k] = u;
+            backward.val[k] = c.diag[u];
+        }
+    }
+    return backward;
+}
+
+// Runs `first` and `second` at once, `second` on a thread of its own, and
+// rethrows the first's error, else the second's.
+template <class First, class Second>
+void run_both(First&& first, Second&& second) {
+    std::exception_ptr error;
+    std::thread other([&] {
+        try {
+            second();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    });
+    try {
+        first();
+    } catch (...) {
+        other.join();
+        throw;
+    }
+    other.join();
+    if (error) std::rethrow_exception(error);
+}
+
+// The full solution: absorption forward (sinks first), visits backward
+// (sources first), over the transpose of Q, which is freed after: no later
+// solve needs it (solve_without finds ancestors from the forward rows and
+// the component order). The two are independent: on large chains, visits
+// on a second thread.
+JOURNEYLOOP_IMPL_INLINE void solve_full(chain& c) {
+    const std::size_t n = c.n, num = c.components();
+    const csr backward = transpose(c);
+    const std::vector<char> none(n, 0);
+    c.x.assign(n, 0.0);
+    c.x_value.assign(n, 0.0);
+    c.visits.assign(n, 0.0);
+    auto absorption = [&c, &none, n, num] {
+        component_workspace ws(n);
+        double* ys[2] = {c.x.data(), c.x_value.data()};
+        const block_system sys{forward_of(c), none, ys, 2, c.base.data(), 1, n};
+        for (std::size_t k = 0; k < num; ++k)
+            solve_component(sys, c.component_begin(k), c.component_end[k], ws);
+    };
+    // The visits' scratch is allocated here, on the calling thread, though
+    // the visits may run on a second one: blocks a worker thread allocates
+    // can stay resident after they are freed (detail/mapped.hpp).
+    std::size_t largest = 0;
+    for (std::size_t k = 0; k < num; ++k)
+        largest = std::max<std::size_t>(largest, c.component_end[k] - c.component_begin(k));
+    component_workspace visits_ws(n, largest);
+    std::vector<double> start(n, 0.0);
+    start[c.start] = 1.0;
+    auto visits = [&c, &backward, &none, &visits_ws, &start, num] {
+        double* ys[1] = {c.visits.data()};
+        const adjacency a{backward.ptr.data(), backward.idx.data(), backward.val.data(), nullptr};
+        const block_system sys{a, none, ys, 1, start.data(), 1, 0};
+        for (std::size_t k = num; k-- > 0;)
+            solve_component(sys, c.component_begin(k), c.component_end[k], visits_ws);
+    };
+    if (n < 20000 || stage_threads(2) < 2) {
+        absorption();
+        visits();
+    } else {
+        run_both(absorption, visits);
+    }
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(chain_build_1)
+
+JOURNEYLOOP_IMPL_INLINE chain build_chain(std::size_t n,
+                                          std::vector<std::pair<std::uint64_t, double>> q_edges,
+                                          std::vector<double> r, std::vector<double> r_value) {
+    std::sort(q_edges.begin(), q_edges.end());
+    // Q by transient index, until the chain is laid out.
+    csr forward = make_csr(n, q_edges);
+    // Freed before the component search allocates (it is the peak of a fit).
+    std::vector<std::pair<std::uint64_t, double>>().swap(q_edges);
+    auto comp = components_of(forward);
+    const auto rank = finishing_order(forward);
+    chain c;
+    c.n = n;
+    {
+        // Mapped: freed, it leaves no resident pages under the solutions.
+        const auto by = row_order(c, forward, comp, rank);
+        std::vector<std::uint32_t>().swap(comp);
+        copy_rows(c, forward, by, r, r_value);
+    }
+    forward = csr();
+    std::vector<double>().swap(r);
+    std::vector<double>().swap(r_value);
+    c.start = c.row_of[0];
+    c.start_component = static_cast<std::size_t>(
+        std::upper_bound(c.component_end.begin(), c.component_end.end(), std::size_t{c.start}) -
+        c.component_end.begin());
+    solve_full(c);
+    return c;
+}
+
+} // namespace journeyloop::detail
+
+#endif // JOURNEYLOOP_IMPL_CHAIN_BUILD_IPP

@@ -1,0 +1,224 @@
+// Solving one strongly connected component of the chain: one state
+// directly, a small component by dense LU, a large one by Gauss-Seidel.
+#ifndef JOURNEYLOOP_IMPL_CHAIN_COMPONENT_IPP
+#define JOURNEYLOOP_IMPL_CHAIN_COMPONENT_IPP
+
+#include <journeyloop/config.hpp>
+#include <journeyloop/impl/chain/component.hpp>
+
+#include <journeyloop/errors.hpp>
+
+#include <Eigen/Dense>
+#include <Eigen/SparseLU>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace journeyloop::detail {
+
+JOURNEYLOOP_IMPL_INLINE bool too_slow(double change, double previous, double tolerance,
+                                      int sweeps_left) {
+    if (change <= tolerance) return false;
+    if (!(previous > 0) || change >= previous) return true;
+    const double needed = std::log(tolerance / change) / std::log(change / previous);
+    return needed > sweeps_left;
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(chain_component_1) {
+
+// A component of one state: its self-loop (stored apart or as an edge) is
+// the only coefficient inside the block.
+JOURNEYLOOP_IMPL_INLINE void solve_single(const block_system& sys, std::uint32_t u) {
+    const auto& a = sys.a;
+    double diag = a.diag != nullptr ? a.diag[u] : 0.0;
+    for (auto e = a.ptr[u]; e < a.ptr[u + 1]; ++e)
+        if (a.idx[e] == u) diag += a.val[e];
+    for (std::size_t k = 0; k < sys.sides; ++k) {
+        double s = sys.rhs(u, k);
+        for (auto e = a.ptr[u]; e < a.ptr[u + 1]; ++e) {
+            const auto v = a.idx[e];
+            if (v != u && !sys.removed[v]) s += a.val[e] * sys.ys[k][v];
+        }
+        sys.ys[k][u] = s / (1.0 - diag);
+    }
+}
+
+// A direct solve of the block: dense LU up to dense_block_limit states,
+// sparse LU beyond (only for blocks on which Gauss-Seidel is too slow).
+// `local` gives each row's position in the block.
+JOURNEYLOOP_IMPL_INLINE void solve_direct(const block_system& sys,
+                                          const std::vector<std::uint32_t>& block,
+                                          const std::vector<long>& local) {
+    const auto& adj = sys.a;
+    const std::size_t m = block.size(), K = sys.sides;
+    Eigen::MatrixXd B(static_cast<long>(m), static_cast<long>(K));
+    std::vector<Eigen::Triplet<double>> a;
+    for (std::size_t i = 0; i < m; ++i) {
+        const auto u = block[i];
+        a.emplace_back(long(i), long(i), 1.0);
+        if (adj.diag != nullptr && adj.diag[u] != 0) a.emplace_back(long(i), long(i), -adj.diag[u]);
+        for (std::size_t k = 0; k < K; ++k) B(long(i), long(k)) = sys.rhs(u, k);
+        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+            const auto v = adj.idx[e];
+            if (sys.removed[v]) continue;
+            if (local[v] >= 0) {
+                a.emplace_back(long(i), local[v], -adj.val[e]);
+            } else {
+                for (std::size_t k = 0; k < K; ++k)
+                    B(long(i), long(k)) += adj.val[e] * sys.ys[k][v];
+            }
+        }
+    }
+    Eigen::MatrixXd Y;
+    if (m <= dense_block_limit) {
+        Eigen::MatrixXd A = Eigen::MatrixXd::Zero(static_cast<long>(m), static_cast<long>(m));
+        for (const auto& t : a) A(t.row(), t.col()) += t.value();
+        Y = A.partialPivLu().solve(B);
+    } else {
+        Eigen::SparseMatrix<double> A(static_cast<long>(m), static_cast<long>(m));
+        A.setFromTriplets(a.begin(), a.end()); // duplicates add up
+        Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
+        lu.compute(A);
+        if (lu.info() != Eigen::Success)
+            throw numerical_error("the sparse LU of a block of " + std::to_string(m) +
+                                  " states failed: " + lu.lastErrorMessage());
+        Y = lu.solve(B);
+    }
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t k = 0; k < K; ++k) sys.ys[k][block[i]] = Y(long(i), long(k));
+}
+
+// One Gauss-Seidel sweep over the block, every right-hand side in one pass
+// over the edges; records each solution's largest change and magnitude.
+JOURNEYLOOP_IMPL_INLINE void sweep_block(const block_system& sys,
+                                         const std::vector<std::uint32_t>& block, double* change,
+                                         double* scale) {
+    const auto& adj = sys.a;
+    const std::size_t K = sys.sides;
+    double* const* y = sys.ys;
+    for (auto u : block) {
+        double sum[max_right_hand_sides];
+        double diag = adj.diag != nullptr ? adj.diag[u] : 0.0;
+        for (std::size_t k = 0; k < K; ++k) sum[k] = sys.rhs(u, k);
+        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+            const auto v = adj.idx[e];
+            const double w = adj.val[e];
+            if (v == u) diag += w;
+            else if (!sys.removed[v])
+                for (std::size_t k = 0; k < K; ++k) sum[k] += w * y[k][v];
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+            const double next = sum[k] / (1.0 - diag);
+            change[k] = std::max(change[k], std::abs(next - y[k][u]));
+            scale[k] = std::max(scale[k], std::abs(next));
+            y[k][u] = next;
+        }
+    }
+}
+
+// Geometric extrapolation: the error shrinks by a nearly constant factor
+// lambda a sweep (the ratio of two successive largest changes), so the rest
+// of the series, lambda / (1 - lambda) times the last step, is added at once.
+JOURNEYLOOP_IMPL_INLINE void extrapolate_block(const block_system& sys, component_workspace& ws,
+                                               const double* change, const double* previous) {
+    const auto& block = ws.block;
+    for (std::size_t k = 0; k < sys.sides; ++k) {
+        const double lambda = previous[k] > 0 ? change[k] / previous[k] : 0.0;
+        if (!(lambda > 0 && lambda < 0.9)) continue;
+        const double factor = lambda / (1.0 - lambda);
+        double* y = sys.ys[k];
+        for (std::size_t i = 0; i < block.size(); ++i) {
+            const auto u = block[i];
+            y[u] += factor * (y[u] - ws.before[k][i]);
+        }
+    }
+}
+
+// Gauss-Seidel, warm-started from the values in ys. The matrix is an
+// M-matrix (I minus a substochastic block from which absorption is
+// reachable), so the iteration converges; on large blocks it extrapolates
+// every eighth sweep, until an extrapolation is followed by a larger change.
+JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_workspace& ws) {
+    const auto& block = ws.block;
+    const std::size_t m = block.size(), K = sys.sides;
+    if (K > max_right_hand_sides)
+        throw numerical_error("internal error: too many right-hand sides");
+    constexpr int extrapolate_every = 8;
+    bool extrapolate = m > 1000;
+    double previous[max_right_hand_sides] = {}, before_jump = 0;
+    bool jumped = false, jumped_last = false, rate_checked = false;
+    for (int sweep = 0;; ++sweep) {
+        double change[max_right_hand_sides] = {}, scale[max_right_hand_sides] = {};
+        const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
+        if (jump)
+            for (std::size_t k = 0; k < K; ++k) {
+                ws.before[k].resize(m);
+                for (std::size_t i = 0; i < m; ++i) ws.before[k][i] = sys.ys[k][block[i]];
+            }
+        sweep_block(sys, block, change, scale);
+        bool done = true;
+        double largest = 0;
+        for (std::size_t k = 0; k < K; ++k) {
+            done = done && change[k] <= gauss_seidel_tolerance * scale[k];
+            largest = std::max(largest, change[k]);
+        }
+        if (jumped) {
+            jumped = false;
+            if (largest > before_jump) extrapolate = false;
+        }
+        if (done) break;
+        if (jump) {
+            extrapolate_block(sys, ws, change, previous);
+            before_jump = largest;
+            jumped = true;
+        }
+        // Nearly closed blocks (journeys of thousands of touches over few
+        // states: absorption once in many steps) converge too slowly to
+        // iterate: once, past slow_block_sweeps (on a sweep clear of the
+        // extrapolation), a block of moderate size whose rate would not
+        // reach the tolerance within the sweeps allowed is solved directly.
+        if (!rate_checked && sweep >= slow_block_sweeps && !jump && !jumped_last) {
+            rate_checked = true;
+            bool slow = false;
+            for (std::size_t k = 0; k < K; ++k)
+                slow = slow || too_slow(change[k], previous[k], gauss_seidel_tolerance * scale[k],
+                                        gauss_seidel_max_sweeps - sweep);
+            if (slow && m <= slow_block_direct_limit) {
+                solve_direct(sys, block, ws.local);
+                break;
+            }
+        }
+        jumped_last = jump;
+        std::copy(change, change + K, previous);
+        if (sweep == gauss_seidel_max_sweeps)
+            throw numerical_error("Gauss-Seidel did not converge on a block of " +
+                                  std::to_string(m) + " states");
+    }
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(chain_component_1)
+
+JOURNEYLOOP_IMPL_INLINE void solve_block(const block_system& sys, component_workspace& ws) {
+    const auto& block = ws.block;
+    if (block.size() == 1) {
+        solve_single(sys, block[0]);
+        return;
+    }
+    for (std::size_t i = 0; i < block.size(); ++i) ws.local[block[i]] = static_cast<long>(i);
+    if (block.size() <= dense_block_limit) solve_direct(sys, block, ws.local);
+    else gauss_seidel(sys, ws);
+    for (auto u : block) ws.local[u] = -1;
+}
+
+JOURNEYLOOP_IMPL_INLINE void solve_component(const block_system& sys, std::size_t begin,
+                                             std::size_t end, component_workspace& ws) {
+    ws.block.clear(); // in update order: the edges are read in storage order
+    for (auto u = begin; u < end; ++u)
+        if (!sys.removed[u]) ws.block.push_back(static_cast<std::uint32_t>(u));
+    if (!ws.block.empty()) solve_block(sys, ws);
+}
+
+} // namespace journeyloop::detail
+
+#endif // JOURNEYLOOP_IMPL_CHAIN_COMPONENT_IPP

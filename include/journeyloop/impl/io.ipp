@@ -1,0 +1,524 @@
+// The journeyloop file format (see io.hpp).
+#ifndef JOURNEYLOOP_IMPL_IO_IPP
+#define JOURNEYLOOP_IMPL_IO_IPP
+
+#include <journeyloop/config.hpp>
+#include <journeyloop/impl/counts_access.hpp>
+#include <journeyloop/impl/json.hpp>
+
+#include <journeyloop/errors.hpp>
+#include <journeyloop/io.hpp>
+#include <journeyloop/model_io.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace journeyloop {
+
+JOURNEYLOOP_IMPL_NAMESPACE(io_1) {
+
+namespace json = detail::json;
+constexpr const char* format_name = "journeyloop";
+
+JOURNEYLOOP_IMPL_INLINE void write_counts_body(std::string& out, const transition_counts& c) {
+    const auto p = detail::counts_access::disassemble(c);
+    out += "{\"order\":" + std::to_string(p.order);
+    out += std::string(",\"collapse_repeats\":") + (p.collapse_repeats ? "true" : "false");
+    out += std::string(",\"padded\":") + (p.padded ? "true" : "false");
+    if (p.pooled) out += ",\"pooled\":true"; // absent: false (files before it)
+    out += ",\"channels\":[";
+    for (std::size_t i = 0; i < p.channels.size(); ++i) {
+        if (i) out += ',';
+        json::write_string(out, p.channels.name(static_cast<channel_id>(i)));
+    }
+    out += "],\"states\":[";
+    for (std::size_t i = 0; i < p.states.size(); ++i) {
+        out += i ? ",[" : "[";
+        for (std::size_t j = 0; j < p.states[i].size(); ++j) {
+            if (j) out += ',';
+            const auto ch = p.states[i][j];
+            out += ch == transition_counts::padding ? std::string("-1") : std::to_string(ch);
+        }
+        out += ']';
+    }
+    out += "],\"edges\":[";
+    for (std::size_t i = 0; i < p.edges.size(); ++i) {
+        out += i ? ",[" : "[";
+        out += std::to_string(p.edges[i].first >> 32) + ',' +
+               std::to_string(p.edges[i].first & 0xffffffffu) + ',';
+        json::write_number(out, p.edges[i].second);
+        out += ']';
+    }
+    out += "],\"ends\":[";
+    bool first = true;
+    for (std::size_t s = 0; s < p.end_conversions.size(); ++s) {
+        if (p.end_conversions[s] == 0 && p.end_value[s] == 0) continue;
+        out += first ? "[" : ",[";
+        first = false;
+        out += std::to_string(s) + ',';
+        json::write_number(out, p.end_conversions[s]);
+        out += ',';
+        json::write_number(out, p.end_value[s]);
+        out += ']';
+    }
+    out += "],\"totals\":[";
+    json::write_number(out, p.total_conversions);
+    out += ',';
+    json::write_number(out, p.total_nulls);
+    out += ',';
+    json::write_number(out, p.total_value);
+    out += "]}";
+}
+
+JOURNEYLOOP_IMPL_INLINE double non_negative(const json::value& v, const std::string& where) {
+    const double x = v.as_number(where);
+    if (!(x >= 0)) throw invalid_input("invalid file: " + where + ": negative number");
+    return x;
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string exact_number_text(double x) {
+    std::ostringstream ss;
+    ss.precision(17);
+    ss << x;
+    return ss.str();
+}
+
+// The transitions of counts of order k follow the sliding windows: a
+// channel state moves only to a state that continues it (its first k - 1
+// channels are the other's last k - 1), never to itself when repeats are
+// collapsed; a tuple shorter than k is the one state of a short path (in
+// from START, out to CONVERSION or NULL only); padded paths begin at a
+// state of k - 1 paddings and a channel.
+JOURNEYLOOP_IMPL_INLINE void check_windows(const transition_counts& c) {
+    const auto k = c.order();
+    const auto n = c.num_states();
+    auto fail = [&c](state_id s, state_id t, const std::string& why) {
+        throw invalid_input("invalid file: transition '" + c.state_label(s) + "' -> '" +
+                            c.state_label(t) + "': " + why + " (order " +
+                            std::to_string(c.order()) + ")");
+    };
+    for (state_id s = 0; s < n; ++s)
+        for (auto t : c.targets(s)) {
+            if (t < transition_counts::first_channel_state) continue;
+            const auto to = c.state(t);
+            if (s == transition_counts::start) {
+                if (c.padded())
+                    for (std::size_t i = 0; i + 1 < k; ++i)
+                        if (to[i] != transition_counts::padding)
+                            fail(s, t, "a padded path begins with k - 1 paddings");
+                continue;
+            }
+            const auto from = c.state(s);
+            if (s == t && c.collapse_repeats())
+                fail(s, t, "a self-loop, but repeats are collapsed");
+            if (from.size() != k || to.size() != k)
+                fail(s, t, "a state shorter than the order is a whole path, with no successor");
+            for (std::size_t i = 0; i + 1 < k; ++i)
+                if (to[i] != from[i + 1])
+                    fail(s, t, "the second state does not continue the first");
+        }
+}
+
+// Counts of journeys keep these sums, whatever the order and options: every
+// journey that enters a state leaves it; the transitions into CONVERSION and
+// NULL add up to the totals, and those into CONVERSION from a state to its
+// ends. A file edited (and re-signed) against them is refused, rather than
+// loaded as a different model. The pooled views of loop counts keep only the
+// last (their channel rows are shared by two START rows and two sets of
+// totals). Sums of the same weights in another order round differently, and
+// totals of long tables carry the rounding of one long chain of additions:
+// equal means within 1e-6, relative, far below any edit worth catching.
+JOURNEYLOOP_IMPL_INLINE void check_consistent(const transition_counts& c) {
+    const auto n = c.num_states();
+    std::vector<double> in(n, 0.0);
+    for (state_id s = 0; s < n; ++s) {
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        for (std::size_t i = 0; i < targets.size(); ++i) in[targets[i]] += weights[i];
+    }
+    auto equal = [](double a, double b) {
+        return std::abs(a - b) <= 1e-6 * std::max({1.0, std::abs(a), std::abs(b)});
+    };
+    auto fail = [](const std::string& what) {
+        throw invalid_input("invalid file: inconsistent counts: " + what);
+    };
+    auto into_conversion = [&c](state_id s) {
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        for (std::size_t i = 0; i < targets.size(); ++i)
+            if (targets[i] == transition_counts::conversion) return weights[i];
+        return 0.0;
+    };
+    for (state_id s = 0; s < n; ++s)
+        if (!equal(into_conversion(s), c.conversions_from(s)))
+            fail("state '" + c.state_label(s) + "': ends with " +
+                 exact_number_text(c.conversions_from(s)) +
+                 " conversions, its transitions into CONVERSION sum to " +
+                 exact_number_text(into_conversion(s)));
+    if (c.pooled()) return;
+    check_windows(c);
+    if (!equal(in[transition_counts::conversion], c.total_conversions()))
+        fail("the transitions into CONVERSION sum to " +
+             exact_number_text(in[transition_counts::conversion]) + ", the total conversions are " +
+             exact_number_text(c.total_conversions()));
+    if (!equal(in[transition_counts::null], c.total_nulls()))
+        fail("the transitions into NULL sum to " + exact_number_text(in[transition_counts::null]) +
+             ", the total nulls are " + exact_number_text(c.total_nulls()));
+    const double journeys = c.total_conversions() + c.total_nulls();
+    if (!equal(c.out_weight(transition_counts::start), journeys))
+        fail("the transitions out of START sum to " +
+             exact_number_text(c.out_weight(transition_counts::start)) +
+             ", the journeys (conversions + nulls) to " + exact_number_text(journeys));
+    double value = 0;
+    for (state_id s = 0; s < n; ++s) {
+        value += c.value_from(s);
+        if (s >= transition_counts::first_channel_state && !equal(in[s], c.out_weight(s)))
+            fail("state '" + c.state_label(s) + "': transitions in sum to " +
+                 exact_number_text(in[s]) + ", out to " + exact_number_text(c.out_weight(s)) +
+                 " (every journey that enters a state leaves it)");
+    }
+    if (!equal(value, c.total_value()))
+        fail("the value of the ends sums to " + exact_number_text(value) + ", the total value is " +
+             exact_number_text(c.total_value()));
+}
+
+JOURNEYLOOP_IMPL_INLINE transition_counts read_counts_body(const json::value& body) {
+    detail::counts_parts p;
+    p.order = static_cast<std::size_t>(
+        body.at("order", "body").as_integer("order", 1, static_cast<std::int64_t>(max_order)));
+    p.collapse_repeats = body.at("collapse_repeats", "body").as_bool("collapse_repeats");
+    p.padded = body.at("padded", "body").as_bool("padded");
+    if (body.object.count("pooled") != 0) p.pooled = body.at("pooled", "body").as_bool("pooled");
+    for (const auto& ch : body.at("channels", "body").as_array("channels")) {
+        const auto& name = ch.as_string("channels");
+        if (name.empty()) throw invalid_input("invalid file: channels: empty channel name");
+        if (p.channels.find(name))
+            throw invalid_input("invalid file: channels: duplicate channel '" + name + "'");
+        p.channels.intern(name);
+    }
+    const auto n_channels = static_cast<std::int64_t>(p.channels.size());
+    std::set<std::vector<channel_id>> seen_states;
+    for (const auto& st : body.at("states", "body").as_array("states")) {
+        const auto where = "states[" + std::to_string(p.states.size()) + "]";
+        const auto& items = st.as_array(where);
+        if (items.empty() || items.size() > p.order || (p.padded && items.size() != p.order))
+            throw invalid_input("invalid file: " + where + ": wrong tuple length");
+        std::vector<channel_id> tuple;
+        bool real_seen = false;
+        for (const auto& item : items) {
+            const auto id = item.as_integer(where, -1, n_channels - 1);
+            if (id < 0) {
+                if (!p.padded || real_seen)
+                    throw invalid_input("invalid file: " + where + ": misplaced padding");
+                tuple.push_back(transition_counts::padding);
+            } else {
+                real_seen = true;
+                tuple.push_back(static_cast<channel_id>(id));
+            }
+        }
+        if (!real_seen) throw invalid_input("invalid file: " + where + ": no channel");
+        for (auto id : tuple)
+            if (id != transition_counts::padding) {
+                const auto& name = p.channels.name(id);
+                if (detail::state_name(name))
+                    throw invalid_input("invalid file: " + where + ": channel '" + name +
+                                        "' has the name of a state");
+            }
+        if (!seen_states.insert(tuple).second)
+            throw invalid_input("invalid file: " + where + ": duplicate state");
+        p.states.push_back(std::move(tuple));
+    }
+    const auto n_states =
+        static_cast<std::int64_t>(p.states.size() + transition_counts::first_channel_state);
+    std::set<std::uint64_t> seen_edges;
+    for (const auto& e : body.at("edges", "body").as_array("edges")) {
+        const auto where = "edges[" + std::to_string(p.edges.size()) + "]";
+        const auto& items = e.as_array(where);
+        if (items.size() != 3) throw invalid_input("invalid file: " + where + ": expected 3 items");
+        const auto from = items[0].as_integer(where, 0, n_states - 1);
+        const auto to = items[1].as_integer(where, 1, n_states - 1);
+        if (from == transition_counts::conversion || from == transition_counts::null)
+            throw invalid_input("invalid file: " + where +
+                                ": transition out of an absorbing state");
+        const double w = non_negative(items[2], where);
+        const auto code = (std::uint64_t(from) << 32) | std::uint64_t(to);
+        if (!seen_edges.insert(code).second)
+            throw invalid_input("invalid file: " + where + ": duplicate transition");
+        p.edges.emplace_back(code, w);
+    }
+    p.end_conversions.assign(static_cast<std::size_t>(n_states), 0.0);
+    p.end_value.assign(static_cast<std::size_t>(n_states), 0.0);
+    for (const auto& e : body.at("ends", "body").as_array("ends")) {
+        const auto& items = e.as_array("ends");
+        if (items.size() != 3) throw invalid_input("invalid file: ends: expected 3 items");
+        const auto s = static_cast<std::size_t>(items[0].as_integer("ends", 0, n_states - 1));
+        if (s == transition_counts::conversion || s == transition_counts::null)
+            throw invalid_input("invalid file: ends: a path cannot end in an absorbing state");
+        p.end_conversions[s] = non_negative(items[1], "ends");
+        p.end_value[s] = non_negative(items[2], "ends");
+    }
+    const auto& totals = body.at("totals", "body").as_array("totals");
+    if (totals.size() != 3) throw invalid_input("invalid file: totals: expected 3 numbers");
+    p.total_conversions = non_negative(totals[0], "totals");
+    p.total_nulls = non_negative(totals[1], "totals");
+    p.total_value = non_negative(totals[2], "totals");
+    auto counts = detail::counts_access::assemble(std::move(p));
+    check_consistent(counts);
+    return counts;
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string wrap(const std::string& kind, const std::string& body) {
+    std::string out = "{\"format\":\"" + std::string(format_name) + "\",\"kind\":\"" + kind +
+                      "\",\"version\":" + std::to_string(file_format_version) +
+                      ",\"body_bytes\":" + std::to_string(body.size()) +
+                      ",\"checksum\":\"fnv1a64:" + json::fnv1a64(body) + "\"}\n";
+    return out + body;
+}
+
+JOURNEYLOOP_IMPL_INLINE json::value unwrap(std::string_view bytes, const std::string& kind) {
+    // Messages quote the file's text: it must be text first.
+    if (const auto bad = json::invalid_utf8(bytes); bad != std::string_view::npos)
+        throw invalid_input("invalid file: not UTF-8 text (byte " + std::to_string(bad) + ")");
+    const auto eol = bytes.find('\n');
+    if (eol == std::string_view::npos)
+        throw invalid_input("invalid file: not a journeyloop file (no header line)");
+    const auto header = json::parse(bytes.substr(0, eol));
+    if (header.type != json::value::kind::object || !header.object.count("format") ||
+        header.at("format", "header").type != json::value::kind::string ||
+        header.at("format", "header").string != format_name)
+        throw invalid_input("invalid file: not a journeyloop file");
+    const auto version = header.at("version", "header").as_integer("version", 1, 1 << 30);
+    if (version > file_format_version)
+        throw invalid_input("invalid file: format version " + std::to_string(version) +
+                            " is newer than this library's (" +
+                            std::to_string(file_format_version) + ")");
+    const auto& found = header.at("kind", "header").as_string("kind");
+    if (found != kind)
+        throw invalid_input("invalid file: holds a " + found + ", expected a " + kind);
+    const auto body = bytes.substr(eol + 1);
+    const auto size = header.at("body_bytes", "header").as_integer("body_bytes", 0, INT64_MAX / 2);
+    if (static_cast<std::int64_t>(body.size()) != size)
+        throw invalid_input("invalid file: the body has " + std::to_string(body.size()) +
+                            " bytes, the header says " + std::to_string(size) +
+                            " (truncated or modified)");
+    if (header.at("checksum", "header").as_string("checksum") != "fnv1a64:" + json::fnv1a64(body))
+        throw invalid_input("invalid file: checksum mismatch (the file was modified or corrupted)");
+    return json::parse(body);
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string read_file(const std::string& filename) {
+    std::ifstream in(filename, std::ios::binary);
+    if (!in) throw invalid_input("cannot open '" + filename + "'");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+JOURNEYLOOP_IMPL_INLINE void write_file(const std::string& filename, const std::string& bytes) {
+    std::ofstream out(filename, std::ios::binary | std::ios::trunc);
+    if (!out) throw invalid_input("cannot write '" + filename + "'");
+    out << bytes;
+    if (!out) throw invalid_input("error while writing '" + filename + "'");
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(io_1)
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const transition_counts& counts) {
+    std::string body;
+    write_counts_body(body, counts);
+    return wrap("transition_counts", body);
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const markov_model& model) {
+    return to_bytes(model, model_metadata{});
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(io_2) {
+
+// `,"metadata":{...}` when any part is set (absent from files before it).
+JOURNEYLOOP_IMPL_INLINE void write_metadata(std::string& body, const model_metadata& metadata) {
+    if (!(metadata.teams || metadata.stages || metadata.max_states)) return;
+    body += ",\"metadata\":{";
+    bool first = true;
+    auto member = [&](const char* key) {
+        body += first ? "\"" : ",\"";
+        first = false;
+        body += key;
+        body += "\":";
+    };
+    if (metadata.max_states) {
+        if (*metadata.max_states == 0)
+            throw invalid_input("cannot save the model: max_states must be at least 1");
+        member("max_states");
+        body += std::to_string(*metadata.max_states);
+    }
+    auto write_pairs = [&](const char* key,
+                           const std::vector<std::pair<std::string, std::string>>& pairs) {
+        member(key);
+        body += '[';
+        std::set<std::string_view> seen;
+        for (std::size_t i = 0; i < pairs.size(); ++i) {
+            const auto& [channel, group] = pairs[i];
+            if (channel.empty() || !seen.insert(channel).second)
+                throw invalid_input(std::string("cannot save the model: ") + key + ": " +
+                                    (channel.empty() ? "an empty channel name"
+                                                     : "channel '" + channel + "' twice"));
+            body += i ? ",[" : "[";
+            json::write_string(body, channel);
+            body += ',';
+            json::write_string(body, group);
+            body += ']';
+        }
+        body += ']';
+    };
+    if (metadata.teams) write_pairs("teams", *metadata.teams);
+    if (metadata.stages) write_pairs("stages", *metadata.stages);
+    body += '}';
+}
+
+JOURNEYLOOP_IMPL_INLINE model_metadata read_metadata(const json::value& body) {
+    model_metadata meta;
+    if (body.object.count("metadata") == 0) return meta;
+    const auto& m = body.at("metadata", "body");
+    if (m.type != json::value::kind::object)
+        throw invalid_input("invalid file: metadata: expected an object");
+    for (const auto& [key, item] : m.object) {
+        if (key == "max_states") {
+            meta.max_states =
+                static_cast<std::size_t>(item.as_integer("metadata.max_states", 1, INT64_MAX / 2));
+            continue;
+        }
+        if (key != "teams" && key != "stages")
+            throw invalid_input("invalid file: metadata: unknown member '" + key + "'");
+        std::vector<std::pair<std::string, std::string>> pairs;
+        std::set<std::string> seen;
+        const auto where = "metadata." + key;
+        for (const auto& pair : item.as_array(where)) {
+            const auto at = where + "[" + std::to_string(pairs.size()) + "]";
+            const auto& two = pair.as_array(at);
+            if (two.size() != 2)
+                throw invalid_input("invalid file: " + at + ": expected [channel, " +
+                                    (key == "teams" ? "team" : "stage") + "]");
+            const auto& channel = two[0].as_string(at);
+            if (channel.empty())
+                throw invalid_input("invalid file: " + at + ": empty channel name");
+            if (!seen.insert(channel).second)
+                throw invalid_input("invalid file: " + at + ": channel '" + channel + "' twice");
+            pairs.emplace_back(channel, two[1].as_string(at));
+        }
+        (key == "teams" ? meta.teams : meta.stages) = std::move(pairs);
+    }
+    return meta;
+}
+
+JOURNEYLOOP_IMPL_INLINE markov_options read_options(const json::value& body) {
+    markov_options options;
+    options.smoothing = non_negative(body.at("smoothing", "body"), "smoothing");
+    return options;
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(io_2)
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const markov_model& model,
+                                             const model_metadata& metadata) {
+    std::string body = "{\"smoothing\":";
+    json::write_number(body, model.options().smoothing);
+    write_metadata(body, metadata);
+    body += ",\"counts\":";
+    write_counts_body(body, model.counts());
+    body += '}';
+    return wrap("markov_model", body);
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_model& model,
+                                             const model_metadata& metadata) {
+    std::string body = "{\"smoothing\":";
+    json::write_number(body, model.options().smoothing);
+    write_metadata(body, metadata);
+    body += ",\"totals\":[";
+    const double totals[] = {model.customers(), model.purchases(), model.value(), model.buyers(),
+                             model.repeat_purchases()};
+    for (std::size_t i = 0; i < 5; ++i) {
+        if (i) body += ',';
+        json::write_number(body, totals[i]);
+    }
+    body += "],\"first\":";
+    write_counts_body(body, model.first().counts());
+    body += ",\"repeat\":";
+    if (model.repeat()) write_counts_body(body, model.repeat()->counts());
+    else body += "null";
+    body += '}';
+    return wrap("loop_model", body);
+}
+
+JOURNEYLOOP_IMPL_INLINE transition_counts counts_from_bytes(std::string_view bytes) {
+    return read_counts_body(unwrap(bytes, "transition_counts"));
+}
+
+JOURNEYLOOP_IMPL_INLINE markov_model model_from_bytes(std::string_view bytes) {
+    return std::move(stored_model_from_bytes(bytes).model);
+}
+
+JOURNEYLOOP_IMPL_INLINE stored_model stored_model_from_bytes(std::string_view bytes) {
+    const auto body = unwrap(bytes, "markov_model");
+    const auto options = read_options(body);
+    auto meta = read_metadata(body);
+    return {fit_markov(read_counts_body(body.at("counts", "body")), options), std::move(meta)};
+}
+
+JOURNEYLOOP_IMPL_INLINE stored_loop_model loop_model_from_bytes(std::string_view bytes) {
+    const auto body = unwrap(bytes, "loop_model");
+    const auto options = read_options(body);
+    auto meta = read_metadata(body);
+    const auto& totals = body.at("totals", "body").as_array("totals");
+    if (totals.size() != 5) throw invalid_input("invalid file: totals: expected 5 numbers");
+    loop_counts counts;
+    counts.customers = non_negative(totals[0], "totals");
+    counts.purchases = non_negative(totals[1], "totals");
+    counts.value = non_negative(totals[2], "totals");
+    counts.buyers = non_negative(totals[3], "totals");
+    counts.repeat_purchases = non_negative(totals[4], "totals");
+    counts.first = read_counts_body(body.at("first", "body"));
+    const auto& repeat = body.at("repeat", "body");
+    if (repeat.type != json::value::kind::null) counts.repeat = read_counts_body(repeat);
+    if (!counts.first.pooled() || (counts.repeat && !counts.repeat->pooled()))
+        throw invalid_input("invalid file: the views of a loop model are pooled counts");
+    if ((counts.buyers > 0) != counts.repeat.has_value())
+        throw invalid_input("invalid file: a loop model has a repeat view exactly when some "
+                            "customer purchased");
+    return {fit_loop(counts, options), std::move(meta)};
+}
+
+JOURNEYLOOP_IMPL_INLINE void save(const transition_counts& counts, const std::string& filename) {
+    write_file(filename, to_bytes(counts));
+}
+JOURNEYLOOP_IMPL_INLINE void save(const markov_model& model, const std::string& filename) {
+    write_file(filename, to_bytes(model));
+}
+JOURNEYLOOP_IMPL_INLINE void save(const markov_model& model, const std::string& filename,
+                                  const model_metadata& metadata) {
+    write_file(filename, to_bytes(model, metadata));
+}
+JOURNEYLOOP_IMPL_INLINE transition_counts load_counts(const std::string& filename) {
+    return counts_from_bytes(read_file(filename));
+}
+JOURNEYLOOP_IMPL_INLINE markov_model load_model(const std::string& filename) {
+    return model_from_bytes(read_file(filename));
+}
+JOURNEYLOOP_IMPL_INLINE stored_model load_stored_model(const std::string& filename) {
+    return stored_model_from_bytes(read_file(filename));
+}
+JOURNEYLOOP_IMPL_INLINE void save(const loop_model& model, const std::string& filename,
+                                  const model_metadata& metadata) {
+    write_file(filename, to_bytes(model, metadata));
+}
+JOURNEYLOOP_IMPL_INLINE stored_loop_model load_loop_model(const std::string& filename) {
+    return loop_model_from_bytes(read_file(filename));
+}
+
+} // namespace journeyloop
+
+#endif // JOURNEYLOOP_IMPL_IO_IPP
