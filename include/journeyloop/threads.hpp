@@ -19,7 +19,8 @@ namespace journeyloop {
  * - removal effects on chains past the dense route: up to two, each solving
  *   the conversions or the values of a batch of eight removals (one thread
  *   solves both together), and one when the states times the batches are
- *   fewer than 2^18 (such removals take well under 0.1 s).
+ *   fewer than 2^18 (such removals are short, and a second thread would
+ *   cost more than it saves).
  *
  * n >= 1 puts n in place of the machine's threads and of the caps of two of
  * counting and removals; building from events and the fit take their second

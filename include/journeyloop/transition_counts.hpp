@@ -61,8 +61,9 @@ inline constexpr std::size_t max_order = 10000;
 /// max_states) at which counting_options::threads = 0 counts on two threads.
 inline constexpr std::size_t two_thread_state_limit = std::size_t{1} << 18;
 /// The fewest rows that counting_options::threads = 0 counts on two threads
-/// (set_threads() unset): below, one thread counts them in a few tens of
-/// milliseconds, and a second would hold a second hash table.
+/// (set_threads() unset): below, one thread counts them quickly enough that
+/// a second thread, which would hold a second hash table, is not worth its
+/// memory.
 inline constexpr std::size_t two_thread_rows = 200'000;
 
 /**
