@@ -86,8 +86,8 @@ lint: venv format-check
 	$(VPY) -m ruff format --check python tests/python examples/python bench
 	$(VPY) -m mypy
 
-# C++ formatting (.clang-format). Not part of `lint` yet: the code base is
-# reformatted in one commit of its own first.
+# C++ formatting (.clang-format): `format` rewrites the sources, `format-check`
+# (part of `lint`) fails on any difference.
 format: system-deps
 	clang-format -i $(FORMAT_SRCS)
 
