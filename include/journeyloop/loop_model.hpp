@@ -130,8 +130,15 @@ private:
     double customers_ = 0, purchases_ = 0, value_ = 0, buyers_ = 0, repeat_purchases_ = 0;
 };
 
-/// Fits both views of the loop chain. Throws numerical_error naming a state
-/// with no way out.
+/// Fits both views of the loop chain. Throws invalid_input, naming what is
+/// wrong, for counts count_loop_transitions() cannot produce: views that are
+/// not pooled or are padded, a repeat view present when there are no buyers
+/// (or absent when there are), views over different orders, channels or
+/// states, and totals that do not match the views (buyers + repeat purchases
+/// = purchases; the first view's conversions the buyers and its nulls the
+/// customers without a purchase; the repeat view's conversions the repeat
+/// purchases and its nulls the buyers; the views' values sum to the value).
+/// Throws numerical_error naming a state with no way out.
 loop_model fit_loop(const loop_counts& counts, const markov_options& options = {});
 
 /// The headline figures. Throws numerical_error if the repeat probability
