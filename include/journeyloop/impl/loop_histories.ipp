@@ -18,6 +18,11 @@
 
 namespace journeyloop {
 
+JOURNEYLOOP_IMPL_INLINE loop_histories::loop_histories() {
+    // The marker of build_loop_histories() and event_options by default.
+    purchase_ = journey_set::builder{rows_}.intern("purchase");
+}
+
 JOURNEYLOOP_IMPL_INLINE loop_histories
 loop_histories::builder::assemble(journey_set rows, channel_id purchase, std::vector<double> values,
                                   std::vector<std::size_t> offsets) {
