@@ -167,12 +167,26 @@ std::vector<loop_removal_effect> loop_removal_effects(
  */
 double loyalty_loop_rate(const loop_model& model, const std::vector<channel_id>& avoided);
 
-/// Markov attribution of a loop model (loop_markov_attribution()).
-struct loop_attribution : attribution {
+/// Markov attribution of a loop model (loop_markov_attribution()): an
+/// attribution of the purchases (`conversions()`) and value, with the first
+/// and repeat purchases beside them, one entry per name.
+class loop_attribution : public attribution {
+public:
+    /// No names.
+    loop_attribution() = default;
+    /// Throws invalid_input if `first_purchases` or `repeat_purchases` does
+    /// not have one entry per name of `purchases`.
+    loop_attribution(attribution purchases, std::vector<double> first_purchases,
+                     std::vector<double> repeat_purchases);
+
     /// First purchases credited to each name (they sum to the buyers).
-    std::vector<double> first_purchases;
+    const std::vector<double>& first_purchases() const noexcept { return first_purchases_; }
     /// Purchases after a first one credited to each name.
-    std::vector<double> repeat_purchases;
+    const std::vector<double>& repeat_purchases() const noexcept { return repeat_purchases_; }
+
+private:
+    std::vector<double> first_purchases_;
+    std::vector<double> repeat_purchases_;
 };
 
 /**

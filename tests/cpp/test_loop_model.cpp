@@ -206,27 +206,27 @@ TEST_CASE("loop model: attribution and Shapley, by hand", "[loop]") {
     // Removal effects (see the hand-worked chain): purchases a 7/13, b 3/4;
     // first purchases 7/13, 9/13; repeat purchases 0, 1; value 19/39, 5/6.
     const auto a = loop_markov_attribution(model, {"a", "b", "none"}, {{0}, {1}, {}});
-    REQUIRE(a.names == std::vector<std::string>{"a", "b", "none"});
-    REQUIRE(a.conversions[0] == Approx(112.0 / 67).epsilon(1e-13));
-    REQUIRE(a.conversions[1] == Approx(156.0 / 67).epsilon(1e-13));
-    REQUIRE(a.conversions[2] == 0);
+    REQUIRE(a.names() == std::vector<std::string>{"a", "b", "none"});
+    REQUIRE(a.conversions()[0] == Approx(112.0 / 67).epsilon(1e-13));
+    REQUIRE(a.conversions()[1] == Approx(156.0 / 67).epsilon(1e-13));
+    REQUIRE(a.conversions()[2] == 0);
     REQUIRE(a.total_conversions() == Approx(4.0).epsilon(1e-12));
-    REQUIRE(a.value[0] == Approx(3420.0 / 103).epsilon(1e-13));
+    REQUIRE(a.value()[0] == Approx(3420.0 / 103).epsilon(1e-13));
     REQUIRE(a.total_value() == Approx(90.0).epsilon(1e-12));
-    REQUIRE(a.first_purchases[0] == Approx(21.0 / 16).epsilon(1e-13));
-    REQUIRE(a.first_purchases[1] == Approx(27.0 / 16).epsilon(1e-13));
-    REQUIRE(a.repeat_purchases[0] == Approx(0.0).margin(1e-15));
-    REQUIRE(a.repeat_purchases[1] == Approx(1.0).epsilon(1e-13));
+    REQUIRE(a.first_purchases()[0] == Approx(21.0 / 16).epsilon(1e-13));
+    REQUIRE(a.first_purchases()[1] == Approx(27.0 / 16).epsilon(1e-13));
+    REQUIRE(a.repeat_purchases()[0] == Approx(0.0).margin(1e-15));
+    REQUIRE(a.repeat_purchases()[1] == Approx(1.0).epsilon(1e-13));
     REQUIRE(a.share(1) == Approx(39.0 / 67).epsilon(1e-13));
     REQUIRE_THROWS_AS(loop_markov_attribution(model, {"a"}, {}), invalid_input);
 
     // v(S) = expected purchases: v({}) 0, v({a}) 1/4, v({b}) 6/13, v({a, b}) 1:
     // phi_a = 41/104, phi_b = 63/104, scaled to the 4 purchases.
     const auto sh = shapley_attribution(model, {"a", "b"}, {{0}, {1}});
-    REQUIRE(sh.conversions[0] == Approx(41.0 / 26).epsilon(1e-13));
-    REQUIRE(sh.conversions[1] == Approx(63.0 / 26).epsilon(1e-13));
+    REQUIRE(sh.conversions()[0] == Approx(41.0 / 26).epsilon(1e-13));
+    REQUIRE(sh.conversions()[1] == Approx(63.0 / 26).epsilon(1e-13));
     // Value: v({a}) 3.75, v({b}) 150/13, v({a, b}) 22.5, scaled to 90.
-    REQUIRE(sh.value[0] == Approx(52.5 - 300.0 / 13).epsilon(1e-13));
+    REQUIRE(sh.value()[0] == Approx(52.5 - 300.0 / 13).epsilon(1e-13));
     REQUIRE(sh.total_value() == Approx(90.0).epsilon(1e-12));
     REQUIRE_THROWS_WITH(shapley_attribution(model, {"a", "b"}, {{0}, {0}}),
                         Contains("belongs to two players"));

@@ -226,6 +226,18 @@ JOURNEYLOOP_IMPL_INLINE double loyalty_loop_rate(const loop_model& m,
     return r * (1 - group_removal_effect(*m.repeat(), avoided).conversions);
 }
 
+JOURNEYLOOP_IMPL_INLINE loop_attribution::loop_attribution(attribution purchases,
+                                                           std::vector<double> first_purchases,
+                                                           std::vector<double> repeat_purchases)
+    : attribution(std::move(purchases)), first_purchases_(std::move(first_purchases)),
+      repeat_purchases_(std::move(repeat_purchases)) {
+    if (first_purchases_.size() != size() || repeat_purchases_.size() != size())
+        throw invalid_input("loop_attribution: " + std::to_string(size()) + " names, " +
+                            std::to_string(first_purchases_.size()) + " first and " +
+                            std::to_string(repeat_purchases_.size()) +
+                            " repeat purchases; expected one per name");
+}
+
 JOURNEYLOOP_IMPL_INLINE loop_attribution
 loop_markov_attribution(const loop_model& m, const std::vector<std::string>& names,
                         const std::vector<std::vector<channel_id>>& groups) {
@@ -241,13 +253,10 @@ loop_markov_attribution(const loop_model& m, const std::vector<std::string>& nam
         first.push_back(effects[g].first_purchases);
         repeat.push_back(effects[g].repeat_purchases);
     }
-    loop_attribution out;
-    out.names = names;
-    out.conversions = detail::share_out(purchases, m.purchases());
-    out.value = detail::share_out(value, m.value());
-    out.first_purchases = detail::share_out(first, m.buyers());
-    out.repeat_purchases = detail::share_out(repeat, m.repeat_purchases());
-    return out;
+    return {
+        {names, detail::share_out(purchases, m.purchases()), detail::share_out(value, m.value())},
+        detail::share_out(first, m.buyers()),
+        detail::share_out(repeat, m.repeat_purchases())};
 }
 
 JOURNEYLOOP_IMPL_INLINE attribution
