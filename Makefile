@@ -94,8 +94,10 @@ format: system-deps
 format-check: system-deps
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
-# clang-tidy's checks (.clang-tidy) over the library's sources, from the
-# compile commands of the C++ build. Not part of `test`.
+# clang-tidy's checks (.clang-tidy) over the library's sources: the one-line
+# src/*.cpp files compile the definitions in include/journeyloop/impl/*.ipp
+# (reported through HeaderFilterRegex), from the compile commands of the C++
+# build. Not part of `test`.
 tidy: cpp
 	@command -v clang-tidy >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-tidy; }

@@ -15,9 +15,9 @@ int main() {
     const auto model = jl::fit_markov(jl::count_transitions(journeys, {/*order=*/1}));
     std::printf("conversion rate %.4f\n", model.conversion_rate());
     const auto a = jl::markov_attribution(model);
-    for (std::size_t i = 0; i < a.names.size(); ++i)
-        std::printf("%-8s %.4f conversions  %10.2f value\n", a.names[i].c_str(), a.conversions[i],
-                    a.value[i]);
+    for (std::size_t i = 0; i < a.size(); ++i)
+        std::printf("%-8s %.4f conversions  %10.2f value\n", a.names()[i].c_str(),
+                    a.conversions()[i], a.value()[i]);
 
     // Checked in every build type (an assert would be compiled out in Release).
     int failures = 0;

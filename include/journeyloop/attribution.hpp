@@ -20,23 +20,40 @@ namespace journeyloop {
 
 /**
  * Credit per key (a channel, or a team): conversions and value. Every method
- * attributes all of its totals: `sum(conversions) == total_conversions` and
- * `sum(value) == total_value` up to rounding.
+ * attributes all of its totals: `sum(conversions()) == total_conversions()`
+ * and `sum(value()) == total_value()` up to rounding. Its three vectors have
+ * one entry per name, always: the constructor checks it and the result is
+ * read-only.
  */
-struct attribution {
+class attribution {
+public:
+    /// No names.
+    attribution() = default;
+    /// Throws invalid_input if `conversions` or `value` does not have one
+    /// entry per name.
+    attribution(std::vector<std::string> names, std::vector<double> conversions,
+                std::vector<double> value);
+
     /// Channel (or team) names; the other vectors are indexed alike.
-    std::vector<std::string> names;
+    const std::vector<std::string>& names() const noexcept { return names_; }
     /// Conversions credited to each name.
-    std::vector<double> conversions;
+    const std::vector<double>& conversions() const noexcept { return conversions_; }
     /// Conversion value credited to each name.
-    std::vector<double> value;
+    const std::vector<double>& value() const noexcept { return value_; }
+    /// Number of names.
+    std::size_t size() const noexcept { return names_.size(); }
 
     /// Share of the conversions credited to name `i` (0 if there are none).
     double share(std::size_t i) const;
-    /// Sum of `conversions`.
+    /// Sum of `conversions()`.
     double total_conversions() const;
-    /// Sum of `value`.
+    /// Sum of `value()`.
     double total_value() const;
+
+private:
+    std::vector<std::string> names_;
+    std::vector<double> conversions_;
+    std::vector<double> value_;
 };
 
 /// The heuristic rules.

@@ -11,48 +11,63 @@ using channel_id = std::uint32_t;
 /// Dense id of a state of a Markov chain.
 using state_id = std::uint32_t;
 
-class channel_dictionary;
-class journey_set;
-struct path_table;
-struct path_options;
-struct csv_options;
-struct attribution;
-enum class heuristic;
-struct heuristic_options;
-class transition_counts;
-struct counting_options;
-class markov_model;
-struct markov_options;
-struct removal_effect;
-class loop_model;
-struct loop_counts;
-struct loop_summary;
-struct loop_transition;
-struct loop_removal_effect;
-struct loop_attribution;
-struct model_metadata;
-struct stored_model;
-struct stored_loop_model;
-struct state_properties;
-struct transition_properties;
-struct scored_path;
-struct top_paths_result;
-class invalid_input;
-class unknown_channel;
-class numerical_error;
-class state_space_too_large;
+// Every public class, struct and enum of include/journeyloop/*.hpp, by
+// header (tests/python/test_fwd.py checks that none is missing).
+
+// column_view.hpp
 template <class T>
 class column_view;
 class numeric_column_view;
 class string_column_view;
+// errors.hpp
+class invalid_input;
+class unknown_channel;
+class numerical_error;
+class state_space_too_large;
+// journey_set.hpp
+class channel_dictionary;
+class journey_set;
+struct path_options;
+struct path_table;
+struct csv_options;
+// attribution.hpp
+class attribution;
+enum class heuristic;
+struct heuristic_options;
+// transition_counts.hpp
+struct counting_options;
+class transition_counts;
+// markov_model.hpp
+struct markov_options;
+class markov_model;
+struct removal_effect;
+// loop_histories.hpp
 class loop_histories;
 struct loop_counts;
+// loop_model.hpp
+struct loop_summary;
+struct loop_transition;
+class loop_model;
+struct loop_removal_effect;
+class loop_attribution;
+// model_io.hpp
+struct model_metadata;
+struct stored_model;
+struct stored_loop_model;
+// journey_graph.hpp
+struct state_properties;
+struct transition_properties;
+struct scored_path;
+struct top_paths_result;
+// events.hpp
+enum class duplicate_policy;
 struct event_table;
 struct event_options;
 struct event_report;
+struct event_report_field;
 struct event_journeys;
 struct event_histories;
-enum class duplicate_policy;
+// teams.hpp
 struct team_flows;
 struct stage_move;
 

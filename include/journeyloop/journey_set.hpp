@@ -151,7 +151,8 @@ public:
     const std::vector<std::string>& customer_names() const noexcept { return customer_names_; }
 
     /// Internal: the only writer of a journey set (every builder goes
-    /// through it). Defined in the library's sources, not in this header.
+    /// through it). Defined in include/journeyloop/impl/journey_set_builder.hpp,
+    /// which users do not include.
     class builder;
 
 private:

@@ -33,6 +33,10 @@ namespace journeyloop {
  */
 class loop_histories {
 public:
+    /// No rows; the dictionary holds only the purchase marker `"purchase"`,
+    /// so that purchase_channel() names a channel in every loop_histories.
+    loop_histories();
+
     /// Number of rows (histories).
     std::size_t size() const noexcept { return rows_.size(); }
     bool empty() const noexcept { return rows_.empty(); }
@@ -41,7 +45,7 @@ public:
     column_view<channel_id> path(std::size_t i) const noexcept { return rows_.path(i); }
     /// The channel dictionary; it holds the purchase marker too.
     const channel_dictionary& channels() const noexcept { return rows_.channels(); }
-    /// The id of the purchase marker.
+    /// The id of the purchase marker (always a channel of channels()).
     channel_id purchase_channel() const noexcept { return purchase_; }
 
     /// Customers with the history of row `i` (its weight).
@@ -75,8 +79,9 @@ public:
         return rows_.customer_names();
     }
 
-    /// Internal: the only writer of loop histories. Defined in the
-    /// library's sources, not in this header.
+    /// Internal: the only writer of loop histories. Defined in
+    /// include/journeyloop/impl/loop_histories_builder.hpp, which users do
+    /// not include.
     class builder;
 
 private:

@@ -130,8 +130,15 @@ private:
     double customers_ = 0, purchases_ = 0, value_ = 0, buyers_ = 0, repeat_purchases_ = 0;
 };
 
-/// Fits both views of the loop chain. Throws numerical_error naming a state
-/// with no way out.
+/// Fits both views of the loop chain. Throws invalid_input, naming what is
+/// wrong, for counts count_loop_transitions() cannot produce: views that are
+/// not pooled or are padded, a repeat view present when there are no buyers
+/// (or absent when there are), views over different orders, channels or
+/// states, and totals that do not match the views (buyers + repeat purchases
+/// = purchases; the first view's conversions the buyers and its nulls the
+/// customers without a purchase; the repeat view's conversions the repeat
+/// purchases and its nulls the buyers; the views' values sum to the value).
+/// Throws numerical_error naming a state with no way out.
 loop_model fit_loop(const loop_counts& counts, const markov_options& options = {});
 
 /// The headline figures. Throws numerical_error if the repeat probability
@@ -160,12 +167,26 @@ std::vector<loop_removal_effect> loop_removal_effects(
  */
 double loyalty_loop_rate(const loop_model& model, const std::vector<channel_id>& avoided);
 
-/// Markov attribution of a loop model (loop_markov_attribution()).
-struct loop_attribution : attribution {
+/// Markov attribution of a loop model (loop_markov_attribution()): an
+/// attribution of the purchases (`conversions()`) and value, with the first
+/// and repeat purchases beside them, one entry per name.
+class loop_attribution : public attribution {
+public:
+    /// No names.
+    loop_attribution() = default;
+    /// Throws invalid_input if `first_purchases` or `repeat_purchases` does
+    /// not have one entry per name of `purchases`.
+    loop_attribution(attribution purchases, std::vector<double> first_purchases,
+                     std::vector<double> repeat_purchases);
+
     /// First purchases credited to each name (they sum to the buyers).
-    std::vector<double> first_purchases;
+    const std::vector<double>& first_purchases() const noexcept { return first_purchases_; }
     /// Purchases after a first one credited to each name.
-    std::vector<double> repeat_purchases;
+    const std::vector<double>& repeat_purchases() const noexcept { return repeat_purchases_; }
+
+private:
+    std::vector<double> first_purchases_;
+    std::vector<double> repeat_purchases_;
 };
 
 /**

@@ -104,7 +104,7 @@ public:
 
 private:
     friend markov_model fit_markov(transition_counts counts, const markov_options& options);
-    // The solver's access to the chain (src/model_access.hpp).
+    // The solver's access to the chain (impl/model_access.hpp).
     friend struct detail::model_access;
     markov_model() = default;
     transition_counts counts_;

@@ -9,16 +9,17 @@ namespace jl = journeyloop;
 
 void register_attribution(py::module_& m) {
     py::class_<jl::attribution>(m, "attribution")
-        .def_readonly("names", &jl::attribution::names)
+        .def_property_readonly("names", &jl::attribution::names)
         .def_property_readonly("conversions",
-                               [](const jl::attribution& a) { return to_numpy(a.conversions); })
-        .def_property_readonly("value", [](const jl::attribution& a) { return to_numpy(a.value); })
+                               [](const jl::attribution& a) { return to_numpy(a.conversions()); })
+        .def_property_readonly("value",
+                               [](const jl::attribution& a) { return to_numpy(a.value()); })
         .def_property_readonly(
             "shares",
             [](const jl::attribution& a) {
                 std::vector<double> out;
-                out.reserve(a.conversions.size());
-                for (std::size_t i = 0; i < a.conversions.size(); ++i) out.push_back(a.share(i));
+                out.reserve(a.size());
+                for (std::size_t i = 0; i < a.size(); ++i) out.push_back(a.share(i));
                 return to_numpy(out);
             },
             "Share of the conversions credited to each name (0 if there are none).");

@@ -182,9 +182,9 @@ void register_loop(py::module_& m) {
     py::class_<jl::loop_attribution, jl::attribution>(m, "loop_attribution")
         .def_property_readonly(
             "first_purchases",
-            [](const jl::loop_attribution& a) { return to_numpy(a.first_purchases); })
+            [](const jl::loop_attribution& a) { return to_numpy(a.first_purchases()); })
         .def_property_readonly("repeat_purchases", [](const jl::loop_attribution& a) {
-            return to_numpy(a.repeat_purchases);
+            return to_numpy(a.repeat_purchases());
         });
     m.def("loop_markov_attribution", &jl::loop_markov_attribution, py::arg("model"),
           py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
@@ -229,7 +229,7 @@ void register_loop(py::module_& m) {
             }
             return top_paths_tuple(found);
         },
-        py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
+        py::arg("model"), py::arg("n"), py::arg("max_length") = jl::top_paths_max_length,
         py::arg("max_expanded") = jl::top_paths_max_expanded,
         "The n most probable paths to the first purchase, and whether the search stopped.");
     m.def("loop_summary", &summary_dict, py::arg("model"), "Headline figures per customer.");

@@ -5,11 +5,11 @@ using Catch::Contains;
 
 namespace {
 void require_values(const attribution& a, std::vector<double> conv, std::vector<double> value) {
-    REQUIRE(a.conversions.size() == conv.size());
+    REQUIRE(a.conversions().size() == conv.size());
     for (std::size_t i = 0; i < conv.size(); ++i) {
-        CAPTURE(i, a.names[i]);
-        REQUIRE(a.conversions[i] == Approx(conv[i]).margin(1e-12));
-        REQUIRE(a.value[i] == Approx(value[i]).margin(1e-12));
+        CAPTURE(i, a.names()[i]);
+        REQUIRE(a.conversions()[i] == Approx(conv[i]).margin(1e-12));
+        REQUIRE(a.value()[i] == Approx(value[i]).margin(1e-12));
     }
 }
 } // namespace
@@ -80,7 +80,23 @@ TEST_CASE("group_attribution: sums channels into teams", "[attribution]") {
     const auto js = fixtures::abc_example();
     const auto a = heuristic_attribution(js, heuristic::linear);
     const auto teams = group_attribution(a, {"marketing", "sales", "sales"}, {"service"});
-    REQUIRE(teams.names == std::vector<std::string>{"marketing", "sales", "service"});
+    REQUIRE(teams.names() == std::vector<std::string>{"marketing", "sales", "service"});
     require_values(teams, {1.5, 1.5, 0}, {20, 20, 0});
     REQUIRE_THROWS_AS(group_attribution(a, {"x"}), invalid_input);
+}
+
+TEST_CASE("attribution: one entry per name, checked on construction", "[attribution]") {
+    const attribution a({"x", "y"}, {1.0, 3.0}, {10.0, 30.0});
+    REQUIRE(a.size() == 2);
+    REQUIRE(a.share(1) == 0.75);
+    REQUIRE(a.total_value() == 40);
+    REQUIRE(attribution().size() == 0);
+    REQUIRE_THROWS_WITH(attribution({"x", "y"}, {1.0}, {10.0, 30.0}),
+                        Contains("2 names, 1 conversions and 2 values; expected one per name"));
+    REQUIRE_THROWS_AS(attribution({"x"}, {1.0}, {}), invalid_input);
+    REQUIRE_THROWS_WITH(loop_attribution(a, {1.0, 2.0}, {0.0}),
+                        Contains("2 names, 2 first and 1 repeat purchases"));
+    const loop_attribution l(a, {1.0, 2.0}, {0.0, 1.0});
+    REQUIRE(l.first_purchases()[1] == 2);
+    REQUIRE(l.conversions()[1] == 3);
 }

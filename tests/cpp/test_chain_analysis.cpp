@@ -88,14 +88,14 @@ TEST_CASE("markov_model: sequence attribution by hand at order 2", "[markov_mode
     REQUIRE(effects[1].conversions == Approx(0.0).margin(1e-12));
     REQUIRE(effects[2].conversions == Approx(1.0).margin(1e-12));
     const auto a = state_markov_attribution(model, states);
-    REQUIRE(a.names == std::vector<std::string>{"a > b", "a > c", "b > c"});
-    REQUIRE(a.conversions[0] == Approx(1.0 / 3).margin(1e-12));
-    REQUIRE(a.conversions[1] == Approx(0.0).margin(1e-12));
-    REQUIRE(a.conversions[2] == Approx(2.0 / 3).margin(1e-12));
+    REQUIRE(a.names() == std::vector<std::string>{"a > b", "a > c", "b > c"});
+    REQUIRE(a.conversions()[0] == Approx(1.0 / 3).margin(1e-12));
+    REQUIRE(a.conversions()[1] == Approx(0.0).margin(1e-12));
+    REQUIRE(a.conversions()[2] == Approx(2.0 / 3).margin(1e-12));
     // One converting end state: the value shares are the same.
-    REQUIRE(a.value[0] == Approx(10.0 / 3).margin(1e-12));
-    REQUIRE(a.value[1] == Approx(0.0).margin(1e-12));
-    REQUIRE(a.value[2] == Approx(20.0 / 3).margin(1e-12));
+    REQUIRE(a.value()[0] == Approx(10.0 / 3).margin(1e-12));
+    REQUIRE(a.value()[1] == Approx(0.0).margin(1e-12));
+    REQUIRE(a.value()[2] == Approx(20.0 / 3).margin(1e-12));
     // Checked before any work: START is no sequence.
     REQUIRE_THROWS_AS(state_removal_effects(model, {states[0], transition_counts::start}),
                       invalid_input);

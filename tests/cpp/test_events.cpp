@@ -408,13 +408,13 @@ TEST_CASE("events: time decay by time before the conversion", "[events][attribut
     const auto a = heuristic_attribution(js, heuristic::time_decay, h);
     // Journey 0: times 8, 4, 0 -> weights 1/4, 1/2, 1 -> 1/7, 2/7, 4/7.
     // Journey 2: one touch of email with the whole conversion.
-    REQUIRE(a.names == names{"search", "email", "demo"});
-    REQUIRE(a.conversions[0] == Approx(2.0 / 7).epsilon(1e-14));
-    REQUIRE(a.conversions[1] == Approx(1.0 / 7 + 1).epsilon(1e-14));
-    REQUIRE(a.conversions[2] == Approx(4.0 / 7).epsilon(1e-14));
-    REQUIRE(a.value[0] == Approx(200.0 / 7).epsilon(1e-14));
-    REQUIRE(a.value[1] == Approx(100.0 / 7 + 20).epsilon(1e-14));
-    REQUIRE(a.value[2] == Approx(400.0 / 7).epsilon(1e-14));
+    REQUIRE(a.names() == names{"search", "email", "demo"});
+    REQUIRE(a.conversions()[0] == Approx(2.0 / 7).epsilon(1e-14));
+    REQUIRE(a.conversions()[1] == Approx(1.0 / 7 + 1).epsilon(1e-14));
+    REQUIRE(a.conversions()[2] == Approx(4.0 / 7).epsilon(1e-14));
+    REQUIRE(a.value()[0] == Approx(200.0 / 7).epsilon(1e-14));
+    REQUIRE(a.value()[1] == Approx(100.0 / 7 + 20).epsilon(1e-14));
+    REQUIRE(a.value()[2] == Approx(400.0 / 7).epsilon(1e-14));
     // Unitless times need a half-life; a known unit defaults to 7 days.
     REQUIRE_THROWS_WITH(heuristic_attribution(js, heuristic::time_decay), Contains("unitless"));
     event_options days;
@@ -422,12 +422,12 @@ TEST_CASE("events: time decay by time before the conversion", "[events][attribut
     const auto jd = build_journeys(log.table(), days).journeys;
     const auto d = heuristic_attribution(jd, heuristic::time_decay);
     const double w8 = std::exp2(-8.0 / 7), w4 = std::exp2(-4.0 / 7);
-    REQUIRE(d.conversions[0] == Approx(w4 / (w8 + w4 + 1)).epsilon(1e-14));
+    REQUIRE(d.conversions()[0] == Approx(w4 / (w8 + w4 + 1)).epsilon(1e-14));
     // By steps on request: 1/7, 2/7, 4/7 again with half-life 1 step.
     h = {};
     h.decay_by_steps = true;
     const auto s = heuristic_attribution(js, heuristic::time_decay, h);
-    REQUIRE(s.conversions[2] == Approx(4.0 / 7).epsilon(1e-14));
+    REQUIRE(s.conversions()[2] == Approx(4.0 / 7).epsilon(1e-14));
 }
 
 namespace {

@@ -280,3 +280,23 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
                             Contains("state 'b' cannot reach CONVERSION or NULL"));
     }
 }
+
+TEST_CASE("loop model files: the loader refuses inconsistent totals as fit_loop does",
+          "[io][loop]") {
+    std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase"};
+    std::vector<double> customers{1, 1, 2}, value{30, 0, 60};
+    const auto model =
+        fit_loop(count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {})));
+    const auto bytes = to_bytes(model);
+    const auto body = bytes.substr(bytes.find('\n') + 1);
+    REQUIRE(loop_model_from_bytes(sign("loop_model", body)).model.buyers() == 3);
+    // Five customers, but the first view counts four.
+    REQUIRE_THROWS_WITH(
+        loop_model_from_bytes(edited("loop_model", body, "\"totals\":[4,", "\"totals\":[5,")),
+        Contains("invalid file: loop counts: the first view's nulls"));
+    // No buyers, but a repeat view.
+    REQUIRE_THROWS_WITH(
+        loop_model_from_bytes(
+            edited("loop_model", body, "\"totals\":[4,4,90,3,1]", "\"totals\":[4,0,90,0,0]")),
+        Contains("invalid file: loop counts: a repeat view is needed exactly when"));
+}

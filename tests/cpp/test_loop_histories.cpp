@@ -86,3 +86,15 @@ TEST_CASE("loop histories: teams, stages and relabelling skip the marker", "[loo
     REQUIRE(r.total_value() == 90);
     REQUIRE_THROWS_WITH(relabel_channels(h, {"", "purchase", "b"}), Contains("purchase marker"));
 }
+
+TEST_CASE("loop histories: a default-constructed set is empty and names its marker", "[loop]") {
+    const loop_histories h;
+    REQUIRE(h.empty());
+    REQUIRE(h.total_customers() == 0);
+    REQUIRE(h.channels().names() == std::vector<std::string>{"purchase"});
+    REQUIRE(h.channels().name(h.purchase_channel()) == "purchase");
+    const auto counts = count_loop_transitions(h);
+    REQUIRE(counts.customers == 0);
+    REQUIRE(counts.first.channels().size() == 0);
+    REQUIRE_FALSE(counts.repeat);
+}

@@ -206,27 +206,27 @@ TEST_CASE("loop model: attribution and Shapley, by hand", "[loop]") {
     // Removal effects (see the hand-worked chain): purchases a 7/13, b 3/4;
     // first purchases 7/13, 9/13; repeat purchases 0, 1; value 19/39, 5/6.
     const auto a = loop_markov_attribution(model, {"a", "b", "none"}, {{0}, {1}, {}});
-    REQUIRE(a.names == std::vector<std::string>{"a", "b", "none"});
-    REQUIRE(a.conversions[0] == Approx(112.0 / 67).epsilon(1e-13));
-    REQUIRE(a.conversions[1] == Approx(156.0 / 67).epsilon(1e-13));
-    REQUIRE(a.conversions[2] == 0);
+    REQUIRE(a.names() == std::vector<std::string>{"a", "b", "none"});
+    REQUIRE(a.conversions()[0] == Approx(112.0 / 67).epsilon(1e-13));
+    REQUIRE(a.conversions()[1] == Approx(156.0 / 67).epsilon(1e-13));
+    REQUIRE(a.conversions()[2] == 0);
     REQUIRE(a.total_conversions() == Approx(4.0).epsilon(1e-12));
-    REQUIRE(a.value[0] == Approx(3420.0 / 103).epsilon(1e-13));
+    REQUIRE(a.value()[0] == Approx(3420.0 / 103).epsilon(1e-13));
     REQUIRE(a.total_value() == Approx(90.0).epsilon(1e-12));
-    REQUIRE(a.first_purchases[0] == Approx(21.0 / 16).epsilon(1e-13));
-    REQUIRE(a.first_purchases[1] == Approx(27.0 / 16).epsilon(1e-13));
-    REQUIRE(a.repeat_purchases[0] == Approx(0.0).margin(1e-15));
-    REQUIRE(a.repeat_purchases[1] == Approx(1.0).epsilon(1e-13));
+    REQUIRE(a.first_purchases()[0] == Approx(21.0 / 16).epsilon(1e-13));
+    REQUIRE(a.first_purchases()[1] == Approx(27.0 / 16).epsilon(1e-13));
+    REQUIRE(a.repeat_purchases()[0] == Approx(0.0).margin(1e-15));
+    REQUIRE(a.repeat_purchases()[1] == Approx(1.0).epsilon(1e-13));
     REQUIRE(a.share(1) == Approx(39.0 / 67).epsilon(1e-13));
     REQUIRE_THROWS_AS(loop_markov_attribution(model, {"a"}, {}), invalid_input);
 
     // v(S) = expected purchases: v({}) 0, v({a}) 1/4, v({b}) 6/13, v({a, b}) 1:
     // phi_a = 41/104, phi_b = 63/104, scaled to the 4 purchases.
     const auto sh = shapley_attribution(model, {"a", "b"}, {{0}, {1}});
-    REQUIRE(sh.conversions[0] == Approx(41.0 / 26).epsilon(1e-13));
-    REQUIRE(sh.conversions[1] == Approx(63.0 / 26).epsilon(1e-13));
+    REQUIRE(sh.conversions()[0] == Approx(41.0 / 26).epsilon(1e-13));
+    REQUIRE(sh.conversions()[1] == Approx(63.0 / 26).epsilon(1e-13));
     // Value: v({a}) 3.75, v({b}) 150/13, v({a, b}) 22.5, scaled to 90.
-    REQUIRE(sh.value[0] == Approx(52.5 - 300.0 / 13).epsilon(1e-13));
+    REQUIRE(sh.value()[0] == Approx(52.5 - 300.0 / 13).epsilon(1e-13));
     REQUIRE(sh.total_value() == Approx(90.0).epsilon(1e-12));
     REQUIRE_THROWS_WITH(shapley_attribution(model, {"a", "b"}, {{0}, {0}}),
                         Contains("belongs to two players"));
@@ -306,4 +306,66 @@ TEST_CASE("loop model: smoothed rows sum to 1 and keep the observed counts", "[l
         }
     REQUIRE(found);
     REQUIRE(none.purchase_probabilities()[1] == 0);
+}
+
+TEST_CASE("loop model: fit_loop refuses inconsistent counts", "[loop]") {
+    const auto good = count_loop_transitions(hand_histories());
+    REQUIRE_NOTHROW(fit_loop(good));
+    auto counts = good;
+    SECTION("a missing repeat view") {
+        counts.repeat.reset();
+        REQUIRE_THROWS_AS(fit_loop(counts), invalid_input);
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("a repeat view is needed exactly when"));
+    }
+    SECTION("a repeat view without buyers") {
+        std::vector<std::string_view> paths{"a > b"};
+        std::vector<double> one{1};
+        auto none = count_loop_transitions(build_loop_histories({paths, one, {}, {}}, {}));
+        none.repeat = none.first;
+        REQUIRE_THROWS_WITH(fit_loop(none), Contains("a repeat view is needed exactly when"));
+    }
+    SECTION("funnel counts as a view") {
+        std::vector<std::string_view> paths{"a > b", "b"};
+        std::vector<double> conv{3, 1}, nulls{0, 1};
+        counts.first = count_transitions(build_journeys({paths, conv, nulls, {}}));
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("pooled counts"));
+    }
+    SECTION("views over other channels") {
+        std::vector<std::string_view> paths{"x > purchase > b > purchase", "x > b", "b > purchase"};
+        std::vector<double> customers{1, 1, 2}, value{30, 0, 60};
+        counts.repeat =
+            count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {})).repeat;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("different channels"));
+    }
+    SECTION("views over other states") {
+        std::vector<double> one{1, 1};
+        std::vector<std::string_view> p1{"a > b > purchase", "b > b"},
+            p2{"a > b > purchase", "b > a"};
+        auto c1 = count_loop_transitions(build_loop_histories({p1, one, {}, {}}, {}), {2});
+        const auto c2 = count_loop_transitions(build_loop_histories({p2, one, {}, {}}, {}), {2});
+        REQUIRE_NOTHROW(fit_loop(c1));
+        c1.repeat = c2.repeat;
+        REQUIRE_THROWS_WITH(fit_loop(c1), Contains("different states"));
+    }
+    SECTION("views of another order") {
+        counts.repeat = count_loop_transitions(hand_histories(), {2}).repeat;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("differ in order"));
+    }
+    SECTION("totals that do not match the views") {
+        counts.customers += 1;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("the first view's nulls is 1"));
+        counts = good;
+        counts.purchases += 1;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("buyers + repeat_purchases"));
+        counts = good;
+        counts.buyers += 1;
+        counts.repeat_purchases -= 1;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("the first view's conversions is 3"));
+        counts = good;
+        counts.value = 100;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("the views' value is 90"));
+        counts = good;
+        counts.value = -1;
+        REQUIRE_THROWS_WITH(fit_loop(counts), Contains("finite and non-negative"));
+    }
 }

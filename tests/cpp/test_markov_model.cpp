@@ -13,9 +13,9 @@ TEST_CASE("markov_model: A/B example, published removal effects and attribution"
     REQUIRE(re[0].conversions == Approx(1.0).margin(1e-12));
     REQUIRE(re[1].conversions == Approx(0.5).margin(1e-12));
     const auto a = markov_attribution(model);
-    REQUIRE(a.names == std::vector<std::string>{"A", "B"});
-    REQUIRE(a.conversions[0] == Approx(2.0).margin(1e-12));
-    REQUIRE(a.conversions[1] == Approx(1.0).margin(1e-12));
+    REQUIRE(a.names() == std::vector<std::string>{"A", "B"});
+    REQUIRE(a.conversions()[0] == Approx(2.0).margin(1e-12));
+    REQUIRE(a.conversions()[1] == Approx(1.0).margin(1e-12));
     SECTION("self-loops do not change removal effects") {
         counting_options o;
         o.collapse_repeats = false;
@@ -41,22 +41,22 @@ TEST_CASE("markov_model: hand-worked abc example", "[markov_model]") {
     REQUIRE(re[1].value == Approx(1.0 / 4).margin(1e-12));
     REQUIRE(re[2].value == Approx(3.0 / 4).margin(1e-12));
     const auto a = markov_attribution(model);
-    REQUIRE(a.conversions[0] == Approx(15.0 / 11).margin(1e-12));
-    REQUIRE(a.conversions[1] == Approx(6.0 / 11).margin(1e-12));
-    REQUIRE(a.conversions[2] == Approx(12.0 / 11).margin(1e-12));
-    REQUIRE(a.value[0] == Approx(56.0 / 3).margin(1e-12));
-    REQUIRE(a.value[1] == Approx(16.0 / 3).margin(1e-12));
-    REQUIRE(a.value[2] == Approx(16.0).margin(1e-12));
+    REQUIRE(a.conversions()[0] == Approx(15.0 / 11).margin(1e-12));
+    REQUIRE(a.conversions()[1] == Approx(6.0 / 11).margin(1e-12));
+    REQUIRE(a.conversions()[2] == Approx(12.0 / 11).margin(1e-12));
+    REQUIRE(a.value()[0] == Approx(56.0 / 3).margin(1e-12));
+    REQUIRE(a.value()[1] == Approx(16.0 / 3).margin(1e-12));
+    REQUIRE(a.value()[2] == Approx(16.0).margin(1e-12));
     REQUIRE(a.total_conversions() == Approx(3.0).margin(1e-12));
     REQUIRE(a.total_value() == Approx(40.0).margin(1e-12));
 
     SECTION("teams are removed whole, not summed") {
         const auto t = markov_attribution(model, {"marketing", "sales", "sales"}, {"service"});
-        REQUIRE(t.names == std::vector<std::string>{"marketing", "sales", "service"});
+        REQUIRE(t.names() == std::vector<std::string>{"marketing", "sales", "service"});
         // RE(marketing) = 5/6, RE(sales) = 1 (nothing converts without b and c)
-        REQUIRE(t.conversions[0] == Approx(3 * (5.0 / 6) / (11.0 / 6)).margin(1e-12));
-        REQUIRE(t.conversions[1] == Approx(3 * 1.0 / (11.0 / 6)).margin(1e-12));
-        REQUIRE(t.conversions[2] == 0);
+        REQUIRE(t.conversions()[0] == Approx(3 * (5.0 / 6) / (11.0 / 6)).margin(1e-12));
+        REQUIRE(t.conversions()[1] == Approx(3 * 1.0 / (11.0 / 6)).margin(1e-12));
+        REQUIRE(t.conversions()[2] == 0);
         REQUIRE(group_removal_effect(model, {1, 2}).conversions == Approx(1.0).margin(1e-12));
     }
     SECTION("transition probabilities") {
@@ -82,9 +82,9 @@ TEST_CASE("markov_model: a team's removal effect is below the sum of its channel
     // Marketing (a, b) gets 3 * (2/3) / (2/3 + 1/3) = 2, sales (c) 1; summed
     // effects would give 3 * 1 / (4/3) = 2.25 and 0.75.
     const auto t = markov_attribution(model, {"marketing", "marketing", "sales"});
-    REQUIRE(t.names == std::vector<std::string>{"marketing", "sales"});
-    REQUIRE(t.conversions[0] == Approx(2.0).margin(1e-14));
-    REQUIRE(t.conversions[1] == Approx(1.0).margin(1e-14));
+    REQUIRE(t.names() == std::vector<std::string>{"marketing", "sales"});
+    REQUIRE(t.conversions()[0] == Approx(2.0).margin(1e-14));
+    REQUIRE(t.conversions()[1] == Approx(1.0).margin(1e-14));
 }
 
 TEST_CASE("markov_model: no outcomes at all is an error, not NaN", "[markov_model]") {
@@ -101,7 +101,7 @@ TEST_CASE("markov_model: no conversions gives zero effects, never NaN", "[markov
     REQUIRE(model.conversion_rate() == 0);
     for (const auto& e : removal_effects(model)) REQUIRE(e.conversions == 0);
     const auto a = markov_attribution(model);
-    REQUIRE(a.conversions == std::vector<double>{0, 0});
+    REQUIRE(a.conversions() == std::vector<double>{0, 0});
 }
 
 TEST_CASE("shapley_attribution: exact over a few players", "[markov_model][shapley]") {
@@ -112,13 +112,13 @@ TEST_CASE("shapley_attribution: exact over a few players", "[markov_model][shapl
     const auto a = model.counts().channels().at("A");
     const auto b = model.counts().channels().at("B");
     const auto s = shapley_attribution(model, {"A", "B"}, {{a}, {b}});
-    REQUIRE(s.conversions[0] == Approx(2.25).epsilon(1e-13));
-    REQUIRE(s.conversions[1] == Approx(0.75).epsilon(1e-13));
+    REQUIRE(s.conversions()[0] == Approx(2.25).epsilon(1e-13));
+    REQUIRE(s.conversions()[1] == Approx(0.75).epsilon(1e-13));
     // One player holding every channel gets everything; a player with no
     // channel gets nothing.
     const auto whole = shapley_attribution(model, {"all", "none"}, {{a, b}, {}});
-    REQUIRE(whole.conversions[0] == Approx(3.0).epsilon(1e-13));
-    REQUIRE(whole.conversions[1] == Approx(0.0).margin(1e-13));
+    REQUIRE(whole.conversions()[0] == Approx(3.0).epsilon(1e-13));
+    REQUIRE(whole.conversions()[1] == Approx(0.0).margin(1e-13));
     REQUIRE_THROWS_WITH(shapley_attribution(model, {"x", "y"}, {{a}, {a}}),
                         Catch::Contains("belongs to two players"));
     std::vector<std::vector<channel_id>> many(17);
@@ -134,7 +134,7 @@ TEST_CASE("shapley_attribution: efficiency and symmetry on the abc example",
         shapley_attribution(model, {"a", "b", "c"}, {{ch.at("a")}, {ch.at("b")}, {ch.at("c")}});
     REQUIRE(s.total_conversions() == Approx(model.counts().total_conversions()).epsilon(1e-13));
     REQUIRE(s.total_value() == Approx(model.counts().total_value()).epsilon(1e-13));
-    for (double x : s.conversions) REQUIRE(x >= 0);
+    for (double x : s.conversions()) REQUIRE(x >= 0);
 }
 
 TEST_CASE("markov_model: removals on a large chain, batched, equal single removals",

@@ -27,8 +27,8 @@ const std::vector<std::string> channels{"eta",   "iota", "alpha",   "beta",  "th
 void require_close(const attribution& a, const std::vector<double>& expected, bool value,
                    double tol) {
     std::map<std::string, double> got;
-    for (std::size_t i = 0; i < a.names.size(); ++i)
-        got[a.names[i]] = value ? a.value[i] : a.conversions[i];
+    for (std::size_t i = 0; i < a.names().size(); ++i)
+        got[a.names()[i]] = value ? a.value()[i] : a.conversions()[i];
     REQUIRE(got.size() == channels.size());
     for (std::size_t i = 0; i < channels.size(); ++i) {
         CAPTURE(channels[i]);

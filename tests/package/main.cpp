@@ -14,10 +14,10 @@ int main() {
     const auto model =
         jl::fit_markov(jl::count_transitions(jl::build_journeys({paths, conv, {}, {}})));
     const auto a = jl::markov_attribution(model);
-    std::printf("journeyloop %d: A %.6f, B %.6f\n", JOURNEYLOOP_VERSION, a.conversions[0],
-                a.conversions[1]);
+    std::printf("journeyloop %d: A %.6f, B %.6f\n", JOURNEYLOOP_VERSION, a.conversions()[0],
+                a.conversions()[1]);
     const bool ok =
-        std::abs(a.conversions[0] - 2.0) < 1e-12 && std::abs(a.conversions[1] - 1.0) < 1e-12;
+        std::abs(a.conversions()[0] - 2.0) < 1e-12 && std::abs(a.conversions()[1] - 1.0) < 1e-12;
     if (!ok) std::printf("FAILED: expected A 2, B 1\n");
     return ok ? 0 : 1;
 }

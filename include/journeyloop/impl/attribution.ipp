@@ -10,20 +10,32 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <utility>
 
 namespace journeyloop {
 
+JOURNEYLOOP_IMPL_INLINE attribution::attribution(std::vector<std::string> names,
+                                                 std::vector<double> conversions,
+                                                 std::vector<double> value)
+    : names_(std::move(names)), conversions_(std::move(conversions)), value_(std::move(value)) {
+    if (conversions_.size() != names_.size() || value_.size() != names_.size())
+        throw invalid_input("attribution: " + std::to_string(names_.size()) + " names, " +
+                            std::to_string(conversions_.size()) + " conversions and " +
+                            std::to_string(value_.size()) + " values; expected one per name");
+}
+
 JOURNEYLOOP_IMPL_INLINE double attribution::share(std::size_t i) const {
     const double total = total_conversions();
-    return total > 0 ? conversions[i] / total : 0.0;
+    return total > 0 ? conversions_[i] / total : 0.0;
 }
 
 JOURNEYLOOP_IMPL_INLINE double attribution::total_conversions() const {
-    return std::accumulate(conversions.begin(), conversions.end(), 0.0);
+    return std::accumulate(conversions_.begin(), conversions_.end(), 0.0);
 }
 
 JOURNEYLOOP_IMPL_INLINE double attribution::total_value() const {
-    return std::accumulate(value.begin(), value.end(), 0.0);
+    return std::accumulate(value_.begin(), value_.end(), 0.0);
 }
 
 JOURNEYLOOP_IMPL_INLINE std::string_view to_string(heuristic h) noexcept {
@@ -147,8 +159,7 @@ JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& jou
     check_options(options);
     const double by_time = h == heuristic::time_decay ? time_half_life(journeys, options) : 0;
     const auto& names = journeys.channels().names();
-    attribution out{names, std::vector<double>(names.size(), 0.0),
-                    std::vector<double>(names.size(), 0.0)};
+    std::vector<double> conversions(names.size(), 0.0), values(names.size(), 0.0);
     std::vector<double> w;
     for (std::size_t row = 0; row < journeys.size(); ++row) {
         const double conv = journeys.conversions(row);
@@ -158,27 +169,26 @@ JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& jou
         if (by_time > 0) fill_time_weights(journeys.times_before_end(row), by_time, w);
         else fill_weights(h, path.size(), options, w);
         for (std::size_t i = 0; i < path.size(); ++i) {
-            out.conversions[path[i]] += w[i] * conv;
-            out.value[path[i]] += w[i] * value;
+            conversions[path[i]] += w[i] * conv;
+            values[path[i]] += w[i] * value;
         }
     }
-    return out;
+    return {names, std::move(conversions), std::move(values)};
 }
 
 JOURNEYLOOP_IMPL_INLINE attribution
 group_attribution(const attribution& a, const std::vector<std::string>& group_of,
                   const std::vector<std::string>& extra_groups) {
-    if (group_of.size() != a.names.size())
+    if (group_of.size() != a.size())
         throw invalid_input("group_attribution: " + std::to_string(group_of.size()) +
-                            " group names for " + std::to_string(a.names.size()) + " channels");
-    const auto groups = detail::make_grouping(group_of, extra_groups);
-    attribution out{groups.names, std::vector<double>(groups.names.size(), 0.0),
-                    std::vector<double>(groups.names.size(), 0.0)};
-    for (std::size_t i = 0; i < a.names.size(); ++i) {
-        out.conversions[groups.group_of_item[i]] += a.conversions[i];
-        out.value[groups.group_of_item[i]] += a.value[i];
+                            " group names for " + std::to_string(a.size()) + " channels");
+    auto groups = detail::make_grouping(group_of, extra_groups);
+    std::vector<double> conversions(groups.names.size(), 0.0), values(groups.names.size(), 0.0);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        conversions[groups.group_of_item[i]] += a.conversions()[i];
+        values[groups.group_of_item[i]] += a.value()[i];
     }
-    return out;
+    return {std::move(groups.names), std::move(conversions), std::move(values)};
 }
 
 } // namespace journeyloop

@@ -12,11 +12,11 @@
 // Removing states only changes the solution of their ancestors, so a removal
 // solves only the components that can reach a removed state.
 //
-// The implementation, in src/chain/:
-//   build.cpp      build_chain: condensation, row order, full solution
+// The implementation, in include/journeyloop/impl/chain/:
+//   build.ipp      build_chain: condensation, row order, full solution
 //   component.*    solving one component (one state, dense LU, Gauss-Seidel)
-//   removal.cpp    solve_without (one removal), solve_without_each (dense inverse)
-//   batched.cpp    solve_without_many: batches of removals shared out between threads
+//   removal.ipp    solve_without (one removal), solve_without_each (dense inverse)
+//   batched.ipp    solve_without_many: batches of removals shared out between threads
 //   batch.*        one batch of removals over the whole chain
 //   sweep.*        the vectorised Gauss-Seidel sweep of a batch
 //   workspace.*    the scratch a thread of batched removals owns
@@ -37,7 +37,7 @@ namespace journeyloop::detail {
 /// numbers them by rows: components (strongly connected, sinks first: every
 /// edge goes to a row of an equal or lower component) one after the other,
 /// the terminal states first, each in the finishing order of a depth-first
-/// search of Q from START, heavier successors first (see src/chain/build.cpp).
+/// search of Q from START, heavier successors first (see impl/chain/build.ipp).
 /// Q is stored by rows, in the update order: row u is updated from its edges
 /// ptr[u] .. ptr[u + 1] to other rows and its self-loop diag[u] (diag is
 /// empty when no state has one, as in every chain whose repeats are

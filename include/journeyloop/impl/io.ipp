@@ -484,12 +484,13 @@ JOURNEYLOOP_IMPL_INLINE stored_loop_model loop_model_from_bytes(std::string_view
     counts.first = read_counts_body(body.at("first", "body"));
     const auto& repeat = body.at("repeat", "body");
     if (repeat.type != json::value::kind::null) counts.repeat = read_counts_body(repeat);
-    if (!counts.first.pooled() || (counts.repeat && !counts.repeat->pooled()))
-        throw invalid_input("invalid file: the views of a loop model are pooled counts");
-    if ((counts.buyers > 0) != counts.repeat.has_value())
-        throw invalid_input("invalid file: a loop model has a repeat view exactly when some "
-                            "customer purchased");
-    return {fit_loop(counts, options), std::move(meta)};
+    // fit_loop checks the views and totals against each other, for files and
+    // for counts built by hand alike.
+    try {
+        return {fit_loop(counts, options), std::move(meta)};
+    } catch (const invalid_input& e) {
+        throw invalid_input(std::string("invalid file: ") + e.what());
+    }
 }
 
 JOURNEYLOOP_IMPL_INLINE void save(const transition_counts& counts, const std::string& filename) {

@@ -1,5 +1,6 @@
 // Internal: the one writer of a journey_set, and the order-1 sums gathered
-// while path tables are parsed. Not installed; tests may include it.
+// while path tables are parsed. Installed for header-only mode, not part of
+// the public API; tests may include it.
 #ifndef JOURNEYLOOP_SRC_JOURNEY_SET_BUILDER_HPP
 #define JOURNEYLOOP_SRC_JOURNEY_SET_BUILDER_HPP
 

@@ -18,6 +18,11 @@
 
 namespace journeyloop {
 
+JOURNEYLOOP_IMPL_INLINE loop_histories::loop_histories() {
+    // The marker of build_loop_histories() and event_options by default.
+    purchase_ = journey_set::builder{rows_}.intern("purchase");
+}
+
 JOURNEYLOOP_IMPL_INLINE loop_histories
 loop_histories::builder::assemble(journey_set rows, channel_id purchase, std::vector<double> values,
                                   std::vector<std::size_t> offsets) {
@@ -40,119 +45,129 @@ struct start_row {
     double conversions = 0, value = 0;
 };
 
-} // JOURNEYLOOP_IMPL_NAMESPACE(loop_histories_1)
+// Counts the histories' segments (the touches up to a purchase or to the
+// end) into the rows the two views share and the start row of each view.
+class loop_counter {
+public:
+    loop_counter(const loop_histories& histories, const counting_options& options)
+        : options_(options), marker_(histories.purchase_channel()),
+          to_counts_(histories.channels().size(), 0) {
+        // Channels without the marker, in the histories' order.
+        shared_.order = options.order;
+        shared_.collapse_repeats = options.collapse_repeats;
+        for (channel_id c = 0; c < histories.channels().size(); ++c)
+            if (c != marker_) to_counts_[c] = shared_.channels.intern(histories.channels().name(c));
+    }
 
-JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
-                                                           const counting_options& options) {
-    const std::size_t k = options.order;
-    detail::check_order(k);
-    if (options.padded) throw invalid_input("the loop model has no padded form");
-    detail::check_channel_names(loop_histories::builder::rows(histories));
-    const channel_id marker = histories.purchase_channel();
-
-    // Channels without the marker, in the histories' order.
-    detail::counts_parts shared;
-    shared.order = k;
-    shared.collapse_repeats = options.collapse_repeats;
-    std::vector<channel_id> to_counts(histories.channels().size(), 0);
-    for (channel_id c = 0; c < histories.channels().size(); ++c)
-        if (c != marker) to_counts[c] = shared.channels.intern(histories.channels().name(c));
-
-    std::unordered_map<std::string, state_id> index;
-    std::string key;
-    auto intern = [&](const channel_id* first, std::size_t len) -> state_id {
-        key.assign(reinterpret_cast<const char*>(first), len * sizeof(channel_id));
-        const auto next =
-            static_cast<state_id>(shared.states.size() + transition_counts::first_channel_state);
-        auto [it, inserted] = index.emplace(key, next);
-        if (inserted) {
-            shared.states.emplace_back(first, first + len);
-            // Counted as the funnel's estimate is, START, CONVERSION and NULL included.
-            const auto states = shared.states.size() + transition_counts::first_channel_state;
-            if (states > options.max_states)
-                throw state_space_too_large(states, options.max_states);
-        }
-        return it->second;
-    };
-    std::unordered_map<std::uint64_t, double> edges; // channel-state rows only
-    std::vector<double> end_conv, end_value;
-    start_row first_start, repeat_start;
-    loop_counts out;
-    double first_value = 0; // value of the first purchases
-    std::vector<channel_id> segment;
-
-    for (std::size_t row = 0; row < histories.size(); ++row) {
-        const double w = histories.customers(row);
-        if (w == 0) continue;
-        const auto path = histories.path(row);
-        const auto values = histories.purchase_values(row);
-        out.customers += w;
+    // Every segment of a history held by `w` customers.
+    void count_history(column_view<channel_id> path, column_view<double> values, double w) {
+        out_.customers += w;
         std::size_t purchase = 0;
-        std::size_t i = 0;
-        while (true) {
-            // One segment: the touches up to the next purchase, or to the end.
-            segment.clear();
-            while (i < path.size() && path[i] != marker) segment.push_back(to_counts[path[i++]]);
-            const bool purchased = i < path.size();
-            auto& start = purchase == 0 ? first_start : repeat_start;
-            state_id prev = transition_counts::start;
-            const std::size_t n = segment.size();
-            const std::size_t windows = n == 0 ? 0 : (n >= k ? n - k + 1 : 1);
-            const std::size_t len = std::min(n, k);
-            for (std::size_t j = 0; j < windows; ++j) {
-                const state_id s = intern(segment.data() + j, len);
-                if (s == prev && options.collapse_repeats) continue;
-                if (prev == transition_counts::start) start.edges[s] += w;
-                else edges[(std::uint64_t{prev} << 32) | s] += w;
-                prev = s;
-            }
-            const state_id outcome =
-                purchased ? transition_counts::conversion : transition_counts::null;
-            if (prev == transition_counts::start) start.edges[outcome] += w;
-            else edges[(std::uint64_t{prev} << 32) | outcome] += w;
-            if (!purchased) break;
+        for (std::size_t i = 0;; ++i) { // i: past the marker
+            auto& start = purchase == 0 ? first_start_ : repeat_start_;
+            const state_id last = count_segment(path, i, start, w);
+            if (i == path.size()) break;
             const double v = purchase < values.size() ? values[purchase] : 0.0;
-            if (prev == transition_counts::start) {
-                start.conversions += w;
-                start.value += v * w;
-            } else {
-                if (end_conv.size() <= prev) {
-                    end_conv.resize(prev + 1, 0.0);
-                    end_value.resize(prev + 1, 0.0);
-                }
-                end_conv[prev] += w;
-                end_value[prev] += v * w;
-            }
-            out.purchases += w;
-            out.value += v * w;
-            if (purchase == 0) {
-                out.buyers += w;
-                first_value += v * w;
-            } else {
-                out.repeat_purchases += w;
-            }
+            add_purchase(start, last, purchase == 0, v, w);
             ++purchase;
-            ++i; // past the marker
         }
     }
 
-    // The two views share the channel rows and differ in their start row.
-    auto view = [&](const start_row& start, double conversions, double nulls, double value) {
+    // Both views: they share the channel rows and differ in their start row.
+    // Each view's totals are those of its own purchases (the mean value per
+    // last state is pooled over both, as the channel rows are).
+    loop_counts finish() {
+        out_.first = view(first_start_, out_.buyers, out_.customers - out_.buyers, first_value_);
+        if (out_.buyers > 0)
+            out_.repeat =
+                view(repeat_start_, out_.repeat_purchases, out_.buyers, out_.value - first_value_);
+        return std::move(out_);
+    }
+
+private:
+    // The states of the segment from `i` to the next marker (or the end),
+    // and its outcome; `i` is left at the marker. Returns the segment's last
+    // state (START if it has none).
+    state_id count_segment(column_view<channel_id> path, std::size_t& i, start_row& start,
+                           double w) {
+        segment_.clear();
+        while (i < path.size() && path[i] != marker_) segment_.push_back(to_counts_[path[i++]]);
+        const std::size_t k = options_.order;
+        const std::size_t n = segment_.size();
+        const std::size_t windows = n == 0 ? 0 : (n >= k ? n - k + 1 : 1);
+        const std::size_t len = std::min(n, k);
+        state_id prev = transition_counts::start;
+        for (std::size_t j = 0; j < windows; ++j) {
+            const state_id s = intern(segment_.data() + j, len);
+            if (s == prev && options_.collapse_repeats) continue;
+            add_edge(start, prev, s, w);
+            prev = s;
+        }
+        add_edge(start, prev,
+                 i < path.size() ? transition_counts::conversion : transition_counts::null, w);
+        return prev;
+    }
+
+    void add_edge(start_row& start, state_id from, state_id to, double w) {
+        if (from == transition_counts::start) start.edges[to] += w;
+        else edges_[(std::uint64_t{from} << 32) | to] += w;
+    }
+
+    // A purchase of value `v` (per customer) from state `last`.
+    void add_purchase(start_row& start, state_id last, bool first, double v, double w) {
+        if (last == transition_counts::start) {
+            start.conversions += w;
+            start.value += v * w;
+        } else {
+            if (end_conv_.size() <= last) {
+                end_conv_.resize(last + 1, 0.0);
+                end_value_.resize(last + 1, 0.0);
+            }
+            end_conv_[last] += w;
+            end_value_[last] += v * w;
+        }
+        out_.purchases += w;
+        out_.value += v * w;
+        if (first) {
+            out_.buyers += w;
+            first_value_ += v * w;
+        } else {
+            out_.repeat_purchases += w;
+        }
+    }
+
+    state_id intern(const channel_id* first, std::size_t len) {
+        key_.assign(reinterpret_cast<const char*>(first), len * sizeof(channel_id));
+        const auto next =
+            static_cast<state_id>(shared_.states.size() + transition_counts::first_channel_state);
+        auto [it, inserted] = index_.emplace(key_, next);
+        if (inserted) {
+            shared_.states.emplace_back(first, first + len);
+            // Counted as the funnel's estimate is, START, CONVERSION and NULL included.
+            const auto states = shared_.states.size() + transition_counts::first_channel_state;
+            if (states > options_.max_states)
+                throw state_space_too_large(states, options_.max_states);
+        }
+        return it->second;
+    }
+
+    transition_counts view(const start_row& start, double conversions, double nulls,
+                           double value) const {
         detail::counts_parts parts;
-        parts.order = shared.order;
-        parts.collapse_repeats = shared.collapse_repeats;
+        parts.order = shared_.order;
+        parts.collapse_repeats = shared_.collapse_repeats;
         parts.pooled = true;
-        parts.channels = shared.channels;
-        parts.states = shared.states;
-        for (const auto& [code, weight] : edges) parts.edges.emplace_back(code, weight);
+        parts.channels = shared_.channels;
+        parts.states = shared_.states;
+        for (const auto& [code, weight] : edges_) parts.edges.emplace_back(code, weight);
         for (const auto& [to, weight] : start.edges)
             parts.edges.emplace_back((std::uint64_t{transition_counts::start} << 32) | to, weight);
-        const auto states = shared.states.size() + transition_counts::first_channel_state;
+        const auto states = shared_.states.size() + transition_counts::first_channel_state;
         parts.end_conversions.assign(states, 0.0);
         parts.end_value.assign(states, 0.0);
-        for (std::size_t s = 0; s < end_conv.size(); ++s) {
-            parts.end_conversions[s] = end_conv[s];
-            parts.end_value[s] = end_value[s];
+        for (std::size_t s = 0; s < end_conv_.size(); ++s) {
+            parts.end_conversions[s] = end_conv_[s];
+            parts.end_value[s] = end_value_[s];
         }
         parts.end_conversions[transition_counts::start] = start.conversions;
         parts.end_value[transition_counts::start] = start.value;
@@ -160,13 +175,35 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
         parts.total_nulls = nulls;
         parts.total_value = value;
         return detail::counts_access::assemble(std::move(parts));
-    };
-    // Each view's totals are those of its own purchases (the mean value per
-    // last state is pooled over both, as the channel rows are).
-    out.first = view(first_start, out.buyers, out.customers - out.buyers, first_value);
-    if (out.buyers > 0)
-        out.repeat = view(repeat_start, out.repeat_purchases, out.buyers, out.value - first_value);
-    return out;
+    }
+
+    const counting_options& options_;
+    const channel_id marker_;
+    detail::counts_parts shared_;
+    std::vector<channel_id> to_counts_;
+    std::unordered_map<std::string, state_id> index_;
+    std::string key_;
+    std::unordered_map<std::uint64_t, double> edges_; // channel-state rows only
+    std::vector<double> end_conv_, end_value_;
+    start_row first_start_, repeat_start_;
+    loop_counts out_;
+    double first_value_ = 0; // value of the first purchases
+    std::vector<channel_id> segment_;
+};
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(loop_histories_1)
+
+JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
+                                                           const counting_options& options) {
+    detail::check_order(options.order);
+    if (options.padded) throw invalid_input("the loop model has no padded form");
+    detail::check_channel_names(loop_histories::builder::rows(histories));
+    loop_counter counter(histories, options);
+    for (std::size_t row = 0; row < histories.size(); ++row) {
+        const double w = histories.customers(row);
+        if (w != 0) counter.count_history(histories.path(row), histories.purchase_values(row), w);
+    }
+    return counter.finish();
 }
 
 JOURNEYLOOP_IMPL_INLINE loop_histories build_loop_histories(const path_table& table,

@@ -1,4 +1,5 @@
-// Internal: the one writer of loop_histories. Not installed.
+// Internal: the one writer of loop_histories. Installed for header-only mode,
+// not part of the public API.
 #ifndef JOURNEYLOOP_SRC_LOOP_HISTORIES_BUILDER_HPP
 #define JOURNEYLOOP_SRC_LOOP_HISTORIES_BUILDER_HPP
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace journeyloop {
 
@@ -20,8 +21,68 @@ JOURNEYLOOP_IMPL_INLINE loop_model::loop_model(markov_model first,
       purchases_(counts.purchases), value_(counts.value), buyers_(counts.buyers),
       repeat_purchases_(counts.repeat_purchases) {}
 
+JOURNEYLOOP_IMPL_NAMESPACE(loop_model_0) {
+
+// Sums built in different orders (or read back from a file) agree to
+// rounding, not bit for bit.
+JOURNEYLOOP_IMPL_INLINE bool same_total(double a, double b) {
+    return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+JOURNEYLOOP_IMPL_INLINE void check_total(double actual, double expected, const char* what) {
+    if (!same_total(actual, expected))
+        throw invalid_input(std::string("loop counts: ") + what + " is " + std::to_string(actual) +
+                            ", expected " + std::to_string(expected));
+}
+
+// The repeat view is the first view with another start row: same order,
+// channels and states.
+JOURNEYLOOP_IMPL_INLINE void check_same_chain(const transition_counts& first,
+                                              const transition_counts& repeat) {
+    if (first.order() != repeat.order() || first.collapse_repeats() != repeat.collapse_repeats())
+        throw invalid_input(
+            "loop counts: the first and repeat views differ in order or collapse_repeats");
+    if (first.channels().names() != repeat.channels().names())
+        throw invalid_input("loop counts: the first and repeat views have different channels");
+    bool same = first.num_states() == repeat.num_states();
+    for (state_id s = 0; same && s < first.num_states(); ++s) {
+        const auto a = first.state(s), b = repeat.state(s);
+        same = std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
+    if (!same) throw invalid_input("loop counts: the first and repeat views have different states");
+}
+
+// What count_loop_transitions guarantees and the model relies on.
+JOURNEYLOOP_IMPL_INLINE void check_loop_counts(const loop_counts& c) {
+    for (const double x : {c.customers, c.purchases, c.value, c.buyers, c.repeat_purchases})
+        if (!(x >= 0) || !std::isfinite(x))
+            throw invalid_input("loop counts: the totals must be finite and non-negative");
+    if (!c.first.pooled() || (c.repeat && !c.repeat->pooled()))
+        throw invalid_input("loop counts: the views of a loop model are pooled counts");
+    if (c.first.padded() || (c.repeat && c.repeat->padded()))
+        throw invalid_input("loop counts: the loop model has no padded form");
+    if ((c.buyers > 0) != c.repeat.has_value())
+        throw invalid_input("loop counts: a repeat view is needed exactly when some customer "
+                            "purchased (buyers > 0)");
+    check_total(c.buyers + c.repeat_purchases, c.purchases, "buyers + repeat_purchases");
+    check_total(c.first.total_conversions(), c.buyers, "the first view's conversions");
+    check_total(c.first.total_nulls(), c.customers - c.buyers, "the first view's nulls");
+    double value = c.first.total_value();
+    if (c.repeat) {
+        check_same_chain(c.first, *c.repeat);
+        check_total(c.repeat->total_conversions(), c.repeat_purchases,
+                    "the repeat view's conversions");
+        check_total(c.repeat->total_nulls(), c.buyers, "the repeat view's nulls");
+        value += c.repeat->total_value();
+    }
+    check_total(value, c.value, "the views' value");
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(loop_model_0)
+
 JOURNEYLOOP_IMPL_INLINE loop_model fit_loop(const loop_counts& counts,
                                             const markov_options& options) {
+    check_loop_counts(counts);
     auto first = fit_markov(counts.first, options);
     std::optional<markov_model> repeat;
     if (counts.repeat) repeat = fit_markov(*counts.repeat, options);
@@ -165,6 +226,18 @@ JOURNEYLOOP_IMPL_INLINE double loyalty_loop_rate(const loop_model& m,
     return r * (1 - group_removal_effect(*m.repeat(), avoided).conversions);
 }
 
+JOURNEYLOOP_IMPL_INLINE loop_attribution::loop_attribution(attribution purchases,
+                                                           std::vector<double> first_purchases,
+                                                           std::vector<double> repeat_purchases)
+    : attribution(std::move(purchases)), first_purchases_(std::move(first_purchases)),
+      repeat_purchases_(std::move(repeat_purchases)) {
+    if (first_purchases_.size() != size() || repeat_purchases_.size() != size())
+        throw invalid_input("loop_attribution: " + std::to_string(size()) + " names, " +
+                            std::to_string(first_purchases_.size()) + " first and " +
+                            std::to_string(repeat_purchases_.size()) +
+                            " repeat purchases; expected one per name");
+}
+
 JOURNEYLOOP_IMPL_INLINE loop_attribution
 loop_markov_attribution(const loop_model& m, const std::vector<std::string>& names,
                         const std::vector<std::vector<channel_id>>& groups) {
@@ -180,13 +253,10 @@ loop_markov_attribution(const loop_model& m, const std::vector<std::string>& nam
         first.push_back(effects[g].first_purchases);
         repeat.push_back(effects[g].repeat_purchases);
     }
-    loop_attribution out;
-    out.names = names;
-    out.conversions = detail::share_out(purchases, m.purchases());
-    out.value = detail::share_out(value, m.value());
-    out.first_purchases = detail::share_out(first, m.buyers());
-    out.repeat_purchases = detail::share_out(repeat, m.repeat_purchases());
-    return out;
+    return {
+        {names, detail::share_out(purchases, m.purchases()), detail::share_out(value, m.value())},
+        detail::share_out(first, m.buyers()),
+        detail::share_out(repeat, m.repeat_purchases())};
 }
 
 JOURNEYLOOP_IMPL_INLINE attribution

@@ -1,4 +1,4 @@
-// Internal: what the solver and the analyses in src/ reach inside a fitted
+// Internal: what the solver and the analyses in impl/ reach inside a fitted
 // model, kept out of the public headers.
 #ifndef JOURNEYLOOP_SRC_MODEL_ACCESS_HPP
 #define JOURNEYLOOP_SRC_MODEL_ACCESS_HPP

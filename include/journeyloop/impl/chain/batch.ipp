@@ -172,8 +172,9 @@ private:
             // and the sweeps after it converge to the tolerance regardless).
             if (any_jump) ws_.delta.resize((end - begin) * record_stride<Halves>);
             sweep_range<Halves>(c_, st_, begin, end, change, any_jump ? ws_.delta.data() : nullptr);
+            const swept done{begin, end, sweep, change};
             for (std::size_t h = 0; h < Halves; ++h)
-                if (st_.active[h]) after_sweep(hs, h, sweep, change, jump[h], begin, end);
+                if (st_.active[h]) after_sweep(hs, h, done, jump[h]);
             if (std::none_of(st_.active, st_.active + Halves, [](bool a) { return a; })) break;
             if (sweep == gauss_seidel_max_sweeps)
                 throw numerical_error("Gauss-Seidel did not converge on a block of " +
@@ -181,10 +182,19 @@ private:
         }
     }
 
-    // Half h after a sweep that changed its solutions by `change`: converged,
+    // One Gauss-Seidel sweep of the component [begin, end): its number and
+    // the change of every solution (the width of a row).
+    struct swept {
+        std::size_t begin, end;
+        int sweep;
+        const double* change;
+    };
+
+    // Half h after a sweep that changed its solutions by `s.change`: converged,
     // extrapolated (if the sweep was a jump), given up, or on to the next sweep.
-    void after_sweep(history& hs, std::size_t h, int sweep, const double* change, bool jump,
-                     std::size_t begin, std::size_t end) {
+    void after_sweep(history& hs, std::size_t h, const swept& s, bool jump) {
+        const double* change = s.change;
+        const int sweep = s.sweep;
         auto& one = hs.halves[h];
         bool converged = true;
         double largest = 0;
@@ -207,7 +217,7 @@ private:
             return;
         }
         if (jump) {
-            extrapolate(hs, h, change, begin, end);
+            extrapolate(hs, h, s);
             one.before_jump = largest;
             one.jumped = true;
         }
@@ -217,7 +227,7 @@ private:
             for (std::size_t j = h * many_batch; j < (h + 1) * many_batch && !slow; ++j)
                 slow =
                     too_slow(change[j], hs.previous[j], tol_[j], gauss_seidel_max_sweeps - sweep);
-            if (slow && end - begin <= slow_block_direct_limit) {
+            if (slow && s.end - s.begin <= slow_block_direct_limit) {
                 failed_[h] = true;
                 st_.active[h] = false;
                 return;
@@ -229,8 +239,8 @@ private:
 
     // The jump of half h: each solution moves by its factor times the
     // change the last sweep recorded.
-    void extrapolate(history& hs, std::size_t h, const double* change, std::size_t begin,
-                     std::size_t end) {
+    void extrapolate(history& hs, std::size_t h, const swept& s) {
+        const double* change = s.change;
         double factor[many_batch];
         for (std::size_t i = 0; i < many_batch; ++i) {
             const std::size_t j = h * many_batch + i;
@@ -240,8 +250,8 @@ private:
             factor[i] = same && lambda > 0 && lambda < 0.9 ? lambda / (1.0 - lambda) : 0.0;
         }
         hs.halves[h].since_jump = 0;
-        double* yb = row(begin);
-        const std::size_t len = (end - begin) * width;
+        double* yb = row(s.begin);
+        const std::size_t len = (s.end - s.begin) * width;
         const std::int16_t* d = ws_.delta.data();
         for (std::size_t i = 0; i < len; i += width, d += record_stride<Halves>) {
             const double unit = power_of_two(d[width + h] - record_bits);
