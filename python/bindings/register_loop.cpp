@@ -189,49 +189,10 @@ void register_loop(py::module_& m) {
     m.def("loop_markov_attribution", &jl::loop_markov_attribution, py::arg("model"),
           py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
           "Markov attribution of purchases, value, first and repeat purchases between groups.");
-    m.def(
-        "shapley_attribution",
-        [](const jl::loop_model& model, const std::vector<std::string>& names,
-           const std::vector<std::vector<jl::channel_id>>& players) {
-            return jl::shapley_attribution(model, names, players);
-        },
-        py::arg("model"), py::arg("names"), py::arg("players"),
-        py::call_guard<py::gil_scoped_release>(),
-        "Exact Shapley attribution of a loop model (v(S): expected purchases per customer).");
-    m.def(
-        "to_dot",
-        [](const jl::loop_model& model) {
-            std::ostringstream out;
-            jl::write_dot(out, jl::make_journey_graph(model));
-            return out.str();
-        },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The loop chain in DOT.");
-    m.def(
-        "to_graphml",
-        [](const jl::loop_model& model) {
-            std::ostringstream out;
-            jl::write_graphml(out, jl::make_journey_graph(model));
-            return out.str();
-        },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The loop chain in GraphML.");
-    m.def(
-        "journey_loops", [](const jl::loop_model& model) { return jl::journey_loops(model); },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
-        "State ids of the cyclic components.");
-    m.def(
-        "top_paths",
-        [](const jl::loop_model& model, std::size_t n, std::size_t max_length,
-           std::size_t max_expanded) {
-            jl::top_paths_result found;
-            {
-                py::gil_scoped_release release;
-                found = jl::top_paths(model, n, max_length, max_expanded);
-            }
-            return top_paths_tuple(found);
-        },
-        py::arg("model"), py::arg("n"), py::arg("max_length") = jl::top_paths_max_length,
-        py::arg("max_expanded") = jl::top_paths_max_expanded,
-        "The n most probable paths to the first purchase, and whether the search stopped.");
+    def_graph_functions<jl::loop_model>(
+        m, {"Exact Shapley attribution of a loop model (v(S): expected purchases per customer).",
+            "The loop chain in DOT.", "The loop chain in GraphML.",
+            "The n most probable paths to the first purchase, and whether the search stopped."});
     m.def("loop_summary", &summary_dict, py::arg("model"), "Headline figures per customer.");
     m.def("loop_removal_effects", &effects, py::arg("model"), py::arg("groups"),
           "Removal effects of channel groups on purchases, value, first and repeat purchases.");

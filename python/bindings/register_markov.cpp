@@ -393,50 +393,9 @@ void register_markov(py::module_& m) {
         py::arg("model"), py::arg("states"), py::arg("progress") = py::none(),
         "Markov attribution between sequences (states), each removed on its own; "
         "progress(done, total) after each step.");
-    m.def(
-        "shapley_attribution",
-        [](const jl::markov_model& model, const std::vector<std::string>& names,
-           const std::vector<std::vector<jl::channel_id>>& players) {
-            return jl::shapley_attribution(model, names, players);
-        },
-        py::arg("model"), py::arg("names"), py::arg("players"),
-        py::call_guard<py::gil_scoped_release>(),
-        "Exact Shapley attribution over players (groups of channels).");
-
-    m.def(
-        "to_dot",
-        [](const jl::markov_model& model) {
-            std::ostringstream out;
-            jl::write_dot(out, jl::make_journey_graph(model));
-            return out.str();
-        },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(), "The journey graph in DOT.");
-    m.def(
-        "to_graphml",
-        [](const jl::markov_model& model) {
-            std::ostringstream out;
-            jl::write_graphml(out, jl::make_journey_graph(model));
-            return out.str();
-        },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
-        "The journey graph in GraphML.");
-    m.def(
-        "journey_loops", [](const jl::markov_model& model) { return jl::journey_loops(model); },
-        py::arg("model"), py::call_guard<py::gil_scoped_release>(),
-        "State ids of the cyclic components.");
-    m.def(
-        "top_paths",
-        [](const jl::markov_model& model, std::size_t n, std::size_t max_length,
-           std::size_t max_expanded) {
-            jl::top_paths_result found;
-            {
-                py::gil_scoped_release release;
-                found = jl::top_paths(model, n, max_length, max_expanded);
-            }
-            return top_paths_tuple(found);
-        },
-        py::arg("model"), py::arg("n"), py::arg("max_length") = jl::top_paths_max_length,
-        py::arg("max_expanded") = jl::top_paths_max_expanded,
-        "The n most probable complete paths: ([(state ids, probability)], whether the search "
-        "stopped at max_expanded walks first).");
+    def_graph_functions<jl::markov_model>(
+        m, {"Exact Shapley attribution over players (groups of channels).",
+            "The journey graph in DOT.", "The journey graph in GraphML.",
+            "The n most probable complete paths: ([(state ids, probability)], whether the search "
+            "stopped at max_expanded walks first)."});
 }
