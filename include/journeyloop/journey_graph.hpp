@@ -95,6 +95,9 @@ struct top_paths_result {
 /// The walks top_paths() expands at most, by default.
 inline constexpr std::size_t top_paths_max_expanded = 2'000'000;
 
+/// The longest walk top_paths() follows, in transitions, by default.
+inline constexpr std::size_t top_paths_max_length = 64;
+
 /**
  * The `n` most probable complete paths from START to CONVERSION, most
  * probable first: the k shortest walks on edge weights -log p, enumerated by
@@ -105,12 +108,14 @@ inline constexpr std::size_t top_paths_max_expanded = 2'000'000;
  * by then, fewer than `n`, with `stopped` set. Throws invalid_input if n,
  * max_length or max_expanded is 0.
  */
-top_paths_result top_paths(const markov_model& model, std::size_t n, std::size_t max_length = 64,
+top_paths_result top_paths(const markov_model& model, std::size_t n,
+                           std::size_t max_length = top_paths_max_length,
                            std::size_t max_expanded = top_paths_max_expanded);
 
 /// The same for a loop model: the most probable paths from START to the
 /// first PURCHASE (state 1).
-top_paths_result top_paths(const loop_model& model, std::size_t n, std::size_t max_length = 64,
+top_paths_result top_paths(const loop_model& model, std::size_t n,
+                           std::size_t max_length = top_paths_max_length,
                            std::size_t max_expanded = top_paths_max_expanded);
 
 } // namespace journeyloop

@@ -229,7 +229,7 @@ void register_loop(py::module_& m) {
             }
             return top_paths_tuple(found);
         },
-        py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
+        py::arg("model"), py::arg("n"), py::arg("max_length") = jl::top_paths_max_length,
         py::arg("max_expanded") = jl::top_paths_max_expanded,
         "The n most probable paths to the first purchase, and whether the search stopped.");
     m.def("loop_summary", &summary_dict, py::arg("model"), "Headline figures per customer.");

@@ -89,6 +89,7 @@ py::array_t<double> eigen_to_numpy(const T& v) {
 void register_markov(py::module_& m) {
     m.attr("max_shapley_players") = jl::max_shapley_players;
     m.attr("top_paths_max_expanded") = jl::top_paths_max_expanded;
+    m.attr("top_paths_max_length") = jl::top_paths_max_length;
     // The id of the first channel state (START, CONVERSION and NULL come first).
     m.attr("first_channel_state") = jl::transition_counts::first_channel_state;
 
@@ -434,7 +435,7 @@ void register_markov(py::module_& m) {
             }
             return top_paths_tuple(found);
         },
-        py::arg("model"), py::arg("n"), py::arg("max_length") = 64,
+        py::arg("model"), py::arg("n"), py::arg("max_length") = jl::top_paths_max_length,
         py::arg("max_expanded") = jl::top_paths_max_expanded,
         "The n most probable complete paths: ([(state ids, probability)], whether the search "
         "stopped at max_expanded walks first).");

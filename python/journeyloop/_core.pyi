@@ -36,7 +36,7 @@ class counting_options:
         order: int = 1,
         collapse_repeats: bool = True,
         padded: bool = False,
-        max_states: int = 50000000,
+        max_states: int = ...,
         threads: int = 0,
     ) -> None: ...
     order: int
@@ -322,6 +322,7 @@ def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
 
 max_shapley_players: int
 top_paths_max_expanded: int
+top_paths_max_length: int
 # The id of the first channel state (START, CONVERSION and NULL come first).
 first_channel_state: int
 
@@ -467,15 +468,15 @@ def journey_loops(model: loop_model) -> list[list[int]]: ...
 def top_paths(
     model: markov_model,
     n: SupportsIndex,
-    max_length: SupportsIndex = 64,
-    max_expanded: SupportsIndex = 2000000,
+    max_length: SupportsIndex = ...,
+    max_expanded: SupportsIndex = ...,
 ) -> tuple[list, bool]: ...  # type: ignore[type-arg]  # [(state ids, probability)]
 @overload
 def top_paths(
     model: loop_model,
     n: SupportsIndex,
-    max_length: SupportsIndex = 64,
-    max_expanded: SupportsIndex = 2000000,
+    max_length: SupportsIndex = ...,
+    max_expanded: SupportsIndex = ...,
 ) -> tuple[list, bool]: ...  # type: ignore[type-arg]  # [(state ids, probability)]
 
 # register_loop.cpp
