@@ -155,7 +155,8 @@ removal_effect group_removal_effect(const markov_model& model,
  */
 using progress_callback = std::function<void(std::size_t done, std::size_t total)>;
 
-/// The removal effects of several groups, each removed on its own.
+/// The removal effects of several groups, each removed on its own. An empty
+/// group removes nothing: its effects are 0 (it is not solved).
 std::vector<removal_effect> group_removal_effects(
     const markov_model& model, const std::vector<std::vector<channel_id>>& groups,
     const progress_callback& progress = {});

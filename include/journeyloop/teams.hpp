@@ -84,7 +84,8 @@ struct stage_move {
  * the end of a funnel journey the last touch is credited with A ->
  * "conversion" (the row's conversions) and A -> "null" (its nulls); in loop
  * histories a purchase is the stage "purchase" and the end is "end".
- * Moves are listed by (from, to, channel) in order of first appearance.
+ * Moves are sorted by from, then to (byte order of the names), the largest
+ * count first within each pair; ties keep the order of first appearance.
  */
 std::vector<stage_move> stage_moves(const journey_set& journeys,
                                     const std::vector<std::string>& stage_of_channel);

@@ -43,8 +43,8 @@ def attribute(
         middle), ``time_decay`` (weight ``2**(-d / half_life)``, d the
         time or the number of steps before the conversion), ``markov`` and
         ``shapley`` (exact Shapley values over the channels or teams, at
-        most 16 players). None means all of them except ``shapley`` when
-        there are more than 16 players.
+        most ``journeyloop._core.max_shapley_players`` players). None means
+        all of them except ``shapley`` when there are more players than that.
     by
         ``"channel"`` or ``"team"`` (heuristics add their channels' credit;
         Markov removes each team's channels at once).
@@ -103,9 +103,10 @@ def attribute(
     decay_options = _decay_options(journeys, half_life, decay) if "time_decay" in chosen else {}
     group_of: list[str] = []
     extra: list[str] = []
+    players = len(journeys.channels)
     if by == "team":
         group_of, extra = team_of_channels(journeys.channels, teams)
-    players = len(set(group_of)) + len(extra) if by == "team" else len(journeys.channels)
+        players = len(_core.group_members(group_of, extra)[0])
     if methods is None and players > _core.max_shapley_players:
         chosen.remove("shapley")  # exact enumeration only; asked for by name it raises
 
@@ -124,13 +125,8 @@ def attribute(
                 model = fitted
             if m == "shapley":
                 frame = model.shapley(by, teams)
-            elif by == "team":
-                frame = attribution_frame(
-                    _core.markov_attribution(model._fitted, group_of, extra, callback),
-                    "team",
-                )
             else:
-                frame = model.attribution(progress=callback)
+                frame = model.attribution(by, teams, progress=callback)
         else:
             options = _core.heuristic_options(**(decay_options if m == "time_decay" else {}))
             a = _core.heuristic_attribution(journeys._set, m, options)
@@ -157,7 +153,9 @@ def _decay_options(journeys: Journeys, half_life: Any, decay: str | None) -> dic
         ):
             msg = f"half_life in steps must be a number, got {half_life!r}"
             raise InvalidInputError(msg)
-        return {"half_life": 1.0 if half_life is None else float(half_life), "decay_by_steps": True}
+        if half_life is None:
+            return {"decay_by_steps": True}  # the core's default half-life, in steps
+        return {"half_life": float(half_life), "decay_by_steps": True}
     unit = float(journeys._set.time_unit_seconds)
     if half_life is None:
         if unit == 0:

@@ -49,11 +49,6 @@ class _Rows(Generic[_Set]):
         self._teams = teams
         self._stages = stages
 
-    @property
-    def _marker(self) -> str:
-        """The purchase marker's name ("" for funnel journeys)."""
-        return ""
-
     def with_channels(self: _R, channels: Any) -> _R:
         """These rows with channel metadata: each channel's team and stage.
 
@@ -127,10 +122,8 @@ class _Rows(Generic[_Set]):
 
     @property
     def channels(self) -> list[str]:
-        """Channel names, in order of first appearance (without the purchase
-        marker of loop histories)."""
-        marker = self._marker
-        return [c for c in self._set.channels if not marker or c != marker]
+        """Channel names, in order of first appearance."""
+        return list(self._set.channels)
 
     @property
     def total_value(self) -> float:
@@ -166,24 +159,13 @@ class _Rows(Generic[_Set]):
         return frame
 
     def to_touches(self) -> pd.DataFrame:
-        """One row per touch: ``journey`` (row number), ``position``,
-        ``channel`` and, for journeys built from events, ``before_end``: the
-        touch's time before the end of its journey (a timedelta for datetime
-        times, a number in the time units otherwise)."""
+        """One row per touch: ``journey`` (row number), ``position`` and
+        ``channel``."""
         rows, position, ids = self._set.touches()
         names = np.asarray(list(self._set.channels), dtype=object)
-        frame = pd.DataFrame(
+        return pd.DataFrame(
             {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
         )
-        if isinstance(self._set, _core.journey_set) and self._set.has_times:
-            times = self._set.times_before_end()
-            unit = float(self._set.time_unit_seconds)
-            frame["before_end"] = (
-                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
-                if unit > 0
-                else times
-            )
-        return frame
 
     # -- teams ------------------------------------------------------------------
 
@@ -194,12 +176,14 @@ class _Rows(Generic[_Set]):
         if teams is None:
             msg = "team flows need teams={channel: team, ...} or channel metadata"
             raise InvalidInputError(msg)
-        marker = self._marker
-        names = list(self._set.channels)
-        real = [c for c in names if c != marker] if marker else names
-        group_of, _ = team_of_channels(real, teams)
-        team_of = dict(zip(real, group_of, strict=True))
-        return dict(_core.analyze_teams(self._set, [team_of.get(c, "") for c in names]))
+        channels = self.channels
+        group_of, _ = team_of_channels(channels, teams)
+        team_of = dict(zip(channels, group_of, strict=True))
+        # One team per entry of the core's dictionary; the purchase marker of loop
+        # histories is one too, and the core ignores its entry.
+        return dict(
+            _core.analyze_teams(self._set, [team_of.get(c, "") for c in self._set.channels])
+        )
 
     def handoffs(self, teams: Mapping[str, str] | Any | None = None) -> pd.DataFrame:
         """Handoffs between teams: how often a touch of team ``from`` is followed
@@ -243,7 +227,6 @@ class _Rows(Generic[_Set]):
         if stages is None:
             msg = "stages need stages={channel: stage, ...} or channel metadata"
             raise InvalidInputError(msg)
-        marker = self._marker
         missing = [c for c in self.channels if c not in stages]
         if missing:
             warnings.warn(
@@ -252,10 +235,9 @@ class _Rows(Generic[_Set]):
                 UserWarning,
                 stacklevel=3,
             )
-        return [
-            marker if marker and c == marker else str(stages.get(c, UNASSIGNED))
-            for c in self._set.channels
-        ]
+        # One stage per entry of the core's dictionary; the purchase marker of loop
+        # histories is one too, and keeps its name in the core whatever its entry.
+        return [str(stages.get(c, UNASSIGNED)) for c in self._set.channels]
 
     def by_stage(self: _R, stages: Mapping[str, str] | None = None) -> _R:
         """These rows with each channel replaced by its stage (the stage
@@ -282,10 +264,8 @@ class _Rows(Generic[_Set]):
             moves from ``from`` to ``to``), largest first within each pair.
         """
         d = _core.stage_moves(self._set, self._stage_of(stages))
-        frame = pd.DataFrame({k: d[k] for k in ("from", "to", "channel", "count", "share")})
-        return frame.sort_values(
-            ["from", "to", "count"], ascending=[True, True, False], kind="stable"
-        ).reset_index(drop=True)
+        # In the core's order: by from and to, the largest count first within each pair.
+        return pd.DataFrame({k: d[k] for k in ("from", "to", "channel", "count", "share")})
 
     def __len__(self) -> int:
         return len(self._set)
@@ -316,6 +296,22 @@ class Journeys(_Rows[_core.journey_set]):
 
     __slots__ = ()
     _columns = ("conversions", "nulls", "value")
+
+    def to_touches(self) -> pd.DataFrame:
+        """One row per touch: ``journey`` (row number), ``position``,
+        ``channel`` and, for journeys built from events, ``before_end``: the
+        touch's time before the end of its journey (a timedelta for datetime
+        times, a number in the time units otherwise)."""
+        frame = super().to_touches()
+        if self._set.has_times:
+            times = self._set.times_before_end()
+            unit = float(self._set.time_unit_seconds)
+            frame["before_end"] = (
+                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
+                if unit > 0
+                else times
+            )
+        return frame
 
     @overload
     @classmethod
@@ -636,8 +632,10 @@ class Histories(_Rows[_core.loop_histories]):
     _columns = ("customers", "purchases", "value")
 
     @property
-    def _marker(self) -> str:
-        return str(self._set.purchase_name)
+    def channels(self) -> list[str]:
+        """Channel names, in order of first appearance (without the purchase marker)."""
+        marker = self._set.purchase_name
+        return [c for c in self._set.channels if c != marker]
 
     @classmethod
     def from_paths(
@@ -827,7 +825,8 @@ def _from_arrow(
     buffers = [arrow_buffers(chunk) for chunk in chunks]
     if len(chunks) > 1:
         # Room for every chunk at once; a touch and its separator take at
-        # least two characters.
+        # least two characters. Only a capacity hint (the core grows past it
+        # and no figure depends on it), so it may be worked out here.
         chars = sum(int(b[0][-1]) - int(b[0][0]) for b in buffers)
         js.reserve(n, chars // 2 + n)
     first = 0

@@ -55,7 +55,7 @@ class LoopModel(ModelBase):
     ('LoopModel', 1.0)
     """
 
-    _FORM: ClassVar[str] = "loop"
+    is_loop_: ClassVar[bool] = True
     _NOT_APPLICABLE: ClassVar[Mapping[str, str]] = _FUNNEL_ONLY
     _GOAL: ClassVar[str] = "PURCHASE"
     _COUNT: ClassVar[str] = "purchases"

@@ -91,7 +91,6 @@ class MarkovModel(ModelBase):
     0.5
     """
 
-    _FORM: ClassVar[str] = "funnel"
     _NOT_APPLICABLE: ClassVar[Mapping[str, str]] = _LOOP_ONLY
     _GOAL: ClassVar[str] = "CONVERSION"
     _COUNT: ClassVar[str] = "conversions"
@@ -375,15 +374,11 @@ class MarkovModel(ModelBase):
             conv, value = conv_arr.tolist(), value_arr.tolist()
         else:
             keys, members = self._groups(by, teams, groups)
-            # The groups with channels are solved together; an empty group removes nothing.
-            solved = [m for m in members if m]
+            # An empty group (a team with no channel in the data) gets zero from the core.
             conv_arr, value_arr = _core.group_removal_effects(
-                model, solved, progress_callback(progress)
+                model, members, progress_callback(progress)
             )
-            it = iter(zip(conv_arr.tolist(), value_arr.tolist(), strict=True))
-            effects = [next(it) if m else (0.0, 0.0) for m in members]
-            conv = [e[0] for e in effects]
-            value = [e[1] for e in effects]
+            conv, value = conv_arr.tolist(), value_arr.tolist()
         return pd.DataFrame({by: keys, "removal_effect": conv, "value_removal_effect": value})
 
     def attribution(

@@ -104,8 +104,10 @@ class ModelBase:
     ``AttributeError``: ``hasattr`` is False for it and ``dir`` does not list it.
     """
 
-    #: The form of the journeys the model fits ("funnel" or "loop").
-    _FORM: ClassVar[str] = ""
+    #: The model's form: True for the loop model (:class:`LoopModel`, fitted on
+    #: loop-form histories), False for the funnel model (:class:`MarkovModel`).
+    #: Each model class states its own; nothing switches on it.
+    is_loop_: ClassVar[bool] = False
     #: Name -> message of the other form's figures.
     _NOT_APPLICABLE: ClassVar[Mapping[str, str]] = {}
     #: The absorbing outcome the paths of top_paths() end in.
@@ -159,11 +161,6 @@ class ModelBase:
         if model is None:
             raise NotFittedError(self._not_fitted_message())
         return model
-
-    @property
-    def is_loop_(self) -> bool:
-        """Whether the model is the loop model (fitted on loop-form histories)."""
-        return self._FORM == "loop"
 
     @property
     def channels_(self) -> list[str]:
@@ -255,7 +252,7 @@ class ModelBase:
         is the conversion probability (the loop model: the expected purchases
         per customer) and the expected value of the model with every other
         player's channels removed; every coalition is enumerated, so at most
-        ``journeyloop._core.max_shapley_players`` (16) players. The Shapley
+        ``journeyloop._core.max_shapley_players`` players. The Shapley
         values are scaled to the totals.
 
         Returns
@@ -315,7 +312,7 @@ class ModelBase:
         self,
         n: int = 10,
         *,
-        max_length: int = 64,
+        max_length: int = _core.top_paths_max_length,
         max_expanded: int = _core.top_paths_max_expanded,
     ) -> pd.DataFrame:
         """The ``n`` most probable complete paths from START to the goal

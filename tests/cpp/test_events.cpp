@@ -662,22 +662,28 @@ TEST_CASE("stages: channels relabelled by stage, and the channels that move cust
     REQUIRE(by_stage.conversions(0) == 1);
     REQUIRE(times(by_stage, 0) == reals{8, 4, 0});
     const auto moves = stage_moves(js, stage);
-    // email: consideration -> awareness; search: awareness -> evaluation;
-    // demo: evaluation -> conversion; email: consideration -> null and -> conversion.
+    // Sorted by (from, to): search: awareness -> evaluation; email:
+    // consideration -> awareness, -> conversion and -> null; demo: evaluation
+    // -> conversion.
     REQUIRE(moves.size() == 5);
-    REQUIRE(moves[0].from == "consideration");
-    REQUIRE(moves[0].to == "awareness");
-    REQUIRE(moves[0].channel == "email");
-    REQUIRE(moves[1].channel == "search");
-    REQUIRE(moves[1].to == "evaluation");
-    REQUIRE(moves[2].channel == "demo");
+    REQUIRE(moves[0].from == "awareness");
+    REQUIRE(moves[0].to == "evaluation");
+    REQUIRE(moves[0].channel == "search");
+    REQUIRE(moves[1].from == "consideration");
+    REQUIRE(moves[1].to == "awareness");
+    REQUIRE(moves[1].channel == "email");
+    REQUIRE(moves[2].from == "consideration");
     REQUIRE(moves[2].to == "conversion");
+    REQUIRE(moves[2].channel == "email");
+    REQUIRE(moves[2].count == 1);
+    REQUIRE(moves[3].from == "consideration");
     REQUIRE(moves[3].to == "null");
+    REQUIRE(moves[3].channel == "email");
+    REQUIRE(moves[4].from == "evaluation");
     REQUIRE(moves[4].to == "conversion");
+    REQUIRE(moves[4].channel == "demo");
     // Each of these moves is the only one between its two stages.
     for (const auto& m : moves) REQUIRE(m.share == 1);
-    REQUIRE(moves[4].channel == "email");
-    REQUIRE(moves[4].count == 1);
     REQUIRE_THROWS_WITH(stage_moves(js, {"x"}), Contains("1 stages for 3 channels"));
 }
 

@@ -239,6 +239,25 @@ TEST_CASE("removal_effects: progress after each step, and a callback that throws
     group_removal_effects(small, {{0}, {1}, {0, 2}},
                           [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });
     REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 3}, {2, 3}, {3, 3}});
+    // An empty group removes nothing: exactly zero, and not a step of its own.
+    calls.clear();
+    const auto with_empty =
+        group_removal_effects(small, {{}, {0}, {}, {1}},
+                              [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });
+    REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 2}, {2, 2}});
+    REQUIRE(with_empty.size() == 4);
+    for (std::size_t g : {0u, 2u}) {
+        REQUIRE(with_empty[g].conversions == 0);
+        REQUIRE(with_empty[g].value == 0);
+    }
+    REQUIRE(with_empty[1].conversions == group_removal_effect(small, {0}).conversions);
+    REQUIRE(with_empty[3].value == group_removal_effect(small, {1}).value);
+    // The same on a chain solved in batches.
+    const auto batched = group_removal_effects(model, {{}, {0, 1}, {}});
+    REQUIRE(batched[0].conversions == 0);
+    REQUIRE(batched[2].value == 0);
+    REQUIRE(std::abs(batched[1].conversions - group_removal_effect(model, {0, 1}).conversions) <
+            1e-12);
     calls.clear();
     removal_effects(small, [&calls](std::size_t d, std::size_t t) { calls.emplace_back(d, t); });
     REQUIRE(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}});

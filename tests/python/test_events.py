@@ -411,6 +411,13 @@ def test_stages() -> None:
     assert states.loc["evaluation", "conversion_probability"] == 1.0
     assert states.loc["consideration", "conversion_probability"] == pytest.approx(2 / 3)
     moves = j.stage_moves(stages)
+    assert moves[["from", "to", "channel"]].to_numpy().tolist() == [
+        ["awareness", "evaluation", "search"],
+        ["consideration", "awareness", "email"],
+        ["consideration", "conversion", "email"],
+        ["consideration", "null", "email"],
+        ["evaluation", "conversion", "demo"],
+    ]
     to_conversion = moves[(moves["from"] == "consideration") & (moves["to"] == "conversion")]
     assert to_conversion["channel"].tolist() == ["email"]
     assert to_conversion["share"].tolist() == [1.0]

@@ -49,6 +49,11 @@ def test_time_decay_half_life() -> None:
     assert out["conversions"].tolist() == pytest.approx([x / sum(w) for x in w])
     with pytest.raises(jl.InvalidInputError, match="half_life must be positive"):
         jl.attribute(j, ["time_decay"], half_life=0.0)
+    # Without half_life, steps decay with the core's default half-life (1 step).
+    assert jl._core.heuristic_options().half_life == 1.0
+    default = jl.attribute(j, ["time_decay"])
+    w = [2 ** (-2.0), 2 ** (-1.0), 1.0]
+    assert default["conversions"].tolist() == pytest.approx([x / sum(w) for x in w], rel=1e-15)
 
 
 def test_ab_example_first_and_last_touch(ab_journeys: jl.Journeys) -> None:
@@ -75,6 +80,12 @@ def test_by_team(abc_journeys: jl.Journeys) -> None:
     assert dict(zip(mk["team"], mk["conversions"])) == pytest.approx(
         {"marketing": 3 * (5 / 6) / (11 / 6), "sales": 3 / (11 / 6), "service": 0.0}
     )
+    # One route to the team Markov attribution: the model's own.
+    model = jl.MarkovModel().fit(abc_journeys)
+    same = model.attribution(by="team", teams=teams)
+    assert mk["team"].tolist() == same["team"].tolist()
+    assert mk["conversions"].tolist() == same["conversions"].tolist()
+    assert mk["value"].tolist() == same["value"].tolist()
 
 
 def test_unassigned_channels_are_reported(abc_journeys: jl.Journeys) -> None:

@@ -188,6 +188,16 @@ def test_histories_teams_and_stages() -> None:
     assert moves.loc[moves["to"] == "end", "count"].sum() == 1
 
 
+def test_stage_moves_come_sorted_from_the_core_largest_first_within_a_pair() -> None:
+    j = jl.Journeys.from_paths(["a > x", "b > x"], conversions=[0, 0], nulls=[1, 3])
+    moves = j.stage_moves({"a": "s1", "b": "s1", "x": "s2"})
+    assert moves.to_numpy().tolist() == [
+        ["s1", "s2", "b", 3.0, 0.75],
+        ["s1", "s2", "a", 1.0, 0.25],
+        ["s2", "null", "x", 4.0, 1.0],
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Options and lists bound from the C++ core
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import inspect
+
 import pandas as pd
 import pytest
 
@@ -88,6 +90,17 @@ def test_a_team_is_removed_whole_not_summed() -> None:
     out = model.attribution(by="team", teams=teams)
     # Summed channel effects would give 2.25 and 0.75.
     assert out["conversions"].tolist() == pytest.approx([2.0, 1.0], abs=1e-14)
+    # A team with no channel in the data removes nothing: exact zeros from the core,
+    # and no step of the progress.
+    teams["x"] = "service"
+    calls: list[tuple[int, int]] = []
+    re = model.removal_effects(by="team", teams=teams, progress=lambda d, t: calls.append((d, t)))
+    assert re["team"].tolist() == ["marketing", "sales", "service"]
+    assert re["removal_effect"].tolist()[2] == 0.0
+    assert re["value_removal_effect"].tolist()[2] == 0.0
+    assert calls[-1] == (2, 2)
+    groups = model.removal_effects(by="group", groups={"none": [], "c": ["c"]})
+    assert groups["removal_effect"].tolist() == pytest.approx([0.0, 1 / 3], abs=1e-15)
 
 
 def test_not_fitted_and_bad_order() -> None:
@@ -259,6 +272,8 @@ def test_markov_options_object_and_constants_from_the_core(abc_journeys: jl.Jour
     # The limits Python reports are the core's own.
     assert _core.max_shapley_players == 16
     assert _core.top_paths_max_expanded == 2_000_000
+    assert _core.top_paths_max_length == 64
+    assert inspect.signature(jl.MarkovModel.top_paths).parameters["max_length"].default == 64
     # Team grouping: groups in order of first appearance, then the extra groups.
     names, members = _core.group_members(["x", "y", "x"], ["z", "y"])
     assert (names, members) == (["x", "y", "z"], [[0, 2], [1], []])

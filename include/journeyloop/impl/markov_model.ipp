@@ -402,9 +402,8 @@ std::vector<removal_effect> one_at_a_time(const Items& items, Solve&& solve,
     return out;
 }
 
-} // JOURNEYLOOP_IMPL_NAMESPACE(markov_model_4)
-
-JOURNEYLOOP_IMPL_INLINE std::vector<removal_effect> group_removal_effects(
+// group_removal_effects() of groups that each hold a channel.
+JOURNEYLOOP_IMPL_INLINE std::vector<removal_effect> nonempty_group_removal_effects(
     const markov_model& model, const std::vector<std::vector<channel_id>>& groups,
     const progress_callback& progress) {
     if (small_chain(model))
@@ -445,6 +444,27 @@ JOURNEYLOOP_IMPL_INLINE std::vector<removal_effect> group_removal_effects(
     for_each_member([&removed](std::uint32_t g, std::uint32_t t) { removed[g].push_back(t); });
     std::vector<std::vector<std::uint32_t>>().swap(groups_of);
     return batched_removal_effects(model, std::move(removed), progress);
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(markov_model_4)
+
+JOURNEYLOOP_IMPL_INLINE std::vector<removal_effect> group_removal_effects(
+    const markov_model& model, const std::vector<std::vector<channel_id>>& groups,
+    const progress_callback& progress) {
+    // An empty group removes nothing: its effects are exactly zero, and it is
+    // not solved (nor counted as a step of the progress).
+    const auto is_empty = [](const std::vector<channel_id>& group) { return group.empty(); };
+    if (std::none_of(groups.begin(), groups.end(), is_empty))
+        return nonempty_group_removal_effects(model, groups, progress);
+    std::vector<std::vector<channel_id>> solved;
+    for (const auto& group : groups)
+        if (!group.empty()) solved.push_back(group);
+    const auto effects = nonempty_group_removal_effects(model, solved, progress);
+    std::vector<removal_effect> out(groups.size());
+    auto next = effects.begin();
+    for (std::size_t g = 0; g < groups.size(); ++g)
+        if (!groups[g].empty()) out[g] = *next++;
+    return out;
 }
 
 JOURNEYLOOP_IMPL_INLINE std::vector<removal_effect> state_removal_effects(
@@ -507,10 +527,7 @@ JOURNEYLOOP_IMPL_INLINE attribution group_markov_attribution(
     if (names.size() != groups.size())
         throw invalid_input("group_markov_attribution: " + std::to_string(names.size()) +
                             " names for " + std::to_string(groups.size()) + " groups");
-    auto effects = group_removal_effects(model, groups, progress);
-    for (std::size_t g = 0; g < groups.size(); ++g)
-        if (groups[g].empty()) effects[g] = {};
-    return attribute_effects(model, names, effects);
+    return attribute_effects(model, names, group_removal_effects(model, groups, progress));
 }
 
 JOURNEYLOOP_IMPL_INLINE attribution state_markov_attribution(const markov_model& model,

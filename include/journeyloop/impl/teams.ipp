@@ -10,6 +10,7 @@
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <unordered_map>
 
@@ -168,6 +169,13 @@ JOURNEYLOOP_IMPL_INLINE std::vector<stage_move> moves_of(
     std::unordered_map<std::string, double> pair_total;
     for (const auto& m : out) pair_total[m.from + '\0' + m.to] += m.count;
     for (auto& m : out) m.share = m.count / pair_total[m.from + '\0' + m.to];
+    // By (from, to), the largest count first within each pair; ties keep the
+    // order of first appearance.
+    std::stable_sort(out.begin(), out.end(), [](const stage_move& a, const stage_move& b) {
+        if (a.from != b.from) return a.from < b.from;
+        if (a.to != b.to) return a.to < b.to;
+        return a.count > b.count;
+    });
     return out;
 }
 
