@@ -7,8 +7,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace py = pybind11;
@@ -18,6 +20,22 @@ py::dict metadata_dict(const journeyloop::model_metadata& meta);
 
 /// ([(state ids, probability)], stopped) of top_paths().
 py::tuple top_paths_tuple(const journeyloop::top_paths_result& found);
+
+/// The model in journeyloop's file format with the metadata given: the
+/// to_bytes method of both models.
+template <class Model>
+py::bytes model_bytes(const Model& model,
+                      const std::optional<std::vector<std::pair<std::string, std::string>>>& teams,
+                      const std::optional<std::vector<std::pair<std::string, std::string>>>& stages,
+                      const std::optional<std::size_t>& max_states) {
+    const journeyloop::model_metadata meta{teams, stages, max_states};
+    std::string out;
+    {
+        py::gil_scoped_release release;
+        out = journeyloop::to_bytes(model, meta);
+    }
+    return py::bytes(out);
+}
 
 /// The docstrings of def_graph_functions(), which differ by model.
 struct graph_function_docs {

@@ -140,21 +140,9 @@ void register_loop(py::module_& m) {
             "expected_visits",
             [](const jl::loop_model& model) { return to_numpy(model.expected_visits()); },
             "Expected visits of a customer from START, by state id.")
-        .def(
-            "to_bytes",
-            [](const jl::loop_model& model, const std::optional<pairs>& teams,
-               const std::optional<pairs>& stages, const std::optional<std::size_t>& max_states) {
-                jl::model_metadata meta{teams, stages, max_states};
-                std::string out;
-                {
-                    py::gil_scoped_release release;
-                    out = jl::to_bytes(model, meta);
-                }
-                return py::bytes(out);
-            },
-            py::arg("teams") = py::none(), py::arg("stages") = py::none(),
-            py::arg("max_states") = py::none(),
-            "The loop model in journeyloop's file format, with the metadata given.")
+        .def("to_bytes", &model_bytes<jl::loop_model>, py::arg("teams") = py::none(),
+             py::arg("stages") = py::none(), py::arg("max_states") = py::none(),
+             "The loop model in journeyloop's file format, with the metadata given.")
         .def_static(
             "from_bytes_with_metadata",
             [](const py::bytes& b) {

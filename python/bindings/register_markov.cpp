@@ -230,22 +230,10 @@ void register_markov(py::module_& m) {
                 return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(p));
             },
             "(from, to, probability) arrays of every nonzero transition probability.")
-        .def(
-            "to_bytes",
-            [](const jl::markov_model& model, const std::optional<pairs>& teams,
-               const std::optional<pairs>& stages, const std::optional<std::size_t>& max_states) {
-                jl::model_metadata meta{teams, stages, max_states};
-                std::string out;
-                {
-                    py::gil_scoped_release release;
-                    out = jl::to_bytes(model, meta);
-                }
-                return py::bytes(out);
-            },
-            py::arg("teams") = py::none(), py::arg("stages") = py::none(),
-            py::arg("max_states") = py::none(),
-            "The model in journeyloop's file format, with the metadata given (channel -> team "
-            "and channel -> stage pairs, the state cap).")
+        .def("to_bytes", &model_bytes<jl::markov_model>, py::arg("teams") = py::none(),
+             py::arg("stages") = py::none(), py::arg("max_states") = py::none(),
+             "The model in journeyloop's file format, with the metadata given (channel -> team "
+             "and channel -> stage pairs, the state cap).")
         .def_static(
             "from_bytes",
             [](const py::bytes& b) {

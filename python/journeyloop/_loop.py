@@ -60,18 +60,8 @@ class LoopModel(ModelBase):
     _GOAL: ClassVar[str] = "PURCHASE"
     _COUNT: ClassVar[str] = "purchases"
 
-    def __init__(
-        self,
-        order: int = 1,
-        *,
-        collapse_repeats: bool = True,
-        smoothing: float = 0.0,
-        max_states: int = DEFAULT_MAX_STATES,
-    ) -> None:
-        super().__init__(
-            order, collapse_repeats=collapse_repeats, smoothing=smoothing, max_states=max_states
-        )
-        self._model: _core.loop_model | None = None
+    #: The fitted core model (None until fit); ModelBase's constructor takes the options.
+    _model: _core.loop_model | None
 
     def fit(self, data: Histories) -> LoopModel:
         """Counts the transitions of loop-form histories and solves the loop chain.
