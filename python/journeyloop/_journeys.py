@@ -780,9 +780,20 @@ class _PathTable:
         )
 
     def path_strings(self, sep: str) -> list[str]:
-        """The paths as strings (token lists joined with ``sep``)."""
+        """The paths as strings (token lists joined with ``sep``). A token that
+        holds ``sep`` would be split into two channels: InvalidInputError
+        naming the row instead."""
         if self.tokenized:
-            return [f" {sep} ".join(tokens) for tokens in cast("list[list[str]]", self.paths)]
+            rows = cast("list[list[str]]", self.paths)
+            for i, tokens in enumerate(rows):
+                for token in tokens:
+                    if sep in token:
+                        msg = (
+                            f"row {i}, column {self.path!r}: the channel {token!r} holds the "
+                            f"separator {sep!r}; rename the channel or choose another sep"
+                        )
+                        raise InvalidInputError(msg)
+            return [f" {sep} ".join(tokens) for tokens in rows]
         return cast("list[str]", self.paths)
 
 

@@ -318,3 +318,16 @@ def test_repr_shows_the_fitted_figures(hand: jl.LoopModel) -> None:
 def test_attribute_compares_methods_on_funnel_journeys_only() -> None:
     with pytest.raises(jl.InvalidInputError, match="attribute\\(\\) attributes funnel journeys"):
         jl.attribute(hand_histories(), methods=["markov"])
+
+
+def test_token_lists_refuse_a_channel_holding_the_separator() -> None:
+    # Token lists are joined for the core, which splits them again: a channel
+    # holding the separator would silently become two.
+    h = jl.Histories.from_paths([["a", "purchase"], ["b"]], count=[2, 3])
+    assert h.channels == ["a", "b"]
+    assert h.total_customers == 5
+    with pytest.raises(
+        jl.InvalidInputError,
+        match=r"row 1, column 'path': the channel 'x > y' holds the separator '>'",
+    ):
+        jl.Histories.from_paths([["a", "purchase"], ["x > y"]], count=[2, 3])
