@@ -37,7 +37,7 @@ private:
 
 // ChannelAttribution's toy problem (vignette 1.1): three converting paths.
 // Lowers the touch bound of journey sets for a scope (the builders' checks,
-// without 16 GB of touches).
+// without holding max_touches touches in memory).
 struct touch_limit_guard {
     explicit touch_limit_guard(std::size_t limit) { journeyloop::detail::set_touch_limit(limit); }
     ~touch_limit_guard() { journeyloop::detail::set_touch_limit(0); }

@@ -102,8 +102,8 @@ TEST_CASE("journey_set: row offsets are 32-bit, and the touch bound is checked",
     REQUIRE_THROWS_WITH(journey_set::check_touches(journey_set::max_touches + 1),
                         Contains("more than 4294967295 touches in one set of journeys"));
     {
-        // The builders, with the bound lowered (a set of 2^32 touches takes
-        // 16 GB): each refuses before it changes anything.
+        // The builders, with the bound lowered (a set of max_touches touches
+        // would not fit in a test's memory): each refuses before it changes anything.
         const fixtures::touch_limit_guard limit(5);
         journey_set js;
         std::vector<std::string_view> abc{"a", "b", "c"};

@@ -57,8 +57,8 @@ struct order1_sums {
 inline constexpr std::size_t order1_sums_max_channels = 64;
 
 /// Tests only: lowers the bound of journey_set::check_touches (0 restores
-/// max_touches), so that the builders' checks can be reached without 16 GB
-/// of touches.
+/// max_touches), so that the builders' checks can be reached without
+/// holding max_touches touches in memory.
 void set_touch_limit(std::size_t limit) noexcept;
 
 } // namespace detail
