@@ -13,23 +13,37 @@
 
 namespace journeyloop {
 
+/// The base every journeyloop error also derives from, beside its standard
+/// base: `catch (const journeyloop::error&)` catches all of them and nothing
+/// else. It is not a `std::exception` itself, so that `catch (const
+/// std::exception&)` stays unambiguous; use `what()` of the standard base.
+class error {
+public:
+    virtual ~error() = default;
+
+protected:
+    error() = default;
+    error(const error&) = default;
+    error& operator=(const error&) = default;
+};
+
 /// Bad input data or arguments: a malformed row, a NaN or negative count, an
 /// empty path, an unknown option value. The message names the row (0-based
 /// position in the input) and the column where there is one.
-class invalid_input : public std::invalid_argument {
+class invalid_input : public std::invalid_argument, public error {
 public:
     using std::invalid_argument::invalid_argument;
 };
 
 /// A channel name that the journeys or the model do not know.
-class unknown_channel : public std::out_of_range {
+class unknown_channel : public std::out_of_range, public error {
 public:
     using std::out_of_range::out_of_range;
 };
 
 /// A chain that cannot be solved: a state with no way to an absorbing state,
 /// or a linear solve that failed. The message names the state.
-class numerical_error : public std::runtime_error {
+class numerical_error : public std::runtime_error, public error {
 public:
     using std::runtime_error::runtime_error;
 };
@@ -37,7 +51,7 @@ public:
 /// The state space of a higher-order model would exceed the configured cap.
 /// Thrown before anything large is allocated; the message gives the estimate
 /// and the cap.
-class state_space_too_large : public std::length_error {
+class state_space_too_large : public std::length_error, public error {
 public:
     state_space_too_large(std::size_t estimate, std::size_t cap)
         : std::length_error("state space too large: about " + std::to_string(estimate) +

@@ -20,6 +20,7 @@ class column_view;
 class numeric_column_view;
 class string_column_view;
 // errors.hpp
+class error;
 class invalid_input;
 class unknown_channel;
 class numerical_error;

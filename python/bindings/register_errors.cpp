@@ -4,14 +4,38 @@
 
 namespace jl = journeyloop;
 
+namespace {
+
+// An exception class of the module with several bases: journeyloop's own
+// base first, then the standard Python base that matches the C++ one.
+py::handle new_exception(py::module_& m, const char* name, py::tuple bases, const char* doc) {
+    const std::string qualified = std::string(py::str(m.attr("__name__"))) + "." + name;
+    PyObject* type = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
+    if (type == nullptr) throw py::error_already_set();
+    m.add_object(name, py::handle(type));
+    return py::handle(type); // the module's reference keeps it alive
+}
+
+} // namespace
+
 void register_errors(py::module_& m) {
-    py::register_exception<jl::invalid_input>(m, "InvalidInputError", PyExc_ValueError);
-    py::register_exception<jl::unknown_channel>(m, "UnknownChannelError", PyExc_KeyError);
-    py::register_exception<jl::numerical_error>(m, "NumericalError", PyExc_ArithmeticError);
-    // The estimate and the cap also as attributes of the Python exception.
-    static py::handle too_large = py::register_exception<jl::state_space_too_large>(
-                                      m, "StateSpaceTooLargeError", PyExc_MemoryError)
-                                      .release();
+    static py::handle base = new_exception(
+        m, "JourneyloopError", py::make_tuple(py::handle(PyExc_Exception)),
+        "The base of every error journeyloop raises (each also keeps its standard base).");
+    static py::handle invalid =
+        new_exception(m, "InvalidInputError", py::make_tuple(base, py::handle(PyExc_ValueError)),
+                      "Bad input data or arguments; the message names the row and column "
+                      "or the option.");
+    static py::handle unknown =
+        new_exception(m, "UnknownChannelError", py::make_tuple(base, py::handle(PyExc_KeyError)),
+                      "A channel name that the journeys or the model do not know.");
+    static py::handle numerical =
+        new_exception(m, "NumericalError", py::make_tuple(base, py::handle(PyExc_ArithmeticError)),
+                      "A chain that cannot be solved; the message names the state.");
+    static py::handle too_large = new_exception(
+        m, "StateSpaceTooLargeError", py::make_tuple(base, py::handle(PyExc_MemoryError)),
+        "An input whose state space or memory need exceeds the configured cap; "
+        "``estimate`` and ``cap`` give the figures.");
     // Class defaults, for an instance raised from Python without them.
     too_large.attr("estimate") = 0;
     too_large.attr("cap") = 0;
@@ -23,6 +47,12 @@ void register_errors(py::module_& m) {
             error.attr("estimate") = e.estimate();
             error.attr("cap") = e.cap();
             PyErr_SetObject(too_large.ptr(), error.ptr());
+        } catch (const jl::invalid_input& e) {
+            PyErr_SetString(invalid.ptr(), e.what());
+        } catch (const jl::unknown_channel& e) {
+            PyErr_SetString(unknown.ptr(), e.what());
+        } catch (const jl::numerical_error& e) {
+            PyErr_SetString(numerical.ptr(), e.what());
         }
     });
 }

@@ -33,7 +33,9 @@ from . import datasets
 from ._attribute import METHODS, attribute
 from ._counts import TransitionCounts
 from ._errors import (
+    DataWarning,
     InvalidInputError,
+    JourneyloopError,
     NotApplicableError,
     NotFittedError,
     NumericalError,
@@ -50,9 +52,11 @@ __version__: str = _core.__version__
 
 __all__ = [
     "METHODS",
+    "DataWarning",
     "EventReport",
     "Histories",
     "InvalidInputError",
+    "JourneyloopError",
     "Journeys",
     "LoopModel",
     "MarkovModel",

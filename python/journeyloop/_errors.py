@@ -1,20 +1,26 @@
-"""The exceptions journeyloop raises.
+"""The exceptions and warnings journeyloop raises.
 
-The first four are raised by the C++ core and keep the standard Python base
-that matches their C++ base class.
+Every error derives from :class:`JourneyloopError`, so ``except
+jl.JourneyloopError`` catches all of them, and also keeps the standard Python
+base that matches its meaning (``InvalidInputError`` is a ``ValueError``,
+``UnknownChannelError`` a ``KeyError``, ...), so code that catches the
+standard type keeps working. The first five are defined by the C++ core.
 """
 
 from __future__ import annotations
 
 from ._core import (
     InvalidInputError,
+    JourneyloopError,
     NumericalError,
     StateSpaceTooLargeError,
     UnknownChannelError,
 )
 
 __all__ = [
+    "DataWarning",
     "InvalidInputError",
+    "JourneyloopError",
     "NotApplicableError",
     "NotFittedError",
     "NumericalError",
@@ -23,7 +29,16 @@ __all__ = [
 ]
 
 
-class NotFittedError(ValueError, AttributeError):
+class DataWarning(UserWarning):
+    """Rows of the input were rejected, dropped or changed, or nothing in it
+    converts: the result holds, but the input is not what it was taken for.
+    The message names the counts; the object's ``report`` has the details.
+
+    Turn it into an error with ``warnings.simplefilter("error", jl.DataWarning)``.
+    """
+
+
+class NotFittedError(JourneyloopError, ValueError, AttributeError):
     """A model was used before ``fit`` was called."""
 
 

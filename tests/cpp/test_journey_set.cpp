@@ -374,3 +374,24 @@ TEST_CASE("journey_set: long rows, many names and random blanks parse as a plain
         REQUIRE(arrow.channels().names() == separate.channels().names());
     }
 }
+
+TEST_CASE(
+    "errors: every journeyloop error is caught by journeyloop::error and by its standard base",
+    "[errors]") {
+    const std::vector<std::string_view> paths{"a > > b"};
+    const std::vector<double> conv{1};
+    const path_options o;
+    try {
+        build_journeys({paths, conv, {}, {}}, o);
+        FAIL("an empty token was accepted");
+    } catch (const error& e) {
+        REQUIRE(dynamic_cast<const invalid_input*>(&e) != nullptr);
+        REQUIRE_THAT(dynamic_cast<const std::exception&>(e).what(), Contains("row 0"));
+    }
+    REQUIRE_THROWS_AS(build_journeys({paths, conv, {}, {}}, o), std::invalid_argument);
+    const state_space_too_large too_large(7, 5);
+    REQUIRE(dynamic_cast<const error*>(&too_large) != nullptr);
+    REQUIRE(dynamic_cast<const error*>(static_cast<const std::exception*>(&too_large)) != nullptr);
+    REQUIRE(std::is_base_of_v<error, unknown_channel>);
+    REQUIRE(std::is_base_of_v<error, numerical_error>);
+}

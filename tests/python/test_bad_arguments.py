@@ -76,3 +76,32 @@ def test_graphml_refuses_labels_xml_cannot_hold() -> None:
     with pytest.raises(jl.InvalidInputError, match="holds U\\+0007, which XML cannot hold"):
         model.to_graphml()
     assert model.to_dot().startswith("digraph journey")  # DOT holds any text
+
+
+def test_every_error_has_the_common_base_and_its_standard_base() -> None:
+    standard = {
+        jl.InvalidInputError: ValueError,
+        jl.UnknownChannelError: KeyError,
+        jl.NumericalError: ArithmeticError,
+        jl.StateSpaceTooLargeError: MemoryError,
+        jl.NotFittedError: ValueError,
+        jl.NotApplicableError: ValueError,
+    }
+    for error, base in standard.items():
+        assert issubclass(error, jl.JourneyloopError), error
+        assert issubclass(error, base), error
+    assert issubclass(jl.DataWarning, UserWarning)
+    assert not issubclass(jl.JourneyloopError, (ValueError, KeyError, ArithmeticError))
+
+
+def test_errors_from_the_core_are_caught_by_the_common_base() -> None:
+    with pytest.raises(jl.JourneyloopError, match="order"):
+        jl.MarkovModel(order=0)
+    with pytest.raises(jl.JourneyloopError) as raised:
+        jl.MarkovModel(order=2, max_states=5).fit(
+            jl.Journeys.from_paths(
+                pd.DataFrame({"path": ["a > b", "b > c", "c > a"], "conversions": [1, 0, 1]})
+            )
+        )
+    assert isinstance(raised.value, jl.StateSpaceTooLargeError)
+    assert raised.value.cap == 5
