@@ -21,9 +21,12 @@ def exact_markov(
     nulls: list[float],
     values: list[float],
     order: int = 1,
+    collapse_repeats: bool = True,
 ) -> tuple[float, dict[str, float], dict[str, float], dict[str, float]]:
-    """(conversion rate, removal effects, attributed conversions, attributed value)."""
-    solve, states = _chain(paths, conversions, nulls, values, order)
+    """(conversion rate, removal effects, attributed conversions, attributed value).
+
+    ``collapse_repeats=False`` keeps a state repeated in a row as a self-transition."""
+    solve, states = _chain(paths, conversions, nulls, values, order, collapse_repeats)
     p, v = solve(set())
     channels = list(dict.fromkeys(ch for path in paths for ch in path))
     re: dict[str, float] = {}
@@ -86,6 +89,7 @@ def count_chain(
     nulls: list[float],
     values: list[float],
     order: int,
+    collapse_repeats: bool = True,
 ) -> tuple[Counts, dict[object, float], dict[object, float], dict[tuple[str, ...], int]]:
     """Transition counts (``"START"``, ``"CONV"`` and ``"NULL"`` besides the
     channel tuples), conversions and value ending at each state, and the
@@ -104,7 +108,7 @@ def count_chain(
         )
         prev: object = "START"
         for s in windows:
-            if s == prev:
+            if s == prev and collapse_repeats:
                 continue
             states.setdefault(s, len(states))
             counts[(prev, s)] += c + n
@@ -136,9 +140,12 @@ def chain_arrays(
     nulls: list[float],
     values: list[float],
     order: int,
+    collapse_repeats: bool = True,
 ) -> ChainArrays:
     """Maximum-likelihood transition probabilities of ``count_chain``'s counts."""
-    counts, end_conv, end_val, states = count_chain(paths, conversions, nulls, values, order)
+    counts, end_conv, end_val, states = count_chain(
+        paths, conversions, nulls, values, order, collapse_repeats
+    )
     n_t = len(states) + 1
     start = n_t - 1
 
@@ -171,10 +178,11 @@ def _chain(
     nulls: list[float],
     values: list[float],
     order: int,
+    collapse_repeats: bool = True,
 ) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
     """The dense chain: a solver of (rate, value) with some states removed,
     and the state index."""
-    c = chain_arrays(paths, conversions, nulls, values, order)
+    c = chain_arrays(paths, conversions, nulls, values, order, collapse_repeats)
     n_t, start, r, rv = len(c.states) + 1, c.start, c.r, c.r_value
     q = np.zeros((n_t, n_t))
     np.add.at(q, (c.rows, c.cols), c.probs)
