@@ -195,3 +195,70 @@ def _chain(
         return float(x[row, 0]), float(x[row, 1])
 
     return solve, c.states
+
+
+Credit = tuple[dict[str, float], dict[str, float]]
+
+
+def exact_heuristics(
+    paths: list[list[str]], conversions: list[float], values: list[float]
+) -> dict[str, Credit]:
+    """(conversions, value) per channel of the five path heuristics, from their definitions:
+    first and last touch; linear (every touch, repeats included, an equal part); position
+    based (40 % each to the first and last touch and 20 % shared by the others; halves for two
+    touches); time decay in steps (a touch k steps before the last weighs 2**-k)."""
+    names = ["first_touch", "last_touch", "linear", "position_based", "time_decay"]
+    out: dict[str, Credit] = {m: ({}, {}) for m in names}
+    for p, c, v in zip(paths, conversions, values):
+        n = len(p)
+        if n > 2:
+            middle = [0.2 / (n - 2)] * (n - 2)
+            position = [0.4, *middle, 0.4]
+        else:
+            position = [1.0 / n] * n
+        decay = [2.0 ** -(n - 1 - i) for i in range(n)]
+        weights = {
+            "first_touch": [1.0] + [0.0] * (n - 1),
+            "last_touch": [0.0] * (n - 1) + [1.0],
+            "linear": [1.0 / n] * n,
+            "position_based": position,
+            "time_decay": [w / sum(decay) for w in decay],
+        }
+        for m, ws in weights.items():
+            conv, val = out[m]
+            for ch, w in zip(p, ws):
+                conv[ch] = conv.get(ch, 0.0) + w * c
+                val[ch] = val.get(ch, 0.0) + w * v
+    return out
+
+
+def exact_channel_shapley(
+    paths: list[list[str]], conversions: list[float], nulls: list[float], values: list[float]
+) -> Credit:
+    """Shapley values of the order-1 chain over its channels, conversions and value, scaled to
+    the totals: v(S) is the (rate, value per journey) of the dense chain keeping only the
+    states of S, summed over every subset with weights |S|! (n - |S| - 1)! / n!."""
+    from math import factorial
+
+    solve, states = _chain(paths, conversions, nulls, values, 1)
+    channels = list(dict.fromkeys(ch for p in paths for ch in p))
+    n = len(channels)
+    v = []
+    for mask in range(1 << n):
+        kept = {channels[i] for i in range(n) if mask >> i & 1}
+        v.append(solve({i for s, i in states.items() if not set(s) <= kept}))
+    p, pv = v[-1]
+    conv: dict[str, float] = {}
+    val: dict[str, float] = {}
+    for i, ch in enumerate(channels):
+        a = b = 0.0
+        for mask in range(1 << n):
+            if mask >> i & 1:
+                continue
+            k = bin(mask).count("1")
+            w = factorial(k) * factorial(n - k - 1) / factorial(n)
+            a += w * (v[mask | 1 << i][0] - v[mask][0])
+            b += w * (v[mask | 1 << i][1] - v[mask][1])
+        conv[ch] = a * sum(conversions) / p
+        val[ch] = b * sum(values) / pv
+    return conv, val
