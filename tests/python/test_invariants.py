@@ -41,7 +41,7 @@ def test_every_method_sums_to_totals(
         assert g["value"].sum() == pytest.approx(sum(value), rel=1e-9, abs=1e-9)
         assert (g["conversions"] >= 0).all()
         if sum(conv) > 0:
-            assert g["share"].sum() == pytest.approx(1.0)
+            assert g["share"].sum() == pytest.approx(1.0, rel=1e-12, abs=1e-12)
 
 
 @settings(max_examples=150, deadline=None)
