@@ -23,6 +23,7 @@ parquet (``events-<preset>-<order>.parquet``) and reused.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+# JOURNEYLOOP_BENCH_CACHE moves the cache (the smoke runs of the tests use a temporary folder).
+CACHE = Path(
+    os.environ.get("JOURNEYLOOP_BENCH_CACHE") or Path(__file__).resolve().parent / ".cache"
+)
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(n_events=10_000, n_customers=1_000, n_channels=20, conversion_rate=0.03),

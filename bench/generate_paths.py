@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ import pyarrow.parquet as pq
 from numpy.random import PCG64, Generator
 
 BENCH_DIR = Path(__file__).resolve().parent
-CACHE_DIR = BENCH_DIR / ".cache"
+# JOURNEYLOOP_BENCH_CACHE moves the cache (the smoke runs of the tests use a temporary folder).
+CACHE_DIR = Path(os.environ.get("JOURNEYLOOP_BENCH_CACHE") or BENCH_DIR / ".cache")
 DATA_CSV = BENCH_DIR.parent.parent / "shared" / "data" / "channelattribution_pathdata" / "Data.csv"
 
 COLUMNS = ["path", "total_conversions", "total_null", "total_conversion_value"]

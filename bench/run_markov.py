@@ -64,7 +64,8 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-ATTR_DIR = BENCH_DIR / ".cache" / "attribution"
+CACHE_DIR = Path(os.environ.get("JOURNEYLOOP_BENCH_CACHE") or BENCH_DIR / ".cache")
+ATTR_DIR = CACHE_DIR / "attribution"
 TOOLS = {"journeyloop": None, "ca1": 1, "ca2": 2}  # tool -> ChannelAttribution ncore
 WARM_UP_ROWS = 20  # rows of the warm-up call (--warm-up)
 
@@ -274,6 +275,14 @@ def _table_fingerprint(table: Path) -> str:
 
 def _attr_file(key: str, order: int, tool: str) -> Path:
     return ATTR_DIR / f"{key}-order{order}-{tool}.json"
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the repository, or whole when the cache is elsewhere."""
+    try:
+        return str(path.relative_to(REPO_DIR))
+    except ValueError:
+        return str(path)
 
 
 def _l1(
@@ -549,7 +558,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"table {p}: {tables[p]} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    logdir = BENCH_DIR / ".cache" / "logs"
+    logdir = CACHE_DIR / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jlbench-") as tmp:
         for rep in range(args.repeat):
@@ -572,10 +581,10 @@ def main(argv: list[str] | None = None) -> None:
                         if "log" in rec:  # keep the log of a failed case
                             kept = logdir / Path(rec["log"]).name
                             Path(rec["log"]).replace(kept)
-                            rec["log"] = str(kept.relative_to(REPO_DIR))
+                            rec["log"] = _shown(kept)
                         compare(rec, tables[p])
                         rec["attribution_file"] = (
-                            str(Path(rec["attribution_file"]).relative_to(REPO_DIR))
+                            _shown(Path(rec["attribution_file"]))
                             if rec.get("attribution_file")
                             else None
                         )

@@ -8,8 +8,8 @@ void require_values(const attribution& a, std::vector<double> conv, std::vector<
     REQUIRE(a.conversions().size() == conv.size());
     for (std::size_t i = 0; i < conv.size(); ++i) {
         CAPTURE(i, a.names()[i]);
-        REQUIRE(a.conversions()[i] == Approx(conv[i]).margin(1e-12));
-        REQUIRE(a.value()[i] == Approx(value[i]).margin(1e-12));
+        REQUIRE(a.conversions()[i] == Approx(conv[i]).epsilon(1e-12).margin(1e-12));
+        REQUIRE(a.value()[i] == Approx(value[i]).epsilon(1e-12).margin(1e-12));
     }
 }
 } // namespace
@@ -27,16 +27,16 @@ TEST_CASE("touch_weights: the rules", "[attribution]") {
     REQUIRE(touch_weights(heuristic::position_based, 1) == std::vector<double>{1.0});
     REQUIRE(touch_weights(heuristic::position_based, 2) == std::vector<double>{0.5, 0.5});
     const auto pb = touch_weights(heuristic::position_based, 4);
-    REQUIRE(pb[0] == Approx(0.4));
-    REQUIRE(pb[1] == Approx(0.1));
-    REQUIRE(pb[2] == Approx(0.1));
-    REQUIRE(pb[3] == Approx(0.4));
+    REQUIRE(pb[0] == Approx(0.4).epsilon(1e-12));
+    REQUIRE(pb[1] == Approx(0.1).epsilon(1e-12));
+    REQUIRE(pb[2] == Approx(0.1).epsilon(1e-12));
+    REQUIRE(pb[3] == Approx(0.4).epsilon(1e-12));
     const auto td = touch_weights(heuristic::time_decay, 3, options(2.0, 0.4));
     // weights 2^-1, 2^-0.5, 1, normalised
     const double total = 0.5 + std::sqrt(0.5) + 1.0;
-    REQUIRE(td[0] == Approx(0.5 / total));
-    REQUIRE(td[1] == Approx(std::sqrt(0.5) / total));
-    REQUIRE(td[2] == Approx(1.0 / total));
+    REQUIRE(td[0] == Approx(0.5 / total).epsilon(1e-12));
+    REQUIRE(td[1] == Approx(std::sqrt(0.5) / total).epsilon(1e-12));
+    REQUIRE(td[2] == Approx(1.0 / total).epsilon(1e-12));
     REQUIRE_THROWS_AS(touch_weights(heuristic::time_decay, 3, options(0.0, 0.4)), invalid_input);
     REQUIRE_THROWS_WITH(touch_weights(heuristic::linear, 3, options(1.0, 0.7)),
                         Contains("endpoint_share must be in [0, 0.5]"));

@@ -11,12 +11,12 @@ TEST_CASE("journey_graph: vertices are states, edges observed transitions", "[jo
     REQUIRE(boost::num_edges(g) == 7);
     REQUIRE(g[0].label == "START");
     REQUIRE(g[3].label == "a");
-    REQUIRE(g[3].conversion_probability == Approx(5.0 / 8));
-    REQUIRE(g[3].expected_visits == Approx(2.0 / 3));
+    REQUIRE(g[3].conversion_probability == Approx(5.0 / 8).epsilon(1e-12));
+    REQUIRE(g[3].expected_visits == Approx(2.0 / 3).epsilon(1e-12));
     double from_start = 0;
     for (auto e : boost::make_iterator_range(boost::out_edges(0, g)))
         from_start += g[e].probability;
-    REQUIRE(from_start == Approx(1.0));
+    REQUIRE(from_start == Approx(1.0).epsilon(1e-12));
     REQUIRE(boost::in_degree(transition_counts::conversion, g) == 2);
     // model.graph() is the same view.
     const journey_graph same = model.graph();
@@ -57,9 +57,9 @@ TEST_CASE("top_paths: most probable complete paths, by hand", "[journey_graph]")
     // START a c (1/3), START a b (1/12), START b (1/12); no other walk converts.
     REQUIRE(paths.size() == 3);
     REQUIRE(paths[0].states == std::vector<state_id>{0, 3, 5, 1});
-    REQUIRE(paths[0].probability == Approx(1.0 / 3));
-    REQUIRE(paths[1].probability == Approx(1.0 / 12));
-    REQUIRE(paths[2].probability == Approx(1.0 / 12));
+    REQUIRE(paths[0].probability == Approx(1.0 / 3).epsilon(1e-12));
+    REQUIRE(paths[1].probability == Approx(1.0 / 12).epsilon(1e-12));
+    REQUIRE(paths[2].probability == Approx(1.0 / 12).epsilon(1e-12));
     REQUIRE_THROWS_AS(top_paths(model, 0), invalid_input);
     // The search ends when no walk is left: not stopped by its bound.
     const auto all = top_paths(model, 5, 64, top_paths_max_expanded);
@@ -72,7 +72,7 @@ TEST_CASE("top_paths: most probable complete paths, by hand", "[journey_graph]")
     REQUIRE_THROWS_AS(top_paths(model, 5, 64, 0), invalid_input);
     // A/B: START A CONV (1/2), START A B A CONV (1/4), ...
     const auto ab = top_paths(fit_markov(count_transitions(fixtures::ab_example())), 3).paths;
-    REQUIRE(ab[0].probability == Approx(0.5));
-    REQUIRE(ab[1].probability == Approx(0.25));
-    REQUIRE(ab[2].probability == Approx(0.125));
+    REQUIRE(ab[0].probability == Approx(0.5).epsilon(1e-12));
+    REQUIRE(ab[1].probability == Approx(0.25).epsilon(1e-12));
+    REQUIRE(ab[2].probability == Approx(0.125).epsilon(1e-12));
 }

@@ -395,3 +395,31 @@ TEST_CASE(
     REQUIRE(std::is_base_of_v<error, unknown_channel>);
     REQUIRE(std::is_base_of_v<error, numerical_error>);
 }
+
+TEST_CASE("journey_set: add_ids appends rows by channel id, checked like add", "[journey_set]") {
+    auto js = fixtures::abc_example(); // a = 0, b = 1, c = 2
+    const std::vector<channel_id> cab{2, 0, 1};
+    js.add_ids(cab, 2, 1, 7.5, 3);
+    REQUIRE(js.size() == 4);
+    REQUIRE(std::vector<channel_id>(js.path(3).begin(), js.path(3).end()) == cab);
+    REQUIRE(js.conversions(3) == 2);
+    REQUIRE(js.nulls(3) == 1);
+    REQUIRE(js.value(3) == 7.5);
+    REQUIRE(js.total_conversions() == 5);
+    REQUIRE(js.total_nulls() == 4);
+    REQUIRE(js.total_value() == 47.5);
+    REQUIRE(js.total_touches() == 8);
+    REQUIRE(js.channels().names() == std::vector<std::string>{"a", "b", "c"});
+    // The same row added by name gives the same counts.
+    auto by_name = fixtures::abc_example();
+    const std::vector<std::string_view> names{"c", "a", "b"};
+    by_name.add(names, 2, 1, 7.5, 3);
+    REQUIRE(count_transitions(js) == count_transitions(by_name));
+    const std::vector<channel_id> unknown{0, 3}, none;
+    REQUIRE_THROWS_AS(js.add_ids(unknown, 1, 0, 0, 9), unknown_channel);
+    REQUIRE_THROWS_WITH(js.add_ids(unknown, 1, 0, 0, 9), Contains("row 9: unknown channel id 3"));
+    REQUIRE_THROWS_WITH(js.add_ids(none, 1, 0, 0, 9), Contains("empty path"));
+    REQUIRE_THROWS_AS(js.add_ids(cab, -1, 0, 0, 9), invalid_input);
+    REQUIRE(js.size() == 4); // a refused row leaves the set as it was
+    REQUIRE(js.total_conversions() == 5);
+}

@@ -8,20 +8,20 @@ using Catch::Contains;
 TEST_CASE("markov_model: A/B example, published removal effects and attribution",
           "[markov_model]") {
     const auto model = fit_markov(count_transitions(fixtures::ab_example()));
-    REQUIRE(model.conversion_rate() == Approx(1.0).margin(1e-12));
+    REQUIRE(model.conversion_rate() == Approx(1.0).epsilon(1e-12).margin(1e-12));
     const auto re = removal_effects(model);
-    REQUIRE(re[0].conversions == Approx(1.0).margin(1e-12));
-    REQUIRE(re[1].conversions == Approx(0.5).margin(1e-12));
+    REQUIRE(re[0].conversions == Approx(1.0).epsilon(1e-12).margin(1e-12));
+    REQUIRE(re[1].conversions == Approx(0.5).epsilon(1e-12).margin(1e-12));
     const auto a = markov_attribution(model);
     REQUIRE(a.names() == std::vector<std::string>{"A", "B"});
-    REQUIRE(a.conversions()[0] == Approx(2.0).margin(1e-12));
-    REQUIRE(a.conversions()[1] == Approx(1.0).margin(1e-12));
+    REQUIRE(a.conversions()[0] == Approx(2.0).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.conversions()[1] == Approx(1.0).epsilon(1e-12).margin(1e-12));
     SECTION("self-loops do not change removal effects") {
         counting_options o;
         o.collapse_repeats = false;
         const auto kept = fit_markov(count_transitions(fixtures::ab_example(), o));
         const auto re2 = removal_effects(kept);
-        REQUIRE(re2[1].conversions == Approx(0.5).margin(1e-12));
+        REQUIRE(re2[1].conversions == Approx(0.5).epsilon(1e-12).margin(1e-12));
     }
 }
 
@@ -29,40 +29,51 @@ TEST_CASE("markov_model: hand-worked abc example", "[markov_model]") {
     // P: START->a 2/3, START->b 1/3; a->b 1/2, a->c 1/2; b->CONV 1/4, b->NULL 3/4;
     // c->CONV 1. p = 2/3 (1/8 + 1/2) + 1/12 = 1/2. Mean values: b 10, c 15.
     const auto model = fit_markov(count_transitions(fixtures::abc_example()));
-    REQUIRE(model.conversion_rate() == Approx(0.5).margin(1e-12));
-    REQUIRE(model.value_per_journey() == Approx(20.0 / 3).margin(1e-12));
+    REQUIRE(model.conversion_rate() == Approx(0.5).epsilon(1e-12).margin(1e-12));
+    REQUIRE(model.value_per_journey() == Approx(20.0 / 3).epsilon(1e-12).margin(1e-12));
+    // Mean conversion value by last state: b 10 (one conversion worth 10), c 15 (two worth
+    // 30); a, START, CONVERSION and NULL end no conversion.
+    const auto& counts = model.counts();
+    for (state_id s = 0; s < counts.num_states(); ++s) {
+        const auto label = counts.state_label(s);
+        CAPTURE(label);
+        const double expected = label == "b" ? 10.0 : label == "c" ? 15.0 : 0.0;
+        REQUIRE(model.mean_conversion_value(s) == expected);
+    }
     const auto re = removal_effects(model);
     // without a: 1/12; without b: 1/3; without c: 1/6
-    REQUIRE(re[0].conversions == Approx(5.0 / 6).margin(1e-12));
-    REQUIRE(re[1].conversions == Approx(1.0 / 3).margin(1e-12));
-    REQUIRE(re[2].conversions == Approx(2.0 / 3).margin(1e-12));
+    REQUIRE(re[0].conversions == Approx(5.0 / 6).epsilon(1e-12).margin(1e-12));
+    REQUIRE(re[1].conversions == Approx(1.0 / 3).epsilon(1e-12).margin(1e-12));
+    REQUIRE(re[2].conversions == Approx(2.0 / 3).epsilon(1e-12).margin(1e-12));
     // value without a: 5/6; without b: 5; without c: 5/3
-    REQUIRE(re[0].value == Approx(7.0 / 8).margin(1e-12));
-    REQUIRE(re[1].value == Approx(1.0 / 4).margin(1e-12));
-    REQUIRE(re[2].value == Approx(3.0 / 4).margin(1e-12));
+    REQUIRE(re[0].value == Approx(7.0 / 8).epsilon(1e-12).margin(1e-12));
+    REQUIRE(re[1].value == Approx(1.0 / 4).epsilon(1e-12).margin(1e-12));
+    REQUIRE(re[2].value == Approx(3.0 / 4).epsilon(1e-12).margin(1e-12));
     const auto a = markov_attribution(model);
-    REQUIRE(a.conversions()[0] == Approx(15.0 / 11).margin(1e-12));
-    REQUIRE(a.conversions()[1] == Approx(6.0 / 11).margin(1e-12));
-    REQUIRE(a.conversions()[2] == Approx(12.0 / 11).margin(1e-12));
-    REQUIRE(a.value()[0] == Approx(56.0 / 3).margin(1e-12));
-    REQUIRE(a.value()[1] == Approx(16.0 / 3).margin(1e-12));
-    REQUIRE(a.value()[2] == Approx(16.0).margin(1e-12));
-    REQUIRE(a.total_conversions() == Approx(3.0).margin(1e-12));
-    REQUIRE(a.total_value() == Approx(40.0).margin(1e-12));
+    REQUIRE(a.conversions()[0] == Approx(15.0 / 11).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.conversions()[1] == Approx(6.0 / 11).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.conversions()[2] == Approx(12.0 / 11).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.value()[0] == Approx(56.0 / 3).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.value()[1] == Approx(16.0 / 3).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.value()[2] == Approx(16.0).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.total_conversions() == Approx(3.0).epsilon(1e-12).margin(1e-12));
+    REQUIRE(a.total_value() == Approx(40.0).epsilon(1e-12).margin(1e-12));
 
     SECTION("teams are removed whole, not summed") {
         const auto t = markov_attribution(model, {"marketing", "sales", "sales"}, {"service"});
         REQUIRE(t.names() == std::vector<std::string>{"marketing", "sales", "service"});
         // RE(marketing) = 5/6, RE(sales) = 1 (nothing converts without b and c)
-        REQUIRE(t.conversions()[0] == Approx(3 * (5.0 / 6) / (11.0 / 6)).margin(1e-12));
-        REQUIRE(t.conversions()[1] == Approx(3 * 1.0 / (11.0 / 6)).margin(1e-12));
+        REQUIRE(t.conversions()[0] ==
+                Approx(3 * (5.0 / 6) / (11.0 / 6)).epsilon(1e-12).margin(1e-12));
+        REQUIRE(t.conversions()[1] == Approx(3 * 1.0 / (11.0 / 6)).epsilon(1e-12).margin(1e-12));
         REQUIRE(t.conversions()[2] == 0);
-        REQUIRE(group_removal_effect(model, {1, 2}).conversions == Approx(1.0).margin(1e-12));
+        REQUIRE(group_removal_effect(model, {1, 2}).conversions ==
+                Approx(1.0).epsilon(1e-12).margin(1e-12));
     }
     SECTION("transition probabilities") {
         const auto& P = model.transitions();
-        REQUIRE(P.coeff(transition_counts::start, 3) == Approx(2.0 / 3));
-        REQUIRE(P.coeff(4, transition_counts::null) == Approx(0.75));
+        REQUIRE(P.coeff(transition_counts::start, 3) == Approx(2.0 / 3).epsilon(1e-12));
+        REQUIRE(P.coeff(4, transition_counts::null) == Approx(0.75).epsilon(1e-12));
     }
 }
 
@@ -74,17 +85,18 @@ TEST_CASE("markov_model: a team's removal effect is below the sum of its channel
     std::vector<std::string_view> paths{"a > b", "a", "b", "c"};
     std::vector<double> conv{1, 0, 1, 1}, nulls{0, 1, 0, 0};
     const auto model = fit_markov(count_transitions(build_journeys({paths, conv, nulls, {}})));
-    REQUIRE(model.conversion_rate() == Approx(0.75).margin(1e-15));
+    REQUIRE(model.conversion_rate() == Approx(0.75).epsilon(1e-12).margin(1e-15));
     const auto single = removal_effects(model); // ids a = 0, b = 1, c = 2
-    REQUIRE(single[0].conversions == Approx(1.0 / 3).margin(1e-15));
-    REQUIRE(single[1].conversions == Approx(2.0 / 3).margin(1e-15));
-    REQUIRE(group_removal_effect(model, {0, 1}).conversions == Approx(2.0 / 3).margin(1e-15));
+    REQUIRE(single[0].conversions == Approx(1.0 / 3).epsilon(1e-12).margin(1e-15));
+    REQUIRE(single[1].conversions == Approx(2.0 / 3).epsilon(1e-12).margin(1e-15));
+    REQUIRE(group_removal_effect(model, {0, 1}).conversions ==
+            Approx(2.0 / 3).epsilon(1e-12).margin(1e-15));
     // Marketing (a, b) gets 3 * (2/3) / (2/3 + 1/3) = 2, sales (c) 1; summed
     // effects would give 3 * 1 / (4/3) = 2.25 and 0.75.
     const auto t = markov_attribution(model, {"marketing", "marketing", "sales"});
     REQUIRE(t.names() == std::vector<std::string>{"marketing", "sales"});
-    REQUIRE(t.conversions()[0] == Approx(2.0).margin(1e-14));
-    REQUIRE(t.conversions()[1] == Approx(1.0).margin(1e-14));
+    REQUIRE(t.conversions()[0] == Approx(2.0).epsilon(1e-12).margin(1e-14));
+    REQUIRE(t.conversions()[1] == Approx(1.0).epsilon(1e-12).margin(1e-14));
 }
 
 TEST_CASE("markov_model: no outcomes at all is an error, not NaN", "[markov_model]") {
@@ -118,7 +130,7 @@ TEST_CASE("shapley_attribution: exact over a few players", "[markov_model][shapl
     // channel gets nothing.
     const auto whole = shapley_attribution(model, {"all", "none"}, {{a, b}, {}});
     REQUIRE(whole.conversions()[0] == Approx(3.0).epsilon(1e-13));
-    REQUIRE(whole.conversions()[1] == Approx(0.0).margin(1e-13));
+    REQUIRE(whole.conversions()[1] == Approx(0.0).epsilon(1e-12).margin(1e-13));
     REQUIRE_THROWS_WITH(shapley_attribution(model, {"x", "y"}, {{a}, {a}}),
                         Catch::Contains("belongs to two players"));
     std::vector<std::vector<channel_id>> many(17);
@@ -134,7 +146,21 @@ TEST_CASE("shapley_attribution: efficiency and symmetry on the abc example",
         shapley_attribution(model, {"a", "b", "c"}, {{ch.at("a")}, {ch.at("b")}, {ch.at("c")}});
     REQUIRE(s.total_conversions() == Approx(model.counts().total_conversions()).epsilon(1e-13));
     REQUIRE(s.total_value() == Approx(model.counts().total_value()).epsilon(1e-13));
-    for (double x : s.conversions()) REQUIRE(x >= 0);
+    // P: START -> a 2/3, b 1/3; a -> b 1/2, c 1/2; b -> CONVERSION 1/4; c -> CONVERSION 1,
+    // rate 1/2 of 6 journeys. Keeping only the channels of a coalition S (the others lead to
+    // NULL), v(S) = 3 p_S / p: v(a) = v(c) = 0, v(b) = v(bc) = 1/2, v(ab) = 1, v(ac) = 2,
+    // v(abc) = 3. Shapley weights 1/3, 1/6, 1/6, 1/3 over the marginal contributions:
+    // a = 0/3 + 1/2/6 + 2/6 + 5/2/3 = 5/4, b = 1/2/3 + 1/6 + 1/2/6 + 1/3 = 3/4, c = 1.
+    REQUIRE(s.conversions()[0] == Approx(1.25).epsilon(1e-12));
+    REQUIRE(s.conversions()[1] == Approx(0.75).epsilon(1e-12));
+    REQUIRE(s.conversions()[2] == Approx(1.0).epsilon(1e-12));
+    // Value: a conversion through b is worth 10, through c 15 (30 over 2); value per journey
+    // 20/3, so v(S) = 40 q_S / (20/3) with q_S the value per journey keeping S: v(b) = v(bc) =
+    // 5, v(ab) = 10, v(ac) = 30, v(abc) = 40, v(a) = v(c) = 0. a = 5/6 + 30/6 + 35/3 = 17.5,
+    // b = 5/3 + 10/6 + 5/6 + 10/3 = 7.5, c = 30/6 + 30/3 = 15.
+    REQUIRE(s.value()[0] == Approx(17.5).epsilon(1e-12));
+    REQUIRE(s.value()[1] == Approx(7.5).epsilon(1e-12));
+    REQUIRE(s.value()[2] == Approx(15.0).epsilon(1e-12));
 }
 
 TEST_CASE("markov_model: removals on a large chain, batched, equal single removals",
@@ -192,7 +218,7 @@ TEST_CASE("markov_model: removals on a large chain, batched, equal single remova
         REQUIRE(std::abs(grouped[g].conversions - one.conversions) < 1e-12);
         REQUIRE(std::abs(grouped[g].value - one.value) < 1e-12);
     }
-    REQUIRE(grouped[2].conversions == Approx(1.0).margin(1e-12));
+    REQUIRE(grouped[2].conversions == Approx(1.0).epsilon(1e-12).margin(1e-12));
 }
 
 TEST_CASE("removal_effects: progress after each step, and a callback that throws stops it",

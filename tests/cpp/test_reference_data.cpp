@@ -32,7 +32,7 @@ void require_close(const attribution& a, const std::vector<double>& expected, bo
     REQUIRE(got.size() == channels.size());
     for (std::size_t i = 0; i < channels.size(); ++i) {
         CAPTURE(channels[i]);
-        REQUIRE(got.at(channels[i]) == Approx(expected[i]).margin(tol));
+        REQUIRE(got.at(channels[i]) == Approx(expected[i]).epsilon(1e-12).margin(tol));
     }
 }
 
@@ -43,7 +43,7 @@ void require_effects(const markov_model& model, const std::vector<double>& expec
     for (std::size_t i = 0; i < channels.size(); ++i) {
         CAPTURE(channels[i]);
         const auto id = model.counts().channels().at(channels[i]);
-        REQUIRE(effects[id].conversions == Approx(expected[i]).margin(5e-7));
+        REQUIRE(effects[id].conversions == Approx(expected[i]).epsilon(1e-12).margin(5e-7));
     }
 }
 
@@ -83,7 +83,7 @@ TEST_CASE("reference Data: order-1 Markov equals REFERENCE.md 3.2", "[reference]
     if (js.empty()) return;
     const auto model = fit_markov(count_transitions(js));
     REQUIRE(model.counts().num_states() == 12 + 3);
-    REQUIRE(model.conversion_rate() == Approx(19785.0 / 88387.0).margin(1e-12));
+    REQUIRE(model.conversion_rate() == Approx(19785.0 / 88387.0).epsilon(1e-12).margin(1e-12));
     const std::vector<double> re{0.349026, 0.405835, 0.558399, 0.264039, 0.206010, 0.134022,
                                  0.028663, 0.039811, 0.062639, 0.017880, 0.000482, 0.000180};
     const std::vector<double> re_value{0.361425, 0.416694, 0.522986, 0.269511, 0.208954, 0.143068,
@@ -92,8 +92,8 @@ TEST_CASE("reference Data: order-1 Markov equals REFERENCE.md 3.2", "[reference]
     for (std::size_t i = 0; i < channels.size(); ++i) {
         CAPTURE(channels[i]);
         const auto id = model.counts().channels().at(channels[i]);
-        REQUIRE(effects[id].conversions == Approx(re[i]).margin(5e-7));
-        REQUIRE(effects[id].value == Approx(re_value[i]).margin(5e-7));
+        REQUIRE(effects[id].conversions == Approx(re[i]).epsilon(1e-12).margin(5e-7));
+        REQUIRE(effects[id].value == Approx(re_value[i]).epsilon(1e-12).margin(5e-7));
     }
     const auto a = markov_attribution(model);
     require_close(a,
@@ -114,7 +114,7 @@ TEST_CASE("reference Data: orders 2 and 3 equal REFERENCE.md 3.2", "[reference]"
     SECTION("order 2") {
         const auto model = fit_markov(count_transitions(js, {2}));
         REQUIRE(model.counts().num_states() == 120 + 3);
-        REQUIRE(model.conversion_rate() == Approx(19785.0 / 88387.0).margin(1e-12));
+        REQUIRE(model.conversion_rate() == Approx(19785.0 / 88387.0).epsilon(1e-12).margin(1e-12));
         require_close(markov_attribution(model),
                       {3391.8582, 3810.5110, 5617.4539, 2439.6490, 1902.4736, 1189.4720, 266.0271,
                        374.0313, 614.3735, 171.9182, 5.1591, 2.0732},
@@ -125,7 +125,7 @@ TEST_CASE("reference Data: orders 2 and 3 equal REFERENCE.md 3.2", "[reference]"
     SECTION("order 3") {
         const auto model = fit_markov(count_transitions(js, {3}));
         REQUIRE(model.counts().num_states() == 933 + 3);
-        REQUIRE(model.conversion_rate() == Approx(19785.0 / 88387.0).margin(1e-12));
+        REQUIRE(model.conversion_rate() == Approx(19785.0 / 88387.0).epsilon(1e-12).margin(1e-12));
         require_close(markov_attribution(model),
                       {3396.0706, 3791.0292, 5748.0986, 2405.5340, 1849.8126, 1150.7400, 264.2393,
                        370.3630, 623.4321, 178.4828, 5.0708, 2.1268},

@@ -1,5 +1,6 @@
 #include "fixtures.hpp"
 
+#include <algorithm>
 #include <thread>
 
 using namespace journeyloop;
@@ -414,3 +415,29 @@ TEST_CASE("mapped_vector: a large block a worker thread grew goes back when free
     REQUIRE(small[9] == 7);
 }
 #endif
+
+TEST_CASE("transition_counts: state() is the channel tuple of each state", "[transition_counts]") {
+    counting_options o;
+    o.order = 2;
+    const auto counts = count_transitions(fixtures::abc_example(), o);
+    // States: START, CONVERSION, NULL, then a > b, b, a > c (a path shorter than the order is
+    // one state of its own).
+    REQUIRE(counts.num_states() == 6);
+    REQUIRE(counts.state(transition_counts::start).empty());
+    REQUIRE(counts.state(transition_counts::conversion).empty());
+    REQUIRE(counts.state(transition_counts::null).empty());
+    const auto& ch = counts.channels();
+    std::vector<std::vector<std::string>> tuples;
+    for (state_id s = 3; s < counts.num_states(); ++s) {
+        std::vector<std::string> names;
+        std::string label;
+        for (const auto id : counts.state(s)) {
+            names.push_back(ch.names().at(id));
+            label += (label.empty() ? "" : " > ") + ch.names().at(id);
+        }
+        REQUIRE(counts.state_label(s) == label);
+        tuples.push_back(names);
+    }
+    std::sort(tuples.begin(), tuples.end());
+    REQUIRE(tuples == std::vector<std::vector<std::string>>{{"a", "b"}, {"a", "c"}, {"b"}});
+}

@@ -21,9 +21,12 @@ def exact_markov(
     nulls: list[float],
     values: list[float],
     order: int = 1,
+    collapse_repeats: bool = True,
 ) -> tuple[float, dict[str, float], dict[str, float], dict[str, float]]:
-    """(conversion rate, removal effects, attributed conversions, attributed value)."""
-    solve, states = _chain(paths, conversions, nulls, values, order)
+    """(conversion rate, removal effects, attributed conversions, attributed value).
+
+    ``collapse_repeats=False`` keeps a state repeated in a row as a self-transition."""
+    solve, states = _chain(paths, conversions, nulls, values, order, collapse_repeats)
     p, v = solve(set())
     channels = list(dict.fromkeys(ch for path in paths for ch in path))
     re: dict[str, float] = {}
@@ -86,6 +89,7 @@ def count_chain(
     nulls: list[float],
     values: list[float],
     order: int,
+    collapse_repeats: bool = True,
 ) -> tuple[Counts, dict[object, float], dict[object, float], dict[tuple[str, ...], int]]:
     """Transition counts (``"START"``, ``"CONV"`` and ``"NULL"`` besides the
     channel tuples), conversions and value ending at each state, and the
@@ -104,7 +108,7 @@ def count_chain(
         )
         prev: object = "START"
         for s in windows:
-            if s == prev:
+            if s == prev and collapse_repeats:
                 continue
             states.setdefault(s, len(states))
             counts[(prev, s)] += c + n
@@ -136,9 +140,12 @@ def chain_arrays(
     nulls: list[float],
     values: list[float],
     order: int,
+    collapse_repeats: bool = True,
 ) -> ChainArrays:
     """Maximum-likelihood transition probabilities of ``count_chain``'s counts."""
-    counts, end_conv, end_val, states = count_chain(paths, conversions, nulls, values, order)
+    counts, end_conv, end_val, states = count_chain(
+        paths, conversions, nulls, values, order, collapse_repeats
+    )
     n_t = len(states) + 1
     start = n_t - 1
 
@@ -171,10 +178,11 @@ def _chain(
     nulls: list[float],
     values: list[float],
     order: int,
+    collapse_repeats: bool = True,
 ) -> tuple[Callable[[set[int]], tuple[float, float]], dict[tuple[str, ...], int]]:
     """The dense chain: a solver of (rate, value) with some states removed,
     and the state index."""
-    c = chain_arrays(paths, conversions, nulls, values, order)
+    c = chain_arrays(paths, conversions, nulls, values, order, collapse_repeats)
     n_t, start, r, rv = len(c.states) + 1, c.start, c.r, c.r_value
     q = np.zeros((n_t, n_t))
     np.add.at(q, (c.rows, c.cols), c.probs)
@@ -187,3 +195,70 @@ def _chain(
         return float(x[row, 0]), float(x[row, 1])
 
     return solve, c.states
+
+
+Credit = tuple[dict[str, float], dict[str, float]]
+
+
+def exact_heuristics(
+    paths: list[list[str]], conversions: list[float], values: list[float]
+) -> dict[str, Credit]:
+    """(conversions, value) per channel of the five path heuristics, from their definitions:
+    first and last touch; linear (every touch, repeats included, an equal part); position
+    based (40 % each to the first and last touch and 20 % shared by the others; halves for two
+    touches); time decay in steps (a touch k steps before the last weighs 2**-k)."""
+    names = ["first_touch", "last_touch", "linear", "position_based", "time_decay"]
+    out: dict[str, Credit] = {m: ({}, {}) for m in names}
+    for p, c, v in zip(paths, conversions, values):
+        n = len(p)
+        if n > 2:
+            middle = [0.2 / (n - 2)] * (n - 2)
+            position = [0.4, *middle, 0.4]
+        else:
+            position = [1.0 / n] * n
+        decay = [2.0 ** -(n - 1 - i) for i in range(n)]
+        weights = {
+            "first_touch": [1.0] + [0.0] * (n - 1),
+            "last_touch": [0.0] * (n - 1) + [1.0],
+            "linear": [1.0 / n] * n,
+            "position_based": position,
+            "time_decay": [w / sum(decay) for w in decay],
+        }
+        for m, ws in weights.items():
+            conv, val = out[m]
+            for ch, w in zip(p, ws):
+                conv[ch] = conv.get(ch, 0.0) + w * c
+                val[ch] = val.get(ch, 0.0) + w * v
+    return out
+
+
+def exact_channel_shapley(
+    paths: list[list[str]], conversions: list[float], nulls: list[float], values: list[float]
+) -> Credit:
+    """Shapley values of the order-1 chain over its channels, conversions and value, scaled to
+    the totals: v(S) is the (rate, value per journey) of the dense chain keeping only the
+    states of S, summed over every subset with weights |S|! (n - |S| - 1)! / n!."""
+    from math import factorial
+
+    solve, states = _chain(paths, conversions, nulls, values, 1)
+    channels = list(dict.fromkeys(ch for p in paths for ch in p))
+    n = len(channels)
+    v = []
+    for mask in range(1 << n):
+        kept = {channels[i] for i in range(n) if mask >> i & 1}
+        v.append(solve({i for s, i in states.items() if not set(s) <= kept}))
+    p, pv = v[-1]
+    conv: dict[str, float] = {}
+    val: dict[str, float] = {}
+    for i, ch in enumerate(channels):
+        a = b = 0.0
+        for mask in range(1 << n):
+            if mask >> i & 1:
+                continue
+            k = bin(mask).count("1")
+            w = factorial(k) * factorial(n - k - 1) / factorial(n)
+            a += w * (v[mask | 1 << i][0] - v[mask][0])
+            b += w * (v[mask | 1 << i][1] - v[mask][1])
+        conv[ch] = a * sum(conversions) / p
+        val[ch] = b * sum(values) / pv
+    return conv, val

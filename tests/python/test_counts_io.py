@@ -84,7 +84,9 @@ def test_round_trips(abc_journeys: jl.Journeys, copy_fn: Callable[[Any], Any]) -
 def test_files(tmp_path: Path, abc_journeys: jl.Journeys) -> None:
     model = jl.MarkovModel().fit(abc_journeys)
     model.save(tmp_path / "m.jl")
-    assert jl.MarkovModel.load(tmp_path / "m.jl").conversion_rate_ == pytest.approx(0.5)
+    assert jl.MarkovModel.load(tmp_path / "m.jl").conversion_rate_ == pytest.approx(
+        0.5, rel=1e-12, abs=1e-12
+    )
     model.counts_.save(tmp_path / "c.jl")
     assert jl.TransitionCounts.load(tmp_path / "c.jl") == model.counts_
     with pytest.raises(
@@ -104,7 +106,9 @@ def test_files(tmp_path: Path, abc_journeys: jl.Journeys) -> None:
 
 def test_fit_from_counts_checks_options(abc_journeys: jl.Journeys) -> None:
     counts = jl.TransitionCounts.from_journeys(abc_journeys, 2)
-    assert jl.MarkovModel(order=2).fit(counts).conversion_rate_ == pytest.approx(0.5)
+    assert jl.MarkovModel(order=2).fit(counts).conversion_rate_ == pytest.approx(
+        0.5, rel=1e-12, abs=1e-12
+    )
     with pytest.raises(jl.InvalidInputError, match="the counts have order=2"):
         jl.MarkovModel(order=1).fit(counts)
     assert repr(counts) == "TransitionCounts(order=2, 6 states, 7 transitions, 3 channels)"

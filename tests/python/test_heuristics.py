@@ -38,15 +38,17 @@ def test_hand_worked(
 def test_position_based_long_path() -> None:
     j = jl.Journeys.from_paths(["a > b > c > d"], value=[100.0])
     out = jl.attribute(j, ["position_based"])
-    assert out["conversions"].tolist() == pytest.approx([0.4, 0.1, 0.1, 0.4])
-    assert out["value"].tolist() == pytest.approx([40, 10, 10, 40])
+    assert out["conversions"].tolist() == pytest.approx([0.4, 0.1, 0.1, 0.4], rel=1e-12, abs=1e-12)
+    assert out["value"].tolist() == pytest.approx([40, 10, 10, 40], rel=1e-12, abs=1e-12)
 
 
 def test_time_decay_half_life() -> None:
     j = jl.Journeys.from_paths(["a > b > c"])
     out = jl.attribute(j, ["time_decay"], half_life=2.0)
     w = [2 ** (-1.0), 2 ** (-0.5), 1.0]
-    assert out["conversions"].tolist() == pytest.approx([x / sum(w) for x in w])
+    assert out["conversions"].tolist() == pytest.approx(
+        [x / sum(w) for x in w], rel=1e-12, abs=1e-12
+    )
     with pytest.raises(jl.InvalidInputError, match="half_life must be positive"):
         jl.attribute(j, ["time_decay"], half_life=0.0)
     # Without half_life, steps decay with the core's default half-life (1 step).
@@ -73,12 +75,16 @@ def test_by_team(abc_journeys: jl.Journeys) -> None:
     out = jl.attribute(abc_journeys, ["linear", "markov"], by="team", teams=teams)
     lin = out[out["method"] == "linear"]
     assert dict(zip(lin["team"], lin["conversions"])) == pytest.approx(
-        {"marketing": 1.5, "sales": 1.5, "service": 0.0}
+        {"marketing": 1.5, "sales": 1.5, "service": 0.0},
+        rel=1e-12,
+        abs=1e-12,
     )
     mk = out[out["method"] == "markov"]
     # RE(marketing) = 5/6, RE(sales) = 1: the team is removed whole
     assert dict(zip(mk["team"], mk["conversions"])) == pytest.approx(
-        {"marketing": 3 * (5 / 6) / (11 / 6), "sales": 3 / (11 / 6), "service": 0.0}
+        {"marketing": 3 * (5 / 6) / (11 / 6), "sales": 3 / (11 / 6), "service": 0.0},
+        rel=1e-12,
+        abs=1e-12,
     )
     # One route to the team Markov attribution: the model's own.
     model = jl.MarkovModel().fit(abc_journeys)

@@ -63,19 +63,73 @@ def test_attribution_sums_to_totals(hand: jl.LoopModel) -> None:
     assert a["first_purchases"].sum() == pytest.approx(3.0, rel=1e-12)
     assert a["repeat_purchases"].sum() == pytest.approx(1.0, rel=1e-12)
     # b alone brings customers back: all repeat purchases are b's.
-    assert a.set_index("channel").loc["b", "repeat_purchases"] == pytest.approx(1.0)
+    assert a.set_index("channel").loc["b", "repeat_purchases"] == pytest.approx(
+        1.0, rel=1e-12, abs=1e-12
+    )
+
+
+# The hand-worked splits. START -> a 1/2, b 1/2; a -> PURCHASE 1/2, b 1/2; b -> PURCHASE 3/4,
+# exit 1/4; PURCHASE -> b 1/4, exit 3/4: h = 13/16, r = 3/16. Without a: h = 3/8, r = 3/16;
+# without b: h = 1/4, r = 0. Removal effects: first purchases a 7/13, b 9/13; repeat purchases
+# a 0, b 1; all purchases (E = h / (1 - r) = 1; without a 6/13, without b 1/4) a 7/13, b 3/4;
+# value a 19/39, b 5/6. Each total is split in proportion to its removal effects:
+# 3 first purchases 21/16 : 27/16, 1 repeat 0 : 1, 4 purchases 112/67 : 156/67 (7/13 : 3/4 =
+# 28 : 39), value 90 as 3420/103 : 5850/103 (19/39 : 5/6 = 38 : 65).
+HAND_SPLIT = {
+    "purchases": (112 / 67, 156 / 67),
+    "value": (3420 / 103, 5850 / 103),
+    "share": (28 / 67, 39 / 67),
+    "first_purchases": (21 / 16, 27 / 16),
+    "repeat_purchases": (0.0, 1.0),
+}
+HAND_EFFECTS = {
+    "removal_effect": (7 / 13, 3 / 4),
+    "value_removal_effect": (19 / 39, 5 / 6),
+    "first_purchase_removal_effect": (7 / 13, 9 / 13),
+    "repeat_purchase_removal_effect": (0.0, 1.0),
+}
+
+
+def exact(x: float) -> object:
+    return pytest.approx(x, rel=1e-12, abs=1e-12)
+
+
+def test_hand_worked_splits(hand: jl.LoopModel) -> None:
+    a = hand.attribution()
+    assert a["channel"].tolist() == ["a", "b"]
+    for column, expected in HAND_SPLIT.items():
+        assert a[column].tolist() == [exact(x) for x in expected], column
+    re = hand.removal_effects()
+    assert re["channel"].tolist() == ["a", "b"]
+    for column, expected in HAND_EFFECTS.items():
+        assert re[column].tolist() == [exact(x) for x in expected], column
 
 
 def test_teams(hand: jl.LoopModel) -> None:
     teams = {"a": "marketing", "b": "sales"}
-    by_team = hand.attribution(by="team", teams=teams).set_index("team")
+    by_team = hand.attribution(by="team", teams=teams)
     assert by_team["purchases"].sum() == pytest.approx(4.0, rel=1e-12)
+    # One channel per team: each team gets its channel's exact split (test_hand_worked_splits).
+    assert by_team["team"].tolist() == ["marketing", "sales"]
+    for column, expected in HAND_SPLIT.items():
+        assert by_team[column].tolist() == [exact(x) for x in expected], column
+    team_re = hand.removal_effects(by="team", teams=teams)
+    assert team_re["team"].tolist() == ["marketing", "sales"]
+    for column, expected in HAND_EFFECTS.items():
+        assert team_re[column].tolist() == [exact(x) for x in expected], column
     re = hand.removal_effects(by="team", teams={"a": "x", "b": "x"}).set_index("team")
-    # Removing every team leaves no purchase.
-    assert re.loc["x", "removal_effect"] == pytest.approx(1.0, rel=1e-13)
-    # A team with no channel gets nothing.
+    # Removing every team leaves no purchase, first or repeat, and no value.
+    for column in HAND_EFFECTS:
+        assert re.loc["x", column] == exact(1.0), column
+    both = hand.attribution(by="team", teams={"a": "x", "b": "x"}).set_index("team")
+    assert both.loc["x", "purchases"] == exact(4.0)
+    assert both.loc["x", "value"] == exact(90.0)
+    assert both.loc["x", "first_purchases"] == exact(3.0)
+    assert both.loc["x", "repeat_purchases"] == exact(1.0)
+    # A team with no channel gets nothing; the others keep their split.
     extra = hand.attribution(by="team", teams={**teams, "c": "service"}).set_index("team")
-    assert extra.loc["service", "purchases"] == 0
+    assert extra.loc["service"].drop("share").tolist() == [0.0] * 4
+    assert extra.loc["sales", "purchases"] == exact(156 / 67)
 
 
 def test_loyalty_loop_rate(hand: jl.LoopModel) -> None:

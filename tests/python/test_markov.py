@@ -25,11 +25,11 @@ def test_ab_example_transition_matrix(ab_journeys: jl.Journeys) -> None:
     rows = {(f, t): (c, p) for f, t, c, p in kept.itertuples(index=False)}
     assert rows == {
         ("START", "A"): (3, 1.0),
-        ("A", "CONVERSION"): (3, pytest.approx(3 / 8)),
-        ("A", "A"): (2, pytest.approx(2 / 8)),
-        ("A", "B"): (3, pytest.approx(3 / 8)),
-        ("B", "A"): (3, pytest.approx(3 / 5)),
-        ("B", "B"): (2, pytest.approx(2 / 5)),
+        ("A", "CONVERSION"): (3, pytest.approx(3 / 8, rel=1e-12, abs=1e-12)),
+        ("A", "A"): (2, pytest.approx(2 / 8, rel=1e-12, abs=1e-12)),
+        ("A", "B"): (3, pytest.approx(3 / 8, rel=1e-12, abs=1e-12)),
+        ("B", "A"): (3, pytest.approx(3 / 5, rel=1e-12, abs=1e-12)),
+        ("B", "B"): (2, pytest.approx(2 / 5, rel=1e-12, abs=1e-12)),
     }
     collapsed = jl.MarkovModel().fit(ab_journeys).transition_matrix()
     rows = {(f, t): p for f, t, _, p in collapsed.itertuples(index=False)}
@@ -51,7 +51,7 @@ def test_hand_worked_abc(abc_journeys: jl.Journeys) -> None:
     a = model.attribution()
     assert a["conversions"].tolist() == pytest.approx([15 / 11, 6 / 11, 12 / 11], abs=1e-12)
     assert a["value"].tolist() == pytest.approx([56 / 3, 16 / 3, 16.0], abs=1e-12)
-    assert a["share"].sum() == pytest.approx(1.0)
+    assert a["share"].sum() == pytest.approx(1.0, rel=1e-12, abs=1e-12)
 
 
 def test_team_attribution(abc_journeys: jl.Journeys) -> None:
@@ -59,8 +59,8 @@ def test_team_attribution(abc_journeys: jl.Journeys) -> None:
     teams = pd.DataFrame({"channel": ["a", "b", "c"], "team": ["marketing", "sales", "sales"]})
     out = model.attribution(by="team", teams=teams)
     assert out["team"].tolist() == ["marketing", "sales"]
-    assert out["conversions"].sum() == pytest.approx(3.0)
-    assert out["value"].sum() == pytest.approx(40.0)
+    assert out["conversions"].sum() == pytest.approx(3.0, rel=1e-12, abs=1e-12)
+    assert out["value"].sum() == pytest.approx(40.0, rel=1e-12, abs=1e-12)
     # By hand: p = 1/2 and expected value 20/3 (b's journeys convert for 10 each, c's for 15).
     # Without marketing (a) p = 1/3 * 1/4 = 1/12 (RE 5/6) and the value 5/6 (RE 7/8); without
     # sales (b, c) nothing converts (RE 1, 1). Conversions 3 * (5/6, 1) / (11/6), value
@@ -178,14 +178,14 @@ def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
     counts = _core.count_transitions(abc_journeys._set, _core.counting_options(order=1))
     expected = _core.fit_markov(counts).conversion_rate
     model = _core.fit_markov_taking(counts)
-    assert model.conversion_rate == expected == pytest.approx(0.5)
+    assert model.conversion_rate == expected == pytest.approx(0.5, rel=1e-12, abs=1e-12)
     assert counts.num_states == 3  # START, CONVERSION, NULL and nothing else
     assert counts.num_transitions == 0
     with pytest.raises(jl.InvalidInputError, match="no journey has a conversion or a null"):
         _core.fit_markov_taking(counts)
     # MarkovModel.fit takes this route; the counts it reports are the model's own.
     m = jl.MarkovModel().fit(abc_journeys)
-    assert m.conversion_rate_ == pytest.approx(0.5)
+    assert m.conversion_rate_ == pytest.approx(0.5, rel=1e-12, abs=1e-12)
     assert len(m.counts_.to_frame()) > 0
 
 

@@ -25,26 +25,38 @@ def test_states_by_hand(abc_journeys: jl.Journeys) -> None:
     model = jl.MarkovModel().fit(abc_journeys)
     states = model.states()
     assert by_key(states, "state", "conversion_probability") == pytest.approx(
-        {"START": 0.5, "CONVERSION": 1.0, "NULL": 0.0, "a": 5 / 8, "b": 1 / 4, "c": 1.0}
+        {"START": 0.5, "CONVERSION": 1.0, "NULL": 0.0, "a": 5 / 8, "b": 1 / 4, "c": 1.0},
+        rel=1e-12,
+        abs=1e-12,
     )
     assert by_key(states, "state", "expected_visits") == pytest.approx(
-        {"START": 1.0, "CONVERSION": 0.5, "NULL": 0.5, "a": 2 / 3, "b": 2 / 3, "c": 1 / 3}
+        {"START": 1.0, "CONVERSION": 0.5, "NULL": 0.5, "a": 2 / 3, "b": 2 / 3, "c": 1 / 3},
+        rel=1e-12,
+        abs=1e-12,
     )
-    assert model.expected_touches_ == pytest.approx(5 / 3)  # 10 touches, 6 journeys
-    assert model.expected_touches_converting_ == pytest.approx(11 / 6)
+    assert model.expected_touches_ == pytest.approx(
+        5 / 3, rel=1e-12, abs=1e-12
+    )  # 10 touches, 6 journeys
+    assert model.expected_touches_converting_ == pytest.approx(11 / 6, rel=1e-12, abs=1e-12)
 
 
 def test_removal_by_team_group_and_sequence(abc_journeys: jl.Journeys) -> None:
     model = jl.MarkovModel().fit(abc_journeys)
     teams = model.removal_effects("team", teams={"a": "marketing", "b": "sales", "c": "sales"})
     assert by_key(teams, "team", "removal_effect") == pytest.approx(
-        {"marketing": 5 / 6, "sales": 1.0}
+        {"marketing": 5 / 6, "sales": 1.0},
+        rel=1e-12,
+        abs=1e-12,
     )
     groups = model.removal_effects("group", groups={"ab": ["a", "b"], "c": ["c"]})
     # without a and b nothing converts; without c: 1/6 of 1/2 is lost... RE = 2/3
-    assert by_key(groups, "group", "removal_effect") == pytest.approx({"ab": 1.0, "c": 2 / 3})
+    assert by_key(groups, "group", "removal_effect") == pytest.approx(
+        {"ab": 1.0, "c": 2 / 3}, rel=1e-12, abs=1e-12
+    )
     seq = model.removal_effects("sequence", sequences=["b", ("c",)])
-    assert by_key(seq, "sequence", "removal_effect") == pytest.approx({"b": 1 / 3, "c": 2 / 3})
+    assert by_key(seq, "sequence", "removal_effect") == pytest.approx(
+        {"b": 1 / 3, "c": 2 / 3}, rel=1e-12, abs=1e-12
+    )
     with pytest.raises(jl.UnknownChannelError, match="unknown channel 'x' in group 'g'"):
         model.removal_effects("group", groups={"g": ["x"]})
     with pytest.raises(jl.UnknownChannelError, match="unknown sequence 'a > b'"):
@@ -56,7 +68,7 @@ def test_sequences_at_order_two() -> None:
     model = jl.MarkovModel(order=2).fit(j)
     seq = model.removal_effects("sequence", sequences=["a > b", "a>c"])
     assert seq["sequence"].tolist() == ["a > b", "a > c"]
-    assert seq["removal_effect"].tolist() == pytest.approx([1.0, 0.0])
+    assert seq["removal_effect"].tolist() == pytest.approx([1.0, 0.0], rel=1e-12, abs=1e-12)
 
 
 def test_sequence_attribution_by_hand() -> None:
@@ -109,8 +121,23 @@ def test_group_attribution_sums_to_totals(abc_journeys: jl.Journeys) -> None:
     model = jl.MarkovModel().fit(abc_journeys)
     out = model.attribution("group", groups={"ab": ["a", "b"], "c": ["c"], "none": []})
     assert out["group"].tolist() == ["ab", "c", "none"]
-    assert out["conversions"].tolist() == pytest.approx([3 * 1 / (5 / 3), 3 * (2 / 3) / (5 / 3), 0])
-    assert out["value"].sum() == pytest.approx(40.0)
+    assert out["conversions"].tolist() == pytest.approx(
+        [3 * 1 / (5 / 3), 3 * (2 / 3) / (5 / 3), 0], rel=1e-12, abs=1e-12
+    )
+    assert out["value"].sum() == pytest.approx(40.0, rel=1e-12, abs=1e-12)
+    # Value: a conversion through b is worth 10, through c 15; value per journey 20/3.
+    # Removing a and b leaves no value (removal effect 1); removing c leaves START -> a -> b
+    # (2/3 * 1/2 * 1/4 * 10) and START -> b (1/3 * 1/4 * 10), 5/3 per journey: 1 - 1/4 = 3/4.
+    # 40 split as 1 : 3/4 gives 160/7 and 120/7.
+    assert out["value"].tolist() == pytest.approx([160 / 7, 120 / 7, 0], rel=1e-12, abs=1e-12)
+    assert out["share"].tolist() == pytest.approx([3 / 5, 2 / 5, 0], rel=1e-12, abs=1e-12)
+    effects = model.removal_effects("group", groups={"ab": ["a", "b"], "c": ["c"], "none": []})
+    assert effects["removal_effect"].tolist() == pytest.approx(
+        [1.0, 2 / 3, 0.0], rel=1e-12, abs=1e-12
+    )
+    assert effects["value_removal_effect"].tolist() == pytest.approx(
+        [1.0, 3 / 4, 0.0], rel=1e-12, abs=1e-12
+    )
 
 
 def test_smoothing_and_padding(abc_journeys: jl.Journeys) -> None:
@@ -118,12 +145,14 @@ def test_smoothing_and_padding(abc_journeys: jl.Journeys) -> None:
     probs = smooth.transition_probabilities()
     row = probs[probs["from"] == "START"]
     assert by_key(row, "to", "probability") == pytest.approx(
-        {"a": 5 / 11, "b": 3 / 11, "c": 1 / 11, "CONVERSION": 1 / 11, "NULL": 1 / 11}
+        {"a": 5 / 11, "b": 3 / 11, "c": 1 / 11, "CONVERSION": 1 / 11, "NULL": 1 / 11},
+        rel=1e-12,
+        abs=1e-12,
     )
     assert smooth.transition_matrix()["probability"].notna().all()
     padded = jl.MarkovModel(order=2, padded=True).fit(abc_journeys)
     assert "(start) > a" in padded.states()["state"].tolist()
-    assert padded.conversion_rate_ == pytest.approx(0.5)
+    assert padded.conversion_rate_ == pytest.approx(0.5, rel=1e-12, abs=1e-12)
 
 
 def test_graph_exports(abc_journeys: jl.Journeys) -> None:
@@ -134,8 +163,8 @@ def test_graph_exports(abc_journeys: jl.Journeys) -> None:
     g = model.to_networkx()
     assert isinstance(g, nx.DiGraph)
     assert g.number_of_nodes() == 6
-    assert g["START"]["a"]["probability"] == pytest.approx(2 / 3)
-    assert g.nodes["a"]["conversion_probability"] == pytest.approx(5 / 8)
+    assert g["START"]["a"]["probability"] == pytest.approx(2 / 3, rel=1e-12, abs=1e-12)
+    assert g.nodes["a"]["conversion_probability"] == pytest.approx(5 / 8, rel=1e-12, abs=1e-12)
 
 
 # The abc funnel's transitions by hand: (from, to) -> (count, probability).
@@ -167,8 +196,8 @@ def test_graphml_reads_back(abc_journeys: jl.Journeys) -> None:
     for n, d in direct.nodes(data=True):
         for key in ("conversion_probability", "expected_visits"):
             assert read.nodes[n][key] == d[key]  # printed to 17 digits: the same double
-    assert read.nodes["b"]["conversion_probability"] == pytest.approx(1 / 4)
-    assert read.nodes["a"]["expected_visits"] == pytest.approx(2 / 3)
+    assert read.nodes["b"]["conversion_probability"] == pytest.approx(1 / 4, rel=1e-12, abs=1e-12)
+    assert read.nodes["a"]["expected_visits"] == pytest.approx(2 / 3, rel=1e-12, abs=1e-12)
 
 
 def test_dot_reads_back(abc_journeys: jl.Journeys) -> None:
@@ -192,7 +221,9 @@ def test_loops_and_top_paths(ab_journeys: jl.Journeys, abc_journeys: jl.Journeys
     assert jl.MarkovModel().fit(ab_journeys).loops() == [["A", "B"]]
     top = jl.MarkovModel().fit(abc_journeys).top_paths(5)
     assert top["path"].tolist()[0] == "a > c"
-    assert top["probability"].tolist() == pytest.approx([1 / 3, 1 / 12, 1 / 12])
+    assert top["probability"].tolist() == pytest.approx(
+        [1 / 3, 1 / 12, 1 / 12], rel=1e-12, abs=1e-12
+    )
     assert top["length"].tolist()[0] == 2
     with pytest.warns(RuntimeWarning, match="stopped after expanding 2 walks, with 0 of the 5"):
         few = jl.MarkovModel().fit(abc_journeys).top_paths(5, max_expanded=2)

@@ -8,7 +8,7 @@ import pytest
 import journeyloop as jl
 
 from .conftest import shared_data
-from .exact_reference import exact_markov, split
+from .exact_reference import exact_channel_shapley, exact_heuristics, exact_markov, split
 
 CHANNELS = ["eta", "iota", "alpha", "beta", "theta", "lambda", "kappa", "zeta", "epsilon",
             "gamma", "delta", "mi"]  # fmt: skip
@@ -131,7 +131,43 @@ def test_data_without_nulls_converts_with_probability_one(data_csv: pd.DataFrame
     )
 
 
-def test_dy_invariants() -> None:
+def exact_table(df: pd.DataFrame, path: str, nulls: str | None) -> dict[str, tuple]:
+    """Every method's credit (conversions, value) from exact_reference, and the removal
+    effects of the order-1 chain, computed without the library."""
+    paths = [split(p) for p in df[path]]
+    conv = df["total_conversions"].astype(float).tolist()
+    null = df[nulls].astype(float).tolist() if nulls else [0.0] * len(df)
+    value = df["total_conversion_value"].astype(float).tolist()
+    table: dict[str, tuple] = dict(exact_heuristics(paths, conv, value))
+    _, re, markov_conv, markov_value = exact_markov(paths, conv, null, value)
+    table["markov"] = (markov_conv, markov_value)
+    table["shapley"] = exact_channel_shapley(paths, conv, null, value)
+    table["removal_effects"] = (re,)
+    return table
+
+
+def assert_table_exact(j: jl.Journeys, table: dict[str, tuple]) -> None:
+    # Relative 1e-12; a figure that cancels to zero is compared at 1e-12 of the totals.
+    out = jl.attribute(j)
+    assert set(out["method"]) == set(jl.METHODS)
+    for method, g in out.groupby("method"):
+        conv, value = table[str(method)]
+        for column, expected, total in (
+            ("conversions", conv, j.total_conversions),
+            ("value", value, j.total_value),
+        ):
+            got = dict(zip(g["channel"], g[column]))
+            assert got == pytest.approx(
+                {c: expected.get(c, 0.0) for c in got}, rel=1e-12, abs=1e-12 * total
+            ), (method, column)
+    re = jl.MarkovModel().fit(j).removal_effects()
+    (expected_re,) = table["removal_effects"]
+    assert dict(zip(re["channel"], re["removal_effect"])) == pytest.approx(
+        expected_re, rel=1e-12, abs=1e-15
+    )
+
+
+def test_dy_table_is_exact() -> None:
     df = pd.read_csv(shared_data("channelattribution_pathdata_v1_1/Dy.csv"))
     j = jl.Journeys.from_paths(df, path="channel_path", conversions="total_conversions",
                                value="total_conversion_value")  # fmt: skip
@@ -142,9 +178,10 @@ def test_dy_invariants() -> None:
     for _, g in out.groupby("method"):
         assert g["conversions"].sum() == pytest.approx(23333, rel=1e-12)
         assert g["value"].sum() == pytest.approx(95143.919732, abs=1e-5)
+    assert_table_exact(j, exact_table(df, "channel_path", None))
 
 
-def test_free_trial_paths_invariants() -> None:
+def test_free_trial_table_is_exact() -> None:
     df = pd.read_csv(
         shared_data("pychattr_free_trial_paths/free_trial_and_demo_path_data_final.csv.gz")
     )
@@ -158,3 +195,4 @@ def test_free_trial_paths_invariants() -> None:
     for _, g in out.groupby("method"):
         assert g["conversions"].sum() == pytest.approx(3024, rel=1e-12)
         assert g["value"].sum() == pytest.approx(619484.97, abs=1e-6)
+    assert_table_exact(j, exact_table(df, "path", "total_null"))

@@ -1,0 +1,223 @@
+"""Every script of bench/ and examples/ runs, on the tiny presets, and prints sane figures.
+
+The benchmark scripts are part of the product: a change that breaks one fails here. Each run
+is a subprocess whose generated tables, logs and results go to a temporary folder
+(``JOURNEYLOOP_BENCH_CACHE`` and ``--out``), never to ``bench/.cache`` or ``bench/results``.
+``test_every_script_has_a_smoke_run`` fails when a script is added without one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench"
+PY = sys.executable
+
+# Every script and where its smoke run is: the Python examples run in test_examples.py, the
+# C++ quickstart is a CTest test (examples/cpp/CMakeLists.txt) run by `make cpp-test`.
+SMOKE_RUNS = {
+    "bench/baseline_rss.py": "test_baseline_rss",
+    "bench/check_exact.py": "test_check_exact",
+    "bench/compare_checkouts.py": "test_compare_checkouts",
+    "bench/first_touch.py": "test_first_touch",
+    "bench/generate_events.py": "test_generate_events",
+    "bench/generate_paths.py": "test_generate_paths",
+    "bench/profile_chain.py": "test_profile_chain",
+    "bench/profile_memory.py": "test_profile_memory",
+    "bench/report.py": "test_run_markov_and_report",
+    "bench/run_events.py": "test_run_events",
+    "bench/run_markov.py": "test_run_markov_and_report",
+    "bench/cpp/solver_choice.cpp": "test_solver_choice",
+    "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
+    "examples/python/quickstart.py": "test_examples.py::test_example_runs",
+    "examples/cpp/quickstart.cpp": "CTest example_quickstart",
+}
+
+
+def test_every_script_has_a_smoke_run() -> None:
+    scripts = {
+        str(p.relative_to(REPO))
+        for pattern in ("bench/**/*.py", "bench/**/*.cpp", "examples/**/*.py", "examples/**/*.cpp")
+        for p in REPO.glob(pattern)
+        if ".cache" not in p.parts
+    }
+    assert scripts == set(SMOKE_RUNS), (
+        f"scripts without a smoke run: {sorted(scripts - set(SMOKE_RUNS))}; "
+        f"smoke runs of missing scripts: {sorted(set(SMOKE_RUNS) - scripts)}"
+    )
+    here = Path(__file__).read_text(encoding="utf-8")
+    for script, where in SMOKE_RUNS.items():
+        if where.startswith("test_") and "::" not in where:
+            assert f"def {where}(" in here, f"{script}: {where} is not in {Path(__file__).name}"
+    assert "CTest" not in SMOKE_RUNS["examples/cpp/quickstart.cpp"] or "add_test" in (
+        REPO / "examples" / "cpp" / "CMakeLists.txt"
+    ).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A temporary cache for the generated tables, shared by this file's runs."""
+    path = tmp_path_factory.mktemp("bench-cache")
+    old = os.environ.get("JOURNEYLOOP_BENCH_CACHE")
+    os.environ["JOURNEYLOOP_BENCH_CACHE"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            del os.environ["JOURNEYLOOP_BENCH_CACHE"]
+        else:
+            os.environ["JOURNEYLOOP_BENCH_CACHE"] = old
+
+
+def run(*args: str | Path, timeout: float = 120) -> str:
+    """Runs a command from the repository root; its stdout (stderr shown on failure)."""
+    result = subprocess.run(
+        [str(a) for a in args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def results_untouched() -> dict[str, float]:
+    return {p.name: p.stat().st_mtime for p in (BENCH / "results").iterdir()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def results_stay_untouched() -> Iterator[None]:
+    before = results_untouched()
+    yield
+    assert results_untouched() == before, "a smoke run wrote into bench/results"
+
+
+def test_generate_paths(cache: Path) -> None:
+    out = run(PY, BENCH / "generate_paths.py", "--preset", "tiny")
+    meta = json.loads(out[out.index("{") :])
+    assert meta["preset"] == "tiny"
+    assert meta["rows"] == 2000
+    assert meta["channels"] == 6
+    table = pd.read_parquet(cache / "tiny-seed0.parquet")
+    assert len(table) == 2000
+    assert table["total_conversions"].sum() == meta["total_conversions"]
+
+
+def test_generate_events(cache: Path) -> None:
+    out = run(PY, BENCH / "generate_events.py", "--preset", "tiny")
+    assert "events-tiny-sorted.parquet: 10,000 events" in out
+    assert "events-tiny-unsorted.parquet: 10,000 events" in out
+    sorted_ = pd.read_parquet(cache / "events-tiny-sorted.parquet")
+    unsorted = pd.read_parquet(cache / "events-tiny-unsorted.parquet")
+    assert len(sorted_) == len(unsorted) == 10_000
+
+
+def test_run_markov_and_report(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "markov.jsonl"
+    run(PY, BENCH / "run_markov.py", "--preset", "tiny", "--orders", "1", "2",
+        "--tools", "journeyloop", "ca1", "--out", out)  # fmt: skip
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["order"], r["tool"], r["status"]) for r in records] == [
+        (1, "journeyloop", "ok"),
+        (1, "ca1", "ok"),
+        (2, "journeyloop", "ok"),
+        (2, "ca1", "ok"),
+    ]
+    for r in records:
+        assert r["preset"] == "tiny"
+        assert r["wall_s"] > 0
+        assert Path(r["attribution_file"]).is_relative_to(cache)
+    table = run(PY, BENCH / "report.py", out, "--table-only")
+    assert "| tiny | 1 | journeyloop |" in table
+    assert "| tiny | 2 | ca1 |" in table
+
+
+def test_run_events(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    run(PY, BENCH / "run_events.py", "ingest", "--preset", "tiny", "--order", "sorted",
+        "unsorted", "--source", "pandas", "arrow", "--out", out)  # fmt: skip
+    run(PY, BENCH / "run_events.py", "pipeline", "--preset", "tiny",
+        "--tools", "journeyloop", "pandas_ca1", "--out", out)  # fmt: skip
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    ingest = [r for r in records if r["kind"] == "ingest"]
+    pipeline = [r for r in records if r["kind"] == "pipeline"]
+    assert len(ingest) == 4
+    assert [r["tool"] for r in pipeline] == ["journeyloop", "pandas_ca1"]
+    assert all(r["status"] == "ok" for r in records), records
+    for r in ingest:
+        assert r["rows"] == 10_000
+    report = run(PY, BENCH / "run_events.py", "report", out)
+    assert "| journeyloop | ok |" in report
+    assert "| pandas_ca1 | ok |" in report
+
+
+def test_check_exact(cache: Path) -> None:
+    out = run(PY, BENCH / "check_exact.py", "--preset", "tiny", "--orders", "1", "2")
+    assert "tiny order 1: 6 states, 6 of 6 channels checked" in out
+    assert "tiny order 2:" in out
+    assert "all within 1e-09" in out
+
+
+def test_compare_checkouts(cache: Path, tmp_path: Path) -> None:
+    # The script runs each checkout's own .venv (the one `make` creates).
+    if not (REPO / ".venv" / "bin" / "python").exists():
+        pytest.skip("no .venv in the repository (make install creates it)")
+    out = run(PY, BENCH / "compare_checkouts.py", "--before", REPO, "--after", REPO,
+              "--case", "tiny:1", "--repeat", "1", "--out", tmp_path / "compare.jsonl")  # fmt: skip
+    rows = [line for line in out.splitlines() if line.startswith("| tiny | 1 |")]
+    assert len(rows) == 1
+    before, after, ratio = (float(x) for x in rows[0].split("|")[3:6])
+    assert before > 0
+    assert after > 0
+    assert ratio == pytest.approx(after / before, abs=0.01)
+
+
+def test_profile_chain(cache: Path) -> None:
+    out = run(PY, BENCH / "profile_chain.py", "--preset", "tiny", "--order", "2", "--all")
+    assert re.search(r"tiny order 2: \d+ states", out)
+    assert "removal effects of all 6 channels" in out
+
+
+def test_profile_memory(cache: Path) -> None:
+    out = run(PY, BENCH / "profile_memory.py", "--preset", "tiny", "--order", "2")
+    for stage in ("journeys", "counts", "fit", "removal effects", "pipeline peak"):
+        assert stage in out
+
+
+def test_baseline_rss(cache: Path) -> None:
+    out = run(PY, BENCH / "baseline_rss.py", "--preset", "tiny", "--calls", "1")
+    assert "journeyloop" in out
+    assert "call 1 (order 1)" in out
+
+
+def test_first_touch() -> None:
+    out = run(PY, BENCH / "first_touch.py", "--gb", "0.01", "--repeat", "1")
+    assert re.fullmatch(
+        r"0.01 GB: first touch [\d.]+ s/GB, writing mapped memory [\d.]+ s/GB\n", out
+    )
+
+
+def test_solver_choice(cache: Path, tmp_path: Path) -> None:
+    build = os.environ.get("JOURNEYLOOP_CPP_BUILD")
+    if not build:
+        pytest.skip("JOURNEYLOOP_CPP_BUILD not set (make test sets it)")
+    binary = Path(build) / "journeyloop_solver_choice"
+    assert binary.exists(), f"{binary} not built (`make cpp` builds it)"
+    run(PY, BENCH / "generate_paths.py", "--preset", "tiny")
+    csv = tmp_path / "tiny.csv"
+    pd.read_parquet(cache / "tiny-seed0.parquet").to_csv(csv, sep=";", index=False)
+    out = run(binary, csv, "1", "2", "--limit", "5")
+    assert out.startswith("2000 paths, 6 channels\n")
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert {r[0] for r in rows} == {"1", "2"}
+    assert {"engine", "groups", "single"} <= {r[2] for r in rows}
+    for r in rows:
+        # Every method agrees with the engine's removal effects.
+        assert float(r[-1]) < 1e-9, r
