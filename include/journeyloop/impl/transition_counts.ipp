@@ -87,16 +87,6 @@ JOURNEYLOOP_IMPL_INLINE std::size_t checked_estimate(const journey_set& journeys
                                                      const counting_options& options) {
     detail::check_order(options.order);
     detail::check_channel_names(journeys);
-    // Every weight counted is a sum of the rows' conversions and nulls (and
-    // every value sum one of their values): totals past the largest double
-    // would give infinite weights and NaN probabilities.
-    const double journeys_total = journeys.total_conversions() + journeys.total_nulls();
-    if (!std::isfinite(journeys_total) || !std::isfinite(journeys.total_value()))
-        throw invalid_input(
-            "cannot count transitions: the journeys' " +
-            std::string(std::isfinite(journeys_total) ? "values" : "conversions and nulls") +
-            " add up past the largest number: scale the counts down, or count the journeys in "
-            "parts");
     const auto estimate = estimate_states(journeys, options.order, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
     return estimate;
