@@ -584,7 +584,8 @@ TEST_CASE("io: a save killed at any moment leaves the old file or the whole new 
     std::filesystem::remove_all(folder);
 }
 
-TEST_CASE("merge: counts that would overflow or lose exactness are refused", "[transition_counts]") {
+TEST_CASE("merge: counts that would overflow or lose exactness are refused",
+          "[transition_counts]") {
     const auto huge = count_transitions(rows({"a"}, {1e308}, {0}, {0}));
     REQUIRE_THROWS_WITH(merge(huge, huge),
                         Contains("cannot merge transition counts: the weight of the transition") &&
