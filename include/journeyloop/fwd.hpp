@@ -51,8 +51,11 @@ struct loop_transition;
 class loop_model;
 struct loop_removal_effect;
 class loop_attribution;
-// model_io.hpp
+// io.hpp
 struct model_metadata;
+struct stored_journeys;
+struct stored_histories;
+// model_io.hpp
 struct stored_model;
 struct stored_loop_model;
 // journey_graph.hpp

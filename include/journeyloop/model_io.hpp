@@ -21,19 +21,6 @@
 
 namespace journeyloop {
 
-/**
- * What a model file may hold besides the model, for callers that keep it
- * with the model (the Python package does): the channel metadata of the
- * journeys it was fitted on, as (channel, team) and (channel, stage) pairs in
- * their order, and the state cap it was fitted with. Every part is optional;
- * a file written without them reads back with none.
- */
-struct model_metadata {
-    std::optional<std::vector<std::pair<std::string, std::string>>> teams;
-    std::optional<std::vector<std::pair<std::string, std::string>>> stages;
-    std::optional<std::size_t> max_states; ///< at least 1
-};
-
 /// A funnel model read from a file, with the file's metadata (parts the file
 /// does not hold are empty).
 struct stored_model {

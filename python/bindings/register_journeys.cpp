@@ -1,6 +1,7 @@
 #include "arrays.hpp"
 #include "register.hpp"
 
+#include <journeyloop/io.hpp>
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/loop_histories.hpp>
 #include <journeyloop/teams.hpp>
@@ -8,13 +9,58 @@
 
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace jl = journeyloop;
 
 namespace {
+
+using channel_pairs = std::optional<std::vector<std::pair<std::string, std::string>>>;
+
+// to_bytes(teams=None, stages=None) and from_bytes(data) -> (rows, teams,
+// stages) of journeys and loop histories: journeyloop's file format.
+template <class Rows, class Stored, class Class>
+void bind_bytes(Class& c, const char* kind, Stored (*read)(std::string_view),
+                Rows Stored::*rows_of) {
+    c.def(
+         "to_bytes",
+         [](const Rows& rows, const channel_pairs& teams, const channel_pairs& stages) {
+             std::string out;
+             {
+                 py::gil_scoped_release release;
+                 out = jl::to_bytes(rows, jl::model_metadata{teams, stages, std::nullopt});
+             }
+             return py::bytes(out);
+         },
+         py::arg("teams") = py::none(), py::arg("stages") = py::none(),
+         (std::string("The ") + kind +
+          " in journeyloop's file format, with the channel metadata given as (channel, group) "
+          "pairs.")
+             .c_str())
+        .def_static(
+            "from_bytes",
+            [read, rows_of](const py::bytes& b) {
+                const std::string s = b;
+                std::optional<Stored> stored;
+                {
+                    py::gil_scoped_release release;
+                    stored.emplace(read(s));
+                }
+                auto& meta = stored->metadata;
+                return std::tuple<Rows, channel_pairs, channel_pairs>(
+                    std::move((*stored).*rows_of), std::move(meta.teams), std::move(meta.stages));
+            },
+            py::arg("data"),
+            (std::string("(") + kind +
+             ", teams, stages) from journeyloop's file format; teams and stages are lists of "
+             "(channel, group) pairs or None.")
+                .c_str());
+}
 
 jl::path_options make_options(std::string separator, std::string path_column,
                               std::string conversions_column, std::string nulls_column,
@@ -311,6 +357,7 @@ void register_journeys(py::module_& m) {
             },
             py::arg("name"), "The conversions, nulls or value column.");
     bind_rows<jl::journey_set>(journeys);
+    bind_bytes(journeys, "journeys", &jl::journeys_from_bytes, &jl::stored_journeys::journeys);
 
     py::class_<jl::loop_histories> histories(m, "loop_histories");
     histories
@@ -336,6 +383,8 @@ void register_journeys(py::module_& m) {
             },
             py::arg("name"), "The customers, purchases or value column.");
     bind_rows<jl::loop_histories>(histories);
+    bind_bytes(histories, "loop histories", &jl::histories_from_bytes,
+               &jl::stored_histories::histories);
 
     bind_teams<jl::journey_set>(m);
     bind_teams<jl::loop_histories>(m);

@@ -138,6 +138,16 @@ class journey_set:
     def path_strings(self, separator: str = " > ") -> list[str]: ...
     # name is "conversions", "nulls" or "value"; anything else raises InvalidInputError.
     def column(self, name: str) -> npt.NDArray[np.float64]: ...
+    # teams and stages: (channel, group) pairs stored beside the rows.
+    def to_bytes(
+        self,
+        teams: list[tuple[str, str]] | None = None,
+        stages: list[tuple[str, str]] | None = None,
+    ) -> bytes: ...
+    @staticmethod
+    def from_bytes(
+        data: bytes,
+    ) -> tuple[journey_set, list[tuple[str, str]] | None, list[tuple[str, str]] | None]: ...
 
 class loop_histories:
     @staticmethod
@@ -177,6 +187,16 @@ class loop_histories:
     def path_strings(self, separator: str = " > ") -> list[str]: ...
     # name is "customers", "purchases" or "value"; anything else raises InvalidInputError.
     def column(self, name: str) -> npt.NDArray[np.float64]: ...
+    # teams and stages: (channel, group) pairs stored beside the rows.
+    def to_bytes(
+        self,
+        teams: list[tuple[str, str]] | None = None,
+        stages: list[tuple[str, str]] | None = None,
+    ) -> bytes: ...
+    @staticmethod
+    def from_bytes(
+        data: bytes,
+    ) -> tuple[loop_histories, list[tuple[str, str]] | None, list[tuple[str, str]] | None]: ...
 
 # register_attribution.cpp
 

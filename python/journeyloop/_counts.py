@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import InvalidInputError
+from ._files import write_atomically
 from ._journeys import Histories, Journeys
 
 __all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
@@ -155,8 +156,13 @@ class TransitionCounts:
         return cls(_core.transition_counts.from_bytes(data))
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Writes the counts to a file."""
-        Path(path).write_bytes(self.to_bytes())
+        """Writes the counts to a file (as :meth:`to_bytes`), atomically.
+
+        The bytes go to a temporary file in the same folder, flushed to the
+        disk, then renamed over ``path``: an interrupted save leaves the old
+        file (or none), never a part of the new one.
+        """
+        write_atomically(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TransitionCounts:

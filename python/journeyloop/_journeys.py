@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 import numpy as np
@@ -21,6 +23,7 @@ from ._columns import (
 )
 from ._errors import InvalidInputError
 from ._events import EventReport, duration_in_units, event_columns
+from ._files import write_atomically
 from ._teams import UNASSIGNED
 
 __all__ = ["Histories", "Journeys"]
@@ -36,6 +39,8 @@ class _Rows(Generic[_Set]):
     __slots__ = ("_report", "_set", "_stages", "_teams")
     # The count columns of to_frame(), as the core names them.
     _columns: ClassVar[tuple[str, ...]] = ()
+    # The core type of the rows (its from_bytes reads them).
+    _core_rows: ClassVar[Any] = None
 
     def __init__(
         self,
@@ -270,6 +275,63 @@ class _Rows(Generic[_Set]):
     def __len__(self) -> int:
         return len(self._set)
 
+    def to_bytes(self) -> bytes:
+        """These rows in journeyloop's versioned, checksummed file format.
+
+        Every row's path, counts and value, the channels in their order, the
+        touch times and customers of rows built from events, and the channel
+        metadata (:attr:`teams`, :attr:`stages`). The event :attr:`report` is
+        not part of the file (pickling keeps it).
+        """
+        teams = None if self._teams is None else list(self._teams.items())
+        stages = None if self._stages is None else list(self._stages.items())
+        return bytes(self._set.to_bytes(teams=teams, stages=stages))
+
+    @classmethod
+    def from_bytes(cls: type[_R], data: bytes) -> _R:
+        """Rows from :meth:`to_bytes`.
+
+        Raises
+        ------
+        InvalidInputError
+            If the bytes are not a journeyloop file of this kind, or are
+            truncated, modified or inconsistent.
+        """
+        rows, teams, stages = cls._core_rows.from_bytes(bytes(data))
+        return cls(rows, None, _mapping(teams), _mapping(stages))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes :meth:`to_bytes` to a file, atomically (as models are saved)."""
+        write_atomically(path, self.to_bytes())
+
+    @classmethod
+    def load(cls: type[_R], path: str | os.PathLike[str]) -> _R:
+        """Reads rows written by :meth:`save`; a damaged file raises InvalidInputError."""
+        return cls.from_bytes(Path(path).read_bytes())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Through the file format (checked again on loading), with the report.
+        report = self._report
+        state = None if report is None else (dict(report._values), report.unassigned_channels)
+        return (_restore_rows, (type(self), self.to_bytes(), state))
+
+
+def _mapping(pairs: list[tuple[str, str]] | None) -> dict[str, str] | None:
+    return None if pairs is None else dict(pairs)
+
+
+def _restore_rows(
+    cls: type[_R], data: bytes, report: tuple[dict[str, Any], tuple[str, ...]] | None
+) -> _R:
+    """Unpickles journeys or histories (see _Rows.__reduce__)."""
+    rows = cls.from_bytes(data)
+    if report is None:
+        return rows
+    values, unassigned = report
+    return cls(
+        rows._set, EventReport(unassigned_channels=unassigned, **values), rows._teams, rows._stages
+    )
+
 
 class Journeys(_Rows[_core.journey_set]):
     """A set of customer journeys with their outcomes.
@@ -296,6 +358,7 @@ class Journeys(_Rows[_core.journey_set]):
 
     __slots__ = ()
     _columns = ("conversions", "nulls", "value")
+    _core_rows = _core.journey_set
 
     def to_touches(self) -> pd.DataFrame:
         """One row per touch: ``journey`` (row number), ``position``,
@@ -630,6 +693,7 @@ class Histories(_Rows[_core.loop_histories]):
 
     __slots__ = ()
     _columns = ("customers", "purchases", "value")
+    _core_rows = _core.loop_histories
 
     @property
     def channels(self) -> list[str]:

@@ -18,6 +18,7 @@ import pandas as pd
 from . import _core
 from ._counts import DEFAULT_MAX_STATES, check_order
 from ._errors import InvalidInputError, NotApplicableError, NotFittedError, UnknownChannelError
+from ._files import write_atomically
 from ._teams import team_of_channels
 
 __all__ = [
@@ -404,8 +405,13 @@ class ModelBase:
         return cls._from_core(model, metadata)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Writes the fitted model to a file (as :meth:`to_bytes`)."""
-        Path(path).write_bytes(self.to_bytes())
+        """Writes the fitted model to a file (as :meth:`to_bytes`), atomically.
+
+        The bytes go to a temporary file in the same folder, flushed to the
+        disk, then renamed over ``path``: an interrupted save leaves the old
+        file (or none), never a part of the new one.
+        """
+        write_atomically(path, self.to_bytes())
 
     @classmethod
     def load(cls: type[Model], path: str | os.PathLike[str]) -> Model:

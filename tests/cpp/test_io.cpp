@@ -8,7 +8,13 @@
 
 #include "fixtures.hpp"
 
+#include <journeyloop/impl/loop_histories_builder.hpp>
+
+#include <csignal>
 #include <cstdio>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace journeyloop;
 using Catch::Contains;
@@ -341,4 +347,303 @@ TEST_CASE("loop model files: the loader refuses inconsistent totals as fit_loop 
         loop_model_from_bytes(
             edited("loop_model", body, "\"totals\":[4,4,90,3,1]", "\"totals\":[4,0,90,0,0]")),
         Contains("invalid file: loop counts: a repeat view is needed exactly when"));
+}
+
+namespace {
+
+// Every figure of two journey sets, compared exactly.
+void require_same_rows(const journey_set& a, const journey_set& b) {
+    REQUIRE(a.size() == b.size());
+    REQUIRE(a.channels().names() == b.channels().names());
+    REQUIRE(a.has_times() == b.has_times());
+    REQUIRE(a.time_unit_seconds() == b.time_unit_seconds());
+    REQUIRE(a.has_customers() == b.has_customers());
+    REQUIRE(a.customer_ids() == b.customer_ids());
+    REQUIRE(a.customer_names() == b.customer_names());
+    for (std::size_t r = 0; r < a.size(); ++r) {
+        const auto pa = a.path(r), pb = b.path(r);
+        REQUIRE(std::vector<channel_id>(pa.begin(), pa.end()) ==
+                std::vector<channel_id>(pb.begin(), pb.end()));
+        REQUIRE(a.conversions(r) == b.conversions(r));
+        REQUIRE(a.nulls(r) == b.nulls(r));
+        REQUIRE(a.value(r) == b.value(r));
+        const auto ta = a.times_before_end(r), tb = b.times_before_end(r);
+        REQUIRE(std::vector<double>(ta.begin(), ta.end()) ==
+                std::vector<double>(tb.begin(), tb.end()));
+        if (a.has_customers()) REQUIRE(a.customer(r) == b.customer(r));
+    }
+    REQUIRE(a.total_conversions() == b.total_conversions());
+    REQUIRE(a.total_nulls() == b.total_nulls());
+    REQUIRE(a.total_value() == b.total_value());
+}
+
+void require_same_histories(const loop_histories& a, const loop_histories& b) {
+    require_same_rows(loop_histories::builder::rows(a), loop_histories::builder::rows(b));
+    REQUIRE(a.purchase_channel() == b.purchase_channel());
+    for (std::size_t r = 0; r < a.size(); ++r) {
+        const auto va = a.purchase_values(r), vb = b.purchase_values(r);
+        REQUIRE(std::vector<double>(va.begin(), va.end()) ==
+                std::vector<double>(vb.begin(), vb.end()));
+    }
+}
+
+// A small event log: customers 7 and 3, times with fractions of a unit.
+event_table small_events(std::vector<std::int64_t>& customer, std::vector<double>& time,
+                         std::vector<std::string_view>& channel, std::vector<double>& conversion,
+                         std::vector<double>& value) {
+    customer = {7, 3, 7, 7, 7, 3, 3};
+    time = {5.25, 1, 1, 9, 12, 4, 0.1};
+    channel = {"search", "email", "email", "demo", "email", "demo", "search"};
+    conversion = {0, 0, 0, 1, 0, 1, 0};
+    value = {0, 0, 0, 100.5, 0, 20, 0};
+    event_table t;
+    t.customer_ids = customer;
+    t.channel = channel;
+    t.conversion = conversion;
+    t.value = value;
+    t.time_real = time;
+    return t;
+}
+
+std::string temp_file(const std::string& name) {
+    return (std::filesystem::temp_directory_path() /
+            ("journeyloop_" + std::to_string(::getpid()) + "_" + name))
+        .string();
+}
+
+// Files in `folder` whose name begins with `prefix`.
+std::size_t files_like(const std::filesystem::path& folder, const std::string& prefix) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(folder))
+        n += e.path().filename().string().rfind(prefix, 0) == 0;
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("io: journeys round-trip exactly through bytes and files", "[io][journeys]") {
+    const auto js = rows({"a > b > a", "b", "c > a"}, {1, 0, 2.5}, {1, 2, 0}, {10.25, 0, 30});
+    model_metadata meta;
+    meta.teams = {{"b", "sales"}, {"a", "marketing"}};
+    const auto bytes = to_bytes(js, meta);
+    const auto back = journeys_from_bytes(bytes);
+    require_same_rows(back.journeys, js);
+    REQUIRE(back.metadata.teams == meta.teams);
+    REQUIRE(!back.metadata.stages);
+    REQUIRE(to_bytes(back.journeys, back.metadata) == bytes); // the same bytes again
+    // Counted again, the reloaded rows give the same counts.
+    REQUIRE(count_transitions(back.journeys, {2}) == count_transitions(js, {2}));
+
+    const auto file = temp_file("journeys.jl");
+    save(js, file, meta);
+    require_same_rows(load_journeys(file).journeys, js);
+    REQUIRE_THROWS_WITH(load_histories(file),
+                        Contains("holds a journeys, expected a loop_histories"));
+    REQUIRE_THROWS_WITH(load_counts(file),
+                        Contains("holds a journeys, expected a transition_counts"));
+    std::filesystem::remove(file);
+
+    const auto empty = journeys_from_bytes(to_bytes(journey_set{}));
+    REQUIRE(empty.journeys.size() == 0);
+    REQUIRE(empty.journeys.channels().size() == 0);
+}
+
+TEST_CASE("io: journeys and histories from events keep times and customers", "[io][journeys]") {
+    std::vector<std::int64_t> customer;
+    std::vector<double> time, conversion, value;
+    std::vector<std::string_view> channel;
+    const auto table = small_events(customer, time, channel, conversion, value);
+    event_options options;
+    options.time_unit_seconds = 86400;
+    const auto built = build_journeys(table, options);
+    REQUIRE(built.journeys.has_times());
+    REQUIRE(built.journeys.has_customers());
+    const auto bytes = to_bytes(built.journeys);
+    const auto back = journeys_from_bytes(bytes).journeys;
+    require_same_rows(back, built.journeys);
+    REQUIRE(back.time_unit_seconds() == 86400);
+    REQUIRE(to_bytes(back) == bytes);
+
+    // Customer ids past 2**53 are kept exactly (stored as text).
+    std::vector<std::int64_t> big{INT64_MAX, INT64_MIN, INT64_MAX};
+    std::vector<double> t3{1, 2, 3}, c3{0, 0, 1}, v3{0, 0, 5};
+    std::vector<std::string_view> ch3{"a", "b", "a"};
+    event_table t;
+    t.customer_ids = big;
+    t.time_real = t3;
+    t.channel = ch3;
+    t.conversion = c3;
+    t.value = v3;
+    const auto ids = build_journeys(t, {}).journeys;
+    const auto ids_back = journeys_from_bytes(to_bytes(ids)).journeys;
+    require_same_rows(ids_back, ids);
+    REQUIRE(ids_back.customer_ids() == ids.customer_ids());
+
+    const auto histories = build_loop_histories(table, options).histories;
+    const auto hbytes = to_bytes(histories);
+    const auto hback = histories_from_bytes(hbytes).histories;
+    require_same_histories(hback, histories);
+    REQUIRE(to_bytes(hback) == hbytes);
+    REQUIRE(count_loop_transitions(hback, {}).first == count_loop_transitions(histories, {}).first);
+}
+
+TEST_CASE("io: loop histories round-trip exactly", "[io][journeys]") {
+    std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase"};
+    std::vector<double> customers{1, 1, 2}, value{30, 0, 60};
+    const auto h = build_loop_histories({paths, customers, {}, value}, {});
+    model_metadata meta;
+    meta.stages = {{"a", "top"}, {"b", "bottom"}};
+    const auto file = temp_file("histories.jl");
+    save(h, file, meta);
+    const auto back = load_histories(file);
+    require_same_histories(back.histories, h);
+    REQUIRE(back.metadata.stages == meta.stages);
+    REQUIRE(back.histories.total_purchases() == 4);
+    REQUIRE(back.histories.total_value() == 90);
+    REQUIRE_THROWS_WITH(load_journeys(file),
+                        Contains("holds a loop_histories, expected a journeys"));
+    std::filesystem::remove(file);
+}
+
+TEST_CASE("io: damaged journeys files are rejected with a clear error", "[io][journeys]") {
+    const auto js = rows({"a > b", "b"}, {1, 0}, {1, 2}, {10, 0});
+    const auto bytes = to_bytes(js);
+    const auto body = bytes.substr(bytes.find('\n') + 1);
+    REQUIRE(body == "{\"channels\":[\"a\",\"b\"],\"offsets\":[0,2,3],\"touches\":[0,1,1],"
+                    "\"conversions\":[1,0],\"nulls\":[1,2],\"values\":[10,0]}");
+    auto damaged = [&](const std::string& from, const std::string& to) {
+        return journeys_from_bytes(edited("journeys", body, from, to));
+    };
+    REQUIRE_THROWS_WITH(damaged("[0,1,1]", "[0,1,2]"),
+                        Contains("invalid file: touches[2]: expected an integer in [0, 1]"));
+    REQUIRE_THROWS_WITH(damaged("[0,2,3]", "[0,2,2]"),
+                        Contains("invalid file: offsets[2]: row 1 has no touch"));
+    REQUIRE_THROWS_WITH(damaged("[0,2,3]", "[0,3]"),
+                        Contains("invalid file: conversions: 2 items, the offsets give 1 rows"));
+    REQUIRE_THROWS_WITH(damaged("[0,2,3]", "[0,1,2]"),
+                        Contains("invalid file: offsets: the rows end at touch 2, there are 3"));
+    REQUIRE_THROWS_WITH(damaged("\"nulls\":[1,2]", "\"nulls\":[1,-2]"),
+                        Contains("invalid file: nulls[1]: negative number"));
+    REQUIRE_THROWS_WITH(damaged("\"b\"]", "\"a\"]"),
+                        Contains("invalid file: channels[1]: channel 'a' twice"));
+    REQUIRE_THROWS_WITH(
+        damaged("\"values\":[10,0]}", "\"values\":[10,0],\"metadata\":{\"max_states\":3}}"),
+        Contains("journeys have no max_states"));
+    REQUIRE_THROWS_WITH(journeys_from_bytes(bytes.substr(0, bytes.size() - 3)),
+                        Contains("truncated or modified"));
+
+    std::vector<std::string_view> paths{"a > purchase", "b"};
+    std::vector<double> customers{2, 1};
+    const auto hbytes = to_bytes(build_loop_histories({paths, customers, {}, {}}, {}));
+    const auto hbody = hbytes.substr(hbytes.find('\n') + 1);
+    REQUIRE_THROWS_WITH(
+        histories_from_bytes(edited("loop_histories", hbody, "\"purchase_offsets\":[0,1,1]",
+                                    "\"purchase_offsets\":[0,0,1]")),
+        Contains("invalid file: purchase_offsets[1]: row 0 has 1 purchases and 0 purchase values"));
+    REQUIRE_THROWS_WITH(
+        histories_from_bytes(edited("loop_histories", hbody, "\"purchase\":0", "\"purchase\":7")),
+        Contains("invalid file: purchase: expected an integer in [0, 2]"));
+}
+
+TEST_CASE("io: a failed save removes its temporary file and leaves the old file", "[io][files]") {
+    const auto counts = count_transitions(fixtures::abc_example());
+    const auto folder =
+        std::filesystem::temp_directory_path() / ("journeyloop_save_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    // The target is a folder: the rename fails once the temporary file is written.
+    std::filesystem::create_directories(folder / "model.jl");
+    REQUIRE_THROWS_WITH(save(counts, (folder / "model.jl").string()),
+                        Contains("cannot replace the file"));
+    REQUIRE(std::filesystem::is_directory(folder / "model.jl"));
+    REQUIRE(files_like(folder, ".model.jl.tmp-") == 0);
+    // A folder that does not exist: nothing is created.
+    REQUIRE_THROWS_WITH(save(counts, (folder / "missing" / "model.jl").string()),
+                        Contains("cannot create a file in its folder"));
+    // A save over an existing file replaces it whole and leaves nothing else.
+    const auto file = (folder / "counts.jl").string();
+    save(count_transitions(fixtures::abc_example(), {2}), file);
+    save(counts, file);
+    REQUIRE(load_counts(file) == counts);
+    REQUIRE(files_like(folder, ".counts.jl.tmp-") == 0);
+    std::filesystem::remove_all(folder);
+}
+
+TEST_CASE("io: a save killed at any moment leaves the old file or the whole new one",
+          "[io][files]") {
+    // Large counts: many distinct order-3 states, a file of megabytes.
+    std::vector<std::string> text;
+    std::vector<double> conv, nulls;
+    std::uint64_t x = 12345;
+    for (int r = 0; r < 20000; ++r) {
+        std::string p;
+        for (int i = 0; i < 6; ++i) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            if (i) p += " > ";
+            p += "ch" + std::to_string((x >> 33) % 40);
+        }
+        text.push_back(p);
+        conv.push_back(r % 3 == 0 ? 1 : 0);
+        nulls.push_back(r % 3 == 0 ? 0 : 1);
+    }
+    const std::vector<std::string_view> paths(text.begin(), text.end());
+    counting_options o;
+    o.order = 3;
+    const auto big = count_transitions(build_journeys({paths, conv, nulls, {}}), o);
+    const auto small = count_transitions(fixtures::abc_example());
+    const auto new_bytes = to_bytes(big);
+    REQUIRE(new_bytes.size() > (std::size_t{1} << 20));
+
+    const auto folder =
+        std::filesystem::temp_directory_path() / ("journeyloop_kill_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    const auto file = (folder / "counts.jl").string();
+    std::size_t old_seen = 0, new_seen = 0;
+    for (int attempt = 0; attempt < 24; ++attempt) {
+        save(small, file);
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            try {
+                for (;;) save(big, file); // until killed
+            } catch (...) {
+            }
+            ::_exit(1);
+        }
+        // From at once to well after the first save ended.
+        ::usleep(static_cast<useconds_t>(attempt * attempt * 250));
+        ::kill(child, SIGKILL);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        REQUIRE(WIFSIGNALED(status));
+        const auto loaded = load_counts(file); // never a half file
+        if (loaded == small) ++old_seen;
+        else {
+            REQUIRE(loaded == big);
+            ++new_seen;
+        }
+    }
+    REQUIRE(old_seen + new_seen == 24);
+    std::filesystem::remove_all(folder);
+}
+
+TEST_CASE("merge: counts that would overflow or lose exactness are refused",
+          "[transition_counts]") {
+    const auto huge = count_transitions(rows({"a"}, {1e308}, {0}, {0}));
+    REQUIRE_THROWS_WITH(merge(huge, huge),
+                        Contains("cannot merge transition counts: the weight of the transition") &&
+                            Contains("would be past the largest number (1e+308 + 1e+308)"));
+    // Whole counts add exactly up to 2**53, and past it only while the sum is exact.
+    const double two53 = 9007199254740992.0;
+    const auto big = count_transitions(rows({"a > b"}, {two53}, {0}, {0}));
+    const auto one = count_transitions(rows({"a > b"}, {1}, {0}, {0}));
+    const auto two = count_transitions(rows({"a > b"}, {2}, {0}, {0}));
+    REQUIRE_THROWS_WITH(merge(big, one),
+                        Contains("would be inexact (whole counts past 2**53 no longer add "
+                                 "exactly) (9007199254740992 + 1)"));
+    const auto sum = merge(big, two);
+    REQUIRE(sum.total_conversions() == two53 + 2);
+    REQUIRE(sum.out_weight(transition_counts::start) == two53 + 2);
+    // Fractional weights add in floating point, as documented.
+    const auto tenth = count_transitions(rows({"a"}, {0.1}, {0.2}, {0}));
+    REQUIRE(merge(tenth, tenth).total_nulls() == 0.2 + 0.2);
 }

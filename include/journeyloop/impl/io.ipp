@@ -4,17 +4,32 @@
 
 #include <journeyloop/config.hpp>
 #include <journeyloop/impl/counts_access.hpp>
+#include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/json.hpp>
+#include <journeyloop/impl/loop_histories_builder.hpp>
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/io.hpp>
 #include <journeyloop/model_io.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 namespace journeyloop {
 
@@ -317,11 +332,75 @@ JOURNEYLOOP_IMPL_INLINE std::string read_file(const std::string& filename) {
     return ss.str();
 }
 
+// A name for the temporary file of a save: in the target's folder (a rename
+// within one file system replaces the target in one step), hidden, and
+// unique among the saves of this process and of others.
+JOURNEYLOOP_IMPL_INLINE std::string temporary_name(const std::string& filename) {
+    static std::atomic<unsigned long> counter{0};
+    const auto slash = filename.find_last_of("/\\");
+    const std::size_t base = slash == std::string::npos ? 0 : slash + 1;
+#if defined(_WIN32)
+    const unsigned long pid = GetCurrentProcessId();
+#else
+    const auto pid = static_cast<unsigned long>(getpid());
+#endif
+    return filename.substr(0, base) + "." + filename.substr(base) + ".tmp-" + std::to_string(pid) +
+           "-" + std::to_string(counter.fetch_add(1));
+}
+
+// Writes `bytes` to a temporary file beside `filename`, flushes it to the
+// disk and renames it over `filename`: a reader (or a later load after a
+// crash) sees the old file or the whole new one, never a part. On an error
+// the temporary file is removed and the old file is left as it was.
 JOURNEYLOOP_IMPL_INLINE void write_file(const std::string& filename, const std::string& bytes) {
-    std::ofstream out(filename, std::ios::binary | std::ios::trunc);
-    if (!out) throw invalid_input("cannot write '" + filename + "'");
-    out << bytes;
-    if (!out) throw invalid_input("error while writing '" + filename + "'");
+    const std::string temp = temporary_name(filename);
+    auto fail = [&](const std::string& what, int err) {
+        std::remove(temp.c_str());
+        throw invalid_input("cannot write '" + filename + "': " + what +
+                            (err ? std::string(" (") + std::strerror(err) + ")" : std::string()));
+    };
+#if defined(_WIN32)
+    {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        if (!out) fail("cannot create a file in its folder", errno);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out.flush();
+        if (!out) fail("error while writing", errno);
+    }
+    if (!MoveFileExA(temp.c_str(), filename.c_str(),
+                     MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+        fail("cannot replace the file", 0);
+#else
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) fail("cannot create a file in its folder", errno);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int err = n < 0 ? errno : ENOSPC;
+            ::close(fd);
+            fail("error while writing", err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        fail("cannot flush the file to the disk", err);
+    }
+    if (::close(fd) != 0) fail("error while closing", errno);
+    if (::rename(temp.c_str(), filename.c_str()) != 0) fail("cannot replace the file", errno);
+    // The rename itself is made durable by flushing the folder (best effort:
+    // some file systems refuse to open a folder for it).
+    const auto slash = filename.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : filename.substr(0, slash + 1);
+    const int dir = ::open(folder.c_str(), O_RDONLY | O_CLOEXEC);
+    if (dir >= 0) {
+        (void)::fsync(dir);
+        ::close(dir);
+    }
+#endif
 }
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(io_1)
@@ -491,6 +570,311 @@ JOURNEYLOOP_IMPL_INLINE stored_loop_model loop_model_from_bytes(std::string_view
     } catch (const invalid_input& e) {
         throw invalid_input(std::string("invalid file: ") + e.what());
     }
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(io_3) {
+
+template <class Numbers>
+JOURNEYLOOP_IMPL_INLINE void write_numbers(std::string& out, const char* key, const Numbers& xs) {
+    out += ",\"";
+    out += key;
+    out += "\":[";
+    bool first = true;
+    for (const double x : xs) {
+        if (!first) out += ',';
+        first = false;
+        json::write_number(out, x);
+    }
+    out += ']';
+}
+
+template <class Integers>
+JOURNEYLOOP_IMPL_INLINE void write_integers(std::string& out, const char* key, const Integers& xs) {
+    out += ",\"";
+    out += key;
+    out += "\":[";
+    bool first = true;
+    for (const auto x : xs) {
+        if (!first) out += ',';
+        first = false;
+        out += std::to_string(x);
+    }
+    out += ']';
+}
+
+// The body of a journeys record (also the rows of a loop_histories record):
+// columns of the journey set as it is held (CSR paths and per-row figures).
+JOURNEYLOOP_IMPL_INLINE void write_journeys_body(std::string& out, const journey_set& js,
+                                                 const model_metadata& metadata) {
+    out += "{\"channels\":[";
+    for (std::size_t i = 0; i < js.channels().size(); ++i) {
+        if (i) out += ',';
+        json::write_string(out, js.channels().name(static_cast<channel_id>(i)));
+    }
+    out += ']';
+    std::vector<std::size_t> offsets{0};
+    std::vector<channel_id> touches;
+    std::vector<double> conversions, nulls, values, times;
+    offsets.reserve(js.size() + 1);
+    touches.reserve(js.total_touches());
+    for (std::size_t r = 0; r < js.size(); ++r) {
+        const auto path = js.path(r);
+        touches.insert(touches.end(), path.begin(), path.end());
+        offsets.push_back(touches.size());
+        conversions.push_back(js.conversions(r));
+        nulls.push_back(js.nulls(r));
+        values.push_back(js.value(r));
+        if (js.has_times()) {
+            const auto t = js.times_before_end(r);
+            times.insert(times.end(), t.begin(), t.end());
+        }
+    }
+    write_integers(out, "offsets", offsets);
+    write_integers(out, "touches", touches);
+    write_numbers(out, "conversions", conversions);
+    write_numbers(out, "nulls", nulls);
+    write_numbers(out, "values", values);
+    if (js.has_times()) {
+        out += ",\"times\":{\"unit_seconds\":";
+        json::write_number(out, js.time_unit_seconds());
+        write_numbers(out, "before_end", times);
+        out += '}';
+    }
+    if (js.has_customers()) {
+        out += ",\"customers\":{";
+        std::vector<std::size_t> rows;
+        rows.reserve(js.size());
+        for (std::size_t r = 0; r < js.size(); ++r) rows.push_back(js.customer(r));
+        out += "\"kind\":";
+        if (!js.customer_ids().empty()) {
+            // As text: a JSON number is a double, exact only below 2**53.
+            out += "\"integer\",\"ids\":[";
+            for (std::size_t i = 0; i < js.customer_ids().size(); ++i) {
+                out += i ? ",\"" : "\"";
+                out += std::to_string(js.customer_ids()[i]) + '"';
+            }
+        } else {
+            out += "\"name\",\"ids\":[";
+            for (std::size_t i = 0; i < js.customer_names().size(); ++i) {
+                if (i) out += ',';
+                json::write_string(out, js.customer_names()[i]);
+            }
+        }
+        out += ']';
+        write_integers(out, "rows", rows);
+        out += '}';
+    }
+    write_metadata(out, metadata);
+    out += '}';
+}
+
+JOURNEYLOOP_IMPL_INLINE double finite_non_negative(const json::value& v, const std::string& where) {
+    const double x = non_negative(v, where);
+    if (!std::isfinite(x)) throw invalid_input("invalid file: " + where + ": not finite");
+    return x;
+}
+
+JOURNEYLOOP_IMPL_INLINE journey_set read_journeys_body(const json::value& body) {
+    if (body.type != json::value::kind::object)
+        throw invalid_input("invalid file: the body is not an object");
+    journey_set js;
+    journey_set::builder b{js};
+    const auto& channels = body.at("channels", "body").as_array("channels");
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+        const auto where = "channels[" + std::to_string(i) + "]";
+        const auto& name = channels[i].as_string(where);
+        if (name.empty()) throw invalid_input("invalid file: " + where + ": empty channel name");
+        if (b.intern(name) != i)
+            throw invalid_input("invalid file: " + where + ": channel '" + name + "' twice");
+    }
+    const auto& offsets = body.at("offsets", "body").as_array("offsets");
+    const auto& touches = body.at("touches", "body").as_array("touches");
+    if (offsets.empty()) throw invalid_input("invalid file: offsets: empty (expected rows + 1)");
+    const std::size_t rows = offsets.size() - 1;
+    const auto column = [&](const char* key) -> const std::vector<json::value>& {
+        const auto& xs = body.at(key, "body").as_array(key);
+        if (xs.size() != rows)
+            throw invalid_input(std::string("invalid file: ") + key + ": " +
+                                std::to_string(xs.size()) + " items, the offsets give " +
+                                std::to_string(rows) + " rows");
+        return xs;
+    };
+    const auto& conversions = column("conversions");
+    const auto& nulls = column("nulls");
+    const auto& values = column("values");
+    journey_set::check_touches(touches.size());
+    const json::value* times = nullptr;
+    if (body.object.count("times")) {
+        const auto& t = body.at("times", "body");
+        if (t.type != json::value::kind::object)
+            throw invalid_input("invalid file: times: expected an object");
+        b.set_times(finite_non_negative(t.at("unit_seconds", "times"), "times.unit_seconds"));
+        times = &t.at("before_end", "times");
+        if (times->as_array("times.before_end").size() != touches.size())
+            throw invalid_input(
+                "invalid file: times.before_end: " + std::to_string(times->array.size()) +
+                " items for " + std::to_string(touches.size()) + " touches");
+    }
+    channel_id* out = b.size_touches(touches.size());
+    double* out_times = b.touch_times();
+    const auto n_channels = static_cast<std::int64_t>(channels.size());
+    for (std::size_t i = 0; i < touches.size(); ++i) {
+        const auto where = "touches[" + std::to_string(i) + "]";
+        out[i] = static_cast<channel_id>(touches[i].as_integer(where, 0, n_channels - 1));
+        if (times) {
+            const auto at = "times.before_end[" + std::to_string(i) + "]";
+            out_times[i] = times->array[i].as_number(at);
+            if (!std::isfinite(out_times[i]))
+                throw invalid_input("invalid file: " + at + ": not finite");
+        }
+    }
+    if (offsets[0].as_integer("offsets[0]", 0, 0) != 0)
+        throw invalid_input("invalid file: offsets[0]: expected 0");
+    std::int64_t last = 0;
+    const auto n_touches = static_cast<std::int64_t>(touches.size());
+    for (std::size_t r = 0; r < rows; ++r) {
+        const auto where = "offsets[" + std::to_string(r + 1) + "]";
+        const auto end = offsets[r + 1].as_integer(where, 0, n_touches);
+        if (end <= last)
+            throw invalid_input("invalid file: " + where + ": row " + std::to_string(r) +
+                                " has no touch (offsets must increase)");
+        last = end;
+        const auto at = [r](const char* key) {
+            return std::string(key) + "[" + std::to_string(r) + "]";
+        };
+        b.end_row_at(static_cast<std::size_t>(end),
+                     finite_non_negative(conversions[r], at("conversions")),
+                     finite_non_negative(nulls[r], at("nulls")),
+                     finite_non_negative(values[r], at("values")));
+    }
+    if (last != n_touches)
+        throw invalid_input("invalid file: offsets: the rows end at touch " + std::to_string(last) +
+                            ", there are " + std::to_string(n_touches) + " touches");
+    if (body.object.count("customers")) {
+        const auto& c = body.at("customers", "body");
+        if (c.type != json::value::kind::object)
+            throw invalid_input("invalid file: customers: expected an object");
+        const auto& kind = c.at("kind", "customers").as_string("customers.kind");
+        const auto& ids = c.at("ids", "customers").as_array("customers.ids");
+        if (kind == "integer") {
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                const auto where = "customers.ids[" + std::to_string(i) + "]";
+                const auto& text = ids[i].as_string(where);
+                std::int64_t id = 0;
+                const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), id);
+                if (err != std::errc() || end != text.data() + text.size())
+                    throw invalid_input("invalid file: " + where + ": not a 64-bit integer");
+                b.customer_ids().push_back(id);
+            }
+        } else if (kind == "name") {
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                b.customer_names().push_back(
+                    ids[i].as_string("customers.ids[" + std::to_string(i) + "]"));
+        } else {
+            throw invalid_input("invalid file: customers.kind: expected \"integer\" or \"name\"");
+        }
+        const auto& of_row = c.at("rows", "customers").as_array("customers.rows");
+        if (of_row.size() != rows)
+            throw invalid_input("invalid file: customers.rows: " + std::to_string(of_row.size()) +
+                                " items for " + std::to_string(rows) + " rows");
+        const auto n_ids =
+            static_cast<std::int64_t>(std::min<std::size_t>(ids.size(), 0xFFFFFFFFu));
+        for (std::size_t r = 0; r < rows; ++r)
+            b.add_row_customer(static_cast<std::uint32_t>(
+                of_row[r].as_integer("customers.rows[" + std::to_string(r) + "]", 0, n_ids - 1)));
+    }
+    return js;
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(io_3)
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const journey_set& journeys,
+                                             const model_metadata& metadata) {
+    std::string body;
+    write_journeys_body(body, journeys, metadata);
+    return wrap("journeys", body);
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_histories& histories,
+                                             const model_metadata& metadata) {
+    std::string body = "{\"purchase\":" + std::to_string(histories.purchase_channel());
+    write_integers(body, "purchase_offsets", loop_histories::builder::offsets(histories));
+    write_numbers(body, "purchase_values", loop_histories::builder::values(histories));
+    write_metadata(body, metadata);
+    body += ",\"rows\":";
+    write_journeys_body(body, loop_histories::builder::rows(histories), {});
+    body += '}';
+    return wrap("loop_histories", body);
+}
+
+JOURNEYLOOP_IMPL_INLINE stored_journeys journeys_from_bytes(std::string_view bytes) {
+    const auto body = unwrap(bytes, "journeys");
+    auto meta = read_metadata(body);
+    if (meta.max_states) throw invalid_input("invalid file: metadata: journeys have no max_states");
+    return {read_journeys_body(body), std::move(meta)};
+}
+
+JOURNEYLOOP_IMPL_INLINE stored_histories histories_from_bytes(std::string_view bytes) {
+    const auto body = unwrap(bytes, "loop_histories");
+    auto meta = read_metadata(body);
+    if (meta.max_states)
+        throw invalid_input("invalid file: metadata: loop histories have no max_states");
+    const auto& rows_body = body.at("rows", "body");
+    auto rows = read_journeys_body(rows_body);
+    if (rows_body.object.count("metadata"))
+        throw invalid_input("invalid file: rows: unexpected metadata");
+    const auto purchase = static_cast<channel_id>(
+        body.at("purchase", "body")
+            .as_integer("purchase", 0, static_cast<std::int64_t>(rows.channels().size()) - 1));
+    const auto& offsets = body.at("purchase_offsets", "body").as_array("purchase_offsets");
+    const auto& values = body.at("purchase_values", "body").as_array("purchase_values");
+    if (offsets.size() != rows.size() + 1)
+        throw invalid_input("invalid file: purchase_offsets: " + std::to_string(offsets.size()) +
+                            " items for " + std::to_string(rows.size()) +
+                            " rows (expected rows + 1)");
+    std::vector<std::size_t> offs{0};
+    std::vector<double> vals;
+    vals.reserve(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+        vals.push_back(
+            finite_non_negative(values[i], "purchase_values[" + std::to_string(i) + "]"));
+    if (offsets[0].as_integer("purchase_offsets[0]", 0, 0) != 0)
+        throw invalid_input("invalid file: purchase_offsets[0]: expected 0");
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const auto where = "purchase_offsets[" + std::to_string(r + 1) + "]";
+        const auto end = static_cast<std::size_t>(offsets[r + 1].as_integer(
+            where, static_cast<std::int64_t>(offs.back()), static_cast<std::int64_t>(vals.size())));
+        const auto path = rows.path(r);
+        const auto markers =
+            static_cast<std::size_t>(std::count(path.begin(), path.end(), purchase));
+        if (end - offs.back() != markers)
+            throw invalid_input("invalid file: " + where + ": row " + std::to_string(r) + " has " +
+                                std::to_string(markers) + " purchases and " +
+                                std::to_string(end - offs.back()) + " purchase values");
+        offs.push_back(end);
+    }
+    if (offs.back() != vals.size())
+        throw invalid_input("invalid file: purchase_offsets: the rows end at value " +
+                            std::to_string(offs.back()) + ", there are " +
+                            std::to_string(vals.size()) + " values");
+    return {loop_histories::builder::assemble(std::move(rows), purchase, std::move(vals),
+                                              std::move(offs)),
+            std::move(meta)};
+}
+
+JOURNEYLOOP_IMPL_INLINE void save(const journey_set& journeys, const std::string& filename,
+                                  const model_metadata& metadata) {
+    write_file(filename, to_bytes(journeys, metadata));
+}
+JOURNEYLOOP_IMPL_INLINE void save(const loop_histories& histories, const std::string& filename,
+                                  const model_metadata& metadata) {
+    write_file(filename, to_bytes(histories, metadata));
+}
+JOURNEYLOOP_IMPL_INLINE stored_journeys load_journeys(const std::string& filename) {
+    return journeys_from_bytes(read_file(filename));
+}
+JOURNEYLOOP_IMPL_INLINE stored_histories load_histories(const std::string& filename) {
+    return histories_from_bytes(read_file(filename));
 }
 
 JOURNEYLOOP_IMPL_INLINE void save(const transition_counts& counts, const std::string& filename) {

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <map>
 #include <thread>
@@ -514,6 +516,47 @@ JOURNEYLOOP_IMPL_INLINE std::vector<std::string> state_key(const transition_coun
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(transition_counts_3)
 
+JOURNEYLOOP_IMPL_NAMESPACE(merge_1) {
+
+// The shortest text that reads back as `x` (for messages).
+JOURNEYLOOP_IMPL_INLINE std::string number_text(double x) {
+    char buf[32];
+    for (int digits = 15; digits <= 17; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+        if (std::strtod(buf, nullptr) == x) break;
+    }
+    return buf;
+}
+
+// Adds counts `w` to `into` for merge(), refusing a sum that is not the
+// sum: past the largest double (infinite), or of two whole numbers that no
+// longer add exactly (from 2**53 on; the rounding error of the addition,
+// found as in Knuth's TwoSum, is not zero). Fractional weights add in
+// floating point as documented. `what` names the figure in the message.
+template <class What>
+JOURNEYLOOP_IMPL_INLINE void add_counts(double& into, double w, const What& what) {
+    const double sum = into + w;
+    if (std::isfinite(sum)) {
+        if (into != std::floor(into) || w != std::floor(w)) {
+            into = sum;
+            return;
+        }
+        const double bv = sum - into;
+        if ((into - (sum - bv)) + (w - bv) == 0) {
+            into = sum;
+            return;
+        }
+    }
+    throw invalid_input("cannot merge transition counts: " + what() + " would be " +
+                        (std::isfinite(sum) ? std::string("inexact (whole counts past 2**53 no "
+                                                          "longer add exactly)")
+                                            : std::string("past the largest number")) +
+                        " (" + number_text(into) + " + " + number_text(w) +
+                        "): scale the weights down or keep the parts apart");
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(merge_1)
+
 JOURNEYLOOP_IMPL_INLINE transition_counts merge(const transition_counts& a,
                                                 const transition_counts& b) {
     if (a.order() != b.order() || a.collapse_repeats() != b.collapse_repeats() ||
@@ -550,19 +593,26 @@ JOURNEYLOOP_IMPL_INLINE transition_counts merge(const transition_counts& a,
         const auto t = b.targets(s);
         const auto w = b.weights(s);
         for (std::size_t i = 0; i < t.size(); ++i)
-            edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]] += w[i];
+            add_counts(edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]], w[i], [&] {
+                return "the weight of the transition '" + b.state_label(s) + "' -> '" +
+                       b.state_label(t[i]) + "'";
+            });
     }
     parts.edges.assign(edges.begin(), edges.end());
     const auto n = parts.states.size() + transition_counts::first_channel_state;
     parts.end_conversions.resize(n, 0.0);
     parts.end_value.resize(n, 0.0);
     for (state_id s = 0; s < b.num_states(); ++s) {
-        parts.end_conversions[state_map[s]] += b.conversions_from(s);
-        parts.end_value[state_map[s]] += b.value_from(s);
+        add_counts(parts.end_conversions[state_map[s]], b.conversions_from(s), [&] {
+            return "the conversions of the paths ending in '" + b.state_label(s) + "'";
+        });
+        add_counts(parts.end_value[state_map[s]], b.value_from(s),
+                   [&] { return "the value of the paths ending in '" + b.state_label(s) + "'"; });
     }
-    parts.total_conversions += b.total_conversions();
-    parts.total_nulls += b.total_nulls();
-    parts.total_value += b.total_value();
+    add_counts(parts.total_conversions, b.total_conversions(),
+               [] { return std::string("the total conversions"); });
+    add_counts(parts.total_nulls, b.total_nulls(), [] { return std::string("the total nulls"); });
+    add_counts(parts.total_value, b.total_value(), [] { return std::string("the total value"); });
     return detail::counts_access::assemble(std::move(parts));
 }
 

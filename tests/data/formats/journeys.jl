@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"journeys","version":1,"body_bytes":345,"checksum":"fnv1a64:8a7862f3fa30c12c"}
+{"channels":["search","email","demo"],"offsets":[0,3,4,6],"touches":[1,0,2,1,1,0],"conversions":[1,1,0],"nulls":[0,0,1],"values":[100.5,20,0],"times":{"unit_seconds":0,"before_end":[8,3.5,0,0,3,0]},"customers":{"kind":"integer","ids":["7","3"],"rows":[0,0,1]},"metadata":{"teams":[["search","marketing"],["email","marketing"],["demo","sales"]]}}

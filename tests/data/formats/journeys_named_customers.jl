@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"journeys","version":1,"body_bytes":275,"checksum":"fnv1a64:80ec3f2d7f0a4289"}
+{"channels":["search","email","demo"],"offsets":[0,3,4,6],"touches":[1,0,2,1,1,0],"conversions":[1,1,0],"nulls":[0,0,1],"values":[100.5,20,0],"times":{"unit_seconds":0,"before_end":[8,3.5,0,0,3,0]},"customers":{"kind":"name","ids":["customer 7","customer 3"],"rows":[0,0,1]}}

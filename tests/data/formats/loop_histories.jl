@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"loop_histories","version":1,"body_bytes":286,"checksum":"fnv1a64:a09de9ae8c20f2e3"}
+{"purchase":0,"purchase_offsets":[0,2,2],"purchase_values":[100.5,20],"rows":{"channels":["purchase","search","email","demo"],"offsets":[0,6,8],"touches":[2,1,3,0,2,0,2,1],"conversions":[2,0],"nulls":[1,1],"values":[120.5,0],"customers":{"kind":"integer","ids":["7","3"],"rows":[0,1]}}}

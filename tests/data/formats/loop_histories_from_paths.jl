@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"loop_histories","version":1,"body_bytes":218,"checksum":"fnv1a64:2bf59cf7ef0f48cc"}
+{"purchase":0,"purchase_offsets":[0,2,2,3],"purchase_values":[15,15,30],"rows":{"channels":["purchase","a","b"],"offsets":[0,4,6,8],"touches":[1,0,2,0,1,2,2,0],"conversions":[2,0,2],"nulls":[1,1,2],"values":[30,0,60]}}

@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"markov_model","version":1,"body_bytes":376,"checksum":"fnv1a64:9597a42c4ea12996"}
+{"smoothing":0.5,"metadata":{"max_states":1000,"teams":[["a","marketing"],["b","sales"],["c","sales"]],"stages":[["a","top"],["b","bottom"],["c","bottom"]]},"counts":{"order":1,"collapse_repeats":true,"padded":false,"channels":["a","b","c"],"states":[[0],[1],[2]],"edges":[[0,3,4],[0,4,2],[3,4,2],[3,5,2],[4,1,1],[4,2,3],[5,1,2]],"ends":[[4,1,10],[5,2,30]],"totals":[3,3,40]}}

@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"markov_model","version":1,"body_bytes":238,"checksum":"fnv1a64:beefb24e98e7f8af"}
+{"smoothing":0,"counts":{"order":2,"collapse_repeats":true,"padded":false,"channels":["a","b","c"],"states":[[0,1],[1],[0,2]],"edges":[[0,3,2],[0,4,2],[0,5,2],[3,1,1],[3,2,1],[4,2,2],[5,1,2]],"ends":[[3,1,10],[5,2,30]],"totals":[3,3,40]}}

@@ -1,0 +1,2 @@
+{"format":"journeyloop","kind":"transition_counts","version":1,"body_bytes":230,"checksum":"fnv1a64:0e912cc931d03e30"}
+{"order":2,"collapse_repeats":true,"padded":true,"channels":["a","b","c"],"states":[[-1,0],[0,1],[-1,1],[0,2]],"edges":[[0,3,4],[0,5,2],[3,4,2],[3,6,2],[4,1,1],[4,2,1],[5,2,2],[6,1,2]],"ends":[[4,1,10],[6,2,30]],"totals":[3,3,40]}
