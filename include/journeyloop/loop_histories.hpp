@@ -127,9 +127,13 @@ loop_counts count_loop_transitions(const loop_histories& histories,
  * Loop histories from a path table whose paths hold the purchase token
  * (`"email > demo > purchase > webinar"`): `table.conversions` is the number
  * of customers with each history, `table.value` (optional) the total value of
- * their purchases, split evenly between the row's purchases. Throws
- * invalid_input as build_journeys() does, and for a value on a row without a
- * purchase.
+ * their purchases, split evenly between the row's purchases. Purchases at the
+ * start of a path, before any touch, have nothing to credit: they are left
+ * out of the history with their share of the value and counted in
+ * unattributed_purchases() and unattributed_value() (an event log counts
+ * them in event_report::conversions_without_touch); a row of purchases only
+ * is not built, so rows may be fewer than the table's. Throws invalid_input as
+ * build_journeys() does, and for a value on a row without a purchase.
  *
  * **Example**:
  *
