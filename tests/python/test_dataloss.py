@@ -337,3 +337,12 @@ def test_a_purchase_before_any_touch_is_counted_from_both_inputs() -> None:
     assert a["purchases"].sum() == pytest.approx(2.0, abs=1e-12)
     assert a.loc["a", "first_purchases"] == pytest.approx(1.0, abs=1e-12)
     assert a["first_purchases"].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_the_warning_points_at_the_caller() -> None:
+    ev = pd.DataFrame({"customer": [1], "time": [0], "channel": ["a"]})
+    for build in (jl.Journeys.from_events, jl.Histories.from_events):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            build(ev)
+        assert [w.filename for w in caught] == [__file__]
