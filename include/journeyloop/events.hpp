@@ -62,8 +62,11 @@ struct event_table {
     /// flag) for a conversion; booleans, integers or floats. Absent: no
     /// conversions.
     numeric_column_view conversion;
-    /// Optional value of each conversion row (read on conversion rows only;
-    /// on other rows it must be 0 or missing).
+    /// Optional value of each conversion row (read on conversion rows only).
+    /// A conversion row whose value is missing, negative or infinite is kept
+    /// with value 0 and counted in event_report::bad_value; any other value
+    /// than 0 or missing on a touch row is ignored and counted in
+    /// event_report::value_without_conversion (strict: either throws).
     numeric_column_view value;
 };
 
@@ -81,10 +84,11 @@ struct event_options {
     /// of the journey it closes). False: conversion rows are never touches.
     bool conversion_is_touch = true;
     duplicate_policy duplicates = duplicate_policy::keep;
-    /// Throw invalid_input at the first rejected row instead of counting it:
-    /// the first in row order among the row checks (missing values, bad
-    /// conversions and values, missing channels); duplicates are found after
-    /// those, in (customer, time) order.
+    /// Throw invalid_input at the first rejected row instead of counting it,
+    /// and at the first row whose value would be set aside (bad_value,
+    /// value_without_conversion): the first in row order among the row checks
+    /// (missing values, bad conversions, missing channels, bad values);
+    /// duplicates are found after those, in (customer, time) order.
     bool strict = false;
     /// Seconds per time unit (1e-9 for nanoseconds), recorded in the
     /// journeys for time decay; 0 for unitless numeric times.
@@ -118,9 +122,13 @@ struct event_report {
     std::size_t null_channel = 0;
     /// A conversion count that is missing, negative or not finite.
     std::size_t bad_conversion = 0;
-    /// A conversion value that is missing, negative or not finite.
+    // Rows kept with their value set aside (not rejections: these rows are
+    // counted in rows_used, or wherever their journey puts them).
+    /// Conversion rows whose value is missing, negative or not finite: the
+    /// conversion is kept with value 0.
     std::size_t bad_value = 0;
-    /// A positive value on a row that is not a conversion.
+    /// Touch rows (not conversions) carrying a value other than 0 or
+    /// missing: the touch is kept, the value ignored.
     std::size_t value_without_conversion = 0;
     /// Duplicates rejected by duplicate_policy::drop.
     std::size_t duplicate = 0;
@@ -128,8 +136,10 @@ struct event_report {
     std::size_t duplicates_found = 0;
     /// Touches dropped by the lookback window.
     std::size_t outside_lookback = 0;
-    /// Funnel form: conversion rows whose journey has no touch left (they
-    /// cannot be attributed to any channel).
+    /// Conversion rows with no touch to credit (they cannot be attributed to
+    /// any channel). Funnel form: no channel of their own and no touch left in
+    /// their journey. Loop form: a purchase before the customer's first touch
+    /// (it gets no marker in the history).
     std::size_t conversions_without_touch = 0;
     /// Conversions and value of those rows.
     double unattributed_conversions = 0;
@@ -145,10 +155,10 @@ struct event_report {
     /// Whether the rows were already in (customer, time) order.
     bool sorted_input = false;
 
-    /// Sum of the rejected counts.
+    /// Sum of the rejected counts (bad_value and value_without_conversion
+    /// count rows that were kept).
     std::size_t rows_rejected() const noexcept {
-        return null_customer + null_time + null_channel + bad_conversion + bad_value +
-               value_without_conversion + duplicate;
+        return null_customer + null_time + null_channel + bad_conversion + duplicate;
     }
 };
 
@@ -228,9 +238,15 @@ struct event_histories {
  * Builds loop histories from an event log: one row per customer, its touches
  * in (customer, time) order as build_journeys() orders them, with the marker
  * channel `options.purchase` after each conversion row (one purchase per
- * conversion row, valued by its value). Each row has one customer. The report
- * counts the rows as build_journeys() does; its `conversions` are the
- * purchases and its `journeys` the histories.
+ * conversion row, valued by its value). Each row has one customer. A
+ * purchase before the customer's first touch (a conversion row without a
+ * channel, or with `conversion_is_touch` false) has nothing to credit: it gets
+ * no marker and is counted in `conversions_without_touch`, with its purchase
+ * in `unattributed_conversions` and its value, as in funnel form and as
+ * build_loop_histories() on a path table does with leading purchases. A
+ * customer with no other row has no history. The report counts the rows as
+ * build_journeys() does; its `conversions` are the purchases and its
+ * `journeys` the histories.
  *
  * Throws invalid_input as build_journeys() does, and for a lookback or an
  * inactivity gap (a history keeps every touch of a customer), an empty

@@ -64,6 +64,13 @@ public:
     double total_customers() const noexcept { return rows_.total_nulls(); }
     double total_purchases() const noexcept { return rows_.total_conversions(); }
     double total_value() const noexcept { return rows_.total_value(); }
+    /// Purchases (over their customers) that a path table put before the
+    /// first touch of a history, and their value: nothing can be credited
+    /// with them, so they are left out of the rows and counted here, as an
+    /// event log counts them in event_report::conversions_without_touch.
+    /// Zero for histories built from events (their report counts them).
+    double unattributed_purchases() const noexcept { return unattributed_purchases_; }
+    double unattributed_value() const noexcept { return unattributed_value_; }
     /// Number of touches over all rows, purchase markers included (not
     /// weighted by customers).
     std::size_t total_touches() const noexcept { return rows_.total_touches(); }
@@ -92,6 +99,7 @@ private:
     channel_id purchase_ = 0;
     std::vector<double> purchase_values_;
     std::vector<std::size_t> purchase_offsets_{0};
+    double unattributed_purchases_ = 0, unattributed_value_ = 0;
 };
 
 /// The two funnel views of a loop chain: counts from START (the first
@@ -119,9 +127,13 @@ loop_counts count_loop_transitions(const loop_histories& histories,
  * Loop histories from a path table whose paths hold the purchase token
  * (`"email > demo > purchase > webinar"`): `table.conversions` is the number
  * of customers with each history, `table.value` (optional) the total value of
- * their purchases, split evenly between the row's purchases. Throws
- * invalid_input as build_journeys() does, and for a value on a row without a
- * purchase.
+ * their purchases, split evenly between the row's purchases. Purchases at the
+ * start of a path, before any touch, have nothing to credit: they are left
+ * out of the history with their share of the value and counted in
+ * unattributed_purchases() and unattributed_value() (an event log counts
+ * them in event_report::conversions_without_touch); a row of purchases only
+ * is not built, so rows may be fewer than the table's. Throws invalid_input as
+ * build_journeys() does, and for a value on a row without a purchase.
  *
  * **Example**:
  *

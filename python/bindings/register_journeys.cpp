@@ -366,6 +366,9 @@ void register_journeys(py::module_& m) {
                     "Loop histories from path strings holding the purchase token.")
         .def_property_readonly("total_customers", &jl::loop_histories::total_customers)
         .def_property_readonly("total_purchases", &jl::loop_histories::total_purchases)
+        .def_property_readonly("unattributed_purchases",
+                               &jl::loop_histories::unattributed_purchases)
+        .def_property_readonly("unattributed_value", &jl::loop_histories::unattributed_value)
         .def_property_readonly("form", [](const jl::loop_histories&) { return "loop"; })
         .def_property_readonly("has_times", [](const jl::loop_histories&) { return false; })
         .def_property_readonly("time_unit_seconds", [](const jl::loop_histories&) { return 0.0; })

@@ -10,6 +10,9 @@ Arrow column is joined into one array.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,9 +23,9 @@ import pyarrow as pa
 
 from . import _core
 from ._columns import arrow_buffers
-from ._errors import InvalidInputError
+from ._errors import DataWarning, InvalidInputError
 
-__all__ = ["EventReport", "duration_in_units", "event_columns"]
+__all__ = ["EventReport", "duration_in_units", "event_columns", "warn_about"]
 
 _UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "m": 60.0, "h": 3600.0, "D": 86400.0}
 
@@ -35,6 +38,8 @@ _FOLDED = frozenset(
     {"converting_journeys", "non_converting_journeys", "unattributed_conversions",
      "unattributed_value"}
 )  # fmt: skip
+# Rows kept with their value set aside: shown only when there are some.
+_SET_ASIDE = ("bad_value", "value_without_conversion")
 
 
 class EventReport:
@@ -113,7 +118,7 @@ class EventReport:
                 if value:
                     rows.append((f"  {name}", f"{value:,}"))
                 continue
-            if name in _FOLDED:
+            if name in _FOLDED or (name in _SET_ASIDE and not value):
                 continue
             if kind == "amount":
                 text = f"{value:,.10g}"
@@ -184,9 +189,8 @@ def _column(table: Any, name: str) -> Any:
         return pa.chunked_array(col) if hasattr(col, "__arrow_c_stream__") else pa.array(col)
     try:
         return pa.array(col, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
-        msg = f"column {name!r} has values of mixed or unsupported types: {e}"
-        raise InvalidInputError(msg) from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        raise InvalidInputError(_mixed_types(col, name)) from None
 
 
 def _one_array(col: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -234,9 +238,46 @@ def _as_arrow(col: Any, name: str) -> pa.Array:
         return _one_array(col)
     try:
         return _one_array(pa.array(col, from_pandas=True))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
-        msg = f"column {name!r} has values of mixed or unsupported types: {e}"
-        raise InvalidInputError(msg) from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        raise InvalidInputError(_mixed_types(col, name)) from None
+
+
+def _kind(x: Any) -> str:
+    """The kind of one value of a column, in the words of the messages."""
+    if isinstance(x, str):
+        return "string"
+    if isinstance(x, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(x, (dt.datetime, dt.date, np.datetime64)):
+        return "datetime"
+    return type(x).__name__
+
+
+def _mixed_types(col: Any, name: str) -> str:
+    """The message for a column Arrow cannot read: the first row whose kind
+    differs from the first value's (only on this failing path is the column
+    walked in Python)."""
+    values = col.tolist() if hasattr(col, "tolist") else list(col)
+    first: tuple[int, str] | None = None
+    for row, x in enumerate(values):
+        if x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x):
+            continue
+        kind = _kind(x)
+        if kind not in ("string", "boolean", "number", "datetime"):
+            return (
+                f"row {row}, column {name!r}: {x!r} is a {kind}, which a column cannot hold; "
+                "give strings or numbers"
+            )
+        if first is None:
+            first = (row, kind)
+        elif kind != first[1]:
+            return (
+                f"row {row}, column {name!r}: {x!r} is a {kind}, but row {first[0]} holds a "
+                f"{first[1]}; a column holds one type (convert it, e.g. with .astype(str))"
+            )
+    return f"column {name!r}: values of an unsupported type; give strings or numbers"
 
 
 def _numpy_of(col: Any) -> np.ndarray[Any, Any] | None:
@@ -253,8 +294,7 @@ def customer_column(col: Any, name: str) -> dict[str, Any]:
     if values is not None and values.dtype.kind in "iu":
         return {"customer_ids": _checked_int64(values, name)}
     if values is not None and values.dtype.kind == "f":
-        msg = f"column {name!r}: customer ids must be integers or strings, got floats"
-        raise InvalidInputError(msg)
+        return _float_ids(values, name)
     arr = _as_arrow(col, name)
     if pa.types.is_integer(arr.type):
         try:
@@ -263,9 +303,29 @@ def customer_column(col: Any, name: str) -> dict[str, Any]:
             msg = f"column {name!r}: customer ids above 2**63 - 1"
             raise InvalidInputError(msg) from None
     if pa.types.is_floating(arr.type):
-        msg = f"column {name!r}: customer ids must be integers or strings, got floats"
-        raise InvalidInputError(msg)
+        return _float_ids(arr.to_numpy(zero_copy_only=False), name)
     return {"customer_names": _strings(arr, name)}
+
+
+def _float_ids(values: np.ndarray[Any, Any], name: str) -> dict[str, Any]:
+    """Customer ids held as floats (a pandas integer column with NaN): whole
+    numbers are the ids, NaN is a missing customer (counted in the report's
+    null_customer); any other value names its row."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    whole = np.where(missing, 0.0, values)
+    bad = ~(np.isfinite(whole) & (np.floor(whole) == whole) & (np.abs(whole) < 2.0**63))
+    if bad.any():
+        row = int(np.argmax(bad))
+        msg = (
+            f"row {row}, column {name!r}: customer id {float(values[row])!r} is not a whole "
+            "number; customer ids must be integers or strings"
+        )
+        raise InvalidInputError(msg)
+    out: dict[str, Any] = {"customer_ids": whole.astype(np.int64)}
+    if missing.any():
+        out["customer_valid"] = (~missing).astype(np.uint8)
+    return out
 
 
 def _checked_int64(values: np.ndarray[Any, Any], name: str) -> npt.NDArray[np.int64]:
@@ -440,3 +500,55 @@ def duration_in_units(x: Any, unit_seconds: float, name: str) -> float | None:
         msg = f"{name}: the times are plain numbers; give {name} as a number in their units"
         raise InvalidInputError(msg)
     return float(td.value) * 1e-9 / unit_seconds
+
+
+def warn_about(report: EventReport, *, conversion_given: bool) -> None:
+    """One :class:`DataWarning` naming the counts when rows were rejected,
+    values set aside or conversions left without a touch, or when nothing
+    converts; nothing otherwise. The warning points at the first caller
+    outside journeyloop."""
+    r = report
+    parts: list[str] = []
+    if r.rows_rejected:
+        reasons = ", ".join(
+            f"{name} {r._values[name]:,}"
+            for name, _, kind in _FIELDS
+            if kind == "rejection" and r._values[name]
+        )
+        parts.append(f"{r.rows_rejected:,} of {r.rows_read:,} rows rejected ({reasons})")
+    if r.bad_value:
+        parts.append(
+            f"{r.bad_value:,} conversions kept with a missing, negative or infinite value "
+            "taken as 0 (bad_value)"
+        )
+    if r.value_without_conversion:
+        parts.append(
+            f"{r.value_without_conversion:,} touches kept with their value ignored "
+            "(value_without_conversion)"
+        )
+    if r.conversions_without_touch:
+        parts.append(
+            f"{r.conversions_without_touch:,} conversions with no touch to credit, "
+            f"{r.unattributed_conversions:,.10g} conversions and value "
+            f"{r.unattributed_value:,.10g} unattributed (conversions_without_touch)"
+        )
+    if not conversion_given and r.rows_read:
+        parts.append("no conversion column given: nothing converts")
+    elif r.rows_read and not r.conversions and not r.conversions_without_touch:
+        parts.append("no row converts")
+    if parts:
+        warnings.warn("; ".join(parts) + "; see .report", DataWarning, stacklevel=_outside())
+
+
+def _outside() -> int:
+    """The stack level of the first frame outside this package, as
+    :func:`warnings.warn` counts from its caller."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == (
+        package
+    ):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

@@ -21,8 +21,8 @@ from ._columns import (
     get_column,
     is_columnar,
 )
-from ._errors import InvalidInputError
-from ._events import EventReport, duration_in_units, event_columns
+from ._errors import DataWarning, InvalidInputError
+from ._events import EventReport, _outside, duration_in_units, event_columns, warn_about
 from ._files import write_atomically
 from ._teams import UNASSIGNED
 
@@ -446,7 +446,8 @@ class Journeys(_Rows[_core.journey_set]):
             object with the Arrow PyCapsule stream interface) or a dict of
             numpy arrays. Columns are read in place where their types allow.
         customer
-            Customer id column: integers or strings.
+            Customer id column: integers, strings, or floats holding whole
+            numbers (NaN is a missing customer, counted in the report).
         time
             Time column: datetime64 of any unit, timezone-aware datetimes,
             Arrow timestamps or dates, or plain numbers.
@@ -457,8 +458,11 @@ class Journeys(_Rows[_core.journey_set]):
             Conversion column: booleans, or non-negative counts (0 for a
             touch). None: no conversions (every journey is non-converting).
         value
-            Conversion value column (read on conversion rows; other rows must
-            have 0 or a missing value).
+            Conversion value column, read on conversion rows: a missing,
+            negative or infinite value there is taken as 0 (the conversion
+            is kept) and counted in ``report.bad_value``; a value other than
+            0 or missing on a touch row is ignored (the touch is kept) and
+            counted in ``report.value_without_conversion``.
         lookback
             Funnel form: touches older than this before the conversion (before
             the last touch, for a non-converting journey) are dropped and
@@ -478,7 +482,8 @@ class Journeys(_Rows[_core.journey_set]):
             ``"keep"`` them as separate touches or ``"drop"`` all but the
             first. Counted either way.
         strict
-            Raise on the first row that would be rejected instead of counting.
+            Raise on the first row that would be rejected, or have its value
+            set aside, instead of counting it.
         purchase
             Loop form: the name of the purchase marker.
         channels
@@ -494,8 +499,16 @@ class Journeys(_Rows[_core.journey_set]):
         Raises
         ------
         InvalidInputError
-            For a missing column, a column of the wrong type, bad options, and
-            with ``strict=True`` the first bad row (its position and column).
+            For a missing column, a column of the wrong type (a column of
+            mixed types names its first row of another type), bad options,
+            and with ``strict=True`` the first bad row (its position and
+            column).
+
+        Warns
+        -----
+        DataWarning
+            Once, naming the counts, when rows are rejected, values set
+            aside, conversions left without a touch, or nothing converts.
 
         Examples
         --------
@@ -532,6 +545,7 @@ class Journeys(_Rows[_core.journey_set]):
             if isinstance(js, _core.loop_histories)
             else cls(js, EventReport(**report))
         )
+        warn_about(cast("EventReport", rows.report), conversion_given=conversion is not None)
         return rows if channels is None else rows.with_channels(channels)
 
     @overload
@@ -541,12 +555,12 @@ class Journeys(_Rows[_core.journey_set]):
         data: Any,
         path: str = "path",
         conversions: str | Sequence[float] | None = "conversions",
-        nulls: str | Sequence[float] | None = None,
-        value: str | Sequence[float] | None = None,
+        nulls: str | Sequence[float] | Literal[False] | None = None,
+        value: str | Sequence[float] | Literal[False] | None = None,
         sep: str = ">",
         *,
         form: Literal["funnel"] = "funnel",
-        count: str | Sequence[float] | None = None,
+        count: str | Sequence[float] | Literal[False] | None = None,
         purchase: str = "purchase",
     ) -> Journeys: ...
 
@@ -557,12 +571,12 @@ class Journeys(_Rows[_core.journey_set]):
         data: Any,
         path: str = "path",
         conversions: str | Sequence[float] | None = "conversions",
-        nulls: str | Sequence[float] | None = None,
-        value: str | Sequence[float] | None = None,
+        nulls: str | Sequence[float] | Literal[False] | None = None,
+        value: str | Sequence[float] | Literal[False] | None = None,
         sep: str = ">",
         *,
         form: Literal["loop"],
-        count: str | Sequence[float] | None = None,
+        count: str | Sequence[float] | Literal[False] | None = None,
         purchase: str = "purchase",
     ) -> Histories: ...
 
@@ -572,12 +586,12 @@ class Journeys(_Rows[_core.journey_set]):
         data: Any,
         path: str = "path",
         conversions: str | Sequence[float] | None = "conversions",
-        nulls: str | Sequence[float] | None = None,
-        value: str | Sequence[float] | None = None,
+        nulls: str | Sequence[float] | Literal[False] | None = None,
+        value: str | Sequence[float] | Literal[False] | None = None,
         sep: str = ">",
         *,
         form: Literal["funnel", "loop"] = "funnel",
-        count: str | Sequence[float] | None = None,
+        count: str | Sequence[float] | Literal[False] | None = None,
         purchase: str = "purchase",
     ) -> Journeys | Histories:
         """Journeys from a path table (ChannelAttribution's format).
@@ -593,15 +607,23 @@ class Journeys(_Rows[_core.journey_set]):
             Name of the path column (ignored when ``data`` is a list).
         conversions
             Name of the conversions column, or a sequence of counts. With a
-            list of paths, None means one conversion per path. Count and
-            value columns of integers (8 to 64 bits) or floats are read in
-            place when the paths are Arrow or pandas ``str`` strings; others
-            are converted to float64.
+            list of paths, None means one conversion per path. Left at
+            ``"conversions"``, a table without that column but with
+            ``total_conversions`` (ChannelAttribution's name) uses it. Count
+            and value columns of integers (8 to 64 bits) or floats are read
+            in place when the paths are Arrow or pandas ``str`` strings;
+            others are converted to float64.
         nulls
-            Name (or sequence) of the non-converting counts; None means no
-            non-converting outcomes.
+            Name (or sequence) of the non-converting counts. None (the
+            default) takes the table's column ``nulls``, ``total_null`` or
+            ``total_nulls``, the first it has, and no non-converting outcomes
+            when it has none (or ``data`` is a list of paths); ``False``: no
+            non-converting outcomes, whatever the table holds.
         value
-            Name (or sequence) of the conversion value; None means value 0.
+            Name (or sequence) of the conversion value. None (the default)
+            takes the table's column ``value``, ``total_conversion_value`` or
+            ``conversion_value``, the first it has, and value 0 when it has
+            none; ``False``: value 0, whatever the table holds.
         sep
             Separator between channels; tokens are trimmed of blanks.
         form
@@ -612,9 +634,14 @@ class Journeys(_Rows[_core.journey_set]):
             their purchases (split evenly between the row's purchases). The
             conversions and nulls arguments are not used.
         count
-            Loop form: the customers column (or a sequence).
+            Loop form: the customers column (or a sequence). None takes the
+            table's column ``count`` or ``customers`` if it has one, else 1
+            customer per row; ``False``: 1 customer per row.
         purchase
             Loop form: the purchase token.
+
+        The repr shows the totals of conversions, nulls and value read, so
+        the columns a table gave are seen at once.
 
         Returns
         -------
@@ -706,8 +733,8 @@ class Histories(_Rows[_core.loop_histories]):
         cls,
         data: Any,
         path: str = "path",
-        count: str | Sequence[float] | None = None,
-        value: str | Sequence[float] | None = None,
+        count: str | Sequence[float] | Literal[False] | None = None,
+        value: str | Sequence[float] | Literal[False] | None = None,
         sep: str = ">",
         *,
         purchase: str = "purchase",
@@ -716,14 +743,26 @@ class Histories(_Rows[_core.loop_histories]):
         (``"email > demo > purchase > webinar"``).
 
         ``count`` is the number of customers with each history (a column
-        name or a sequence; default 1 each) and ``value`` the total value of
-        their purchases, split evenly between the row's purchases. The other
-        arguments are those of :meth:`Journeys.from_paths`.
+        name or a sequence; None takes a ``count`` or ``customers`` column
+        of the table, else 1 each; ``False``: 1 each) and ``value`` the total
+        value of their purchases, split evenly between the row's purchases
+        (None takes a ``value`` column of the table; ``False``: value 0). The
+        other arguments are those of :meth:`Journeys.from_paths`.
+
+        Purchases before the first touch of a history (``"purchase > email
+        > purchase"``) have nothing to credit: they are left out of the
+        history, with their share of the row's value, and counted in
+        :attr:`unattributed_purchases` and :attr:`unattributed_value`, with a
+        :class:`~journeyloop.DataWarning` (an event log counts them in its
+        report's ``conversions_without_touch``). A row of purchases only is
+        not built.
         """
         table = _PathTable(data, path, arrow=False)
+        count = table.column_of(count, "count")
+        value = table.column_of(value, "value")
         customers = table.numbers(count, "count")
         options = table.options(sep, conversions=("count", count), value=("value", value))
-        return cls(
+        histories = cls(
             _core.loop_histories.from_paths(
                 table.path_strings(sep),
                 np.ones(table.n) if customers is None else customers,
@@ -732,6 +771,15 @@ class Histories(_Rows[_core.loop_histories]):
                 purchase,
             )
         )
+        if histories.unattributed_purchases:
+            warnings.warn(
+                f"{histories.unattributed_purchases:,.10g} purchases before the first touch of "
+                f"a history, value {histories.unattributed_value:,.10g}, have no touch to "
+                "credit: left out of the histories (see .unattributed_purchases)",
+                DataWarning,
+                stacklevel=_outside(),
+            )
+        return histories
 
     @classmethod
     def from_events(
@@ -778,6 +826,19 @@ class Histories(_Rows[_core.loop_histories]):
         """Sum of the purchases of all rows."""
         return float(self._set.total_purchases)
 
+    @property
+    def unattributed_purchases(self) -> float:
+        """Purchases (over their customers) that a path table put before the
+        first touch of a history: left out of the rows, as nothing can be
+        credited with them. Histories built from events count them in
+        ``report.conversions_without_touch`` (and this is 0)."""
+        return float(self._set.unattributed_purchases)
+
+    @property
+    def unattributed_value(self) -> float:
+        """The value of :attr:`unattributed_purchases`."""
+        return float(self._set.unattributed_value)
+
     def __repr__(self) -> str:
         return (
             f"Histories({len(self)} histories, {len(self.channels)} channels, "
@@ -805,6 +866,24 @@ class _PathTable:
             self.n = len(self.paths)
         else:
             self.n = sum(len(c) for c in self.chunks)
+
+    def column_of(
+        self, spec: str | Sequence[float] | Literal[False] | None, kind: str
+    ) -> str | Sequence[float] | None:
+        """The column (or sequence) to read for ``kind``: ``spec`` as given,
+        except that None takes the table's first column named as in
+        ``_USUAL_NAMES[kind]`` (None when it has none), the default
+        ``"conversions"`` falls back to ``total_conversions`` likewise, and
+        False means none."""
+        if spec is False:
+            return None
+        if not self.columnar or not (spec is None or (isinstance(spec, str) and spec == kind)):
+            return spec
+        columns = _column_names(self.data)
+        if spec == kind and kind in columns:
+            return spec
+        found = next((c for c in _USUAL_NAMES[kind] if c in columns), None)
+        return spec if found is None and spec is not None else found
 
     def numbers(self, spec: str | Sequence[float] | None, name: str) -> Any:
         """Column ``spec`` (a column name, or a sequence) as numbers, or None
@@ -861,18 +940,35 @@ class _PathTable:
         return cast("list[str]", self.paths)
 
 
+# The columns a path table usually has for each count, in the order they are
+# looked for when the argument is left out (ChannelAttribution's names too).
+_USUAL_NAMES: dict[str, tuple[str, ...]] = {
+    "conversions": ("conversions", "total_conversions"),
+    "nulls": ("nulls", "total_null", "total_nulls"),
+    "value": ("value", "total_conversion_value", "conversion_value"),
+    "count": ("count", "customers"),
+}
+
+
+def _column_names(data: Any) -> list[Any]:
+    return list(data.columns) if hasattr(data, "columns") else list(data.keys())
+
+
 def _funnel_from_paths(
     data: Any,
     path: str,
-    conversions: str | Sequence[float] | None,
-    nulls: str | Sequence[float] | None,
-    value: str | Sequence[float] | None,
+    conversions: str | Sequence[float] | Literal[False] | None,
+    nulls: str | Sequence[float] | Literal[False] | None,
+    value: str | Sequence[float] | Literal[False] | None,
     sep: str,
 ) -> _core.journey_set:
     table = _PathTable(data, path, arrow=True)
     if table.columnar and conversions is None:
         msg = "conversions is required with a table: give the conversions column"
         raise InvalidInputError(msg)
+    conversions = table.column_of(conversions, "conversions")
+    nulls = table.column_of(nulls, "nulls")
+    value = table.column_of(value, "value")
     conv = table.numbers(conversions, "conversions")
     nul = table.numbers(nulls, "nulls")
     val = table.numbers(value, "value")

@@ -231,6 +231,58 @@ TEST_CASE("events: conversion rows as non-touches, inactivity gaps", "[events]")
     check_accounting(built.report);
 }
 
+TEST_CASE("events: a purchase before any touch is counted, not put in a loop history", "[events]") {
+    // Customer 1: purchase (no channel), a, purchase (no channel), purchase
+    // of channel b. Customer 2: only a purchase without a channel.
+    std::vector<std::int64_t> c{1, 1, 1, 2, 1};
+    std::vector<double> t{0, 1, 2, 0, 3};
+    std::vector<std::string_view> ch{"", "a", "", "", "b"};
+    std::vector<double> conv{1, 0, 1, 1, 1};
+    std::vector<double> value{7, 0, 10, 4, 5};
+    event_table u;
+    u.customer_ids = c;
+    u.time_real = t;
+    u.channel = ch;
+    u.conversion = conv;
+    u.value = value;
+    const auto built = build_loop_histories(u, {});
+    const auto& h = built.histories;
+    const auto& r = built.report;
+    REQUIRE(h.size() == 1);
+    REQUIRE(path_names(h, 0) == names{"a", "purchase", "b", "purchase"});
+    REQUIRE(h.purchases(0) == 2);
+    REQUIRE(h.value(0) == 15);
+    REQUIRE(r.conversions_without_touch == 2);
+    REQUIRE(r.unattributed_conversions == 2);
+    REQUIRE(r.unattributed_value == 11);
+    REQUIRE(r.rows_used == 3);
+    REQUIRE(r.journeys == 1);
+    REQUIRE(r.customers == 2);
+    REQUIRE(r.conversions == 2);
+    REQUIRE(r.value == 15);
+    check_accounting(r);
+
+    // The funnel form gives the same account of the first purchases.
+    const auto funnel = build_journeys(u, {});
+    REQUIRE(funnel.report.conversions_without_touch == 2);
+    REQUIRE(funnel.report.unattributed_value == 11);
+    REQUIRE(funnel.journeys.size() == 2);
+    check_accounting(funnel.report);
+
+    // The same histories as a path table: the leading purchases are counted
+    // the same way.
+    std::vector<std::string_view> paths{"purchase > a > purchase > b > purchase", "purchase"};
+    std::vector<double> customers{1, 1}, total{22, 4};
+    path_options po;
+    const auto from_table = build_loop_histories({paths, customers, {}, total}, po, "purchase");
+    REQUIRE(from_table.size() == 1);
+    REQUIRE(path_names(from_table, 0) == names{"a", "purchase", "b", "purchase"});
+    REQUIRE(from_table.purchases(0) == 2);
+    REQUIRE(from_table.unattributed_purchases() == 2);
+    REQUIRE(from_table.unattributed_value() == Approx(22.0 / 3 + 4).epsilon(1e-15));
+    REQUIRE(from_table.value(0) == Approx(22.0 * 2 / 3).epsilon(1e-15));
+}
+
 TEST_CASE("events: duplicates are kept or dropped, and counted either way", "[events]") {
     std::vector<std::int64_t> c{1, 1, 1, 1, 1};
     std::vector<double> t{0, 0, 0, 1, 1};
@@ -279,14 +331,34 @@ TEST_CASE("events: bad rows are counted by reason, or thrown with strict", "[eve
     auto built = build_journeys(t, o);
     const auto& r = built.report;
     REQUIRE(r.rows_read == 9);
-    REQUIRE(r.rows_used == 1);
+    // Rows 5 and 8 (a negative and a missing value on a conversion) keep
+    // their conversion with value 0; row 6 keeps its touch, its stray value
+    // ignored: none of them is rejected.
+    REQUIRE(r.rows_used == 4);
     REQUIRE(r.null_customer == 1);
     REQUIRE(r.null_time == 1);
     REQUIRE(r.bad_conversion == 2);
     REQUIRE(r.bad_value == 2);
     REQUIRE(r.value_without_conversion == 1);
     REQUIRE(r.null_channel == 1);
-    REQUIRE(built.journeys.size() == 1);
+    REQUIRE(r.rows_rejected() == 5);
+    const auto& js = built.journeys;
+    REQUIRE(js.size() == 4);
+    REQUIRE(path_names(js, 0) == names{"a"});
+    REQUIRE(js.conversions(0) == 1);
+    REQUIRE(js.value(0) == 5);
+    REQUIRE(js.customer_ids()[js.customer(1)] == 6);
+    REQUIRE(js.conversions(1) == 1);
+    REQUIRE(js.value(1) == 0);
+    REQUIRE(js.customer_ids()[js.customer(2)] == 7);
+    REQUIRE(path_names(js, 2) == names{"a"});
+    REQUIRE(js.nulls(2) == 1);
+    REQUIRE(js.value(2) == 0);
+    REQUIRE(path_names(js, 3) == names{"b"});
+    REQUIRE(js.conversions(3) == 1);
+    REQUIRE(js.value(3) == 0);
+    REQUIRE(r.conversions == 3);
+    REQUIRE(r.value == 5);
     check_accounting(r);
 
     o.strict = true;
@@ -615,7 +687,7 @@ TEST_CASE("events: the report's field list names every field once, in order", "[
         REQUIRE(int(f.count != nullptr) + int(f.amount != nullptr) + int(f.flag != nullptr) == 1);
         rejections += f.rejection;
     }
-    REQUIRE(rejections == 7);
+    REQUIRE(rejections == 5);
     event_report r;
     r.rows_read = 7;
     r.value = 2.5;

@@ -73,7 +73,12 @@ def test_lookback_inactivity_and_non_touch_conversions() -> None:
     assert paths(j) == ["search > demo", "email", "email"]
     assert j.report is not None and j.report.outside_lookback == 1
     check_accounting(j)
-    j = jl.Journeys.from_events(ev, conversion="conversion", lookback=dt.timedelta(days=2))
+    with pytest.warns(jl.DataWarning) as caught:
+        j = jl.Journeys.from_events(ev, conversion="conversion", lookback=dt.timedelta(days=2))
+    assert [str(w.message) for w in caught] == [
+        "1 conversions with no touch to credit, 1 conversions and value 0 unattributed "
+        "(conversions_without_touch); see .report"
+    ]
     assert paths(j) == ["demo", "email"]
     r = j.report
     assert r is not None
@@ -188,12 +193,25 @@ def test_bad_rows_are_counted_by_reason_or_raised() -> None:
             "value": [5.0, 0, 0, 0, 0, -3, 2, 0],
         }
     )
-    j = jl.Journeys.from_events(ev, conversion="conversion", value="value")
+    with pytest.warns(jl.DataWarning) as caught:
+        j = jl.Journeys.from_events(ev, conversion="conversion", value="value")
+    assert [str(w.message) for w in caught] == [
+        "5 of 8 rows rejected (null_customer 1, null_time 1, null_channel 1, "
+        "bad_conversion 2); 1 conversions kept with a missing, negative or infinite value "
+        "taken as 0 (bad_value); 1 touches kept with their value ignored "
+        "(value_without_conversion); see .report"
+    ]
     r = j.report
     assert r is not None
     assert (r.null_customer, r.null_time, r.null_channel) == (1, 1, 1)
     assert (r.bad_conversion, r.bad_value, r.value_without_conversion) == (2, 1, 1)
-    assert r.rows_used == 1 and r.rows_rejected == 7
+    # Row 5 (value -3) keeps its conversion with value 0, row 6 its touch.
+    assert r.rows_used == 3 and r.rows_rejected == 5
+    frame = j.to_frame()
+    assert frame["customer"].tolist() == [1, 5, 6]
+    assert frame["path"].tolist() == ["a", "a", "a"]
+    assert frame["conversions"].tolist() == [1.0, 1.0, 0.0]
+    assert frame["value"].tolist() == [5.0, 0.0, 0.0]
     check_accounting(j)
     with pytest.raises(jl.InvalidInputError, match=r"row 1, column 'customer': missing"):
         jl.Journeys.from_events(ev, conversion="conversion", value="value", strict=True)
@@ -204,10 +222,16 @@ def test_bad_rows_are_counted_by_reason_or_raised() -> None:
 
 def test_duplicates_policy() -> None:
     ev = pd.DataFrame({"customer": [1, 1, 1], "time": [0, 0, 1], "channel": ["a", "a", "b"]})
-    keep = jl.Journeys.from_events(ev)
+    with pytest.warns(jl.DataWarning, match="^no conversion column given: nothing converts"):
+        keep = jl.Journeys.from_events(ev)
     assert paths(keep) == ["a > a > b"]
     assert keep.report is not None and keep.report.duplicates_found == 1
-    drop = jl.Journeys.from_events(ev, duplicates="drop")
+    with pytest.warns(
+        jl.DataWarning,
+        match=r"^1 of 3 rows rejected \(duplicate 1\); no conversion column given: nothing "
+        r"converts; see \.report$",
+    ):
+        drop = jl.Journeys.from_events(ev, duplicates="drop")
     assert paths(drop) == ["a > b"]
     assert drop.report is not None and drop.report.duplicate == 1
     check_accounting(drop)
@@ -223,8 +247,12 @@ def test_bad_columns_and_options() -> None:
         jl.Journeys.from_events(ev, customer="cookie")
     with pytest.raises(jl.InvalidInputError, match=r"pandas\.to_datetime"):
         jl.Journeys.from_events(ev.assign(time=ev["time"].astype(str)))
-    with pytest.raises(jl.InvalidInputError, match="customer ids must be integers or strings"):
-        jl.Journeys.from_events(ev.assign(customer=ev["customer"].astype(float)))
+    with pytest.raises(
+        jl.InvalidInputError,
+        match=r"row 0, column 'customer': customer id 7\.5 is not a whole number; customer ids "
+        "must be integers or strings",
+    ):
+        jl.Journeys.from_events(ev.assign(customer=ev["customer"] + 0.5))
     with pytest.raises(jl.InvalidInputError, match="'conversion' must be boolean or numeric"):
         jl.Journeys.from_events(ev.assign(conversion=["y", "n", "n", "y", "n", "y"]),
                                 conversion="conversion")  # fmt: skip
@@ -392,7 +420,7 @@ def test_team_flows() -> None:
     assert oc.loc["marketing", "marketing"] == 1
     assert oc.to_numpy().sum() == j.total_conversions
     with pytest.raises(jl.InvalidInputError, match="team flows need teams"):
-        jl.Journeys.from_events(small_events()).handoffs()
+        jl.Journeys.from_events(small_events(), conversion="conversion").handoffs()
 
 
 def test_stages() -> None:

@@ -228,7 +228,8 @@ def test_event_report_fields_come_from_the_core() -> None:
     events = pd.DataFrame(
         {"customer": [1, 1, 2], "time": [0.0, 1.0, 0.0], "channel": ["a", "b", None]}
     )
-    report = jl.Journeys.from_events(events).report
+    with pytest.warns(jl.DataWarning, match=r"^1 of 3 rows rejected \(null_channel 1\)"):
+        report = jl.Journeys.from_events(events).report
     assert report is not None
     items = report.to_frame()["item"].tolist()
     assert items == [*fields[:2], "rows_rejected", *fields[2:], "unassigned_channels"]

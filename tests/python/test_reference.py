@@ -120,7 +120,8 @@ def test_markov_matches_independent_exact_solve(
 
 
 def test_data_without_nulls_converts_with_probability_one(data_csv: pd.DataFrame) -> None:
-    j = jl.Journeys.from_paths(data_csv, conversions="total_conversions")
+    # The table has total_null: nulls=False leaves it out (var_null=NULL).
+    j = jl.Journeys.from_paths(data_csv, conversions="total_conversions", nulls=False)
     model = jl.MarkovModel().fit(j)
     assert model.conversion_rate_ == pytest.approx(1.0, abs=1e-12)
     # REFERENCE.md 3.2, order 1, var_null=NULL

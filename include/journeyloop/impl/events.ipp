@@ -183,6 +183,13 @@ private:
         ++counter;
     }
 
+    // A kept row with a value set aside: counted, or refused when strict.
+    void note(std::size_t& counter, std::size_t row, const std::string& column,
+              const std::string& what) {
+        if (o_.strict) throw invalid_input(detail::make_message(row, column, what));
+        ++counter;
+    }
+
     // The channel of row i as a string (strings or dictionary codes); sets
     // `present` to false for a missing one.
     std::string_view channel_name(std::size_t i, std::int64_t code, bool& present) const {
@@ -344,32 +351,31 @@ private:
                        : "conversion " + number_text(conv) + " is not a non-negative count");
             return false;
         }
-        if (!t_.value.empty()) {
-            const double value = t_.value[i];
-            if (conv > 0 && !(value >= 0 && std::isfinite(value))) {
-                reject(r.bad_value, i, o_.value_column,
-                       std::isnan(value)
-                           ? "missing value (NaN) on a conversion row"
-                           : "value " + number_text(value) + " is negative or infinite");
-                return false;
-            }
-            if (conv == 0 && (value < 0 || std::isinf(value))) {
-                reject(r.bad_value, i, o_.value_column,
-                       "value " + number_text(value) + " is negative or infinite");
-                return false;
-            }
-            if (conv == 0 && value > 0) {
-                reject(r.value_without_conversion, i, o_.value_column,
-                       "value " + number_text(value) + " on a row that is not a conversion");
-                return false;
-            }
-        }
         bool present = false;
         channel = channel_of(i, present);
         if (conv == 0 && !present) {
             reject(r.null_channel, i, o_.channel_column,
                    "missing channel on a row that is not a conversion");
             return false;
+        }
+        // The row is kept; a value it cannot use is set aside and counted
+        // (strict: the row is refused).
+        if (!t_.value.empty()) {
+            const double value = t_.value[i];
+            if (conv > 0 && !(value >= 0 && std::isfinite(value)))
+                note(r.bad_value, i, o_.value_column,
+                     std::isnan(value)
+                         ? std::string("missing value (NaN) on a conversion row; give its "
+                                       "value (without strict the conversion is kept with "
+                                       "value 0)")
+                         : "value " + number_text(value) +
+                               " is negative or infinite; give a non-negative value (without "
+                               "strict the conversion is kept with value 0)");
+            else if (conv == 0 && (value < 0 || value > 0))
+                note(r.value_without_conversion, i, o_.value_column,
+                     "value " + number_text(value) +
+                         " on a row that is not a conversion; give 0 or a missing value "
+                         "(without strict the touch is kept and the value ignored)");
         }
         customer = customer_of(i);
         return true;
@@ -422,7 +428,7 @@ private:
         std::uint32_t customer = no_id;
         T last_time{};
         double purchases = 0, history_value = 0; // loop form
-        std::size_t history_rows = 0;
+        std::size_t history_rows = 0, history_touches = 0;
     };
 
     template <class T>
@@ -459,11 +465,15 @@ private:
         if (!loop_) {
             if (!w.pending.empty()) emit(w, w.pending.back().time, 0.0, 0.0);
         } else {
-            push_journey(w.customer, w.purchases, 1.0, w.history_value);
-            purchase_offsets_.push_back(purchase_values_.size());
-            out_.report.rows_used += w.history_rows;
+            // A customer whose rows were all purchases without a touch has no
+            // history (they are counted in conversions_without_touch).
+            if (w.history_rows > 0) {
+                push_journey(w.customer, w.purchases, 1.0, w.history_value);
+                purchase_offsets_.push_back(purchase_values_.size());
+                out_.report.rows_used += w.history_rows;
+            }
             w.purchases = w.history_value = 0;
-            w.history_rows = 0;
+            w.history_rows = w.history_touches = 0;
         }
         w.customer = no_id;
     }
@@ -496,7 +506,10 @@ private:
             }
         w.same_time.push_back(e);
 
-        const double value = conv > 0 && !t_.value.empty() ? t_.value[e.row()] : 0.0;
+        // A conversion's value that is missing, negative or infinite counts
+        // as 0 (classify() has counted it in bad_value).
+        double value = conv > 0 && !t_.value.empty() ? t_.value[e.row()] : 0.0;
+        if (!(value >= 0 && std::isfinite(value))) value = 0.0;
         const bool is_touch = e.channel != no_id && (conv == 0 || o_.conversion_is_touch);
         if (!loop_) {
             if (o_.inactivity && !new_customer && !w.pending.empty() &&
@@ -505,7 +518,19 @@ private:
             if (is_touch) w.pending.push_back(e);
             if (conv > 0) close_funnel(w, e, conv, value, is_touch);
         } else {
-            if (is_touch) put_touch(e.channel, 0.0);
+            if (is_touch) {
+                put_touch(e.channel, 0.0);
+                ++w.history_touches;
+            }
+            if (conv > 0 && w.history_touches == 0) {
+                // A purchase before any touch: nothing to credit, as in
+                // funnel form (and as leading purchases of a loop path table).
+                ++r.conversions_without_touch;
+                r.unattributed_conversions += 1;
+                r.unattributed_value += value;
+                w.last_time = e.time;
+                return;
+            }
             if (conv > 0) {
                 // One purchase per conversion row.
                 put_touch(purchase_, 0.0);
@@ -1022,21 +1047,21 @@ JOURNEYLOOP_IMPL_INLINE const std::vector<event_report_field>& event_report_fiel
         count("bad_conversion",
               "rows rejected: a conversion count that is missing, negative or infinite",
               &r::bad_conversion, true),
-        count("bad_value",
-              "rows rejected: a conversion value that is missing, negative or infinite",
-              &r::bad_value, true),
-        count("value_without_conversion",
-              "rows rejected: a positive value on a row that is not a conversion",
-              &r::value_without_conversion, true),
         count("duplicate", "rows rejected: a duplicate dropped (duplicates=drop)", &r::duplicate,
               true),
         count("duplicates_found",
               "duplicate events (same customer, time, channel and conversion), dropped or kept",
               &r::duplicates_found),
+        count("bad_value",
+              "conversion rows kept with their value missing, negative or infinite (taken as 0)",
+              &r::bad_value),
+        count("value_without_conversion",
+              "touch rows kept with a value other than 0 or missing (the value is ignored)",
+              &r::value_without_conversion),
         count("outside_lookback", "touches dropped by the lookback window", &r::outside_lookback),
         count("conversions_without_touch",
-              "conversion rows left with no touch to credit (no channel of their own and none "
-              "within the window)",
+              "conversion rows left with no touch to credit (no channel of their own and no "
+              "touch before them, or none within the window)",
               &r::conversions_without_touch),
         amount("unattributed_conversions", "the conversions of those rows",
                &r::unattributed_conversions),

@@ -220,6 +220,7 @@ JOURNEYLOOP_IMPL_INLINE loop_histories build_loop_histories(const path_table& ta
     b.reserve(parsed.size(), parsed.total_touches());
     std::vector<double> values;
     std::vector<std::size_t> offsets{0};
+    double unattributed_purchases = 0, unattributed_value = 0;
     for (std::size_t row = 0; row < parsed.size(); ++row) {
         const double customers = parsed.conversions(row);
         const double value = table.value.empty() ? 0.0 : table.value[row];
@@ -227,13 +228,10 @@ JOURNEYLOOP_IMPL_INLINE loop_histories build_loop_histories(const path_table& ta
             throw invalid_input(detail::make_message(row, options.value_column,
                                                      "value must be a non-negative number"));
         const auto path = parsed.path(row);
-        const std::size_t base = out.total_touches();
-        channel_id* touches = b.size_touches(base + path.size());
-        std::size_t purchases = 0;
-        for (std::size_t i = 0; i < path.size(); ++i) {
-            touches[base + i] = remap[path[i]];
+        std::size_t purchases = 0, leading = 0;
+        for (std::size_t i = 0; i < path.size(); ++i)
             if (remap[path[i]] == marker) ++purchases;
-        }
+        while (leading < path.size() && remap[path[leading]] == marker) ++leading;
         if (value > 0 && purchases == 0)
             throw invalid_input(detail::make_message(row, options.value_column,
                                                      "value on a history without a purchase ('" +
@@ -241,13 +239,37 @@ JOURNEYLOOP_IMPL_INLINE loop_histories build_loop_histories(const path_table& ta
         const double per_purchase = purchases > 0 && customers > 0
                                         ? value / (static_cast<double>(purchases) * customers)
                                         : 0.0;
-        values.insert(values.end(), purchases, per_purchase);
+        // Purchases before the first touch have nothing to credit: left out
+        // of the history and counted, as an event log counts a purchase
+        // before a customer's first touch. A row of nothing else is not built.
+        if (leading > 0) {
+            unattributed_purchases += static_cast<double>(leading) * customers;
+            unattributed_value += leading == purchases
+                                      ? value
+                                      : static_cast<double>(leading) * per_purchase * customers;
+        }
+        if (leading == path.size()) continue;
+        const std::size_t base = out.total_touches();
+        channel_id* touches = b.size_touches(base + path.size() - leading);
+        for (std::size_t i = leading; i < path.size(); ++i)
+            touches[base + i - leading] = remap[path[i]];
+        const std::size_t kept = purchases - leading;
+        values.insert(values.end(), kept, per_purchase);
         offsets.push_back(values.size());
-        b.end_row_at(base + path.size(), static_cast<double>(purchases) * customers, customers,
-                     value);
+        // The value left to the row's kept purchases (all of it when none
+        // is left out, none when no purchase is kept).
+        double kept_value = value;
+        if (kept == 0) kept_value = 0.0;
+        else if (leading > 0)
+            kept_value = value - static_cast<double>(leading) * per_purchase * customers;
+        b.end_row_at(base + path.size() - leading, static_cast<double>(kept) * customers, customers,
+                     kept_value);
     }
-    return loop_histories::builder::assemble(std::move(out), marker, std::move(values),
-                                             std::move(offsets));
+    auto histories = loop_histories::builder::assemble(std::move(out), marker, std::move(values),
+                                                       std::move(offsets));
+    loop_histories::builder::set_unattributed(histories, unattributed_purchases,
+                                              unattributed_value);
+    return histories;
 }
 
 } // namespace journeyloop

@@ -21,6 +21,13 @@ public:
     static loop_histories assemble(journey_set rows, channel_id purchase,
                                    std::vector<double> values, std::vector<std::size_t> offsets);
 
+    /// Records the purchases left out before the first touch of a history.
+    static void set_unattributed(loop_histories& histories, double purchases,
+                                 double value) noexcept {
+        histories.unattributed_purchases_ = purchases;
+        histories.unattributed_value_ = value;
+    }
+
     /// The rows of `histories` as a journey set (see assemble()).
     static const journey_set& rows(const loop_histories& histories) noexcept {
         return histories.rows_;
