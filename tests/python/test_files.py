@@ -112,6 +112,13 @@ def funnel_paths() -> jl.Journeys:
     )
 
 
+def _from_events(df: pd.DataFrame, **columns: str) -> jl.Journeys:
+    # The log's row without a channel and without a conversion is rejected,
+    # so that the report has a count to keep.
+    with pytest.warns(jl.DataWarning, match="^1 of 7 rows rejected \\(null_channel 1\\)"):
+        return jl.Journeys.from_events(df, conversion="conversion", **columns)
+
+
 def all_rows() -> dict[str, jl.Journeys | jl.Histories]:
     return {
         "paths": funnel_paths(),
@@ -122,10 +129,9 @@ def all_rows() -> dict[str, jl.Journeys | jl.Histories]:
                 "c": {"team": "sales", "stage": "end"},
             }
         ),
-        "events": jl.Journeys.from_events(events(), conversion="conversion", value="value"),
-        "events by name": jl.Journeys.from_events(
-            events().assign(customer=lambda d: d["customer"].map(lambda c: f"c{c}")),
-            conversion="conversion",
+        "events": _from_events(events(), value="value"),
+        "events by name": _from_events(
+            events().assign(customer=lambda d: d["customer"].map(lambda c: f"c{c}"))
         ),
         "histories": jl.Histories.from_paths(
             HAND, path="history", count="customers", value="value"
@@ -157,8 +163,27 @@ def test_rows_round_trip_exactly(name: str, tmp_path: Path) -> None:
         assert_same_rows(pickle.loads(pickle.dumps(rows, protocol=protocol)), rows)
 
 
+def test_histories_keep_the_purchases_left_out_before_any_touch(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {"path": ["purchase > a > purchase > b > purchase", "b > purchase"], "count": [1, 3],
+         "value": [21.0, 6.0]}
+    )  # fmt: skip
+    with pytest.warns(jl.DataWarning, match="1 purchases before the first touch"):
+        rows = jl.Histories.from_paths(table)
+    assert (rows.unattributed_purchases, rows.unattributed_value) == (1.0, 7.0)
+    back = jl.Histories.from_bytes(rows.to_bytes())
+    assert (back.unattributed_purchases, back.unattributed_value) == (1.0, 7.0)
+    assert back.to_bytes() == rows.to_bytes()
+    unpickled = pickle.loads(pickle.dumps(rows))
+    assert (unpickled.unattributed_purchases, unpickled.unattributed_value) == (1.0, 7.0)
+    # Without any, the record has no such fields (files from before read alike).
+    plain = jl.Histories.from_paths(table.iloc[1:])
+    assert b"unattributed" not in plain.to_bytes()
+    assert jl.Histories.from_bytes(plain.to_bytes()).unattributed_purchases == 0.0
+
+
 def test_pickled_event_journeys_keep_customers_times_and_report() -> None:
-    j = jl.Journeys.from_events(events(), conversion="conversion", value="value")
+    j = _from_events(events(), value="value")
     back = pickle.loads(pickle.dumps(j))
     assert back.has_times
     assert back.report is not None and j.report is not None

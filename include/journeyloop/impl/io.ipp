@@ -800,6 +800,14 @@ JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_histories& histories,
     std::string body = "{\"purchase\":" + std::to_string(histories.purchase_channel());
     write_integers(body, "purchase_offsets", loop_histories::builder::offsets(histories));
     write_numbers(body, "purchase_values", loop_histories::builder::values(histories));
+    // Purchases left out before any touch: written only when there are some,
+    // so that files without them read as before.
+    if (histories.unattributed_purchases() != 0 || histories.unattributed_value() != 0) {
+        body += ",\"unattributed_purchases\":";
+        json::write_number(body, histories.unattributed_purchases());
+        body += ",\"unattributed_value\":";
+        json::write_number(body, histories.unattributed_value());
+    }
     write_metadata(body, metadata);
     body += ",\"rows\":";
     write_journeys_body(body, loop_histories::builder::rows(histories), {});
@@ -857,9 +865,19 @@ JOURNEYLOOP_IMPL_INLINE stored_histories histories_from_bytes(std::string_view b
         throw invalid_input("invalid file: purchase_offsets: the rows end at value " +
                             std::to_string(offs.back()) + ", there are " +
                             std::to_string(vals.size()) + " values");
-    return {loop_histories::builder::assemble(std::move(rows), purchase, std::move(vals),
-                                              std::move(offs)),
-            std::move(meta)};
+    auto histories = loop_histories::builder::assemble(std::move(rows), purchase, std::move(vals),
+                                                       std::move(offs));
+    const bool has_purchases = body.object.count("unattributed_purchases") != 0;
+    if (has_purchases != (body.object.count("unattributed_value") != 0))
+        throw invalid_input(
+            "invalid file: unattributed_purchases and unattributed_value come together");
+    if (has_purchases)
+        loop_histories::builder::set_unattributed(
+            histories,
+            finite_non_negative(body.at("unattributed_purchases", "body"),
+                                "unattributed_purchases"),
+            finite_non_negative(body.at("unattributed_value", "body"), "unattributed_value"));
+    return {std::move(histories), std::move(meta)};
 }
 
 JOURNEYLOOP_IMPL_INLINE void save(const journey_set& journeys, const std::string& filename,
