@@ -69,6 +69,28 @@ private:
     std::size_t cap_;
 };
 
+/// A stage of a call would need more memory than the cap set by
+/// set_memory_limit() (limits.hpp). Thrown before the stage allocates; the
+/// message names the stage and gives the estimate and the cap, in bytes.
+class memory_limit_exceeded : public std::length_error, public error {
+public:
+    memory_limit_exceeded(std::size_t estimate, std::size_t cap, std::string_view stage)
+        : std::length_error(std::string(stage) + " needs at least " + std::to_string(estimate) +
+                            " bytes, above the memory limit of " + std::to_string(cap) +
+                            " bytes (raise it with set_memory_limit, lower the order, or "
+                            "split the input)"),
+          estimate_(estimate), cap_(cap) {}
+
+    /// Estimated bytes the stage needs (a lower bound).
+    std::size_t estimate() const noexcept { return estimate_; }
+    /// The cap that was exceeded.
+    std::size_t cap() const noexcept { return cap_; }
+
+private:
+    std::size_t estimate_;
+    std::size_t cap_;
+};
+
 namespace detail {
 
 /// One place that formats "row R, column 'C': what" so that messages stay

@@ -25,6 +25,7 @@ class invalid_input;
 class unknown_channel;
 class numerical_error;
 class state_space_too_large;
+class memory_limit_exceeded;
 // journey_set.hpp
 class channel_dictionary;
 class journey_set;

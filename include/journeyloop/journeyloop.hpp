@@ -18,6 +18,7 @@
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/model_io.hpp>
 #include <journeyloop/teams.hpp>
+#include <journeyloop/limits.hpp>
 #include <journeyloop/threads.hpp>
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/version.hpp>

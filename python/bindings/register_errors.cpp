@@ -36,9 +36,15 @@ void register_errors(py::module_& m) {
         m, "StateSpaceTooLargeError", py::make_tuple(base, py::handle(PyExc_MemoryError)),
         "An input whose state space or memory need exceeds the configured cap; "
         "``estimate`` and ``cap`` give the figures.");
+    static py::handle memory =
+        new_exception(m, "MemoryLimitError", py::make_tuple(base, py::handle(PyExc_MemoryError)),
+                      "A stage of a call would need more memory than the cap of set_memory_limit; "
+                      "``estimate`` and ``cap`` give the bytes.");
     // Class defaults, for an instance raised from Python without them.
-    too_large.attr("estimate") = 0;
-    too_large.attr("cap") = 0;
+    for (auto type : {too_large, memory}) {
+        type.attr("estimate") = 0;
+        type.attr("cap") = 0;
+    }
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
@@ -47,6 +53,11 @@ void register_errors(py::module_& m) {
             error.attr("estimate") = e.estimate();
             error.attr("cap") = e.cap();
             PyErr_SetObject(too_large.ptr(), error.ptr());
+        } catch (const jl::memory_limit_exceeded& e) {
+            py::object error = py::reinterpret_borrow<py::object>(memory)(e.what());
+            error.attr("estimate") = e.estimate();
+            error.attr("cap") = e.cap();
+            PyErr_SetObject(memory.ptr(), error.ptr());
         } catch (const jl::invalid_input& e) {
             PyErr_SetString(invalid.ptr(), e.what());
         } catch (const jl::unknown_channel& e) {

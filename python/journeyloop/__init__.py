@@ -36,6 +36,7 @@ from ._errors import (
     DataWarning,
     InvalidInputError,
     JourneyloopError,
+    MemoryLimitError,
     NotApplicableError,
     NotFittedError,
     NumericalError,
@@ -46,7 +47,14 @@ from ._events import EventReport
 from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
-from ._threads import get_threads, set_threads, threads
+from ._threads import (
+    get_memory_limit,
+    get_threads,
+    memory_limit,
+    set_memory_limit,
+    set_threads,
+    threads,
+)
 
 __version__: str = _core.__version__
 
@@ -60,6 +68,7 @@ __all__ = [
     "Journeys",
     "LoopModel",
     "MarkovModel",
+    "MemoryLimitError",
     "NotApplicableError",
     "NotFittedError",
     "NumericalError",
@@ -69,7 +78,10 @@ __all__ = [
     "__version__",
     "attribute",
     "datasets",
+    "get_memory_limit",
     "get_threads",
+    "memory_limit",
+    "set_memory_limit",
     "set_threads",
     "threads",
 ]

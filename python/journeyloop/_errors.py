@@ -4,7 +4,7 @@ Every error derives from :class:`JourneyloopError`, so ``except
 jl.JourneyloopError`` catches all of them, and also keeps the standard Python
 base that matches its meaning (``InvalidInputError`` is a ``ValueError``,
 ``UnknownChannelError`` a ``KeyError``, ...), so code that catches the
-standard type keeps working. The first five are defined by the C++ core.
+standard type keeps working. The first six are defined by the C++ core.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._core import (
     InvalidInputError,
     JourneyloopError,
+    MemoryLimitError,
     NumericalError,
     StateSpaceTooLargeError,
     UnknownChannelError,
@@ -21,6 +22,7 @@ __all__ = [
     "DataWarning",
     "InvalidInputError",
     "JourneyloopError",
+    "MemoryLimitError",
     "NotApplicableError",
     "NotFittedError",
     "NumericalError",

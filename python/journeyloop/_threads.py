@@ -1,4 +1,4 @@
-"""The threads of journeyloop's parallel stages."""
+"""The threads of journeyloop's parallel stages, and the cap on the memory of a call."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from contextlib import contextmanager
 from . import _core
 from ._markov import whole_number
 
-__all__ = ["get_threads", "set_threads", "threads"]
+__all__ = [
+    "get_memory_limit",
+    "get_threads",
+    "memory_limit",
+    "set_memory_limit",
+    "set_threads",
+    "threads",
+]
 
 
 def set_threads(n: int) -> None:
@@ -56,3 +63,44 @@ def threads(n: int) -> Iterator[None]:
         yield
     finally:
         _core.set_threads(before)
+
+
+def set_memory_limit(nbytes: int) -> None:
+    """Cap the memory that one stage of a call may need, in bytes.
+
+    Counting transitions, fitting the chain and solving removal effects each
+    estimate what they need from the sizes they know before they allocate,
+    and raise :class:`MemoryLimitError` (with ``estimate`` and ``cap``)
+    instead of starting when the estimate is above the cap. The estimates are
+    lower bounds, so an input that is refused would not have fitted either.
+    0, the default, caps at the machine's physical memory.
+
+    Example::
+
+        jl.set_memory_limit(2 << 30)   # 2 GiB
+        jl.set_memory_limit(0)         # the default again
+    """
+    _core.set_memory_limit(whole_number(nbytes, "memory limit", 0))
+
+
+def get_memory_limit() -> int:
+    """What :func:`set_memory_limit` last set (0: the machine's physical memory)."""
+    return int(_core.get_memory_limit())
+
+
+@contextmanager
+def memory_limit(nbytes: int) -> Iterator[None]:
+    """:func:`set_memory_limit` for a ``with`` block; the cap before it comes back after it.
+
+    Example::
+
+        with jl.memory_limit(1 << 30):
+            model = jl.MarkovModel(order=3).fit(journeys)
+    """
+    cap = whole_number(nbytes, "memory limit", 0)
+    before = get_memory_limit()
+    _core.set_memory_limit(cap)
+    try:
+        yield
+    finally:
+        _core.set_memory_limit(before)

@@ -16,6 +16,7 @@
 #include <journeyloop/impl/journey_graph.ipp>
 #include <journeyloop/impl/journey_set.ipp>
 #include <journeyloop/impl/json.ipp>
+#include <journeyloop/impl/limits.ipp>
 #include <journeyloop/impl/loop_histories.ipp>
 #include <journeyloop/impl/loop_model.ipp>
 #include <journeyloop/impl/markov_model.ipp>

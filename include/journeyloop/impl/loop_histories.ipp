@@ -9,6 +9,7 @@
 #include <journeyloop/impl/loop_histories_builder.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/limits.hpp>
 #include <journeyloop/loop_histories.hpp>
 
 #include <algorithm>
@@ -198,6 +199,20 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
     detail::check_order(options.order);
     if (options.padded) throw invalid_input("the loop model has no padded form");
     detail::check_channel_names(loop_histories::builder::rows(histories));
+    {
+        // The bound on the states: one a touch, and no more than the tuples
+        // of up to k channels (the purchase marker is not one); START,
+        // PURCHASE and END beside them.
+        const auto named = histories.channels().size();
+        const double c = static_cast<double>(named > 0 ? named - 1 : 0);
+        double tuples = 0;
+        for (std::size_t j = 1; j <= options.order && tuples < 1e18; ++j)
+            tuples += std::pow(c, double(j));
+        const auto bound =
+            static_cast<std::size_t>(std::min(double(histories.total_touches()), tuples)) + 3;
+        detail::check_memory(detail::counting_memory(bound, options.order),
+                             "counting loop transitions");
+    }
     loop_counter counter(histories, options);
     for (std::size_t row = 0; row < histories.size(); ++row) {
         const double w = histories.customers(row);

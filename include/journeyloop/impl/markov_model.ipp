@@ -9,6 +9,7 @@
 
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/limits.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/threads.hpp>
 
@@ -262,6 +263,7 @@ JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
     check_finite(counts);
     check_absorbing(counts);
 
+    detail::check_memory(detail::fit_memory(n, counts.num_transitions()), "fitting the chain");
     const std::size_t n_transient = n - 2;
     std::vector<std::pair<std::uint64_t, double>> q_edges;
     q_edges.reserve(counts.num_transitions());

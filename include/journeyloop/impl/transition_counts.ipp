@@ -10,6 +10,7 @@
 #include <journeyloop/detail/flat_map.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/limits.hpp>
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/threads.hpp>
 
@@ -89,6 +90,7 @@ JOURNEYLOOP_IMPL_INLINE std::size_t checked_estimate(const journey_set& journeys
     detail::check_channel_names(journeys);
     const auto estimate = estimate_states(journeys, options.order, options.padded);
     if (estimate > options.max_states) throw state_space_too_large(estimate, options.max_states);
+    detail::check_memory(detail::counting_memory(estimate, options.order), "counting transitions");
     return estimate;
 }
 

@@ -5,6 +5,7 @@
 
 #include <journeyloop/config.hpp>
 #include <journeyloop/impl/chain/batch.hpp>
+#include <journeyloop/limits.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -151,6 +152,7 @@ JOURNEYLOOP_IMPL_INLINE std::vector<std::pair<double, double>> solve_without_man
     const std::function<void(std::size_t, std::size_t)>* progress) {
     std::vector<std::pair<double, double>> out(removed.size());
     if (removed.empty()) return out;
+    check_memory(removal_memory(c.n, threads), "removal effects");
     const auto order = by_weight(c, removed);
     const auto job = make_job(c, removed, order);
     task_runner runner(job, threads, progress);
