@@ -7,6 +7,7 @@
 #include <journeyloop/impl/counts_access.hpp>
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
+#include <journeyloop/impl/text.hpp>
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/loop_histories.hpp>
@@ -196,8 +197,9 @@ private:
 JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
                                                            const counting_options& options) {
     detail::check_order(options.order);
-    if (options.padded) throw invalid_input("the loop model has no padded form");
-    detail::check_channel_names(loop_histories::builder::rows(histories));
+    if (options.padded)
+        throw invalid_input("the loop model has no padded form: count with padded=false");
+    detail::check_channel_names(loop_histories::builder::rows(histories), true);
     loop_counter counter(histories, options);
     for (std::size_t row = 0; row < histories.size(); ++row) {
         const double w = histories.customers(row);
@@ -209,6 +211,11 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
 JOURNEYLOOP_IMPL_INLINE loop_histories build_loop_histories(const path_table& table,
                                                             const path_options& options,
                                                             std::string_view purchase) {
+    // An empty token would mark nothing: every history would read as one
+    // without a purchase.
+    if (detail::trim(purchase).empty())
+        throw invalid_input("purchase: the token that marks a purchase in the paths is empty; "
+                            "give its name (such as \"purchase\")");
     // Parse as paths (table.conversions are the customer counts here), then
     // mark the purchases.
     journey_set parsed = build_journeys({table.path, table.conversions, {}, {}}, options);
