@@ -15,7 +15,8 @@ FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp' -o -na
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps system-deps venv install cpp cpp-test package-test \
-        pytest lint format format-check tidy clean
+        pytest lint format format-check tidy clean \
+        test-sanitize asan-test tsan-test asan-pytest
 
 all: cpp install
 
@@ -51,8 +52,9 @@ $(VENV)/.deps-stamp: pyproject.toml | $(VPY)
 
 venv: $(VENV)/.deps-stamp
 
+# The extension's build takes JOBS like the C++ build.
 install: deps
-	$(VPY) -m pip install -q --no-build-isolation ".[test]"
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(VPY) -m pip install -q --no-build-isolation ".[test]"
 
 # The C++ library, its unit tests, examples and C++ benchmark, with warnings as errors.
 cpp: system-deps venv
@@ -102,6 +104,60 @@ tidy: cpp
 	@command -v clang-tidy >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-tidy; }
 	clang-tidy -p $(BUILD) --quiet --extra-arg=-std=c++17 $(wildcard src/*.cpp src/chain/*.cpp)
+
+# Sanitizers (.ci/run runs asan-test and tsan-test after `make test`), each step in
+# a build directory of its own, never the normal build or the .venv install:
+# - asan-test: the C++ tests under AddressSanitizer and UndefinedBehaviorSanitizer
+#   (build/asan). Optimised (-O1) so that the suite runs in reasonable time;
+#   asserts stay on (Debug), and the first report ends the run. The
+#   header-only test is left out: it compiles the same definitions again.
+# - tsan-test: the tests that start threads (every Catch2 test whose name says
+#   "thread", and the [large] removals, solved in batches on two threads) under
+#   ThreadSanitizer (build/tsan).
+# - asan-pytest: the Python extension built with ASan+UBSan by pip into
+#   build/asan-python (its CMake build in build/python-asan), and the Python
+#   test suite run against it with the .venv interpreter: the package is found
+#   first on PYTHONPATH, and the ASan runtime comes first through LD_PRELOAD
+#   (an uninstrumented python cannot load an instrumented module otherwise).
+#   Leak detection is off there since CPython keeps memory until exit by design.
+# The sanitizer builds drop -Werror: instrumentation changes what GCC's flow
+# analysis warns about, and the normal build already holds the warnings.
+ASAN_BUILD  ?= build/asan
+TSAN_BUILD  ?= build/tsan
+ASAN_PY     ?= build/asan-python
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+LIBASAN      = $(shell $${CXX:-g++} -print-file-name=libasan.so)
+
+test-sanitize: asan-test tsan-test asan-pytest
+
+asan-test: system-deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="$(SAN_FLAGS)" \
+	  -DCMAKE_SHARED_LINKER_FLAGS="$(SAN_FLAGS)" -DJOURNEYLOOP_BUILD_EXAMPLES=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target journeyloop_tests
+	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -R cpp_unit
+
+tsan-test: system-deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+	  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" -DJOURNEYLOOP_BUILD_EXAMPLES=OFF
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target journeyloop_tests
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_BUILD)/tests/journeyloop_tests \
+	  '*thread*,[large]'
+
+asan-pytest: venv
+	rm -rf $(ASAN_PY)
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
+	  $(VPY) -m pip install -q --no-build-isolation --no-deps --target $(ASAN_PY) \
+	  -C build-dir=build/python-asan -C cmake.build-type=Debug \
+	  -C cmake.define.CMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -C cmake.define.CMAKE_CXX_FLAGS="$(SAN_FLAGS)" \
+	  -C cmake.define.CMAKE_SHARED_LINKER_FLAGS="$(SAN_FLAGS)" .
+	cd tests/python && PYTHONPATH=$(abspath $(ASAN_PY)) LD_PRELOAD=$(LIBASAN) \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 
 clean:
 	rm -rf build $(VENV)

@@ -26,7 +26,10 @@ def get_column(data: Any, name: str) -> Any:
         raise InvalidInputError(msg) from None
     if name not in columns:
         shown = ", ".join(repr(str(c)) for c in columns[:20])
-        msg = f"column {name!r} not found (columns: {shown})"
+        msg = (
+            f"column {name!r} not found (columns: {shown}): pass the name of the column "
+            "that holds it to the matching argument"
+        )
         raise InvalidInputError(msg)
     return data[name]
 

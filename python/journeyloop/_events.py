@@ -180,7 +180,10 @@ def _column(table: Any, name: str) -> Any:
         names = list(table.columns) if isinstance(table, pd.DataFrame) else list(table.keys())
     if name not in names:
         shown = ", ".join(repr(str(c)) for c in names[:20])
-        msg = f"column {name!r} not found (columns: {shown})"
+        msg = (
+            f"column {name!r} not found (columns: {shown}): pass the name of the column "
+            "that holds it to the matching argument"
+        )
         raise InvalidInputError(msg)
     col = table.column(name) if isinstance(table, (pa.Table, pa.RecordBatch)) else table[name]
     if isinstance(col, (pd.Series, pa.Array, pa.ChunkedArray, np.ndarray)):
@@ -464,7 +467,7 @@ def event_columns(
         kwargs["conversion"] = number_column(_column(table, conversion), conversion, True)
     if value is not None:
         if conversion is None:
-            msg = "a value column needs a conversion column"
+            msg = "a value column needs a conversion column: pass conversion= too"
             raise InvalidInputError(msg)
         kwargs["value"] = number_column(_column(table, value), value, False)
     return {k: v for k, v in kwargs.items() if v is not None}, unit

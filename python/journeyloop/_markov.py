@@ -151,7 +151,7 @@ class MarkovModel(ModelBase):
             return self
         if isinstance(data, Histories):
             if self.padded:
-                msg = "the loop model has no padded form"
+                msg = "the loop model has no padded form: fit histories with padded=False"
                 raise InvalidInputError(msg)
             loop = LoopModel(
                 self.order,

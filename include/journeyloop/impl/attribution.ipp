@@ -6,6 +6,7 @@
 #include <journeyloop/attribution.hpp>
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/impl/text.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -64,7 +65,7 @@ JOURNEYLOOP_IMPL_NAMESPACE(attribution_1) {
 JOURNEYLOOP_IMPL_INLINE void check_options(const heuristic_options& o) {
     if (!(o.half_life > 0) || !std::isfinite(o.half_life))
         throw invalid_input("half_life must be positive and finite, got " +
-                            std::to_string(o.half_life));
+                            detail::number_text(o.half_life));
     if (!(o.endpoint_share >= 0 && o.endpoint_share <= 0.5))
         throw invalid_input("endpoint_share must be in [0, 0.5], got " +
                             std::to_string(o.endpoint_share));
@@ -143,7 +144,7 @@ JOURNEYLOOP_IMPL_INLINE double time_half_life(const journey_set& journeys,
     if (o.time_half_life) {
         if (!(*o.time_half_life > 0) || !std::isfinite(*o.time_half_life))
             throw invalid_input("time_half_life must be positive and finite, got " +
-                                std::to_string(*o.time_half_life));
+                                detail::number_text(*o.time_half_life));
         return *o.time_half_life;
     }
     if (journeys.time_unit_seconds() > 0) return 7 * 86400.0 / journeys.time_unit_seconds();

@@ -18,9 +18,14 @@ inline bool state_name(const std::string& name) {
     return name == "START" || name == "CONVERSION" || name == "NULL";
 }
 
+/// Whether `name` is the label of one of the loop chain's own states besides
+/// START (PURCHASE, END), which a channel of a loop history may not take.
+inline bool loop_state_name(const std::string& name) { return name == "PURCHASE" || name == "END"; }
+
 /// Throws invalid_input naming the first row that uses a channel named as a
-/// state (state_name): the states' labels would be ambiguous.
-void check_channel_names(const journey_set& journeys);
+/// state (state_name, and loop_state_name for loop histories): the states'
+/// labels would be ambiguous.
+void check_channel_names(const journey_set& journeys, bool loop = false);
 
 /// Throws invalid_input unless 1 <= order <= max_order.
 void check_order(std::size_t order);

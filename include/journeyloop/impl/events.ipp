@@ -127,7 +127,8 @@ private:
         optional(t_.conversion.size(), o_.conversion_column);
         optional(t_.value.size(), o_.value_column);
         if (!t_.value.empty() && t_.conversion.empty())
-            throw invalid_input("a value column needs a conversion column");
+            throw invalid_input("a value column needs a conversion column: give the conversion "
+                                "column too");
     }
 
     std::string column_of(const std::string& what) const {
@@ -152,7 +153,8 @@ private:
             throw invalid_input("time_unit_seconds must be non-negative, got " +
                                 number_text(o_.time_unit_seconds));
         if (loop_ && trim(o_.purchase).empty())
-            throw invalid_input("the purchase marker name is empty");
+            throw invalid_input("purchase: the name of the purchase marker is empty; give a "
+                                "name (such as \"purchase\")");
     }
 
     // ---- one row: reasons, channel, customer ------------------------------

@@ -99,13 +99,16 @@ JOURNEYLOOP_IMPL_NAMESPACE(journey_set_2) {
 
 JOURNEYLOOP_IMPL_INLINE void check_count(double x, std::size_t row, const char* what,
                                          std::string_view column) {
+    // What to do, said once for the three cases: the row is not guessed at.
+    constexpr const char* fix = " (counts and values are finite numbers >= 0: fix or drop the row)";
     if (std::isnan(x))
-        throw invalid_input(detail::make_message(row, column, std::string(what) + " is NaN"));
+        throw invalid_input(detail::make_message(row, column, std::string(what) + " is NaN" + fix));
     if (!std::isfinite(x))
-        throw invalid_input(detail::make_message(row, column, std::string(what) + " is infinite"));
+        throw invalid_input(
+            detail::make_message(row, column, std::string(what) + " is infinite" + fix));
     if (x < 0)
         throw invalid_input(detail::make_message(
-            row, column, "negative " + std::string(what) + " " + number_text(x)));
+            row, column, "negative " + std::string(what) + " " + number_text(x) + fix));
 }
 
 JOURNEYLOOP_IMPL_INLINE void check_counts(double conversions, double nulls, double value,
@@ -617,7 +620,8 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
     check_length(table.conversions, options.conversions_column, true);
     check_length(table.nulls, options.nulls_column, false);
     check_length(table.value, options.value_column, false);
-    if (options.separator.empty()) throw invalid_input("the path separator is empty");
+    if (options.separator.empty())
+        throw invalid_input("sep: the path separator is empty; give one, such as '>'");
 
     // Large tables are parsed in parts on several threads: the parts first
     // count their touches (so every part knows where its touches go), then

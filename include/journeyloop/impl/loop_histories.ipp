@@ -7,6 +7,7 @@
 #include <journeyloop/impl/counts_access.hpp>
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
+#include <journeyloop/impl/text.hpp>
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/limits.hpp>
@@ -197,8 +198,9 @@ private:
 JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
                                                            const counting_options& options) {
     detail::check_order(options.order);
-    if (options.padded) throw invalid_input("the loop model has no padded form");
-    detail::check_channel_names(loop_histories::builder::rows(histories));
+    if (options.padded)
+        throw invalid_input("the loop model has no padded form: count with padded=false");
+    detail::check_channel_names(loop_histories::builder::rows(histories), true);
     {
         // The bound on the states: one a touch, and no more than the tuples
         // of up to k channels (the purchase marker is not one); START,
@@ -224,6 +226,11 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
 JOURNEYLOOP_IMPL_INLINE loop_histories build_loop_histories(const path_table& table,
                                                             const path_options& options,
                                                             std::string_view purchase) {
+    // An empty token would mark nothing: every history would read as one
+    // without a purchase.
+    if (detail::trim(purchase).empty())
+        throw invalid_input("purchase: the token that marks a purchase in the paths is empty; "
+                            "give its name (such as \"purchase\")");
     // Parse as paths (table.conversions are the customer counts here), then
     // mark the purchases.
     journey_set parsed = build_journeys({table.path, table.conversions, {}, {}}, options);

@@ -114,17 +114,20 @@ JOURNEYLOOP_IMPL_INLINE void check_order(std::size_t order) {
                             std::to_string(order));
 }
 
-JOURNEYLOOP_IMPL_INLINE void check_channel_names(const journey_set& journeys) {
+JOURNEYLOOP_IMPL_INLINE void check_channel_names(const journey_set& journeys, bool loop) {
     const auto& channels = journeys.channels();
     for (channel_id c = 0; c < channels.size(); ++c) {
         const auto& name = channels.name(c);
-        if (!state_name(name)) continue;
+        if (!state_name(name) && !(loop && loop_state_name(name))) continue;
         for (std::size_t row = 0; row < journeys.size(); ++row)
             for (auto t : journeys.path(row))
                 if (t == c)
-                    throw invalid_input("row " + std::to_string(row) + ": channel '" + name +
-                                        "' has the name of a state of the chain (START, "
-                                        "CONVERSION, NULL): rename the channel");
+                    throw invalid_input(
+                        "row " + std::to_string(row) + ": channel '" + name +
+                        "' has the name of a state of the chain (" +
+                        (loop ? "START, PURCHASE, END; CONVERSION and NULL are reserved too"
+                              : "START, CONVERSION, NULL") +
+                        "): rename the channel");
     }
 }
 
@@ -565,7 +568,9 @@ JOURNEYLOOP_IMPL_INLINE transition_counts merge(const transition_counts& a,
         a.padded() != b.padded())
         throw invalid_input("cannot merge transition counts of different order or options "
                             "(order " +
-                            std::to_string(a.order()) + " and " + std::to_string(b.order()) + ")");
+                            std::to_string(a.order()) + " and " + std::to_string(b.order()) +
+                            "): count every part with the same order, collapse_repeats and "
+                            "padded");
     if (a.pooled() || b.pooled())
         throw invalid_input("cannot merge the views of loop counts (their channel rows are "
                             "pooled): count the loop histories together instead");

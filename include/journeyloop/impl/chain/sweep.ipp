@@ -167,7 +167,11 @@ sweep_impl(const chain& sc, const sweep_state& st, std::size_t begin, std::size_
 
 // The sweep without and with recording the changes: separate functions, so
 // that the plain sweep (nearly all of them) carries no test of `delta`.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+// Not under ThreadSanitizer: it instruments the resolver that picks a clone,
+// which the loader runs before the sanitizer's runtime is set up, and the
+// program crashes before main.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(__SANITIZE_THREAD__)
 #define JOURNEYLOOP_SWEEP_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define JOURNEYLOOP_SWEEP_CLONES
