@@ -10,7 +10,7 @@ JOBS        ?= 2
 VPY         := $(VENV)/bin/python
 APT_PKGS    := libboost-graph-dev libeigen3-dev catch2 cmake ninja-build g++ clang-format
 # The C++ sources clang-format owns (make format / make format-check).
-FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples bench/cpp
+FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples bench/cpp fuzz
 FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp' -o -name '*.ipp')
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -102,6 +102,8 @@ tidy: cpp
 	@command -v clang-tidy >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-tidy; }
 	clang-tidy -p $(BUILD) --quiet --extra-arg=-std=c++17 $(wildcard src/*.cpp src/chain/*.cpp)
+
+include fuzz/fuzz.mk
 
 clean:
 	rm -rf build $(VENV)
