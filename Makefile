@@ -10,7 +10,7 @@ JOBS        ?= 2
 VPY         := $(VENV)/bin/python
 APT_PKGS    := libboost-graph-dev libeigen3-dev catch2 cmake ninja-build g++ clang-format
 # The C++ sources clang-format owns (make format / make format-check).
-FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples bench/cpp
+FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples bench/cpp fuzz
 FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp' -o -name '*.ipp')
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -158,6 +158,7 @@ asan-pytest: venv
 	cd tests/python && PYTHONPATH=$(abspath $(ASAN_PY)) LD_PRELOAD=$(LIBASAN) \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
+include fuzz/fuzz.mk
 
 clean:
 	rm -rf build $(VENV)

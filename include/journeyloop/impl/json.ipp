@@ -142,7 +142,7 @@ private:
             case 'n': out += '\n'; break;
             case 'r': out += '\r'; break;
             case 't': out += '\t'; break;
-            case 'u': append_utf8(out, parse_hex4()); break;
+            case 'u': append_utf8(out, parse_code_point()); break;
             default: error("bad escape");
             }
         }
@@ -163,14 +163,34 @@ private:
         return cp;
     }
 
+    // A \u escape, or a pair of them for a character beyond U+FFFF (JSON
+    // writes those as UTF-16 surrogates): encoding each half on its own would
+    // give text that is not UTF-8, which the writer then refuses.
+    unsigned parse_code_point() {
+        const unsigned cp = parse_hex4();
+        if (cp >= 0xDC00 && cp <= 0xDFFF) error("unpaired surrogate in a \\u escape");
+        if (cp < 0xD800 || cp > 0xDBFF) return cp;
+        if (pos_ + 2 > s_.size() || s_[pos_] != '\\' || s_[pos_ + 1] != 'u')
+            error("unpaired surrogate in a \\u escape");
+        pos_ += 2;
+        const unsigned low = parse_hex4();
+        if (low < 0xDC00 || low > 0xDFFF) error("unpaired surrogate in a \\u escape");
+        return 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    }
+
     static void append_utf8(std::string& out, unsigned cp) {
         if (cp < 0x80) {
             out += char(cp);
         } else if (cp < 0x800) {
             out += char(0xC0 | (cp >> 6));
             out += char(0x80 | (cp & 0x3F));
-        } else {
+        } else if (cp < 0x10000) {
             out += char(0xE0 | (cp >> 12));
+            out += char(0x80 | ((cp >> 6) & 0x3F));
+            out += char(0x80 | (cp & 0x3F));
+        } else {
+            out += char(0xF0 | (cp >> 18));
+            out += char(0x80 | ((cp >> 12) & 0x3F));
             out += char(0x80 | ((cp >> 6) & 0x3F));
             out += char(0x80 | (cp & 0x3F));
         }
