@@ -118,8 +118,9 @@ jl::journey_set from_token_lists(const std::vector<std::vector<std::string>>& pa
     for (std::size_t row = 0; row < n; ++row) {
         tokens.assign(paths[row].begin(), paths[row].end());
         if (tokens.empty())
-            throw jl::invalid_input(
-                jl::detail::make_message(row, options.path_column, "empty path"));
+            throw jl::invalid_input(jl::detail::make_message(
+                row, options.path_column,
+                "empty path: give the row at least one channel, or drop it"));
         out.add(tokens, conv[row], nul.empty() ? 0.0 : nul[row], val.empty() ? 0.0 : val[row], row);
     }
     return out;

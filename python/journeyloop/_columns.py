@@ -63,7 +63,10 @@ def as_float_column(values: Any, name: str, n_rows: int) -> npt.NDArray[np.float
         if isinstance(x, (bool, np.bool_, np.complexfloating)) or not isinstance(
             x, (int, float, np.number)
         ):
-            msg = f"row {row}, column {name!r}: expected a number, got {x!r}"
+            msg = (
+                f"row {row}, column {name!r}: expected a number, got {x!r}: "
+                "give a number, or drop the row"
+            )
             raise InvalidInputError(msg)
         out[row] = float(x)
     return out

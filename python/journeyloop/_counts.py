@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from . import _core
-from ._errors import InvalidInputError
+from ._errors import InvalidInputError, file_bytes, flag
 from ._files import write_atomically
 from ._journeys import Histories, Journeys
 
@@ -85,8 +85,8 @@ class TransitionCounts:
                 journeys._set,
                 _core.counting_options(
                     order=check_order(order),
-                    collapse_repeats=collapse_repeats,
-                    padded=padded,
+                    collapse_repeats=flag(collapse_repeats, "collapse_repeats"),
+                    padded=flag(padded, "padded"),
                     max_states=max_states,
                 ),
             )
@@ -153,7 +153,7 @@ class TransitionCounts:
     @classmethod
     def from_bytes(cls, data: bytes) -> TransitionCounts:
         """Counts from :meth:`to_bytes`; a damaged file raises InvalidInputError."""
-        return cls(_core.transition_counts.from_bytes(data))
+        return cls(_core.transition_counts.from_bytes(file_bytes(data)))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the counts to a file (as :meth:`to_bytes`), atomically.

@@ -40,6 +40,25 @@ class DataWarning(UserWarning):
     """
 
 
+def flag(value: object, name: str) -> bool:
+    """A True/False option; numpy booleans too, anything else is refused."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    msg = f"{name} must be True or False, got {value!r}"
+    raise InvalidInputError(msg)
+
+
+def file_bytes(data: object) -> bytes:
+    """The bytes of a saved file given to a ``from_bytes``; anything that is not
+    bytes-like (a str, a path, None) is refused with a journeyloop error."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    msg = f"from_bytes expects bytes (the contents of a saved file), got {type(data).__name__}"
+    if isinstance(data, str):
+        msg += ": read a file with load(path), or pass the bytes of to_bytes()"
+    raise InvalidInputError(msg)
+
+
 class NotFittedError(JourneyloopError, ValueError, AttributeError):
     """A model was used before ``fit`` was called."""
 

@@ -21,7 +21,7 @@ from ._columns import (
     get_column,
     is_columnar,
 )
-from ._errors import DataWarning, InvalidInputError
+from ._errors import DataWarning, InvalidInputError, file_bytes
 from ._events import EventReport, _outside, duration_in_units, event_columns, warn_about
 from ._files import write_atomically
 from ._teams import UNASSIGNED
@@ -297,7 +297,7 @@ class _Rows(Generic[_Set]):
             If the bytes are not a journeyloop file of this kind, or are
             truncated, modified or inconsistent.
         """
-        rows, teams, stages = cls._core_rows.from_bytes(bytes(data))
+        rows, teams, stages = cls._core_rows.from_bytes(file_bytes(data))
         return cls(rows, None, _mapping(teams), _mapping(stages))
 
     def save(self, path: str | os.PathLike[str]) -> None:

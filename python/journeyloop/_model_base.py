@@ -17,7 +17,14 @@ import pandas as pd
 
 from . import _core
 from ._counts import DEFAULT_MAX_STATES, check_order
-from ._errors import InvalidInputError, NotApplicableError, NotFittedError, UnknownChannelError
+from ._errors import (
+    InvalidInputError,
+    NotApplicableError,
+    NotFittedError,
+    UnknownChannelError,
+    file_bytes,
+    flag,
+)
 from ._files import write_atomically
 from ._teams import team_of_channels
 
@@ -125,7 +132,7 @@ class ModelBase:
         max_states: int = DEFAULT_MAX_STATES,
     ) -> None:
         self.order = check_order(order)
-        self.collapse_repeats = collapse_repeats
+        self.collapse_repeats = flag(collapse_repeats, "collapse_repeats")
         self.smoothing = real_number(smoothing, "smoothing")
         self.max_states = whole_number(max_states, "max_states", 1)
         self._model: Any = None
@@ -401,7 +408,7 @@ class ModelBase:
             If the bytes are not a journeyloop model file of this kind, or are
             damaged or inconsistent (the message says what is wrong).
         """
-        model, metadata = cls._core_type().from_bytes_with_metadata(bytes(data))
+        model, metadata = cls._core_type().from_bytes_with_metadata(file_bytes(data))
         return cls._from_core(model, metadata)
 
     def save(self, path: str | os.PathLike[str]) -> None:

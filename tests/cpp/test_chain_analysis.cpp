@@ -174,7 +174,14 @@ TEST_CASE("markov_model: weights that add up to more than a double are an error"
           "[markov_model]") {
     std::vector<std::string_view> paths{"a", "a"};
     std::vector<double> conv{1e308, 1e308}, nulls{0, 0};
-    const auto counts = count_transitions(build_journeys({paths, conv, nulls, {}}));
+    // A column whose total overflows is refused when the journeys are built.
+    REQUIRE_THROWS_WITH(build_journeys({paths, conv, nulls, {}}),
+                        Contains("row 1, column 'conversions': the column's total passes"));
+    // Each column's total is finite, but a row's weight (conversions and
+    // nulls) is not: the fit refuses it.
+    std::vector<std::string_view> one_path{"a"};
+    std::vector<double> c1{1e308}, n1{1e308};
+    const auto counts = count_transitions(build_journeys({one_path, c1, n1, {}}));
     REQUIRE_THROWS_WITH(fit_markov(counts), Contains("state 'START'"));
     REQUIRE_THROWS_WITH(fit_markov(counts), Contains("more than a double holds"));
     // Nor can such counts be saved: a file holds finite numbers only.

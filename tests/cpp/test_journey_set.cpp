@@ -423,3 +423,28 @@ TEST_CASE("journey_set: add_ids appends rows by channel id, checked like add", "
     REQUIRE(js.size() == 4); // a refused row leaves the set as it was
     REQUIRE(js.total_conversions() == 5);
 }
+
+TEST_CASE("journey_set: counts whose total passes the largest double are refused at that row",
+          "[journey_set]") {
+    const std::vector<std::string_view> paths{"a", "b", "c"};
+    const std::vector<double> conv{1, 1e308, 1e308};
+    const std::vector<double> value{1, 2, 3};
+    path_options o;
+    REQUIRE_THROWS_WITH(build_journeys({paths, conv, {}, {}}, o),
+                        "row 2, column 'conversions': the column's total passes the largest "
+                        "number a double holds (about 1.8e308); scale the column down");
+    const std::vector<double> ok{1, 1, 1};
+    const std::vector<double> big{1e308, 1e308, 0};
+    REQUIRE_THROWS_WITH(build_journeys({paths, ok, {}, big}, o),
+                        Contains("row 1, column 'value': the column's total passes"));
+    // An append that overflows leaves the journeys as they were.
+    auto js = build_journeys({paths, ok, {}, {}}, o);
+    const std::vector<std::string_view> more{"a"};
+    const std::vector<double> huge{1.7e308};
+    append_journeys(js, {more, huge, {}, {}}, o, 3);
+    REQUIRE_THROWS_WITH(append_journeys(js, {more, huge, {}, {}}, o, 4),
+                        Contains("row 4, column 'conversions'"));
+    REQUIRE(js.size() == 4);
+    REQUIRE(js.total_conversions() == 3 + 1.7e308);
+    REQUIRE(js.total_touches() == 4);
+}

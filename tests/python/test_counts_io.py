@@ -161,10 +161,18 @@ def test_a_state_that_cannot_be_left_is_named() -> None:
 
 
 def test_overflow_names_the_state_and_files_hold_finite_numbers() -> None:
-    j = jl.Journeys.from_paths(
-        ["a > b", "b"], conversions=[1, 1], nulls=[0, 1], value=[1e308, 1e308]
-    )
-    with pytest.raises(jl.InvalidInputError, match=r"state 'b'.*more than a double holds"):
+    # A column whose total overflows is refused at its row.
+    with pytest.raises(
+        jl.InvalidInputError,
+        match=r"^row 1, column 'value': the column's total passes the largest number",
+    ):
+        jl.Journeys.from_paths(
+            ["a > b", "b"], conversions=[1, 1], nulls=[0, 1], value=[1e308, 1e308]
+        )
+    # Each column's total is finite, but a row's weight (conversions and
+    # nulls) is not: the fit names the state.
+    j = jl.Journeys.from_paths(["a > b"], conversions=[1e308], nulls=[1e308])
+    with pytest.raises(jl.InvalidInputError, match=r"state 'START'.*more than a double holds"):
         jl.MarkovModel().fit(j)
     counts = jl.TransitionCounts.from_journeys(j)
     with pytest.raises(jl.InvalidInputError, match="cannot write an infinite number"):

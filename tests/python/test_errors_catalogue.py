@@ -77,6 +77,15 @@ def fit_loop(p: str) -> object:
     return jl.MarkovModel().fit(jl.Histories.from_paths(pd.DataFrame({"path": [p]})))
 
 
+def one3() -> jl.Journeys:
+    return jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2], nulls=[1, 2, 0])
+
+
+def _with_memory_limit(cap: int, call: Callable[[], object]) -> object:
+    with jl.memory_limit(cap):
+        return call()
+
+
 def one() -> jl.Journeys:
     return jl.Journeys.from_paths(["a"], conversions=[1])
 
@@ -272,6 +281,68 @@ CASES: dict[str, Callable[[Path], object]] = {
         .to_graphml()
     ),
     # Sizes past the limits
+    "limit-memory-counting": lambda _: _with_memory_limit(
+        100, lambda: jl.MarkovModel().fit(one3())
+    ),
+    "limit-memory-fit": lambda _: _with_memory_limit(200, lambda: jl.MarkovModel().fit(one3())),
+    "merge-overflow": lambda _: jl.TransitionCounts.from_journeys(
+        jl.Journeys.from_paths(["a"], conversions=[1e308])
+    ).merge(jl.TransitionCounts.from_journeys(jl.Journeys.from_paths(["a"], conversions=[1e308]))),
+    "paths-total-overflow": lambda _: jl.Journeys.from_paths(
+        ["a", "b"], conversions=[1e308, 1e308]
+    ),
+    "paths-leading-purchase": lambda _: jl.Histories.from_paths(
+        pd.DataFrame(
+            {"path": ["purchase > a", "a > purchase"], "count": [1, 1], "value": [4.0, 3.0]}
+        )
+    ),
+    "events-rejected-rows": lambda _: jl.Journeys.from_events(
+        events(channel=["a", None, "a"], conversion=[0, 0, 1]), conversion="conversion"
+    ),
+    "events-customer-nan": lambda _: jl.Journeys.from_events(
+        events(customer=[1.0, np.nan, 2.0]), conversion="conversion"
+    ),
+    "events-customer-fraction": lambda _: jl.Journeys.from_events(
+        events(customer=[1.0, 7.5, 2.0]), conversion="conversion"
+    ),
+    "events-mixed-types": lambda _: jl.Journeys.from_events(
+        events(customer=[1, 2, "u3"]), conversion="conversion"
+    ),
+    "events-conversion-not-given": lambda _: jl.Journeys.from_events(events()),
+    "events-nothing-converts": lambda _: jl.Journeys.from_events(
+        events(conversion=[0, 0, 0]), conversion="conversion"
+    ),
+    "events-conversion-without-touch": lambda _: jl.Journeys.from_events(
+        events(channel=["a", "b", None], conversion=[0, 0, 1]), conversion="conversion"
+    ),
+    "events-value-missing": lambda _: jl.Journeys.from_events(
+        events(value=[0.0, np.nan, 0.0]), conversion="conversion", value="value"
+    ),
+    "events-strict-value-missing": lambda _: jl.Journeys.from_events(
+        events(value=[0.0, np.nan, 0.0]), conversion="conversion", value="value", strict=True
+    ),
+    "events-strict-value-negative": lambda _: jl.Journeys.from_events(
+        events(value=[0.0, -2.5, 0.0]), conversion="conversion", value="value", strict=True
+    ),
+    "events-value-on-touch": lambda _: jl.Journeys.from_events(
+        events(value=[5.0, 1.0, 0.0]), conversion="conversion", value="value"
+    ),
+    "events-strict-value-on-touch": lambda _: jl.Journeys.from_events(
+        events(value=[5.0, 1.0, 0.0]), conversion="conversion", value="value", strict=True
+    ),
+    "events-total-overflow": lambda _: jl.Journeys.from_events(
+        events(conversion=[0, 1e308, 1e308]), conversion="conversion"
+    ),
+    "events-unattributed-overflow": lambda _: jl.Journeys.from_events(
+        events(channel=[None, None, "a"], conversion=[1e308, 1e308, 0]), conversion="conversion"
+    ),
+    "memory-limit-negative": lambda _: jl.set_memory_limit(-1),
+    "model-collapse-repeats-text": lambda _: jl.MarkovModel(collapse_repeats="yes"),  # type: ignore[arg-type]
+    "file-journeys-as-model": lambda _: jl.MarkovModel.from_bytes(one().to_bytes()),
+    "file-histories-as-journeys": lambda _: jl.Journeys.from_bytes(
+        jl.Histories.from_paths(pd.DataFrame({"path": ["a > purchase"]})).to_bytes()
+    ),
+    "file-not-bytes": lambda _: jl.MarkovModel.from_bytes("text"),  # type: ignore[arg-type]
     "limit-state-space": lambda _: jl.MarkovModel(order=2, max_states=5).fit(
         paths(["a > b", "b > c", "c > a"], conversions=[1, 0, 1])
     ),

@@ -1080,15 +1080,34 @@ JOURNEYLOOP_IMPL_INLINE const std::vector<event_report_field>& event_report_fiel
     return fields;
 }
 
+JOURNEYLOOP_IMPL_NAMESPACE(events_totals_1) {
+// Conversions or values that add up past the largest double (each finite on
+// its own row) are refused, as in path tables: an infinite total in the
+// report, or in the journeys, would turn every share into NaN.
+JOURNEYLOOP_IMPL_INLINE void check_totals(const event_report& r, const event_options& options) {
+    const bool conversions =
+        !std::isfinite(r.conversions) || !std::isfinite(r.unattributed_conversions);
+    const bool value = !std::isfinite(r.value) || !std::isfinite(r.unattributed_value);
+    if (!conversions && !value) return;
+    throw invalid_input("column '" +
+                        (conversions ? options.conversion_column : options.value_column) +
+                        "': the event log's total passes the largest number a double holds "
+                        "(about 1.8e308); scale the column down");
+}
+} // JOURNEYLOOP_IMPL_NAMESPACE(events_totals_1)
+
 JOURNEYLOOP_IMPL_INLINE event_journeys build_journeys(const event_table& events,
                                                       const event_options& options) {
-    return detail::event_builder(events, options, false).run();
+    auto built = detail::event_builder(events, options, false).run();
+    check_totals(built.report, options);
+    return built;
 }
 
 JOURNEYLOOP_IMPL_INLINE event_histories build_loop_histories(const event_table& events,
                                                              const event_options& options) {
     detail::event_builder builder(events, options, true);
     auto built = builder.run();
+    check_totals(built.report, options);
     return {builder.histories(std::move(built.journeys)), built.report};
 }
 

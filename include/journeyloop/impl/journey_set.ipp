@@ -136,7 +136,9 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::add_ids(column_view<channel_i
                                                            double conversions, double nulls,
                                                            double value, std::size_t row) {
     check_appendable();
-    if (path.empty()) throw invalid_input(detail::make_message(row, "path", "empty path"));
+    if (path.empty())
+        throw invalid_input(detail::make_message(
+            row, "path", "empty path: give the row at least one channel, or drop it"));
     for (auto id : path)
         if (id >= js_.channels_.size())
             throw unknown_channel("row " + std::to_string(row) + ": unknown channel id " +
@@ -193,6 +195,16 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::end_row_at(std::size_t end, d
     js_.total_conversions_ += conversions;
     js_.total_nulls_ += nulls;
     js_.total_value_ += value;
+    // Rows built one at a time (events, loop histories) keep the same rule as
+    // path tables: an infinite total is refused.
+    if (!std::isfinite(js_.total_conversions_) || !std::isfinite(js_.total_nulls_) ||
+        !std::isfinite(js_.total_value_))
+        throw invalid_input(
+            std::string("journey ") + std::to_string(js_.conversions_.size() - 1) + ": the " +
+            (!std::isfinite(js_.total_conversions_) ? "conversions"
+             : !std::isfinite(js_.total_nulls_)     ? "nulls"
+                                                    : "values") +
+            " add up past the largest number a double holds (about 1.8e308); scale them down");
 }
 
 JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append_rows(
@@ -233,7 +245,9 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::add(column_view<std::string_v
                                                        double conversions, double nulls,
                                                        double value, std::size_t row) {
     check_appendable();
-    if (path.empty()) throw invalid_input(detail::make_message(row, "path", "empty path"));
+    if (path.empty())
+        throw invalid_input(detail::make_message(
+            row, "path", "empty path: give the row at least one channel, or drop it"));
     for (auto name : path)
         if (trim(name).empty())
             throw invalid_input(detail::make_message(row, "path", "empty channel name"));
@@ -477,10 +491,13 @@ JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_opti
                                                              " on a row without conversions"));
             if (table.path.is_null(i))
                 throw invalid_input(
-                    detail::make_message(row, options.path_column, "missing path (null)"));
+                    detail::make_message(row, options.path_column,
+                                         "missing path (null): give the row a path, or drop it"));
             const std::string_view path = table.path[i];
             if (trim(path).empty())
-                throw invalid_input(detail::make_message(row, options.path_column, "empty path"));
+                throw invalid_input(detail::make_message(
+                    row, options.path_column,
+                    "empty path: give the row at least one channel, or drop it"));
             const std::size_t row_first = written;
             const char* p = path.data();
             const char* const end = p + path.size();
@@ -678,6 +695,29 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
             for (auto* v : {&out.conversions_, &out.nulls_, &out.values_}) v->resize(old_size);
             std::rethrow_exception(part.error);
         }
+    // Counts or values that add up past the largest double are refused at
+    // the row where their total overflows: an infinite total would turn
+    // every share computed from it into NaN.
+    {
+        double c = out.total_conversions_, u = out.total_nulls_, v = out.total_value_;
+        for (std::size_t i = 0; i < n; ++i) {
+            c += out.conversions_[old_size + i];
+            u += out.nulls_[old_size + i];
+            v += out.values_[old_size + i];
+            const std::string* column = !std::isfinite(c)   ? &options.conversions_column
+                                        : !std::isfinite(u) ? &options.nulls_column
+                                        : !std::isfinite(v) ? &options.value_column
+                                                            : nullptr;
+            if (column == nullptr) continue;
+            out.touches_.resize(old_touches);
+            out.offsets_.resize(old_rows);
+            for (auto* w : {&out.conversions_, &out.nulls_, &out.values_}) w->resize(old_size);
+            throw invalid_input(detail::make_message(
+                first_row + i, *column,
+                "the column's total passes the largest number a double holds (about 1.8e308); "
+                "scale the column down"));
+        }
+    }
 
     // Local channel ids to the journeys' ids, part by part: this keeps the
     // order of first appearance over the whole table.
