@@ -27,9 +27,10 @@ test: cpp-test package-test pytest lint
 
 deps: system-deps venv
 
-# Debian packages: installed only when one is missing.
-system-deps:
-	@missing=""; for p in $(APT_PKGS); do \
+# Debian packages: $(call apt_install,PACKAGES) installs those that are missing,
+# and nothing when all are there.
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -37,6 +38,10 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+system-deps:
+	$(call apt_install,$(APT_PKGS))
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)

@@ -26,14 +26,7 @@ FUZZ_BINS      := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_HARNESSES))
 
 # Debian's clang; libFuzzer itself comes with the compiler runtime package.
 fuzz-deps:
-	@missing=""; for p in $(FUZZ_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_install,$(FUZZ_PKGS))
 
 $(FUZZ_BUILD)/%: fuzz/%.cpp fuzz/common.hpp $(wildcard include/journeyloop/*.hpp include/journeyloop/*/*.hpp include/journeyloop/impl/*.ipp include/journeyloop/impl/*/*.ipp) | fuzz-deps
 	@mkdir -p $(FUZZ_BUILD)
