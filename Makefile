@@ -134,6 +134,10 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LIBASAN      = $(shell $${CXX:-g++} -print-file-name=libasan.so)
+# Preloaded after libasan: python itself does not link libstdc++, so without it
+# ASan's __cxa_throw interceptor finds no real function and the first C++
+# exception aborts the interpreter.
+LIBSTDCXX    = $(shell $${CXX:-g++} -print-file-name=libstdc++.so)
 
 test-sanitize: asan-test tsan-test asan-pytest
 
@@ -160,7 +164,7 @@ asan-pytest: venv
 	  -C cmake.define.CMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
 	  -C cmake.define.CMAKE_CXX_FLAGS="$(SAN_FLAGS)" \
 	  -C cmake.define.CMAKE_SHARED_LINKER_FLAGS="$(SAN_FLAGS)" .
-	cd tests/python && PYTHONPATH=$(abspath $(ASAN_PY)) LD_PRELOAD=$(LIBASAN) \
+	cd tests/python && PYTHONPATH=$(abspath $(ASAN_PY)) LD_PRELOAD="$(LIBASAN) $(LIBSTDCXX)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 include fuzz/fuzz.mk
