@@ -110,7 +110,7 @@ tidy: cpp
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-tidy; }
 	clang-tidy -p $(BUILD) --quiet --extra-arg=-std=c++17 $(wildcard src/*.cpp src/chain/*.cpp)
 
-# Sanitizers (.ci/run runs asan-test and tsan-test after `make test`), each step in
+# Sanitizers (.ci/run runs all three after `make test`), each step in
 # a build directory of its own, never the normal build or the .venv install:
 # - asan-test: the C++ tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   (build/asan). Optimised (-O1) so that the suite runs in reasonable time;
