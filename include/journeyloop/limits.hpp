@@ -23,7 +23,7 @@ namespace journeyloop {
  *
  * **Example**:
  *
- *     journeyloop::set_memory_limit(std::size_t{2} << 30); // 2 GiB
+ *     journeyloop::set_memory_limit(std::size_t{2} << 30);
  *     auto counts = journeyloop::count_transitions(journeys, options);
  *     journeyloop::set_memory_limit(0);                    // the default
  */

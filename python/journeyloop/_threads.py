@@ -77,7 +77,7 @@ def set_memory_limit(nbytes: int) -> None:
 
     Example::
 
-        jl.set_memory_limit(2 << 30)   # 2 GiB
+        jl.set_memory_limit(2 << 30)
         jl.set_memory_limit(0)         # the default again
     """
     _core.set_memory_limit(whole_number(nbytes, "memory limit", 0))
