@@ -195,7 +195,10 @@ private:
  * `RE(i) / sum_j RE(j)` of the purchases (`conversions`), of the value, of
  * the first purchases (the buyers) and of the repeat purchases, each share
  * from its own removal effect (loop_removal_effect). An empty group gets
- * zero. Throws invalid_input if names and groups differ in number.
+ * zero. A total that no group's removal changes (repeat purchases all made
+ * with no touch since the last purchase) cannot be shared: its entries are all
+ * zero, and the Python layer announces it with a DataWarning. Throws
+ * invalid_input if names and groups differ in number.
  */
 loop_attribution loop_markov_attribution(const loop_model& model,
                                          const std::vector<std::string>& names,

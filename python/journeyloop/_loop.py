@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -9,7 +10,8 @@ import pandas as pd
 
 from . import _core
 from ._counts import DEFAULT_MAX_STATES
-from ._errors import InvalidInputError
+from ._errors import DataWarning, InvalidInputError
+from ._events import _outside
 from ._journeys import Histories
 from ._model_base import ModelBase
 
@@ -252,13 +254,25 @@ class LoopModel(ModelBase):
         DataFrame
             ``channel`` (or ``team``, ``group``), ``purchases``, ``value``,
             ``share`` (of purchases), ``first_purchases``, ``repeat_purchases``:
-            each column sums to its total.
+            each column sums to its total, except a column that no group's
+            removal changes (repeat purchases all made with no touch in
+            between): it is 0 throughout, and a :class:`DataWarning` says so.
         """
         if by == "sequence":  # type: ignore[comparison-overlap]
             msg = 'the loop model attributes by "channel", "team" or "group", not "sequence"'
             raise InvalidInputError(msg)
         keys, members = self._groups(by, teams, groups)
-        a = _core.loop_markov_attribution(self._fitted, keys, members)
+        loop = self._fitted
+        a = _core.loop_markov_attribution(loop, keys, members)
+        _warn_unshared(
+            by,
+            [
+                ("purchases", a.conversions, loop.purchases),
+                ("value", a.value, loop.value),
+                ("first_purchases", a.first_purchases, loop.buyers),
+                ("repeat_purchases", a.repeat_purchases, loop.repeat_purchases),
+            ],
+        )
         return pd.DataFrame(
             {
                 by: a.names,
@@ -296,4 +310,20 @@ class LoopModel(ModelBase):
         return (
             f"{self.n_states_} states, expected purchases {self.expected_purchases_:.6g}, "
             f"repeat probability {self.repeat_probability_:.6g}"
+        )
+
+
+def _warn_unshared(by: str, columns: list[tuple[str, Sequence[float], float]]) -> None:
+    """One :class:`DataWarning` naming each column whose total is positive but
+    whose effects are all zero: nothing of it could be shared out."""
+    lost = [
+        f"{name} {total:,.6g}" for name, credits, total in columns if total > 0 and not any(credits)
+    ]
+    if lost:
+        warnings.warn(
+            f"no {by} changes these totals when removed, so none of them is attributed: "
+            + ", ".join(lost)
+            + " (for repeat purchases: every one made with no touch since the last purchase)",
+            DataWarning,
+            stacklevel=_outside(),
         )

@@ -61,3 +61,51 @@ TEST_CASE("fuzz: an unpaired surrogate escape is refused with its offset", "[fuz
                           Contains("JSON syntax error at byte") && Contains("unpaired surrogate"));
     }
 }
+
+// fuzz_files: a funnel model file whose counts are a pooled view of loop counts
+// (their checks were skipped) with a total value of 1 that no end holds. It
+// loaded, and its Markov attribution shared out a value of 0. A pooled view's
+// totals are now bounded by what its rows hold, and START's journeys are
+// checked exactly, as for any counts.
+TEST_CASE("fuzz: a pooled view whose total value no end holds is refused", "[fuzz]") {
+    // The found input, the unknown keys ("me", "rt") included.
+    const std::string found =
+        R"({"smoothing":0,"me":{"max_sAates":50000000},"counts":{"order":1,)"
+        R"("collapse_repeats":true,"paddts":true,"padded":false,"pooled":true,)"
+        R"("channels":["a","b"],"states":[[0],[1]],"edges":[[0,3,5],[3,1,2],[4,1,1],)"
+        R"([4,3,1]],"ends":[[3,2,0],[4,1,0]],"totals":[2,1,1]},"rt":{"ordechannels":)"
+        R"(["a","b"],"totals":[4,0,0]}})";
+    CHECK_THROWS_WITH(stored_model_from_bytes(sign("markov_model", found)),
+                      Contains("inconsistent counts: the transitions into NULL sum to 0, the "
+                               "total nulls are 1 (more than the rows that both views share "
+                               "hold)"));
+    // With no null, and START's journeys mended to match (one to each
+    // channel), the value is the one thing wrong.
+    auto mended = found;
+    mended.replace(mended.find("[0,3,5]"), 7, "[0,3,1],[0,4,1]");
+    mended.replace(mended.find("[2,1,1]"), 7, "[2,0,1]");
+    CHECK_THROWS_WITH(stored_model_from_bytes(sign("markov_model", mended)),
+                      Contains("the value of the ends sums to 0, the total value is 1 (more "
+                               "than the rows that both views share hold)"));
+    // A value the ends hold loads: a pooled view's totals may be less than
+    // its shared rows hold (the other view's journeys end there too).
+    auto held = mended;
+    held.replace(held.find("[3,2,0]"), 7, "[3,2,5]");
+    const auto model = stored_model_from_bytes(sign("markov_model", held)).model;
+    CHECK(model.counts().total_value() == 1);
+    CHECK(model.counts().pooled());
+}
+
+TEST_CASE("fuzz: the views of real loop counts load, and keep their bounds", "[fuzz]") {
+    std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase",
+                                        "b > a > purchase > purchase"};
+    std::vector<double> customers{1, 1, 2, 3}, value{30, 0, 60, 12};
+    const auto counts =
+        count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {}));
+    for (const auto* view : {&counts.first, &*counts.repeat}) {
+        const auto bytes = to_bytes(*view);
+        CHECK(counts_from_bytes(bytes) == *view);
+    }
+    const auto model = fit_loop(counts);
+    CHECK(to_bytes(loop_model_from_bytes(to_bytes(model)).model) == to_bytes(model));
+}

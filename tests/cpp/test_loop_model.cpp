@@ -3,6 +3,7 @@
 #include <journeyloop/journey_graph.hpp>
 #include <journeyloop/model_io.hpp>
 #include <journeyloop/loop_model.hpp>
+#include <journeyloop/impl/counts_access.hpp>
 
 #include <sstream>
 #include <type_traits>
@@ -356,6 +357,25 @@ TEST_CASE("loop model: fit_loop refuses inconsistent counts", "[loop]") {
     SECTION("views of another order") {
         counts.repeat = count_loop_transitions(hand_histories(), {2}).repeat;
         REQUIRE_THROWS_WITH(fit_loop(counts), Contains("differ in order"));
+    }
+    SECTION("views whose shared channel rows differ") {
+        std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase"};
+        std::vector<double> customers{1, 1, 3}, value{30, 0, 60};
+        counts.repeat =
+            count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {})).repeat;
+        REQUIRE_THROWS_WITH(fit_loop(counts),
+                            Contains("differ in the row of state 'b' (the views share"));
+    }
+    SECTION("a view's total the rows do not hold") {
+        // Each view's totals agree with the loop totals; the two views' rows
+        // hold 10 less value than their totals add up to.
+        auto parts = detail::counts_access::disassemble(counts.first);
+        parts.total_value += 10;
+        counts.first = detail::counts_access::assemble(std::move(parts));
+        counts.value += 10;
+        REQUIRE_THROWS_WITH(fit_loop(counts),
+                            Contains("the value of the ends sum to 90.000000, the views' "
+                                     "totals to 100.000000"));
     }
     SECTION("totals that do not match the views") {
         counts.customers += 1;

@@ -68,6 +68,26 @@ def test_attribution_sums_to_totals(hand: jl.LoopModel) -> None:
     )
 
 
+
+def test_repeat_purchases_no_channel_brings_are_announced() -> None:
+    # a > P > P: the second purchase follows the first with no touch between;
+    # removing a changes the first purchases (and so all purchases and value),
+    # but not the repeat purchases per buyer, so the one repeat purchase has
+    # nothing to be shared by.
+    histories = jl.Histories.from_paths(
+        ["a > purchase > purchase", "b"], count=[1, 1], value=[20.0, 0.0]
+    )
+    model = jl.MarkovModel(order=1).fit(histories)
+    with pytest.warns(jl.DataWarning, match=r"none of them is attributed: repeat_purchases 1 "):
+        a = model.attribution()
+    a = a.set_index("channel")
+    assert a["purchases"].sum() == pytest.approx(2.0, rel=1e-12)
+    assert a["value"].sum() == pytest.approx(20.0, rel=1e-12)
+    assert a["first_purchases"].sum() == pytest.approx(1.0, rel=1e-12)
+    assert a["repeat_purchases"].tolist() == [0.0, 0.0]
+    assert model.removal_effects()["repeat_purchase_removal_effect"].tolist() == [0.0, 0.0]
+
+
 # The hand-worked splits. START -> a 1/2, b 1/2; a -> PURCHASE 1/2, b 1/2; b -> PURCHASE 3/4,
 # exit 1/4; PURCHASE -> b 1/4, exit 3/4: h = 13/16, r = 3/16. Without a: h = 3/8, r = 3/16;
 # without b: h = 1/4, r = 0. Removal effects: first purchases a 7/13, b 9/13; repeat purchases

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace journeyloop {
 
@@ -50,6 +51,59 @@ JOURNEYLOOP_IMPL_INLINE void check_same_chain(const transition_counts& first,
         same = std::equal(a.begin(), a.end(), b.begin(), b.end());
     }
     if (!same) throw invalid_input("loop counts: the first and repeat views have different states");
+    for (state_id s = transition_counts::first_channel_state; s < first.num_states(); ++s) {
+        const auto ta = first.targets(s), tb = repeat.targets(s);
+        const auto wa = first.weights(s), wb = repeat.weights(s);
+        if (!std::equal(ta.begin(), ta.end(), tb.begin(), tb.end()) ||
+            !std::equal(wa.begin(), wa.end(), wb.begin(), wb.end()) ||
+            first.conversions_from(s) != repeat.conversions_from(s) ||
+            first.value_from(s) != repeat.value_from(s))
+            throw invalid_input("loop counts: the first and repeat views differ in the row of "
+                                "state '" +
+                                first.state_label(s) + "' (the views share their channel rows)");
+    }
+}
+
+// Each view's totals only bound what the shared channel rows hold; together,
+// the two views' START rows and the shared rows keep the sums of counts of
+// journeys exactly: every journey into a channel state leaves it, and the
+// transitions into PURCHASE and END, and the value of the ends, add up to the
+// two views' totals. Equal to 1e-6, relative, as files are checked.
+JOURNEYLOOP_IMPL_INLINE void check_pooled_sums(const transition_counts& first,
+                                               const transition_counts* repeat) {
+    const auto n = first.num_states();
+    std::vector<double> in(n, 0.0);
+    auto add_row = [&in](const transition_counts& c, state_id s) {
+        const auto targets = c.targets(s);
+        const auto weights = c.weights(s);
+        for (std::size_t i = 0; i < targets.size(); ++i) in[targets[i]] += weights[i];
+    };
+    for (state_id s = 0; s < n; ++s)
+        if (s == transition_counts::start || s >= transition_counts::first_channel_state)
+            add_row(first, s);
+    double conversions = first.total_conversions(), nulls = first.total_nulls();
+    double value = first.total_value();
+    double end_value = first.value_from(transition_counts::start);
+    if (repeat) {
+        add_row(*repeat, transition_counts::start);
+        conversions += repeat->total_conversions();
+        nulls += repeat->total_nulls();
+        value += repeat->total_value();
+        end_value += repeat->value_from(transition_counts::start);
+    }
+    for (state_id s = transition_counts::first_channel_state; s < n; ++s)
+        end_value += first.value_from(s);
+    auto check = [](double sum, double total, const std::string& what) {
+        if (std::abs(sum - total) > 1e-6 * std::max({1.0, std::abs(sum), std::abs(total)}))
+            throw invalid_input("loop counts: " + what + " sum to " + std::to_string(sum) +
+                                ", the views' totals to " + std::to_string(total));
+    };
+    check(in[transition_counts::conversion], conversions, "the transitions into PURCHASE");
+    check(in[transition_counts::null], nulls, "the transitions into END");
+    check(end_value, value, "the value of the ends");
+    for (state_id s = transition_counts::first_channel_state; s < n; ++s)
+        check(in[s], first.out_weight(s),
+              "the transitions into state '" + first.state_label(s) + "' (its transitions out)");
 }
 
 // What count_loop_transitions guarantees and the model relies on.
@@ -76,6 +130,7 @@ JOURNEYLOOP_IMPL_INLINE void check_loop_counts(const loop_counts& c) {
         value += c.repeat->total_value();
     }
     check_total(value, c.value, "the views' value");
+    check_pooled_sums(c.first, c.repeat ? &*c.repeat : nullptr);
 }
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(loop_model_0)
