@@ -9,6 +9,9 @@ standard type keeps working. The first six are defined by the C++ core.
 
 from __future__ import annotations
 
+import os
+import sys
+
 from ._core import (
     InvalidInputError,
     JourneyloopError,
@@ -72,3 +75,17 @@ class NotApplicableError(InvalidInputError, AttributeError):
     such a name, and an :class:`InvalidInputError`, as before the two model
     types existed.
     """
+
+
+def outside_frames() -> int:
+    """The stack level of the first frame outside this package, as
+    :func:`warnings.warn` counts from its caller."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == (
+        package
+    ):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

@@ -10,8 +10,6 @@ Arrow column is joined into one array.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,7 +21,7 @@ import pyarrow as pa
 
 from . import _core
 from ._columns import arrow_buffers
-from ._errors import DataWarning, InvalidInputError
+from ._errors import DataWarning, InvalidInputError, outside_frames
 
 __all__ = ["EventReport", "duration_in_units", "event_columns", "warn_about"]
 
@@ -540,18 +538,4 @@ def warn_about(report: EventReport, *, conversion_given: bool) -> None:
     elif r.rows_read and not r.conversions and not r.conversions_without_touch:
         parts.append("no row converts")
     if parts:
-        warnings.warn("; ".join(parts) + "; see .report", DataWarning, stacklevel=_outside())
-
-
-def _outside() -> int:
-    """The stack level of the first frame outside this package, as
-    :func:`warnings.warn` counts from its caller."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == (
-        package
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
+        warnings.warn("; ".join(parts) + "; see .report", DataWarning, stacklevel=outside_frames())

@@ -21,8 +21,8 @@ from ._columns import (
     get_column,
     is_columnar,
 )
-from ._errors import DataWarning, InvalidInputError, file_bytes
-from ._events import EventReport, _outside, duration_in_units, event_columns, warn_about
+from ._errors import DataWarning, InvalidInputError, file_bytes, outside_frames
+from ._events import EventReport, duration_in_units, event_columns, warn_about
 from ._files import write_atomically
 from ._teams import UNASSIGNED
 
@@ -777,7 +777,7 @@ class Histories(_Rows[_core.loop_histories]):
                 f"a history, value {histories.unattributed_value:,.10g}, have no touch to "
                 "credit: left out of the histories (see .unattributed_purchases)",
                 DataWarning,
-                stacklevel=_outside(),
+                stacklevel=outside_frames(),
             )
         return histories
 

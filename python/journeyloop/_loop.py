@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -10,10 +9,9 @@ import pandas as pd
 
 from . import _core
 from ._counts import DEFAULT_MAX_STATES
-from ._errors import DataWarning, InvalidInputError
-from ._events import _outside
+from ._errors import InvalidInputError
 from ._journeys import Histories
-from ._model_base import ModelBase
+from ._model_base import ModelBase, warn_unshared
 
 __all__ = ["LoopModel"]
 
@@ -264,7 +262,7 @@ class LoopModel(ModelBase):
         keys, members = self._groups(by, teams, groups)
         loop = self._fitted
         a = _core.loop_markov_attribution(loop, keys, members)
-        _warn_unshared(
+        warn_unshared(
             by,
             [
                 ("purchases", a.conversions, loop.purchases),
@@ -283,6 +281,9 @@ class LoopModel(ModelBase):
                 "repeat_purchases": a.repeat_purchases,
             }
         )
+
+    def _attribution_totals(self) -> tuple[float, float]:
+        return self._fitted.purchases, self._fitted.value
 
     # -- text -----------------------------------------------------------------
 
@@ -310,20 +311,4 @@ class LoopModel(ModelBase):
         return (
             f"{self.n_states_} states, expected purchases {self.expected_purchases_:.6g}, "
             f"repeat probability {self.repeat_probability_:.6g}"
-        )
-
-
-def _warn_unshared(by: str, columns: list[tuple[str, Sequence[float], float]]) -> None:
-    """One :class:`DataWarning` naming each column whose total is positive but
-    whose effects are all zero: nothing of it could be shared out."""
-    lost = [
-        f"{name} {total:,.6g}" for name, credits, total in columns if total > 0 and not any(credits)
-    ]
-    if lost:
-        warnings.warn(
-            f"no {by} changes these totals when removed, so none of them is attributed: "
-            + ", ".join(lost)
-            + " (for repeat purchases: every one made with no touch since the last purchase)",
-            DataWarning,
-            stacklevel=_outside(),
         )

@@ -430,14 +430,26 @@ class MarkovModel(ModelBase):
         if by == "sequence":
             _, states = self._sequence_states(sequences)
             return attribution_frame(
-                _core.state_markov_attribution(model, states, callback), "sequence"
+                _core.state_markov_attribution(model, states, callback),
+                "sequence",
+                totals=self._attribution_totals(),
             )
         if by == "channel":
-            return attribution_frame(_core.markov_attribution(model, progress=callback), "channel")
+            return attribution_frame(
+                _core.markov_attribution(model, progress=callback),
+                "channel",
+                totals=self._attribution_totals(),
+            )
         names, members = self._groups(by, teams, groups)
         return attribution_frame(
-            _core.group_markov_attribution(model, names, members, callback), by
+            _core.group_markov_attribution(model, names, members, callback),
+            by,
+            totals=self._attribution_totals(),
         )
+
+    def _attribution_totals(self) -> tuple[float, float]:
+        counts = self._fitted.counts
+        return counts.total_conversions, counts.total_value
 
     def summary(self) -> str:
         """The headline numbers as text (also printed)."""

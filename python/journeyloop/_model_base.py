@@ -13,17 +13,20 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from . import _core
 from ._counts import DEFAULT_MAX_STATES, check_order
 from ._errors import (
+    DataWarning,
     InvalidInputError,
     NotApplicableError,
     NotFittedError,
     UnknownChannelError,
     file_bytes,
     flag,
+    outside_frames,
 )
 from ._files import write_atomically
 from ._teams import team_of_channels
@@ -93,10 +96,41 @@ def real_number(value: object, name: str) -> float:
     return x
 
 
-def attribution_frame(a: _core.attribution, key: str, count: str = "conversions") -> pd.DataFrame:
+def attribution_frame(
+    a: _core.attribution,
+    key: str,
+    count: str = "conversions",
+    totals: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """An attribution as a DataFrame: key, conversions (or ``count``), value, share
-    (every number from the core)."""
+    (every number from the core). With ``totals`` (the conversions and value
+    attributed), a positive total of which nothing could be shared is announced
+    (:func:`warn_unshared`)."""
+    if totals is not None:
+        warn_unshared(key, [(count, a.conversions, totals[0]), ("value", a.value, totals[1])])
     return pd.DataFrame({key: a.names, count: a.conversions, "value": a.value, "share": a.shares})
+
+
+def warn_unshared(key: str, columns: Sequence[tuple[str, npt.ArrayLike, float]]) -> None:
+    """One :class:`DataWarning` naming each column whose total is positive but
+    whose credits are all zero: no key's removal changes it, so nothing of it
+    could be shared out (in the loop model, repeat purchases all made with no
+    touch since the last purchase; in any model, a total too small against the
+    counts for its probabilities to be represented)."""
+    lost = [
+        f"{name} {total:,.6g}"
+        for name, credits, total in columns
+        if total > 0 and not np.any(credits)
+    ]
+    if lost:
+        warnings.warn(
+            f"no {key} changes these totals when removed, so none of them is attributed: "
+            + ", ".join(lost)
+            + " (repeat purchases all made with no touch since the last purchase, or figures"
+            " too small against the counts to be represented)",
+            DataWarning,
+            stacklevel=outside_frames(),
+        )
 
 
 def _pairs(mapping: Mapping[str, str] | None) -> list[tuple[str, str]] | None:
@@ -271,8 +305,15 @@ class ModelBase:
         """
         names, players = self._groups(by, teams, groups)
         return attribution_frame(
-            _core.shapley_attribution(self._fitted, names, players), by, self._COUNT
+            _core.shapley_attribution(self._fitted, names, players),
+            by,
+            self._COUNT,
+            self._attribution_totals(),
         )
+
+    def _attribution_totals(self) -> tuple[float, float]:
+        """The conversions (purchases) and value an attribution shares out."""
+        raise NotImplementedError
 
     # -- the journey graph ----------------------------------------------------
 

@@ -109,3 +109,21 @@ TEST_CASE("fuzz: the views of real loop counts load, and keep their bounds", "[f
     const auto model = fit_loop(counts);
     CHECK(to_bytes(loop_model_from_bytes(to_bytes(model)).model) == to_bytes(model));
 }
+
+// fuzz_events: a conversion count of 1e300 beside one of 1e-300 that carries
+// all the value. The value per journey (1e-300 / 1e300) is below the smallest
+// double: no channel's removal changes it, so no value is shared out, and the
+// value attribution is all zero, not a share of the total (the Python layer
+// announces it). The conversions are shared out in full.
+TEST_CASE("fuzz: a value too small against the counts to represent is not shared", "[fuzz]") {
+    journey_set js;
+    const std::vector<std::string_view> email{"email"}, search{"search"};
+    js.add(email, 1e300, 0, 0);
+    js.add(search, 1e-300, 0, 1);
+    const auto model = fit_markov(count_transitions(js));
+    CHECK(model.value_per_journey() == 0);
+    const auto a = markov_attribution(model);
+    CHECK(a.total_conversions() == Approx(1e300).epsilon(1e-12));
+    CHECK(a.value() == std::vector<double>{0, 0});
+    for (const auto& e : removal_effects(model)) CHECK(e.value == 0);
+}

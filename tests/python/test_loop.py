@@ -68,7 +68,6 @@ def test_attribution_sums_to_totals(hand: jl.LoopModel) -> None:
     )
 
 
-
 def test_repeat_purchases_no_channel_brings_are_announced() -> None:
     # a > P > P: the second purchase follows the first with no touch between;
     # removing a changes the first purchases (and so all purchases and value),
@@ -78,7 +77,7 @@ def test_repeat_purchases_no_channel_brings_are_announced() -> None:
         ["a > purchase > purchase", "b"], count=[1, 1], value=[20.0, 0.0]
     )
     model = jl.MarkovModel(order=1).fit(histories)
-    with pytest.warns(jl.DataWarning, match=r"none of them is attributed: repeat_purchases 1 "):
+    with pytest.warns(jl.DataWarning, match=r"none of them is attributed: repeat_purchases 1 \("):
         a = model.attribution()
     a = a.set_index("channel")
     assert a["purchases"].sum() == pytest.approx(2.0, rel=1e-12)
@@ -86,6 +85,21 @@ def test_repeat_purchases_no_channel_brings_are_announced() -> None:
     assert a["first_purchases"].sum() == pytest.approx(1.0, rel=1e-12)
     assert a["repeat_purchases"].tolist() == [0.0, 0.0]
     assert model.removal_effects()["repeat_purchase_removal_effect"].tolist() == [0.0, 0.0]
+
+
+
+def test_a_value_too_small_to_represent_is_announced() -> None:
+    # 1e-300 conversions carry all the value beside 1e300 that carry none: the
+    # value per journey is below the smallest double, so no channel's removal
+    # changes it and none of it is shared out.
+    journeys = jl.Journeys.from_paths(
+        ["email", "search"], conversions=[1e300, 1e-300], nulls=[0, 0], value=[0.0, 1.0]
+    )
+    model = jl.MarkovModel(order=1).fit(journeys)
+    with pytest.warns(jl.DataWarning, match=r"none of them is attributed: value 1 \("):
+        a = model.attribution()
+    assert a["value"].tolist() == [0.0, 0.0]
+    assert a["conversions"].sum() == pytest.approx(1e300, rel=1e-12)
 
 
 # The hand-worked splits. START -> a 1/2, b 1/2; a -> PURCHASE 1/2, b 1/2; b -> PURCHASE 3/4,
