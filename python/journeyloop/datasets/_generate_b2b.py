@@ -216,8 +216,15 @@ def _deal_cents(rng: random.Random, had_demo: bool, had_webinar: bool, enterpris
     return round(size * 100)
 
 
-def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
-    """Simulate one journey; return (channels, converted, revenue in cents)."""
+def simulate_journey(
+    rng: random.Random, switched_off: frozenset[str] = frozenset()
+) -> tuple[list[str], bool, int]:
+    """Simulate one journey; return (channels, converted, revenue in cents).
+
+    A channel in *switched_off* keeps its touches but converts with
+    probability 0 (its draw is still made, so the stream stays aligned): the
+    counterfactual of ``journeyloop.synthetic``'s ground truth.
+    """
     enterprise = rng.random() < ENTERPRISE_SHARE
     first_names = list(FIRST_TOUCH)
     channel = _choice(rng, first_names, [FIRST_TOUCH[c] for c in first_names])
@@ -236,6 +243,8 @@ def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
             p_conv = SALES_EMAIL_AFTER_DEMO
         else:
             p_conv = CONVERT_HAZARD[channel]
+        if channel in switched_off:
+            p_conv = 0.0
 
         # update memory after evaluating this touch's own hazard
         if channel == "webinar":
