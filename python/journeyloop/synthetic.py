@@ -14,17 +14,20 @@ Every customer belongs to a latent class (``high`` or ``low`` propensity,
 drawn with the regime's shares). A journey is a sequence of touches:
 
 1. the first touch is drawn from the regime's first-touch distribution;
-2. after the n-th touch, on channel c, the customer purchases with probability
-   ``min(1, response[class] * effect[c])`` (``effect[c]`` is the channel's
-   planted incremental hazard); otherwise the journey ends at the regime's
-   ``max_touches``, or drops out with probability ``drop[class, c]`` plus a
-   fatigue term ``fatigue * max(0, n - onset)``; otherwise the next channel is
-   drawn from the row ``c`` of the class's transition matrix.
+2. the n-th touch, on channel c, raises the customer's interest level by one
+   with probability ``warm[c]`` (up to level 4): the effect that lasts;
+3. the customer then purchases with probability
+   ``min(1, response[class] * (effect[c] + lift * level))``: ``effect[c]`` is
+   the touch's immediate effect, ``lift * level`` what earlier touches built up;
+4. otherwise the journey ends at the regime's ``max_touches``, or drops out
+   with probability ``drop[class, c]`` plus a fatigue term
+   ``fatigue * max(0, n - onset)``; otherwise the next channel is drawn from
+   the row ``c`` of the class's transition matrix.
 
 Exposure (which channel comes next) is the customer's own course and is not
 changed by the touches' effects; a retargeting-like channel is shown far more
-often to high-propensity customers (who also respond more to every other
-channel), so it is frequent on converting paths while its effect is zero.
+often to high-propensity customers (who also respond more to every channel),
+so it is frequent on converting paths while both its effects are zero.
 
 In the loyalty regime a buyer goes on: after each purchase the next touch is
 drawn from the after-purchase distribution (or none: the customer stays away),
@@ -35,16 +38,17 @@ class for first and for repeat purchases, rounded to cents.
 Ground truth
 ------------
 A channel *switched off* keeps its exposures (the customer's course is the
-same) but its effect is 0. A channel's true incremental conversions are the
-expected drop in conversions (purchases, in the loop) when it alone is
-switched off, over ``n_customers`` customers; a team's, when all its channels
-are. Both are computed exactly by propagating the distribution of the
-(class, channel) state touch by touch, a finite computation because journeys
-stop at ``max_touches`` and purchases at ``max_purchases``. Effects are not
-additive (a customer converted by one channel cannot be converted by the
-next), so the truth also gives each channel's exact Shapley value of the
-process, which sums to the expected conversions with every channel on minus
-those with every channel off (0).
+same) but has no effect: neither ``effect[c]`` nor ``warm[c]``. A channel's
+true incremental conversions are the expected drop in conversions
+(purchases, in the loop) when it alone is switched off, over ``n_customers``
+customers; a team's, when all its channels are. Both are computed exactly by
+propagating the distribution of the (class, channel, interest level) state
+touch by touch, a finite computation because journeys stop at
+``max_touches`` and purchases at ``max_purchases``. Effects are not additive
+(a customer converted by one channel cannot be converted by the next), so
+the truth also gives each channel's exact Shapley value of the process,
+which sums to the expected conversions with every channel on minus those
+with every channel off (0).
 
 The ``"b2b"`` regime is the process of the bundled sample
 (:mod:`journeyloop.datasets`): for ``seed=20240531, n_customers=60_000`` its
@@ -130,9 +134,13 @@ _FUNNEL_ROWS: dict[str, dict[str, float]] = {
 }
 _FIRST_TOUCH = {"paid_search": .35, "paid_social": .25, "display": .20, "email": .10,
                 "sdr_call": .10}
-_EFFECT = {"paid_search": .010, "paid_social": .005, "display": .002, "email": .010,
-           "webinar": .030, "retargeting": .0, "sdr_call": .020, "demo": .080,
-           "sales_email": .050}
+_EFFECT = {"paid_search": .004, "paid_social": .002, "display": .001, "email": .006,
+           "webinar": .015, "retargeting": .0, "sdr_call": .015, "demo": .060,
+           "sales_email": .040}
+# Probability that a touch raises the customer's interest level by one.
+_WARM = {"paid_search": .5, "paid_social": .4, "display": .3, "email": .3, "webinar": .5,
+         "retargeting": .0, "sdr_call": .2, "demo": .3, "sales_email": .1}
+_LIFT, _LEVELS = 0.015, 4
 _DROP = {"awareness": .25, "consideration": .20, "evaluation": .15, "experience": .25,
          "loyalty": .30}
 _GAP_DAYS = {"awareness": 3.0, "consideration": 2.0, "evaluation": 1.5, "experience": 10.0,
@@ -146,8 +154,10 @@ _LOOP_ROWS: dict[str, dict[str, float]] = {
     "demo":           {"sales_email": .60, "account_review": .40},
     "sales_email":    {"sales_email": .30, "account_review": .70},
 }
-_REPEAT_EFFECT = {"onboarding": .03, "nurture_email": .06, "account_review": .15,
-                  "demo": .10, "sales_email": .08}
+_REPEAT_EFFECT = {"onboarding": .02, "nurture_email": .04, "account_review": .10,
+                  "demo": .08, "sales_email": .06}
+_REPEAT_WARM = {"onboarding": .6, "nurture_email": .4, "account_review": .3, "demo": .2,
+                "sales_email": .1}
 # fmt: on
 
 
@@ -159,10 +169,13 @@ class _Segment:
     transitions: np.ndarray  # (K, C, C): next-channel probabilities, rows sum to 1
     drop: np.ndarray  # (K, C): drop-out probability after a touch that did not convert
     effect: np.ndarray  # (C,): the planted hazard increment of each channel
+    warm: np.ndarray  # (C,): probability that a touch raises the interest level by one
     gap_days: np.ndarray  # (C,): mean days before a touch of each channel (after the minute)
     max_touches: int
     fatigue_onset: int
     fatigue: float
+    lift: float = 0.0  # hazard added per interest level
+    levels: int = 0  # highest interest level
 
 
 @dataclass(frozen=True)
@@ -179,8 +192,11 @@ class _Process:
     value_sigma: float
 
     def hazards(self, segment: _Segment, on: np.ndarray) -> np.ndarray:
-        """(S, K, C) purchase hazards for S on/off masks of shape (S, C)."""
-        h = self.response[None, :, None] * (segment.effect[None, None, :] * on[:, None, :])
+        """(S, K, C, L) purchase hazards for S on/off masks of shape (S, C), by
+        class, channel and interest level."""
+        level = np.arange(segment.levels + 1)[None, None, None, :] * segment.lift
+        own = (segment.effect[None, :] * on)[:, None, :, None]
+        h = self.response[None, :, None, None] * (own + level)
         return np.asarray(np.minimum(h, 1.0))
 
     def mean_value(self, median: np.ndarray) -> np.ndarray:
@@ -213,6 +229,7 @@ def _process(regime: str) -> _Process:
     channels = list(_FUNNEL)
     rows = {c: dict(r) for c, r in _FUNNEL_ROWS.items()}
     effect = dict(_EFFECT)
+    lift = _LIFT
     drop_scale, fatigue, onset, max_touches = 1.0, 0.02, 5, 30
     gap = {c: _GAP_DAYS[_CHANNELS[c][1]] for c in _CHANNELS}
     retarget = (0.0, 0.0)  # weight of retargeting in every row, per class (high, low)
@@ -223,6 +240,7 @@ def _process(regime: str) -> _Process:
     elif regime == "long":
         drop_scale, fatigue, onset, max_touches = 0.35, 0.005, 10, 60
         effect = {c: 0.5 * e for c, e in effect.items()}
+        lift = 0.5 * _LIFT
     elif regime == "retargeting":
         channels.insert(5, "retargeting")
         retarget = (0.8, 0.03)
@@ -253,8 +271,8 @@ def _process(regime: str) -> _Process:
     stage_drop = np.array([_DROP[_CHANNELS[c][1]] for c in channels]) * drop_scale
     drop = np.minimum(drop_factor[:, None] * stage_drop[None, :], 1.0)
     gaps = _vector(gap, channels)
-    first = _Segment(start, trans, drop, _vector(effect, channels), gaps, max_touches, onset,
-                     fatigue)  # fmt: skip
+    first = _Segment(start, trans, drop, _vector(effect, channels), _vector(_WARM, channels), gaps,
+                     max_touches, onset, fatigue, lift, _LEVELS)  # fmt: skip
     repeat = None
     if loop:
         after = _vector(_AFTER_PURCHASE, channels)
@@ -264,10 +282,13 @@ def _process(regime: str) -> _Process:
             np.stack([loop_trans, loop_trans]),
             drop,
             _vector(_REPEAT_EFFECT, channels),
+            _vector(_REPEAT_WARM, channels),
             gaps,
             max_touches,
             onset,
             fatigue,
+            _LIFT,
+            _LEVELS,
         )
     return _Process(
         channels=channels,
@@ -287,19 +308,28 @@ def _process(regime: str) -> _Process:
 # Exact expectations
 
 
-def _segment_probability(segment: _Segment, hazard: np.ndarray) -> np.ndarray:
-    """(S, K): the probability that a segment ends in a purchase, for each of S
-    hazard arrays (S, K, C), by propagating the state distribution touch by
-    touch up to ``max_touches``."""
-    dist = np.broadcast_to(segment.start[None], hazard.shape).copy()
-    total = np.zeros(hazard.shape[:2])
+def _segment_probability(segment: _Segment, hazard: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """(S, K): the probability that a segment ends in a purchase, for S on/off
+    masks (S, C) and their hazards (S, K, C, L), by propagating the
+    distribution of (class, channel, interest level) touch by touch up to
+    ``max_touches``."""
+    s_count, k_count = hazard.shape[:2]
+    warm = (segment.warm[None, :] * on)[:, None, :]  # (S, 1, C)
+    dist = np.zeros(hazard.shape)
+    dist[..., 0] = segment.start[None]
+    total = np.zeros((s_count, k_count))
     for n in range(1, segment.max_touches + 1):
-        total += (dist * hazard).sum(axis=2)
+        # the touch raises the interest level (capped at the highest level)
+        raised = dist * warm[..., None]
+        dist = dist - raised
+        dist[..., 1:] += raised[..., :-1]
+        dist[..., -1] += raised[..., -1]
+        total += (dist * hazard).sum(axis=(2, 3))
         if n == segment.max_touches:
             break
         drop = np.minimum(segment.drop + segment.fatigue * max(0, n - segment.fatigue_onset), 1.0)
-        stay = dist * (1.0 - hazard) * (1.0 - drop)[None]
-        dist = np.einsum("skc,kcd->skd", stay, segment.transitions)
+        stay = dist * (1.0 - hazard) * (1.0 - drop)[None, :, :, None]
+        dist = np.einsum("skcl,kcd->skdl", stay, segment.transitions)
         if not dist.any():
             break
     return total
@@ -308,12 +338,12 @@ def _segment_probability(segment: _Segment, hazard: np.ndarray) -> np.ndarray:
 def _expectations(process: _Process, on: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per customer, for S on/off masks (S, C): expected purchases, first
     purchases and value, each of shape (S,)."""
-    h1 = _segment_probability(process.first, process.hazards(process.first, on))
+    h1 = _segment_probability(process.first, process.hazards(process.first, on), on)
     v1 = process.mean_value(process.first_median)
     if process.repeat is None:
         first = h1 @ process.class_share
         return first, first, (h1 * v1) @ process.class_share
-    r = _segment_probability(process.repeat, process.hazards(process.repeat, on))
+    r = _segment_probability(process.repeat, process.hazards(process.repeat, on), on)
     more = np.zeros_like(r)  # expected repeat purchases per buyer
     for j in range(1, process.max_purchases):
         more += r**j
@@ -432,7 +462,7 @@ def _run_segment(
     days). Returns the touches (position among the m, time, channel, purchase
     flag) as four arrays, and per customer whether it purchased and when."""
     m = cls.shape[0]
-    hazard = process.hazards(segment, np.ones((1, len(process.channels))))[0]  # (K, C)
+    hazard = process.hazards(segment, np.ones((1, len(process.channels))))[0]  # (K, C, L)
     start_cum = np.cumsum(segment.start, axis=1)
     trans_cum = np.cumsum(segment.transitions, axis=2)
     trans_cum[:, :, -1] = 1.0  # rounding: a draw never falls beyond a full row
@@ -440,6 +470,7 @@ def _run_segment(
     alive = np.flatnonzero(chan < len(process.channels))
     chan = chan[alive]
     time = t0[alive] + _gap(rng, segment, chan)
+    level = np.zeros(alive.size, dtype=np.int64)
     bought = np.zeros(m, dtype=bool)
     bought_at = np.zeros(m)
     out: list[list[np.ndarray]] = [[], [], [], []]
@@ -447,7 +478,9 @@ def _run_segment(
         if alive.size == 0:
             break
         k = cls[alive]
-        buys = rng.random(alive.size) < hazard[k, chan]
+        warmed = rng.random(alive.size) < segment.warm[chan]
+        level = np.minimum(level + warmed, segment.levels)
+        buys = rng.random(alive.size) < hazard[k, chan, level]
         for part, arr in zip(out, (alive, time, chan, buys)):
             part.append(arr)
         bought[alive[buys]] = True
@@ -455,10 +488,10 @@ def _run_segment(
         if n == segment.max_touches:
             break
         rest = ~buys
-        alive, chan, time, k = alive[rest], chan[rest], time[rest], k[rest]
+        alive, chan, time, k, level = alive[rest], chan[rest], time[rest], k[rest], level[rest]
         fatigue = segment.fatigue * max(0, n - segment.fatigue_onset)
         stays = rng.random(alive.size) >= np.minimum(segment.drop[k, chan] + fatigue, 1.0)
-        alive, chan, time, k = alive[stays], chan[stays], time[stays], k[stays]
+        alive, chan, time, k, level = alive[stays], chan[stays], time[stays], k[stays], level[stays]
         chan = _categorical(rng, trans_cum[k, chan])
         time = time + _gap(rng, segment, chan)
     touches = [np.concatenate(p) if p else np.empty(0) for p in out]
@@ -699,6 +732,7 @@ def generate(
     seed: int = 0,
     effects: Mapping[str, float] | None = None,
     repeat_effects: Mapping[str, float] | None = None,
+    warming: Mapping[str, float] | None = None,
     truth: bool = True,
 ) -> Synthetic:
     """Synthetic customer journeys whose true channel effects are known.
@@ -719,9 +753,13 @@ def generate(
         Seed of ``numpy.random.Generator(PCG64(seed))``: the same seed gives
         the same data.
     effects, repeat_effects
-        Planted hazard increments replacing the regime's, ``{channel:
-        probability}``, for the first purchase and (loyalty regime) repeat
-        purchases. Not for ``"b2b"``.
+        Immediate effects replacing the regime's, ``{channel: probability}``,
+        for the first purchase and (loyalty regime) repeat purchases. Not for
+        ``"b2b"``.
+    warming
+        ``{channel: probability}`` that a touch raises the interest level,
+        replacing the regime's (in the first-purchase journey and in the
+        loyalty loop). A channel with effect 0 and warming 0 has no effect.
     truth
         Compute the ground truth (for ``"b2b"`` a re-simulation of every
         journey once per channel and team; False leaves ``truth`` empty).
@@ -753,13 +791,16 @@ def generate(
         msg = f"unknown regime {regime!r} (available: {', '.join(REGIMES)})"
         raise InvalidInputError(msg)
     if regime == "b2b":
-        if effects is not None or repeat_effects is not None:
-            msg = 'effects and repeat_effects do not apply to regime="b2b"'
+        if effects is not None or repeat_effects is not None or warming is not None:
+            msg = 'effects, repeat_effects and warming do not apply to regime="b2b"'
             raise InvalidInputError(msg)
         return _b2b(n, seed, truth)
     process = _process(regime)
-    process = _with_effects(process, effects, "effects", repeat=False)
-    process = _with_effects(process, repeat_effects, "repeat_effects", repeat=True)
+    process = _with_effects(process, effects, "effects", "effect", repeat=False)
+    process = _with_effects(process, repeat_effects, "repeat_effects", "effect", repeat=True)
+    process = _with_effects(process, warming, "warming", "warm", repeat=False)
+    if process.repeat is not None:
+        process = _with_effects(process, warming, "warming", "warm", repeat=True)
     events = _simulate(process, n, seed)
     teams = {c: _CHANNELS[c][0] for c in process.channels}
     stages = {c: _CHANNELS[c][1] for c in process.channels}
@@ -772,7 +813,12 @@ def generate(
 
 
 def _with_effects(
-    process: _Process, effects: Mapping[str, float] | None, name: str, *, repeat: bool
+    process: _Process,
+    effects: Mapping[str, float] | None,
+    name: str,
+    attribute: str,
+    *,
+    repeat: bool,
 ) -> _Process:
     if effects is None:
         return process
@@ -783,7 +829,7 @@ def _with_effects(
     if segment is None:
         msg = f'{name} applies to regime="loyalty" only (the regimes with repeat purchases)'
         raise InvalidInputError(msg)
-    effect = segment.effect.copy()
+    effect = getattr(segment, attribute).copy()
     for channel, value in effects.items():
         if channel not in process.channels:
             msg = (
@@ -792,7 +838,7 @@ def _with_effects(
             )
             raise InvalidInputError(msg)
         effect[process.channels.index(channel)] = _check_probability(value, f"{name}[{channel!r}]")
-    changed = _Segment(**{**segment.__dict__, "effect": effect})
+    changed = _Segment(**{**segment.__dict__, attribute: effect})
     if repeat:
         return _Process(**{**process.__dict__, "repeat": changed})
     return _Process(**{**process.__dict__, "first": changed})
