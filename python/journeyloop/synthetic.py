@@ -1169,7 +1169,6 @@ def stop_tracking(
     conv = events[conversion].to_numpy(dtype=bool)
     out = events.loc[~(hit & ~conv)].copy()
     blank = (hit & conv)[~(hit & ~conv)]
-    out[channel_column] = out[channel_column].astype(object)
     out.loc[blank, channel_column] = None
     out = out.reset_index(drop=True)
     return Degraded(
