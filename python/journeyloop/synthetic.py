@@ -224,8 +224,8 @@ def _vector(values: Mapping[str, float], channels: list[str]) -> np.ndarray:
 
 
 def _process(regime: str) -> _Process:
-    """The parameters of a structural regime (every figure is documented in
-    docs/synthetic.md)."""
+    """The parameters of a structural regime: the constants above, changed as
+    docs/synthetic.md describes for each regime."""
     channels = list(_FUNNEL)
     rows = {c: dict(r) for c, r in _FUNNEL_ROWS.items()}
     effect = dict(_EFFECT)
