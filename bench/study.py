@@ -7,16 +7,16 @@ Example::
 
 For each regime of ``jl.synthetic`` (short and long journeys, a correlated no-effect
 retargeting channel, strong sales follow-up, a strong loyalty loop) the script generates
-``--customers`` customers (200,000; 2,000 with ``--quick``; seed ``--seed``), attributes their conversions with every method
-(first touch, last touch, linear, position based, time decay with a 7-day half-life, Markov
-orders 1 to 4, Shapley at order 1, and the loop model's attribution of purchases in the loyalty
-regime) and compares each method's channel shares with the true shares: each channel's expected
-drop in conversions when it alone is switched off, over the sum of those drops
-(``data.truth["share"]``). The error of a method is the total absolute share error,
-``sum_c |share_method(c) - share_true(c)|`` (0: the truth; 2: disjoint). Then it degrades the
-event log four ways (20 % of identities split, 20 % of touches lost, 20 % of conversions lost,
-``email`` no longer tracked after 2025-03-01) and measures how far each method's shares move
-from its own shares on the clean log, with the same distance.
+``--customers`` customers (200,000; 2,000 with ``--quick``; seed ``--seed``), attributes their
+conversions with every method (first touch, last touch, linear, position based, time decay
+with a 7-day half-life, Markov orders 1 to 4, Shapley at order 1, and the loop model's
+attribution of purchases in the loyalty regime) and compares each method's channel shares with
+the true shares: each channel's expected drop in conversions when it alone is switched off,
+over the sum of those drops (``data.truth["share"]``). The error of a method is the total
+absolute share error, ``sum_c |share_method(c) - share_true(c)|`` (0: the truth; 2:
+disjoint). Then it degrades the event log four ways (20 % of identities split, 20 % of touches
+lost, 20 % of conversions lost, ``email`` no longer tracked after 2025-03-01) and measures how
+far each method's shares move from its own shares on the clean log, with the same distance.
 
 Outputs, without ``--out``: ``docs/study.png``, the generated part of ``docs/study.md`` (between
 its ``study:begin`` and ``study:end`` markers) and one JSON line per figure appended to
@@ -176,6 +176,11 @@ def tables(
         index=["loyalty channels"],
     ).T
     loyalty.loc["truth"] = float(loyal["truth"].reindex(loyalty_channels).sum())
+    long = detail["long"]
+    per_channel = pd.DataFrame(
+        {"truth": long["truth"]}
+        | {m: long["clean"][m] for m in ("last_touch", "linear", "markov_1", "markov_4", "shapley")}
+    )
     best = err["mean"].idxmin()
     m1 = err.loc["markov_1"]
     parts = [
@@ -203,6 +208,10 @@ def tables(
         "`account_review` together in the loyalty regime):",
         "",
         markdown(loyalty, "method"),
+        "",
+        "**Shares per channel in the long regime** (the true share and a few methods'):",
+        "",
+        markdown(per_channel, "channel"),
         "",
         "In figures: the method closest to the truth on average over the funnel regimes is "
         f"`{best}` (mean error {err.loc[best, 'mean']:.2f}); order-1 Markov's error is "

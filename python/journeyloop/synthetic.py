@@ -780,7 +780,7 @@ def generate(
     --------
     >>> import journeyloop as jl
     >>> data = jl.synthetic.generate(2_000, regime="retargeting", seed=1)
-    >>> data.truth.set_index("channel").loc["retargeting", "conversions"]
+    >>> float(data.truth.set_index("channel").loc["retargeting", "conversions"])
     0.0
     >>> list(data.events.columns)
     ['customer', 'time', 'channel', 'conversion', 'value']

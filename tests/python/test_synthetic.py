@@ -391,3 +391,11 @@ def test_the_study_names_the_plot_extra_without_matplotlib(monkeypatch: pytest.M
     empty = pd.DataFrame(columns=["regime", "method", "error", "loss", "movement"])
     with pytest.raises(ImportError, match=r"journeyloop\[plot\]"):
         study.plot(empty, empty, Path("unused.png"))
+
+
+def test_the_docstring_examples_run() -> None:
+    import doctest
+
+    result = doctest.testmod(synthetic, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 10
+    assert result.failed == 0
