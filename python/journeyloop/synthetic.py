@@ -50,12 +50,14 @@ the truth also gives each channel's exact Shapley value of the process,
 which sums to the expected conversions with every channel on minus those
 with every channel off (0).
 
-The ``"b2b"`` regime is the process of the bundled sample
-(:mod:`journeyloop.datasets`): for ``seed=20240531, n_customers=60_000`` its
-path table is row for row the table of ``load_b2b_paths()``. Its truth is
-estimated by common random numbers (each journey simulated with everything on
-and with the channel or team switched off, from the same random stream), with
-a standard error.
+The ``"b2b"`` and ``"b2b_loop"`` regimes are the processes of the bundled
+sample (:mod:`journeyloop.datasets`): for ``seed=20240531,
+n_customers=60_000`` the path table of ``"b2b"`` is row for row that of
+``load_b2b_paths()``, and for ``seed=20240532, n_customers=20_000`` the
+history table of ``"b2b_loop"`` that of ``load_b2b_histories()``. Their truth
+is estimated by common random numbers (each customer simulated with
+everything on and with the channel or teams switched off, from the same
+random stream), with a standard error.
 """
 
 from __future__ import annotations
@@ -87,7 +89,15 @@ __all__ = [
 ]
 
 #: The regimes :func:`generate` knows.
-REGIMES: tuple[str, ...] = ("short", "long", "retargeting", "sales_followup", "loyalty", "b2b")
+REGIMES: tuple[str, ...] = (
+    "short",
+    "long",
+    "retargeting",
+    "sales_followup",
+    "loyalty",
+    "b2b",
+    "b2b_loop",
+)
 
 SEPARATOR = " > "
 PURCHASE = "purchase"
@@ -748,7 +758,8 @@ def generate(
         shown mostly to high-propensity customers), ``"sales_followup"``
         (sales follows every demo, with strong sales effects),
         ``"loyalty"`` (repeat purchases driven by onboarding, nurturing and
-        account reviews) or ``"b2b"`` (the process of the bundled B2B sample).
+        account reviews), ``"b2b"`` (the process of the bundled B2B sample's
+        journeys) or ``"b2b_loop"`` (of its customer histories).
     seed
         Seed of ``numpy.random.Generator(PCG64(seed))``: the same seed gives
         the same data.
@@ -761,8 +772,9 @@ def generate(
         replacing the regime's (in the first-purchase journey and in the
         loyalty loop). A channel with effect 0 and warming 0 has no effect.
     truth
-        Compute the ground truth (for ``"b2b"`` a re-simulation of every
-        journey once per channel and team; False leaves ``truth`` empty).
+        Compute the ground truth (for ``"b2b"`` and ``"b2b_loop"`` a
+        re-simulation of every customer once per channel and per combination
+        of teams; False leaves ``truth`` empty).
 
     Returns
     -------
@@ -790,11 +802,11 @@ def generate(
     if not isinstance(regime, str) or regime not in REGIMES:
         msg = f"unknown regime {regime!r} (available: {', '.join(REGIMES)})"
         raise InvalidInputError(msg)
-    if regime == "b2b":
+    if regime in ("b2b", "b2b_loop"):
         if effects is not None or repeat_effects is not None or warming is not None:
-            msg = 'effects, repeat_effects and warming do not apply to regime="b2b"'
+            msg = f"effects, repeat_effects and warming do not apply to regime={regime!r}"
             raise InvalidInputError(msg)
-        return _b2b(n, seed, truth)
+        return _b2b(n, seed, truth, loop=regime == "b2b_loop")
     process = _process(regime)
     process = _with_effects(process, effects, "effects", "effect", repeat=False)
     process = _with_effects(process, repeat_effects, "repeat_effects", "effect", repeat=True)
@@ -848,107 +860,133 @@ def _with_effects(
 # The bundled B2B sample's process
 
 
-def _b2b(n: int, seed: int, truth: bool) -> Synthetic:
+def _b2b(n: int, seed: int, truth: bool, loop: bool) -> Synthetic:
+    """The bundled sample's process: its journeys (``loop=False``, the stream
+    of ``load_b2b_paths``) or its customer histories (``loop=True``, the
+    stream of ``load_b2b_histories``), as an event log."""
     from .datasets import _generate_b2b as b2b
 
     rng = random.Random(seed)
-    journeys = [b2b.simulate_journey(rng) for _ in range(n)]
-    lengths = np.array([len(p) for p, _, _ in journeys], dtype=np.int64)
-    customer = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    channel = np.array([c for p, _, _ in journeys for c in p], dtype=object)
-    last = np.cumsum(lengths) - 1
-    conversion = np.zeros(customer.size, dtype=bool)
-    converted = np.array([conv for _, conv, _ in journeys], dtype=bool)
-    conversion[last[converted]] = True
-    value = np.full(customer.size, np.nan)
-    value[last[converted]] = [cents / 100 for _, conv, cents in journeys if conv]
+    tokens: list[str] = []
+    lengths: list[int] = []
+    flags: list[bool] = []
+    values: list[float] = []
+    for _ in range(n):
+        if loop:
+            cents: list[int] = []
+            history, _total = b2b.simulate_history(rng, purchase_cents=cents)
+        else:
+            path, converted, deal = b2b.simulate_journey(rng)
+            history, cents = ([*path, PURCHASE], [deal]) if converted else (path, [])
+        paid = iter(cents)
+        touches = 0
+        for token in history:
+            if token == PURCHASE:  # the touch before a purchase is its conversion row
+                flags[-1] = True
+                values[-1] = next(paid) / 100
+            else:
+                tokens.append(token)
+                flags.append(False)
+                values.append(math.nan)
+                touches += 1
+        lengths.append(touches)
+    sizes = np.array(lengths, dtype=np.int64)
+    customer = np.repeat(np.arange(n, dtype=np.int64), sizes)
     # The sample has no times: touches are placed in time from a stream of their own.
     g = np.random.Generator(np.random.PCG64(seed))
-    t0 = np.repeat(g.random(n) * _WINDOW_DAYS, lengths)
+    t0 = np.repeat(g.random(n) * _WINDOW_DAYS, sizes)
     gaps = _MIN_GAP_DAYS + g.exponential(2.0, customer.size)
-    first = np.r_[0, np.cumsum(lengths)[:-1]]
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
     cum = np.cumsum(gaps)
-    days = t0 + cum - np.repeat(cum[first], lengths)
+    days = t0 + cum - np.repeat(cum[first], sizes)
     events = pd.DataFrame(
         {
             "customer": customer,
             "time": _START_DATE + np.floor(days * 86_400).astype(np.int64).astype("m8[s]"),
-            "channel": channel,
-            "conversion": conversion,
-            "value": value,
+            "channel": np.array(tokens, dtype=object),
+            "conversion": np.array(flags, dtype=bool),
+            "value": np.array(values, dtype=float),
         }
     )
     events["time"] = events["time"].astype("datetime64[ns]")
-    teams = {c: t for c, (t, _) in b2b.CHANNELS.items()}
-    stages = {c: s for c, (_, s) in b2b.CHANNELS.items()}
+    meta = {**b2b.CHANNELS, **b2b.LOOP_CHANNELS} if loop else b2b.CHANNELS
+    teams = {c: t for c, (t, _) in meta.items()}
+    stages = {c: st for c, (_, st) in meta.items()}
     if truth:
-        channel_truth, team_truth, expected = _b2b_truth(n, seed, teams)
+        channel_truth, team_truth, expected = _b2b_truth(n, seed, teams, loop)
     else:
         channel_truth, team_truth, expected = pd.DataFrame(), pd.DataFrame(), {}
-    return Synthetic("b2b", seed, n, events, _paths(events), _histories(events), teams, stages,
+    regime = "b2b_loop" if loop else "b2b"
+    return Synthetic(regime, seed, n, events, _paths(events), _histories(events), teams, stages,
                      channel_truth, team_truth, expected)  # fmt: skip
 
 
 def _b2b_truth(
-    n: int, seed: int, teams: Mapping[str, str]
+    n: int, seed: int, teams: Mapping[str, str], loop: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Common random numbers: journey j is simulated from ``Random((seed, j))``
-    with everything on and with each channel, each team and everything
-    switched off; the truth is the mean paired drop, with its standard error."""
+    """Common random numbers: customer j is simulated from ``Random(f"{seed}:{j}")``
+    with everything on, with each channel switched off and with every
+    combination of teams switched off; the truth is the mean paired drop, with
+    its standard error."""
     from .datasets import _generate_b2b as b2b
 
+    def run(rng: random.Random, off: frozenset[str]) -> tuple[int, int, int]:
+        """Purchases, first purchase (0 or 1) and value in cents."""
+        if loop:
+            cents: list[int] = []
+            _, total = b2b.simulate_history(rng, off, cents)
+            return len(cents), int(bool(cents)), total
+        _, converted, deal = b2b.simulate_journey(rng, off)
+        return int(converted), int(converted), deal
+
     team_names = list(dict.fromkeys(teams.values()))
-    settings: dict[str, frozenset[str]] = {"": frozenset()}
-    settings |= {f"channel:{c}": frozenset([c]) for c in teams}
-    settings |= {f"team:{t}": frozenset(c for c in teams if teams[c] == t) for t in team_names}
-    settings["all"] = frozenset(teams)
-    conv = {k: np.zeros(n) for k in settings}
-    val = {k: np.zeros(n) for k in settings}
+    settings: dict[str, frozenset[str]] = {f"channel:{c}": frozenset([c]) for c in teams}
+    for mask in range(1 << len(team_names)):  # bit i: team i on
+        settings[f"teams:{mask}"] = frozenset(
+            c for c in teams if not mask >> team_names.index(teams[c]) & 1
+        )
+    sims = {k: np.zeros((n, 3)) for k in settings}
     for j in range(n):
         for key, off in settings.items():
-            _, converted, cents = b2b.simulate_journey(
-                random.Random(f"{seed}:{j}"), switched_off=off
-            )
-            conv[key][j] = converted
-            val[key][j] = cents / 100
+            sims[key][j] = run(random.Random(f"{seed}:{j}"), off)
+    full = f"teams:{(1 << len(team_names)) - 1}"
+    base = sims[full]
+    base[:, 2] /= 100
+    for key in settings:
+        if key != full:
+            sims[key][:, 2] /= 100
 
     def row(name: str, key: str) -> dict[str, Any]:
-        dc, dv = conv[""] - conv[key], val[""] - val[key]
-        se = math.sqrt(n) / math.sqrt(n - 1) if n > 1 else 0.0
+        drop = base - sims[key]  # purchases, first purchases, value
+        se = n * drop.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(3)
+        mean = n * drop.mean(axis=0)
         return {
             "name": name,
-            "conversions": n * float(dc.mean()),
-            "value": n * float(dv.mean()),
-            "first_conversions": n * float(dc.mean()),
-            "repeat_conversions": 0.0,
-            "conversions_se": n * float(dc.std()) * se / math.sqrt(n),
-            "value_se": n * float(dv.std()) * se / math.sqrt(n),
+            "conversions": float(mean[0]),
+            "value": float(mean[2]),
+            "first_conversions": float(mean[1]),
+            "repeat_conversions": float(mean[0] - mean[1]),
+            "conversions_se": float(se[0]),
+            "value_se": float(se[2]),
             "shapley_conversions": math.nan,
             "shapley_value": math.nan,
         }
 
     channels = _truth_frame([row(c, f"channel:{c}") for c in teams], "channel")
-    team_frame = _truth_frame([row(t, f"team:{t}") for t in team_names], "team")
-    if len(team_names) == 2:  # two players: the Shapley values from the four coalitions
-        a, b = team_names
-        v_all, v_none = conv[""].mean(), conv["all"].mean()
-        w_all, w_none = val[""].mean(), val["all"].mean()
-        v_a, v_b = conv[f"team:{b}"].mean(), conv[f"team:{a}"].mean()  # only a on, only b on
-        w_a, w_b = val[f"team:{b}"].mean(), val[f"team:{a}"].mean()
-        team_frame["shapley_conversions"] = [
-            n * 0.5 * ((v_a - v_none) + (v_all - v_b)),
-            n * 0.5 * ((v_b - v_none) + (v_all - v_a)),
-        ]
-        team_frame["shapley_value"] = [
-            n * 0.5 * ((w_a - w_none) + (w_all - w_b)),
-            n * 0.5 * ((w_b - w_none) + (w_all - w_a)),
-        ]
+    all_teams = (1 << len(team_names)) - 1
+    team_frame = _truth_frame(
+        [row(t, f"teams:{all_teams & ~(1 << i)}") for i, t in enumerate(team_names)], "team"
+    )
+    v = np.array([n * sims[f"teams:{m}"].mean(axis=0) for m in range(all_teams + 1)])
+    team_frame["shapley_conversions"] = _shapley(v[:, 0], len(team_names))
+    team_frame["shapley_value"] = _shapley(v[:, 2], len(team_names))
+    none = sims["teams:0"]
     expected = {
-        "conversions": n * float(conv[""].mean()),
-        "first_conversions": n * float(conv[""].mean()),
-        "value": n * float(val[""].mean()),
-        "conversions_all_off": n * float(conv["all"].mean()),
-        "value_all_off": n * float(val["all"].mean()),
+        "conversions": n * float(base[:, 0].mean()),
+        "first_conversions": n * float(base[:, 1].mean()),
+        "value": n * float(base[:, 2].mean()),
+        "conversions_all_off": n * float(none[:, 0].mean()),
+        "value_all_off": n * float(none[:, 2].mean()),
     }
     return channels, team_frame, expected
 

@@ -27,10 +27,10 @@ STRUCTURAL = ["short", "long", "retargeting", "sales_followup", "loyalty"]
 # determinism
 
 
-@pytest.mark.parametrize("regime", [*STRUCTURAL, "b2b"])
+@pytest.mark.parametrize("regime", [*STRUCTURAL, "b2b", "b2b_loop"])
 def test_the_same_seed_gives_the_same_data(regime: str) -> None:
-    a = synthetic.generate(400, regime=regime, seed=11, truth=regime != "b2b")
-    b = synthetic.generate(400, regime=regime, seed=11, truth=regime != "b2b")
+    a = synthetic.generate(400, regime=regime, seed=11, truth=not regime.startswith("b2b"))
+    b = synthetic.generate(400, regime=regime, seed=11, truth=not regime.startswith("b2b"))
     pd.testing.assert_frame_equal(a.events, b.events)
     pd.testing.assert_frame_equal(a.paths, b.paths)
     pd.testing.assert_frame_equal(a.histories, b.histories)
@@ -227,6 +227,34 @@ def test_the_b2b_regime_is_the_bundled_sample() -> None:
     journeys = data.journeys()
     assert journeys.report is not None and journeys.report.rows_rejected == 0
     assert journeys.total_conversions == 3963
+
+
+def test_the_b2b_loop_regime_is_the_bundled_histories() -> None:
+    data = synthetic.generate(20_000, regime="b2b_loop", seed=20240532, truth=False)
+    pd.testing.assert_frame_equal(data.histories, jl.datasets.load_b2b_histories())
+    loop_channels = jl.datasets.load_b2b_loop_channels()
+    assert data.teams == dict(zip(loop_channels["channel"], loop_channels["team"]))
+    histories = data.loop_histories()
+    assert histories.report is not None and histories.report.rows_rejected == 0
+    assert histories.total_purchases == data.events["conversion"].sum()
+
+
+def test_the_b2b_loop_truth_splits_first_and_repeat_purchases() -> None:
+    data = synthetic.generate(1_000, regime="b2b_loop", seed=9)
+    t = data.truth.set_index("channel")
+    np.testing.assert_allclose(
+        t["first_conversions"] + t["repeat_conversions"], t["conversions"], atol=1e-9
+    )
+    # the post-purchase channels act on repeat purchases only
+    for channel in ("onboarding", "support_ticket", "nurture_email", "account_review"):
+        assert t.loc[channel, "first_conversions"] == 0.0
+    e = data.expected
+    assert data.team_truth["shapley_conversions"].sum() == pytest.approx(
+        e["conversions"] - e["conversions_all_off"], rel=1e-12
+    )
+    assert data.team_truth["shapley_value"].sum() == pytest.approx(
+        e["value"] - e["value_all_off"], rel=1e-12
+    )
 
 
 def test_the_b2b_truth_is_estimated_with_its_error() -> None:
