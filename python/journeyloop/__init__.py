@@ -29,7 +29,7 @@ except ImportError as err:  # pragma: no cover - depends on the installation
     )
     raise ImportError(msg) from err
 
-from . import datasets
+from . import datasets, synthetic
 from ._attribute import METHODS, attribute
 from ._counts import TransitionCounts
 from ._errors import (
@@ -83,6 +83,7 @@ __all__ = [
     "memory_limit",
     "set_memory_limit",
     "set_threads",
+    "synthetic",
     "threads",
 ]
 

@@ -37,6 +37,7 @@ SMOKE_RUNS = {
     "bench/report.py": "test_run_markov_and_report",
     "bench/run_events.py": "test_run_events",
     "bench/run_markov.py": "test_run_markov_and_report",
+    "bench/study.py": "test_synthetic.py::test_study_quick_run",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",

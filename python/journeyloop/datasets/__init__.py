@@ -7,6 +7,11 @@ docstring for the generative model.  Regenerate it with::
 
     python python/journeyloop/datasets/_generate_b2b.py
 
+The same processes, with their ground truth (what each channel and team
+really causes), are ``jl.synthetic.generate(60_000, regime="b2b",
+seed=20240531)`` for the paths and ``generate(20_000, regime="b2b_loop",
+seed=20240532)`` for the histories.
+
 ``pandas`` is only needed by the ``load_*`` functions and is imported
 lazily, so the dictionaries returned by :func:`b2b_teams` and
 :func:`b2b_stages` are available without it.

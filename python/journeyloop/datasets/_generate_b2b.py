@@ -216,8 +216,15 @@ def _deal_cents(rng: random.Random, had_demo: bool, had_webinar: bool, enterpris
     return round(size * 100)
 
 
-def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
-    """Simulate one journey; return (channels, converted, revenue in cents)."""
+def simulate_journey(
+    rng: random.Random, switched_off: frozenset[str] = frozenset()
+) -> tuple[list[str], bool, int]:
+    """Simulate one journey; return (channels, converted, revenue in cents).
+
+    A channel in *switched_off* keeps its touches but converts with
+    probability 0 (its draw is still made, so the stream stays aligned): the
+    counterfactual of ``journeyloop.synthetic``'s ground truth.
+    """
     enterprise = rng.random() < ENTERPRISE_SHARE
     first_names = list(FIRST_TOUCH)
     channel = _choice(rng, first_names, [FIRST_TOUCH[c] for c in first_names])
@@ -236,6 +243,8 @@ def simulate_journey(rng: random.Random) -> tuple[list[str], bool, int]:
             p_conv = SALES_EMAIL_AFTER_DEMO
         else:
             p_conv = CONVERT_HAZARD[channel]
+        if channel in switched_off:
+            p_conv = 0.0
 
         # update memory after evaluating this touch's own hazard
         if channel == "webinar":
@@ -326,14 +335,24 @@ LOOP_TRANSITIONS: dict[str, dict[str, float]] = {
 RENEWAL_MEDIAN = 6_000.0
 
 
-def simulate_history(rng: random.Random) -> tuple[list[str], int]:
+def simulate_history(
+    rng: random.Random,
+    switched_off: frozenset[str] = frozenset(),
+    purchase_cents: list[int] | None = None,
+) -> tuple[list[str], int]:
     """One customer's whole history: the funnel journey, then the loop.
 
     Returns the tokens (channels and ``purchase``) and the total value in cents.
+    A channel in *switched_off* converts with probability 0 in the funnel (see
+    :func:`simulate_journey`) and, in the loop, its row's purchase weight is 0
+    (the rest of the row carries the customer on); *purchase_cents*, when
+    given, receives the value of each purchase in turn.
     """
-    path, converted, cents = simulate_journey(rng)
+    path, converted, cents = simulate_journey(rng, switched_off)
     if not converted:
         return path, 0
+    if purchase_cents is not None:
+        purchase_cents.append(cents)
     tokens = [*path, PURCHASE]
     total = cents
     purchases = 1
@@ -345,14 +364,20 @@ def simulate_history(rng: random.Random) -> tuple[list[str], int]:
         else:
             row = LOOP_TRANSITIONS[state]
             names = list(row)
-            state = _choice(rng, names, [row[c] for c in names])
+            weights = [row[c] for c in names]
+            if state in switched_off and PURCHASE in row:
+                weights[names.index(PURCHASE)] = 0.0
+            state = _choice(rng, names, weights)
         if state == "END":
             break
         tokens.append(state)
         if state == PURCHASE:
             purchases += 1
             size = RENEWAL_MEDIAN * math.exp(DEAL_SIGMA * _normal(rng))
-            total += round(min(max(size, 1_000.0), DEAL_MAX) * 100)
+            renewal = round(min(max(size, 1_000.0), DEAL_MAX) * 100)
+            total += renewal
+            if purchase_cents is not None:
+                purchase_cents.append(renewal)
     return tokens, total
 
 
