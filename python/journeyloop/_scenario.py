@@ -399,7 +399,7 @@ def compare(
     if not isinstance(model, (MarkovModel, LoopModel)):
         msg = f"compare expects a fitted MarkovModel or LoopModel, got {type(model).__name__}"
         raise InvalidInputError(msg)
-    fitted = model._fitted
+    fitted: Any = model._fitted
     if isinstance(scenarios, Mapping):
         named = [(str(k), _check_scenario(v, f"scenarios[{k!r}]")) for k, v in scenarios.items()]
     elif isinstance(scenarios, (list, tuple)):
@@ -433,8 +433,8 @@ def compare(
             float(fitted.counts.total_conversions + fitted.counts.total_nulls) if not loop else 0.0
         )
         for _, core in rows:
-            m = model if core is fitted else _wrap(model, core)
-            sim = m.simulate(n_sim, seed=seed, threads=threads)  # type: ignore[union-attr]
+            m: Any = model if core is fitted else _wrap(model, core)
+            sim = m.simulate(n_sim, seed=seed, threads=threads)
             simulated.append(
                 _simulated_loop(sim, n_sim) if loop else _simulated_funnel(sim, n_sim, journeys_per)
             )
