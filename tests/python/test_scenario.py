@@ -233,8 +233,9 @@ def test_compare_is_exact() -> None:
 
 
 @pytest.mark.skipif(
-    not hasattr(jl.MarkovModel, "simulate"),
-    reason="needs MarkovModel.simulate (model.simulate(n, seed, threads)), not in this version",
+    not (hasattr(jl.MarkovModel, "simulate") and hasattr(jl.LoopModel, "simulate")),
+    reason="needs MarkovModel.simulate and LoopModel.simulate (model.simulate(n, seed, threads)), "
+    "not in this version",
 )
 def test_compare_exact_within_four_standard_errors_of_simulated() -> None:
     for model, scenarios in (
@@ -313,3 +314,62 @@ def test_applied_model_keeps_metadata_and_is_a_frame_source() -> None:
     tm = m.apply(jl.Scenario().scale("a", "c", 1.5)).transition_matrix()
     row = tm[tm["from"] == "a"].set_index("to")["probability"]
     assert row["c"] == pytest.approx(0.75, abs=TIGHT) and row["b"] == pytest.approx(0.25, abs=TIGHT)
+
+
+class _Replayed(jl.MarkovModel):
+    """A funnel model whose ``simulate`` gives back fixed journeys: the
+    plumbing of ``compare(simulate=)``, whatever the simulation."""
+
+    journeys: jl.Journeys
+
+    def simulate(self, n: int, seed: int = 0, threads: int | None = None) -> jl.Journeys:
+        return self.journeys
+
+
+class _ReplayedLoop(jl.LoopModel):
+    histories: jl.Histories
+
+    def simulate(self, n: int, seed: int = 0, threads: int | None = None) -> jl.Histories:
+        return self.histories
+
+
+def test_compare_simulated_columns_from_the_simulated_journeys() -> None:
+    j = jl.Journeys.from_paths(
+        ["a > b", "b", "a > c"], conversions=[1, 0, 2], nulls=[1, 2, 0], value=[10, 0, 30]
+    )
+    m = _Replayed().fit(j)
+    assert isinstance(m, _Replayed)
+    _Replayed.journeys = j
+    t = jl.compare(m, {"no c": jl.Scenario().remove("c")}, simulate=6)
+    assert t.columns.tolist() == [
+        "scenario",
+        "conversion_probability",
+        "conversion_probability_simulated",
+        "conversion_probability_se",
+        "expected_conversions",
+        "expected_conversions_simulated",
+        "expected_conversions_se",
+        "value_per_journey",
+        "value_per_journey_simulated",
+        "value_per_journey_se",
+    ]
+    # 3 of 6 journeys convert; values 10, 15, 15 (mean 40/6).
+    assert t["conversion_probability_simulated"].tolist() == [0.5, 0.5]
+    assert t["conversion_probability_se"][0] == pytest.approx(math.sqrt(0.25 / 6), abs=TIGHT)
+    assert t["expected_conversions_simulated"][0] == pytest.approx(3, abs=TIGHT)
+    assert t["value_per_journey_simulated"][0] == pytest.approx(40 / 6, abs=TIGHT)
+    second = (100 + 2 * 225) / 6
+    se = math.sqrt((second - (40 / 6) ** 2) / 6)
+    assert t["value_per_journey_se"][0] == pytest.approx(se, abs=TIGHT)
+    h = jl.Histories.from_paths(
+        ["a > purchase > b > purchase", "a > b", "b > purchase"], count=[1, 1, 2], value=[30, 0, 60]
+    )
+    lm = _ReplayedLoop().fit(h)
+    _ReplayedLoop.histories = h
+    lt = jl.compare(lm, {}, simulate=4)
+    # 4 customers: purchases 2, 0, 1, 1 (mean 1); 4 purchases, 3 buyers: r = 1/4.
+    assert lt["expected_purchases_simulated"][0] == pytest.approx(1, abs=TIGHT)
+    assert lt["expected_purchases_se"][0] == pytest.approx(math.sqrt(0.5 / 4), abs=TIGHT)
+    assert lt["repeat_probability_simulated"][0] == pytest.approx(0.25, abs=TIGHT)
+    assert lt["repeat_probability_se"][0] == pytest.approx(math.sqrt(0.25 * 0.75 / 4), abs=TIGHT)
+    assert lt["value_per_customer_simulated"][0] == pytest.approx(22.5, abs=TIGHT)
