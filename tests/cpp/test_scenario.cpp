@@ -166,6 +166,13 @@ TEST_CASE("scenario: order k matches states by their last channel", "[scenario]"
     CHECK(r.conversion_rate() == Approx(5.0 / 8).margin(tight));
     const auto s = apply_scenario(m, scenario().scale("START", "a > c", 1.5));
     CHECK(s.conversion_rate() == Approx(5.0 / 8).margin(tight));
+    // Redirect at order k: the traffic into "a > c" goes to "a > b" (its last channel replaced);
+    // START -> a > b 1/2, a > c 1/6, b 1/3: p = 1/4 + 1/6.
+    const auto r2 = apply_scenario(m, scenario().redirect("c", "b", 0.5));
+    CHECK(r2.conversion_rate() == Approx(5.0 / 12).margin(tight));
+    // "b" (a whole path) has no counterpart ending in c.
+    CHECK_THROWS_WITH(apply_scenario(m, scenario().redirect("b", "c", 0.5)),
+                      Contains("the model has no state 'c' to redirect the traffic into 'b'"));
     const auto t = apply_scenario(m, scenario().remove({"c"}));
     CHECK(1 - t.conversion_rate() / m.conversion_rate() ==
           Approx(removal_effects(m)[m.counts().channels().at("c")].conversions).margin(tight));

@@ -406,11 +406,13 @@ JOURNEYLOOP_IMPL_INLINE void apply_scale_or_set(editable_chain& e, const change_
                         : std::string(" that can be set at order ") + std::to_string(e.order)));
 }
 
-JOURNEYLOOP_IMPL_INLINE state_id find_tuple(const editable_chain& e,
-                                            const std::vector<channel_id>& tuple) {
+// The states whose last channel is `c`, by their tuple.
+JOURNEYLOOP_IMPL_INLINE std::map<std::vector<channel_id>, state_id> states_ending_in(
+    const editable_chain& e, channel_id c) {
+    std::map<std::vector<channel_id>, state_id> out;
     for (state_id s = tc::first_channel_state; s < e.tuples.size(); ++s)
-        if (e.tuples[s] == tuple) return s;
-    return 0;
+        if (!e.tuples[s].empty() && e.tuples[s].back() == c) out.emplace(e.tuples[s], s);
+    return out;
 }
 
 JOURNEYLOOP_IMPL_INLINE void apply_redirect(editable_chain& e, const change_context& ctx) {
@@ -426,6 +428,7 @@ JOURNEYLOOP_IMPL_INLINE void apply_redirect(editable_chain& e, const change_cont
                  (e.loop ? std::string("PURCHASE or END") : std::string("CONVERSION or NULL")));
     // Where the traffic into each state whose last channel is `from` goes.
     std::vector<state_id> target(e.rows.size(), 0);
+    const auto into_b = b ? states_ending_in(e, *b) : std::map<std::vector<channel_id>, state_id>{};
     bool any = false;
     for (state_id t = tc::first_channel_state; t < e.rows.size(); ++t) {
         if (e.tuples[t].empty() || e.tuples[t].back() != *a) continue;
@@ -436,11 +439,12 @@ JOURNEYLOOP_IMPL_INLINE void apply_redirect(editable_chain& e, const change_cont
         }
         auto tuple = e.tuples[t];
         tuple.back() = *b;
-        target[t] = find_tuple(e, tuple);
-        if (target[t] == 0)
+        const auto found = into_b.find(tuple);
+        if (found == into_b.end())
             ctx.fail("the model has no state '" + e.label(t).substr(0, e.label(t).rfind(ch.from)) +
                      ch.to + "' to redirect the traffic into '" + e.label(t) +
                      "' to (at order k, only to states the model has)");
+        target[t] = found->second;
     }
     if (!any) ctx.fail("no state of the model ends in channel '" + ch.from + "'");
     if (ch.amount == 0) return;
