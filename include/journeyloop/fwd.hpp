@@ -72,6 +72,12 @@ struct event_report;
 struct event_report_field;
 struct event_journeys;
 struct event_histories;
+// scenario.hpp
+enum class scenario_change_kind;
+struct scenario_change;
+class scenario;
+struct scenario_options;
+struct transition_sensitivity;
 // teams.hpp
 struct team_flows;
 struct stage_move;

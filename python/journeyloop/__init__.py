@@ -47,6 +47,7 @@ from ._events import EventReport
 from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
+from ._scenario import Scenario, compare
 from ._threads import (
     get_memory_limit,
     get_threads,
@@ -72,11 +73,13 @@ __all__ = [
     "NotApplicableError",
     "NotFittedError",
     "NumericalError",
+    "Scenario",
     "StateSpaceTooLargeError",
     "TransitionCounts",
     "UnknownChannelError",
     "__version__",
     "attribute",
+    "compare",
     "datasets",
     "get_memory_limit",
     "get_threads",

@@ -598,3 +598,69 @@ def loop_removal_effects(
     model: loop_model, groups: Sequence[Sequence[int]]
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 def loyalty_loop_rate(model: loop_model, avoided: Sequence[int]) -> float: ...
+
+# --- scenarios (register_scenario.cpp) ---------------------------------------
+
+class scenario:
+    def __init__(self, name: str = "") -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def num_changes(self) -> int: ...
+    def remove(self, names: Sequence[str]) -> None: ...
+    def scale(self, from_: str, to: str, factor: float) -> None: ...
+    def set(self, from_: str, to: str, probability: float) -> None: ...
+    def redirect(self, from_: str, to: str, share: float) -> None: ...
+    def add_channel(
+        self,
+        name: str,
+        inbound: Sequence[tuple[str, float]],
+        outbound: Sequence[tuple[str, float]],
+        value: float,
+    ) -> None: ...
+    def scale_value(self, factor: float, channel: str) -> None: ...
+    def set_value(self, value: float, channel: str) -> None: ...
+
+class scenario_options:
+    def __init__(self, *, teams: Sequence[tuple[str, str]] = [], threads: int = 0) -> None: ...
+    teams: list[tuple[str, str]]
+    threads: int
+
+@overload
+def apply_scenario(
+    model: markov_model, scenario: scenario, options: scenario_options
+) -> markov_model: ...
+@overload
+def apply_scenario(
+    model: loop_model, scenario: scenario, options: scenario_options
+) -> loop_model: ...
+@overload
+def apply_scenarios(
+    model: markov_model, scenarios: Sequence[scenario], options: scenario_options
+) -> list[markov_model]: ...
+@overload
+def apply_scenarios(
+    model: loop_model, scenarios: Sequence[scenario], options: scenario_options
+) -> list[loop_model]: ...
+
+# (from, to, probability, sensitivity, elasticity) of every transition.
+@overload
+def sensitivities(
+    model: markov_model,
+) -> tuple[
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+@overload
+def sensitivities(
+    model: loop_model,
+) -> tuple[
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...

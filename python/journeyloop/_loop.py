@@ -7,11 +7,12 @@ from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
-from . import _core
+from . import _core, _scenario
 from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, warn_unshared
+from ._scenario import Scenario
 
 __all__ = ["LoopModel"]
 
@@ -284,6 +285,44 @@ class LoopModel(ModelBase):
 
     def _attribution_totals(self) -> tuple[float, float]:
         return self._fitted.purchases, self._fitted.value
+
+    # -- scen --
+
+    def apply(self, scenario: Scenario, *, teams: Mapping[str, str] | Any = None) -> LoopModel:
+        """The loop model changed by a what-if ``scenario``, solved exactly.
+
+        Both views change together (they share their channel rows; the row
+        of ``"PURCHASE"`` is what follows a purchase). A new fitted
+        :class:`LoopModel` holding the expected counts of the same customers.
+        See docs/scenarios.md.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> h = jl.Histories.from_paths(["a > purchase > b > purchase", "a > b", "b > purchase"],
+        ...                             count=[1, 1, 2])
+        >>> loop = jl.MarkovModel().fit(h)
+        >>> round(loop.apply(jl.Scenario().scale("PURCHASE", "b", 2)).expected_purchases_, 12)
+        1.3
+        """
+        return _scenario.apply(self, scenario, teams)  # type: ignore[no-any-return]
+
+    def sensitivities(self, top: int | None = 20) -> pd.DataFrame:
+        """The derivative of the expected purchases per customer with respect to
+        every transition probability of the loop chain (the rest of the row
+        renormalised), largest first: ``from``, ``to``, ``probability``,
+        ``sensitivity``, ``elasticity``. ``top`` rows (None: all).
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> h = jl.Histories.from_paths(["a > purchase > b > purchase", "a > b", "b > purchase"],
+        ...                             count=[1, 1, 2])
+        >>> s = jl.MarkovModel().fit(h).sensitivities(top=1)
+        >>> s[["from", "to"]].values.tolist()
+        [['b', 'PURCHASE']]
+        """
+        return _scenario.sensitivities(self, top)
 
     # -- text -----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
-from . import _core
+from . import _core, _scenario
 from ._counts import DEFAULT_MAX_STATES, TransitionCounts
 from ._errors import InvalidInputError, UnknownChannelError
 from ._journeys import Histories, Journeys
@@ -21,6 +21,7 @@ from ._model_base import (
     real_number,
     whole_number,
 )
+from ._scenario import Scenario
 
 __all__ = [
     "MarkovModel",
@@ -450,6 +451,45 @@ class MarkovModel(ModelBase):
     def _attribution_totals(self) -> tuple[float, float]:
         counts = self._fitted.counts
         return counts.total_conversions, counts.total_value
+
+    # -- scen --
+
+    def apply(self, scenario: Scenario, *, teams: Mapping[str, str] | Any = None) -> MarkovModel:
+        """The model changed by a what-if ``scenario``, solved exactly.
+
+        A new fitted :class:`MarkovModel` whose counts are the expected counts
+        of the same journeys under the changed chain (without smoothing), so
+        that every method works on it. ``teams`` (channel -> team; default
+        :attr:`teams_`) lets ``remove`` take team names. See docs/scenarios.md.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+        ...                            nulls=[1, 2, 0])
+        >>> model = jl.MarkovModel().fit(j)
+        >>> round(model.apply(jl.Scenario().scale("a", "c", 1.5)).conversion_rate_, 12)
+        0.625
+        """
+        return _scenario.apply(self, scenario, teams)  # type: ignore[no-any-return]
+
+    def sensitivities(self, top: int | None = 20) -> pd.DataFrame:
+        """The derivative of the conversion probability with respect to every
+        transition probability (the rest of the row renormalised), largest
+        first: ``from``, ``to``, ``probability``, ``sensitivity`` and
+        ``elasticity`` (sensitivity * probability / conversion probability).
+        ``top`` rows (None: all). See docs/scenarios.md for the formula.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+        ...                            nulls=[1, 2, 0])
+        >>> s = jl.MarkovModel().fit(j).sensitivities(top=1)
+        >>> s[["from", "to"]].values.tolist(), round(float(s["sensitivity"].iloc[0]), 12)
+        ([['b', 'CONVERSION']], 0.666666666667)
+        """
+        return _scenario.sensitivities(self, top)
 
     def summary(self) -> str:
         """The headline numbers as text (also printed)."""

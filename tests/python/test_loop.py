@@ -87,7 +87,6 @@ def test_repeat_purchases_no_channel_brings_are_announced() -> None:
     assert model.removal_effects()["repeat_purchase_removal_effect"].tolist() == [0.0, 0.0]
 
 
-
 def test_a_value_too_small_to_represent_is_announced() -> None:
     # 1e-300 conversions carry all the value beside 1e300 that carry none: the
     # value per journey is below the smallest double, so no channel's removal

@@ -28,6 +28,7 @@ PY = sys.executable
 SMOKE_RUNS = {
     "bench/baseline_rss.py": "test_baseline_rss",
     "bench/check_exact.py": "test_check_exact",
+    "bench/compare.py": "test_compare_scenarios",
     "bench/compare_checkouts.py": "test_compare_checkouts",
     "bench/first_touch.py": "test_first_touch",
     "bench/generate_events.py": "test_generate_events",
@@ -222,3 +223,15 @@ def test_solver_choice(cache: Path, tmp_path: Path) -> None:
     for r in rows:
         # Every method agrees with the engine's removal effects.
         assert float(r[-1]) < 1e-9, r
+
+
+def test_compare_scenarios(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "compare.jsonl"
+    printed = run(PY, BENCH / "compare.py", "--preset", "tiny", "--out", out)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["case"] for r in records] == ["compare"] + ["apply"] * 10
+    assert records[0]["scenarios"] == 10 and records[0]["preset"] == "tiny"
+    assert all(r["commit"] and r["wall_s"] > 0 for r in records)
+    # Each scenario applied alone gives the figure compare() gave it.
+    assert all(r["same_as_compare"] for r in records[1:])
+    assert "remove top channel" in printed

@@ -20,6 +20,7 @@
 #include <journeyloop/impl/loop_histories.ipp>
 #include <journeyloop/impl/loop_model.ipp>
 #include <journeyloop/impl/markov_model.ipp>
+#include <journeyloop/impl/scenario.ipp>
 #include <journeyloop/impl/memory.ipp>
 #include <journeyloop/impl/teams.ipp>
 #include <journeyloop/impl/threads.ipp>
