@@ -75,6 +75,12 @@ struct event_histories;
 // teams.hpp
 struct team_flows;
 struct stage_move;
+// score.hpp
+enum class score_status : std::uint8_t;
+enum class unknown_rule : std::uint8_t;
+struct score_options;
+struct journey_scores;
+struct touch_scores;
 
 } // namespace journeyloop
 
