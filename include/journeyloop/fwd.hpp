@@ -76,8 +76,8 @@ struct event_histories;
 struct team_flows;
 struct stage_move;
 // score.hpp
-enum class score_status : std::uint8_t;
-enum class unknown_rule : std::uint8_t;
+enum class score_status;
+enum class unknown_rule;
 struct score_options;
 struct journey_scores;
 struct touch_scores;

@@ -44,7 +44,7 @@
 namespace journeyloop {
 
 /// How the state of an open journey was found.
-enum class score_status : std::uint8_t {
+enum class score_status {
     /// The state it has reached (or, for fewer than k touches, the chain
     /// given its touches so far): the chain's exact answer.
     exact = 0,
@@ -57,7 +57,7 @@ enum class score_status : std::uint8_t {
 };
 
 /// What an unknown journey (see score_status::unknown) is given.
-enum class unknown_rule : std::uint8_t {
+enum class unknown_rule {
     /// The probability and value from START (of the view: the first purchase,
     /// or PURCHASE for a next purchase): a journey about which nothing is
     /// known.
@@ -74,8 +74,8 @@ struct score_options {
     /// in the open histories' paths.
     std::string purchase = "purchase";
     /// Threads: 0 (the default) one per 100,000 journeys, at most
-    /// set_threads()'s number or the machine's; the result does not depend
-    /// on it.
+    /// set_threads()'s number or the machine's; n >= 1 that many (at most
+    /// one a journey). The result does not depend on it.
     std::size_t threads = 0;
 };
 
@@ -99,7 +99,8 @@ struct journey_scores {
     std::vector<std::uint32_t> matched;
     /// Index of the state's label in `labels`.
     std::vector<std::uint32_t> key;
-    /// Labels of the states used: a state (`a > b`), a prefix of START's
+    /// The distinct labels of the states used, in order of first use: a
+    /// state (`a > b`; a channel state of both loop views has one), a prefix of START's
     /// successors (`a > ...`), a backed-off suffix (`... > b`), `START`,
     /// `PURCHASE` (the view's start), or empty (unknown under
     /// unknown_rule::nan).

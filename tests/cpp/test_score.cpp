@@ -207,6 +207,9 @@ TEST_CASE("score: loop first and next purchase by hand", "[score][loop]") {
         CHECK(s.expected_purchases[i] == Approx(p[i] * 16 / 13).margin(1e-14));
     }
     CHECK(s.labels[s.key[2]] == "PURCHASE");
+    // State a of the first view and of the repeat view: one label.
+    CHECK(s.key[0] == s.key[4]);
+    CHECK(s.labels.size() == 3);
     CHECK(s.expected_value[2] == Approx(model.repeat()->value_per_journey()).margin(1e-12));
     // START -> a 1/2, b 1/2: the model's figures are the mean of the two.
     const auto sum = summarize(model);

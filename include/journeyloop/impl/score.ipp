@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace journeyloop {
@@ -338,9 +339,10 @@ JOURNEYLOOP_IMPL_INLINE std::vector<channel_id> map_channels(const channel_dicti
 }
 
 JOURNEYLOOP_IMPL_INLINE std::size_t thread_count(std::size_t rows, const score_options& options) {
+    // An explicit number is taken as given (at most one thread a journey).
+    if (options.threads != 0) return std::max<std::size_t>(1, std::min(options.threads, rows));
     const std::size_t wanted = (rows + rows_per_thread - 1) / rows_per_thread;
-    const std::size_t t = options.threads != 0 ? options.threads : detail::stage_threads(wanted);
-    return std::max<std::size_t>(1, std::min(t, std::max<std::size_t>(1, wanted)));
+    return std::max<std::size_t>(1, std::min(detail::stage_threads(wanted), wanted));
 }
 
 // Runs f(begin, end) over contiguous parts of [0, rows) on the threads.
@@ -513,6 +515,7 @@ private:
                 const std::vector<std::pair<key_kind, std::uint32_t>>& keys) const {
         const view_scorer* views[2] = {&first_, repeat_};
         std::vector<std::uint32_t> numbers[2][5];
+        std::unordered_map<std::string, std::uint32_t> label_number;
         for (int w = 0; w < 2; ++w) {
             if (!views[w]) continue;
             const auto& s = *views[w];
@@ -527,8 +530,13 @@ private:
             const auto w = view[i];
             auto& number = numbers[w][kind][kind == kind_start || kind == kind_unknown ? 0 : index];
             if (number == npos) {
-                number = static_cast<std::uint32_t>(out.labels.size());
-                out.labels.push_back(views[w]->label(kind, index));
+                // Keys of the same name share it: a channel state of both
+                // loop views, START for an unknown journey and for START.
+                auto label = views[w]->label(kind, index);
+                const auto [it, added] =
+                    label_number.emplace(label, static_cast<std::uint32_t>(out.labels.size()));
+                if (added) out.labels.push_back(std::move(label));
+                number = it->second;
             }
             out.key[i] = number;
             switch (out.status[i]) {
