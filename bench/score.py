@@ -7,15 +7,16 @@ Example::
     python bench/score.py --preset tiny --orders 1 3 --open 20000     # a quick check
 
 The model is fitted on the preset's path table (``bench/generate_paths.py``; generated first if it
-is not cached). The open journeys are prefixes of the table's paths: path ``i mod rows`` cut after
-a number of touches drawn uniformly from 1 to its length (``numpy`` ``Generator(PCG64(seed))``),
-so that most states are those of the model and some are not (prefixes shorter than the order are
-scored through START's successors). They are built once (``jl.Journeys.from_paths``, timed apart
-as ``build_s``); ``score_s`` is the best of ``--repeat`` calls of ``model.score(journeys)``, the
-DataFrame included, and ``score_core_s`` the best of the core call alone (``_core.score_journeys``,
-the lookups without the DataFrame). ``next_touch_s`` times ``model.next_touch`` on the first
-``--touch`` open journeys against every channel (``touch_pairs_per_s``: journeys x channels per
-second).
+is not cached). The open journeys are made from the table's paths: path ``i mod rows`` cut after
+a number of touches drawn uniformly from 1 to its length, and half of them (at random) followed by
+one more touch of a channel drawn uniformly (``numpy`` ``Generator(PCG64(seed))``), so that at
+orders above 1 some reach states never seen in fitting and back off (prefixes shorter than the
+order are scored through START's successors). They are built once (``jl.Journeys.from_paths``,
+timed apart as ``build_s``). ``score_s`` is the best of ``--repeat`` calls of
+``model.score(journeys)``, the DataFrame included, and ``score_core_s`` the best of the core call
+alone (``_core.score_journeys``, the lookups without the DataFrame). ``next_touch_s`` times
+``model.next_touch`` on the first ``--touch`` open journeys against every channel
+(``touch_pairs_per_s``: journeys x channels per second).
 
 One JSON line per preset and order is appended to ``--out``, tagged with the commit (``rev``,
 ``dirty``).
@@ -55,17 +56,25 @@ def _rev() -> tuple[str, bool]:
             ["git", *args], cwd=REPO_DIR, capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    return git("rev-parse", "--short=12", "HEAD"), bool(git("status", "--porcelain", "--", "."))
+    # The results file this script appends to does not make the tree dirty.
+    status = git("status", "--porcelain", "--", ".", ":(exclude)bench/results")
+    return git("rev-parse", "--short=12", "HEAD"), bool(status)
 
 
 def open_paths(paths: pd.Series, n: int, seed: int) -> list[str]:
-    """``n`` prefixes of the table's paths (see the module docstring)."""
+    """``n`` open journeys made from the table's paths (see the module docstring)."""
     rng = Generator(PCG64(seed))
     tokens = paths.str.split(" > ").tolist()
+    channels = sorted({c for t in tokens for c in t})
     lengths = np.array([len(t) for t in tokens])
     rows = np.arange(n) % len(tokens)
     cut = 1 + (rng.random(n) * lengths[rows]).astype(np.int64)
-    return [" > ".join(tokens[r][:c]) for r, c in zip(rows, cut)]
+    extra = rng.integers(0, len(channels), n)
+    more = rng.random(n) < 0.5
+    return [
+        " > ".join(tokens[r][:c] + ([channels[e]] if m else []))
+        for r, c, e, m in zip(rows, cut, extra, more)
+    ]
 
 
 def best_of(repeat: int, f: Any) -> float:

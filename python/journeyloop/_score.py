@@ -50,9 +50,9 @@ def _open_rows(model: ModelBase, journeys: Any, path: str, sep: str) -> tuple[An
                 "scores Journeys or a list of paths"
             )
             raise InvalidInputError(msg)
-        return journeys._set, journeys.to_frame()["path"].to_numpy(), pd.RangeIndex(len(journeys))
+        return journeys._set, _paths_of(journeys), pd.RangeIndex(len(journeys))
     if isinstance(journeys, Journeys):
-        return journeys._set, journeys.to_frame()["path"].to_numpy(), pd.RangeIndex(len(journeys))
+        return journeys._set, _paths_of(journeys), pd.RangeIndex(len(journeys))
     if isinstance(journeys, (str, bytes)):
         msg = (
             f"journeys must be Journeys, a list of paths or a column of paths, not the string "
@@ -83,6 +83,10 @@ def _open_rows(model: ModelBase, journeys: Any, path: str, sep: str) -> tuple[An
     rows = Journeys.from_paths(values, conversions=[0.0] * len(values), sep=sep)
     paths = np.array([v if isinstance(v, str) else " > ".join(v) for v in values], dtype=object)
     return rows._set, paths, index
+
+
+def _paths_of(journeys: Journeys | Histories) -> Any:
+    return np.array(journeys._set.path_strings(" > "), dtype=object)
 
 
 def _status(codes: Any) -> Any:
