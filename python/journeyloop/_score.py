@@ -7,6 +7,8 @@ up in the solution of the fit.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,7 +18,6 @@ import pandas as pd
 
 from . import _core
 from ._errors import DataWarning, InvalidInputError, UnknownChannelError
-from ._events import _outside
 from ._journeys import Histories, Journeys
 from ._model_base import whole_number
 
@@ -27,6 +28,21 @@ if TYPE_CHECKING:
 STATUS = ("exact", "backed off", "unknown")
 
 Unknown = Literal["start", "nan"]
+
+
+def _outside() -> int:
+    """The stack level of the first frame outside this package, as
+    :func:`warnings.warn` counts from its caller, so that a warning names the
+    user's line."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == (
+        package
+    ):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def _options(unknown: str, purchase: str, threads: int | None) -> _core.score_options:
