@@ -81,6 +81,12 @@ struct transition_sensitivity;
 // teams.hpp
 struct team_flows;
 struct stage_move;
+// score.hpp
+enum class score_status;
+enum class unknown_rule;
+struct score_options;
+struct journey_scores;
+struct touch_scores;
 
 } // namespace journeyloop
 

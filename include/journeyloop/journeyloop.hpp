@@ -18,6 +18,7 @@
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/model_io.hpp>
 #include <journeyloop/scenario.hpp>
+#include <journeyloop/score.hpp>
 #include <journeyloop/teams.hpp>
 #include <journeyloop/limits.hpp>
 #include <journeyloop/threads.hpp>

@@ -12,3 +12,4 @@ void register_attribution(py::module_& m);
 void register_markov(py::module_& m);
 void register_loop(py::module_& m);
 void register_scenario(py::module_& m);
+void register_score(py::module_& m);

@@ -664,3 +664,58 @@ def sensitivities(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
+
+# register_score.cpp
+
+class score_options:
+    def __init__(
+        self, *, unknown: str = "start", purchase: str = "purchase", threads: SupportsIndex = 0
+    ) -> None: ...
+    @property
+    def unknown(self) -> str: ...
+    @property
+    def purchase(self) -> str: ...
+    @property
+    def threads(self) -> int: ...
+
+# Scores of open journeys: {probability, expected_value, status, matched, key:
+# arrays; labels; exact, backed_off, unknown: counts; loop: repeat,
+# expected_purchases, future_value}.
+@overload
+def score_journeys(
+    model: markov_model, open: journey_set, options: score_options
+) -> dict[str, Any]: ...
+@overload
+def score_journeys(
+    model: loop_model, open: loop_histories, options: score_options
+) -> dict[str, Any]: ...
+@overload
+def score_journeys(
+    model: loop_model, open: journey_set, options: score_options
+) -> dict[str, Any]: ...
+
+# Every open journey after one more touch of each group's best channel:
+# {journeys, groups, current (as score_journeys), channel, probability,
+# expected_value, gain, value_gain, status (journeys x groups, row-major),
+# best (per journey)}.
+@overload
+def next_touch(
+    model: markov_model,
+    open: journey_set,
+    groups: Sequence[Sequence[SupportsIndex]],
+    options: score_options,
+) -> dict[str, Any]: ...
+@overload
+def next_touch(
+    model: loop_model,
+    open: loop_histories,
+    groups: Sequence[Sequence[SupportsIndex]],
+    options: score_options,
+) -> dict[str, Any]: ...
+@overload
+def next_touch(
+    model: loop_model,
+    open: journey_set,
+    groups: Sequence[Sequence[SupportsIndex]],
+    options: score_options,
+) -> dict[str, Any]: ...

@@ -409,6 +409,161 @@ class ModelBase:
             rows.append((" > ".join(shown), prob, len(inner)))
         return pd.DataFrame(rows, columns=["path", "probability", "length"])
 
+    # -- score --------------------------------------------------------------
+
+    def score(
+        self,
+        journeys: Any,
+        *,
+        path: str = "path",
+        sep: str = ">",
+        unknown: Literal["start", "nan"] = "start",
+        purchase: str = "purchase",
+        threads: int | None = None,
+    ) -> pd.DataFrame:
+        """Scores journeys in flight: the exact probability that each open
+        journey converts (the loop model: makes its next purchase, first or
+        repeat) from the state it has reached, and the expected value.
+
+        The state follows the fitting conventions: the last ``order``
+        channels; a journey with fewer touches than the order is scored by
+        the chain given its touches so far. A state never reached in fitting
+        is backed off to the states ending with its longest known suffix
+        (their mean, weighted by their expected visits); a journey whose last
+        channel ends no state is scored from START (``unknown="start"``) or
+        gets NaN (``unknown="nan"``). Both are counted in
+        ``result.attrs["backoff"]`` and announced with a
+        :class:`~journeyloop.DataWarning`. See ``docs/scoring.md``.
+
+        Parameters
+        ----------
+        journeys
+            The open journeys: :class:`Journeys` (their outcomes are
+            ignored), a list of paths (``"email > demo"`` or lists of
+            channels), a pandas Series of paths, or a DataFrame with a
+            ``path`` column. The loop model also takes :class:`Histories`;
+            in paths, the token ``purchase`` marks a purchase.
+        path
+            The path column of a DataFrame.
+        sep
+            Separator between channels in path strings.
+        unknown
+            What a journey whose last channel the model does not know gets:
+            the probability from START (``"start"``) or NaN (``"nan"``).
+        purchase
+            Loop model: the purchase token of the paths.
+        threads
+            Threads (None: one per 100,000 journeys, up to the machine's
+            or :func:`set_threads`'s number). The result does not depend on it.
+
+        Returns
+        -------
+        DataFrame
+            One row per journey, aligned to the input (a Series keeps its
+            index): ``path``, ``state`` (the state scored from: ``"a > b"``;
+            ``"a > ..."`` for fewer touches than the order; ``"... > b"``
+            when backed off), ``status`` (``exact``, ``backed off``,
+            ``unknown``), ``matched`` (channels of the journey's end matched),
+            ``probability`` and ``expected_value``. The loop model adds
+            ``next`` (``first`` or ``repeat`` purchase), ``expected_purchases``
+            and ``future_value`` (every purchase from now on).
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "a > c", "b"], conversions=[1, 0, 1],
+        ...                            nulls=[0, 1, 0])
+        >>> model = jl.MarkovModel().fit(j)
+        >>> model.score(["a", "b"])["probability"].tolist()
+        [0.5, 1.0]
+        """
+        from . import _score
+
+        return _score.score(
+            self, journeys, path=path, sep=sep, unknown=unknown, purchase=purchase, threads=threads
+        )
+
+    def next_touch(
+        self,
+        journeys: Any,
+        candidates: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+        *,
+        by: Literal["channel", "team"] = "channel",
+        teams: Mapping[str, str] | Any | None = None,
+        best: bool = False,
+        path: str = "path",
+        sep: str = ">",
+        unknown: Literal["start", "nan"] = "start",
+        purchase: str = "purchase",
+        threads: int | None = None,
+    ) -> pd.DataFrame:
+        """The gain from each candidate next touch of each open journey: the
+        probability of converting (the loop model: of the next purchase)
+        after one more touch, and its gain over the probability now.
+
+        Parameters
+        ----------
+        journeys
+            The open journeys, as :meth:`score` takes them.
+        candidates
+            The next touches to weigh: None (every channel of the model), a
+            list of channels, or ``{name: [channel, ...]}`` named groups, each
+            represented by its best channel (the one that leaves the journey
+            with the highest probability).
+        by
+            ``"team"``: the candidates are teams (``teams=``, or the metadata
+            of the journeys fitted), each by its best channel; ``candidates``
+            may then list the teams to weigh.
+        teams
+            Channel -> team, for ``by="team"``.
+        best
+            Only the best candidate of each journey (the highest probability
+            after the touch; the first on ties).
+        path, sep, unknown, purchase, threads
+            As :meth:`score`.
+
+        Returns
+        -------
+        DataFrame
+            One row per journey and candidate (per journey with
+            ``best=True``): ``journey`` (the input's row label), ``path``,
+            ``candidate``, ``channel`` (for teams and groups: the best
+            channel), ``current`` (the probability now), ``probability``,
+            ``gain``, ``expected_value``, ``value_gain`` and ``status`` (how
+            the state after the touch was found). ``attrs["backoff"]``
+            counts the journeys' states as :meth:`score` does,
+            ``attrs["backoff_after"]`` the states after the touches.
+
+        Raises
+        ------
+        UnknownChannelError
+            For a candidate channel the model does not have.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "a > c", "b"], conversions=[1, 0, 1],
+        ...                            nulls=[0, 1, 0])
+        >>> model = jl.MarkovModel().fit(j)
+        >>> model.next_touch(["a"], best=True)[["candidate", "gain"]].to_dict("records")
+        [{'candidate': 'b', 'gain': 0.5}]
+        """
+        from . import _score
+
+        return _score.next_touch(
+            self,
+            journeys,
+            candidates,
+            by=by,
+            teams=teams,
+            best=best,
+            path=path,
+            sep=sep,
+            unknown=unknown,
+            purchase=purchase,
+            threads=threads,
+        )
+
     # -- persistence ----------------------------------------------------------
 
     @classmethod

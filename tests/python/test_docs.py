@@ -11,7 +11,16 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.mark.parametrize(
-    "page", ["architecture.md", "events.md", "loop.md", "scenarios.md", "synthetic.md", "teams.md"]
+    "page",
+    [
+        "architecture.md",
+        "events.md",
+        "loop.md",
+        "scenarios.md",
+        "scoring.md",
+        "synthetic.md",
+        "teams.md",
+    ],
 )
 def test_doc_examples(page: str) -> None:
     result = doctest.testfile(

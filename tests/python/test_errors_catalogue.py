@@ -363,6 +363,17 @@ CASES: dict[str, Callable[[Path], object]] = {
     "file-loop-as-funnel": lambda _: jl.MarkovModel.from_bytes(loop().to_bytes()),
     "file-missing": lambda tmp: jl.MarkovModel.load(tmp / "absent.jl"),
     "file-is-a-folder": lambda tmp: jl.MarkovModel.load(tmp),
+    # Scoring open journeys
+    "score-no-journeys": lambda _: funnel().score([]),
+    "score-one-string": lambda _: funnel().score("a > b"),
+    "score-unknown-rule": lambda _: funnel().score(["a"], unknown="zero"),  # type: ignore[arg-type]
+    "score-histories-on-funnel": lambda _: funnel().score(
+        jl.Histories.from_paths(["a > purchase"])
+    ),
+    "score-unseen-state": lambda _: jl.MarkovModel(order=2).fit(one3()).score(["c > b"]),
+    "score-unknown-channel": lambda _: funnel().score(["a > z"]),
+    "next-touch-unknown-candidate": lambda _: funnel().next_touch(["a"], ["z"]),
+    "next-touch-no-candidates": lambda _: funnel().next_touch(["a"], []),
 }
 
 

@@ -39,6 +39,7 @@ SMOKE_RUNS = {
     "bench/run_events.py": "test_run_events",
     "bench/run_markov.py": "test_run_markov_and_report",
     "bench/study.py": "test_synthetic.py::test_study_quick_run",
+    "bench/score.py": "test_score_bench",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",
@@ -235,3 +236,17 @@ def test_compare_scenarios(cache: Path, tmp_path: Path) -> None:
     # Each scenario applied alone gives the figure compare() gave it.
     assert all(r["same_as_compare"] for r in records[1:])
     assert "remove top channel" in printed
+
+
+def test_score_bench(cache: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "score.jsonl"
+    run(PY, BENCH / "score.py", "--preset", "tiny", "--orders", "1", "3", "--open", "5000",
+        "--touch", "500", "--repeat", "1", "--out", out_file)  # fmt: skip
+    records = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    assert [r["order"] for r in records] == [1, 3]
+    for r in records:
+        assert r["exact"] + r["backed_off"] + r["unknown"] == 5000
+        assert r["journeys_per_s"] > 0 and r["touch_pairs_per_s"] > 0
+        assert r["rev"]
+    # Every prefix ends with a channel of the table: a state at order 1.
+    assert records[0]["exact"] == 5000
