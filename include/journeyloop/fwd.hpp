@@ -72,6 +72,13 @@ struct event_report;
 struct event_report_field;
 struct event_journeys;
 struct event_histories;
+// simulate.hpp
+struct holding_options;
+class holding_times;
+struct simulation_options;
+struct simulation_report;
+struct simulated_journeys;
+struct simulated_histories;
 // teams.hpp
 struct team_flows;
 struct stage_move;

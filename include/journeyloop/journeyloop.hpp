@@ -17,6 +17,7 @@
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/model_io.hpp>
+#include <journeyloop/simulate.hpp>
 #include <journeyloop/teams.hpp>
 #include <journeyloop/limits.hpp>
 #include <journeyloop/threads.hpp>

@@ -21,6 +21,7 @@
 #include <journeyloop/impl/loop_model.ipp>
 #include <journeyloop/impl/markov_model.ipp>
 #include <journeyloop/impl/memory.ipp>
+#include <journeyloop/impl/simulate.ipp>
 #include <journeyloop/impl/teams.ipp>
 #include <journeyloop/impl/threads.ipp>
 #include <journeyloop/impl/transition_counts.ipp>
