@@ -11,3 +11,4 @@ void register_events(py::module_& m);
 void register_attribution(py::module_& m);
 void register_markov(py::module_& m);
 void register_loop(py::module_& m);
+void register_simulate(py::module_& m);

@@ -10,7 +10,9 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-@pytest.mark.parametrize("page", ["architecture.md", "events.md", "loop.md", "teams.md"])
+@pytest.mark.parametrize(
+    "page", ["architecture.md", "events.md", "loop.md", "simulation.md", "teams.md"]
+)
 def test_doc_examples(page: str) -> None:
     result = doctest.testfile(
         str(DOCS / page),

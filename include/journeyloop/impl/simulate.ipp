@@ -48,12 +48,10 @@ struct walk_rng {
 };
 
 // Alias tables (Vose) of the rows of a transition matrix: a draw is one
-// uniform, one table entry.
+// uniform and one 16-byte table entry.
 class alias_rows {
 public:
-    alias_rows() = default;
-    // Rows of `p` by state id; `override_row`/`override_with` put another
-    // matrix's row in place of one row (the loop's PURCHASE row).
+    // Appends the table of row `row` of `p` (the next state id's).
     void add_row(const transition_matrix& p, Eigen::Index row) {
         std::vector<std::pair<state_id, double>> entries;
         double total = 0;
@@ -63,52 +61,53 @@ public:
                 total += it.value();
             }
         const std::size_t m = entries.size();
-        const std::size_t base = prob_.size();
-        offsets_.push_back(base);
-        sizes_.push_back(static_cast<std::uint32_t>(m));
-        prob_.resize(base + m, 1.0);
-        first_.resize(base + m);
-        alias_.resize(base + m);
+        const std::size_t base = table_.size();
+        rows_.push_back({base, static_cast<double>(m), static_cast<std::uint32_t>(m)});
+        table_.resize(base + m);
         if (m == 0) return;
         std::vector<double> scaled(m);
         std::vector<std::size_t> small, large;
         for (std::size_t i = 0; i < m; ++i) {
             scaled[i] = entries[i].second / total * double(m);
-            first_[base + i] = entries[i].first;
-            alias_[base + i] = entries[i].first;
+            table_[base + i] = {1.0, entries[i].first, entries[i].first};
             (scaled[i] < 1.0 ? small : large).push_back(i);
         }
         while (!small.empty() && !large.empty()) {
             const std::size_t s = small.back(), l = large.back();
             small.pop_back();
-            prob_[base + s] = scaled[s];
-            alias_[base + s] = entries[l].first;
+            table_[base + s].prob = scaled[s];
+            table_[base + s].alias = entries[l].first;
             scaled[l] = (scaled[l] + scaled[s]) - 1.0;
             if (scaled[l] < 1.0) {
                 large.pop_back();
                 small.push_back(l);
             }
         }
-        // What is left has probability 1 up to rounding.
-        for (auto i : small) prob_[base + i] = 1.0;
-        for (auto i : large) prob_[base + i] = 1.0;
+        // What is left has probability 1 up to rounding (prob stays 1).
     }
-    void finish() { offsets_.push_back(prob_.size()); }
 
     state_id draw(state_id s, walk_rng& rng) const noexcept {
-        const double t = rng.uniform() * double(sizes_[s]);
+        const row_info& r = rows_[s];
+        const double t = rng.uniform() * r.width;
         auto i = static_cast<std::size_t>(t);
-        if (i >= sizes_[s]) i = sizes_[s] - 1;
-        const std::size_t at = offsets_[s] + i;
-        return (t - double(i)) < prob_[at] ? first_[at] : alias_[at];
+        if (i >= r.size) i = r.size - 1;
+        const entry& e = table_[r.offset + i];
+        return (t - double(i)) < e.prob ? e.first : e.alias;
     }
-    bool empty_row(state_id s) const noexcept { return sizes_[s] == 0; }
+    bool empty_row(state_id s) const noexcept { return rows_[s].size == 0; }
 
 private:
-    std::vector<std::size_t> offsets_;
-    std::vector<std::uint32_t> sizes_;
-    std::vector<double> prob_;
-    std::vector<state_id> first_, alias_;
+    struct row_info {
+        std::size_t offset;
+        double width; // entries, as a double
+        std::uint32_t size;
+    };
+    struct entry {
+        double prob = 1.0;
+        state_id first = 0, alias = 0;
+    };
+    std::vector<row_info> rows_;
+    std::vector<entry> table_;
 };
 
 // What a state adds to a path: its whole tuple when entered from START, its
@@ -456,7 +455,6 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
     const transition_matrix& p = model.transitions();
     alias_rows rows;
     for (state_id s = 0; s < n_states; ++s) rows.add_row(p, s);
-    rows.finish();
     const emissions emit(c);
     std::vector<double> conv_value(n_states, 0.0);
     for (state_id s = 0; s < n_states; ++s) conv_value[s] = model.mean_conversion_value(s);
@@ -560,7 +558,6 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
             rows.add_row(p, s);
         }
     }
-    rows.finish();
     const emissions emit(c);
     std::vector<double> first_value(n_states, 0.0), repeat_value(n_states, 0.0);
     for (state_id s = 0; s < n_states; ++s) {
