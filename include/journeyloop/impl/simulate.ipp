@@ -133,8 +133,13 @@ struct emissions {
 struct block {
     std::vector<channel_id> touches;
     std::vector<double> times;
-    std::vector<std::size_t> ends; // per row: end of its touches in `touches`
-    std::vector<double> conversions, values;
+    // The block's rows (ends of their touches within `touches`, counts and
+    // values), closed by the drawing thread; their touches are copied into
+    // place when the blocks are put together.
+    journey_set rows;
+    void end_row(double conversions, double nulls, double value) {
+        journey_set::builder(rows).end_row_at(touches.size(), conversions, nulls, value);
+    }
     std::vector<double> purchase_values; // loop: per row, in order
     std::vector<std::size_t> purchase_ends;
     simulation_report report;
@@ -196,8 +201,7 @@ JOURNEYLOOP_IMPL_INLINE void check_options(const simulation_options& o) {
 // Concatenates the blocks' rows, in index order, into `js` (whose
 // dictionary is set); returns the report of all blocks.
 JOURNEYLOOP_IMPL_INLINE simulation_report concatenate(std::vector<block>& blocks, journey_set& js,
-                                                      bool times, double unit_seconds,
-                                                      bool loop_rows) {
+                                                      bool times, double unit_seconds) {
     journey_set::builder b(js);
     std::size_t total = 0;
     simulation_report report;
@@ -210,6 +214,9 @@ JOURNEYLOOP_IMPL_INLINE simulation_report concatenate(std::vector<block>& blocks
         report.touches += bl.report.touches;
     }
     journey_set::check_touches(total);
+    std::size_t rows = 0;
+    for (const auto& bl : blocks) rows += bl.rows.size();
+    b.reserve(rows, 0);
     if (times) b.set_times(unit_seconds);
     channel_id* out = b.size_touches(total);
     double* out_times = b.touch_times();
@@ -219,15 +226,12 @@ JOURNEYLOOP_IMPL_INLINE simulation_report concatenate(std::vector<block>& blocks
             std::memcpy(out + base, bl.touches.data(), bl.touches.size() * sizeof(channel_id));
         if (times && !bl.times.empty())
             std::memcpy(out_times + base, bl.times.data(), bl.times.size() * sizeof(double));
-        for (std::size_t r = 0; r < bl.ends.size(); ++r) {
-            const double conv = bl.conversions[r];
-            if (loop_rows) b.end_row_at(base + bl.ends[r], conv, 1.0, bl.values[r]);
-            else b.end_row_at(base + bl.ends[r], conv, 1.0 - conv, bl.values[r]);
-        }
+        b.append_rows(bl.rows, base, {});
         base += bl.touches.size();
         // The block's touches are in the set now.
         std::vector<channel_id>().swap(bl.touches);
         std::vector<double>().swap(bl.times);
+        bl.rows = journey_set();
     }
     return report;
 }
@@ -459,11 +463,15 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
     std::vector<double> conv_value(n_states, 0.0);
     for (state_id s = 0; s < n_states; ++s) conv_value[s] = model.mean_conversion_value(s);
     const std::size_t max_touches = options.max_touches;
+    const double touches_per_walk =
+        std::min(double(max_touches), model.expected_touches() + double(c.order())) * 1.1 + 1.0;
 
     auto draw = [&](std::size_t first, std::size_t last, block& out) {
-        out.ends.reserve(last - first);
-        out.conversions.reserve(last - first);
-        out.values.reserve(last - first);
+        out.rows.reserve(last - first, 0);
+        // Room for the touches a block is expected to hold, so that they are
+        // seldom copied as they grow.
+        out.touches.reserve(static_cast<std::size_t>(double(last - first) * touches_per_walk));
+        if (holding) out.times.reserve(out.touches.capacity());
         for (std::size_t i = first; i < last; ++i) {
             walk_rng rng(options.seed, i);
             const std::size_t row_begin = out.touches.size();
@@ -521,9 +529,8 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
                 for (std::size_t j = row_begin; j < out.times.size(); ++j)
                     out.times[j] = std::max(0.0, end - out.times[j]);
             }
-            out.ends.push_back(out.touches.size());
-            out.conversions.push_back(converted ? 1.0 : 0.0);
-            out.values.push_back(converted ? conv_value[s] : 0.0);
+            out.end_row(converted ? 1.0 : 0.0, converted ? 0.0 : 1.0,
+                        converted ? conv_value[s] : 0.0);
         }
     };
     auto blocks = draw_blocks(n, simulation_threads(options), options.progress, draw);
@@ -532,7 +539,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
     journey_set::builder b(result.journeys);
     for (const auto& name : c.channels().names()) b.intern(name);
     result.report = concatenate(blocks, result.journeys, holding != nullptr,
-                                holding ? holding->time_unit_seconds() : 0.0, false);
+                                holding ? holding->time_unit_seconds() : 0.0);
     return result;
 }
 
@@ -628,9 +635,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
             }
             if (truncated) ++out.report.truncated;
             out.report.touches += made;
-            out.ends.push_back(out.touches.size());
-            out.conversions.push_back(bought);
-            out.values.push_back(value);
+            out.end_row(bought, 1.0, value);
             out.purchase_ends.push_back(out.purchase_values.size());
         }
     };
@@ -654,7 +659,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
         lead_value += bl.unattributed_value;
     }
     simulated_histories result;
-    result.report = concatenate(blocks, rows_out, false, 0.0, true);
+    result.report = concatenate(blocks, rows_out, false, 0.0);
     result.histories = loop_histories::builder::assemble(std::move(rows_out), marker_id,
                                                          std::move(values), std::move(offsets));
     loop_histories::builder::set_unattributed(result.histories, lead, lead_value);
