@@ -363,6 +363,14 @@ CASES: dict[str, Callable[[Path], object]] = {
     "file-loop-as-funnel": lambda _: jl.MarkovModel.from_bytes(loop().to_bytes()),
     "file-missing": lambda tmp: jl.MarkovModel.load(tmp / "absent.jl"),
     "file-is-a-folder": lambda tmp: jl.MarkovModel.load(tmp),
+    "simulate-max-touches": lambda _: funnel().simulate(10, max_touches=0),
+    "simulate-seed": lambda _: funnel().simulate(10, seed=-1),
+    "simulate-truncated": lambda _: (
+        jl.MarkovModel(collapse_repeats=False)
+        .fit(jl.Journeys.from_paths(["a > a > a"], conversions=[0], nulls=[1]))
+        .simulate(100, max_touches=2)
+    ),
+    "simulate-expected-time-no-times": lambda _: funnel().expected_time_to_conversion_,
 }
 
 
