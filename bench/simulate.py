@@ -3,7 +3,8 @@
 For each case (preset, Markov order) the preset's path table (``generate_paths.py``) is read,
 the model is fitted (not timed), then ``model.simulate(n, seed=0, threads=...)`` is timed
 ``--repeats`` times; the best run gives ``touches_per_s`` (touches drawn, over the wall time of
-the call, returned journeys included). One JSON line per case is appended to ``--out``, tagged
+the call, returned journeys included) and ``touches_per_cpu_s`` (over the CPU time of every
+thread; with the machine's load average beside it). One JSON line per case is appended to ``--out``, tagged
 with the commit (``rev``) and whether tracked files were modified (``dirty``).
 
 Usage::
@@ -58,14 +59,16 @@ def run_case(preset: str, order: int, walks: int, threads: int, repeats: int) ->
     fit_s = time.perf_counter() - start
     del journeys
     best = float("inf")
+    best_cpu = 0.0
     touches = 0
     conversions = 0.0
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sim = model.simulate(walks, seed=0, threads=threads)
         seconds = time.perf_counter() - start
         if seconds < best:
             best = seconds
+            best_cpu = time.process_time() - cpu
             touches = int(sim._set.total_touches)
             conversions = float(sim.total_conversions)
         del sim
@@ -79,6 +82,11 @@ def run_case(preset: str, order: int, walks: int, threads: int, repeats: int) ->
         "simulate_s": round(best, 4),
         "touches": touches,
         "touches_per_s": round(touches / best),
+        # CPU time of the process over the call (every thread): on a machine shared with other
+        # work, touches per CPU second tell what the code does apart from what it was given.
+        "simulate_cpu_s": round(best_cpu, 4),
+        "touches_per_cpu_s": round(touches / best_cpu) if best_cpu > 0 else None,
+        "load_avg_1m": os.getloadavg()[0],
         "simulated_conversion_rate": conversions / walks if walks else 0.0,
         "conversion_rate": model.conversion_rate_,
     }
