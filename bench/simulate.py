@@ -4,8 +4,8 @@ For each case (preset, Markov order) the preset's path table (``generate_paths.p
 the model is fitted (not timed), then ``model.simulate(n, seed=0, threads=...)`` is timed
 ``--repeats`` times; the best run gives ``touches_per_s`` (touches drawn, over the wall time of
 the call, returned journeys included) and ``touches_per_cpu_s`` (over the CPU time of every
-thread; with the machine's load average beside it). One JSON line per case is appended to ``--out``, tagged
-with the commit (``rev``) and whether tracked files were modified (``dirty``).
+thread; with the machine's load average beside it). One JSON line per case is appended to
+``--out``, tagged with the commit (``rev``) and whether tracked files were modified (``dirty``).
 
 Usage::
 
