@@ -5,7 +5,9 @@ model and simulated times follow the exact expected time to conversion."""
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -217,3 +219,14 @@ def test_loop_simulation_refits() -> None:
         loop.simulate(50_000, seed=4, threads=1).to_bytes()
         == loop.simulate(50_000, seed=4, threads=2).to_bytes()
     )
+
+
+def test_pickled_model_has_no_holding_times() -> None:
+    model = jl.MarkovModel().fit(timed())
+    assert model.expected_time_to_conversion_ > 0
+    again = pickle.loads(pickle.dumps(model))
+    assert again.conversion_rate_ == model.conversion_rate_
+    assert not again.simulate(10, seed=1).has_times
+    with pytest.raises(jl.InvalidInputError, match="journeys with times"):
+        _ = again.expected_time_to_conversion_
+    assert copy.deepcopy(model).conversion_rate_ == model.conversion_rate_
