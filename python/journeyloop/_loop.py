@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
@@ -360,7 +360,7 @@ class LoopModel(ModelBase):
         )
 
 
-def _warn_unshared(by: str, columns: list[tuple[str, Sequence[float], float]]) -> None:
+def _warn_unshared(by: str, columns: list[tuple[str, Iterable[float], float]]) -> None:
     """One :class:`DataWarning` naming each column whose total is positive but
     whose effects are all zero: nothing of it could be shared out."""
     lost = [

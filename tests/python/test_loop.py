@@ -68,7 +68,6 @@ def test_attribution_sums_to_totals(hand: jl.LoopModel) -> None:
     )
 
 
-
 def test_repeat_purchases_no_channel_brings_are_announced() -> None:
     # a > P > P: the second purchase follows the first with no touch between;
     # removing a changes the first purchases (and so all purchases and value),
