@@ -78,6 +78,13 @@ struct scenario_change;
 class scenario;
 struct scenario_options;
 struct transition_sensitivity;
+// simulate.hpp
+struct holding_options;
+class holding_times;
+struct simulation_options;
+struct simulation_report;
+struct simulated_journeys;
+struct simulated_histories;
 // teams.hpp
 struct team_flows;
 struct stage_move;

@@ -13,6 +13,7 @@ from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, warn_unshared
 from ._scenario import Scenario
+from ._simulate import DEFAULT_MAX_TOUCHES, simulate_histories
 
 __all__ = ["LoopModel"]
 
@@ -213,6 +214,52 @@ class LoopModel(ModelBase):
             raise InvalidInputError(msg)
         avoided = [i for i, c in enumerate(self.channels_) if stages.get(c) == evaluation]
         return float(_core.loyalty_loop_rate(self._fitted, avoided))
+
+    # -- sim --
+
+    def simulate(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        threads: int | None = None,
+        max_touches: int = DEFAULT_MAX_TOUCHES,
+    ) -> Histories:
+        """Draws ``n`` customer histories from the fitted loop chain.
+
+        Each history walks from START through the shared channel rows; at
+        PURCHASE it gets a purchase marker (valued by the first view's value
+        model for a first purchase, by the repeat view's for the next ones)
+        and goes on from the repeat view's START row, until END. Histories
+        carry no times. The same seed gives the same histories whatever
+        ``threads``.
+
+        Parameters
+        ----------
+        n
+            Customers to draw.
+        seed
+            The seed, an integer in [0, 2**64 - 1].
+        threads
+            Threads (None: the library's setting, at most two by default).
+        max_touches
+            The runaway guard: a history with this many touches ends there,
+            with the purchases made so far; such histories are counted in a
+            :class:`DataWarning`.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> h = jl.Histories.from_paths(["a > purchase > b > purchase", "a > b",
+        ...                              "b > purchase"], count=[1, 1, 2])
+        >>> loop = jl.MarkovModel().fit(h)
+        >>> sim = loop.simulate(100_000, seed=1)
+        >>> round(jl.MarkovModel().fit(sim).expected_purchases_, 1)
+        1.0
+        """
+        return simulate_histories(
+            self._fitted, n, seed, threads, max_touches, self.teams_, self.stages_
+        )
 
     # -- removal effects and attribution ------------------------------------
 

@@ -22,6 +22,12 @@ from ._model_base import (
     whole_number,
 )
 from ._scenario import Scenario
+from ._simulate import (
+    DEFAULT_MAX_TOUCHES,
+    expected_time_to_conversion,
+    fit_holding_times,
+    simulate_journeys,
+)
 
 __all__ = [
     "MarkovModel",
@@ -149,6 +155,8 @@ class MarkovModel(ModelBase):
                 raise InvalidInputError(msg)
             self._model = _core.fit_markov(counts._counts, self._options())
             self._gave_loop = False
+            # -- sim --
+            self._holding = None
             return self
         if isinstance(data, Histories):
             if self.padded:
@@ -177,6 +185,8 @@ class MarkovModel(ModelBase):
             # (no second copy of every transition while it is fitted).
             self._model = _core.fit_markov_taking(counts._counts, self._options())
             self._gave_loop = False
+            # -- sim --
+            self._holding = fit_holding_times(data, self._model)
             return self
         msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
         raise InvalidInputError(msg)
@@ -294,6 +304,97 @@ class MarkovModel(ModelBase):
         return pd.DataFrame(
             {"from": [labels[s] for s in src], "to": [labels[t] for t in dst], "probability": prob}
         )
+
+    # -- sim --
+
+    def simulate(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        threads: int | None = None,
+        max_touches: int = DEFAULT_MAX_TOUCHES,
+    ) -> Journeys:
+        """Draws ``n`` journeys from the fitted chain.
+
+        Each journey walks from START by the transition probabilities until
+        CONVERSION or NULL; its path is a channel sequence at every order. A
+        conversion from state ``s`` is worth the mean value of the fitted
+        conversions that left from ``s`` (the value model). When the model
+        was fitted on journeys with times, the touches carry times drawn from
+        the fitted holding times (see ``docs/simulation.md``). The same seed
+        gives the same journeys whatever ``threads``.
+
+        Parameters
+        ----------
+        n
+            Journeys to draw.
+        seed
+            The seed, an integer in [0, 2**64 - 1].
+        threads
+            Threads (None: the library's setting, at most two by default).
+        max_touches
+            The runaway guard: a walk with this many touches stops there and
+            is kept as a non-converting journey; such walks are counted in a
+            :class:`DataWarning`.
+
+        Returns
+        -------
+        Journeys
+            One row per walk (conversions 1 and nulls 0, or 0 and 1).
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+        ...                            nulls=[1, 2, 0])
+        >>> model = jl.MarkovModel().fit(j)
+        >>> sim = model.simulate(100_000, seed=1)
+        >>> len(sim.to_frame())
+        100000
+        >>> round(jl.MarkovModel().fit(sim).conversion_rate_, 2)
+        0.5
+        """
+        return simulate_journeys(
+            self._fitted,
+            self.__dict__.get("_holding"),
+            n,
+            seed,
+            threads,
+            max_touches,
+            self.teams_,
+            self.stages_,
+        )
+
+    @property
+    def expected_time_to_conversion_(self) -> float:
+        """Exact expected time from the first touch to the conversion, for converting journeys.
+
+        Needs a model fitted on journeys with times (``Journeys.from_events``),
+        in their time units: ``E[T | CONVERSION] = sum_s V(s) sum_t P(s, t)
+        m(s, t) x(t) / p``, with ``m`` the fitted mean holding times (see
+        ``docs/simulation.md``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import journeyloop as jl
+        >>> events = pd.DataFrame({"customer": [1, 1, 1, 2], "time": [0.0, 2.0, 5.0, 0.0],
+        ...                        "channel": ["a", "b", None, "b"],
+        ...                        "conversion": [0, 0, 1, 0]})
+        >>> j = jl.Journeys.from_events(events, customer="customer", time="time",
+        ...                             channel="channel", conversion="conversion")
+        >>> jl.MarkovModel().fit(j).expected_time_to_conversion_
+        3.75
+        """
+        return expected_time_to_conversion(self._fitted, self.__dict__.get("_holding"))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Holding times are not saved with the model (as with save()): see
+        # docs/simulation.md.
+        state = super().__getstate__()
+        state.pop("_holding", None)
+        return state
 
     # -- removal effects and attribution ----------------------------------
 

@@ -374,6 +374,14 @@ CASES: dict[str, Callable[[Path], object]] = {
     "score-unknown-channel": lambda _: funnel().score(["a > z"]),
     "next-touch-unknown-candidate": lambda _: funnel().next_touch(["a"], ["z"]),
     "next-touch-no-candidates": lambda _: funnel().next_touch(["a"], []),
+    "simulate-max-touches": lambda _: funnel().simulate(10, max_touches=0),
+    "simulate-seed": lambda _: funnel().simulate(10, seed=-1),
+    "simulate-truncated": lambda _: (
+        jl.MarkovModel(collapse_repeats=False)
+        .fit(jl.Journeys.from_paths(["a > a > a"], conversions=[0], nulls=[1]))
+        .simulate(100, max_touches=2)
+    ),
+    "simulate-expected-time-no-times": lambda _: funnel().expected_time_to_conversion_,
 }
 
 

@@ -40,6 +40,7 @@ SMOKE_RUNS = {
     "bench/run_markov.py": "test_run_markov_and_report",
     "bench/study.py": "test_synthetic.py::test_study_quick_run",
     "bench/score.py": "test_score_bench",
+    "bench/simulate.py": "test_simulate_bench",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",
@@ -111,6 +112,21 @@ def test_generate_paths(cache: Path) -> None:
     table = pd.read_parquet(cache / "tiny-seed0.parquet")
     assert len(table) == 2000
     assert table["total_conversions"].sum() == meta["total_conversions"]
+
+
+def test_simulate_bench(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "simulate.jsonl"
+    run(PY, BENCH / "simulate.py", "--preset", "tiny", "--orders", "1", "2",
+        "--walks", "20000", "--repeats", "1", "--out", out)  # fmt: skip
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["preset"], r["order"], r["walks"]) for r in records] == [
+        ("tiny", 1, 20000),
+        ("tiny", 2, 20000),
+    ]
+    for r in records:
+        assert r["touches"] > 20000
+        assert r["touches_per_s"] > 0
+        assert abs(r["simulated_conversion_rate"] - r["conversion_rate"]) < 0.05
 
 
 def test_generate_events(cache: Path) -> None:

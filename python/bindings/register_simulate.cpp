@@ -1,0 +1,102 @@
+#include "register.hpp"
+
+#include <journeyloop/simulate.hpp>
+
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+namespace jl = journeyloop;
+
+namespace {
+
+py::dict report_dict(const jl::simulation_report& r) {
+    py::dict d;
+    d["walks"] = r.walks;
+    d["truncated"] = r.truncated;
+    d["empty"] = r.empty;
+    d["empty_conversions"] = r.empty_conversions;
+    d["touches"] = r.touches;
+    return d;
+}
+
+// (rows, report) as a plain tuple.
+py::tuple pair_of(py::object rows, py::dict report) {
+    py::tuple out(2);
+    out[0] = std::move(rows);
+    out[1] = std::move(report);
+    return out;
+}
+
+jl::simulation_options options_of(std::uint64_t seed, std::size_t threads, std::size_t max_touches,
+                                  const jl::holding_times* holding) {
+    jl::simulation_options o;
+    o.seed = seed;
+    o.threads = threads;
+    o.max_touches = max_touches;
+    o.holding = holding;
+    return o;
+}
+
+} // namespace
+
+void register_simulate(py::module_& m) {
+    py::class_<jl::holding_times>(m, "holding_times")
+        .def_property_readonly("num_states", &jl::holding_times::num_states)
+        .def_property_readonly("overall_mean", &jl::holding_times::overall_mean)
+        .def_property_readonly("own_means", &jl::holding_times::own_means)
+        .def_property_readonly("state_means", &jl::holding_times::state_means)
+        .def_property_readonly("overall_means", &jl::holding_times::overall_means)
+        .def_property_readonly("skipped_journeys", &jl::holding_times::skipped_journeys)
+        .def_property_readonly("time_unit_seconds", &jl::holding_times::time_unit_seconds)
+        .def("mean", &jl::holding_times::mean, py::arg("from_state"), py::arg("to_state"),
+             "The mean holding time of a transition (0 if the model has none).")
+        .def("weight", &jl::holding_times::weight, py::arg("from_state"), py::arg("to_state"),
+             "The weight of the journeys that showed a transition.");
+
+    m.def(
+        "fit_holding_times",
+        [](const jl::journey_set& journeys, const jl::markov_model& model, double min_weight) {
+            jl::holding_options o;
+            o.min_weight = min_weight;
+            return jl::fit_holding_times(journeys, model, o);
+        },
+        py::arg("journeys"), py::arg("model"), py::kw_only(),
+        py::arg("min_weight") = jl::holding_options{}.min_weight,
+        py::call_guard<py::gil_scoped_release>(),
+        "The mean holding time of every transition of a model, from journeys with times.");
+    m.def("expected_time_to_conversion", &jl::expected_time_to_conversion, py::arg("model"),
+          py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
+          "The exact expected time from the first touch to the conversion, for converting "
+          "journeys.");
+    m.def(
+        "simulate_journeys",
+        [](const jl::markov_model& model, std::size_t n, std::uint64_t seed, std::size_t threads,
+           std::size_t max_touches, const jl::holding_times* holding) {
+            jl::simulated_journeys sim;
+            {
+                py::gil_scoped_release release;
+                sim = jl::simulate(model, n, options_of(seed, threads, max_touches, holding));
+            }
+            return pair_of(py::cast(std::move(sim.journeys)), report_dict(sim.report));
+        },
+        py::arg("model"), py::arg("n"), py::kw_only(), py::arg("seed") = 0, py::arg("threads") = 0,
+        py::arg("max_touches") = jl::simulation_options{}.max_touches, py::arg("holding") = nullptr,
+        "(journeys, report) drawn from a funnel model.");
+    m.def(
+        "simulate_histories",
+        [](const jl::loop_model& model, std::size_t n, std::uint64_t seed, std::size_t threads,
+           std::size_t max_touches) {
+            jl::simulated_histories sim;
+            {
+                py::gil_scoped_release release;
+                sim = jl::simulate(model, n, options_of(seed, threads, max_touches, nullptr));
+            }
+            return pair_of(py::cast(std::move(sim.histories)), report_dict(sim.report));
+        },
+        py::arg("model"), py::arg("n"), py::kw_only(), py::arg("seed") = 0, py::arg("threads") = 0,
+        py::arg("max_touches") = jl::simulation_options{}.max_touches,
+        "(histories, report) drawn from a loop model.");
+}

@@ -1,0 +1,123 @@
+"""Simulation from fitted models: journeys, loop histories and holding times.
+
+The models' ``simulate`` methods and ``expected_time_to_conversion_`` call
+these functions; every number is drawn or computed by the C++ core.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from . import _core
+from ._errors import DataWarning, InvalidInputError
+from ._journeys import Histories, Journeys
+from ._model_base import whole_number
+
+__all__ = [
+    "DEFAULT_MAX_TOUCHES",
+    "expected_time_to_conversion",
+    "fit_holding_times",
+    "simulate_histories",
+    "simulate_journeys",
+]
+
+#: The default runaway guard: the most touches one simulated walk makes.
+DEFAULT_MAX_TOUCHES = 10_000
+
+
+def _arguments(n: object, seed: object, threads: object, max_touches: object) -> dict[str, int]:
+    out = {
+        "n": whole_number(n, "n", 0),
+        "seed": whole_number(seed, "seed", 0, 2**64 - 1),
+        "threads": 0 if threads is None else whole_number(threads, "threads", 1),
+        "max_touches": whole_number(max_touches, "max_touches", 1),
+    }
+    return out
+
+
+def _announce(report: dict[str, Any], what: str, max_touches: int) -> None:
+    truncated = int(report["truncated"])
+    if truncated:
+        warnings.warn(
+            f"{truncated:,} simulated {what} reached max_touches={max_touches:,} without "
+            "ending and were stopped there (kept as they stood, without a further outcome); "
+            "raise max_touches to let them run",
+            DataWarning,
+            stacklevel=3,
+        )
+    empty = int(report["empty"])
+    if empty:
+        warnings.warn(
+            f"{empty:,} simulated walks ended before their first touch (the fitted START row "
+            f"leads straight to an outcome) and are not rows; they held "
+            f"{report['empty_conversions']:g} conversions or purchases",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+def fit_holding_times(journeys: Journeys, model: _core.markov_model) -> _core.holding_times | None:
+    """The holding times of ``model`` from ``journeys``, or None if they carry no times."""
+    if not journeys._set.has_times:
+        return None
+    return _core.fit_holding_times(journeys._set, model)
+
+
+def simulate_journeys(
+    model: _core.markov_model,
+    holding: _core.holding_times | None,
+    n: object,
+    seed: object,
+    threads: object,
+    max_touches: object,
+    teams: dict[str, str] | None,
+    stages: dict[str, str] | None,
+) -> Journeys:
+    """``n`` funnel journeys drawn from ``model`` (see MarkovModel.simulate)."""
+    args = _arguments(n, seed, threads, max_touches)
+    rows, report = _core.simulate_journeys(
+        model,
+        args["n"],
+        seed=args["seed"],
+        threads=args["threads"],
+        max_touches=args["max_touches"],
+        holding=holding,
+    )
+    _announce(report, "journeys", args["max_touches"])
+    return Journeys(rows, teams=teams, stages=stages)
+
+
+def simulate_histories(
+    model: _core.loop_model,
+    n: object,
+    seed: object,
+    threads: object,
+    max_touches: object,
+    teams: dict[str, str] | None,
+    stages: dict[str, str] | None,
+) -> Histories:
+    """``n`` loop histories drawn from ``model`` (see LoopModel.simulate)."""
+    args = _arguments(n, seed, threads, max_touches)
+    rows, report = _core.simulate_histories(
+        model,
+        args["n"],
+        seed=args["seed"],
+        threads=args["threads"],
+        max_touches=args["max_touches"],
+    )
+    _announce(report, "histories", args["max_touches"])
+    return Histories(rows, teams=teams, stages=stages)
+
+
+def expected_time_to_conversion(
+    model: _core.markov_model, holding: _core.holding_times | None
+) -> float:
+    """The exact expected time from the first touch to the conversion."""
+    if holding is None:
+        msg = (
+            "expected_time_to_conversion_ needs holding times: fit the model on journeys "
+            "with times (Journeys.from_events)"
+        )
+        raise InvalidInputError(msg)
+    return float(_core.expected_time_to_conversion(model, holding))
