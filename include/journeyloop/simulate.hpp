@@ -160,6 +160,8 @@ struct simulation_report {
     /// purchases (loop).
     std::size_t empty = 0;
     double empty_conversions = 0;
+    /// The value of those conversions (purchases), as the model values them.
+    double empty_value = 0;
     /// Touches drawn, over all rows (purchase markers not included).
     std::size_t touches = 0;
 };

@@ -18,6 +18,7 @@ py::dict report_dict(const jl::simulation_report& r) {
     d["truncated"] = r.truncated;
     d["empty"] = r.empty;
     d["empty_conversions"] = r.empty_conversions;
+    d["empty_value"] = r.empty_value;
     d["touches"] = r.touches;
     return d;
 }

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import InvalidInputError
+from ._simulate import DEFAULT_MAX_TOUCHES, simulate_histories, simulate_journeys
 
 if TYPE_CHECKING:
     from ._loop import LoopModel
@@ -293,21 +294,30 @@ def _loop_figures(core: Any) -> dict[str, float]:
     }
 
 
-def _simulated_funnel(journeys: Any, n: int, per_journey: float) -> dict[str, tuple[float, float]]:
-    """Estimates and standard errors from simulated funnel journeys: each
-    journey converts or not (binomial), and its value is the row's value per
-    conversion (values are fixed by the path in the model's value model)."""
+def _simulated_funnel(
+    journeys: Any, report: dict[str, Any], n: int, per_journey: float
+) -> dict[str, tuple[float, float]]:
+    """Estimates and standard errors from ``n`` simulated funnel walks: each
+    converts or not (binomial), and a conversion's value is fixed by the state
+    it converts from (the model's value model). The walks that ended before
+    their first touch are no rows (a scenario can send START's traffic straight
+    to NULL): they count as journeys, with the conversions and value the report
+    gives them (all from START, so of one value each)."""
     frame = journeys.to_frame()
     conv = frame["conversions"].to_numpy(dtype=float)
     value = frame["value"].to_numpy(dtype=float) if "value" in frame else np.zeros_like(conv)
-    total = float(journeys.total_conversions) + float(journeys.total_nulls)
-    p = float(journeys.total_conversions) / total
-    se_p = math.sqrt(max(p * (1 - p), 0.0) / total)
-    mean_v = float(journeys.total_value) / total
+    empty_conv = float(report["empty_conversions"])
+    empty_value = float(report["empty_value"])
+    p = (float(conv.sum()) + empty_conv) / n
+    se_p = math.sqrt(max(p * (1 - p), 0.0) / n)
+    mean_v = (float(value.sum()) + empty_value) / n
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(conv > 0, value / np.where(conv > 0, conv, 1), 0.0)
-    second = float(np.sum(conv * per * per)) / total
-    se_v = math.sqrt(max(second - mean_v * mean_v, 0.0) / total)
+    second = float(np.sum(conv * per * per))
+    if empty_conv > 0:
+        second += empty_value * empty_value / empty_conv
+    second /= n
+    se_v = math.sqrt(max(second - mean_v * mean_v, 0.0) / n)
     return {
         "conversion_probability": (p, se_p),
         "expected_conversions": (p * per_journey, se_p * per_journey),
@@ -315,22 +325,29 @@ def _simulated_funnel(journeys: Any, n: int, per_journey: float) -> dict[str, tu
     }
 
 
-def _simulated_loop(histories: Any, n: int) -> dict[str, tuple[float, float]]:
-    """Estimates and standard errors from simulated loop histories: per
+def _simulated_loop(
+    histories: Any, report: dict[str, Any], n: int
+) -> dict[str, tuple[float, float]]:
+    """Estimates and standard errors from ``n`` simulated customers: per
     customer purchases and value (each row's customers share its means), and
-    the repeat probability as the share of purchases followed by another
-    (each a Bernoulli trial, by the Markov property)."""
+    the repeat probability as the share of purchases followed by another (each
+    a Bernoulli trial, by the Markov property). Customers whose walk made no
+    touch are no rows: they count in the means with the purchases and value the
+    report gives them (their spread, seldom any, is left out of the standard
+    errors) and, having no touch to follow, not in the repeat probability."""
     frame = histories.to_frame()
     customers = frame["customers"].to_numpy(dtype=float)
     purchases = frame["purchases"].to_numpy(dtype=float)
     value = frame["value"].to_numpy(dtype=float)
-    total = float(customers.sum())
     out = {}
-    for name, column in (("expected_purchases", purchases), ("value_per_customer", value)):
+    for name, column, empty in (
+        ("expected_purchases", purchases, float(report["empty_conversions"])),
+        ("value_per_customer", value, float(report["empty_value"])),
+    ):
         per = column / np.where(customers > 0, customers, 1)
-        mean = float(column.sum()) / total
-        second = float(np.sum(customers * per * per)) / total
-        out[name] = (mean, math.sqrt(max(second - mean * mean, 0.0) / total))
+        mean = (float(column.sum()) + empty) / n
+        second = float(np.sum(customers * per * per)) / n
+        out[name] = (mean, math.sqrt(max(second - mean * mean, 0.0) / n))
     bought = float(purchases.sum())
     buyers = float(customers[purchases > 0].sum())
     r = (bought - buyers) / bought if bought > 0 else 0.0
@@ -424,20 +441,21 @@ def compare(
     columns = list(exact[0])
     simulated: list[dict[str, tuple[float, float]]] = []
     if n_sim is not None:
-        if not hasattr(model, "simulate"):
-            msg = (
-                f"simulate= needs {type(model).__name__}.simulate, which this version does not have"
-            )
-            raise InvalidInputError(msg)
         journeys_per = (
             float(fitted.counts.total_conversions + fitted.counts.total_nulls) if not loop else 0.0
         )
         for _, core in rows:
-            m: Any = model if core is fitted else _wrap(model, core)
-            sim = m.simulate(n_sim, seed=seed, threads=threads)
-            simulated.append(
-                _simulated_loop(sim, n_sim) if loop else _simulated_funnel(sim, n_sim, journeys_per)
-            )
+            report: dict[str, Any] = {}
+            if loop:
+                hist = simulate_histories(
+                    core, n_sim, seed, threads, DEFAULT_MAX_TOUCHES, None, None, report
+                )
+                simulated.append(_simulated_loop(hist, report, n_sim))
+            else:
+                sim = simulate_journeys(
+                    core, None, n_sim, seed, threads, DEFAULT_MAX_TOUCHES, None, None, report
+                )
+                simulated.append(_simulated_funnel(sim, report, n_sim, journeys_per))
     for c in columns:
         table[c] = [e[c] for e in exact]
         if simulated:

@@ -36,7 +36,9 @@ def _arguments(n: object, seed: object, threads: object, max_touches: object) ->
     return out
 
 
-def _announce(report: dict[str, Any], what: str, max_touches: int) -> None:
+def _announce(
+    report: dict[str, Any], what: str, max_touches: int, empty_counted: bool = False
+) -> None:
     truncated = int(report["truncated"])
     if truncated:
         warnings.warn(
@@ -47,7 +49,7 @@ def _announce(report: dict[str, Any], what: str, max_touches: int) -> None:
             stacklevel=3,
         )
     empty = int(report["empty"])
-    if empty:
+    if empty and not empty_counted:
         warnings.warn(
             f"{empty:,} simulated walks ended before their first touch (the fitted START row "
             f"leads straight to an outcome) and are not rows; they held "
@@ -73,8 +75,11 @@ def simulate_journeys(
     max_touches: object,
     teams: dict[str, str] | None,
     stages: dict[str, str] | None,
+    report_out: dict[str, Any] | None = None,
 ) -> Journeys:
-    """``n`` funnel journeys drawn from ``model`` (see MarkovModel.simulate)."""
+    """``n`` funnel journeys drawn from ``model`` (see MarkovModel.simulate).
+    With ``report_out``, the simulation report is copied into it, and the walks
+    that made no row are left for the caller to count (no warning about them)."""
     args = _arguments(n, seed, threads, max_touches)
     rows, report = _core.simulate_journeys(
         model,
@@ -84,7 +89,9 @@ def simulate_journeys(
         max_touches=args["max_touches"],
         holding=holding,
     )
-    _announce(report, "journeys", args["max_touches"])
+    if report_out is not None:
+        report_out.update(report)
+    _announce(report, "journeys", args["max_touches"], empty_counted=report_out is not None)
     return Journeys(rows, teams=teams, stages=stages)
 
 
@@ -96,8 +103,10 @@ def simulate_histories(
     max_touches: object,
     teams: dict[str, str] | None,
     stages: dict[str, str] | None,
+    report_out: dict[str, Any] | None = None,
 ) -> Histories:
-    """``n`` loop histories drawn from ``model`` (see LoopModel.simulate)."""
+    """``n`` loop histories drawn from ``model`` (see LoopModel.simulate); for
+    ``report_out``, see :func:`simulate_journeys`."""
     args = _arguments(n, seed, threads, max_touches)
     rows, report = _core.simulate_histories(
         model,
@@ -106,7 +115,9 @@ def simulate_histories(
         threads=args["threads"],
         max_touches=args["max_touches"],
     )
-    _announce(report, "histories", args["max_touches"])
+    if report_out is not None:
+        report_out.update(report)
+    _announce(report, "histories", args["max_touches"], empty_counted=report_out is not None)
     return Histories(rows, teams=teams, stages=stages)
 
 

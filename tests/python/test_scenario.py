@@ -232,15 +232,25 @@ def test_compare_is_exact() -> None:
         jl.compare(m, {}, simulate=0)
 
 
-@pytest.mark.skipif(
-    not (hasattr(jl.MarkovModel, "simulate") and hasattr(jl.LoopModel, "simulate")),
-    reason="needs MarkovModel.simulate and LoopModel.simulate (model.simulate(n, seed, threads)), "
-    "not in this version",
-)
 def test_compare_exact_within_four_standard_errors_of_simulated() -> None:
     for model, scenarios in (
-        (abc(), {"no c": jl.Scenario().remove("c"), "more c": jl.Scenario().scale("a", "c", 1.5)}),
-        (loop(), {"more repeat": jl.Scenario().scale("PURCHASE", "b", 2)}),
+        (
+            abc(),
+            {
+                "no c": jl.Scenario().remove("c"),
+                "more c": jl.Scenario().scale("a", "c", 1.5),
+                # START's traffic to a goes straight to NULL: walks with no
+                # touch, which are journeys all the same.
+                "no a": jl.Scenario().remove("a"),
+            },
+        ),
+        (
+            loop(),
+            {
+                "more repeat": jl.Scenario().scale("PURCHASE", "b", 2),
+                "no a": jl.Scenario().remove("a"),
+            },
+        ),
     ):
         table = jl.compare(model, scenarios, simulate=20_000, seed=7)  # type: ignore[arg-type]
         figures = [c for c in table.columns if c + "_se" in table.columns]
@@ -316,31 +326,8 @@ def test_applied_model_keeps_metadata_and_is_a_frame_source() -> None:
     assert row["c"] == pytest.approx(0.75, abs=TIGHT) and row["b"] == pytest.approx(0.25, abs=TIGHT)
 
 
-class _Replayed(jl.MarkovModel):
-    """A funnel model whose ``simulate`` gives back fixed journeys: the
-    plumbing of ``compare(simulate=)``, whatever the simulation."""
-
-    journeys: jl.Journeys
-
-    def simulate(self, n: int, seed: int = 0, threads: int | None = None) -> jl.Journeys:
-        return self.journeys
-
-
-class _ReplayedLoop(jl.LoopModel):
-    histories: jl.Histories
-
-    def simulate(self, n: int, seed: int = 0, threads: int | None = None) -> jl.Histories:
-        return self.histories
-
-
-def test_compare_simulated_columns_from_the_simulated_journeys() -> None:
-    j = jl.Journeys.from_paths(
-        ["a > b", "b", "a > c"], conversions=[1, 0, 2], nulls=[1, 2, 0], value=[10, 0, 30]
-    )
-    m = _Replayed().fit(j)
-    assert isinstance(m, _Replayed)
-    _Replayed.journeys = j
-    t = jl.compare(m, {"no c": jl.Scenario().remove("c")}, simulate=6)
+def test_compare_simulated_columns() -> None:
+    t = jl.compare(abc(), {"no c": jl.Scenario().remove("c")}, simulate=100, seed=1)
     assert t.columns.tolist() == [
         "scenario",
         "conversion_probability",
@@ -353,23 +340,40 @@ def test_compare_simulated_columns_from_the_simulated_journeys() -> None:
         "value_per_journey_simulated",
         "value_per_journey_se",
     ]
+
+
+def test_simulated_estimates_by_hand() -> None:
+    from journeyloop import _scenario
+
+    none = {"empty_conversions": 0.0, "empty_value": 0.0}
+    j = jl.Journeys.from_paths(
+        ["a > b", "b", "a > c"], conversions=[1, 0, 2], nulls=[1, 2, 0], value=[10, 0, 30]
+    )
     # 3 of 6 journeys convert; values 10, 15, 15 (mean 40/6).
-    assert t["conversion_probability_simulated"].tolist() == [0.5, 0.5]
-    assert t["conversion_probability_se"][0] == pytest.approx(math.sqrt(0.25 / 6), abs=TIGHT)
-    assert t["expected_conversions_simulated"][0] == pytest.approx(3, abs=TIGHT)
-    assert t["value_per_journey_simulated"][0] == pytest.approx(40 / 6, abs=TIGHT)
+    f = _scenario._simulated_funnel(j, none, 6, 6.0)
+    assert f["conversion_probability"] == (0.5, pytest.approx(math.sqrt(0.25 / 6), abs=TIGHT))
+    assert f["expected_conversions"][0] == pytest.approx(3, abs=TIGHT)
+    assert f["value_per_journey"][0] == pytest.approx(40 / 6, abs=TIGHT)
     second = (100 + 2 * 225) / 6
     se = math.sqrt((second - (40 / 6) ** 2) / 6)
-    assert t["value_per_journey_se"][0] == pytest.approx(se, abs=TIGHT)
+    assert f["value_per_journey"][1] == pytest.approx(se, abs=TIGHT)
+    # Two more walks with no touch, one of them converting from START, value 8:
+    # 8 journeys, 4 conversions, values 10, 15, 15, 8.
+    e = _scenario._simulated_funnel(j, {"empty_conversions": 1.0, "empty_value": 8.0}, 8, 8.0)
+    assert e["conversion_probability"] == (0.5, pytest.approx(math.sqrt(0.25 / 8), abs=TIGHT))
+    assert e["value_per_journey"][0] == pytest.approx(48 / 8, abs=TIGHT)
+    second = (100 + 2 * 225 + 64) / 8
+    assert e["value_per_journey"][1] == pytest.approx(math.sqrt((second - 36) / 8), abs=TIGHT)
     h = jl.Histories.from_paths(
         ["a > purchase > b > purchase", "a > b", "b > purchase"], count=[1, 1, 2], value=[30, 0, 60]
     )
-    lm = _ReplayedLoop().fit(h)
-    _ReplayedLoop.histories = h
-    lt = jl.compare(lm, {}, simulate=4)
     # 4 customers: purchases 2, 0, 1, 1 (mean 1); 4 purchases, 3 buyers: r = 1/4.
-    assert lt["expected_purchases_simulated"][0] == pytest.approx(1, abs=TIGHT)
-    assert lt["expected_purchases_se"][0] == pytest.approx(math.sqrt(0.5 / 4), abs=TIGHT)
-    assert lt["repeat_probability_simulated"][0] == pytest.approx(0.25, abs=TIGHT)
-    assert lt["repeat_probability_se"][0] == pytest.approx(math.sqrt(0.25 * 0.75 / 4), abs=TIGHT)
-    assert lt["value_per_customer_simulated"][0] == pytest.approx(22.5, abs=TIGHT)
+    lt = _scenario._simulated_loop(h, none, 4)
+    assert lt["expected_purchases"] == (1.0, pytest.approx(math.sqrt(0.5 / 4), abs=TIGHT))
+    assert lt["repeat_probability"] == (0.25, pytest.approx(math.sqrt(0.25 * 0.75 / 4), abs=TIGHT))
+    assert lt["value_per_customer"][0] == pytest.approx(22.5, abs=TIGHT)
+    # One more customer who never touched anything: 5 customers, 4 purchases.
+    lt = _scenario._simulated_loop(h, none, 5)
+    assert lt["expected_purchases"][0] == pytest.approx(4 / 5, abs=TIGHT)
+    assert lt["expected_purchases"][1] == pytest.approx(math.sqrt((6 / 5 - 0.64) / 5), abs=TIGHT)
+    assert lt["value_per_customer"][0] == pytest.approx(90 / 5, abs=TIGHT)

@@ -211,6 +211,7 @@ JOURNEYLOOP_IMPL_INLINE simulation_report concatenate(std::vector<block>& blocks
         report.truncated += bl.report.truncated;
         report.empty += bl.report.empty;
         report.empty_conversions += bl.report.empty_conversions;
+        report.empty_value += bl.report.empty_value;
         report.touches += bl.report.touches;
     }
     journey_set::check_touches(total);
@@ -519,6 +520,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
             if (made == 0) {
                 ++out.report.empty;
                 out.report.empty_conversions += converted ? 1.0 : 0.0;
+                out.report.empty_value += converted ? conv_value[s] : 0.0;
                 continue;
             }
             if (truncated) ++out.report.truncated;
@@ -629,6 +631,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
             if (made == 0) {
                 ++out.report.empty;
                 out.report.empty_conversions += lead;
+                out.report.empty_value += lead_value;
                 out.touches.resize(row_begin);
                 out.purchase_values.resize(values_begin);
                 continue;
