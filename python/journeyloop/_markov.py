@@ -367,11 +367,12 @@ class MarkovModel(ModelBase):
         )
 
     @property
-    def expected_time_to_conversion_(self) -> float:
+    def expected_time_to_conversion_(self) -> float | pd.Timedelta:
         """Exact expected time from the first touch to the conversion, for converting journeys.
 
-        Needs a model fitted on journeys with times (``Journeys.from_events``),
-        in their time units: ``E[T | CONVERSION] = sum_s V(s) sum_t P(s, t)
+        Needs a model fitted on journeys with times (``Journeys.from_events``):
+        a ``pd.Timedelta`` when their times were datetimes, else a number in
+        their time units: ``E[T | CONVERSION] = sum_s V(s) sum_t P(s, t)
         m(s, t) x(t) / p``, with ``m`` the fitted mean holding times (see
         ``docs/simulation.md``).
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from . import _core
 from ._errors import DataWarning, InvalidInputError
 from ._journeys import Histories, Journeys
@@ -123,12 +126,16 @@ def simulate_histories(
 
 def expected_time_to_conversion(
     model: _core.markov_model, holding: _core.holding_times | None
-) -> float:
-    """The exact expected time from the first touch to the conversion."""
+) -> float | pd.Timedelta:
+    """The exact expected time from the first touch to the conversion: a
+    ``pd.Timedelta`` when the event log's times were datetimes (their unit is
+    known), else a number in the log's own time units."""
     if holding is None:
         msg = (
             "expected_time_to_conversion_ needs holding times: fit the model on journeys "
             "with times (Journeys.from_events)"
         )
         raise InvalidInputError(msg)
-    return float(_core.expected_time_to_conversion(model, holding))
+    t = float(_core.expected_time_to_conversion(model, holding))
+    unit = float(holding.time_unit_seconds)
+    return pd.Timedelta(seconds=t * unit) if unit > 0 and np.isfinite(t) else t

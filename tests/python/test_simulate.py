@@ -230,3 +230,26 @@ def test_pickled_model_has_no_holding_times() -> None:
     with pytest.raises(jl.InvalidInputError, match="journeys with times"):
         _ = again.expected_time_to_conversion_
     assert copy.deepcopy(model).conversion_rate_ == model.conversion_rate_
+
+
+def test_expected_time_is_a_timedelta_for_datetimes() -> None:
+    # The docstring's log: 3.75 time units as numbers; as datetimes, seconds
+    # apart, the same figure as a Timedelta.
+    numbers = pd.DataFrame(
+        {
+            "customer": [1, 1, 1, 2],
+            "time": [0.0, 2.0, 5.0, 0.0],
+            "channel": ["a", "b", None, "b"],
+            "conversion": [0, 0, 1, 0],
+        }
+    )
+    dated = numbers.assign(
+        time=pd.Timestamp("2026-01-01") + pd.to_timedelta(numbers["time"], unit="s")
+    )
+    for frame, expected in ((numbers, 3.75), (dated, pd.Timedelta(seconds=3.75))):
+        j = jl.Journeys.from_events(
+            frame, customer="customer", time="time", channel="channel", conversion="conversion"
+        )
+        got = jl.MarkovModel().fit(j).expected_time_to_conversion_
+        assert type(got) is type(expected)
+        assert got == expected
