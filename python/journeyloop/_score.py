@@ -7,8 +7,6 @@ up in the solution of the fit.
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._errors import DataWarning, InvalidInputError, UnknownChannelError
+from ._errors import DataWarning, InvalidInputError, UnknownChannelError, outside_frames
 from ._journeys import Histories, Journeys
 from ._model_base import whole_number
 
@@ -28,21 +26,6 @@ if TYPE_CHECKING:
 STATUS = ("exact", "backed off", "unknown")
 
 Unknown = Literal["start", "nan"]
-
-
-def _outside() -> int:
-    """The stack level of the first frame outside this package, as
-    :func:`warnings.warn` counts from its caller, so that a warning names the
-    user's line."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == (
-        package
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
 
 
 def _options(unknown: str, purchase: str, threads: int | None) -> _core.score_options:
@@ -131,7 +114,7 @@ def _warn(counts: dict[str, int], total: int, unknown: str) -> None:
             f"of {total:,} open journeys: " + "; ".join(parts) + " (see the status column and "
             ".attrs['backoff'])",
             DataWarning,
-            stacklevel=_outside(),
+            stacklevel=outside_frames(),
         )
 
 
