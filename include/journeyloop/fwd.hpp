@@ -81,6 +81,7 @@ struct transition_sensitivity;
 // simulate.hpp
 struct holding_options;
 class holding_times;
+struct loop_holding_times;
 struct simulation_options;
 struct simulation_report;
 struct simulated_journeys;

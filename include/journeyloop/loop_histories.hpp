@@ -75,6 +75,18 @@ public:
     /// weighted by customers).
     std::size_t total_touches() const noexcept { return rows_.total_touches(); }
 
+    /// Whether the touches and purchase markers carry times (histories built
+    /// from an event log).
+    bool has_times() const noexcept { return rows_.has_times(); }
+    /// Row `i`: the time of each touch and purchase marker before the
+    /// history's last event (a touch or a purchase), in the event log's time
+    /// units; empty without times.
+    column_view<double> times_before_end(std::size_t i) const noexcept {
+        return rows_.times_before_end(i);
+    }
+    /// Seconds per time unit (0: unitless numeric times, or no times).
+    double time_unit_seconds() const noexcept { return rows_.time_unit_seconds(); }
+
     /// Whether rows know their customer (histories built from events).
     bool has_customers() const noexcept { return rows_.has_customers(); }
     /// The customer index of row `i` (into customer_ids() or customer_names()).

@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace journeyloop {
@@ -90,9 +91,11 @@ public:
     const std::vector<state_id>& targets() const noexcept { return targets_; }
     const std::vector<double>& means() const noexcept { return means_; }
 
+    /// Internal: the only writer of holding times. Defined in
+    /// include/journeyloop/impl/simulate.ipp.
+    class builder;
+
 private:
-    friend holding_times fit_holding_times(const journey_set& journeys, const markov_model& model,
-                                           const holding_options& options);
     std::vector<std::size_t> row_offsets_{0};
     std::vector<state_id> targets_;
     std::vector<double> means_, weights_;
@@ -110,6 +113,53 @@ private:
  */
 holding_times fit_holding_times(const journey_set& journeys, const markov_model& model,
                                 const holding_options& options = {});
+
+/**
+ * The holding times of a loop model, one holding_times for each of its two
+ * views (in the layout of that view's transition matrix). A history is cut
+ * at its purchases into segments, as count_loop_transitions() cuts it; the
+ * channel states' rows are fitted on every segment and are the same in both
+ * views, as the views' transition probabilities are. START's row differs:
+ * in `first` it holds the times from the history's first touch (0 at order
+ * 1), in `repeat` (PURCHASE's row) the times from a purchase to the touch
+ * that completes the first state after it, or to the next purchase when no
+ * touch comes between. A transition to CONVERSION (PURCHASE) runs from the
+ * touch that entered the state to the purchase. Build it with
+ * fit_holding_times(const loop_histories&, const loop_model&, ...).
+ */
+struct loop_holding_times {
+    holding_times first;
+    /// Absent when the model has no repeat view (no customer purchased).
+    std::optional<holding_times> repeat;
+};
+
+/**
+ * Fits the mean holding time of every transition of a loop model from loop
+ * histories with times (normally those the model was fitted on; histories
+ * built from an event log), with the fallbacks of holding_options. A
+ * history with a touch on a channel the model does not have is left out
+ * (skipped_journeys() counts the histories). Throws invalid_input if the
+ * histories carry no times or `options.min_weight` is not at least 1.
+ */
+loop_holding_times fit_holding_times(const loop_histories& histories, const loop_model& model,
+                                     const holding_options& options = {});
+
+/**
+ * The exact expected time from a customer's first touch to the first
+ * purchase, for the customers who purchase: expected_time_to_conversion()
+ * of the first view under `holding.first`. 0 when nobody purchases. Throws
+ * invalid_input if `holding` was fitted for another model.
+ */
+double expected_time_to_first_purchase(const loop_model& model, const loop_holding_times& holding);
+
+/**
+ * The exact expected time from a purchase to the next, over the purchases
+ * that another follows: expected_time_to_conversion() of the repeat view
+ * (whose START is PURCHASE) under `holding.repeat`. 0 when the model has no
+ * repeat view or no repeat purchase. Throws invalid_input if `holding` was
+ * fitted for another model.
+ */
+double expected_time_to_next_purchase(const loop_model& model, const loop_holding_times& holding);
 
 /**
  * The exact expected time from the first touch to the conversion, for the
@@ -137,9 +187,11 @@ struct simulation_options {
     /// The runaway guard: a walk that has made this many touches without
     /// ending stops there (see simulation_report::truncated). At least 1.
     std::size_t max_touches = 10000;
-    /// Holding times to stamp the touches with (funnel models only), or
-    /// nullptr for journeys without times. It must outlive the call.
+    /// Holding times to stamp the touches with (funnel models), or nullptr
+    /// for journeys without times. It must outlive the call.
     const holding_times* holding = nullptr;
+    /// The same for loop models: touches and purchases carry times.
+    const loop_holding_times* loop_holding = nullptr;
     /// Called with (blocks done, blocks in all) as blocks of journeys are
     /// drawn, one call at a time, possibly from a drawing thread.
     progress_callback progress;
@@ -201,9 +253,15 @@ simulated_journeys simulate(const markov_model& model, std::size_t n,
  * purchase and the repeat view's for the next ones) and on from the repeat
  * view's START row, until END. Purchases before a history's first touch
  * cannot be rows' purchases: they are counted in
- * loop_histories::unattributed_purchases(), as a path table's are. Loop
- * histories carry no times. Throws invalid_input for max_touches 0 or
- * holding times given.
+ * loop_histories::unattributed_purchases(), as a path table's are. With
+ * `options.loop_holding`, touches and purchase markers carry times: a
+ * history's first touch is at time 0, and every later touch and purchase
+ * follows the one before by an exponential holding time of the fitted mean
+ * of its transition (the first view's before the first purchase, the repeat
+ * view's after one; the touches of a first state of several channels are
+ * spread evenly over its holding time). Throws invalid_input for
+ * max_touches 0, funnel holding times (`options.holding`) or loop holding
+ * times of another model.
  */
 simulated_histories simulate(const loop_model& model, std::size_t n,
                              const simulation_options& options = {});

@@ -371,8 +371,19 @@ void register_journeys(py::module_& m) {
                                &jl::loop_histories::unattributed_purchases)
         .def_property_readonly("unattributed_value", &jl::loop_histories::unattributed_value)
         .def_property_readonly("form", [](const jl::loop_histories&) { return "loop"; })
-        .def_property_readonly("has_times", [](const jl::loop_histories&) { return false; })
-        .def_property_readonly("time_unit_seconds", [](const jl::loop_histories&) { return 0.0; })
+        .def_property_readonly("has_times", &jl::loop_histories::has_times)
+        .def_property_readonly("time_unit_seconds", &jl::loop_histories::time_unit_seconds)
+        .def(
+            "times_before_end",
+            [](const jl::loop_histories& h) {
+                std::vector<double> out;
+                out.reserve(h.total_touches());
+                for (std::size_t i = 0; i < h.size(); ++i)
+                    for (double t : h.times_before_end(i)) out.push_back(t);
+                return to_numpy(out);
+            },
+            "Every touch's and purchase marker's time before the end of its history, row "
+            "after row.")
         .def_property_readonly(
             "purchase_name",
             [](const jl::loop_histories& h) { return h.channels().name(h.purchase_channel()); },

@@ -32,12 +32,14 @@ py::tuple pair_of(py::object rows, py::dict report) {
 }
 
 jl::simulation_options options_of(std::uint64_t seed, std::size_t threads, std::size_t max_touches,
-                                  const jl::holding_times* holding) {
+                                  const jl::holding_times* holding,
+                                  const jl::loop_holding_times* loop_holding = nullptr) {
     jl::simulation_options o;
     o.seed = seed;
     o.threads = threads;
     o.max_touches = max_touches;
     o.holding = holding;
+    o.loop_holding = loop_holding;
     return o;
 }
 
@@ -68,6 +70,34 @@ void register_simulate(py::module_& m) {
         py::arg("min_weight") = jl::holding_options{}.min_weight,
         py::call_guard<py::gil_scoped_release>(),
         "The mean holding time of every transition of a model, from journeys with times.");
+    py::class_<jl::loop_holding_times>(m, "loop_holding_times")
+        .def_property_readonly(
+            "first", [](const jl::loop_holding_times& h) { return h.first; },
+            "The first view's holding times.")
+        .def_property_readonly(
+            "repeat", [](const jl::loop_holding_times& h) { return h.repeat; },
+            "The repeat view's holding times (None without a repeat view).")
+        .def_property_readonly(
+            "time_unit_seconds",
+            [](const jl::loop_holding_times& h) { return h.first.time_unit_seconds(); },
+            "Seconds per time unit (0: unitless).");
+    m.def(
+        "fit_loop_holding_times",
+        [](const jl::loop_histories& histories, const jl::loop_model& model, double min_weight) {
+            jl::holding_options o;
+            o.min_weight = min_weight;
+            return jl::fit_holding_times(histories, model, o);
+        },
+        py::arg("histories"), py::arg("model"), py::kw_only(),
+        py::arg("min_weight") = jl::holding_options{}.min_weight,
+        py::call_guard<py::gil_scoped_release>(),
+        "The mean holding time of every transition of a loop model, from histories with times.");
+    m.def("expected_time_to_first_purchase", &jl::expected_time_to_first_purchase, py::arg("model"),
+          py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
+          "The exact expected time from the first touch to the first purchase, for buyers.");
+    m.def("expected_time_to_next_purchase", &jl::expected_time_to_next_purchase, py::arg("model"),
+          py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
+          "The exact expected time from a purchase to the next, when there is one.");
     m.def("expected_time_to_conversion", &jl::expected_time_to_conversion, py::arg("model"),
           py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
           "The exact expected time from the first touch to the conversion, for converting "
@@ -89,15 +119,16 @@ void register_simulate(py::module_& m) {
     m.def(
         "simulate_histories",
         [](const jl::loop_model& model, std::size_t n, std::uint64_t seed, std::size_t threads,
-           std::size_t max_touches) {
+           std::size_t max_touches, const jl::loop_holding_times* holding) {
             jl::simulated_histories sim;
             {
                 py::gil_scoped_release release;
-                sim = jl::simulate(model, n, options_of(seed, threads, max_touches, nullptr));
+                sim = jl::simulate(model, n,
+                                   options_of(seed, threads, max_touches, nullptr, holding));
             }
             return pair_of(py::cast(std::move(sim.histories)), report_dict(sim.report));
         },
         py::arg("model"), py::arg("n"), py::kw_only(), py::arg("seed") = 0, py::arg("threads") = 0,
-        py::arg("max_touches") = jl::simulation_options{}.max_touches,
+        py::arg("max_touches") = jl::simulation_options{}.max_touches, py::arg("holding") = nullptr,
         "(histories, report) drawn from a loop model.");
 }

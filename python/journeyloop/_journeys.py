@@ -164,13 +164,27 @@ class _Rows(Generic[_Set]):
         return frame
 
     def to_touches(self) -> pd.DataFrame:
-        """One row per touch: ``journey`` (row number), ``position`` and
-        ``channel``."""
+        """One row per touch: ``journey`` (row number), ``position``,
+        ``channel`` and, for rows built from events, ``before_end``: the
+        touch's time before the end of its journey (a timedelta for datetime
+        times, a number in the time units otherwise). In loop histories the
+        purchase markers are rows too (channel ``"purchase"``, at the
+        purchase's time), and the end is the history's last touch or
+        purchase."""
         rows, position, ids = self._set.touches()
         names = np.asarray(list(self._set.channels), dtype=object)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {"journey": rows, "position": position, "channel": names[ids] if len(ids) else []}
         )
+        if self._set.has_times:
+            times = self._set.times_before_end()
+            unit = float(self._set.time_unit_seconds)
+            frame["before_end"] = (
+                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
+                if unit > 0
+                else times
+            )
+        return frame
 
     # -- teams ------------------------------------------------------------------
 
@@ -359,22 +373,6 @@ class Journeys(_Rows[_core.journey_set]):
     __slots__ = ()
     _columns = ("conversions", "nulls", "value")
     _core_rows = _core.journey_set
-
-    def to_touches(self) -> pd.DataFrame:
-        """One row per touch: ``journey`` (row number), ``position``,
-        ``channel`` and, for journeys built from events, ``before_end``: the
-        touch's time before the end of its journey (a timedelta for datetime
-        times, a number in the time units otherwise)."""
-        frame = super().to_touches()
-        if self._set.has_times:
-            times = self._set.times_before_end()
-            unit = float(self._set.time_unit_seconds)
-            frame["before_end"] = (
-                pd.to_timedelta(np.rint(times * unit * 1e9).astype(np.int64), unit="ns")
-                if unit > 0
-                else times
-            )
-        return frame
 
     @overload
     @classmethod

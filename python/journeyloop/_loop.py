@@ -13,7 +13,12 @@ from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, warn_unshared
 from ._scenario import Scenario
-from ._simulate import DEFAULT_MAX_TOUCHES, simulate_histories
+from ._simulate import (
+    DEFAULT_MAX_TOUCHES,
+    expected_purchase_time,
+    fit_loop_holding_times,
+    simulate_histories,
+)
 
 __all__ = ["LoopModel"]
 
@@ -94,6 +99,8 @@ class LoopModel(ModelBase):
         self._model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
         self.teams_ = data.teams
         self.stages_ = data.stages
+        # -- sim --
+        self._holding = fit_loop_holding_times(data, self._model)
         return self
 
     @property
@@ -230,9 +237,11 @@ class LoopModel(ModelBase):
         Each history walks from START through the shared channel rows; at
         PURCHASE it gets a purchase marker (valued by the first view's value
         model for a first purchase, by the repeat view's for the next ones)
-        and goes on from the repeat view's START row, until END. Histories
-        carry no times. The same seed gives the same histories whatever
-        ``threads``.
+        and goes on from the repeat view's START row, until END. When the
+        model was fitted on histories with times (from an event log), the
+        touches and purchases carry times drawn from the fitted holding times
+        (see ``docs/simulation.md``). The same seed gives the same histories
+        whatever ``threads``.
 
         Parameters
         ----------
@@ -258,8 +267,61 @@ class LoopModel(ModelBase):
         1.0
         """
         return simulate_histories(
-            self._fitted, n, seed, threads, max_touches, self.teams_, self.stages_
+            self._fitted,
+            self.__dict__.get("_holding"),
+            n,
+            seed,
+            threads,
+            max_touches,
+            self.teams_,
+            self.stages_,
         )
+
+    @property
+    def expected_time_to_first_purchase_(self) -> float | pd.Timedelta:
+        """Exact expected time from a customer's first touch to the first purchase, for buyers.
+
+        Needs a model fitted on histories with times (from an event log): a
+        ``pd.Timedelta`` when their times were datetimes, else a number in
+        their time units. It is the first view's expected time to conversion
+        under the fitted mean holding times (see ``docs/simulation.md``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import journeyloop as jl
+        >>> events = pd.DataFrame({"customer": [1, 1, 1, 1, 1, 2],
+        ...                        "time": [0.0, 2.0, 5.0, 6.0, 10.0, 0.0],
+        ...                        "channel": ["a", "b", None, "a", None, "b"],
+        ...                        "conversion": [0, 0, 1, 0, 1, 0]})
+        >>> h = jl.Histories.from_events(events, customer="customer", time="time",
+        ...                              channel="channel", conversion="conversion")
+        >>> loop = jl.LoopModel().fit(h)
+        >>> loop.expected_time_to_first_purchase_
+        3.6
+        >>> loop.expected_time_to_next_purchase_
+        5.0
+        """
+        return expected_purchase_time(self._fitted, self.__dict__.get("_holding"), "first")
+
+    @property
+    def expected_time_to_next_purchase_(self) -> float | pd.Timedelta:
+        """Exact expected time from a purchase to the next, over the purchases another follows.
+
+        The repeat view's expected time to conversion (its START is
+        PURCHASE, so the time from the purchase to the touch after it counts)
+        under the fitted mean holding times; a ``pd.Timedelta`` for datetime
+        times, as :attr:`expected_time_to_first_purchase_`. 0 when no
+        purchase is followed by another.
+        """
+        return expected_purchase_time(self._fitted, self.__dict__.get("_holding"), "next")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Holding times are not saved with the model (as with save()): see
+        # docs/simulation.md.
+        state = super().__getstate__()
+        state.pop("_holding", None)
+        return state
 
     # -- removal effects and attribution ------------------------------------
 

@@ -448,7 +448,7 @@ def compare(
             report: dict[str, Any] = {}
             if loop:
                 hist = simulate_histories(
-                    core, n_sim, seed, threads, DEFAULT_MAX_TOUCHES, None, None, report
+                    core, None, n_sim, seed, threads, DEFAULT_MAX_TOUCHES, None, None, report
                 )
                 simulated.append(_simulated_loop(hist, report, n_sim))
             else:

@@ -19,8 +19,10 @@ from ._model_base import whole_number
 
 __all__ = [
     "DEFAULT_MAX_TOUCHES",
+    "expected_purchase_time",
     "expected_time_to_conversion",
     "fit_holding_times",
+    "fit_loop_holding_times",
     "simulate_histories",
     "simulate_journeys",
 ]
@@ -69,6 +71,16 @@ def fit_holding_times(journeys: Journeys, model: _core.markov_model) -> _core.ho
     return _core.fit_holding_times(journeys._set, model)
 
 
+def fit_loop_holding_times(
+    histories: Histories, model: _core.loop_model
+) -> _core.loop_holding_times | None:
+    """The holding times of a loop ``model`` from ``histories``, or None if they
+    carry no times."""
+    if not histories._set.has_times:
+        return None
+    return _core.fit_loop_holding_times(histories._set, model)
+
+
 def simulate_journeys(
     model: _core.markov_model,
     holding: _core.holding_times | None,
@@ -100,6 +112,7 @@ def simulate_journeys(
 
 def simulate_histories(
     model: _core.loop_model,
+    holding: _core.loop_holding_times | None,
     n: object,
     seed: object,
     threads: object,
@@ -117,6 +130,7 @@ def simulate_histories(
         seed=args["seed"],
         threads=args["threads"],
         max_touches=args["max_touches"],
+        holding=holding,
     )
     if report_out is not None:
         report_out.update(report)
@@ -137,5 +151,26 @@ def expected_time_to_conversion(
         )
         raise InvalidInputError(msg)
     t = float(_core.expected_time_to_conversion(model, holding))
-    unit = float(holding.time_unit_seconds)
+    return _as_time(t, float(holding.time_unit_seconds))
+
+
+def _as_time(t: float, unit: float) -> float | pd.Timedelta:
     return pd.Timedelta(seconds=t * unit) if unit > 0 and np.isfinite(t) else t
+
+
+def expected_purchase_time(
+    model: _core.loop_model, holding: _core.loop_holding_times | None, which: str
+) -> float | pd.Timedelta:
+    """The exact expected time to the first purchase (from the first touch) or
+    to the next (from a purchase), as :func:`expected_time_to_conversion`."""
+    if holding is None:
+        msg = (
+            f"expected_time_to_{which}_purchase_ needs holding times: fit the model on "
+            'histories with times (Histories.from_events or Journeys.from_events(..., form="loop"))'
+        )
+        raise InvalidInputError(msg)
+    if which == "first":
+        t = float(_core.expected_time_to_first_purchase(model, holding))
+    else:
+        t = float(_core.expected_time_to_next_purchase(model, holding))
+    return _as_time(t, float(holding.time_unit_seconds))

@@ -1,6 +1,7 @@
 #include "fixtures.hpp"
 
 #include <journeyloop/events.hpp>
+#include <journeyloop/io.hpp>
 #include <journeyloop/simulate.hpp>
 
 #include <cmath>
@@ -317,4 +318,106 @@ TEST_CASE("simulate: loop histories come back as the loop model", "[simulate][lo
     holding_times none;
     o.holding = &none;
     REQUIRE_THROWS_AS(simulate(model, 10, o), invalid_input);
+}
+
+TEST_CASE("simulate: loop histories with times, holding times and the expected purchase times",
+          "[simulate][loop]") {
+    // Customers (time, channel; p = purchase):
+    //   1: a@0 b@2 p@5 a@6 p@10    2: b@0
+    std::vector<std::int64_t> customer{1, 1, 1, 1, 1, 2};
+    std::vector<double> time{0, 2, 5, 6, 10, 0};
+    std::vector<std::string_view> channel{"a", "b", "", "a", "", "b"};
+    std::vector<double> conversion{0, 0, 1, 0, 1, 0};
+    event_table t;
+    t.customer_ids = customer;
+    t.time_real = time;
+    t.channel = channel;
+    t.conversion = conversion;
+    const auto histories = build_loop_histories(t, {}).histories;
+    REQUIRE(histories.has_times());
+    {
+        // Times before the history's last event, purchase markers included.
+        const auto tbe = histories.times_before_end(0);
+        REQUIRE(std::vector<double>(tbe.begin(), tbe.end()) == std::vector<double>{10, 8, 5, 4, 0});
+        REQUIRE(histories.times_before_end(1)[0] == 0);
+    }
+    const auto model = fit_loop(count_loop_transitions(histories));
+    holding_options ho;
+    ho.min_weight = 1;
+    const auto h = fit_holding_times(histories, model, ho);
+    REQUIRE(h.repeat.has_value());
+    const auto id = [&](const char* name) { return state_of(model.first().counts(), name); };
+    const state_id purchase = transition_counts::conversion, end = transition_counts::null;
+    // Channel rows: the same in both views, from every segment.
+    for (const auto* v : {&h.first, &*h.repeat}) {
+        REQUIRE(v->mean(id("a"), id("b")) == 2);
+        REQUIRE(v->mean(id("b"), purchase) == 3);
+        REQUIRE(v->mean(id("a"), purchase) == 4); // after the first purchase: a@6 p@10
+        REQUIRE(v->mean(id("b"), end) == 0);
+    }
+    // START's rows: from the first touch (0 at order 1), and from a purchase to
+    // the touch after it (p@5 a@6), or to the end (the last purchase, p@10).
+    REQUIRE(h.first.mean(0, id("a")) == 0);
+    REQUIRE(h.repeat->mean(0, id("a")) == 1);
+    REQUIRE(h.repeat->mean(0, end) == 0);
+    REQUIRE(h.repeat->weight(0, end) == 1);
+    // First view: a > b > P (1/8, 0 + 2 + 3), a > P (1/4, 4), b > P (1/4, 3):
+    // 2.375 / (5/8) = 3.8. Repeat view: a > P (1/4, 1 + 4), a > b > P (1/8,
+    // 1 + 2 + 3): 2 / (3/8) = 16/3.
+    REQUIRE(std::abs(expected_time_to_first_purchase(model, h) - 3.8) < 1e-12);
+    REQUIRE(std::abs(expected_time_to_next_purchase(model, h) - 16.0 / 3.0) < 1e-12);
+    // The defaults (min_weight 10): every channel transition takes the overall
+    // mean 3, START's rows their own row's mean (0 and 1): 3.6 and 5.
+    const auto pooled = fit_holding_times(histories, model);
+    REQUIRE(std::abs(expected_time_to_first_purchase(model, pooled) - 3.6) < 1e-12);
+    REQUIRE(std::abs(expected_time_to_next_purchase(model, pooled) - 5.0) < 1e-12);
+
+    // Simulated histories: times at every touch and purchase, and the times to
+    // the first and the next purchase within 4 standard errors of the exact ones.
+    simulation_options o;
+    o.seed = 9;
+    o.loop_holding = &h;
+    const auto sim = simulate(model, 200000, o);
+    const auto& s = sim.histories;
+    REQUIRE(s.has_times());
+    double f = 0, f2 = 0, nf = 0, g = 0, g2 = 0, ng = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto path = s.path(i);
+        const auto tbe = s.times_before_end(i);
+        REQUIRE(tbe.size() == path.size());
+        REQUIRE(tbe[tbe.size() - 1] == 0);
+        double last_purchase = -1;
+        for (std::size_t j = 0; j < path.size(); ++j) {
+            if (j > 0) REQUIRE(tbe[j] <= tbe[j - 1]);
+            if (path[j] != s.purchase_channel()) continue;
+            const double d = last_purchase < 0 ? tbe[0] - tbe[j] : last_purchase - tbe[j];
+            (last_purchase < 0 ? f : g) += d;
+            (last_purchase < 0 ? f2 : g2) += d * d;
+            (last_purchase < 0 ? nf : ng) += 1;
+            last_purchase = tbe[j];
+        }
+    }
+    const double mf = f / nf, mg = g / ng;
+    REQUIRE(std::abs(mf - 3.8) <= 4 * std::sqrt((f2 / nf - mf * mf) / nf));
+    REQUIRE(std::abs(mg - 16.0 / 3.0) <= 4 * std::sqrt((g2 / ng - mg * mg) / ng));
+    // The same seed on one thread and on two.
+    o.threads = 1;
+    const auto one = simulate(model, 40000, o);
+    o.threads = 2;
+    REQUIRE(to_bytes(one.histories) == to_bytes(simulate(model, 40000, o).histories));
+
+    // Holding times of another kind or model are refused.
+    simulation_options wrong;
+    const auto funnel = fit_markov(count_transitions(build_journeys(t, {}).journeys));
+    const auto funnel_h = fit_holding_times(build_journeys(t, {}).journeys, funnel);
+    wrong.holding = &funnel_h;
+    REQUIRE_THROWS_AS(simulate(model, 10, wrong), invalid_input);
+    loop_holding_times no_repeat{h.first, std::nullopt};
+    REQUIRE_THROWS_AS(expected_time_to_next_purchase(model, no_repeat), invalid_input);
+    // Histories without times cannot be fitted.
+    std::vector<std::string_view> paths{"a > purchase"};
+    std::vector<double> one_customer{1};
+    REQUIRE_THROWS_AS(
+        fit_holding_times(build_loop_histories({paths, one_customer, {}, {}}, {}), model),
+        invalid_input);
 }

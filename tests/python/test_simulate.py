@@ -253,3 +253,93 @@ def test_expected_time_is_a_timedelta_for_datetimes() -> None:
         got = jl.MarkovModel().fit(j).expected_time_to_conversion_
         assert type(got) is type(expected)
         assert got == expected
+
+
+# A loop log: customer 1 buys twice (a@0 b@2 purchase@5 a@6 purchase@10), customer 2
+# only touches (b@0). tests/cpp/test_simulate.cpp works the same log by hand.
+LOOP_EVENTS = pd.DataFrame(
+    {
+        "customer": [1, 1, 1, 1, 1, 2],
+        "time": [0.0, 2.0, 5.0, 6.0, 10.0, 0.0],
+        "channel": ["a", "b", None, "a", None, "b"],
+        "conversion": [0, 0, 1, 0, 1, 0],
+    }
+)
+
+
+def timed_histories(events: pd.DataFrame = LOOP_EVENTS) -> jl.Histories:
+    return jl.Histories.from_events(
+        events, customer="customer", time="time", channel="channel", conversion="conversion"
+    )
+
+
+def test_loop_histories_from_events_carry_times() -> None:
+    h = timed_histories()
+    assert h.has_times
+    touches = h.to_touches()
+    assert touches["channel"].tolist() == ["a", "b", "purchase", "a", "purchase", "b"]
+    assert touches["before_end"].tolist() == [10.0, 8.0, 5.0, 4.0, 0.0, 0.0]
+    # Kept by the file format and by pickles.
+    for again in (jl.Histories.from_bytes(h.to_bytes()), pickle.loads(pickle.dumps(h))):
+        assert again.to_touches().equals(touches)
+    # Histories from a path table have none.
+    assert not jl.Histories.from_paths(["a > purchase"], count=[1]).has_times
+
+
+def test_loop_expected_purchase_times_exact() -> None:
+    from journeyloop import _core
+
+    h = timed_histories()
+    loop = jl.LoopModel().fit(h)
+    # The defaults (min_weight 10): channel transitions take the overall mean 3, START's
+    # rows their own mean (0 from the first touch, 1 from a purchase). First view:
+    # a > b > P (1/8, 6), a > P (1/4, 3), b > P (1/4, 3): 2.25 / (5/8) = 3.6. Repeat
+    # view: a > P (1/4, 1 + 3), a > b > P (1/8, 1 + 3 + 3): 1.875 / (3/8) = 5.
+    assert loop.expected_time_to_first_purchase_ == pytest.approx(3.6, abs=1e-12)
+    assert loop.expected_time_to_next_purchase_ == pytest.approx(5.0, abs=1e-12)
+    # Every transition's own mean: 3.8 and 16/3 (worked in the C++ test).
+    own = _core.fit_loop_holding_times(h._set, loop._fitted, min_weight=1)
+    assert _core.expected_time_to_first_purchase(loop._fitted, own) == pytest.approx(3.8)
+    assert _core.expected_time_to_next_purchase(loop._fitted, own) == pytest.approx(16 / 3)
+
+
+def test_loop_simulated_times_follow_the_expected_times() -> None:
+    # The log's customers many times over: every transition has its own mean.
+    copies = pd.concat(
+        [LOOP_EVENTS.assign(customer=LOOP_EVENTS["customer"] + 10 * k) for k in range(20)],
+        ignore_index=True,
+    )
+    loop = jl.LoopModel().fit(timed_histories(copies))
+    first, following = loop.expected_time_to_first_purchase_, loop.expected_time_to_next_purchase_
+    assert (first, following) == (pytest.approx(3.8), pytest.approx(16 / 3))
+    sim = loop.simulate(200_000, seed=8)
+    assert sim.has_times
+    t = sim.to_touches()
+    start = t.groupby("journey")["before_end"].transform("first")
+    bought = t[t["channel"] == "purchase"].copy()
+    bought["previous"] = bought.groupby("journey")["before_end"].shift(1)
+    first_ones = bought[bought["previous"].isna()]
+    to_first = (start.loc[first_ones.index] - first_ones["before_end"]).to_numpy()
+    to_next = (bought["previous"] - bought["before_end"]).dropna().to_numpy()
+    for got, exact in ((to_first, first), (to_next, following)):
+        assert abs(got.mean() - exact) <= 4 * got.std() / math.sqrt(len(got))
+    # Each history ends at its last touch or purchase.
+    assert (t.groupby("journey")["before_end"].last() == 0).all()
+    # The same seed on one thread and on two.
+    assert (
+        loop.simulate(30_000, seed=2, threads=1).to_bytes()
+        == loop.simulate(30_000, seed=2, threads=2).to_bytes()
+    )
+
+
+def test_loop_expected_times_need_times_and_are_timedeltas_for_datetimes() -> None:
+    loop = jl.LoopModel().fit(jl.Histories.from_paths(LOOP["path"], count=LOOP["count"]))
+    for name in ("first", "next"):
+        with pytest.raises(jl.InvalidInputError, match="histories with times"):
+            getattr(loop, f"expected_time_to_{name}_purchase_")
+    dated = LOOP_EVENTS.assign(
+        time=pd.Timestamp("2026-01-01") + pd.to_timedelta(LOOP_EVENTS["time"], unit="h")
+    )
+    loop = jl.LoopModel().fit(timed_histories(dated))
+    assert loop.expected_time_to_first_purchase_ == pd.Timedelta(hours=3.6)
+    assert loop.expected_time_to_next_purchase_ == pd.Timedelta(hours=5)

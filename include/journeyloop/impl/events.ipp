@@ -431,6 +431,11 @@ private:
         T last_time{};
         double purchases = 0, history_value = 0; // loop form
         std::size_t history_rows = 0, history_touches = 0;
+        // Loop form: the history's first touch (its index in the output and
+        // its time) and its last event; times are written from the first
+        // touch and turned into times before the end when the customer ends.
+        std::size_t history_begin = 0;
+        T history_start{}, history_end{};
     };
 
     template <class T>
@@ -470,6 +475,11 @@ private:
             // A customer whose rows were all purchases without a touch has no
             // history (they are counted in conversions_without_touch).
             if (w.history_rows > 0) {
+                if (time_out_ && w.history_touches > 0) {
+                    const double end = before(w.history_end, w.history_start);
+                    for (std::size_t k = w.history_begin; k < touch_n_; ++k)
+                        time_out_[k] = end - time_out_[k];
+                }
                 push_journey(w.customer, w.purchases, 1.0, w.history_value);
                 purchase_offsets_.push_back(purchase_values_.size());
                 out_.report.rows_used += w.history_rows;
@@ -521,7 +531,12 @@ private:
             if (conv > 0) close_funnel(w, e, conv, value, is_touch);
         } else {
             if (is_touch) {
-                put_touch(e.channel, 0.0);
+                if (w.history_touches == 0) {
+                    w.history_begin = touch_n_;
+                    w.history_start = e.time;
+                }
+                put_touch(e.channel, before(e.time, w.history_start));
+                w.history_end = e.time;
                 ++w.history_touches;
             }
             if (conv > 0 && w.history_touches == 0) {
@@ -535,7 +550,8 @@ private:
             }
             if (conv > 0) {
                 // One purchase per conversion row.
-                put_touch(purchase_, 0.0);
+                put_touch(purchase_, before(e.time, w.history_start));
+                w.history_end = e.time;
                 purchase_values_.push_back(value);
                 w.purchases += 1;
                 w.history_value += value;
@@ -575,9 +591,8 @@ private:
     // the first-appearance numbering of channels and customers of one pass.
 
     void setup() {
-        if (!loop_) {
-            jb_.set_times(o_.time_unit_seconds);
-        } else {
+        jb_.set_times(o_.time_unit_seconds);
+        if (loop_) {
             // Interned first: the marker has id 0 in every part.
             purchase_ = jb_.intern(trim(o_.purchase));
             purchase_offsets_.assign(1, 0);

@@ -283,129 +283,265 @@ JOURNEYLOOP_IMPL_INLINE double holding_times::weight(state_id from, state_id to)
     return it != e && *it == to ? weights_[std::size_t(it - targets_.begin())] : 0.0;
 }
 
+JOURNEYLOOP_IMPL_NAMESPACE(simulate_3) {
+
+// Sums of one kind of row of holding times: (time x weight, weight) by
+// (from << 32 | to).
+using holding_sums = std::unordered_map<std::uint64_t, std::pair<double, double>>;
+// The states of a walk, each with the touch that entered it.
+using walk_states = std::vector<std::pair<state_id, std::size_t>>;
+
+// Walks journeys, or loop segments, through a model's states, and sums the
+// times of the transitions observed.
+class segment_walker {
+public:
+    segment_walker(const transition_counts& c, const channel_dictionary& channels)
+        : c_(c), index_(c), to_model_(channels.size(), none) {
+        for (channel_id ch = 0; ch < channels.size(); ++ch)
+            if (auto id = c.channels().find(channels.name(ch))) to_model_[ch] = *id;
+    }
+
+    // Whether every channel of `path` is one of the model's.
+    bool known(column_view<channel_id> path) const {
+        for (auto ch : path)
+            if (ch < to_model_.size() && to_model_[ch] == none) return false;
+        return true;
+    }
+
+    /// The states walked through by touches [b, e) of `path` from START,
+    /// each with the touch that entered it, into `states`. Returns false if
+    /// a state is not the model's.
+    bool walk(column_view<channel_id> path, std::size_t b, std::size_t e, walk_states& states) {
+        const std::size_t k = c_.order();
+        const std::size_t n = e - b;
+        padded_.clear();
+        if (c_.padded())
+            for (std::size_t i = 0; i + 1 < k; ++i) padded_.push_back(tc::padding);
+        for (std::size_t i = b; i < e; ++i) padded_.push_back(to_model_[path[i]]);
+        const std::size_t pad = padded_.size() - n;
+        states.clear();
+        bool ok = true;
+        auto visit = [&](std::size_t begin, std::size_t len, std::size_t touch) {
+            const state_id s = index_.find(padded_.data() + begin, len);
+            if (s == tc::start) {
+                ok = false;
+                return;
+            }
+            if (c_.collapse_repeats() && !states.empty() && states.back().first == s) return;
+            states.emplace_back(s, b + touch);
+        };
+        if (n > 0) {
+            if (!c_.padded() && n < k) visit(0, n, n - 1);
+            else
+                for (std::size_t j = (c_.padded() ? 0 : k - 1); j < n && ok; ++j)
+                    visit(pad + j + 1 - k, k, j);
+        }
+        return ok;
+    }
+
+    /**
+     * Adds the transitions of one walk (from walk()), whose touches have the
+     * times before an end `tbe`. `origin` is the time (before the end)
+     * START stands for: the first touch in a funnel journey, the purchase
+     * before the segment in a loop history. Times to CONVERSION run to
+     * `conversion_at`, times to NULL to `null_at` (times before the end,
+     * too). START's transitions go to `start`, the others to `shared`.
+     */
+    static void add_walk(const walk_states& states, column_view<double> tbe, double origin,
+                         double conversion_at, double null_at, double conversions, double nulls,
+                         holding_sums& start, holding_sums& shared) {
+        auto add = [&](state_id s, state_id t, double time, double w) {
+            if (!(w > 0)) return;
+            auto& entry = (s == tc::start ? start : shared)[(std::uint64_t{s} << 32) | t];
+            entry.first += std::max(0.0, time) * w;
+            entry.second += w;
+        };
+        if (states.empty()) { // a purchase straight after a purchase, or none
+            add(tc::start, tc::conversion, origin - conversion_at, conversions);
+            add(tc::start, tc::null, 0.0, nulls);
+            return;
+        }
+        const double w = conversions + nulls;
+        add(tc::start, states[0].first, origin - tbe[states[0].second], w);
+        for (std::size_t i = 1; i < states.size(); ++i)
+            add(states[i - 1].first, states[i].first,
+                tbe[states[i - 1].second] - tbe[states[i].second], w);
+        const double last = tbe[states.back().second];
+        add(states.back().first, tc::conversion, last - conversion_at, conversions);
+        add(states.back().first, tc::null, last - null_at, nulls);
+    }
+
+private:
+    static constexpr channel_id none = static_cast<channel_id>(-1);
+    const transition_counts& c_;
+    const state_index index_;
+    std::vector<channel_id> to_model_; // the journeys' channels in the model's ids
+    std::vector<channel_id> padded_;
+};
+
+JOURNEYLOOP_IMPL_INLINE void check_holding_options(const holding_options& options) {
+    if (!(options.min_weight >= 1) || !std::isfinite(options.min_weight))
+        throw invalid_input("min_weight must be a finite number >= 1, got " +
+                            std::to_string(options.min_weight));
+}
+} // JOURNEYLOOP_IMPL_NAMESPACE(simulate_3)
+
+// The one writer of holding times: the means of a model's transitions from
+// the sums of their observed times, with the fallbacks.
+class holding_times::builder {
+public:
+    using sums = std::unordered_map<std::uint64_t, std::pair<double, double>>;
+
+    /**
+     * The means of `model`'s transitions from the sums of START's row and of
+     * the other rows. Channel states' rows and the fallback pools depend on
+     * `shared` alone, so two views that share their channel rows get the
+     * same means there. START's row is pooled apart (at order 1 a funnel's
+     * are 0 by definition), and the times to NULL are left out of the pools:
+     * a journey that ends in NULL ends at its last touch, so they are mostly
+     * 0 and would drag the pools down.
+     */
+    static holding_times assemble(const markov_model& model, const sums& start, const sums& shared,
+                                  const holding_options& options, double unit_seconds,
+                                  std::size_t skipped) {
+        const std::size_t n_states = model.counts().num_states();
+        holding_times out;
+        out.unit_seconds_ = unit_seconds;
+        out.skipped_ = skipped;
+        std::vector<double> state_time(n_states, 0.0), state_weight(n_states, 0.0);
+        double all_time = 0, all_weight = 0;
+        for (const auto* part : {&start, &shared})
+            for (const auto& [key, e] : *part) {
+                const auto s = static_cast<state_id>(key >> 32);
+                const auto t = static_cast<state_id>(key & 0xFFFFFFFFu);
+                if (s >= n_states || t == tc::null) continue;
+                state_time[s] += e.first;
+                state_weight[s] += e.second;
+                if (s == tc::start) continue;
+                all_time += e.first;
+                all_weight += e.second;
+            }
+        out.overall_mean_ = all_weight > 0 ? all_time / all_weight : 0.0;
+        const transition_matrix& p = model.transitions();
+        for (state_id s = 0; s < n_states; ++s) {
+            const sums& part = s == tc::start ? start : shared;
+            for (transition_matrix::InnerIterator it(p, s); it; ++it) {
+                const auto t = static_cast<state_id>(it.col());
+                const auto found = part.find((std::uint64_t{s} << 32) | t);
+                const double w = found == part.end() ? 0.0 : found->second.second;
+                double m;
+                if (w >= options.min_weight || (w > 0 && t == tc::null)) {
+                    m = found->second.first / w;
+                    ++out.own_;
+                } else if (t == tc::null) {
+                    m = 0;
+                    ++out.by_state_;
+                } else if (state_weight[s] >= options.min_weight ||
+                           (s == tc::start && state_weight[s] > 0)) {
+                    m = state_time[s] / state_weight[s];
+                    ++out.by_state_;
+                } else if (s == tc::start) {
+                    m = 0;
+                    ++out.by_state_;
+                } else {
+                    m = out.overall_mean_;
+                    ++out.overall_;
+                }
+                out.targets_.push_back(t);
+                out.means_.push_back(m);
+                out.weights_.push_back(w);
+            }
+            out.row_offsets_.push_back(out.targets_.size());
+        }
+        return out;
+    }
+};
+
 JOURNEYLOOP_IMPL_INLINE holding_times fit_holding_times(const journey_set& journeys,
                                                         const markov_model& model,
                                                         const holding_options& options) {
     if (!journeys.has_times())
         throw invalid_input("journeys: holding times need journeys whose touches carry times "
                             "(journeys built from an event log)");
-    if (!(options.min_weight >= 1) || !std::isfinite(options.min_weight))
-        throw invalid_input("min_weight must be a finite number >= 1, got " +
-                            std::to_string(options.min_weight));
-    const transition_counts& c = model.counts();
-    const std::size_t k = c.order();
-    const std::size_t n_states = c.num_states();
-    // The journeys' channels in the model's ids (or none).
-    constexpr channel_id none = static_cast<channel_id>(-1);
-    std::vector<channel_id> to_model(journeys.channels().size(), none);
-    for (channel_id ch = 0; ch < journeys.channels().size(); ++ch)
-        if (auto id = c.channels().find(journeys.channels().name(ch))) to_model[ch] = *id;
-    const state_index index(c);
-
-    // Weighted sums of the times of each observed transition.
-    std::unordered_map<std::uint64_t, std::pair<double, double>> sums; // (time x weight, weight)
-    auto add = [&](state_id s, state_id t, double time, double w) {
-        if (!(w > 0)) return;
-        auto& e = sums[(std::uint64_t{s} << 32) | t];
-        e.first += std::max(0.0, time) * w;
-        e.second += w;
-    };
-    holding_times out;
-    out.unit_seconds_ = journeys.time_unit_seconds();
-    std::vector<channel_id> padded;
-    std::vector<std::pair<state_id, std::size_t>> states; // (state, touch that entered it)
+    check_holding_options(options);
+    segment_walker b(model.counts(), journeys.channels());
+    holding_sums start, shared;
+    walk_states states;
+    std::size_t skipped = 0;
     for (std::size_t r = 0; r < journeys.size(); ++r) {
         const auto path = journeys.path(r);
         const auto tbe = journeys.times_before_end(r);
-        const std::size_t n = path.size();
-        padded.clear();
-        if (c.padded())
-            for (std::size_t i = 0; i + 1 < k; ++i) padded.push_back(tc::padding);
-        bool known = true;
-        for (auto ch : path) {
-            if (to_model[ch] == none) known = false;
-            padded.push_back(to_model[ch]);
-        }
-        const std::size_t pad = padded.size() - n;
-        states.clear();
-        if (known) {
-            auto visit = [&](std::size_t begin, std::size_t len, std::size_t touch) {
-                const state_id s = index.find(padded.data() + begin, len);
-                if (s == tc::start) {
-                    known = false;
-                    return;
-                }
-                if (c.collapse_repeats() && !states.empty() && states.back().first == s) return;
-                states.emplace_back(s, touch);
-            };
-            if (!c.padded() && n < k) visit(0, n, n - 1);
-            else
-                for (std::size_t j = (c.padded() ? 0 : k - 1); j < n && known; ++j)
-                    visit(pad + j + 1 - k, k, j);
-        }
-        if (!known || states.empty()) {
-            ++out.skipped_;
+        if (path.empty() || !b.known(path) || !b.walk(path, 0, path.size(), states) ||
+            states.empty()) {
+            ++skipped;
             continue;
         }
-        const double w = journeys.conversions(r) + journeys.nulls(r);
-        const double t0 = tbe[0];
-        add(tc::start, states[0].first, t0 - tbe[states[0].second], w);
-        for (std::size_t i = 1; i < states.size(); ++i)
-            add(states[i - 1].first, states[i].first,
-                tbe[states[i - 1].second] - tbe[states[i].second], w);
-        const double last = tbe[states.back().second];
-        add(states.back().first, tc::conversion, last, journeys.conversions(r));
-        add(states.back().first, tc::null, last, journeys.nulls(r));
+        // A journey ends at its conversion or its last touch: both are the
+        // end of its times.
+        segment_walker::add_walk(states, tbe, tbe[0], 0.0, 0.0, journeys.conversions(r),
+                                 journeys.nulls(r), start, shared);
     }
+    return holding_times::builder::assemble(model, start, shared, options,
+                                            journeys.time_unit_seconds(), skipped);
+}
 
-    // Pooled per from-state and over every channel state's transitions.
-    // START's row is pooled apart (at order 1 its times are 0 by
-    // definition), and the times to NULL are left out of the pools: a
-    // journey that ends in NULL ends at its last touch, so they are mostly 0
-    // and would drag the pools down.
-    std::vector<double> state_time(n_states, 0.0), state_weight(n_states, 0.0);
-    double all_time = 0, all_weight = 0;
-    for (const auto& [key, e] : sums) {
-        const auto s = static_cast<state_id>(key >> 32);
-        const auto t = static_cast<state_id>(key & 0xFFFFFFFFu);
-        if (s >= n_states || t == tc::null) continue;
-        state_time[s] += e.first;
-        state_weight[s] += e.second;
-        if (s == tc::start) continue;
-        all_time += e.first;
-        all_weight += e.second;
-    }
-    out.overall_mean_ = all_weight > 0 ? all_time / all_weight : 0.0;
-    const transition_matrix& p = model.transitions();
-    for (state_id s = 0; s < n_states; ++s) {
-        for (transition_matrix::InnerIterator it(p, s); it; ++it) {
-            const auto t = static_cast<state_id>(it.col());
-            const auto found = sums.find((std::uint64_t{s} << 32) | t);
-            const double w = found == sums.end() ? 0.0 : found->second.second;
-            double m;
-            if (w >= options.min_weight || (w > 0 && t == tc::null)) {
-                m = found->second.first / w;
-                ++out.own_;
-            } else if (t == tc::null) {
-                m = 0;
-                ++out.by_state_;
-            } else if (state_weight[s] >= options.min_weight ||
-                       (s == tc::start && state_weight[s] > 0)) {
-                m = state_time[s] / state_weight[s];
-                ++out.by_state_;
-            } else if (s == tc::start) {
-                m = 0;
-                ++out.by_state_;
-            } else {
-                m = out.overall_mean_;
-                ++out.overall_;
-            }
-            out.targets_.push_back(t);
-            out.means_.push_back(m);
-            out.weights_.push_back(w);
+JOURNEYLOOP_IMPL_INLINE loop_holding_times fit_holding_times(const loop_histories& histories,
+                                                             const loop_model& model,
+                                                             const holding_options& options) {
+    if (!histories.has_times())
+        throw invalid_input("histories: holding times need loop histories whose touches carry "
+                            "times (histories built from an event log)");
+    check_holding_options(options);
+    const markov_model& first = model.first();
+    segment_walker b(first.counts(), histories.channels());
+    holding_sums first_start, repeat_start, shared;
+    std::size_t skipped = 0;
+    const channel_id marker = histories.purchase_channel();
+    // The walk of each segment of a history (the touches up to each purchase,
+    // and after the last), all found before any is added: a history counts
+    // whole or not at all.
+    std::vector<walk_states> walks;
+    std::vector<std::pair<std::size_t, std::size_t>> bounds; // [begin, end) of each segment
+    for (std::size_t r = 0; r < histories.size(); ++r) {
+        const auto path = histories.path(r);
+        const auto tbe = histories.times_before_end(r);
+        const double w = histories.customers(r);
+        bool ok = !path.empty();
+        for (std::size_t i = 0; ok && i < path.size(); ++i)
+            ok = path[i] == marker || b.known({path.data() + i, 1});
+        bounds.clear();
+        for (std::size_t i = 0; ok;) {
+            const std::size_t begin = i;
+            while (i < path.size() && path[i] != marker) ++i;
+            bounds.emplace_back(begin, i);
+            if (walks.size() < bounds.size()) walks.emplace_back();
+            ok = b.walk(path, begin, i, walks[bounds.size() - 1]);
+            if (i == path.size()) break;
+            ++i;
         }
-        out.row_offsets_.push_back(out.targets_.size());
+        if (!ok) {
+            ++skipped;
+            continue;
+        }
+        for (std::size_t j = 0; j < bounds.size(); ++j) {
+            const auto [begin, end] = bounds[j];
+            const bool bought = end < path.size();
+            // Before the first purchase a segment starts at its first touch,
+            // after one at the purchase; one that ends without a purchase
+            // (the last) ends at its last touch, or at the purchase before it.
+            const double origin = j == 0 ? tbe[begin] : tbe[begin - 1];
+            const double null_at = end > begin ? tbe[end - 1] : origin;
+            segment_walker::add_walk(walks[j], tbe, origin, bought ? tbe[end] : 0.0, null_at,
+                                     bought ? w : 0.0, bought ? 0.0 : w,
+                                     j == 0 ? first_start : repeat_start, shared);
+        }
     }
+    loop_holding_times out{holding_times::builder::assemble(first, first_start, shared, options,
+                                                            histories.time_unit_seconds(), skipped),
+                           std::nullopt};
+    if (model.repeat())
+        out.repeat = holding_times::builder::assemble(
+            *model.repeat(), repeat_start, shared, options, histories.time_unit_seconds(), skipped);
     return out;
 }
 
@@ -446,6 +582,31 @@ JOURNEYLOOP_IMPL_INLINE double expected_time_to_conversion(const markov_model& m
     }
     const auto x = model.conversion_probabilities();
     return accumulated_time(model, holding, [&x](state_id t) { return x[t]; }) / p;
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(simulate_4) {
+JOURNEYLOOP_IMPL_INLINE void check_loop_holding(const loop_model& model,
+                                                const loop_holding_times& h) {
+    check_holding(model.first(), h.first);
+    if (model.repeat().has_value() != h.repeat.has_value())
+        throw invalid_input(std::string("holding times: fitted for a loop model ") +
+                            (h.repeat ? "with" : "without") + " a repeat view, this model has " +
+                            (model.repeat() ? "one" : "none") + ": fit them for this model");
+    if (model.repeat()) check_holding(*model.repeat(), *h.repeat);
+}
+} // JOURNEYLOOP_IMPL_NAMESPACE(simulate_4)
+
+JOURNEYLOOP_IMPL_INLINE double expected_time_to_first_purchase(const loop_model& model,
+                                                               const loop_holding_times& holding) {
+    check_loop_holding(model, holding);
+    return expected_time_to_conversion(model.first(), holding.first);
+}
+
+JOURNEYLOOP_IMPL_INLINE double expected_time_to_next_purchase(const loop_model& model,
+                                                              const loop_holding_times& holding) {
+    check_loop_holding(model, holding);
+    if (!model.repeat()) return 0.0;
+    return expected_time_to_conversion(*model.repeat(), *holding.repeat);
 }
 
 // ---- simulation -------------------------------------------------------------
@@ -549,8 +710,10 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
                                                      const simulation_options& options) {
     check_options(options);
     if (options.holding)
-        throw invalid_input("holding: loop histories carry no times; simulate a loop model "
-                            "without holding times");
+        throw invalid_input("holding: funnel holding times given for a loop model; give the "
+                            "loop model's (loop_holding)");
+    const loop_holding_times* holding = options.loop_holding;
+    if (holding) check_loop_holding(model, *holding);
     const markov_model& first = model.first();
     const markov_model* repeat = model.repeat() ? &*model.repeat() : nullptr;
     const transition_counts& c = first.counts();
@@ -577,6 +740,15 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
     const auto marker = static_cast<channel_id>(c.channels().size());
     const std::size_t max_touches = options.max_touches;
 
+    // The holding time of `s -> t`: the first view's before the first
+    // purchase, the repeat view's after one (they differ in START's row
+    // only; PURCHASE's row is the repeat view's START row).
+    auto hold = [&](state_id s, state_id t, bool after_purchase, walk_rng& rng) {
+        const holding_times& h =
+            after_purchase && holding->repeat ? *holding->repeat : holding->first;
+        return -h.mean(s == purchase ? start : s, t) * std::log1p(-rng.uniform());
+    };
+
     auto draw = [&](std::size_t first_walk, std::size_t last_walk, block& out) {
         for (std::size_t i = first_walk; i < last_walk; ++i) {
             walk_rng rng(options.seed, i);
@@ -588,19 +760,23 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
             bool truncated = false;
             state_id s = start;
             bool segment_start = true; // at START or just after a purchase
+            double clock = 0;          // since the history's first touch
             for (;;) {
                 state_id t;
                 if (s == purchase && !repeat) t = end;
                 else if (rows.empty_row(s)) t = end;
                 else t = rows.draw(s, rng);
                 if (t == end) break;
+                const double h = holding ? hold(s, t, bought + lead > 0, rng) : 0.0;
                 if (t == purchase) {
                     const double v = bought + lead == 0 ? first_value[s] : repeat_value[s];
                     if (made == 0) {
                         lead += 1;
                         lead_value += v;
                     } else {
+                        clock += h;
                         out.touches.push_back(marker);
+                        if (holding) out.times.push_back(clock);
                         out.purchase_values.push_back(v);
                         bought += 1;
                         value += v;
@@ -611,12 +787,25 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
                 }
                 if (segment_start) {
                     const std::size_t b = emit.offsets[t];
-                    std::size_t len = emit.offsets[t + 1] - b;
+                    const std::size_t full = emit.offsets[t + 1] - b;
+                    std::size_t len = full;
                     if (made + len > max_touches) len = max_touches - made;
-                    for (std::size_t j = 0; j < len; ++j) out.touches.push_back(emit.tuple[b + j]);
+                    for (std::size_t j = 0; j < len; ++j) {
+                        out.touches.push_back(emit.tuple[b + j]);
+                        // The first state's touches spread over its holding
+                        // time: from the history's first touch (at 0), or
+                        // after the purchase before them.
+                        if (holding)
+                            out.times.push_back(
+                                made == 0 ? (full > 1 ? h * double(j) / double(full - 1) : 0.0)
+                                          : clock + h * double(j + 1) / double(full));
+                    }
+                    clock = made == 0 ? (full > 1 ? h : 0.0) : clock + h;
                     made += len;
                 } else {
+                    clock += h;
                     out.touches.push_back(emit.last[t]);
+                    if (holding) out.times.push_back(clock);
                     ++made;
                 }
                 segment_start = false;
@@ -633,11 +822,18 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
                 out.report.empty_conversions += lead;
                 out.report.empty_value += lead_value;
                 out.touches.resize(row_begin);
+                if (holding) out.times.resize(row_begin);
                 out.purchase_values.resize(values_begin);
                 continue;
             }
             if (truncated) ++out.report.truncated;
             out.report.touches += made;
+            if (holding) {
+                // Times before the end: the history's last touch or purchase.
+                const double last = out.times.back();
+                for (std::size_t j = row_begin; j < out.times.size(); ++j)
+                    out.times[j] = std::max(0.0, last - out.times[j]);
+            }
             out.end_row(bought, 1.0, value);
             out.purchase_ends.push_back(out.purchase_values.size());
         }
@@ -662,7 +858,8 @@ JOURNEYLOOP_IMPL_INLINE simulated_histories simulate(const loop_model& model, st
         lead_value += bl.unattributed_value;
     }
     simulated_histories result;
-    result.report = concatenate(blocks, rows_out, false, 0.0);
+    result.report = concatenate(blocks, rows_out, holding != nullptr,
+                                holding ? holding->first.time_unit_seconds() : 0.0);
     result.histories = loop_histories::builder::assemble(std::move(rows_out), marker_id,
                                                          std::move(values), std::move(offsets));
     loop_histories::builder::set_unattributed(result.histories, lead, lead_value);
