@@ -1,7 +1,7 @@
 // Saved files: counts_from_bytes, stored_model_from_bytes and
 // loop_model_from_bytes (what load_counts, load_model and load_loop_model
-// read), on the input as a whole file, or on the input as a file's body under
-// a valid header (so that mutations reach the body past the checksum).
+// read, holding times included), on the input as a whole file, or on the input as a file's body
+// under a valid header (so that mutations reach the body past the checksum).
 //
 // Where a file is accepted: saved again, it reads back, and saving that gives
 // the same bytes; a model's figures are finite and its attribution sums to
@@ -43,10 +43,18 @@ void counts(const std::string& bytes) {
 void model(const std::string& bytes) {
     try {
         const auto m = jl::stored_model_from_bytes(bytes);
-        const auto saved = jl::to_bytes(m.model, m.metadata);
+        const auto save = [](const jl::stored_model& x) {
+            return x.holding ? jl::to_bytes(x.model, x.metadata, *x.holding)
+                             : jl::to_bytes(x.model, x.metadata);
+        };
+        const auto saved = save(m);
         const auto back = jl::stored_model_from_bytes(saved);
-        FUZZ_CHECK(saved == jl::to_bytes(back.model, back.metadata));
+        FUZZ_CHECK(saved == save(back));
         fuzz::check_model(m.model);
+        if (m.holding) {
+            const double t = jl::expected_time_to_conversion(m.model, *m.holding);
+            FUZZ_CHECK(t >= 0 && !std::isnan(t));
+        }
     } catch (const jl::error&) {
     }
 }
@@ -54,9 +62,18 @@ void model(const std::string& bytes) {
 void loop_model(const std::string& bytes) {
     try {
         const auto m = jl::loop_model_from_bytes(bytes);
-        const auto saved = jl::to_bytes(m.model, m.metadata);
+        const auto save = [](const jl::stored_loop_model& x) {
+            return x.holding ? jl::to_bytes(x.model, x.metadata, *x.holding)
+                             : jl::to_bytes(x.model, x.metadata);
+        };
+        const auto saved = save(m);
         const auto back = jl::loop_model_from_bytes(saved);
-        FUZZ_CHECK(saved == jl::to_bytes(back.model, back.metadata));
+        FUZZ_CHECK(saved == save(back));
+        if (m.holding) {
+            const double a = jl::expected_time_to_first_purchase(m.model, *m.holding);
+            const double b = jl::expected_time_to_next_purchase(m.model, *m.holding);
+            FUZZ_CHECK(a >= 0 && !std::isnan(a) && b >= 0 && !std::isnan(b));
+        }
         const auto s = jl::summarize(m.model);
         FUZZ_CHECK(std::isfinite(s.expected_purchases) && std::isfinite(s.expected_value) &&
                    std::isfinite(s.repeat_probability));

@@ -11,6 +11,7 @@
 #include <journeyloop/io.hpp>
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
+#include <journeyloop/simulate.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -26,12 +27,16 @@ namespace journeyloop {
 struct stored_model {
     markov_model model;
     model_metadata metadata;
+    /// The holding times stored with the model, if any.
+    std::optional<holding_times> holding;
 };
 
 /// A loop model read from a file, with the file's metadata.
 struct stored_loop_model {
     loop_model model;
     model_metadata metadata;
+    /// The holding times stored with the model, if any.
+    std::optional<loop_holding_times> holding;
 };
 
 /// Serializes a fitted model (its counts and options) to bytes.
@@ -43,6 +48,16 @@ std::string to_bytes(const markov_model& model, const model_metadata& metadata);
 /// Serializes a loop model (the counts of its views, its totals and
 /// options), with optional metadata as above.
 std::string to_bytes(const loop_model& model, const model_metadata& metadata = {});
+/**
+ * The same, with the model's holding times (simulate.hpp) stored beside it:
+ * one mean and one weight per transition of the model, so that a model read
+ * back simulates timed journeys and gives its expected times. Throws
+ * invalid_input if `holding` was fitted for a model of other transitions.
+ */
+std::string to_bytes(const markov_model& model, const model_metadata& metadata,
+                     const holding_times& holding);
+std::string to_bytes(const loop_model& model, const model_metadata& metadata,
+                     const loop_holding_times& holding);
 
 /// Reads and solves a model from bytes; throws invalid_input naming what is
 /// wrong, numerical_error if the stored chain cannot be solved.

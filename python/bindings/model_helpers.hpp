@@ -23,18 +23,29 @@ py::tuple top_paths_tuple(const journeyloop::top_paths_result& found);
 
 /// The model in journeyloop's file format with the metadata given: the
 /// to_bytes method of both models.
-template <class Model>
+/// With `holding` (holding times of the model, or nullptr), they are stored too.
+template <class Model, class Holding>
 py::bytes model_bytes(const Model& model,
                       const std::optional<std::vector<std::pair<std::string, std::string>>>& teams,
                       const std::optional<std::vector<std::pair<std::string, std::string>>>& stages,
-                      const std::optional<std::size_t>& max_states) {
+                      const std::optional<std::size_t>& max_states, const Holding* holding) {
     const journeyloop::model_metadata meta{teams, stages, max_states};
     std::string out;
     {
         py::gil_scoped_release release;
-        out = journeyloop::to_bytes(model, meta);
+        out = holding ? journeyloop::to_bytes(model, meta, *holding)
+                      : journeyloop::to_bytes(model, meta);
     }
     return py::bytes(out);
+}
+
+/// (model, metadata) of a stored model: metadata_dict() with "holding", the
+/// stored holding times or None.
+template <class Stored>
+py::tuple stored_tuple(Stored&& stored) {
+    py::dict meta = metadata_dict(stored.metadata);
+    meta["holding"] = stored.holding ? py::cast(std::move(*stored.holding)) : py::none();
+    return py::make_tuple(std::move(stored.model), meta);
 }
 
 /// The docstrings of def_graph_functions(), which differ by model.

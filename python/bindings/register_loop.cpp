@@ -140,8 +140,9 @@ void register_loop(py::module_& m) {
             "expected_visits",
             [](const jl::loop_model& model) { return to_numpy(model.expected_visits()); },
             "Expected visits of a customer from START, by state id.")
-        .def("to_bytes", &model_bytes<jl::loop_model>, py::arg("teams") = py::none(),
-             py::arg("stages") = py::none(), py::arg("max_states") = py::none(),
+        .def("to_bytes", &model_bytes<jl::loop_model, jl::loop_holding_times>,
+             py::arg("teams") = py::none(), py::arg("stages") = py::none(),
+             py::arg("max_states") = py::none(), py::arg("holding") = nullptr,
              "The loop model in journeyloop's file format, with the metadata given.")
         .def_static(
             "from_bytes_with_metadata",
@@ -152,9 +153,7 @@ void register_loop(py::module_& m) {
                     py::gil_scoped_release release;
                     stored.emplace(jl::loop_model_from_bytes(s));
                 }
-                py::tuple both =
-                    py::make_tuple(std::move(stored->model), metadata_dict(stored->metadata));
-                return both;
+                return stored_tuple(std::move(*stored));
             },
             py::arg("data"),
             "(loop model, metadata) from journeyloop's file format (validated, solved).");

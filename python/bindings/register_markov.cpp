@@ -230,8 +230,9 @@ void register_markov(py::module_& m) {
                 return py::make_tuple(to_numpy(from), to_numpy(to), to_numpy(p));
             },
             "(from, to, probability) arrays of every nonzero transition probability.")
-        .def("to_bytes", &model_bytes<jl::markov_model>, py::arg("teams") = py::none(),
-             py::arg("stages") = py::none(), py::arg("max_states") = py::none(),
+        .def("to_bytes", &model_bytes<jl::markov_model, jl::holding_times>,
+             py::arg("teams") = py::none(), py::arg("stages") = py::none(),
+             py::arg("max_states") = py::none(), py::arg("holding") = nullptr,
              "The model in journeyloop's file format, with the metadata given (channel -> team "
              "and channel -> stage pairs, the state cap).")
         .def_static(
@@ -251,13 +252,12 @@ void register_markov(py::module_& m) {
                     py::gil_scoped_release release;
                     stored.emplace(jl::stored_model_from_bytes(s));
                 }
-                py::tuple both =
-                    py::make_tuple(std::move(stored->model), metadata_dict(stored->metadata));
-                return both;
+                return stored_tuple(std::move(*stored));
             },
             py::arg("data"),
             "(model, metadata) from journeyloop's file format: metadata holds 'teams', "
-            "'stages' (lists of pairs) and 'max_states', each None where the file has none.");
+            "'stages' (lists of pairs), 'max_states' and 'holding' (the holding times), each "
+            "None where the file has none.");
 
     m.def(
         "fit_markov",

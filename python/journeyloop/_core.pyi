@@ -402,6 +402,7 @@ class markov_model:
         teams: list[tuple[str, str]] | None = None,
         stages: list[tuple[str, str]] | None = None,
         max_states: int | None = None,
+        holding: holding_times | None = None,
     ) -> bytes: ...
     @staticmethod
     def from_bytes(data: bytes) -> markov_model: ...
@@ -579,6 +580,7 @@ class loop_model:
         teams: list[tuple[str, str]] | None = None,
         stages: list[tuple[str, str]] | None = None,
         max_states: int | None = None,
+        holding: loop_holding_times | None = None,
     ) -> bytes: ...
     @staticmethod
     def from_bytes_with_metadata(data: bytes) -> tuple[loop_model, dict[str, Any]]: ...

@@ -316,12 +316,6 @@ class LoopModel(ModelBase):
         """
         return expected_purchase_time(self._fitted, self.__dict__.get("_holding"), "next")
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Holding times are not saved with the model (as with save()): see
-        # docs/simulation.md.
-        state = super().__getstate__()
-        state.pop("_holding", None)
-        return state
 
     # -- removal effects and attribution ------------------------------------
 

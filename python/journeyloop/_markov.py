@@ -390,12 +390,6 @@ class MarkovModel(ModelBase):
         """
         return expected_time_to_conversion(self._fitted, self.__dict__.get("_holding"))
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Holding times are not saved with the model (as with save()): see
-        # docs/simulation.md.
-        state = super().__getstate__()
-        state.pop("_holding", None)
-        return state
 
     # -- removal effects and attribution ----------------------------------
 

@@ -578,19 +578,22 @@ class ModelBase:
         for key in ("teams", "stages"):
             pairs = metadata.get(key)
             setattr(self, key + "_", None if pairs is None else dict(pairs))
+        self._holding = metadata.get("holding")
 
     def to_bytes(self) -> bytes:
         """The fitted model in journeyloop's versioned, checksummed file format.
 
-        The file holds the counts and options, and also ``max_states`` and the
-        channel metadata (``teams_``, ``stages_``), so that :meth:`from_bytes`
-        gives back the same model.
+        The file holds the counts and options, and also ``max_states``, the
+        channel metadata (``teams_``, ``stages_``) and the holding times fitted
+        from journeys with times, so that :meth:`from_bytes` gives back the
+        same model.
         """
         return bytes(
             self._fitted.to_bytes(
                 teams=_pairs(self.teams_),
                 stages=_pairs(self.stages_),
                 max_states=int(self.max_states),
+                holding=self.__dict__.get("_holding"),
             )
         )
 
@@ -624,13 +627,19 @@ class ModelBase:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_model"] = None if state.get("_model") is None else self.to_bytes()
+        # The holding times travel inside the model's bytes.
+        state.pop("_holding", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         blob = state.pop("_model")
         state.pop("_loop", None)  # pickles of MarkovModel before LoopModel existed
         self.__dict__.update(state)
-        self._model = None if blob is None else self._core_type().from_bytes_with_metadata(blob)[0]
+        if blob is None:
+            self._model = None
+            return
+        self._model, metadata = self._core_type().from_bytes_with_metadata(blob)
+        self._holding = metadata.get("holding")
 
     # -- text -----------------------------------------------------------------
 

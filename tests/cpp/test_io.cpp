@@ -8,7 +8,9 @@
 
 #include "fixtures.hpp"
 
+#include <journeyloop/events.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
+#include <journeyloop/simulate.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -141,7 +143,10 @@ TEST_CASE("io: a model file keeps its metadata", "[io]") {
     meta.stages = std::vector<std::pair<std::string, std::string>>{};
     meta.max_states = 1234;
     const auto bytes = to_bytes(model, meta);
-    const auto [again, back] = stored_model_from_bytes(bytes);
+    const auto stored = stored_model_from_bytes(bytes);
+    const auto& again = stored.model;
+    const auto& back = stored.metadata;
+    REQUIRE_FALSE(stored.holding.has_value());
     REQUIRE(again.counts() == model.counts());
     REQUIRE(back.teams == meta.teams);
     REQUIRE(back.stages.has_value());
@@ -646,4 +651,65 @@ TEST_CASE("merge: counts that would overflow or lose exactness are refused",
     // Fractional weights add in floating point, as documented.
     const auto tenth = count_transitions(rows({"a"}, {0.1}, {0.2}, {0}));
     REQUIRE(merge(tenth, tenth).total_nulls() == 0.2 + 0.2);
+}
+
+TEST_CASE("io: holding times are saved with a model and read back", "[io][simulate]") {
+    std::vector<std::int64_t> customer{1, 1, 1, 1, 1, 2};
+    std::vector<double> time{0, 2, 5, 6, 10, 0};
+    std::vector<std::string_view> channel{"a", "b", "", "a", "", "b"};
+    std::vector<double> conversion{0, 0, 1, 0, 1, 0};
+    event_table t;
+    t.customer_ids = customer;
+    t.time_real = time;
+    t.channel = channel;
+    t.conversion = conversion;
+    const auto journeys = build_journeys(t, {}).journeys;
+    const auto funnel = fit_markov(count_transitions(journeys));
+    holding_options ho;
+    ho.min_weight = 1;
+    const auto h = fit_holding_times(journeys, funnel, ho);
+    const auto bytes = to_bytes(funnel, {}, h);
+    const auto back = stored_model_from_bytes(bytes);
+    REQUIRE(back.holding.has_value());
+    REQUIRE(back.holding->means() == h.means());
+    REQUIRE(back.holding->own_means() == h.own_means());
+    REQUIRE(expected_time_to_conversion(back.model, *back.holding) ==
+            expected_time_to_conversion(funnel, h));
+    REQUIRE(to_bytes(back.model, {}, *back.holding) == bytes);
+    REQUIRE_FALSE(stored_model_from_bytes(to_bytes(funnel)).holding.has_value());
+
+    const auto histories = build_loop_histories(t, {}).histories;
+    const auto loop = fit_loop(count_loop_transitions(histories));
+    const auto lh = fit_holding_times(histories, loop, ho);
+    const auto loop_bytes = to_bytes(loop, {}, lh);
+    const auto loop_back = loop_model_from_bytes(loop_bytes);
+    REQUIRE(loop_back.holding.has_value());
+    REQUIRE(expected_time_to_next_purchase(loop_back.model, *loop_back.holding) ==
+            expected_time_to_next_purchase(loop, lh));
+    REQUIRE(to_bytes(loop_back.model, {}, *loop_back.holding) == loop_bytes);
+
+    // Holding times of another model are refused on saving; a file whose
+    // holding times do not fit its model, on loading.
+    REQUIRE_THROWS_AS(to_bytes(*loop.repeat(), {}, h), invalid_input);
+    auto body_of = [](const std::string& b) { return b.substr(b.find('\n') + 1); };
+    const auto refused = [](const std::string& file, const char* kind, const char* words) {
+        try {
+            if (std::string(kind) == "markov_model") stored_model_from_bytes(file);
+            else loop_model_from_bytes(file);
+            FAIL("accepted");
+        } catch (const invalid_input& e) {
+            INFO(e.what());
+            REQUIRE(std::string(e.what()).find(words) != std::string::npos);
+        }
+    };
+    const auto body = body_of(bytes);
+    const std::string m = "markov_model";
+    refused(edited(m, body, "\"means\":[", "\"means\":[1,"), "markov_model", "means and");
+    refused(edited(m, body, "\"means\":[0", "\"means\":[-1"), "markov_model", "non-negative");
+    refused(edited(m, body, "\"fallbacks\":[", "\"fallbacks\":[9,"), "markov_model", "fallbacks");
+    refused(edited(m, body, "\"means\":[", "\"extra\":1,\"means\":["), "markov_model",
+            "unknown member");
+    refused(edited("loop_model", body_of(loop_bytes), "\"repeat\":{\"unit_seconds\"",
+                   "\"repeat\":null,\"x\":{\"unit_seconds\""),
+            "loop_model", "holding");
 }

@@ -245,7 +245,8 @@ TEST_CASE("loop model: saved and loaded, with its metadata", "[loop][io]") {
     meta.stages = {{"a", "awareness"}, {"b", "evaluation"}};
     meta.max_states = 99;
     const auto bytes = to_bytes(model, meta);
-    const auto [back, back_meta] = loop_model_from_bytes(bytes);
+    const auto [back, back_meta, back_holding] = loop_model_from_bytes(bytes);
+    REQUIRE_FALSE(back_holding.has_value());
     REQUIRE(back.options().smoothing == 0.5);
     REQUIRE(back.first().counts() == model.first().counts());
     REQUIRE(back.repeat()->counts() == model.repeat()->counts());

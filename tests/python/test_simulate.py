@@ -221,15 +221,27 @@ def test_loop_simulation_refits() -> None:
     )
 
 
-def test_pickled_model_has_no_holding_times() -> None:
+def test_pickles_and_files_keep_the_holding_times(tmp_path) -> None:  # type: ignore[no-untyped-def]
     model = jl.MarkovModel().fit(timed())
-    assert model.expected_time_to_conversion_ > 0
-    again = pickle.loads(pickle.dumps(model))
-    assert again.conversion_rate_ == model.conversion_rate_
+    loop = jl.LoopModel().fit(timed_histories())
+    for m in (model, loop):
+        path = tmp_path / "model.jl"
+        m.save(path)
+        for again in (pickle.loads(pickle.dumps(m)), type(m).load(path), copy.deepcopy(m)):
+            if isinstance(m, jl.LoopModel):
+                assert again.expected_time_to_first_purchase_ == m.expected_time_to_first_purchase_
+                assert again.expected_time_to_next_purchase_ == m.expected_time_to_next_purchase_
+            else:
+                assert again.expected_time_to_conversion_ == m.expected_time_to_conversion_
+            # The same draws, times included.
+            assert again.simulate(500, seed=3).to_bytes() == m.simulate(500, seed=3).to_bytes()
+            assert again.simulate(10, seed=1).has_times
+    # A model without times stays without.
+    plain = jl.MarkovModel().fit(journeys(HAND))
+    again = pickle.loads(pickle.dumps(plain))
     assert not again.simulate(10, seed=1).has_times
     with pytest.raises(jl.InvalidInputError, match="journeys with times"):
         _ = again.expected_time_to_conversion_
-    assert copy.deepcopy(model).conversion_rate_ == model.conversion_rate_
 
 
 def test_expected_time_is_a_timedelta_for_datetimes() -> None:

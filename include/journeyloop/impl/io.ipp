@@ -6,6 +6,7 @@
 #include <journeyloop/impl/counts_access.hpp>
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/json.hpp>
+#include <journeyloop/impl/holding_times_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
 
 #include <journeyloop/errors.hpp>
@@ -504,6 +505,84 @@ JOURNEYLOOP_IMPL_INLINE model_metadata read_metadata(const json::value& body) {
     return meta;
 }
 
+template <class Numbers>
+JOURNEYLOOP_IMPL_INLINE void write_numbers(std::string& out, const char* key, const Numbers& xs) {
+    out += ",\"";
+    out += key;
+    out += "\":[";
+    bool first = true;
+    for (const double x : xs) {
+        if (!first) out += ',';
+        first = false;
+        json::write_number(out, x);
+    }
+    out += ']';
+}
+
+// `{"means":[...],"weights":[...],...}`: the holding times of a model whose
+// matrix they fit (checked).
+JOURNEYLOOP_IMPL_INLINE void write_holding(std::string& body, const markov_model& model,
+                                           const holding_times& h) {
+    const transition_matrix& p = model.transitions();
+    if (h.num_states() != static_cast<std::size_t>(p.rows()) ||
+        h.means().size() != static_cast<std::size_t>(p.nonZeros()))
+        throw invalid_input("cannot save the model: its holding times were fitted for another "
+                            "model");
+    for (Eigen::Index s = 0; s < p.outerSize(); ++s) {
+        std::size_t at = h.row_offset(static_cast<state_id>(s));
+        for (transition_matrix::InnerIterator it(p, s); it; ++it, ++at)
+            if (at >= h.row_offset(static_cast<state_id>(s + 1)) ||
+                h.targets()[at] != static_cast<state_id>(it.col()))
+                throw invalid_input("cannot save the model: its holding times were fitted for "
+                                    "another model");
+    }
+    const auto parts = holding_times::builder::summary_of(h);
+    body += "{\"unit_seconds\":";
+    json::write_number(body, parts.unit_seconds);
+    body += ",\"overall_mean\":";
+    json::write_number(body, parts.overall_mean);
+    body += ",\"fallbacks\":[" + std::to_string(parts.own) + ',' + std::to_string(parts.by_state) +
+            ',' + std::to_string(parts.overall) + ',' + std::to_string(parts.skipped) + ']';
+    write_numbers(body, "means", h.means());
+    std::vector<double> weights;
+    weights.reserve(h.means().size());
+    for (std::size_t s = 0; s < h.num_states(); ++s)
+        for (std::size_t at = h.row_offset(static_cast<state_id>(s));
+             at < h.row_offset(static_cast<state_id>(s + 1)); ++at)
+            weights.push_back(h.weight(static_cast<state_id>(s), h.targets()[at]));
+    write_numbers(body, "weights", weights);
+    body += '}';
+}
+
+JOURNEYLOOP_IMPL_INLINE holding_times read_holding(const json::value& item,
+                                                   const markov_model& model,
+                                                   const std::string& where) {
+    if (item.type != json::value::kind::object)
+        throw invalid_input("invalid file: " + where + ": expected an object");
+    for (const auto& [key, value] : item.object)
+        if (key != "unit_seconds" && key != "overall_mean" && key != "fallbacks" &&
+            key != "means" && key != "weights")
+            throw invalid_input("invalid file: " + where + ": unknown member '" + key + "'");
+    holding_times::builder::summary parts;
+    parts.unit_seconds = item.at("unit_seconds", where).as_number(where + ".unit_seconds");
+    parts.overall_mean = item.at("overall_mean", where).as_number(where + ".overall_mean");
+    const auto& fallbacks = item.at("fallbacks", where).as_array(where + ".fallbacks");
+    if (fallbacks.size() != 4)
+        throw invalid_input("invalid file: " + where + ".fallbacks: expected 4 counts");
+    std::size_t* counts[] = {&parts.own, &parts.by_state, &parts.overall, &parts.skipped};
+    for (std::size_t i = 0; i < 4; ++i)
+        *counts[i] = static_cast<std::size_t>(
+            fallbacks[i].as_integer(where + ".fallbacks", 0, INT64_MAX / 2));
+    auto numbers = [&](const char* key) {
+        std::vector<double> out;
+        const auto at = where + "." + key;
+        for (const auto& x : item.at(key, where).as_array(at)) out.push_back(x.as_number(at));
+        return out;
+    };
+    return holding_times::builder::from_parts(model, numbers("means"), numbers("weights"), parts,
+                                              where);
+}
+
 JOURNEYLOOP_IMPL_INLINE markov_options read_options(const json::value& body) {
     markov_options options;
     options.smoothing = non_negative(body.at("smoothing", "body"), "smoothing");
@@ -523,8 +602,24 @@ JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const markov_model& model,
     return wrap("markov_model", body);
 }
 
-JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_model& model,
-                                             const model_metadata& metadata) {
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const markov_model& model,
+                                             const model_metadata& metadata,
+                                             const holding_times& holding) {
+    std::string body = "{\"smoothing\":";
+    json::write_number(body, model.options().smoothing);
+    write_metadata(body, metadata);
+    body += ",\"counts\":";
+    write_counts_body(body, model.counts());
+    body += ",\"holding\":";
+    write_holding(body, model, holding);
+    body += '}';
+    return wrap("markov_model", body);
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(io_5) {
+// A loop model's body without its closing brace.
+JOURNEYLOOP_IMPL_INLINE std::string loop_model_body(const loop_model& model,
+                                                    const model_metadata& metadata) {
     std::string body = "{\"smoothing\":";
     json::write_number(body, model.options().smoothing);
     write_metadata(body, metadata);
@@ -540,7 +635,28 @@ JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_model& model,
     body += ",\"repeat\":";
     if (model.repeat()) write_counts_body(body, model.repeat()->counts());
     else body += "null";
-    body += '}';
+    return body;
+}
+} // JOURNEYLOOP_IMPL_NAMESPACE(io_5)
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_model& model,
+                                             const model_metadata& metadata) {
+    return wrap("loop_model", loop_model_body(model, metadata) + '}');
+}
+
+JOURNEYLOOP_IMPL_INLINE std::string to_bytes(const loop_model& model,
+                                             const model_metadata& metadata,
+                                             const loop_holding_times& holding) {
+    if (model.repeat().has_value() != holding.repeat.has_value())
+        throw invalid_input("cannot save the model: its holding times were fitted for another "
+                            "model");
+    std::string body = loop_model_body(model, metadata);
+    body += ",\"holding\":{\"first\":";
+    write_holding(body, model.first(), holding.first);
+    body += ",\"repeat\":";
+    if (holding.repeat) write_holding(body, *model.repeat(), *holding.repeat);
+    else body += "null";
+    body += "}}";
     return wrap("loop_model", body);
 }
 
@@ -556,7 +672,11 @@ JOURNEYLOOP_IMPL_INLINE stored_model stored_model_from_bytes(std::string_view by
     const auto body = unwrap(bytes, "markov_model");
     const auto options = read_options(body);
     auto meta = read_metadata(body);
-    return {fit_markov(read_counts_body(body.at("counts", "body")), options), std::move(meta)};
+    stored_model out{fit_markov(read_counts_body(body.at("counts", "body")), options),
+                     std::move(meta), std::nullopt};
+    if (body.object.count("holding"))
+        out.holding = read_holding(body.at("holding", "body"), out.model, "holding");
+    return out;
 }
 
 JOURNEYLOOP_IMPL_INLINE stored_loop_model loop_model_from_bytes(std::string_view bytes) {
@@ -576,28 +696,37 @@ JOURNEYLOOP_IMPL_INLINE stored_loop_model loop_model_from_bytes(std::string_view
     if (repeat.type != json::value::kind::null) counts.repeat = read_counts_body(repeat);
     // fit_loop checks the views and totals against each other, for files and
     // for counts built by hand alike.
+    std::optional<stored_loop_model> out;
     try {
-        return {fit_loop(counts, options), std::move(meta)};
+        out.emplace(stored_loop_model{fit_loop(counts, options), std::move(meta), std::nullopt});
     } catch (const invalid_input& e) {
         throw invalid_input(std::string("invalid file: ") + e.what());
     }
+    if (body.object.count("holding")) {
+        const auto& h = body.at("holding", "body");
+        if (h.type != json::value::kind::object)
+            throw invalid_input("invalid file: holding: expected an object");
+        for (const auto& [key, value] : h.object)
+            if (key != "first" && key != "repeat")
+                throw invalid_input("invalid file: holding: unknown member '" + key + "'");
+        loop_holding_times times{
+            read_holding(h.at("first", "holding"), out->model.first(), "holding.first"),
+            std::nullopt};
+        const auto& r = h.at("repeat", "holding");
+        if ((r.type == json::value::kind::null) == out->model.repeat().has_value())
+            throw invalid_input("invalid file: holding.repeat: expected " +
+                                std::string(out->model.repeat() ? "the repeat view's holding "
+                                                                  "times"
+                                                                : "null (the model has no "
+                                                                  "repeat view)"));
+        if (out->model.repeat())
+            times.repeat = read_holding(r, *out->model.repeat(), "holding.repeat");
+        out->holding = std::move(times);
+    }
+    return std::move(*out);
 }
 
 JOURNEYLOOP_IMPL_NAMESPACE(io_3) {
-
-template <class Numbers>
-JOURNEYLOOP_IMPL_INLINE void write_numbers(std::string& out, const char* key, const Numbers& xs) {
-    out += ",\"";
-    out += key;
-    out += "\":[";
-    bool first = true;
-    for (const double x : xs) {
-        if (!first) out += ',';
-        first = false;
-        json::write_number(out, x);
-    }
-    out += ']';
-}
 
 template <class Integers>
 JOURNEYLOOP_IMPL_INLINE void write_integers(std::string& out, const char* key, const Integers& xs) {

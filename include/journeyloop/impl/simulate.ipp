@@ -4,6 +4,7 @@
 
 #include <journeyloop/config.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/impl/holding_times_builder.hpp>
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
 #include <journeyloop/simulate.hpp>
@@ -385,77 +386,6 @@ JOURNEYLOOP_IMPL_INLINE void check_holding_options(const holding_options& option
                             std::to_string(options.min_weight));
 }
 } // JOURNEYLOOP_IMPL_NAMESPACE(simulate_3)
-
-// The one writer of holding times: the means of a model's transitions from
-// the sums of their observed times, with the fallbacks.
-class holding_times::builder {
-public:
-    using sums = std::unordered_map<std::uint64_t, std::pair<double, double>>;
-
-    /**
-     * The means of `model`'s transitions from the sums of START's row and of
-     * the other rows. Channel states' rows and the fallback pools depend on
-     * `shared` alone, so two views that share their channel rows get the
-     * same means there. START's row is pooled apart (at order 1 a funnel's
-     * are 0 by definition), and the times to NULL are left out of the pools:
-     * a journey that ends in NULL ends at its last touch, so they are mostly
-     * 0 and would drag the pools down.
-     */
-    static holding_times assemble(const markov_model& model, const sums& start, const sums& shared,
-                                  const holding_options& options, double unit_seconds,
-                                  std::size_t skipped) {
-        const std::size_t n_states = model.counts().num_states();
-        holding_times out;
-        out.unit_seconds_ = unit_seconds;
-        out.skipped_ = skipped;
-        std::vector<double> state_time(n_states, 0.0), state_weight(n_states, 0.0);
-        double all_time = 0, all_weight = 0;
-        for (const auto* part : {&start, &shared})
-            for (const auto& [key, e] : *part) {
-                const auto s = static_cast<state_id>(key >> 32);
-                const auto t = static_cast<state_id>(key & 0xFFFFFFFFu);
-                if (s >= n_states || t == tc::null) continue;
-                state_time[s] += e.first;
-                state_weight[s] += e.second;
-                if (s == tc::start) continue;
-                all_time += e.first;
-                all_weight += e.second;
-            }
-        out.overall_mean_ = all_weight > 0 ? all_time / all_weight : 0.0;
-        const transition_matrix& p = model.transitions();
-        for (state_id s = 0; s < n_states; ++s) {
-            const sums& part = s == tc::start ? start : shared;
-            for (transition_matrix::InnerIterator it(p, s); it; ++it) {
-                const auto t = static_cast<state_id>(it.col());
-                const auto found = part.find((std::uint64_t{s} << 32) | t);
-                const double w = found == part.end() ? 0.0 : found->second.second;
-                double m;
-                if (w >= options.min_weight || (w > 0 && t == tc::null)) {
-                    m = found->second.first / w;
-                    ++out.own_;
-                } else if (t == tc::null) {
-                    m = 0;
-                    ++out.by_state_;
-                } else if (state_weight[s] >= options.min_weight ||
-                           (s == tc::start && state_weight[s] > 0)) {
-                    m = state_time[s] / state_weight[s];
-                    ++out.by_state_;
-                } else if (s == tc::start) {
-                    m = 0;
-                    ++out.by_state_;
-                } else {
-                    m = out.overall_mean_;
-                    ++out.overall_;
-                }
-                out.targets_.push_back(t);
-                out.means_.push_back(m);
-                out.weights_.push_back(w);
-            }
-            out.row_offsets_.push_back(out.targets_.size());
-        }
-        return out;
-    }
-};
 
 JOURNEYLOOP_IMPL_INLINE holding_times fit_holding_times(const journey_set& journeys,
                                                         const markov_model& model,
