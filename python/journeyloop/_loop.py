@@ -316,7 +316,6 @@ class LoopModel(ModelBase):
         """
         return expected_purchase_time(self._fitted, self.__dict__.get("_holding"), "next")
 
-
     # -- removal effects and attribution ------------------------------------
 
     def removal_effects(

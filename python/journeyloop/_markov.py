@@ -390,7 +390,6 @@ class MarkovModel(ModelBase):
         """
         return expected_time_to_conversion(self._fitted, self.__dict__.get("_holding"))
 
-
     # -- removal effects and attribution ----------------------------------
 
     def _sequence_states(
