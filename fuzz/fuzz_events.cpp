@@ -197,11 +197,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             FUZZ_CHECK(h.size() == built.report.journeys);
             FUZZ_CHECK(fuzz::close(h.total_purchases(), built.report.conversions));
             FUZZ_CHECK(fuzz::close(h.total_value(), built.report.value));
+            // Every touch and purchase has a time before the history's last
+            // event: non-negative (infinite only for real times further apart
+            // than a double holds, as in funnel form), not increasing along
+            // the row, 0 at its end.
+            FUZZ_CHECK(h.has_times());
+            for (std::size_t i = 0; i < h.size(); ++i) {
+                const auto tbe = h.times_before_end(i);
+                FUZZ_CHECK(tbe.size() == h.path(i).size() && tbe.size() >= 1);
+                for (std::size_t j = 0; j < tbe.size(); ++j) {
+                    FUZZ_CHECK(tbe[j] >= 0);
+                    if (j > 0) FUZZ_CHECK(tbe[j] <= tbe[j - 1]);
+                }
+                FUZZ_CHECK(tbe[tbe.size() - 1] == 0);
+            }
             if (h.channels().size() <= 12) {
                 jl::counting_options co;
                 co.threads = 1;
-                const auto s = jl::summarize(jl::fit_loop(jl::count_loop_transitions(h, co)));
+                const auto m = jl::fit_loop(jl::count_loop_transitions(h, co));
+                const auto s = jl::summarize(m);
                 FUZZ_CHECK(std::isfinite(s.expected_purchases) && std::isfinite(s.expected_value));
+                const auto held = jl::fit_holding_times(h, m);
+                const double a = jl::expected_time_to_first_purchase(m, held);
+                const double b = jl::expected_time_to_next_purchase(m, held);
+                FUZZ_CHECK(a >= 0 && !std::isnan(a) && b >= 0 && !std::isnan(b));
             }
         } catch (const jl::error&) {
         }

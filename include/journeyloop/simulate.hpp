@@ -80,7 +80,8 @@ public:
     std::size_t state_means() const noexcept { return by_state_; }
     std::size_t overall_means() const noexcept { return overall_; }
     /// Journeys left out of the fit: a touch on a channel, or a state, that
-    /// the model does not have.
+    /// the model does not have, or a time that is not finite (real times
+    /// further apart than a double holds).
     std::size_t skipped_journeys() const noexcept { return skipped_; }
     /// Seconds per time unit of the journeys (0: unitless).
     double time_unit_seconds() const noexcept { return unit_seconds_; }

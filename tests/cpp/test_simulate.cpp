@@ -421,3 +421,33 @@ TEST_CASE("simulate: loop histories with times, holding times and the expected p
         fit_holding_times(build_loop_histories({paths, one_customer, {}, {}}, {}), model),
         invalid_input);
 }
+
+TEST_CASE("simulate: real times further apart than a double holds are left out of holding times",
+          "[simulate][loop]") {
+    // Customer 1's touches are 2e308 apart: their time before the end is
+    // infinite, as in funnel form, and the holding times leave the history
+    // out (counted); customer 2's are ordinary.
+    std::vector<std::int64_t> customer{1, 1, 1, 2, 2, 2};
+    std::vector<double> time{-1e308, 1e308, 1e308, 0, 1, 3};
+    std::vector<std::string_view> channel{"a", "b", "", "a", "b", ""};
+    std::vector<double> conversion{0, 0, 1, 0, 0, 1};
+    event_table t;
+    t.customer_ids = customer;
+    t.time_real = time;
+    t.channel = channel;
+    t.conversion = conversion;
+    const auto histories = build_loop_histories(t, {}).histories;
+    REQUIRE(std::isinf(histories.times_before_end(0)[0]));
+    REQUIRE(histories.times_before_end(0)[1] == 0);
+    const auto tbe = histories.times_before_end(1);
+    REQUIRE(std::vector<double>(tbe.begin(), tbe.end()) == std::vector<double>{3, 2, 0});
+    const auto model = fit_loop(count_loop_transitions(histories));
+    holding_options ho;
+    ho.min_weight = 1;
+    const auto h = fit_holding_times(histories, model, ho);
+    REQUIRE(h.first.skipped_journeys() == 1);
+    const auto id = [&](const char* name) { return state_of(model.first().counts(), name); };
+    REQUIRE(h.first.mean(id("a"), id("b")) == 1);
+    REQUIRE(h.first.mean(id("b"), transition_counts::conversion) == 2);
+    REQUIRE(expected_time_to_first_purchase(model, h) == 3);
+}

@@ -466,6 +466,17 @@ private:
         r.value += value;
     }
 
+    // A loop history's times are written as they come and turned into times
+    // before its end when the customer ends: real times as they are (so that
+    // the time before the end is the difference of the two, as before()
+    // gives it), integer times from the history's first touch (exact in
+    // uint64, and small enough for a double).
+    template <class T>
+    static double history_time(const walker<T>& w, T t) {
+        if constexpr (std::is_same_v<T, std::int64_t>) return before(t, w.history_start);
+        else return t;
+    }
+
     template <class T>
     void finish_customer(walker<T>& w) {
         if (w.customer == no_id) return;
@@ -476,7 +487,7 @@ private:
             // history (they are counted in conversions_without_touch).
             if (w.history_rows > 0) {
                 if (time_out_ && w.history_touches > 0) {
-                    const double end = before(w.history_end, w.history_start);
+                    const double end = history_time(w, w.history_end);
                     for (std::size_t k = w.history_begin; k < touch_n_; ++k)
                         time_out_[k] = end - time_out_[k];
                 }
@@ -535,7 +546,7 @@ private:
                     w.history_begin = touch_n_;
                     w.history_start = e.time;
                 }
-                put_touch(e.channel, before(e.time, w.history_start));
+                put_touch(e.channel, history_time(w, e.time));
                 w.history_end = e.time;
                 ++w.history_touches;
             }
@@ -550,7 +561,7 @@ private:
             }
             if (conv > 0) {
                 // One purchase per conversion row.
-                put_touch(purchase_, before(e.time, w.history_start));
+                put_touch(purchase_, history_time(w, e.time));
                 w.history_end = e.time;
                 purchase_values_.push_back(value);
                 w.purchases += 1;

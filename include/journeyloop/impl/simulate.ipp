@@ -302,6 +302,14 @@ public:
             if (auto id = c.channels().find(channels.name(ch))) to_model_[ch] = *id;
     }
 
+    // Whether every time is finite (a span of real times wider than a double
+    // holds is not).
+    static bool finite(column_view<double> times) {
+        for (double t : times)
+            if (!std::isfinite(t)) return false;
+        return true;
+    }
+
     // Whether every channel of `path` is one of the model's.
     bool known(column_view<channel_id> path) const {
         for (auto ch : path)
@@ -401,8 +409,8 @@ JOURNEYLOOP_IMPL_INLINE holding_times fit_holding_times(const journey_set& journ
     for (std::size_t r = 0; r < journeys.size(); ++r) {
         const auto path = journeys.path(r);
         const auto tbe = journeys.times_before_end(r);
-        if (path.empty() || !b.known(path) || !b.walk(path, 0, path.size(), states) ||
-            states.empty()) {
+        if (path.empty() || !b.known(path) || !segment_walker::finite(tbe) ||
+            !b.walk(path, 0, path.size(), states) || states.empty()) {
             ++skipped;
             continue;
         }
@@ -436,7 +444,7 @@ JOURNEYLOOP_IMPL_INLINE loop_holding_times fit_holding_times(const loop_historie
         const auto path = histories.path(r);
         const auto tbe = histories.times_before_end(r);
         const double w = histories.customers(r);
-        bool ok = !path.empty();
+        bool ok = !path.empty() && segment_walker::finite(tbe);
         for (std::size_t i = 0; ok && i < path.size(); ++i)
             ok = path[i] == marker || b.known({path.data() + i, 1});
         bounds.clear();
@@ -493,10 +501,16 @@ double accumulated_time(const markov_model& model, const holding_times& h, Weigh
     double total = 0;
     for (state_id s = 0; s < h.num_states(); ++s) {
         if (s == transition_counts::conversion || s == transition_counts::null) continue;
+        // Terms that cannot count are skipped, not multiplied: a mean that
+        // overflowed (times further apart than a double holds) makes the
+        // result infinite, never NaN.
+        if (!(visits[s] > 0)) continue;
         double row = 0;
         std::size_t at = h.row_offset(s);
-        for (transition_matrix::InnerIterator it(p, s); it; ++it, ++at)
-            row += it.value() * h.means()[at] * w(static_cast<state_id>(it.col()));
+        for (transition_matrix::InnerIterator it(p, s); it; ++it, ++at) {
+            const double weight = it.value() * w(static_cast<state_id>(it.col()));
+            if (weight > 0) row += weight * h.means()[at];
+        }
         total += visits[s] * row;
     }
     return total;
