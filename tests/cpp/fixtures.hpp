@@ -61,6 +61,31 @@ inline journeyloop::journey_set abc_example() {
     return journeyloop::build_journeys({paths, conv, nulls, value});
 }
 
+// An event log held by its columns (integer customers, real times, channel
+// names, "" for a conversion row without a channel), for logs written by hand.
+struct event_log {
+    std::vector<std::int64_t> customer;
+    std::vector<double> time;
+    std::vector<std::string_view> channel;
+    std::vector<double> conversion;
+    // A view of the columns: the log must outlive it.
+    journeyloop::event_table table() const {
+        journeyloop::event_table t;
+        t.customer_ids = customer;
+        t.time_real = time;
+        t.channel = channel;
+        t.conversion = conversion;
+        return t;
+    }
+};
+
+// A loop log worked by hand in the tests (and in tests/python/test_simulate.py):
+// customer 1 goes a@0 b@2 purchase@5 a@6 purchase@10, customer 2 touches b@0.
+inline event_log two_purchases_log() {
+    return {
+        {1, 1, 1, 1, 1, 2}, {0, 2, 5, 6, 10, 0}, {"a", "b", "", "a", "", "b"}, {0, 0, 1, 0, 1, 0}};
+}
+
 // The reference data beside the repository, or an empty string when it is
 // absent. With JOURNEYLOOP_REQUIRE_DATA=1 (set by .ci/run) absence fails.
 inline std::string shared_data(const std::string& relative) {

@@ -654,15 +654,8 @@ TEST_CASE("merge: counts that would overflow or lose exactness are refused",
 }
 
 TEST_CASE("io: holding times are saved with a model and read back", "[io][simulate]") {
-    std::vector<std::int64_t> customer{1, 1, 1, 1, 1, 2};
-    std::vector<double> time{0, 2, 5, 6, 10, 0};
-    std::vector<std::string_view> channel{"a", "b", "", "a", "", "b"};
-    std::vector<double> conversion{0, 0, 1, 0, 1, 0};
-    event_table t;
-    t.customer_ids = customer;
-    t.time_real = time;
-    t.channel = channel;
-    t.conversion = conversion;
+    const auto log = fixtures::two_purchases_log();
+    const auto t = log.table();
     const auto journeys = build_journeys(t, {}).journeys;
     const auto funnel = fit_markov(count_transitions(journeys));
     holding_options ho;

@@ -324,15 +324,8 @@ TEST_CASE("simulate: loop histories with times, holding times and the expected p
           "[simulate][loop]") {
     // Customers (time, channel; p = purchase):
     //   1: a@0 b@2 p@5 a@6 p@10    2: b@0
-    std::vector<std::int64_t> customer{1, 1, 1, 1, 1, 2};
-    std::vector<double> time{0, 2, 5, 6, 10, 0};
-    std::vector<std::string_view> channel{"a", "b", "", "a", "", "b"};
-    std::vector<double> conversion{0, 0, 1, 0, 1, 0};
-    event_table t;
-    t.customer_ids = customer;
-    t.time_real = time;
-    t.channel = channel;
-    t.conversion = conversion;
+    const auto log = fixtures::two_purchases_log();
+    const auto t = log.table();
     const auto histories = build_loop_histories(t, {}).histories;
     REQUIRE(histories.has_times());
     {
@@ -427,15 +420,11 @@ TEST_CASE("simulate: real times further apart than a double holds are left out o
     // Customer 1's touches are 2e308 apart: their time before the end is
     // infinite, as in funnel form, and the holding times leave the history
     // out (counted); customer 2's are ordinary.
-    std::vector<std::int64_t> customer{1, 1, 1, 2, 2, 2};
-    std::vector<double> time{-1e308, 1e308, 1e308, 0, 1, 3};
-    std::vector<std::string_view> channel{"a", "b", "", "a", "b", ""};
-    std::vector<double> conversion{0, 0, 1, 0, 0, 1};
-    event_table t;
-    t.customer_ids = customer;
-    t.time_real = time;
-    t.channel = channel;
-    t.conversion = conversion;
+    const fixtures::event_log log{{1, 1, 1, 2, 2, 2},
+                                  {-1e308, 1e308, 1e308, 0, 1, 3},
+                                  {"a", "b", "", "a", "b", ""},
+                                  {0, 0, 1, 0, 0, 1}};
+    const auto t = log.table();
     const auto histories = build_loop_histories(t, {}).histories;
     REQUIRE(std::isinf(histories.times_before_end(0)[0]));
     REQUIRE(histories.times_before_end(0)[1] == 0);
