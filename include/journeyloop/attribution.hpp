@@ -115,6 +115,46 @@ attribution heuristic_attribution(const journey_set& journeys, heuristic h,
                                   const heuristic_options& options = {});
 
 /**
+ * The simplified Shapley value of Zhao et al. (2018), from the journeys
+ * alone: with R(S) the conversions (and the value) of the rows whose set of
+ * distinct channels is exactly S, each channel j gets
+ *
+ *     phi_j = sum over S containing j of R(S) / |S|,
+ *
+ * the exact Shapley value of the game v(S) = sum over T within S of R(T)
+ * (the conversions of the journeys that touched only channels of S). Each
+ * row's conversions and value are split evenly between its distinct
+ * channels, however often each was touched. One entry per channel, in
+ * channel-id order; sums to the journeys' totals.
+ *
+ * **Example**: rows `"a > b > a"` (3 conversions) and `"a"` (1) give a 2.5
+ * and b 1.5.
+ */
+attribution simplified_shapley(const journey_set& journeys);
+
+/**
+ * Credit per channel and position: `conversions[j * positions + i]` is the
+ * credit of channel `names[j]` at position `i` (0-based).
+ */
+struct ordered_attribution {
+    std::vector<std::string> names;
+    /// Positions per channel (the most distinct channels of a row).
+    std::size_t positions = 0;
+    std::vector<double> conversions, value;
+};
+
+/**
+ * The ordered variant of simplified_shapley() (Zhao et al., 2018): each
+ * row's share R(S) / |S| for channel j goes to the position at which j first
+ * appears among the row's distinct channels (0 for the first channel
+ * touched). Summed over positions, it is simplified_shapley().
+ *
+ * **Example**: `"b > a > b"` (2 conversions) gives b 1 at position 0 and a 1
+ * at position 1.
+ */
+ordered_attribution ordered_simplified_shapley(const journey_set& journeys);
+
+/**
  * Sums an attribution by group: `group_of[i]` is the group name of
  * `a.names[i]`. Groups appear in order of first appearance, followed by
  * `extra_groups` not seen (with zero credit).

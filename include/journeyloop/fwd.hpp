@@ -36,6 +36,7 @@ struct csv_options;
 class attribution;
 enum class heuristic;
 struct heuristic_options;
+struct ordered_attribution;
 // transition_counts.hpp
 struct counting_options;
 class transition_counts;

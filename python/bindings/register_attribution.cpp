@@ -59,6 +59,27 @@ void register_attribution(py::module_& m) {
         },
         py::arg("journeys"), py::arg("method"), py::arg("options") = jl::heuristic_options{},
         "Heuristic attribution of every row.");
+    m.def("simplified_shapley", &jl::simplified_shapley, py::arg("journeys"),
+          py::call_guard<py::gil_scoped_release>(),
+          "The simplified Shapley value of Zhao et al. (2018) from the journeys.");
+    m.def(
+        "ordered_simplified_shapley",
+        [](const jl::journey_set& js) {
+            jl::ordered_attribution a;
+            {
+                py::gil_scoped_release release;
+                a = jl::ordered_simplified_shapley(js);
+            }
+            py::dict d;
+            d["names"] = a.names;
+            d["positions"] = a.positions;
+            d["conversions"] = to_numpy(a.conversions);
+            d["value"] = to_numpy(a.value);
+            return d;
+        },
+        py::arg("journeys"),
+        "The ordered simplified Shapley value: {names, positions, conversions, value}, credit "
+        "by channel and position (channel-major).");
     m.def("group_attribution", &jl::group_attribution, py::arg("attribution"), py::arg("group_of"),
           py::arg("extra_groups") = std::vector<std::string>{}, "Sums an attribution by group.");
 }

@@ -48,6 +48,7 @@ from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
 from ._scenario import Scenario, compare
+from ._shapley import simplified_shapley
 from ._threads import (
     get_memory_limit,
     get_threads,
@@ -86,6 +87,7 @@ __all__ = [
     "memory_limit",
     "set_memory_limit",
     "set_threads",
+    "simplified_shapley",
     "synthetic",
     "threads",
 ]

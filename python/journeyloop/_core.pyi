@@ -310,6 +310,8 @@ def build_events(
 ) -> tuple[journey_set | loop_histories, dict[str, Any]]: ...  # loop_histories for form="loop"
 
 # extra_groups defaults to [] (an empty list).
+def simplified_shapley(journeys: journey_set) -> attribution: ...
+def ordered_simplified_shapley(journeys: journey_set) -> dict[str, Any]: ...
 def group_attribution(
     attribution: attribution,
     group_of: Sequence[str],

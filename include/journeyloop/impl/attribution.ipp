@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -175,6 +176,61 @@ JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& jou
         }
     }
     return {names, std::move(conversions), std::move(values)};
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(attribution_2) {
+// Calls f(channel, position, share) for the distinct channels of every row
+// with conversions or value, in order of first appearance; `share` is 1 over
+// the number of distinct channels. Returns the most distinct channels of a
+// row.
+template <class F>
+std::size_t for_each_distinct(const journey_set& journeys, F&& f) {
+    std::vector<std::uint32_t> seen(journeys.channels().size(), 0);
+    std::vector<channel_id> distinct;
+    std::uint32_t stamp = 0;
+    std::size_t most = 0;
+    for (std::size_t row = 0; row < journeys.size(); ++row) {
+        if (journeys.conversions(row) == 0 && journeys.value(row) == 0) continue;
+        if (++stamp == 0) { // wrapped: start the marks again
+            std::fill(seen.begin(), seen.end(), 0);
+            stamp = 1;
+        }
+        distinct.clear();
+        for (const channel_id c : journeys.path(row))
+            if (seen[c] != stamp) {
+                seen[c] = stamp;
+                distinct.push_back(c);
+            }
+        most = std::max(most, distinct.size());
+        const double share = 1.0 / static_cast<double>(distinct.size());
+        for (std::size_t i = 0; i < distinct.size(); ++i) f(row, distinct[i], i, share);
+    }
+    return most;
+}
+} // JOURNEYLOOP_IMPL_NAMESPACE(attribution_2)
+
+JOURNEYLOOP_IMPL_INLINE attribution simplified_shapley(const journey_set& journeys) {
+    const auto& names = journeys.channels().names();
+    std::vector<double> conversions(names.size(), 0.0), values(names.size(), 0.0);
+    for_each_distinct(journeys, [&](std::size_t row, channel_id c, std::size_t, double share) {
+        conversions[c] += share * journeys.conversions(row);
+        values[c] += share * journeys.value(row);
+    });
+    return {names, std::move(conversions), std::move(values)};
+}
+
+JOURNEYLOOP_IMPL_INLINE ordered_attribution ordered_simplified_shapley(const journey_set& journeys) {
+    ordered_attribution out;
+    out.names = journeys.channels().names();
+    // First the widest row, then the credit.
+    out.positions = for_each_distinct(journeys, [](std::size_t, channel_id, std::size_t, double) {});
+    out.conversions.assign(out.names.size() * out.positions, 0.0);
+    out.value.assign(out.names.size() * out.positions, 0.0);
+    for_each_distinct(journeys, [&](std::size_t row, channel_id c, std::size_t i, double share) {
+        out.conversions[c * out.positions + i] += share * journeys.conversions(row);
+        out.value[c * out.positions + i] += share * journeys.value(row);
+    });
+    return out;
 }
 
 JOURNEYLOOP_IMPL_INLINE attribution

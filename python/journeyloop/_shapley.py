@@ -1,0 +1,122 @@
+"""Data-driven Shapley values: the simplified Shapley value of Zhao et al. (2018).
+
+Every number comes from the C++ core (``simplified_shapley`` and
+``ordered_simplified_shapley`` in ``<journeyloop/attribution.hpp>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._errors import InvalidInputError
+from ._journeys import Histories, Journeys
+from ._model_base import attribution_frame
+from ._teams import team_of_channels
+
+__all__ = ["simplified_shapley"]
+
+
+def simplified_shapley(
+    journeys: Journeys,
+    *,
+    by: Literal["channel", "team"] = "channel",
+    teams: Mapping[str, str] | Any | None = None,
+    ordered: bool = False,
+) -> pd.DataFrame:
+    """The simplified Shapley value of Zhao et al. (2018), from the journeys alone.
+
+    With ``R(S)`` the conversions (and the value) of the journeys whose set of
+    distinct channels is exactly ``S``, channel ``j`` gets ``sum over S
+    containing j of R(S) / |S|``: the exact Shapley value of the game whose
+    worth ``v(S)`` is the conversions of the journeys that touched only
+    channels of ``S``. Each journey's conversions and value are split evenly
+    between its distinct channels, however often each was touched; the
+    credits sum to the journeys' totals. No model is fitted: see
+    ``docs/shapley.md``.
+
+    Parameters
+    ----------
+    journeys
+        Funnel journeys.
+    by
+        ``"channel"``, or ``"team"``: the players are the teams (each journey
+        split between its distinct teams, not the sum of its channels' credit).
+    teams
+        Channel → team map for ``by="team"`` (default: the journeys' metadata).
+    ordered
+        The ordered variant: each share goes to the position (1 for the first
+        channel touched) at which the channel first appears among the
+        journey's distinct channels.
+
+    Returns
+    -------
+    DataFrame
+        ``channel`` (or ``team``), ``conversions``, ``value``, ``share``; with
+        ``ordered=True``, ``channel`` (or ``team``), ``position``,
+        ``conversions``, ``value``, one row per player and position.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> j = jl.Journeys.from_paths(["a > b > a", "a", "c > b"], conversions=[3, 1, 2],
+    ...                            nulls=[0, 0, 1])
+    >>> jl.simplified_shapley(j)
+      channel  conversions  value  share
+    0       a          2.5    0.0  0.416667
+    1       b          2.5    0.0  0.416667
+    2       c          1.0    0.0  0.166667
+    >>> jl.simplified_shapley(j, ordered=True)
+      channel  position  conversions  value
+    0       a         1          2.5    0.0
+    1       a         2          0.0    0.0
+    2       b         1          0.0    0.0
+    3       b         2          2.5    0.0
+    4       c         1          1.0    0.0
+    5       c         2          0.0    0.0
+    """
+    if isinstance(journeys, Histories) or not isinstance(journeys, Journeys):
+        msg = (
+            "simplified_shapley attributes funnel journeys (jl.Journeys); got "
+            f"{type(journeys).__name__}"
+        )
+        raise InvalidInputError(msg)
+    if by not in ("channel", "team"):
+        msg = f'by must be "channel" or "team", got {by!r}'
+        raise InvalidInputError(msg)
+    rows = journeys._set
+    extra: list[str] = []
+    if by == "team":
+        if teams is None:
+            teams = journeys.teams
+            if teams is None:
+                msg = 'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
+                raise InvalidInputError(msg)
+        group_of, extra = team_of_channels(journeys.channels, teams)
+        rows = _core.relabel_channels(rows, group_of)
+    if not ordered:
+        a = _core.simplified_shapley(rows)
+        if extra:
+            a = _core.group_attribution(a, list(a.names), extra)
+        return attribution_frame(a, by)
+    d = _core.ordered_simplified_shapley(rows)
+    names = list(d["names"]) + extra
+    positions = max(int(d["positions"]), 1)
+    pad = len(extra) * positions
+    conversions = np.concatenate([np.asarray(d["conversions"]), np.zeros(pad)])
+    value = np.concatenate([np.asarray(d["value"]), np.zeros(pad)])
+    if int(d["positions"]) == 0:
+        conversions = np.zeros(len(names))
+        value = np.zeros(len(names))
+    return pd.DataFrame(
+        {
+            by: np.repeat(np.asarray(names, dtype=object), positions),
+            "position": np.tile(np.arange(1, positions + 1), len(names)),
+            "conversions": conversions,
+            "value": value,
+        }
+    )
