@@ -12,7 +12,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -20,6 +24,10 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace journeyloop {
 
@@ -57,6 +65,54 @@ struct walk_rng {
     /// Uniform in [0, 1), 53 bits.
     double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1p-53; }
 };
+
+// Memory for the tables the walks read (alias tables, emissions), in huge
+// pages where the system gives them on request (Linux, transparent huge
+// pages): the walks read these tables at random, and in a large model,
+// with small pages, most reads would also miss the cache of address
+// translations.
+template <class T>
+struct table_allocator {
+    using value_type = T;
+    static constexpr std::size_t huge_page = std::size_t{2} << 20;
+    table_allocator() noexcept = default;
+    template <class U>
+    table_allocator(const table_allocator<U>&) noexcept {} // NOLINT
+    T* allocate(std::size_t n) {
+        if (n > std::numeric_limits<std::size_t>::max() / sizeof(T) - huge_page)
+            throw std::bad_array_new_length();
+#if defined(__linux__)
+        const std::size_t bytes = n * sizeof(T);
+        if (bytes >= huge_page) {
+            const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+            void* p = std::aligned_alloc(huge_page, rounded);
+            if (!p) throw std::bad_alloc();
+            madvise(p, rounded, MADV_HUGEPAGE); // a hint: small pages if refused
+            return static_cast<T*>(p);
+        }
+#endif
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+#if defined(__linux__)
+        if (n * sizeof(T) >= huge_page) {
+            std::free(p);
+            return;
+        }
+#endif
+        std::allocator<T>().deallocate(p, n);
+    }
+};
+template <class T, class U>
+bool operator==(const table_allocator<T>&, const table_allocator<U>&) noexcept {
+    return true;
+}
+template <class T, class U>
+bool operator!=(const table_allocator<T>&, const table_allocator<U>&) noexcept {
+    return false;
+}
+template <class T>
+using table_vector = std::vector<T, table_allocator<T>>;
 
 // Alias tables (Vose) of the rows of a transition matrix: a draw is one
 // uniform and one 16-byte table entry.
@@ -184,16 +240,16 @@ private:
         // What is left has probability 1 up to rounding (prob stays 1).
     }
 
-    std::vector<row_info> rows_;
-    std::vector<entry> table_;
+    table_vector<row_info> rows_;
+    table_vector<entry> table_;
 };
 
 // What a state adds to a path: its whole tuple when entered from START, its
 // last channel otherwise (padding is not a touch).
 struct emissions {
-    std::vector<std::size_t> offsets{0};
+    table_vector<std::size_t> offsets{0};
     std::vector<channel_id> tuple;
-    std::vector<channel_id> last;
+    table_vector<channel_id> last;
     explicit emissions(const transition_counts& c) {
         const auto n = c.num_states();
         last.assign(n, 0);
@@ -664,8 +720,8 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
                             const std::size_t b = emit.offsets[t];
                             std::size_t len = emit.offsets[t + 1] - b;
                             if (len > max_touches) len = max_touches;
-                            w.touches.insert(w.touches.end(), emit.tuple.begin() + long(b),
-                                             emit.tuple.begin() + long(b + len));
+                            for (std::size_t j = 0; j < len; ++j)
+                                w.touches.push_back(emit.tuple[b + j]);
                             if (holding) {
                                 for (std::size_t j = 0; j < len; ++j)
                                     w.times.push_back(len > 1 ? w.hold * double(j) / double(len - 1)
@@ -729,7 +785,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
                 }
                 if (w.truncated) ++out.report.truncated;
                 out.report.touches += made;
-                out.touches.insert(out.touches.end(), w.touches.begin(), w.touches.end());
+                for (const channel_id ch : w.touches) out.touches.push_back(ch);
                 if (holding) {
                     // Times before the end: the conversion, or the last touch.
                     const double end = converted ? w.clock : w.times.back();
