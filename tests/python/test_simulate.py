@@ -253,3 +253,34 @@ def test_expected_time_is_a_timedelta_for_datetimes() -> None:
         got = jl.MarkovModel().fit(j).expected_time_to_conversion_
         assert type(got) is type(expected)
         assert got == expected
+
+
+def test_progress_of_a_simulation(capsys: pytest.CaptureFixture[str]) -> None:
+    model = jl.MarkovModel().fit(journeys(HAND))
+    calls: list[tuple[int, int]] = []
+    # 100,000 walks: blocks of 16,384, the last one short.
+    sim = model.simulate(100_000, seed=3, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(d, 7) for d in range(1, 8)]
+    pd.testing.assert_frame_equal(sim.to_frame(), model.simulate(100_000, seed=3).to_frame())
+    calls.clear()
+    model.simulate(100_000, seed=3, threads=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(d, 7) for d in range(1, 8)]  # one call at a time, in order
+    model.simulate(20_000, progress=True)
+    assert capsys.readouterr().err.endswith("simulation: 2/2\n")
+    model.simulate(0, progress=lambda d, t: calls.append((d, t)))
+    assert len(calls) == 7  # no block: no call
+
+    def stop(done: int, total: int) -> None:
+        raise KeyError("stopped by the caller")
+
+    with pytest.raises(KeyError, match="stopped by the caller"):
+        model.simulate(100_000, threads=2, progress=stop)
+    with pytest.raises(jl.InvalidInputError, match="progress must be"):
+        model.simulate(10, progress="yes")  # type: ignore[arg-type]
+
+    loop = jl.MarkovModel().fit(jl.Histories.from_paths(LOOP["path"], count=LOOP["count"]))
+    calls.clear()
+    loop.simulate(40_000, seed=1, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    loop.simulate(10, progress=True)
+    assert capsys.readouterr().err.endswith("simulation: 1/1\n")
