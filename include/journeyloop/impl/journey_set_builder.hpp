@@ -131,6 +131,14 @@ public:
         return {js_.offsets_.data() + old + 1, js_.conversions_.data() + old,
                 js_.nulls_.data() + old, js_.values_.data() + old};
     }
+    /// Cuts (or sizes) the row arrays to `rows` rows, for rows sized by
+    /// size_rows() beyond those written.
+    void resize_rows(std::size_t rows) {
+        js_.offsets_.resize(rows + 1);
+        js_.conversions_.resize(rows);
+        js_.nulls_.resize(rows);
+        js_.values_.resize(rows);
+    }
     /// Adds the sums of rows written by size_rows() to the set's totals;
     /// throws invalid_input if a total is no longer finite (as end_row_at()).
     void add_totals(double conversions, double nulls, double value);

@@ -431,6 +431,98 @@ JOURNEYLOOP_IMPL_INLINE simulation_report concatenate(std::vector<block>& blocks
     return report;
 }
 
+// Writes the drawn blocks of a funnel simulation into a journey set, in
+// block order, as they come: a block is copied into place once every block
+// before it is, and its arrays are then reused for a later block, so that
+// the blocks' memory is never held all at once (nor written fresh for every
+// block). The set's arrays are sized once, for an estimate of the touches
+// (grown when it is passed) and a row a walk, and cut at the end.
+class block_writer {
+public:
+    block_writer(journey_set& js, std::size_t walks, std::size_t blocks, double touches_per_walk,
+                 bool times, double unit_seconds)
+        : b_(js), waiting_(blocks) {
+        if (times) b_.set_times(unit_seconds);
+        const double estimate = std::min(double(walks) * touches_per_walk, double(1u << 28));
+        capacity_ = std::min(static_cast<std::size_t>(estimate), journey_set::max_touches);
+        touches_at_ = b_.size_touches(capacity_);
+        times_at_ = b_.touch_times();
+        rows_at_ = b_.size_rows(walks);
+    }
+    // A block to draw into (empty arrays, perhaps with room).
+    std::unique_ptr<block> take() {
+        std::lock_guard<std::mutex> g(lock_);
+        if (pool_.empty()) return std::make_unique<block>();
+        auto p = std::move(pool_.back());
+        pool_.pop_back();
+        return p;
+    }
+    // Block `index` is drawn: written now if every block before it is.
+    void finish(std::size_t index, std::unique_ptr<block> drawn) {
+        std::lock_guard<std::mutex> g(lock_);
+        waiting_[index] = std::move(drawn);
+        while (next_ < waiting_.size() && waiting_[next_]) {
+            place(*waiting_[next_]);
+            pool_.push_back(std::move(waiting_[next_]));
+            ++next_;
+        }
+    }
+    // After the last block: the set cut to what was written, its totals.
+    void close() {
+        b_.size_touches(touches_);
+        b_.resize_rows(rows_);
+        b_.add_totals(conversions_, nulls_, value_);
+    }
+
+private:
+    void place(block& bl) {
+        const std::size_t n = bl.touches.size();
+        journey_set::check_touches(touches_ + n);
+        if (touches_ + n > capacity_) {
+            capacity_ = std::min(journey_set::max_touches, std::max(2 * capacity_, touches_ + n));
+            touches_at_ = b_.size_touches(capacity_);
+            times_at_ = b_.touch_times();
+        }
+        if (n != 0) std::memcpy(touches_at_ + touches_, bl.touches.data(), n * sizeof(channel_id));
+        if (times_at_ && n != 0)
+            std::memcpy(times_at_ + touches_, bl.times.data(), n * sizeof(double));
+        // The block's sums in row order from 0, added in block order (as a
+        // set per block appended one after the other would sum them).
+        double c = 0, u = 0, v = 0;
+        for (std::size_t r = 0; r < bl.ends.size(); ++r) {
+            const std::size_t at = rows_ + r;
+            rows_at_.ends[at] = static_cast<std::uint32_t>(touches_ + bl.ends[r]);
+            rows_at_.conversions[at] = bl.conversions[r];
+            rows_at_.nulls[at] = bl.nulls[r];
+            rows_at_.values[at] = bl.values[r];
+            c += bl.conversions[r];
+            u += bl.nulls[r];
+            v += bl.values[r];
+        }
+        conversions_ += c;
+        nulls_ += u;
+        value_ += v;
+        touches_ += n;
+        rows_ += bl.ends.size();
+        bl.touches.clear();
+        bl.times.clear();
+        bl.ends.clear();
+        bl.conversions.clear();
+        bl.nulls.clear();
+        bl.values.clear();
+    }
+
+    journey_set::builder b_;
+    std::mutex lock_;
+    std::vector<std::unique_ptr<block>> pool_, waiting_;
+    std::size_t next_ = 0;
+    std::size_t capacity_ = 0, touches_ = 0, rows_ = 0;
+    channel_id* touches_at_ = nullptr;
+    double* times_at_ = nullptr;
+    journey_set::builder::row_arrays rows_at_{};
+    double conversions_ = 0, nulls_ = 0, value_ = 0;
+};
+
 // Model state tuples by their bytes, for walking journeys through a model's
 // states (single channels by a table: the order-1 states).
 class state_index {
@@ -684,7 +776,16 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
         std::vector<double> times;
     };
 
-    auto draw = [&](std::size_t first, std::size_t last, block& out) {
+    simulated_journeys result;
+    journey_set::builder names(result.journeys);
+    for (const auto& name : c.channels().names()) names.intern(name);
+    block_writer writer(result.journeys, n, (n + walks_per_block - 1) / walks_per_block,
+                        touches_per_walk, holding != nullptr,
+                        holding ? holding->time_unit_seconds() : 0.0);
+
+    auto draw = [&](std::size_t first, std::size_t last, block& done) {
+        auto drawn = writer.take();
+        block& out = *drawn;
         out.reserve_rows(last - first);
         // Room for the touches a block is expected to hold, so that they are
         // seldom copied as they grow.
@@ -795,14 +896,20 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
                             converted ? conv_value[w.s] : 0.0);
             }
         }
+        done.report = out.report;
+        out.report = simulation_report{};
+        writer.finish(first / walks_per_block, std::move(drawn));
     };
     auto blocks = draw_blocks(n, threads, options.progress, draw);
-
-    simulated_journeys result;
-    journey_set::builder b(result.journeys);
-    for (const auto& name : c.channels().names()) b.intern(name);
-    result.report = concatenate(blocks, result.journeys, holding != nullptr,
-                                holding ? holding->time_unit_seconds() : 0.0, threads);
+    writer.close();
+    for (const auto& bl : blocks) {
+        result.report.walks += bl.report.walks;
+        result.report.truncated += bl.report.truncated;
+        result.report.empty += bl.report.empty;
+        result.report.empty_conversions += bl.report.empty_conversions;
+        result.report.empty_value += bl.report.empty_value;
+        result.report.touches += bl.report.touches;
+    }
     return result;
 }
 
