@@ -185,13 +185,19 @@ public:
         return frac < e->prob ? e->first : e->alias;
     }
     bool empty_row(state_id s) const noexcept { return rows_[s].size == 0; }
+    // Keeps each row's state's last channel beside its table, so that the
+    // walk reads the touch a state adds with the row it draws from next.
+    void set_last(const table_vector<channel_id>& last) {
+        for (std::size_t s = 0; s < rows_.size() && s < last.size(); ++s) rows_[s].last = last[s];
+    }
+    channel_id last(state_id s) const noexcept { return rows_[s].last; }
     const void* row_address(state_id s) const noexcept { return rows_.data() + s; }
 
 private:
     struct row_info {
         std::uint64_t offset;
         std::uint32_t size;
-        std::uint32_t unused;
+        std::uint32_t last; // the row's state's last channel (set_last())
     };
     struct scratch {
         std::vector<std::pair<state_id, double>> entries;
@@ -747,6 +753,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
     alias_rows rows;
     rows.add_rows(model.transitions(), threads);
     const emissions emit(c);
+    rows.set_last(emit.last);
     std::vector<double> conv_value(n_states, 0.0);
     for (state_id s = 0; s < n_states; ++s) conv_value[s] = model.mean_conversion_value(s);
     const std::size_t max_touches = options.max_touches;
@@ -831,7 +838,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
                             }
                         } else {
                             w.clock += w.hold;
-                            w.touches.push_back(emit.last[t]);
+                            w.touches.push_back(rows.last(t));
                             if (holding) w.times.push_back(w.clock);
                         }
                         if (w.touches.size() >= max_touches) {
@@ -866,8 +873,7 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
                     w.s = t;
                     w.pending = true;
                     __builtin_prefetch(rows.row_address(t));
-                    __builtin_prefetch(w.from_start ? static_cast<const void*>(&emit.offsets[t])
-                                                    : static_cast<const void*>(&emit.last[t]));
+                    if (w.from_start) __builtin_prefetch(&emit.offsets[t]);
                     active[kept++] = active[a];
                 }
                 live = kept;
