@@ -284,3 +284,19 @@ def test_progress_of_a_simulation(capsys: pytest.CaptureFixture[str]) -> None:
     assert calls == [(1, 3), (2, 3), (3, 3)]
     loop.simulate(10, progress=True)
     assert capsys.readouterr().err.endswith("simulation: 1/1\n")
+
+
+def test_the_first_journeys_do_not_depend_on_n() -> None:
+    # Walk i draws from its own stream: the first k journeys of n walks are the k
+    # journeys of k walks. A chain of long walks (a -> a 9/10) also passes the
+    # room the journeys' touches are first given, which then grows.
+    loopy = jl.MarkovModel(collapse_repeats=False).fit(
+        jl.Journeys.from_paths(
+            ["a > a > a > a > a > a > a > a > a > a", "b"], conversions=[0, 1], nulls=[1, 0]
+        )
+    )
+    many = loopy.simulate(5_000, seed=9, threads=2).to_frame()
+    assert many["path"].str.count(">").max() > 40
+    for k in (1, 2, 3, 7, 20, 33):
+        few = loopy.simulate(k, seed=9, threads=2).to_frame()
+        pd.testing.assert_frame_equal(few, many.iloc[:k])
