@@ -80,6 +80,14 @@ public:
                             " bytes (raise it with set_memory_limit, lower the order, or "
                             "split the input)"),
           estimate_(estimate), cap_(cap) {}
+    /// The same with the remedies that fit the stage: the message ends "(raise
+    /// it with set_memory_limit, <advice>)".
+    memory_limit_exceeded(std::size_t estimate, std::size_t cap, std::string_view stage,
+                          std::string_view advice)
+        : std::length_error(std::string(stage) + " needs at least " + std::to_string(estimate) +
+                            " bytes, above the memory limit of " + std::to_string(cap) +
+                            " bytes (raise it with set_memory_limit, " + std::string(advice) + ")"),
+          estimate_(estimate), cap_(cap) {}
 
     /// Estimated bytes the stage needs (a lower bound).
     std::size_t estimate() const noexcept { return estimate_; }

@@ -77,6 +77,12 @@ struct score_options {
     /// set_threads()'s number or the machine's; n >= 1 that many (at most
     /// one a journey). The result does not depend on it.
     std::size_t threads = 0;
+    /// next_touch() only: keep each journey's best group alone. The
+    /// per-entry arrays of touch_scores then hold one entry per journey (its
+    /// best group's, entry `i`) instead of the journeys x groups table, which
+    /// is never built: the memory is that of the journeys, whatever the
+    /// number of groups.
+    bool best_only = false;
 };
 
 /**
@@ -154,10 +160,11 @@ journey_scores score_journeys(const loop_model& model, const journey_set& open,
 
 /**
  * The effect of each candidate next touch on each open journey: a table of
- * journeys x groups, row-major (entry `i * groups + g`). A group of
- * channels (a single channel, or a team's channels) is represented by its
- * best channel: the one that leaves the journey with the highest
- * probability (the first on ties).
+ * journeys x groups, row-major (entry `i * groups + g`), or with
+ * score_options::best_only one entry per journey, its best group's (entry
+ * `i`, group `best[i]`). A group of channels (a single channel, or a team's
+ * channels) is represented by its best channel: the one that leaves the
+ * journey with the highest probability (the first on ties).
  */
 struct touch_scores {
     /// Number of journeys and of candidate groups.
@@ -186,11 +193,19 @@ struct touch_scores {
  * probability after one more touch of the group's best channel and the
  * gain over the current probability. Throws unknown_channel for a
  * candidate channel id out of range, and invalid_input for no groups, an
- * empty group or an empty journey set.
+ * empty group or an empty journey set. The full table (without
+ * score_options::best_only) takes next_touch_memory() bytes: above the
+ * memory limit (set_memory_limit()) it throws memory_limit_exceeded before
+ * allocating; best_only keeps one entry a journey instead.
  */
 touch_scores next_touch(const markov_model& model, const journey_set& open,
                         const std::vector<std::vector<channel_id>>& groups,
                         const score_options& options = {});
+
+/// Bytes of the per-entry arrays of next_touch()'s table of `journeys` x
+/// `groups` entries (without score_options::best_only): a lower bound of
+/// what the table holds, checked against the memory limit.
+std::size_t next_touch_memory(std::size_t journeys, std::size_t groups) noexcept;
 
 /// The same for open loop histories (loop_histories, or a journey_set whose
 /// paths hold the purchase marker): the touch extends the segment since the

@@ -86,33 +86,36 @@ void def_scoring(py::module_& m) {
         py::arg("model"), py::arg("open"), py::arg("groups"), py::arg("options"),
         "Every open journey after one more touch of each group's best channel: {journeys, "
         "groups, current (as score_journeys), channel, probability, expected_value, gain, "
-        "value_gain, status (journeys x groups, row-major), best (per journey)}.");
+        "value_gain, status (journeys x groups, row-major; with options.best_only one entry a "
+        "journey, its best group's), best (per journey)}.");
 }
 
 } // namespace
 
 void register_score(py::module_& m) {
     py::class_<jl::score_options>(m, "score_options")
-        .def(py::init(
-                 [](const std::string& unknown, const std::string& purchase, std::size_t threads) {
-                     jl::score_options o;
-                     if (unknown == "start") o.unknown = jl::unknown_rule::start;
-                     else if (unknown == "nan") o.unknown = jl::unknown_rule::nan;
-                     else
-                         throw jl::invalid_input("unknown must be \"start\" or \"nan\", got '" +
-                                                 unknown + "'");
-                     o.purchase = purchase;
-                     o.threads = threads;
-                     return o;
-                 }),
+        .def(py::init([](const std::string& unknown, const std::string& purchase,
+                         std::size_t threads, bool best_only) {
+                 jl::score_options o;
+                 if (unknown == "start") o.unknown = jl::unknown_rule::start;
+                 else if (unknown == "nan") o.unknown = jl::unknown_rule::nan;
+                 else
+                     throw jl::invalid_input("unknown must be \"start\" or \"nan\", got '" +
+                                             unknown + "'");
+                 o.purchase = purchase;
+                 o.threads = threads;
+                 o.best_only = best_only;
+                 return o;
+             }),
              py::kw_only(), py::arg("unknown") = "start", py::arg("purchase") = "purchase",
-             py::arg("threads") = 0)
+             py::arg("threads") = 0, py::arg("best_only") = false)
         .def_property_readonly("unknown",
                                [](const jl::score_options& o) {
                                    return o.unknown == jl::unknown_rule::nan ? "nan" : "start";
                                })
         .def_readonly("purchase", &jl::score_options::purchase)
-        .def_readonly("threads", &jl::score_options::threads);
+        .def_readonly("threads", &jl::score_options::threads)
+        .def_readonly("best_only", &jl::score_options::best_only);
     def_scoring<jl::markov_model, jl::journey_set>(m);
     def_scoring<jl::loop_model, jl::loop_histories>(m);
     def_scoring<jl::loop_model, jl::journey_set>(m);

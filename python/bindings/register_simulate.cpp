@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -41,6 +42,19 @@ jl::simulation_options options_of(std::uint64_t seed, std::size_t threads, std::
     o.holding = holding;
     o.loop_holding = loop_holding;
     return o;
+}
+
+// A Python callable (done, total) as the progress callback of a simulation,
+// which runs without the GIL: each call takes it. The callable stays in the
+// binding's frame for the whole call; an exception it raises stops the
+// simulation and reaches the caller.
+jl::progress_callback simulation_progress(const std::optional<py::function>& f) {
+    if (!f) return {};
+    const py::function* fn = &*f;
+    return [fn](std::size_t done, std::size_t total) {
+        py::gil_scoped_acquire gil;
+        (*fn)(done, total);
+    };
 }
 
 } // namespace
@@ -105,30 +119,39 @@ void register_simulate(py::module_& m) {
     m.def(
         "simulate_journeys",
         [](const jl::markov_model& model, std::size_t n, std::uint64_t seed, std::size_t threads,
-           std::size_t max_touches, const jl::holding_times* holding) {
+           std::size_t max_touches, const jl::holding_times* holding,
+           const std::optional<py::function>& progress) {
             jl::simulated_journeys sim;
+            auto options = options_of(seed, threads, max_touches, holding);
+            options.progress = simulation_progress(progress);
             {
                 py::gil_scoped_release release;
-                sim = jl::simulate(model, n, options_of(seed, threads, max_touches, holding));
+                sim = jl::simulate(model, n, options);
             }
             return pair_of(py::cast(std::move(sim.journeys)), report_dict(sim.report));
         },
         py::arg("model"), py::arg("n"), py::kw_only(), py::arg("seed") = 0, py::arg("threads") = 0,
         py::arg("max_touches") = jl::simulation_options{}.max_touches, py::arg("holding") = nullptr,
-        "(journeys, report) drawn from a funnel model.");
+        py::arg("progress") = py::none(),
+        "(journeys, report) drawn from a funnel model; progress(done, total) after each block of "
+        "walks.");
     m.def(
         "simulate_histories",
         [](const jl::loop_model& model, std::size_t n, std::uint64_t seed, std::size_t threads,
-           std::size_t max_touches, const jl::loop_holding_times* holding) {
+           std::size_t max_touches, const jl::loop_holding_times* holding,
+           const std::optional<py::function>& progress) {
             jl::simulated_histories sim;
+            auto options = options_of(seed, threads, max_touches, nullptr, holding);
+            options.progress = simulation_progress(progress);
             {
                 py::gil_scoped_release release;
-                sim = jl::simulate(model, n,
-                                   options_of(seed, threads, max_touches, nullptr, holding));
+                sim = jl::simulate(model, n, options);
             }
             return pair_of(py::cast(std::move(sim.histories)), report_dict(sim.report));
         },
         py::arg("model"), py::arg("n"), py::kw_only(), py::arg("seed") = 0, py::arg("threads") = 0,
         py::arg("max_touches") = jl::simulation_options{}.max_touches, py::arg("holding") = nullptr,
-        "(histories, report) drawn from a loop model.");
+        py::arg("progress") = py::none(),
+        "(histories, report) drawn from a loop model; progress(done, total) after each block of "
+        "walks.");
 }

@@ -674,7 +674,12 @@ def sensitivities(
 
 class score_options:
     def __init__(
-        self, *, unknown: str = "start", purchase: str = "purchase", threads: SupportsIndex = 0
+        self,
+        *,
+        unknown: str = "start",
+        purchase: str = "purchase",
+        threads: SupportsIndex = 0,
+        best_only: bool = False,
     ) -> None: ...
     @property
     def unknown(self) -> str: ...
@@ -682,6 +687,8 @@ class score_options:
     def purchase(self) -> str: ...
     @property
     def threads(self) -> int: ...
+    @property
+    def best_only(self) -> bool: ...
 
 # Scores of open journeys: {probability, expected_value, status, matched, key:
 # arrays; labels; exact, backed_off, unknown: counts; loop: repeat,
@@ -771,6 +778,7 @@ def simulate_journeys(
     threads: int = 0,
     max_touches: int = 10000,
     holding: holding_times | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> tuple[journey_set, dict[str, Any]]: ...
 def simulate_histories(
     model: loop_model,
@@ -780,4 +788,5 @@ def simulate_histories(
     threads: int = 0,
     max_touches: int = 10000,
     holding: loop_holding_times | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> tuple[loop_histories, dict[str, Any]]: ...

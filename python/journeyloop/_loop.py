@@ -11,7 +11,7 @@ from . import _core, _scenario
 from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
 from ._journeys import Histories
-from ._model_base import ModelBase, warn_unshared
+from ._model_base import ModelBase, Progress, warn_unshared
 from ._scenario import Scenario
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
@@ -231,6 +231,7 @@ class LoopModel(ModelBase):
         seed: int = 0,
         threads: int | None = None,
         max_touches: int = DEFAULT_MAX_TOUCHES,
+        progress: Progress = None,
     ) -> Histories:
         """Draws ``n`` customer histories from the fitted loop chain.
 
@@ -255,6 +256,9 @@ class LoopModel(ModelBase):
             The runaway guard: a history with this many touches ends there,
             with the purchases made so far; such histories are counted in a
             :class:`DataWarning`.
+        progress
+            ``True`` (print the blocks of walks drawn to stderr), or a callable
+            ``(done, total)`` called after each block of 16,384 walks.
 
         Examples
         --------
@@ -275,6 +279,7 @@ class LoopModel(ModelBase):
             max_touches,
             self.teams_,
             self.stages_,
+            progress=progress,
         )
 
     @property

@@ -314,6 +314,7 @@ class MarkovModel(ModelBase):
         seed: int = 0,
         threads: int | None = None,
         max_touches: int = DEFAULT_MAX_TOUCHES,
+        progress: Progress = None,
     ) -> Journeys:
         """Draws ``n`` journeys from the fitted chain.
 
@@ -337,6 +338,9 @@ class MarkovModel(ModelBase):
             The runaway guard: a walk with this many touches stops there and
             is kept as a non-converting journey; such walks are counted in a
             :class:`DataWarning`.
+        progress
+            ``True`` (print the blocks of walks drawn to stderr), or a callable
+            ``(done, total)`` called after each block of 16,384 walks.
 
         Returns
         -------
@@ -364,6 +368,7 @@ class MarkovModel(ModelBase):
             max_touches,
             self.teams_,
             self.stages_,
+            progress=progress,
         )
 
     @property

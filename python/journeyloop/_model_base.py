@@ -48,15 +48,18 @@ Progress = bool | Callable[[int, int], object] | None
 Model = TypeVar("Model", bound="ModelBase")
 
 
-def progress_callback(progress: Progress) -> Callable[[int, int], object] | None:
-    """The callable the core calls after each step of the removal effects."""
+def progress_callback(
+    progress: Progress, what: str = "removal effects"
+) -> Callable[[int, int], object] | None:
+    """The callable the core calls after each step of ``what`` (the removal
+    effects, or the blocks of walks of a simulation)."""
     if progress is None or progress is False:
         return None
     if progress is True:
 
         def show(done: int, total: int) -> None:
             end = "\n" if done == total else ""
-            print(f"\rremoval effects: {done}/{total}", end=end, file=sys.stderr, flush=True)
+            print(f"\r{what}: {done}/{total}", end=end, file=sys.stderr, flush=True)
 
         return show
     if callable(progress):
@@ -518,7 +521,10 @@ class ModelBase:
             Channel -> team, for ``by="team"``.
         best
             Only the best candidate of each journey (the highest probability
-            after the touch; the first on ties).
+            after the touch; the first on ties), found without building the
+            table of every journey and candidate. Without it that table is
+            checked against the memory limit (:func:`set_memory_limit`)
+            before it is built.
         path, sep, unknown, purchase, threads
             As :meth:`score`.
 
@@ -532,12 +538,15 @@ class ModelBase:
             ``gain``, ``expected_value``, ``value_gain`` and ``status`` (how
             the state after the touch was found). ``attrs["backoff"]``
             counts the journeys' states as :meth:`score` does,
-            ``attrs["backoff_after"]`` the states after the touches.
+            ``attrs["backoff_after"]`` the states after the touches (of the
+            rows returned).
 
         Raises
         ------
         UnknownChannelError
             For a candidate channel the model does not have.
+        MemoryLimitError
+            Without ``best=True``, for a table above the memory limit.
 
         Examples
         --------

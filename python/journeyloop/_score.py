@@ -28,7 +28,9 @@ STATUS = ("exact", "backed off", "unknown")
 Unknown = Literal["start", "nan"]
 
 
-def _options(unknown: str, purchase: str, threads: int | None) -> _core.score_options:
+def _options(
+    unknown: str, purchase: str, threads: int | None, best_only: bool = False
+) -> _core.score_options:
     if unknown not in ("start", "nan"):
         msg = f'unknown must be "start" or "nan", got {unknown!r}'
         raise InvalidInputError(msg)
@@ -36,7 +38,7 @@ def _options(unknown: str, purchase: str, threads: int | None) -> _core.score_op
         msg = f"purchase must be a non-empty string (the purchase token), got {purchase!r}"
         raise InvalidInputError(msg)
     n = 0 if threads is None else whole_number(threads, "threads", 1)
-    return _core.score_options(unknown=unknown, purchase=purchase, threads=n)
+    return _core.score_options(unknown=unknown, purchase=purchase, threads=n, best_only=best_only)
 
 
 def _open_rows(model: ModelBase, journeys: Any, path: str, sep: str) -> tuple[Any, Any, pd.Index]:
@@ -232,8 +234,16 @@ def next_touch(
     purchase: str = "purchase",
     threads: int | None = None,
 ) -> pd.DataFrame:
-    """See :meth:`MarkovModel.next_touch` and :meth:`LoopModel.next_touch`."""
-    options = _options(unknown, purchase, threads)
+    """See :meth:`MarkovModel.next_touch` and :meth:`LoopModel.next_touch`.
+
+    With ``best=True`` the core keeps each journey's best candidate alone (one
+    entry a journey); the full table of journeys x candidates is never built.
+    Without it the core refuses a table above the memory limit
+    (:class:`MemoryLimitError`) before allocating it."""
+    if not isinstance(best, (bool, np.bool_)):
+        msg = f"best must be True or False, got {best!r}"
+        raise InvalidInputError(msg)
+    options = _options(unknown, purchase, threads, bool(best))
     names, groups, grouped = _candidate_groups(model, candidates, by, teams)
     rows, paths, index = _open_rows(model, journeys, path, sep)
     t = _core.next_touch(model._fitted, rows, groups, options)
@@ -241,7 +251,8 @@ def next_touch(
     current = t["current"]
     channel_names = np.array(model.channels_, dtype=object)
     if best:
-        take = np.arange(n) * m + np.asarray(t["best"], dtype=np.int64)
+        # One entry a journey, its best candidate's.
+        take = np.arange(n)
         journey = np.arange(n)
         group = np.asarray(t["best"], dtype=np.int64)
     else:

@@ -15,7 +15,7 @@ import pandas as pd
 from . import _core
 from ._errors import DataWarning, InvalidInputError
 from ._journeys import Histories, Journeys
-from ._model_base import whole_number
+from ._model_base import Progress, progress_callback, whole_number
 
 __all__ = [
     "DEFAULT_MAX_TOUCHES",
@@ -91,11 +91,13 @@ def simulate_journeys(
     teams: dict[str, str] | None,
     stages: dict[str, str] | None,
     report_out: dict[str, Any] | None = None,
+    progress: Progress = None,
 ) -> Journeys:
     """``n`` funnel journeys drawn from ``model`` (see MarkovModel.simulate).
     With ``report_out``, the simulation report is copied into it, and the walks
     that made no row are left for the caller to count (no warning about them)."""
     args = _arguments(n, seed, threads, max_touches)
+    callback = progress_callback(progress, "simulation")
     rows, report = _core.simulate_journeys(
         model,
         args["n"],
@@ -103,6 +105,7 @@ def simulate_journeys(
         threads=args["threads"],
         max_touches=args["max_touches"],
         holding=holding,
+        progress=callback,
     )
     if report_out is not None:
         report_out.update(report)
@@ -120,10 +123,12 @@ def simulate_histories(
     teams: dict[str, str] | None,
     stages: dict[str, str] | None,
     report_out: dict[str, Any] | None = None,
+    progress: Progress = None,
 ) -> Histories:
     """``n`` loop histories drawn from ``model`` (see LoopModel.simulate); for
     ``report_out``, see :func:`simulate_journeys`."""
     args = _arguments(n, seed, threads, max_touches)
+    callback = progress_callback(progress, "simulation")
     rows, report = _core.simulate_histories(
         model,
         args["n"],
@@ -131,6 +136,7 @@ def simulate_histories(
         threads=args["threads"],
         max_touches=args["max_touches"],
         holding=holding,
+        progress=callback,
     )
     if report_out is not None:
         report_out.update(report)

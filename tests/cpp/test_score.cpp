@@ -177,6 +177,47 @@ TEST_CASE("next_touch: gains by hand", "[score]") {
     }
 }
 
+TEST_CASE("next_touch: best_only keeps the best group of each journey", "[score]") {
+    const auto model = hand_model(1);
+    const auto open = open_journeys({"c", "a > d", "b"});
+    const std::vector<std::vector<channel_id>> groups{ids(model, {"a"}), ids(model, {"b"}),
+                                                      ids(model, {"c"}), ids(model, {"c", "a"})};
+    const auto full = next_touch(model, open, groups);
+    score_options o;
+    o.best_only = true;
+    const auto best = next_touch(model, open, groups, o);
+    REQUIRE(best.journeys == 3);
+    REQUIRE(best.groups == 4);
+    REQUIRE(best.probability.size() == 3);
+    CHECK(best.best == full.best);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto e = i * 4 + full.best[i];
+        CHECK(best.channel[i] == full.channel[e]);
+        CHECK(best.probability[i] == full.probability[e]);
+        CHECK(best.expected_value[i] == full.expected_value[e]);
+        CHECK(best.gain[i] == full.gain[e]);
+        CHECK(best.value_gain[i] == full.value_gain[e]);
+        CHECK(best.status[i] == full.status[e]);
+    }
+    // b leads to x(b) = 1/3 from everywhere (from b itself: repeats collapse).
+    CHECK(best.best == std::vector<std::uint32_t>{1, 1, 1});
+    CHECK(best.probability[0] == Approx(1.0 / 3).margin(1e-14));
+
+    // The full table is refused above the memory limit, before it is built:
+    // 3 journeys x 4 groups of 40 bytes; best_only needs no table.
+    CHECK(next_touch_memory(3, 4) == 480);
+    set_memory_limit(479);
+    CHECK_THROWS_AS(next_touch(model, open, groups), memory_limit_exceeded);
+    CHECK_THROWS_WITH(next_touch(model, open, groups),
+                      Contains("next_touch's table of 3 journeys x 4 candidates needs at least "
+                               "480 bytes, above the memory limit of 479 bytes") &&
+                          Contains("best_only"));
+    CHECK(next_touch(model, open, groups, o).best == best.best);
+    set_memory_limit(480);
+    CHECK(next_touch(model, open, groups).probability == full.probability);
+    set_memory_limit(0);
+}
+
 TEST_CASE("score: bad input", "[score]") {
     const auto model = hand_model(1);
     CHECK_THROWS_WITH(score_journeys(model, journey_set{}), Contains("no open journeys"));

@@ -285,6 +285,9 @@ CASES: dict[str, Callable[[Path], object]] = {
         100, lambda: jl.MarkovModel().fit(one3())
     ),
     "limit-memory-fit": lambda _: _with_memory_limit(200, lambda: jl.MarkovModel().fit(one3())),
+    "limit-memory-next-touch": lambda _: (
+        lambda model: _with_memory_limit(100, lambda: model.next_touch(["a"]))
+    )(jl.MarkovModel().fit(one3())),
     "merge-overflow": lambda _: jl.TransitionCounts.from_journeys(
         jl.Journeys.from_paths(["a"], conversions=[1e308])
     ).merge(jl.TransitionCounts.from_journeys(jl.Journeys.from_paths(["a"], conversions=[1e308]))),

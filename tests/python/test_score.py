@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -222,3 +223,80 @@ def test_threads_give_the_same_scores() -> None:
         "backed_off": counts["backed off"],
         "unknown": counts["unknown"],
     }
+
+
+def _argmax_rows(full: pd.DataFrame, groups: int) -> pd.DataFrame:
+    """The rows of the full next-touch table with each journey's highest
+    probability (the first on ties), as best=True gives them."""
+    probability = full["probability"].to_numpy().reshape(-1, groups)
+    take = np.arange(len(probability)) * groups + np.argmax(probability, axis=1)
+    return full.iloc[take].reset_index(drop=True)
+
+
+def test_next_touch_best_is_the_argmax_of_the_table_by_hand() -> None:
+    m = model()
+    full = m.next_touch(["c", "a", "b > c"])
+    best = m.next_touch(["c", "a", "b > c"], best=True)
+    # From c, a or c (repeats collapsed), b leads to x(b) = 1/3, the highest.
+    assert best["candidate"].tolist() == ["b", "b", "b"]
+    assert np.allclose(best["probability"], [1 / 3] * 3, rtol=0, atol=EXACT)
+    assert np.allclose(best["gain"], [1 / 5, 1 / 3 - 4 / 15, 1 / 5], rtol=0, atol=EXACT)
+    pd.testing.assert_frame_equal(best, _argmax_rows(full, 3), check_exact=True)
+    # The counts after the touch are those of the rows kept.
+    assert best.attrs["backoff_after"] == {"exact": 3, "backed_off": 0, "unknown": 0}
+
+
+def test_next_touch_best_is_the_argmax_of_the_table_at_random() -> None:
+    rng = np.random.default_rng(24)
+    names = np.array([f"c{i}" for i in range(8)])
+
+    def paths(n: int) -> list[str]:
+        return [" > ".join(names[rng.integers(0, 8, rng.integers(1, 6))]) for _ in range(n)]
+
+    conv = rng.integers(0, 2, 2000).astype(float)
+    fitted = jl.Journeys.from_paths(
+        paths(2000), conversions=conv, nulls=1 - conv, value=conv * rng.uniform(1, 9, 2000)
+    )
+    teams = {str(c): ("odd" if i % 2 else "even") for i, c in enumerate(names)}
+    open_paths = paths(500)
+    for order in (1, 2, 3):
+        m = jl.MarkovModel(order=order).fit(fitted)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", jl.DataWarning)  # back-off at order 3
+            full = m.next_touch(open_paths, threads=2)
+            best = m.next_touch(open_paths, best=True, threads=1)
+            assert len(full) == 500 * 8 and len(best) == 500
+            pd.testing.assert_frame_equal(best, _argmax_rows(full, 8), check_exact=True)
+            full = m.next_touch(open_paths, by="team", teams=teams)
+            best = m.next_touch(open_paths, by="team", teams=teams, best=True)
+            pd.testing.assert_frame_equal(best, _argmax_rows(full, 2), check_exact=True)
+
+
+def test_next_touch_best_of_a_loop_model() -> None:
+    m = loop_model()
+    open_histories = ["a", "a > purchase", "b > purchase > a", "b"]
+    full = m.next_touch(open_histories)
+    best = m.next_touch(open_histories, best=True)
+    pd.testing.assert_frame_equal(best, _argmax_rows(full, 2), check_exact=True)
+
+
+def test_next_touch_table_is_refused_above_the_memory_limit() -> None:
+    m = model()
+    # 2 journeys x 3 candidates, 40 bytes an entry (a channel id, four
+    # doubles and a status code).
+    with jl.memory_limit(239), pytest.raises(jl.MemoryLimitError) as info:
+        m.next_touch(["c", "a"])
+    assert (info.value.estimate, info.value.cap) == (240, 239)
+    assert str(info.value) == (
+        "next_touch's table of 2 journeys x 3 candidates needs at least 240 bytes, above the "
+        "memory limit of 239 bytes (raise it with set_memory_limit, keep only each journey's "
+        "best candidate (best=True in Python, score_options::best_only in C++), or score the "
+        "journeys in chunks)"
+    )
+    with jl.memory_limit(240):
+        assert len(m.next_touch(["c", "a"])) == 6
+    # best=True builds no table: the same limit lets it through.
+    with jl.memory_limit(239):
+        assert m.next_touch(["c", "a"], best=True)["candidate"].tolist() == ["b", "b"]
+    with pytest.raises(jl.InvalidInputError, match="best must be True or False"):
+        m.next_touch(["c"], best="yes")  # type: ignore[arg-type]

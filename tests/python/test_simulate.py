@@ -355,3 +355,50 @@ def test_loop_expected_times_need_times_and_are_timedeltas_for_datetimes() -> No
     loop = jl.LoopModel().fit(timed_histories(dated))
     assert loop.expected_time_to_first_purchase_ == pd.Timedelta(hours=3.6)
     assert loop.expected_time_to_next_purchase_ == pd.Timedelta(hours=5)
+
+
+def test_progress_of_a_simulation(capsys: pytest.CaptureFixture[str]) -> None:
+    model = jl.MarkovModel().fit(journeys(HAND))
+    calls: list[tuple[int, int]] = []
+    # 100,000 walks: blocks of 16,384, the last one short.
+    sim = model.simulate(100_000, seed=3, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(d, 7) for d in range(1, 8)]
+    pd.testing.assert_frame_equal(sim.to_frame(), model.simulate(100_000, seed=3).to_frame())
+    calls.clear()
+    model.simulate(100_000, seed=3, threads=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(d, 7) for d in range(1, 8)]  # one call at a time, in order
+    model.simulate(20_000, progress=True)
+    assert capsys.readouterr().err.endswith("simulation: 2/2\n")
+    model.simulate(0, progress=lambda d, t: calls.append((d, t)))
+    assert len(calls) == 7  # no block: no call
+
+    def stop(done: int, total: int) -> None:
+        raise KeyError("stopped by the caller")
+
+    with pytest.raises(KeyError, match="stopped by the caller"):
+        model.simulate(100_000, threads=2, progress=stop)
+    with pytest.raises(jl.InvalidInputError, match="progress must be"):
+        model.simulate(10, progress="yes")  # type: ignore[arg-type]
+
+    loop = jl.MarkovModel().fit(jl.Histories.from_paths(LOOP["path"], count=LOOP["count"]))
+    calls.clear()
+    loop.simulate(40_000, seed=1, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    loop.simulate(10, progress=True)
+    assert capsys.readouterr().err.endswith("simulation: 1/1\n")
+
+
+def test_the_first_journeys_do_not_depend_on_n() -> None:
+    # Walk i draws from its own stream: the first k journeys of n walks are the k
+    # journeys of k walks. A chain of long walks (a -> a 9/10) also passes the
+    # room the journeys' touches are first given, which then grows.
+    loopy = jl.MarkovModel(collapse_repeats=False).fit(
+        jl.Journeys.from_paths(
+            ["a > a > a > a > a > a > a > a > a > a", "b"], conversions=[0, 1], nulls=[1, 0]
+        )
+    )
+    many = loopy.simulate(5_000, seed=9, threads=2).to_frame()
+    assert many["path"].str.count(">").max() > 40
+    for k in (1, 2, 3, 7, 20, 33):
+        few = loopy.simulate(k, seed=9, threads=2).to_frame()
+        pd.testing.assert_frame_equal(few, many.iloc[:k])

@@ -207,6 +207,22 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::end_row_at(std::size_t end, d
             " add up past the largest number a double holds (about 1.8e308); scale them down");
 }
 
+JOURNEYLOOP_IMPL_INLINE void journey_set::builder::add_totals(double conversions, double nulls,
+                                                              double value) {
+    js_.total_conversions_ += conversions;
+    js_.total_nulls_ += nulls;
+    js_.total_value_ += value;
+    if (!std::isfinite(js_.total_conversions_) || !std::isfinite(js_.total_nulls_) ||
+        !std::isfinite(js_.total_value_))
+        throw invalid_input(
+            std::string("the ") +
+            (!std::isfinite(js_.total_conversions_) ? "conversions"
+             : !std::isfinite(js_.total_nulls_)     ? "nulls"
+                                                    : "values") +
+            " of the journeys add up past the largest number a double holds (about 1.8e308); "
+            "scale them down");
+}
+
 JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append_rows(
     const journey_set& part, std::size_t base, const std::vector<std::uint32_t>& customers) {
     // The part's touches were written in place (its own touch array may be

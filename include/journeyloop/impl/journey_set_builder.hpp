@@ -112,6 +112,36 @@ public:
     double* touch_times() noexcept { return js_.has_times_ ? js_.touch_times_.data() : nullptr; }
     /// Closes a row whose touches end at touch `end`, written in place.
     void end_row_at(std::size_t end, double conversions, double nulls, double value);
+    /// Where rows written in place go (see size_rows()).
+    struct row_arrays {
+        std::uint32_t* ends; ///< each row's end offset in the touches
+        double* conversions;
+        double* nulls;
+        double* values;
+    };
+    /// Sizes the row arrays to `n` more rows, uninitialized, for rows written
+    /// in place (each end within the touches sized by size_touches(), rows in
+    /// order); add_totals() then adds their counts and values to the totals.
+    row_arrays size_rows(std::size_t n) {
+        const auto old = js_.conversions_.size();
+        js_.offsets_.resize(old + 1 + n);
+        js_.conversions_.resize(old + n);
+        js_.nulls_.resize(old + n);
+        js_.values_.resize(old + n);
+        return {js_.offsets_.data() + old + 1, js_.conversions_.data() + old,
+                js_.nulls_.data() + old, js_.values_.data() + old};
+    }
+    /// Cuts (or sizes) the row arrays to `rows` rows, for rows sized by
+    /// size_rows() beyond those written.
+    void resize_rows(std::size_t rows) {
+        js_.offsets_.resize(rows + 1);
+        js_.conversions_.resize(rows);
+        js_.nulls_.resize(rows);
+        js_.values_.resize(rows);
+    }
+    /// Adds the sums of rows written by size_rows() to the set's totals;
+    /// throws invalid_input if a total is no longer finite (as end_row_at()).
+    void add_totals(double conversions, double nulls, double value);
     /// The customer of the last closed row (an index into the customer ids or
     /// names).
     void add_row_customer(std::uint32_t customer) { js_.row_customer_.push_back(customer); }

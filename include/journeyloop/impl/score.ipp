@@ -6,6 +6,7 @@
 #include <journeyloop/impl/model_access.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/limits.hpp>
 #include <journeyloop/score.hpp>
 #include <journeyloop/threads.hpp>
 
@@ -416,17 +417,32 @@ public:
                                           " is not a channel of the model (it has " +
                                           std::to_string(channels.size()) + ")");
         }
+        const auto n = rows_.size, m = groups.size();
+        const bool best_only = options_.best_only;
+        // The table is refused before anything is allocated when it would not
+        // fit; each journey's best group alone takes one entry a journey.
+        if (!best_only) {
+            const auto bytes = next_touch_memory(n, m);
+            const auto cap = effective_memory_limit();
+            if (bytes > cap)
+                throw memory_limit_exceeded(
+                    bytes, cap,
+                    "next_touch's table of " + std::to_string(n) + " journeys x " +
+                        std::to_string(m) + " candidates",
+                    "keep only each journey's best candidate (best=True in Python, "
+                    "score_options::best_only in C++), or score the journeys in chunks");
+        }
         touch_scores out;
         out.current = score();
-        const auto n = rows_.size, m = groups.size();
         out.journeys = n;
         out.groups = m;
-        out.channel.assign(n * m, 0);
-        out.probability.assign(n * m, 0.0);
-        out.expected_value.assign(n * m, 0.0);
-        out.gain.assign(n * m, 0.0);
-        out.value_gain.assign(n * m, 0.0);
-        out.status.assign(n * m, score_status::exact);
+        const std::size_t entries = best_only ? n : n * m;
+        out.channel.assign(entries, 0);
+        out.probability.assign(entries, 0.0);
+        out.expected_value.assign(entries, 0.0);
+        out.gain.assign(entries, 0.0);
+        out.value_gain.assign(entries, 0.0);
+        out.status.assign(entries, score_status::exact);
         out.best.assign(n, 0);
         parallel_rows(n, thread_count(n, options_), [&](std::size_t begin, std::size_t end) {
             std::vector<channel_id> tail, scratch, longer;
@@ -439,6 +455,10 @@ public:
                 longer.push_back(0);
                 const bool whole_after = whole && longer.size() < k;
                 double best_p = -1;
+                // best_only: the entry of the best group so far (group 0 until
+                // one beats -1, as best[i] is 0 then).
+                found chosen;
+                channel_id chosen_c = 0;
                 for (std::size_t g = 0; g < m; ++g) {
                     found best;
                     channel_id best_c = groups[g][0];
@@ -452,18 +472,18 @@ public:
                             any = true;
                         }
                     }
-                    const auto e = i * m + g;
-                    out.channel[e] = best_c;
-                    out.probability[e] = best.p;
-                    out.expected_value[e] = best.v;
-                    out.gain[e] = best.p - out.current.probability[i];
-                    out.value_gain[e] = best.v - out.current.expected_value[i];
-                    out.status[e] = best.status;
+                    if (!best_only) {
+                        put(out, i * m + g, i, best, best_c);
+                    } else if (g == 0 || best.p > best_p) {
+                        chosen = best;
+                        chosen_c = best_c;
+                    }
                     if (best.p > best_p) {
                         best_p = best.p;
                         out.best[i] = static_cast<std::uint32_t>(g);
                     }
                 }
+                if (best_only) put(out, i, i, chosen, chosen_c);
             }
         });
         return out;
@@ -492,6 +512,16 @@ private:
         tail.clear();
         for (std::size_t j = from; j < path.size(); ++j) tail.push_back(map_[path[j]]);
         return {&v, len < k};
+    }
+
+    // Entry `e` of the table: journey `i` after a touch of `c`, found as `f`.
+    static void put(touch_scores& out, std::size_t e, std::size_t i, const found& f, channel_id c) {
+        out.channel[e] = c;
+        out.probability[e] = f.p;
+        out.expected_value[e] = f.v;
+        out.gain[e] = f.p - out.current.probability[i];
+        out.value_gain[e] = f.v - out.current.expected_value[i];
+        out.status[e] = f.status;
     }
 
     static void resize(journey_scores& out, std::size_t n) {
@@ -628,6 +658,13 @@ JOURNEYLOOP_IMPL_INLINE journey_scores score_journeys(const loop_model& model,
                    map_channels(open.channels(), model.channels(), marker_of(open, options)), rows,
                    options)
         .score();
+}
+
+JOURNEYLOOP_IMPL_INLINE std::size_t next_touch_memory(std::size_t journeys,
+                                                      std::size_t groups) noexcept {
+    // A channel id, four doubles and a status code an entry.
+    constexpr std::size_t entry = sizeof(channel_id) + 4 * sizeof(double) + sizeof(score_status);
+    return detail::saturating_product(detail::saturating_product(journeys, groups), entry);
 }
 
 JOURNEYLOOP_IMPL_INLINE touch_scores next_touch(const markov_model& model, const journey_set& open,

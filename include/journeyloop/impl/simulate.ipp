@@ -13,7 +13,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -21,6 +25,10 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace journeyloop {
 
@@ -39,22 +47,173 @@ JOURNEYLOOP_IMPL_INLINE std::uint64_t mix64(std::uint64_t z) noexcept {
 // seed and the walk's index, so that a walk draws the same numbers whichever
 // thread draws it.
 struct walk_rng {
-    std::uint64_t state;
+    std::uint64_t state = 0;
+    walk_rng() noexcept = default;
     walk_rng(std::uint64_t seed, std::uint64_t index) noexcept
-        : state(mix64(mix64(seed + 0x632be59bd9b4e019ULL) + mix64(index ^ 0x9e3779b97f4a7c15ULL))) {
+        : state(mix64(seed_part(seed) + mix64(index ^ 0x9e3779b97f4a7c15ULL))) {}
+    /// The part of the state that only depends on the seed (the same for
+    /// every walk of a call).
+    static std::uint64_t seed_part(std::uint64_t seed) noexcept {
+        return mix64(seed + 0x632be59bd9b4e019ULL);
+    }
+    /// The stream of walk `index`, from seed_part(seed).
+    static walk_rng of(std::uint64_t seed_part, std::uint64_t index) noexcept {
+        walk_rng r;
+        r.state = mix64(seed_part + mix64(index ^ 0x9e3779b97f4a7c15ULL));
+        return r;
     }
     std::uint64_t next() noexcept { return mix64(state += 0x9e3779b97f4a7c15ULL); }
     /// Uniform in [0, 1), 53 bits.
     double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1p-53; }
 };
 
+// Memory for the tables the walks read (alias tables, emissions), in huge
+// pages where the system gives them on request (Linux, transparent huge
+// pages): the walks read these tables at random, and in a large model,
+// with small pages, most reads would also miss the cache of address
+// translations.
+template <class T>
+struct table_allocator {
+    using value_type = T;
+    static constexpr std::size_t huge_page = std::size_t{2} << 20;
+    table_allocator() noexcept = default;
+    template <class U>
+    table_allocator(const table_allocator<U>&) noexcept {} // NOLINT
+    T* allocate(std::size_t n) {
+        if (n > std::numeric_limits<std::size_t>::max() / sizeof(T) - huge_page)
+            throw std::bad_array_new_length();
+#if defined(__linux__)
+        const std::size_t bytes = n * sizeof(T);
+        if (bytes >= huge_page) {
+            const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+            void* p = std::aligned_alloc(huge_page, rounded);
+            if (!p) throw std::bad_alloc();
+            madvise(p, rounded, MADV_HUGEPAGE); // a hint: small pages if refused
+            return static_cast<T*>(p);
+        }
+#endif
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+#if defined(__linux__)
+        if (n * sizeof(T) >= huge_page) {
+            std::free(p);
+            return;
+        }
+#endif
+        std::allocator<T>().deallocate(p, n);
+    }
+};
+template <class T, class U>
+bool operator==(const table_allocator<T>&, const table_allocator<U>&) noexcept {
+    return true;
+}
+template <class T, class U>
+bool operator!=(const table_allocator<T>&, const table_allocator<U>&) noexcept {
+    return false;
+}
+template <class T>
+using table_vector = std::vector<T, table_allocator<T>>;
+
 // Alias tables (Vose) of the rows of a transition matrix: a draw is one
 // uniform and one 16-byte table entry.
 class alias_rows {
 public:
+    struct entry {
+        double prob = 1.0;
+        state_id first = 0, alias = 0;
+    };
+
     // Appends the table of row `row` of `p` (the next state id's).
     void add_row(const transition_matrix& p, Eigen::Index row) {
+        const std::size_t base = table_.size();
+        const std::size_t m = positive(p, row);
+        rows_.push_back({base, static_cast<std::uint32_t>(m), 0});
+        table_.resize(base + m);
+        scratch s;
+        fill(p, row, table_.data() + base, s);
+    }
+
+    // The tables of every row of `p`, on `threads` threads (the same tables
+    // as add_row() row by row).
+    void add_rows(const transition_matrix& p, std::size_t threads) {
+        const auto n = static_cast<std::size_t>(p.rows());
+        const std::size_t first = rows_.size();
+        rows_.resize(first + n);
+        std::size_t base = table_.size();
+        for (std::size_t r = 0; r < n; ++r) {
+            const std::size_t m = positive(p, static_cast<Eigen::Index>(r));
+            rows_[first + r] = {base, static_cast<std::uint32_t>(m), 0};
+            base += m;
+        }
+        table_.resize(base);
+        threads = std::max<std::size_t>(1, std::min(threads, n / 4096 + 1));
+        std::atomic<std::size_t> next{0};
+        auto work = [&] {
+            scratch s;
+            constexpr std::size_t chunk = 1024;
+            for (;;) {
+                const std::size_t begin = next.fetch_add(chunk);
+                if (begin >= n) return;
+                for (std::size_t r = begin; r < std::min(n, begin + chunk); ++r)
+                    fill(p, static_cast<Eigen::Index>(r), table_.data() + rows_[first + r].offset,
+                         s);
+            }
+        };
+        std::vector<std::thread> workers;
+        for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work);
+        work();
+        for (auto& w : workers) w.join();
+    }
+
+    state_id draw(state_id s, walk_rng& rng) const noexcept {
+        double frac;
+        const entry* e = locate(s, rng, frac);
+        return resolve(e, frac);
+    }
+    // The two halves of a draw, so that walks drawn side by side can ask for
+    // the entry's memory before they read it: the entry a uniform falls in
+    // (and the uniform's fraction within it), then the state it gives.
+    const entry* locate(state_id s, walk_rng& rng, double& frac) const noexcept {
+        const row_info& r = rows_[s];
+        const double t = rng.uniform() * double(r.size);
+        auto i = static_cast<std::size_t>(t);
+        if (i >= r.size) i = r.size - 1;
+        frac = t - double(i);
+        return table_.data() + r.offset + i;
+    }
+    static state_id resolve(const entry* e, double frac) noexcept {
+        return frac < e->prob ? e->first : e->alias;
+    }
+    bool empty_row(state_id s) const noexcept { return rows_[s].size == 0; }
+    // Keeps each row's state's last channel beside its table, so that the
+    // walk reads the touch a state adds with the row it draws from next.
+    void set_last(const table_vector<channel_id>& last) {
+        for (std::size_t s = 0; s < rows_.size() && s < last.size(); ++s) rows_[s].last = last[s];
+    }
+    channel_id last(state_id s) const noexcept { return rows_[s].last; }
+    const void* row_address(state_id s) const noexcept { return rows_.data() + s; }
+
+private:
+    struct row_info {
+        std::uint64_t offset;
+        std::uint32_t size;
+        std::uint32_t last; // the row's state's last channel (set_last())
+    };
+    struct scratch {
         std::vector<std::pair<state_id, double>> entries;
+        std::vector<double> scaled;
+        std::vector<std::size_t> small, large;
+    };
+    static std::size_t positive(const transition_matrix& p, Eigen::Index row) {
+        std::size_t m = 0;
+        for (transition_matrix::InnerIterator it(p, row); it; ++it) m += it.value() > 0;
+        return m;
+    }
+    // Writes the table of `row` at `out` (positive(p, row) entries).
+    static void fill(const transition_matrix& p, Eigen::Index row, entry* out, scratch& s) {
+        auto& entries = s.entries;
+        entries.clear();
         double total = 0;
         for (transition_matrix::InnerIterator it(p, row); it; ++it)
             if (it.value() > 0) {
@@ -62,23 +221,24 @@ public:
                 total += it.value();
             }
         const std::size_t m = entries.size();
-        const std::size_t base = table_.size();
-        rows_.push_back({base, static_cast<double>(m), static_cast<std::uint32_t>(m)});
-        table_.resize(base + m);
         if (m == 0) return;
-        std::vector<double> scaled(m);
-        std::vector<std::size_t> small, large;
+        auto& scaled = s.scaled;
+        auto& small = s.small;
+        auto& large = s.large;
+        scaled.resize(m);
+        small.clear();
+        large.clear();
         for (std::size_t i = 0; i < m; ++i) {
             scaled[i] = entries[i].second / total * double(m);
-            table_[base + i] = {1.0, entries[i].first, entries[i].first};
+            out[i] = {1.0, entries[i].first, entries[i].first};
             (scaled[i] < 1.0 ? small : large).push_back(i);
         }
         while (!small.empty() && !large.empty()) {
-            const std::size_t s = small.back(), l = large.back();
+            const std::size_t a = small.back(), l = large.back();
             small.pop_back();
-            table_[base + s].prob = scaled[s];
-            table_[base + s].alias = entries[l].first;
-            scaled[l] = (scaled[l] + scaled[s]) - 1.0;
+            out[a].prob = scaled[a];
+            out[a].alias = entries[l].first;
+            scaled[l] = (scaled[l] + scaled[a]) - 1.0;
             if (scaled[l] < 1.0) {
                 large.pop_back();
                 small.push_back(l);
@@ -87,39 +247,20 @@ public:
         // What is left has probability 1 up to rounding (prob stays 1).
     }
 
-    state_id draw(state_id s, walk_rng& rng) const noexcept {
-        const row_info& r = rows_[s];
-        const double t = rng.uniform() * r.width;
-        auto i = static_cast<std::size_t>(t);
-        if (i >= r.size) i = r.size - 1;
-        const entry& e = table_[r.offset + i];
-        return (t - double(i)) < e.prob ? e.first : e.alias;
-    }
-    bool empty_row(state_id s) const noexcept { return rows_[s].size == 0; }
-
-private:
-    struct row_info {
-        std::size_t offset;
-        double width; // entries, as a double
-        std::uint32_t size;
-    };
-    struct entry {
-        double prob = 1.0;
-        state_id first = 0, alias = 0;
-    };
-    std::vector<row_info> rows_;
-    std::vector<entry> table_;
+    table_vector<row_info> rows_;
+    table_vector<entry> table_;
 };
 
 // What a state adds to a path: its whole tuple when entered from START, its
 // last channel otherwise (padding is not a touch).
 struct emissions {
-    std::vector<std::size_t> offsets{0};
+    table_vector<std::size_t> offsets{0};
     std::vector<channel_id> tuple;
-    std::vector<channel_id> last;
+    table_vector<channel_id> last;
     explicit emissions(const transition_counts& c) {
         const auto n = c.num_states();
         last.assign(n, 0);
+        offsets.reserve(std::size_t{n} + 1);
         for (state_id s = 0; s < n; ++s) {
             const auto t = c.state(s);
             for (auto ch : t)
@@ -134,12 +275,25 @@ struct emissions {
 struct block {
     std::vector<channel_id> touches;
     std::vector<double> times;
-    // The block's rows (ends of their touches within `touches`, counts and
-    // values), closed by the drawing thread; their touches are copied into
-    // place when the blocks are put together.
-    journey_set rows;
-    void end_row(double conversions, double nulls, double value) {
-        journey_set::builder(rows).end_row_at(touches.size(), conversions, nulls, value);
+    // The block's rows: the end of each row's touches within `touches`, and
+    // its counts and value. The journey set's row arrays are written from
+    // them when the blocks are put together.
+    std::vector<std::uint32_t> ends;
+    std::vector<double> conversions, nulls, values;
+    void end_row(double c, double u, double v) {
+        // A block's touches stay below the journey set's own cap (which
+        // refuses the set anyway), so that their ends fit in 32 bits.
+        if (touches.size() > journey_set::max_touches) journey_set::check_touches(touches.size());
+        ends.push_back(static_cast<std::uint32_t>(touches.size()));
+        conversions.push_back(c);
+        nulls.push_back(u);
+        values.push_back(v);
+    }
+    void reserve_rows(std::size_t n) {
+        ends.reserve(n);
+        conversions.reserve(n);
+        nulls.reserve(n);
+        values.reserve(n);
     }
     std::vector<double> purchase_values; // loop: per row, in order
     std::vector<std::size_t> purchase_ends;
@@ -200,43 +354,181 @@ JOURNEYLOOP_IMPL_INLINE void check_options(const simulation_options& o) {
 }
 
 // Concatenates the blocks' rows, in index order, into `js` (whose
-// dictionary is set); returns the report of all blocks.
+// dictionary is set), on `threads` threads (0: the library's setting, at
+// most two); returns the report of all blocks. Each block's rows and
+// touches go to their place in the set's arrays, known from the blocks'
+// sizes, and the block is freed once copied.
 JOURNEYLOOP_IMPL_INLINE simulation_report concatenate(std::vector<block>& blocks, journey_set& js,
-                                                      bool times, double unit_seconds) {
+                                                      bool times, double unit_seconds,
+                                                      std::size_t threads = 0) {
     journey_set::builder b(js);
-    std::size_t total = 0;
     simulation_report report;
-    for (const auto& bl : blocks) {
-        total += bl.touches.size();
+    const std::size_t nb = blocks.size();
+    std::vector<std::size_t> touch_base(nb + 1, 0), row_base(nb + 1, 0);
+    for (std::size_t i = 0; i < nb; ++i) {
+        const auto& bl = blocks[i];
         report.walks += bl.report.walks;
         report.truncated += bl.report.truncated;
         report.empty += bl.report.empty;
         report.empty_conversions += bl.report.empty_conversions;
         report.empty_value += bl.report.empty_value;
         report.touches += bl.report.touches;
+        touch_base[i + 1] = touch_base[i] + bl.touches.size();
+        row_base[i + 1] = row_base[i] + bl.ends.size();
     }
-    journey_set::check_touches(total);
-    std::size_t rows = 0;
-    for (const auto& bl : blocks) rows += bl.rows.size();
-    b.reserve(rows, 0);
+    const std::size_t old_touches = js.total_touches();
+    journey_set::check_touches(old_touches + touch_base[nb]);
     if (times) b.set_times(unit_seconds);
-    channel_id* out = b.size_touches(total);
-    double* out_times = b.touch_times();
-    std::size_t base = 0;
-    for (auto& bl : blocks) {
+    channel_id* out = b.size_touches(old_touches + touch_base[nb]) + old_touches;
+    double* out_times = times ? b.touch_times() + old_touches : nullptr;
+    const auto rows = b.size_rows(row_base[nb]);
+    // Each block's totals summed in row order from 0, then added in block
+    // order: the sums of one row at a time into a set per block.
+    std::vector<double> sums(3 * nb, 0.0);
+    auto copy = [&](std::size_t i) {
+        auto& bl = blocks[i];
+        const std::size_t tb = touch_base[i], rb = row_base[i];
         if (!bl.touches.empty())
-            std::memcpy(out + base, bl.touches.data(), bl.touches.size() * sizeof(channel_id));
+            std::memcpy(out + tb, bl.touches.data(), bl.touches.size() * sizeof(channel_id));
         if (times && !bl.times.empty())
-            std::memcpy(out_times + base, bl.times.data(), bl.times.size() * sizeof(double));
-        b.append_rows(bl.rows, base, {});
-        base += bl.touches.size();
-        // The block's touches are in the set now.
-        std::vector<channel_id>().swap(bl.touches);
-        std::vector<double>().swap(bl.times);
-        bl.rows = journey_set();
+            std::memcpy(out_times + tb, bl.times.data(), bl.times.size() * sizeof(double));
+        const std::size_t base = old_touches + tb;
+        double c = 0, u = 0, v = 0;
+        for (std::size_t r = 0; r < bl.ends.size(); ++r) {
+            rows.ends[rb + r] = static_cast<std::uint32_t>(base + bl.ends[r]);
+            rows.conversions[rb + r] = bl.conversions[r];
+            rows.nulls[rb + r] = bl.nulls[r];
+            rows.values[rb + r] = bl.values[r];
+            c += bl.conversions[r];
+            u += bl.nulls[r];
+            v += bl.values[r];
+        }
+        sums[3 * i] = c;
+        sums[3 * i + 1] = u;
+        sums[3 * i + 2] = v;
+        // The block is in the set now.
+        bl.touches = {};
+        bl.times = {};
+        bl.ends = {};
+        bl.conversions = {};
+        bl.nulls = {};
+        bl.values = {};
+    };
+    if (threads == 0) threads = detail::stage_threads(2);
+    threads = std::max<std::size_t>(1, std::min(threads, nb));
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (;;) {
+            const std::size_t i = next.fetch_add(1);
+            if (i >= nb) return;
+            copy(i);
+        }
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work);
+    work();
+    for (auto& w : workers) w.join();
+    double c = 0, u = 0, v = 0;
+    for (std::size_t i = 0; i < nb; ++i) {
+        c += sums[3 * i];
+        u += sums[3 * i + 1];
+        v += sums[3 * i + 2];
     }
+    b.add_totals(c, u, v);
     return report;
 }
+
+// Writes the drawn blocks of a funnel simulation into a journey set, in
+// block order, as they come: a block is copied into place once every block
+// before it is, and its arrays are then reused for a later block, so that
+// the blocks' memory is never held all at once (nor written fresh for every
+// block). The set's arrays are sized once, for an estimate of the touches
+// (grown when it is passed) and a row a walk, and cut at the end.
+class block_writer {
+public:
+    block_writer(journey_set& js, std::size_t walks, std::size_t blocks, double touches_per_walk,
+                 bool times, double unit_seconds)
+        : b_(js), waiting_(blocks) {
+        if (times) b_.set_times(unit_seconds);
+        const double estimate = std::min(double(walks) * touches_per_walk, double(1u << 28));
+        capacity_ = std::min(static_cast<std::size_t>(estimate), journey_set::max_touches);
+        touches_at_ = b_.size_touches(capacity_);
+        times_at_ = b_.touch_times();
+        rows_at_ = b_.size_rows(walks);
+    }
+    // A block to draw into (empty arrays, perhaps with room).
+    std::unique_ptr<block> take() {
+        std::lock_guard<std::mutex> g(lock_);
+        if (pool_.empty()) return std::make_unique<block>();
+        auto p = std::move(pool_.back());
+        pool_.pop_back();
+        return p;
+    }
+    // Block `index` is drawn: written now if every block before it is.
+    void finish(std::size_t index, std::unique_ptr<block> drawn) {
+        std::lock_guard<std::mutex> g(lock_);
+        waiting_[index] = std::move(drawn);
+        while (next_ < waiting_.size() && waiting_[next_]) {
+            place(*waiting_[next_]);
+            pool_.push_back(std::move(waiting_[next_]));
+            ++next_;
+        }
+    }
+    // After the last block: the set cut to what was written, its totals.
+    void close() {
+        b_.size_touches(touches_);
+        b_.resize_rows(rows_);
+        b_.add_totals(conversions_, nulls_, value_);
+    }
+
+private:
+    void place(block& bl) {
+        const std::size_t n = bl.touches.size();
+        journey_set::check_touches(touches_ + n);
+        if (touches_ + n > capacity_) {
+            capacity_ = std::min(journey_set::max_touches, std::max(2 * capacity_, touches_ + n));
+            touches_at_ = b_.size_touches(capacity_);
+            times_at_ = b_.touch_times();
+        }
+        if (n != 0) std::memcpy(touches_at_ + touches_, bl.touches.data(), n * sizeof(channel_id));
+        if (times_at_ && n != 0)
+            std::memcpy(times_at_ + touches_, bl.times.data(), n * sizeof(double));
+        // The block's sums in row order from 0, added in block order (as a
+        // set per block appended one after the other would sum them).
+        double c = 0, u = 0, v = 0;
+        for (std::size_t r = 0; r < bl.ends.size(); ++r) {
+            const std::size_t at = rows_ + r;
+            rows_at_.ends[at] = static_cast<std::uint32_t>(touches_ + bl.ends[r]);
+            rows_at_.conversions[at] = bl.conversions[r];
+            rows_at_.nulls[at] = bl.nulls[r];
+            rows_at_.values[at] = bl.values[r];
+            c += bl.conversions[r];
+            u += bl.nulls[r];
+            v += bl.values[r];
+        }
+        conversions_ += c;
+        nulls_ += u;
+        value_ += v;
+        touches_ += n;
+        rows_ += bl.ends.size();
+        bl.touches.clear();
+        bl.times.clear();
+        bl.ends.clear();
+        bl.conversions.clear();
+        bl.nulls.clear();
+        bl.values.clear();
+    }
+
+    journey_set::builder b_;
+    std::mutex lock_;
+    std::vector<std::unique_ptr<block>> pool_, waiting_;
+    std::size_t next_ = 0;
+    std::size_t capacity_ = 0, touches_ = 0, rows_ = 0;
+    channel_id* touches_at_ = nullptr;
+    double* times_at_ = nullptr;
+    journey_set::builder::row_arrays rows_at_{};
+    double conversions_ = 0, nulls_ = 0, value_ = 0;
+};
 
 // Model state tuples by their bytes, for walking journeys through a model's
 // states (single channels by a table: the order-1 states).
@@ -562,91 +854,173 @@ JOURNEYLOOP_IMPL_INLINE simulated_journeys simulate(const markov_model& model, s
     if (holding) check_holding(model, *holding);
     const transition_counts& c = model.counts();
     const std::size_t n_states = c.num_states();
-    const transition_matrix& p = model.transitions();
+    const std::size_t threads = simulation_threads(options);
     alias_rows rows;
-    for (state_id s = 0; s < n_states; ++s) rows.add_row(p, s);
+    rows.add_rows(model.transitions(), threads);
     const emissions emit(c);
+    rows.set_last(emit.last);
     std::vector<double> conv_value(n_states, 0.0);
     for (state_id s = 0; s < n_states; ++s) conv_value[s] = model.mean_conversion_value(s);
     const std::size_t max_touches = options.max_touches;
     const double touches_per_walk =
         std::min(double(max_touches), model.expected_touches() + double(c.order())) * 1.1 + 1.0;
+    const std::uint64_t seed_part = walk_rng::seed_part(options.seed);
 
-    auto draw = [&](std::size_t first, std::size_t last, block& out) {
-        out.rows.reserve(last - first, 0);
+    // Walks are drawn side by side, a group of `lanes` at a time: each step
+    // of a walk reads a row of the alias tables and then an entry of it,
+    // which in a large model are far apart in memory; stepping every walk
+    // of the group in turn, and asking for each read a round before it is
+    // needed, lets those reads overlap instead of waiting one after the
+    // other. Each walk draws from its own stream in its own order, so the
+    // journeys are those of one walk after another; the group's rows are
+    // written in walk order once all its walks have ended.
+    constexpr std::size_t lanes = 32;
+    struct lane {
+        walk_rng rng;
+        state_id s = tc::start;  // the state the walk is in
+        state_id end = tc::null; // the absorbing state it ended in
+        const alias_rows::entry* entry = nullptr;
+        double frac = 0, clock = 0, hold = 0;
+        bool pending = false;    // state `s` entered, its touches not yet written
+        bool from_start = false; // ... entered from START
+        bool truncated = false;
+        std::vector<channel_id> touches;
+        std::vector<double> times;
+    };
+
+    simulated_journeys result;
+    journey_set::builder names(result.journeys);
+    for (const auto& name : c.channels().names()) names.intern(name);
+    block_writer writer(result.journeys, n, (n + walks_per_block - 1) / walks_per_block,
+                        touches_per_walk, holding != nullptr,
+                        holding ? holding->time_unit_seconds() : 0.0);
+
+    auto draw = [&](std::size_t first, std::size_t last, block& done) {
+        auto drawn = writer.take();
+        block& out = *drawn;
+        out.reserve_rows(last - first);
         // Room for the touches a block is expected to hold, so that they are
         // seldom copied as they grow.
         out.touches.reserve(static_cast<std::size_t>(double(last - first) * touches_per_walk));
         if (holding) out.times.reserve(out.touches.capacity());
-        for (std::size_t i = first; i < last; ++i) {
-            walk_rng rng(options.seed, i);
-            const std::size_t row_begin = out.touches.size();
-            ++out.report.walks;
-            state_id s = tc::start;
-            double clock = 0;
-            bool truncated = false;
-            state_id t;
-            for (;;) {
-                if (rows.empty_row(s)) { // not reached in a fitted chain: ends as NULL
-                    t = tc::null;
-                    break;
-                }
-                t = rows.draw(s, rng);
-                const double hold =
-                    holding ? -holding->mean(s, t) * std::log1p(-rng.uniform()) : 0.0;
-                if (t < tc::first_channel_state) {
-                    clock += hold;
-                    break;
-                }
-                if (s == tc::start) {
-                    const std::size_t b = emit.offsets[t];
-                    std::size_t len = emit.offsets[t + 1] - b;
-                    if (len > max_touches) len = max_touches;
-                    for (std::size_t j = 0; j < len; ++j) {
-                        out.touches.push_back(emit.tuple[b + j]);
-                        if (holding)
-                            out.times.push_back(len > 1 ? hold * double(j) / double(len - 1)
-                                                        : hold);
+        std::vector<lane> group(lanes);
+        std::size_t active[lanes];
+        for (std::size_t g0 = first; g0 < last; g0 += lanes) {
+            const std::size_t size = std::min(lanes, last - g0);
+            for (std::size_t j = 0; j < size; ++j) {
+                lane& w = group[j];
+                w.rng = walk_rng::of(seed_part, g0 + j);
+                w.s = tc::start;
+                w.end = tc::null;
+                w.clock = 0;
+                w.pending = w.truncated = false;
+                w.touches.clear();
+                w.times.clear();
+                active[j] = j;
+            }
+            std::size_t live = size;
+            while (live > 0) {
+                // First half of a step: write the touches of the state
+                // entered, stop at max_touches, and find the table entry of
+                // the next draw.
+                std::size_t kept = 0;
+                for (std::size_t a = 0; a < live; ++a) {
+                    lane& w = group[active[a]];
+                    if (w.pending) {
+                        w.pending = false;
+                        const state_id t = w.s;
+                        if (w.from_start) {
+                            const std::size_t b = emit.offsets[t];
+                            std::size_t len = emit.offsets[t + 1] - b;
+                            if (len > max_touches) len = max_touches;
+                            for (std::size_t j = 0; j < len; ++j)
+                                w.touches.push_back(emit.tuple[b + j]);
+                            if (holding) {
+                                for (std::size_t j = 0; j < len; ++j)
+                                    w.times.push_back(len > 1 ? w.hold * double(j) / double(len - 1)
+                                                              : w.hold);
+                                w.clock = len > 0 ? w.times.back() : 0.0;
+                            }
+                        } else {
+                            w.clock += w.hold;
+                            w.touches.push_back(rows.last(t));
+                            if (holding) w.times.push_back(w.clock);
+                        }
+                        if (w.touches.size() >= max_touches) {
+                            w.truncated = true;
+                            continue;
+                        }
                     }
-                    clock = holding && len > 0 ? out.times.back() : 0.0;
-                } else {
-                    clock += hold;
-                    out.touches.push_back(emit.last[t]);
-                    if (holding) out.times.push_back(clock);
+                    if (rows.empty_row(w.s)) { // not reached in a fitted chain: ends as NULL
+                        w.end = tc::null;
+                        continue;
+                    }
+                    w.entry = rows.locate(w.s, w.rng, w.frac);
+                    __builtin_prefetch(w.entry);
+                    active[kept++] = active[a];
                 }
-                s = t;
-                if (out.touches.size() - row_begin >= max_touches) {
-                    truncated = true;
-                    break;
+                live = kept;
+                // Second half: the state drawn; an absorbing one ends the
+                // walk, a channel state is entered.
+                kept = 0;
+                for (std::size_t a = 0; a < live; ++a) {
+                    lane& w = group[active[a]];
+                    const state_id t = alias_rows::resolve(w.entry, w.frac);
+                    const double hold =
+                        holding ? -holding->mean(w.s, t) * std::log1p(-w.rng.uniform()) : 0.0;
+                    if (t < tc::first_channel_state) {
+                        w.clock += hold;
+                        w.end = t;
+                        continue;
+                    }
+                    w.from_start = w.s == tc::start;
+                    w.hold = hold;
+                    w.s = t;
+                    w.pending = true;
+                    __builtin_prefetch(rows.row_address(t));
+                    if (w.from_start) __builtin_prefetch(&emit.offsets[t]);
+                    active[kept++] = active[a];
                 }
+                live = kept;
             }
-            const std::size_t made = out.touches.size() - row_begin;
-            const bool converted = !truncated && t == tc::conversion;
-            if (made == 0) {
-                ++out.report.empty;
-                out.report.empty_conversions += converted ? 1.0 : 0.0;
-                out.report.empty_value += converted ? conv_value[s] : 0.0;
-                continue;
+            // The group's rows, in walk order.
+            for (std::size_t j = 0; j < size; ++j) {
+                lane& w = group[j];
+                ++out.report.walks;
+                const std::size_t made = w.touches.size();
+                const bool converted = !w.truncated && w.end == tc::conversion;
+                if (made == 0) {
+                    ++out.report.empty;
+                    out.report.empty_conversions += converted ? 1.0 : 0.0;
+                    out.report.empty_value += converted ? conv_value[w.s] : 0.0;
+                    continue;
+                }
+                if (w.truncated) ++out.report.truncated;
+                out.report.touches += made;
+                for (const channel_id ch : w.touches) out.touches.push_back(ch);
+                if (holding) {
+                    // Times before the end: the conversion, or the last touch.
+                    const double end = converted ? w.clock : w.times.back();
+                    for (const double t : w.times) out.times.push_back(std::max(0.0, end - t));
+                }
+                out.end_row(converted ? 1.0 : 0.0, converted ? 0.0 : 1.0,
+                            converted ? conv_value[w.s] : 0.0);
             }
-            if (truncated) ++out.report.truncated;
-            out.report.touches += made;
-            if (holding) {
-                // Times before the end: the conversion, or the last touch.
-                const double end = converted ? clock : out.times.back();
-                for (std::size_t j = row_begin; j < out.times.size(); ++j)
-                    out.times[j] = std::max(0.0, end - out.times[j]);
-            }
-            out.end_row(converted ? 1.0 : 0.0, converted ? 0.0 : 1.0,
-                        converted ? conv_value[s] : 0.0);
         }
+        done.report = out.report;
+        out.report = simulation_report{};
+        writer.finish(first / walks_per_block, std::move(drawn));
     };
-    auto blocks = draw_blocks(n, simulation_threads(options), options.progress, draw);
-
-    simulated_journeys result;
-    journey_set::builder b(result.journeys);
-    for (const auto& name : c.channels().names()) b.intern(name);
-    result.report = concatenate(blocks, result.journeys, holding != nullptr,
-                                holding ? holding->time_unit_seconds() : 0.0);
+    auto blocks = draw_blocks(n, threads, options.progress, draw);
+    writer.close();
+    for (const auto& bl : blocks) {
+        result.report.walks += bl.report.walks;
+        result.report.truncated += bl.report.truncated;
+        result.report.empty += bl.report.empty;
+        result.report.empty_conversions += bl.report.empty_conversions;
+        result.report.empty_value += bl.report.empty_value;
+        result.report.touches += bl.report.touches;
+    }
     return result;
 }
 
