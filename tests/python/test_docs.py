@@ -18,6 +18,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "loop.md",
         "scenarios.md",
         "scoring.md",
+        "shapley.md",
         "simulation.md",
         "synthetic.md",
         "teams.md",
