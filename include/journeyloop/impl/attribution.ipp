@@ -219,11 +219,13 @@ JOURNEYLOOP_IMPL_INLINE attribution simplified_shapley(const journey_set& journe
     return {names, std::move(conversions), std::move(values)};
 }
 
-JOURNEYLOOP_IMPL_INLINE ordered_attribution ordered_simplified_shapley(const journey_set& journeys) {
+JOURNEYLOOP_IMPL_INLINE ordered_attribution
+ordered_simplified_shapley(const journey_set& journeys) {
     ordered_attribution out;
     out.names = journeys.channels().names();
     // First the widest row, then the credit.
-    out.positions = for_each_distinct(journeys, [](std::size_t, channel_id, std::size_t, double) {});
+    out.positions =
+        for_each_distinct(journeys, [](std::size_t, channel_id, std::size_t, double) {});
     out.conversions.assign(out.names.size() * out.positions, 0.0);
     out.value.assign(out.names.size() * out.positions, 0.0);
     for_each_distinct(journeys, [&](std::size_t row, channel_id c, std::size_t i, double share) {
