@@ -94,7 +94,9 @@ def simplified_shapley(
         if teams is None:
             teams = journeys.teams
             if teams is None:
-                msg = 'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
+                msg = (
+                    'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
+                )
                 raise InvalidInputError(msg)
         group_of, extra = team_of_channels(journeys.channels, teams)
         rows = _core.relabel_channels(rows, group_of)

@@ -26,9 +26,7 @@ def test_by_channel() -> None:
 
 def test_by_team_splits_between_distinct_teams() -> None:
     # Teams m (a, c) and s (b): "a > b > a" m 1.5, s 1.5; "a" m 1; "c > b" m 1, s 1.
-    frame = jl.simplified_shapley(
-        rows(), by="team", teams={"a": "m", "b": "s", "c": "m", "z": "x"}
-    )
+    frame = jl.simplified_shapley(rows(), by="team", teams={"a": "m", "b": "s", "c": "m", "z": "x"})
     assert frame["team"].tolist() == ["m", "s", "x"]
     assert frame["conversions"].tolist() == [3.5, 2.5, 0.0]
     assert frame["value"].tolist() == [23.0, 19.0, 0.0]
