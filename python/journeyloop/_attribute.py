@@ -12,7 +12,7 @@ from ._errors import InvalidInputError
 from ._events import duration_in_units
 from ._journeys import Histories, Journeys
 from ._markov import MarkovModel, Progress, attribution_frame, progress_callback
-from ._teams import team_of_channels
+from ._teams import given_teams, team_of_channels
 
 __all__ = ["METHODS", "attribute"]
 
@@ -94,11 +94,8 @@ def attribute(
     if by not in ("channel", "team"):
         msg = f'by must be "channel" or "team", got {by!r}'
         raise InvalidInputError(msg)
-    if by == "team" and teams is None:
-        teams = journeys.teams
-        if teams is None:
-            msg = 'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
-            raise InvalidInputError(msg)
+    if by == "team":
+        teams = given_teams(teams, journeys.teams)
     callback = progress_callback(progress)
     decay_options = _decay_options(journeys, half_life, decay) if "time_decay" in chosen else {}
     group_of: list[str] = []

@@ -29,7 +29,7 @@ from ._errors import (
     outside_frames,
 )
 from ._files import write_atomically
-from ._teams import team_of_channels
+from ._teams import given_teams, team_of_channels
 
 __all__ = [
     "By",
@@ -259,12 +259,7 @@ class ModelBase:
             names = self.channels_
             return names, [[i] for i in range(len(names))]
         if by == "team":
-            teams = teams if teams is not None else self.teams_
-            if teams is None:
-                msg = (
-                    'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
-                )
-                raise InvalidInputError(msg)
+            teams = given_teams(teams, self.teams_)
             group_of, extra = team_of_channels(self.channels_, teams)
             names, members = _core.group_members(group_of, extra)
             return list(names), [list(m) for m in members]

@@ -16,7 +16,7 @@ from . import _core
 from ._errors import InvalidInputError
 from ._journeys import Histories, Journeys
 from ._model_base import attribution_frame
-from ._teams import team_of_channels
+from ._teams import given_teams, team_of_channels
 
 __all__ = ["simplified_shapley"]
 
@@ -91,13 +91,7 @@ def simplified_shapley(
     rows = journeys._set
     extra: list[str] = []
     if by == "team":
-        if teams is None:
-            teams = journeys.teams
-            if teams is None:
-                msg = (
-                    'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
-                )
-                raise InvalidInputError(msg)
+        teams = given_teams(teams, journeys.teams)
         group_of, extra = team_of_channels(journeys.channels, teams)
         rows = _core.relabel_channels(rows, group_of)
     if not ordered:
@@ -107,18 +101,19 @@ def simplified_shapley(
         return attribution_frame(a, by)
     d = _core.ordered_simplified_shapley(rows)
     names = list(d["names"]) + extra
-    positions = max(int(d["positions"]), 1)
-    pad = len(extra) * positions
-    conversions = np.concatenate([np.asarray(d["conversions"]), np.zeros(pad)])
-    value = np.concatenate([np.asarray(d["value"]), np.zeros(pad)])
-    if int(d["positions"]) == 0:
-        conversions = np.zeros(len(names))
-        value = np.zeros(len(names))
+    # Channel-major from the core; the extra teams (and a table without
+    # credit, of zero positions) are rows of zeros.
+    seen, positions = len(d["names"]), int(d["positions"])
+    conversions = np.zeros((len(names), max(positions, 1)))
+    value = np.zeros_like(conversions)
+    if positions:
+        conversions[:seen] = np.asarray(d["conversions"]).reshape(seen, positions)
+        value[:seen] = np.asarray(d["value"]).reshape(seen, positions)
     return pd.DataFrame(
         {
-            by: np.repeat(np.asarray(names, dtype=object), positions),
-            "position": np.tile(np.arange(1, positions + 1), len(names)),
-            "conversions": conversions,
-            "value": value,
+            by: np.repeat(np.asarray(names, dtype=object), conversions.shape[1]),
+            "position": np.tile(np.arange(1, conversions.shape[1] + 1), len(names)),
+            "conversions": conversions.ravel(),
+            "value": value.ravel(),
         }
     )

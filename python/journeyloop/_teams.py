@@ -11,6 +11,18 @@ from ._errors import InvalidInputError
 UNASSIGNED = "unassigned"
 
 
+def given_teams(teams: Mapping[str, str] | Any | None, stored: Mapping[str, str] | None) -> Any:
+    """The channel → team map for ``by="team"``: ``teams`` if given, else the
+    channel metadata ``stored`` with the journeys or model; raises
+    InvalidInputError when there is neither."""
+    if teams is not None:
+        return teams
+    if stored is None:
+        msg = 'by="team" needs teams={channel: team, ...} (or journeys with channel metadata)'
+        raise InvalidInputError(msg)
+    return stored
+
+
 def team_of_channels(
     channels: list[str], teams: Mapping[str, str] | Any
 ) -> tuple[list[str], list[str]]:

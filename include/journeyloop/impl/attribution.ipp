@@ -179,9 +179,9 @@ JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& jou
 }
 
 JOURNEYLOOP_IMPL_NAMESPACE(attribution_2) {
-// Calls f(channel, position, share) for the distinct channels of every row
-// with conversions or value, in order of first appearance; `share` is 1 over
-// the number of distinct channels. Returns the most distinct channels of a
+// Calls f(row, channel, position, share) for the distinct channels of every
+// row with conversions or value, in order of first appearance; `share` is 1
+// over the number of distinct channels. Returns the most distinct channels of a
 // row.
 template <class F>
 std::size_t for_each_distinct(const journey_set& journeys, F&& f) {
