@@ -96,6 +96,12 @@ enum class unknown_rule;
 struct score_options;
 struct journey_scores;
 struct touch_scores;
+// uncertainty.hpp
+enum class uncertainty_method;
+struct replicate_options;
+struct replicate_table;
+struct interval;
+class replicate_plan;
 
 } // namespace journeyloop
 

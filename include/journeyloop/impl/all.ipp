@@ -23,6 +23,7 @@
 #include <journeyloop/impl/scenario.ipp>
 #include <journeyloop/impl/memory.ipp>
 #include <journeyloop/impl/score.ipp>
+#include <journeyloop/impl/uncertainty.ipp>
 #include <journeyloop/impl/simulate.ipp>
 #include <journeyloop/impl/teams.ipp>
 #include <journeyloop/impl/threads.ipp>
