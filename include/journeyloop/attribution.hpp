@@ -115,6 +115,16 @@ attribution heuristic_attribution(const journey_set& journeys, heuristic h,
                                   const heuristic_options& options = {});
 
 /**
+ * heuristic_attribution() with row i counted as `conversion_weights[i]`
+ * converting journeys in place of its own conversions (its value scaled
+ * alike): the attribution of a reweighted (bootstrap) sample of the
+ * journeys. Throws invalid_input unless there is one finite weight >= 0 per
+ * row.
+ */
+attribution heuristic_attribution(const journey_set& journeys, heuristic h,
+                                  const heuristic_options& options,
+                                  const std::vector<double>& conversion_weights);
+/**
  * The simplified Shapley value of Zhao et al. (2018), from the journeys
  * alone: with R(S) the conversions (and the value) of the rows whose set of
  * distinct channels is exactly S, each channel j gets

@@ -68,6 +68,11 @@ using model_statistic = std::function<std::vector<double>(const markov_model&)>;
 /// A statistic of a fitted loop model.
 using loop_statistic = std::function<std::vector<double>(const loop_model&)>;
 
+/// A statistic of journeys reweighted (see replicate_plan::reweighted()):
+/// a fixed number of figures from each row's conversion and null weights.
+using row_statistic = std::function<std::vector<double>(const std::vector<double>& conversions,
+                                                        const std::vector<double>& nulls)>;
+
 /// The statistic of every replicate: `values[r * width + j]` is figure j of
 /// replicate r.
 struct replicate_table {
@@ -121,9 +126,8 @@ public:
 
 private:
     friend replicate_plan make_replicate_plan(const journey_set&, const counting_options&);
-    friend replicate_table replicate_markov(const replicate_plan&, const markov_options&,
-                                            const replicate_options&, const model_statistic&,
-                                            const progress_callback&);
+    friend replicate_table replicate_rows(const replicate_plan&, const replicate_options&,
+                                          const row_statistic&, const progress_callback&);
     std::shared_ptr<const data> data_;
 };
 
@@ -146,6 +150,16 @@ replicate_table replicate_markov(const journey_set& journeys, const counting_opt
                                  const markov_options& fitting, const replicate_options& options,
                                  const model_statistic& statistic,
                                  const progress_callback& progress = {});
+
+/**
+ * Bootstrap replicates of any statistic that is a function of the journeys'
+ * weights (heuristic attributions, for one): each replicate draws the
+ * weights as replicate_markov() does and passes them to `statistic`, with
+ * no model fitted. Throws invalid_input for the bayes method.
+ */
+replicate_table replicate_rows(const replicate_plan& plan, const replicate_options& options,
+                               const row_statistic& statistic,
+                               const progress_callback& progress = {});
 
 /// The same from a plan made once (several statistics over one plan).
 replicate_table replicate_markov(const replicate_plan& plan, const markov_options& fitting,

@@ -22,6 +22,14 @@ from ._model_base import (
     whole_number,
 )
 from ._scenario import Scenario
+from ._uncertainty import (
+    DEFAULT_PRIOR,
+    DEFAULT_REPLICATES,
+    Uncertainty,
+    interval_request,
+    markov_replicates,
+    with_bounds,
+)
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
     expected_time_to_conversion,
@@ -155,6 +163,9 @@ class MarkovModel(ModelBase):
                 raise InvalidInputError(msg)
             self._model = _core.fit_markov(counts._counts, self._options())
             self._gave_loop = False
+            # Counts alone: intervals by uncertainty="bayes" only.
+            self._journeys = None
+            self._plan = None
             # -- sim --
             self._holding = None
             return self
@@ -185,6 +196,9 @@ class MarkovModel(ModelBase):
             # (no second copy of every transition while it is fitted).
             self._model = _core.fit_markov_taking(counts._counts, self._options())
             self._gave_loop = False
+            # Kept (a reference, not a copy) for bootstrap intervals.
+            self._journeys = data
+            self._plan = None
             # -- sim --
             self._holding = fit_holding_times(data, self._model)
             return self
@@ -425,6 +439,11 @@ class MarkovModel(ModelBase):
         groups: Mapping[str, Sequence[str]] | None = None,
         sequences: Sequence[str | Sequence[str]] | None = None,
         progress: Progress = None,
+        ci: float | None = None,
+        n_boot: int = DEFAULT_REPLICATES,
+        uncertainty: Uncertainty = "bootstrap",
+        seed: int = 0,
+        prior: float = DEFAULT_PRIOR,
     ) -> pd.DataFrame:
         """Removal effects: the relative drop of the conversion rate (and value).
 
@@ -447,6 +466,22 @@ class MarkovModel(ModelBase):
             each step (a batch of removals solved together, or on two or more
             threads its conversions or its values, or one removal);
             a callable gets ``(done, total)`` instead (it may raise to stop).
+        ci
+            With a level such as ``0.95``: every figure gets a ``_lower`` and
+            an ``_upper`` column, the percentile interval of ``n_boot``
+            replicates (docs/uncertainty.md). ``progress`` then reports the
+            replicates.
+        n_boot
+            Replicates drawn for ``ci`` (at least 2).
+        uncertainty
+            ``"bootstrap"`` resamples the journeys the model was fitted on
+            (by customer for journeys from events); ``"bayes"`` draws every
+            transition row from its Dirichlet posterior (counts alone suffice).
+        seed
+            Seed of the replicates: the same seed gives the same intervals
+            whatever the number of threads.
+        prior
+            The Dirichlet prior per observed transition of ``"bayes"``.
 
         Returns
         -------
@@ -461,6 +496,12 @@ class MarkovModel(ModelBase):
             For a channel or sequence the model does not know.
         """
         model = self._fitted
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is not None:
+            keys, members = self._interval_groups(by, teams, groups)
+            frame = self.removal_effects(by, teams=teams, groups=groups)
+            table = markov_replicates(self, request, "removal", keys, members, progress)
+            return with_bounds(frame, ["removal_effect", "value_removal_effect"], table, request.level)
         conv: list[float] = []
         value: list[float] = []
         if by == "channel":
@@ -490,6 +531,11 @@ class MarkovModel(ModelBase):
         groups: Mapping[str, Sequence[str]] | None = None,
         sequences: Sequence[str | Sequence[str]] | None = None,
         progress: Progress = None,
+        ci: float | None = None,
+        n_boot: int = DEFAULT_REPLICATES,
+        uncertainty: Uncertainty = "bootstrap",
+        seed: int = 0,
+        prior: float = DEFAULT_PRIOR,
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
 
@@ -518,6 +564,23 @@ class MarkovModel(ModelBase):
         progress
             As in :meth:`removal_effects`: ``True`` prints the steps of the
             removal effects to stderr, a callable gets ``(done, total)``.
+        ci
+            With a level such as ``0.95``: every figure gets a ``_lower`` and
+            an ``_upper`` column, the percentile interval of ``n_boot``
+            replicates (docs/uncertainty.md): the interval of each share of
+            the replicate's totals, times the observed totals. ``progress`` then reports the
+            replicates.
+        n_boot
+            Replicates drawn for ``ci`` (at least 2).
+        uncertainty
+            ``"bootstrap"`` resamples the journeys the model was fitted on
+            (by customer for journeys from events); ``"bayes"`` draws every
+            transition row from its Dirichlet posterior (counts alone suffice).
+        seed
+            Seed of the replicates: the same seed gives the same intervals
+            whatever the number of threads.
+        prior
+            The Dirichlet prior per observed transition of ``"bayes"``.
 
         Returns
         -------
@@ -527,6 +590,12 @@ class MarkovModel(ModelBase):
             conversions and value to the total value.
         """
         model = self._fitted
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is not None:
+            keys, members = self._interval_groups(by, teams, groups)
+            frame = self.attribution(by, teams, groups=groups)
+            table = markov_replicates(self, request, "attribution", keys, members, progress)
+            return with_bounds(frame, ["conversions", "value"], table, request.level)
         callback = progress_callback(progress)
         if by == "sequence":
             _, states = self._sequence_states(sequences)
@@ -551,6 +620,69 @@ class MarkovModel(ModelBase):
     def _attribution_totals(self) -> tuple[float, float]:
         counts = self._fitted.counts
         return counts.total_conversions, counts.total_value
+
+    # -- intervals --
+
+    def _interval_groups(
+        self,
+        by: str,
+        teams: Mapping[str, str] | Any | None,
+        groups: Mapping[str, Sequence[str]] | None,
+    ) -> tuple[list[str], list[list[int]]]:
+        """The names and channel ids whose figures get intervals."""
+        if by == "sequence":
+            msg = (
+                "ci: intervals are given by channel, team or group; sequences (states) are not "
+                "shared by the replicates, whose states differ"
+            )
+            raise InvalidInputError(msg)
+        if by == "channel":
+            return list(self.channels_), [[c] for c in range(len(self.channels_))]
+        return self._groups(by, teams, groups)  # type: ignore[arg-type]
+
+    def figures(
+        self,
+        ci: float | None = None,
+        *,
+        n_boot: int = DEFAULT_REPLICATES,
+        uncertainty: Uncertainty = "bootstrap",
+        seed: int = 0,
+        prior: float = DEFAULT_PRIOR,
+        progress: Progress = None,
+    ) -> pd.DataFrame:
+        """The conversion rate and the value per journey, with intervals when ``ci`` is given.
+
+        Parameters are those of :meth:`attribution`'s intervals.
+
+        Returns
+        -------
+        DataFrame
+            ``figure``, ``estimate`` and, with ``ci``, ``estimate_lower`` and
+            ``estimate_upper``.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[30, 0, 20],
+        ...                            nulls=[30, 20, 0])
+        >>> f = jl.MarkovModel().fit(j).figures(ci=0.9, n_boot=200)
+        >>> f["figure"].tolist(), f["estimate"].tolist()
+        (['conversion_rate', 'value_per_journey'], [0.5, 0.0])
+        >>> bool(f["estimate_lower"][0] < 0.5 < f["estimate_upper"][0])
+        True
+        """
+        m = self._fitted
+        frame = pd.DataFrame(
+            {
+                "figure": ["conversion_rate", "value_per_journey"],
+                "estimate": [m.conversion_rate, m.value_per_journey],
+            }
+        )
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is None:
+            return frame
+        table = markov_replicates(self, request, "summary", [], [], progress)
+        return with_bounds(frame, ["estimate"], table, request.level)
 
     # -- scen --
 

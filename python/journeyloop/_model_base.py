@@ -631,8 +631,11 @@ class ModelBase:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_model"] = None if state.get("_model") is None else self.to_bytes()
-        # The holding times travel inside the model's bytes.
+        # The holding times travel inside the model's bytes; the journeys kept
+        # for bootstrap intervals (and their plan) do not travel.
         state.pop("_holding", None)
+        state.pop("_journeys", None)
+        state.pop("_plan", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -293,3 +293,41 @@ TEST_CASE("uncertainty: 95% bootstrap intervals cover the truth of a known chain
         REQUIRE(covered_re[c] <= 198);
     }
 }
+
+TEST_CASE("uncertainty: heuristics of reweighted journeys, and their bootstrap", "[uncertainty]") {
+    const auto journeys = mixed_journeys();
+    std::vector<double> observed;
+    for (std::size_t i = 0; i < journeys.size(); ++i) observed.push_back(journeys.conversions(i));
+    for (auto h : all_heuristics) {
+        const auto a = heuristic_attribution(journeys, h);
+        const auto b = heuristic_attribution(journeys, h, {}, observed);
+        REQUIRE(a.names() == b.names());
+        for (std::size_t c = 0; c < a.size(); ++c) {
+            REQUIRE(a.conversions()[c] == Approx(b.conversions()[c]).margin(1e-12));
+            REQUIRE(a.value()[c] == Approx(b.value()[c]).margin(1e-12));
+        }
+    }
+    // Row 5 "a > a > b" (3 conversions, value 9) counted twice, nothing else:
+    // first touch gives a 2 conversions and value 6.
+    const auto twice = heuristic_attribution(journeys, heuristic::first_touch, {},
+                                             std::vector<double>{0, 0, 0, 0, 0, 2});
+    REQUIRE(twice.conversions()[0] == 2);
+    REQUIRE(twice.value()[0] == 6);
+    REQUIRE_THROWS_WITH(heuristic_attribution(journeys, heuristic::linear, {}, {1, 2}),
+                        Contains("one weight per row"));
+    // The bootstrap passes weights that sum to the journeys' count.
+    const auto plan = make_replicate_plan(journeys);
+    replicate_options o;
+    o.replicates = 50;
+    const auto t = replicate_rows(plan, o, [](const auto& wc, const auto& wn) {
+        double s = 0;
+        for (std::size_t i = 0; i < wc.size(); ++i) s += wc[i] + wn[i];
+        return std::vector<double>{s};
+    });
+    for (double s : t.column(0)) REQUIRE(s == 14);
+    o.method = uncertainty_method::bayes;
+    REQUIRE_THROWS_WITH(replicate_rows(plan, o, [](const auto&, const auto&) {
+                            return std::vector<double>{};
+                        }),
+                        Contains("bootstrap only"));
+}

@@ -178,6 +178,37 @@ JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& jou
     return {names, std::move(conversions), std::move(values)};
 }
 
+JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(
+    const journey_set& journeys, heuristic h, const heuristic_options& options,
+    const std::vector<double>& conversion_weights) {
+    check_options(options);
+    if (conversion_weights.size() != journeys.size())
+        throw invalid_input("conversion_weights: one weight per row (" +
+                            std::to_string(journeys.size()) + " rows) is needed, got " +
+                            std::to_string(conversion_weights.size()));
+    const double by_time = h == heuristic::time_decay ? time_half_life(journeys, options) : 0;
+    const auto& names = journeys.channels().names();
+    std::vector<double> conversions(names.size(), 0.0), values(names.size(), 0.0);
+    std::vector<double> w;
+    for (std::size_t row = 0; row < journeys.size(); ++row) {
+        const double conv = conversion_weights[row];
+        if (!(conv >= 0) || !std::isfinite(conv))
+            throw invalid_input("conversion_weights: the weight of row " + std::to_string(row) +
+                                " must be a finite number >= 0");
+        if (conv == 0) continue;
+        const double observed = journeys.conversions(row);
+        const double value = observed > 0 ? journeys.value(row) * conv / observed : 0.0;
+        const auto path = journeys.path(row);
+        if (by_time > 0) fill_time_weights(journeys.times_before_end(row), by_time, w);
+        else fill_weights(h, path.size(), options, w);
+        for (std::size_t i = 0; i < path.size(); ++i) {
+            conversions[path[i]] += w[i] * conv;
+            values[path[i]] += w[i] * value;
+        }
+    }
+    return {names, std::move(conversions), std::move(values)};
+}
+
 JOURNEYLOOP_IMPL_NAMESPACE(attribution_2) {
 // Calls f(row, channel, position, share) for the distinct channels of every
 // row with conversions or value, in order of first appearance; `share` is 1

@@ -505,23 +505,22 @@ JOURNEYLOOP_IMPL_INLINE replicate_plan make_replicate_plan(const journey_set& jo
     return plan;
 }
 
-JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const replicate_plan& plan,
-                                                         const markov_options& fitting,
-                                                         const replicate_options& options,
-                                                         const model_statistic& statistic,
-                                                         const progress_callback& progress) {
-    if (options.method == uncertainty_method::bayes)
-        return replicate_markov(plan.counts(), fitting, options, statistic, progress);
+JOURNEYLOOP_IMPL_INLINE replicate_table replicate_rows(const replicate_plan& plan,
+                                                       const replicate_options& options,
+                                                       const row_statistic& statistic,
+                                                       const progress_callback& progress) {
     check_options(options);
-    if (!statistic) throw invalid_input("replicate_markov: no statistic given");
+    if (options.method != uncertainty_method::bootstrap)
+        throw invalid_input("replicate_rows: rows are reweighted by the bootstrap only");
+    if (!statistic) throw invalid_input("replicate_rows: no statistic given");
     const auto& counts = plan.counts();
     if (!(counts.total_conversions() + counts.total_nulls() > 0))
         throw invalid_input("no journey has an outcome: there is nothing to resample");
     // The categories: each row's converting and non-converting journeys, or
     // each customer.
-    std::vector<double> category_weight;
     const auto& d = *plan.data_;
     const std::size_t n_rows = d.conversions.size();
+    std::vector<double> category_weight;
     if (plan.by_customer()) {
         category_weight.assign(d.customers, 1.0);
     } else {
@@ -552,11 +551,24 @@ JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const replicate_plan& p
                 wn[i] = drawn[2 * i + 1];
             }
         }
-        auto replicate = plan.reweighted(wc, wn);
-        if (!(replicate.total_conversions() + replicate.total_nulls() > 0))
-            throw invalid_input("internal: an empty bootstrap replicate");
-        return statistic(fit_markov(std::move(replicate), fitting));
+        return statistic(wc, wn);
     });
+}
+
+JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const replicate_plan& plan,
+                                                         const markov_options& fitting,
+                                                         const replicate_options& options,
+                                                         const model_statistic& statistic,
+                                                         const progress_callback& progress) {
+    if (options.method == uncertainty_method::bayes)
+        return replicate_markov(plan.counts(), fitting, options, statistic, progress);
+    if (!statistic) throw invalid_input("replicate_markov: no statistic given");
+    return replicate_rows(
+        plan, options,
+        [&](const std::vector<double>& wc, const std::vector<double>& wn) {
+            return statistic(fit_markov(plan.reweighted(wc, wn), fitting));
+        },
+        progress);
 }
 
 JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const journey_set& journeys,
