@@ -133,6 +133,7 @@ void register_uncertainty(py::module_& m) {
         "heuristic_replicates",
         [](const jl::replicate_plan& plan, const jl::journey_set& journeys,
            const std::vector<std::string>& methods, const jl::heuristic_options& heuristics,
+           const std::vector<std::string>& group_of, const std::vector<std::string>& extra_groups,
            std::size_t replicates, std::uint64_t seed, std::size_t threads,
            const std::optional<py::function>& progress) {
             std::vector<jl::heuristic> hs;
@@ -148,9 +149,12 @@ void register_uncertainty(py::module_& m) {
                     plan, options,
                     [&](const std::vector<double>& wc, const std::vector<double>&) {
                         std::vector<double> out;
-                        for (const auto h : hs)
-                            append_shares(out, jl::heuristic_attribution(journeys, h, heuristics, wc),
-                                          conversions, value);
+                        for (const auto h : hs) {
+                            auto a = jl::heuristic_attribution(journeys, h, heuristics, wc);
+                            if (!group_of.empty())
+                                a = jl::group_attribution(a, group_of, extra_groups);
+                            append_shares(out, a, conversions, value);
+                        }
                         return out;
                     },
                     callback);
@@ -158,10 +162,11 @@ void register_uncertainty(py::module_& m) {
             return to_matrix(t);
         },
         py::arg("plan"), py::arg("journeys"), py::arg("methods"), py::arg("heuristics"),
-        py::arg("replicates"), py::arg("seed"), py::arg("threads") = 0,
+        py::arg("group_of"), py::arg("extra_groups"), py::arg("replicates"), py::arg("seed"), py::arg("threads") = 0,
         py::arg("progress") = py::none(),
-        "Replicates x figures: for each heuristic, the conversions of every channel then their "
-        "value (shares of each replicate's totals put on the observed totals).");
+        "Replicates x figures: for each heuristic, the conversions of every channel (or group, "
+        "with group_of: group name per channel) then their value (shares of each replicate's "
+        "totals put on the observed totals).");
     m.def(
         "percentile_intervals",
         [](const py::array_t<double, py::array::c_style | py::array::forcecast>& values,

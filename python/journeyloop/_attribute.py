@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from . import _core
@@ -13,6 +14,14 @@ from ._events import duration_in_units
 from ._journeys import Histories, Journeys
 from ._markov import MarkovModel, Progress, attribution_frame, progress_callback
 from ._teams import given_teams, team_of_channels
+from ._uncertainty import (
+    DEFAULT_PRIOR,
+    DEFAULT_REPLICATES,
+    Uncertainty,
+    interval_request,
+    markov_replicates,
+    with_bounds,
+)
 
 __all__ = ["METHODS", "attribute"]
 
@@ -30,6 +39,11 @@ def attribute(
     decay: Literal["time", "steps"] | None = None,
     order: int = 1,
     progress: Progress = None,
+    ci: float | None = None,
+    n_boot: int = DEFAULT_REPLICATES,
+    uncertainty: Uncertainty = "bootstrap",
+    seed: int = 0,
+    prior: float = DEFAULT_PRIOR,
 ) -> pd.DataFrame:
     """Attribute conversions and value with several methods at once.
 
@@ -63,14 +77,25 @@ def attribute(
     progress
         Progress of the ``markov`` method's removal effects, as in
         :meth:`MarkovModel.attribution`: ``True`` prints the steps to stderr,
-        a callable gets ``(done, total)`` after each step.
+        a callable gets ``(done, total)`` after each step (with ``ci``, after
+        each replicate).
+    ci
+        With a level such as ``0.95``: the frame gains ``lower`` and
+        ``upper`` (the interval of ``conversions``) and ``value_lower`` and
+        ``value_upper``, percentile intervals of ``n_boot`` replicates
+        (docs/uncertainty.md). Every method sees the same bootstrap
+        replicates (the same resampled journeys for a given ``seed``).
+    n_boot, uncertainty, seed, prior
+        As in :meth:`MarkovModel.attribution`. ``uncertainty="bayes"``
+        draws chains, so it applies to ``markov`` and ``shapley`` only.
 
     Returns
     -------
     DataFrame
         Tidy: ``method``, ``channel`` (or ``team``), ``conversions``,
-        ``value``, ``share``. For each method, conversions sum to the total
-        conversions and value to the total value.
+        ``value``, ``share`` (and the interval columns with ``ci``). For each
+        method, conversions sum to the total conversions and value to the
+        total value.
 
     Raises
     ------
@@ -106,9 +131,19 @@ def attribute(
         players = len(_core.group_members(group_of, extra)[0])
     if methods is None and players > _core.max_shapley_players:
         chosen.remove("shapley")  # exact enumeration only; asked for by name it raises
+    request = interval_request(ci, n_boot, uncertainty, seed, prior)
+    heuristics = [m for m in chosen if m not in ("markov", "shapley")]
+    if request is not None and request.method == "bayes" and heuristics:
+        msg = (
+            "uncertainty='bayes' draws the chain's transition rows, which the heuristics do not "
+            f"use ({', '.join(heuristics)}): use uncertainty='bootstrap', or methods=['markov', "
+            "'shapley']"
+        )
+        raise InvalidInputError(msg)
 
     frames = []
     model: MarkovModel | None = None
+    plan: Any = None  # the heuristics' replicate plan, made once
     for m in chosen:
         if m in ("markov", "shapley"):
             if model is None:
@@ -124,15 +159,44 @@ def attribute(
                 frame = model.shapley(by, teams)
             else:
                 frame = model.attribution(by, teams, progress=callback)
+            if request is not None:
+                kind = "shapley" if m == "shapley" else "attribution"
+                keys, members = model._interval_groups(by, teams, None)
+                table = markov_replicates(model, request, kind, keys, members, progress)
+                frame = _tidy_bounds(frame, table, request.level)
         else:
             options = _core.heuristic_options(**(decay_options if m == "time_decay" else {}))
             a = _core.heuristic_attribution(journeys._set, m, options)
             if by == "team":
                 a = _core.group_attribution(a, group_of, extra)
             frame = attribution_frame(a, by)
+            if request is not None:
+                if plan is None:
+                    plan = _core.make_replicate_plan(journeys._set)
+                table = _core.heuristic_replicates(
+                    plan,
+                    journeys._set,
+                    [m],
+                    options,
+                    group_of,
+                    extra,
+                    request.replicates,
+                    request.seed,
+                    progress=progress_callback(progress, "replicates"),
+                )
+                frame = _tidy_bounds(frame, np.asarray(table), request.level)
         frame.insert(0, "method", m)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    if request is not None:
+        out.attrs["ci"] = request.level
+    return out
+
+
+def _tidy_bounds(frame: pd.DataFrame, table: Any, level: float) -> pd.DataFrame:
+    """``frame`` with ``lower``/``upper`` (conversions) and ``value_lower``/``value_upper``."""
+    out = with_bounds(frame, ["conversions", "value"], table, level)
+    return out.rename(columns={"conversions_lower": "lower", "conversions_upper": "upper"})
 
 
 def _decay_options(journeys: Journeys, half_life: Any, decay: str | None) -> dict[str, Any]:

@@ -790,3 +790,43 @@ def simulate_histories(
     holding: loop_holding_times | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> tuple[loop_histories, dict[str, Any]]: ...
+
+# -- uncertainty --
+
+class replicate_plan:
+    @property
+    def units(self) -> float: ...
+    @property
+    def by_customer(self) -> bool: ...
+
+def make_replicate_plan(
+    journeys: journey_set, options: counting_options = ...
+) -> replicate_plan: ...
+def markov_replicates(
+    model: markov_model,
+    plan: replicate_plan | None,
+    kind: str,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+    method: str,
+    replicates: SupportsIndex,
+    seed: SupportsIndex,
+    prior: float,
+    threads: SupportsIndex = 0,
+    progress: Callable[[int, int], object] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def heuristic_replicates(
+    plan: replicate_plan,
+    journeys: journey_set,
+    methods: Sequence[str],
+    heuristics: heuristic_options,
+    group_of: Sequence[str],
+    extra_groups: Sequence[str],
+    replicates: SupportsIndex,
+    seed: SupportsIndex,
+    threads: SupportsIndex = 0,
+    progress: Callable[[int, int], object] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def percentile_intervals(
+    values: npt.ArrayLike, level: float
+) -> tuple[list[float], list[float]]: ...

@@ -284,6 +284,12 @@ class ModelBase:
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        ci: float | None = None,
+        n_boot: int = 1000,
+        uncertainty: Literal["bootstrap", "bayes"] = "bootstrap",
+        seed: int = 0,
+        prior: float = 0.5,
+        progress: Progress = None,
     ) -> pd.DataFrame:
         """Exact Shapley attribution.
 
@@ -295,19 +301,34 @@ class ModelBase:
         ``journeyloop._core.max_shapley_players`` players. The Shapley
         values are scaled to the totals.
 
+        With ``ci`` (funnel models), ``conversions`` and ``value`` get
+        ``_lower`` and ``_upper`` columns, as in :meth:`attribution`
+        (``n_boot``, ``uncertainty``, ``seed``, ``prior`` and ``progress``
+        as there).
+
         Returns
         -------
         DataFrame
             As :meth:`attribution`: key, ``conversions`` (the loop model:
             ``purchases``), ``value``, ``share``.
         """
+        from ._uncertainty import interval_request, markov_replicates, with_bounds
+
         names, players = self._groups(by, teams, groups)
-        return attribution_frame(
+        frame = attribution_frame(
             _core.shapley_attribution(self._fitted, names, players),
             by,
             self._COUNT,
             self._attribution_totals(),
         )
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is None:
+            return frame
+        if self._GOAL != "CONVERSION":
+            msg = "ci: Shapley intervals are given for funnel models (MarkovModel)"
+            raise InvalidInputError(msg)
+        table = markov_replicates(self, request, "shapley", names, players, progress)
+        return with_bounds(frame, [self._COUNT, "value"], table, request.level)
 
     def _attribution_totals(self) -> tuple[float, float]:
         """The conversions (purchases) and value an attribution shares out."""
