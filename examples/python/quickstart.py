@@ -11,8 +11,10 @@ journeys = jl.Journeys.from_paths(
 model = jl.MarkovModel(order=1).fit(journeys)
 print(f"conversion rate {model.conversion_rate_:.6f}")
 print(model.attribution().round(3).to_string(index=False))
-teams = model.attribution(by="team", teams=jl.datasets.b2b_teams())
-print(teams.round(3).to_string(index=False))
+teams = model.attribution(by="team", teams=jl.datasets.b2b_teams(), ci=0.95, seed=0)
+# ci=0.95: 95% bootstrap intervals from 1,000 resamples of the journeys.
+columns = ["team", "conversions", "conversions_lower", "conversions_upper"]
+print(teams[columns].round(1).to_string(index=False))
 
 observed = journeys.total_conversions / (journeys.total_conversions + journeys.total_nulls)
 # Checked with explicit tests, not assert: python -O drops asserts.

@@ -22,6 +22,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "simulation.md",
         "synthetic.md",
         "teams.md",
+        "uncertainty.md",
     ],
 )
 def test_doc_examples(page: str) -> None:
