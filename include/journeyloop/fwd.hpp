@@ -102,6 +102,7 @@ struct replicate_options;
 struct replicate_table;
 struct interval;
 class replicate_plan;
+class loop_replicate_plan;
 
 } // namespace journeyloop
 

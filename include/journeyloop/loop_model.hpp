@@ -33,6 +33,10 @@
 
 namespace journeyloop {
 
+namespace detail {
+struct loop_model_access;
+}
+
 /// Headline figures of a loop model, per customer.
 struct loop_summary {
     /// F[START, PURCHASE] = h / (1 - r).
@@ -124,6 +128,9 @@ public:
 
 private:
     friend loop_model fit_loop(const loop_counts& counts, const markov_options& options);
+    // Bayes replicates (impl/uncertainty.ipp): views whose weights are
+    // posterior draws, not flows of journeys.
+    friend struct detail::loop_model_access;
     loop_model(markov_model first, std::optional<markov_model> repeat, const loop_counts& counts);
     markov_model first_;
     std::optional<markov_model> repeat_;

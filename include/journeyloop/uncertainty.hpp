@@ -175,6 +175,62 @@ replicate_table replicate_markov(const transition_counts& counts, const markov_o
                                  const replicate_options& options, const model_statistic& statistic,
                                  const progress_callback& progress = {});
 
+/**
+ * The histories' segments looked up once, so that a bootstrap replicate of a
+ * loop model only reweights them (replicate_plan's counterpart for loop
+ * histories). Built by make_loop_replicate_plan(); immutable, shareable.
+ */
+class loop_replicate_plan {
+public:
+    /// The counts of all the histories.
+    const loop_counts& counts() const noexcept;
+    /// Customers: the resampling units.
+    double units() const noexcept;
+    /**
+     * The loop counts of the histories reweighted: history i counts as
+     * `customers[i]` customers. Channel states no weighted history reaches
+     * are left out; the repeat view is absent when no weighted history has
+     * a purchase. Throws invalid_input unless there is one finite weight >= 0
+     * per history.
+     */
+    loop_counts reweighted(const std::vector<double>& customers) const;
+
+    struct data; ///< internal
+
+private:
+    friend loop_replicate_plan make_loop_replicate_plan(const loop_histories&,
+                                                        const counting_options&);
+    friend replicate_table replicate_loop(const loop_replicate_plan&, const markov_options&,
+                                          const replicate_options&, const loop_statistic&,
+                                          const progress_callback&);
+    std::shared_ptr<const data> data_;
+};
+
+/// The plan of `histories` counted with `options` (count_loop_transitions()'s
+/// errors).
+loop_replicate_plan make_loop_replicate_plan(const loop_histories& histories,
+                                             const counting_options& options = {});
+
+/**
+ * Bootstrap replicates of a loop model: each resamples the customers (a
+ * multinomial draw of as many customers as the histories hold, each
+ * customer equally likely), refits with `fitting` and evaluates `statistic`.
+ * Throws invalid_input for the bayes method (use the model overload).
+ */
+replicate_table replicate_loop(const loop_replicate_plan& plan, const markov_options& fitting,
+                               const replicate_options& options, const loop_statistic& statistic,
+                               const progress_callback& progress = {});
+
+/**
+ * Bayes replicates of a loop model: the shared channel rows and each view's
+ * start row are drawn from their Dirichlet posteriors (the channel rows once,
+ * for both views); values and totals stay. Throws invalid_input for the
+ * bootstrap, which needs the histories.
+ */
+replicate_table replicate_loop(const loop_model& model, const replicate_options& options,
+                               const loop_statistic& statistic,
+                               const progress_callback& progress = {});
+
 } // namespace journeyloop
 
 #endif // JOURNEYLOOP_UNCERTAINTY_HPP

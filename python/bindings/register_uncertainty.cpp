@@ -116,9 +116,7 @@ void register_uncertainty(py::module_& m) {
                 if (options.method == jl::uncertainty_method::bayes || plan == nullptr)
                     t = jl::replicate_markov(model.counts(), model.options(), options, statistic,
                                              callback);
-                else
-                    t = jl::replicate_markov(*plan, model.options(), options, statistic,
-                                             callback);
+                else t = jl::replicate_markov(*plan, model.options(), options, statistic, callback);
             }
             return to_matrix(t);
         },
@@ -162,8 +160,8 @@ void register_uncertainty(py::module_& m) {
             return to_matrix(t);
         },
         py::arg("plan"), py::arg("journeys"), py::arg("methods"), py::arg("heuristics"),
-        py::arg("group_of"), py::arg("extra_groups"), py::arg("replicates"), py::arg("seed"), py::arg("threads") = 0,
-        py::arg("progress") = py::none(),
+        py::arg("group_of"), py::arg("extra_groups"), py::arg("replicates"), py::arg("seed"),
+        py::arg("threads") = 0, py::arg("progress") = py::none(),
         "Replicates x figures: for each heuristic, the conversions of every channel (or group, "
         "with group_of: group name per channel) then their value (shares of each replicate's "
         "totals put on the observed totals).");

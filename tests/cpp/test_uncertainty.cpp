@@ -326,8 +326,93 @@ TEST_CASE("uncertainty: heuristics of reweighted journeys, and their bootstrap",
     });
     for (double s : t.column(0)) REQUIRE(s == 14);
     o.method = uncertainty_method::bayes;
-    REQUIRE_THROWS_WITH(replicate_rows(plan, o, [](const auto&, const auto&) {
-                            return std::vector<double>{};
-                        }),
-                        Contains("bootstrap only"));
+    REQUIRE_THROWS_WITH(
+        replicate_rows(plan, o, [](const auto&, const auto&) { return std::vector<double>{}; }),
+        Contains("bootstrap only"));
+}
+
+namespace {
+
+loop_histories loop_example() {
+    std::vector<std::string_view> paths{"a > b > purchase > c > purchase", "b > purchase > a",
+                                        "a > c", "c > purchase > purchase > b",
+                                        "b > a > b > purchase > c"};
+    std::vector<double> customers{3, 5, 7, 2, 4}, value{60, 25, 0, 30, 40};
+    return build_loop_histories({paths, customers, {}, value}, {});
+}
+
+bool same_loop_counts(const loop_counts& a, const loop_counts& b) {
+    return a.first == b.first && a.repeat.has_value() == b.repeat.has_value() &&
+           (!a.repeat || *a.repeat == *b.repeat) && a.customers == b.customers &&
+           a.purchases == b.purchases && a.value == Approx(b.value).epsilon(1e-12) &&
+           a.buyers == b.buyers && a.repeat_purchases == b.repeat_purchases;
+}
+
+} // namespace
+
+TEST_CASE("uncertainty: a loop plan reweighted by the observed customers gives the histories' "
+          "counts, and leaves out what no weighted customer reaches",
+          "[uncertainty][loop]") {
+    const auto histories = loop_example();
+    for (std::size_t order : {1, 2}) {
+        counting_options o;
+        o.order = order;
+        const auto plan = make_loop_replicate_plan(histories, o);
+        REQUIRE(plan.units() == 21);
+        const auto counts = count_loop_transitions(histories, o);
+        REQUIRE(same_loop_counts(plan.counts(), counts));
+        REQUIRE(same_loop_counts(plan.reweighted({3, 5, 7, 2, 4}), counts));
+    }
+    // History 2 ("a > c", no purchase) alone, twice: no buyer, no repeat view.
+    const auto plan = make_loop_replicate_plan(histories);
+    const auto only = plan.reweighted({0, 0, 2, 0, 0});
+    REQUIRE_FALSE(only.repeat);
+    REQUIRE(only.customers == 2);
+    REQUIRE(only.buyers == 0);
+    REQUIRE(only.first.num_states() == 5); // START, PURCHASE, END, a, c
+    const auto model = fit_loop(only);
+    REQUIRE(summarize(model).expected_purchases == 0);
+    // History 0 once: two purchases of 10 each; a first from b, a repeat from c.
+    const auto one = plan.reweighted({1, 0, 0, 0, 0});
+    REQUIRE(one.purchases == 2);
+    REQUIRE(one.buyers == 1);
+    REQUIRE(one.repeat_purchases == 1);
+    REQUIRE(one.value == 20); // the row's 60 over 3 customers
+    REQUIRE(fit_loop(one).buyers() == 1);
+    REQUIRE_THROWS_WITH(plan.reweighted({1, 2}), Contains("one weight per history"));
+}
+
+TEST_CASE("uncertainty: loop replicates, bootstrap by customer and Bayes, are the same on any "
+          "number of threads",
+          "[uncertainty][loop]") {
+    const auto histories = loop_example();
+    const auto plan = make_loop_replicate_plan(histories);
+    const auto model = fit_loop(plan.counts());
+    auto stat = [](const loop_model& m) {
+        const auto s = summarize(m);
+        return std::vector<double>{s.expected_purchases, s.repeat_probability, m.customers()};
+    };
+    for (auto method : {uncertainty_method::bootstrap, uncertainty_method::bayes}) {
+        replicate_options o;
+        o.method = method;
+        o.replicates = 200;
+        o.threads = 1;
+        const auto one = method == uncertainty_method::bootstrap ? replicate_loop(plan, {}, o, stat)
+                                                                 : replicate_loop(model, o, stat);
+        o.threads = 2;
+        const auto two = method == uncertainty_method::bootstrap ? replicate_loop(plan, {}, o, stat)
+                                                                 : replicate_loop(model, o, stat);
+        REQUIRE(one.values == two.values);
+        // Every replicate holds the 21 customers.
+        for (double c : one.column(2)) REQUIRE(c == 21);
+        const auto i = percentile_intervals(one, 0.95);
+        const double h = summarize(model).expected_purchases;
+        REQUIRE(i[0].lower <= h);
+        REQUIRE(h <= i[0].upper);
+        REQUIRE(i[0].lower < i[0].upper);
+    }
+    replicate_options o;
+    REQUIRE_THROWS_WITH(replicate_loop(model, o, stat), Contains("resamples customers"));
+    o.method = uncertainty_method::bayes;
+    REQUIRE_THROWS_WITH(replicate_loop(plan, {}, o, stat), Contains("give the model"));
 }

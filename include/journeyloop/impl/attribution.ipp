@@ -178,9 +178,9 @@ JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(const journey_set& jou
     return {names, std::move(conversions), std::move(values)};
 }
 
-JOURNEYLOOP_IMPL_INLINE attribution heuristic_attribution(
-    const journey_set& journeys, heuristic h, const heuristic_options& options,
-    const std::vector<double>& conversion_weights) {
+JOURNEYLOOP_IMPL_INLINE attribution
+heuristic_attribution(const journey_set& journeys, heuristic h, const heuristic_options& options,
+                      const std::vector<double>& conversion_weights) {
     check_options(options);
     if (conversion_weights.size() != journeys.size())
         throw invalid_input("conversion_weights: one weight per row (" +

@@ -7,6 +7,7 @@
 #include <journeyloop/impl/counts_access.hpp>
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
+#include <journeyloop/impl/loop_log.hpp>
 #include <journeyloop/impl/text.hpp>
 
 #include <journeyloop/errors.hpp>
@@ -111,12 +112,19 @@ private:
     }
 
     void add_edge(start_row& start, state_id from, state_id to, double w) {
+        if (log_) {
+            const auto kind = from != transition_counts::start ? detail::loop_op::shared_edge
+                              : &start == &first_start_        ? detail::loop_op::first_start
+                                                               : detail::loop_op::repeat_start;
+            log_->ops.push_back({kind, false, from, to, 0.0});
+        }
         if (from == transition_counts::start) start.edges[to] += w;
         else edges_[(std::uint64_t{from} << 32) | to] += w;
     }
 
     // A purchase of value `v` (per customer) from state `last`.
     void add_purchase(start_row& start, state_id last, bool first, double v, double w) {
+        if (log_) log_->ops.push_back({detail::loop_op::purchase, first, last, 0, v});
         if (last == transition_counts::start) {
             start.conversions += w;
             start.value += v * w;
@@ -179,6 +187,11 @@ private:
         return detail::counts_access::assemble(std::move(parts));
     }
 
+public:
+    /// Logs every addition from now on (count_loop_transitions_logged).
+    detail::loop_log* log_ = nullptr;
+
+private:
     const counting_options& options_;
     const channel_id marker_;
     detail::counts_parts shared_;
@@ -219,6 +232,24 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
     for (std::size_t row = 0; row < histories.size(); ++row) {
         const double w = histories.customers(row);
         if (w != 0) counter.count_history(histories.path(row), histories.purchase_values(row), w);
+    }
+    return counter.finish();
+}
+
+JOURNEYLOOP_IMPL_INLINE loop_counts detail::count_loop_transitions_logged(
+    const loop_histories& histories, const counting_options& options, detail::loop_log& log) {
+    detail::check_order(options.order);
+    if (options.padded)
+        throw invalid_input("the loop model has no padded form: count with padded=false");
+    detail::check_channel_names(loop_histories::builder::rows(histories), true);
+    loop_counter counter(histories, options);
+    counter.log_ = &log;
+    log.ops.clear();
+    log.offsets.assign(1, 0);
+    for (std::size_t row = 0; row < histories.size(); ++row) {
+        const double w = histories.customers(row);
+        if (w != 0) counter.count_history(histories.path(row), histories.purchase_values(row), w);
+        log.offsets.push_back(log.ops.size());
     }
     return counter.finish();
 }

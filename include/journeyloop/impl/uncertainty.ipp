@@ -4,6 +4,7 @@
 
 #include <journeyloop/config.hpp>
 #include <journeyloop/impl/counts_access.hpp>
+#include <journeyloop/impl/loop_log.hpp>
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/threads.hpp>
@@ -148,29 +149,37 @@ private:
     std::vector<double> block_weight_, rest_;
 };
 
-// Runs `n` replicates on `threads` threads: make(r, rng) gives replicate r's
-// statistic. Results land in replicate order; the first exception stops the
-// rest and is rethrown.
+// The threads replicates run on: options.threads, or the machine's (at most
+// one a replicate).
+JOURNEYLOOP_IMPL_INLINE std::size_t replicate_threads(const replicate_options& options) {
+    const std::size_t n = options.replicates;
+    return std::max<std::size_t>(
+        1, std::min(n, options.threads != 0 ? options.threads : detail::stage_threads(n)));
+}
+
+// Runs `n` replicates on `threads` threads: make(r, rng, worker) gives
+// replicate r's statistic (worker < threads names the calling thread, for
+// buffers of its own). Results land in replicate order; the first exception
+// stops the rest and is rethrown.
 template <class Make>
 replicate_table run_replicates(const replicate_options& options, const progress_callback& progress,
                                Make make) {
     const std::size_t n = options.replicates;
     std::vector<std::vector<double>> rows(n);
-    const std::size_t threads = std::max<std::size_t>(
-        1, std::min(n, options.threads != 0 ? options.threads : detail::stage_threads(n)));
+    const std::size_t threads = replicate_threads(options);
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
     std::exception_ptr error;
     std::mutex mutex;
     std::size_t done = 0;
-    auto work = [&] {
+    auto work = [&](std::size_t worker) {
         try {
             for (;;) {
                 if (stop.load(std::memory_order_relaxed)) return;
                 const std::size_t r = next.fetch_add(1);
                 if (r >= n) return;
                 replicate_rng rng(options.seed, r);
-                rows[r] = make(r, rng);
+                rows[r] = make(r, rng, worker);
                 std::lock_guard<std::mutex> lock(mutex);
                 ++done;
                 if (progress && !stop.load(std::memory_order_relaxed)) progress(done, n);
@@ -182,8 +191,8 @@ replicate_table run_replicates(const replicate_options& options, const progress_
         }
     };
     std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
     for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);
     replicate_table out;
@@ -535,24 +544,33 @@ JOURNEYLOOP_IMPL_INLINE replicate_table replicate_rows(const replicate_plan& pla
     if (trials == 0)
         throw invalid_input("the journeys hold fewer than one journey in all: there is nothing "
                             "to resample");
-    return run_replicates(options, progress, [&](std::size_t, replicate_rng& rng) {
+    // Each thread's buffers, reused from replicate to replicate: fresh
+    // memory of this size would be paged in anew each time.
+    struct buffers {
         std::vector<std::uint32_t> drawn;
-        sampler.draw(rng, trials, drawn);
-        std::vector<double> wc(n_rows), wn(n_rows);
-        if (plan.by_customer()) {
-            for (std::size_t i = 0; i < n_rows; ++i) {
-                const double m = drawn[d.unit[i]];
-                wc[i] = m * d.conversions[i];
-                wn[i] = m * d.nulls[i];
-            }
-        } else {
-            for (std::size_t i = 0; i < n_rows; ++i) {
-                wc[i] = drawn[2 * i];
-                wn[i] = drawn[2 * i + 1];
-            }
-        }
-        return statistic(wc, wn);
-    });
+        std::vector<double> wc, wn;
+    };
+    std::vector<buffers> workspace(replicate_threads(options));
+    return run_replicates(options, progress,
+                          [&](std::size_t, replicate_rng& rng, std::size_t worker) {
+                              auto& [drawn, wc, wn] = workspace[worker];
+                              sampler.draw(rng, trials, drawn);
+                              wc.resize(n_rows);
+                              wn.resize(n_rows);
+                              if (plan.by_customer()) {
+                                  for (std::size_t i = 0; i < n_rows; ++i) {
+                                      const double m = drawn[d.unit[i]];
+                                      wc[i] = m * d.conversions[i];
+                                      wn[i] = m * d.nulls[i];
+                                  }
+                              } else {
+                                  for (std::size_t i = 0; i < n_rows; ++i) {
+                                      wc[i] = drawn[2 * i];
+                                      wn[i] = drawn[2 * i + 1];
+                                  }
+                              }
+                              return statistic(wc, wn);
+                          });
 }
 
 JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const replicate_plan& plan,
@@ -598,8 +616,240 @@ JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const transition_counts
     if (!(counts.total_conversions() + counts.total_nulls() > 0))
         throw invalid_input("no journey has an outcome: there is no posterior to draw from");
     check_prior(counts, options.prior);
-    return run_replicates(options, progress, [&](std::size_t, replicate_rng& rng) {
+    return run_replicates(options, progress, [&](std::size_t, replicate_rng& rng, std::size_t) {
         return statistic(fit_markov(posterior_draw(counts, options.prior, rng), fitting));
+    });
+}
+
+namespace detail {
+// A loop model from views whose weights are posterior draws: fit_loop()
+// checks that the views' weights are the flows of whole histories (what
+// comes into a state leaves it, the totals match), which draws of the rows
+// are not; the model's figures need only the rows' probabilities.
+struct loop_model_access {
+    static loop_model fit_drawn(const loop_counts& counts, const markov_options& options) {
+        auto first = fit_markov(counts.first, options);
+        std::optional<markov_model> repeat;
+        if (counts.repeat) repeat = fit_markov(*counts.repeat, options);
+        return loop_model(std::move(first), std::move(repeat), counts);
+    }
+};
+} // namespace detail
+
+struct loop_replicate_plan::data {
+    loop_counts counts;
+    detail::loop_log log;
+    std::vector<double> customers; // per history
+    // Per op: its transition's slot in the first and the repeat view (none:
+    // max).
+    std::vector<std::uint32_t> first_slot, repeat_slot;
+};
+
+JOURNEYLOOP_IMPL_INLINE const loop_counts& loop_replicate_plan::counts() const noexcept {
+    return data_->counts;
+}
+
+JOURNEYLOOP_IMPL_INLINE double loop_replicate_plan::units() const noexcept {
+    return data_->counts.customers;
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(uncertainty_2) {
+// Slot of the stored transition (from, to) of `c` (max if absent).
+JOURNEYLOOP_IMPL_INLINE std::uint32_t slot_in(const transition_counts& c,
+                                              const std::vector<std::size_t>& row_start,
+                                              state_id from, state_id to) {
+    const auto t = c.targets(from);
+    const auto it = std::lower_bound(t.begin(), t.end(), to);
+    if (it == t.end() || *it != to) return std::numeric_limits<std::uint32_t>::max();
+    return static_cast<std::uint32_t>(row_start[from] + static_cast<std::size_t>(it - t.begin()));
+}
+
+JOURNEYLOOP_IMPL_INLINE std::vector<std::size_t> row_starts(const transition_counts& c) {
+    std::vector<std::size_t> out(c.num_states() + 1, 0);
+    for (state_id s = 0; s < c.num_states(); ++s) out[s + 1] = out[s] + c.targets(s).size();
+    return out;
+}
+} // JOURNEYLOOP_IMPL_NAMESPACE(uncertainty_2)
+
+JOURNEYLOOP_IMPL_INLINE loop_replicate_plan
+make_loop_replicate_plan(const loop_histories& histories, const counting_options& options) {
+    auto d = std::make_shared<loop_replicate_plan::data>();
+    d->counts = detail::count_loop_transitions_logged(histories, options, d->log);
+    const auto& first = d->counts.first;
+    const auto* repeat = d->counts.repeat ? &*d->counts.repeat : nullptr;
+    if (first.num_transitions() >= std::numeric_limits<std::uint32_t>::max())
+        throw state_space_too_large(first.num_transitions(),
+                                    std::numeric_limits<std::uint32_t>::max() - 1);
+    const auto first_rows = row_starts(first);
+    const auto repeat_rows = repeat ? row_starts(*repeat) : std::vector<std::size_t>{};
+    constexpr auto none = std::numeric_limits<std::uint32_t>::max();
+    d->first_slot.assign(d->log.ops.size(), none);
+    d->repeat_slot.assign(d->log.ops.size(), none);
+    for (std::size_t k = 0; k < d->log.ops.size(); ++k) {
+        const auto& op = d->log.ops[k];
+        if (op.kind == detail::loop_op::shared_edge || op.kind == detail::loop_op::first_start)
+            d->first_slot[k] = slot_in(first, first_rows, op.from, op.to);
+        if (repeat &&
+            (op.kind == detail::loop_op::shared_edge || op.kind == detail::loop_op::repeat_start))
+            d->repeat_slot[k] = slot_in(*repeat, repeat_rows, op.from, op.to);
+    }
+    d->customers.resize(histories.size());
+    for (std::size_t i = 0; i < histories.size(); ++i) d->customers[i] = histories.customers(i);
+    loop_replicate_plan plan;
+    plan.data_ = std::move(d);
+    return plan;
+}
+
+JOURNEYLOOP_IMPL_INLINE loop_counts
+loop_replicate_plan::reweighted(const std::vector<double>& customers) const {
+    const auto& d = *data_;
+    const std::size_t rows = d.customers.size();
+    if (customers.size() != rows)
+        throw invalid_input("reweighted: one weight per history (" + std::to_string(rows) +
+                            " histories) is needed, got " + std::to_string(customers.size()));
+    const auto& first = d.counts.first;
+    const auto* repeat = d.counts.repeat ? &*d.counts.repeat : nullptr;
+    std::vector<double> wf(first.num_transitions(), 0.0),
+        wr(repeat ? repeat->num_transitions() : 0, 0.0);
+    std::vector<double> end_conv(first.num_states(), 0.0), end_value(first.num_states(), 0.0);
+    double start_conv[2] = {0, 0}, start_value[2] = {0, 0};
+    double n_customers = 0, purchases = 0, value = 0, buyers = 0, repeats = 0, first_value = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+        const double w = customers[i];
+        if (!(w >= 0) || !std::isfinite(w))
+            throw invalid_input("reweighted: the weight of history " + std::to_string(i) +
+                                " must be a finite number >= 0");
+        if (w == 0 || d.customers[i] == 0) continue;
+        n_customers += w;
+        for (auto k = d.log.offsets[i]; k < d.log.offsets[i + 1]; ++k) {
+            const auto& op = d.log.ops[k];
+            if (op.kind != detail::loop_op::purchase) {
+                if (d.first_slot[k] != std::numeric_limits<std::uint32_t>::max())
+                    wf[d.first_slot[k]] += w;
+                if (d.repeat_slot[k] != std::numeric_limits<std::uint32_t>::max())
+                    wr[d.repeat_slot[k]] += w;
+                continue;
+            }
+            const double v = op.value * w;
+            if (op.from == transition_counts::start) {
+                start_conv[op.first ? 0 : 1] += w;
+                start_value[op.first ? 0 : 1] += v;
+            } else {
+                end_conv[op.from] += w;
+                end_value[op.from] += v;
+            }
+            purchases += w;
+            value += v;
+            if (op.first) {
+                buyers += w;
+                first_value += v;
+            } else {
+                repeats += w;
+            }
+        }
+    }
+    loop_counts out;
+    out.customers = n_customers;
+    out.purchases = purchases;
+    out.value = value;
+    out.buyers = buyers;
+    out.repeat_purchases = repeats;
+    end_conv[transition_counts::start] = start_conv[0];
+    end_value[transition_counts::start] = start_value[0];
+    out.first =
+        with_weights(first, wf, end_conv, end_value, buyers, n_customers - buyers, first_value);
+    if (repeat && buyers > 0) {
+        end_conv[transition_counts::start] = start_conv[1];
+        end_value[transition_counts::start] = start_value[1];
+        out.repeat =
+            with_weights(*repeat, wr, end_conv, end_value, repeats, buyers, value - first_value);
+    }
+    return out;
+}
+
+JOURNEYLOOP_IMPL_INLINE replicate_table replicate_loop(const loop_replicate_plan& plan,
+                                                       const markov_options& fitting,
+                                                       const replicate_options& options,
+                                                       const loop_statistic& statistic,
+                                                       const progress_callback& progress) {
+    check_options(options);
+    if (options.method != uncertainty_method::bootstrap)
+        throw invalid_input("the bayes method draws from a fitted loop model: give the model");
+    if (!statistic) throw invalid_input("replicate_loop: no statistic given");
+    const auto& d = *plan.data_;
+    const multinomial_sampler sampler(d.customers);
+    const auto trials = static_cast<std::uint64_t>(std::llround(plan.units()));
+    if (trials == 0)
+        throw invalid_input("the histories hold fewer than one customer in all: there is "
+                            "nothing to resample");
+    std::vector<std::pair<std::vector<std::uint32_t>, std::vector<double>>> workspace(
+        replicate_threads(options));
+    return run_replicates(options, progress,
+                          [&](std::size_t, replicate_rng& rng, std::size_t worker) {
+                              auto& [drawn, w] = workspace[worker];
+                              sampler.draw(rng, trials, drawn);
+                              w.assign(drawn.begin(), drawn.end());
+                              return statistic(fit_loop(plan.reweighted(w), fitting));
+                          });
+}
+
+JOURNEYLOOP_IMPL_INLINE replicate_table replicate_loop(const loop_model& model,
+                                                       const replicate_options& options,
+                                                       const loop_statistic& statistic,
+                                                       const progress_callback& progress) {
+    check_options(options);
+    if (options.method != uncertainty_method::bayes)
+        throw invalid_input("the bootstrap resamples customers: give the histories' plan "
+                            "(counts alone allow uncertainty='bayes')");
+    if (!statistic) throw invalid_input("replicate_loop: no statistic given");
+    const auto& first = model.first().counts();
+    const auto* repeat = model.repeat() ? &model.repeat()->counts() : nullptr;
+    check_prior(first, options.prior);
+    if (repeat) check_prior(*repeat, options.prior);
+    auto ends = [](const transition_counts& c, std::vector<double>& conv,
+                   std::vector<double>& value) {
+        conv.resize(c.num_states());
+        value.resize(c.num_states());
+        for (state_id s = 0; s < c.num_states(); ++s) {
+            conv[s] = c.conversions_from(s);
+            value[s] = c.value_from(s);
+        }
+    };
+    return run_replicates(options, progress, [&](std::size_t, replicate_rng& rng, std::size_t) {
+        auto gamma = [&](double w) {
+            std::gamma_distribution<double> g(w + options.prior, 1.0);
+            const double x = g(rng);
+            return x > 0 ? x : std::numeric_limits<double>::min();
+        };
+        // The first view: its START row, then the channel rows, which the
+        // repeat view shares (the same draws), then the repeat START row.
+        std::vector<double> wf;
+        wf.reserve(first.num_transitions());
+        for (state_id s = 0; s < first.num_states(); ++s)
+            for (const double w : first.weights(s)) wf.push_back(gamma(w));
+        loop_counts out;
+        out.customers = model.customers();
+        out.purchases = model.purchases();
+        out.value = model.value();
+        out.buyers = model.buyers();
+        out.repeat_purchases = model.repeat_purchases();
+        std::vector<double> conv, value;
+        ends(first, conv, value);
+        out.first = with_weights(first, wf, conv, value, first.total_conversions(),
+                                 first.total_nulls(), first.total_value());
+        if (repeat) {
+            std::vector<double> wr;
+            wr.reserve(repeat->num_transitions());
+            std::size_t shared = first.targets(transition_counts::start).size();
+            for (const double w : repeat->weights(transition_counts::start)) wr.push_back(gamma(w));
+            for (state_id s = 1; s < repeat->num_states(); ++s)
+                for (std::size_t i = 0; i < repeat->targets(s).size(); ++i)
+                    wr.push_back(wf[shared++]);
+            ends(*repeat, conv, value);
+            out.repeat = with_weights(*repeat, wr, conv, value, repeat->total_conversions(),
+                                      repeat->total_nulls(), repeat->total_value());
+        }
+        return statistic(detail::loop_model_access::fit_drawn(out, model.options()));
     });
 }
 
