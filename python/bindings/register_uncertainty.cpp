@@ -3,6 +3,7 @@
 #include "register.hpp"
 
 #include <journeyloop/attribution.hpp>
+#include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/uncertainty.hpp>
 
@@ -89,6 +90,52 @@ jl::model_statistic markov_statistic(const std::string& kind, const jl::markov_m
                             "' is not one of summary, removal, attribution, shapley");
 }
 
+// The statistic `kind` of a replicate loop model (see loop_replicates' doc).
+jl::loop_statistic loop_statistic_of(const std::string& kind, const jl::loop_model& observed,
+                                     const std::vector<std::string>& names,
+                                     const std::vector<std::vector<jl::channel_id>>& groups) {
+    const double purchases = observed.purchases(), value = observed.value();
+    const double buyers = observed.buyers(), repeats = observed.repeat_purchases();
+    if (kind == "summary")
+        return [](const jl::loop_model& m) {
+            const auto s = jl::summarize(m);
+            return std::vector<double>{s.expected_purchases, s.expected_value,
+                                       s.first_purchase_probability, s.repeat_probability};
+        };
+    if (kind == "removal")
+        return [groups](const jl::loop_model& m) {
+            const auto re = jl::loop_removal_effects(m, groups);
+            std::vector<double> out;
+            for (const auto& e : re) out.push_back(e.purchases);
+            for (const auto& e : re) out.push_back(e.value);
+            for (const auto& e : re) out.push_back(e.first_purchases);
+            for (const auto& e : re) out.push_back(e.repeat_purchases);
+            return out;
+        };
+    if (kind == "attribution")
+        return [=](const jl::loop_model& m) {
+            const auto a = jl::loop_markov_attribution(m, names, groups);
+            std::vector<double> out;
+            append_shares(out, a, purchases, value);
+            auto shares = [&out](const std::vector<double>& x, double total) {
+                double sum = 0;
+                for (double v : x) sum += v;
+                for (double v : x) out.push_back(sum > 0 ? v / sum * total : 0.0);
+            };
+            shares(a.first_purchases(), buyers);
+            shares(a.repeat_purchases(), repeats);
+            return out;
+        };
+    if (kind == "shapley")
+        return [names, groups, purchases, value](const jl::loop_model& m) {
+            std::vector<double> out;
+            append_shares(out, jl::shapley_attribution(m, names, groups), purchases, value);
+            return out;
+        };
+    throw jl::invalid_input("statistic: '" + kind +
+                            "' is not one of summary, removal, attribution, shapley");
+}
+
 } // namespace
 
 void register_uncertainty(py::module_& m) {
@@ -127,6 +174,41 @@ void register_uncertainty(py::module_& m) {
         "(conversion removal effects of the groups, then value ones), 'attribution' or 'shapley' "
         "(conversions of the groups, then value, as shares of each replicate's totals put on the "
         "observed totals). The plan is needed for the bootstrap.");
+    py::class_<jl::loop_replicate_plan>(m, "loop_replicate_plan",
+                                        "The histories' additions to the loop counts logged once, "
+                                        "so that a bootstrap replicate only reweights them.")
+        .def_property_readonly("units", &jl::loop_replicate_plan::units);
+    m.def("make_loop_replicate_plan", &jl::make_loop_replicate_plan, py::arg("histories"),
+          py::arg("options") = jl::counting_options{}, py::call_guard<py::gil_scoped_release>(),
+          "The replicate plan of the loop histories counted with the options.");
+    m.def(
+        "loop_replicates",
+        [](const jl::loop_model& model, const jl::loop_replicate_plan* plan,
+           const std::string& kind, const std::vector<std::string>& names,
+           const std::vector<std::vector<jl::channel_id>>& groups, const std::string& method,
+           std::size_t replicates, std::uint64_t seed, double prior, std::size_t threads,
+           const std::optional<py::function>& progress) {
+            const auto options = options_of(method, replicates, seed, prior, threads);
+            const auto statistic = loop_statistic_of(kind, model, names, groups);
+            const auto callback = progress_of(progress);
+            jl::replicate_table t;
+            {
+                py::gil_scoped_release release;
+                if (options.method == jl::uncertainty_method::bayes || plan == nullptr)
+                    t = jl::replicate_loop(model, options, statistic, callback);
+                else
+                    t = jl::replicate_loop(*plan, model.options(), options, statistic, callback);
+            }
+            return to_matrix(t);
+        },
+        py::arg("model"), py::arg("plan"), py::arg("kind"), py::arg("names"), py::arg("groups"),
+        py::arg("method"), py::arg("replicates"), py::arg("seed"), py::arg("prior"),
+        py::arg("threads") = 0, py::arg("progress") = py::none(),
+        "Replicates x figures of a loop model: kind 'summary' (expected purchases, expected "
+        "value, first purchase and repeat probabilities), 'removal' (the groups' removal effects "
+        "on purchases, then value, first and repeat purchases), 'attribution' (purchases, value, "
+        "first and repeat purchases of the groups) or 'shapley' (purchases, value), shares put "
+        "on the observed totals. The plan is needed for the bootstrap.");
     m.def(
         "heuristic_replicates",
         [](const jl::replicate_plan& plan, const jl::journey_set& journeys,

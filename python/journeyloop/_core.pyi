@@ -815,6 +815,26 @@ def markov_replicates(
     threads: SupportsIndex = 0,
     progress: Callable[[int, int], object] | None = None,
 ) -> npt.NDArray[np.float64]: ...
+class loop_replicate_plan:
+    @property
+    def units(self) -> float: ...
+
+def make_loop_replicate_plan(
+    histories: loop_histories, options: counting_options = ...
+) -> loop_replicate_plan: ...
+def loop_replicates(
+    model: loop_model,
+    plan: loop_replicate_plan | None,
+    kind: str,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+    method: str,
+    replicates: SupportsIndex,
+    seed: SupportsIndex,
+    prior: float,
+    threads: SupportsIndex = 0,
+    progress: Callable[[int, int], object] | None = None,
+) -> npt.NDArray[np.float64]: ...
 def heuristic_replicates(
     plan: replicate_plan,
     journeys: journey_set,

@@ -13,6 +13,14 @@ from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, Progress, warn_unshared
 from ._scenario import Scenario
+from ._uncertainty import (
+    DEFAULT_PRIOR,
+    DEFAULT_REPLICATES,
+    Uncertainty,
+    interval_request,
+    markov_replicates,
+    with_bounds,
+)
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
     expected_purchase_time,
@@ -97,6 +105,9 @@ class LoopModel(ModelBase):
         )
         counts = _core.count_loop_transitions(data._set, options)
         self._model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
+        # Kept (a reference, not a copy) for bootstrap intervals.
+        self._journeys = data
+        self._plan = None
         self.teams_ = data.teams
         self.stages_ = data.stages
         # -- sim --
@@ -329,14 +340,26 @@ class LoopModel(ModelBase):
         *,
         teams: Mapping[str, str] | Any | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
+        ci: float | None = None,
+        n_boot: int = DEFAULT_REPLICATES,
+        uncertainty: Uncertainty = "bootstrap",
+        seed: int = 0,
+        prior: float = DEFAULT_PRIOR,
+        progress: Progress = None,
     ) -> pd.DataFrame:
         """Relative drops when a channel (team, group) is removed: ``removal_effect``
         of the expected purchases, ``value_removal_effect``,
         ``first_purchase_removal_effect`` and ``repeat_purchase_removal_effect``
-        (of the purchases after a first one, per buyer)."""
+        (of the purchases after a first one, per buyer).
+
+        With ``ci``, every effect gets ``_lower`` and ``_upper`` columns:
+        percentile intervals of ``n_boot`` replicates, resampling customers
+        (``uncertainty="bootstrap"``) or drawing the transition rows from
+        their posterior (``"bayes"``); see docs/uncertainty.md.
+        """
         keys, members = self._groups(by, teams, groups)
         e = _core.loop_removal_effects(self._fitted, members)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 by: keys,
                 "removal_effect": e["purchases"],
@@ -345,6 +368,12 @@ class LoopModel(ModelBase):
                 "repeat_purchase_removal_effect": e["repeat_purchases"],
             }
         )
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is None:
+            return frame
+        table = markov_replicates(self, request, "removal", keys, members, progress)
+        columns = list(frame.columns[1:])
+        return with_bounds(frame, columns, table, request.level)
 
     def attribution(
         self,
@@ -352,8 +381,19 @@ class LoopModel(ModelBase):
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        ci: float | None = None,
+        n_boot: int = DEFAULT_REPLICATES,
+        uncertainty: Uncertainty = "bootstrap",
+        seed: int = 0,
+        prior: float = DEFAULT_PRIOR,
+        progress: Progress = None,
     ) -> pd.DataFrame:
         """Purchases, value, first and repeat purchases attributed by removal effect.
+
+        With ``ci``, ``purchases``, ``value``, ``first_purchases`` and
+        ``repeat_purchases`` get ``_lower`` and ``_upper`` columns, as in
+        :meth:`removal_effects` (each a share of the replicate's totals put on
+        the observed totals).
 
         Returns
         -------
@@ -379,7 +419,7 @@ class LoopModel(ModelBase):
                 ("repeat_purchases", a.repeat_purchases, loop.repeat_purchases),
             ],
         )
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 by: a.names,
                 "purchases": a.conversions,
@@ -389,6 +429,59 @@ class LoopModel(ModelBase):
                 "repeat_purchases": a.repeat_purchases,
             }
         )
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is None:
+            return frame
+        table = markov_replicates(self, request, "attribution", keys, members, progress)
+        columns = ["purchases", "value", "first_purchases", "repeat_purchases"]
+        return with_bounds(frame, columns, table, request.level)
+
+    def figures(
+        self,
+        ci: float | None = None,
+        *,
+        n_boot: int = DEFAULT_REPLICATES,
+        uncertainty: Uncertainty = "bootstrap",
+        seed: int = 0,
+        prior: float = DEFAULT_PRIOR,
+        progress: Progress = None,
+    ) -> pd.DataFrame:
+        """The headline figures per customer, with intervals when ``ci`` is given.
+
+        ``expected_purchases``, ``expected_value``, ``first_purchase_probability``
+        and ``repeat_probability``; the parameters are those of
+        :meth:`removal_effects`' intervals.
+
+        Returns
+        -------
+        DataFrame
+            ``figure``, ``estimate`` and, with ``ci``, ``estimate_lower`` and
+            ``estimate_upper``.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> h = jl.Histories.from_paths(
+        ...     ["a > purchase > b > purchase", "a > b", "b > purchase"], count=[10, 10, 20])
+        >>> f = jl.MarkovModel().fit(h).figures(ci=0.9, n_boot=200)
+        >>> f["figure"].tolist()
+        ['expected_purchases', 'expected_value', 'first_purchase_probability', 'repeat_probability']
+        >>> bool(f["estimate_lower"][0] <= f["estimate"][0] <= f["estimate_upper"][0])
+        True
+        """
+        names = [
+            "expected_purchases",
+            "expected_value",
+            "first_purchase_probability",
+            "repeat_probability",
+        ]
+        summary = _core.loop_summary(self._fitted)
+        frame = pd.DataFrame({"figure": names, "estimate": [float(summary[n]) for n in names]})
+        request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        if request is None:
+            return frame
+        table = markov_replicates(self, request, "summary", [], [], progress)
+        return with_bounds(frame, ["estimate"], table, request.level)
 
     def _attribution_totals(self) -> tuple[float, float]:
         return self._fitted.purchases, self._fitted.value

@@ -301,7 +301,7 @@ class ModelBase:
         ``journeyloop._core.max_shapley_players`` players. The Shapley
         values are scaled to the totals.
 
-        With ``ci`` (funnel models), ``conversions`` and ``value`` get
+        With ``ci``, ``conversions`` (``purchases``) and ``value`` get
         ``_lower`` and ``_upper`` columns, as in :meth:`attribution`
         (``n_boot``, ``uncertainty``, ``seed``, ``prior`` and ``progress``
         as there).
@@ -324,9 +324,6 @@ class ModelBase:
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
         if request is None:
             return frame
-        if self._GOAL != "CONVERSION":
-            msg = "ci: Shapley intervals are given for funnel models (MarkovModel)"
-            raise InvalidInputError(msg)
         table = markov_replicates(self, request, "shapley", names, players, progress)
         return with_bounds(frame, [self._COUNT, "value"], table, request.level)
 

@@ -69,18 +69,27 @@ def interval_request(
 
 
 def replicate_plan(model: Any) -> Any:
-    """The replicate plan of the journeys ``model`` was fitted on (made once, kept)."""
+    """The replicate plan of the journeys (or histories) ``model`` was fitted on (made once,
+    kept)."""
     plan = model.__dict__.get("_plan")
     if plan is not None:
         return plan
     journeys = model.__dict__.get("_journeys")
+    loop = model._GOAL == "PURCHASE"
     if journeys is None:
         msg = (
             "the bootstrap resamples the journeys the model was fitted on, and this model has "
             "none (it was fitted on counts, or loaded from a file or a pickle): fit it on "
-            "Journeys, or use uncertainty='bayes', which needs only the counts"
+            "Journeys (or Histories), or use uncertainty='bayes', which needs only the counts"
         )
         raise InvalidInputError(msg)
+    if loop:
+        options = _core.counting_options(
+            order=model.order, collapse_repeats=model.collapse_repeats, max_states=model.max_states
+        )
+        plan = _core.make_loop_replicate_plan(journeys._set, options)
+        model._plan = plan
+        return plan
     counts = model._fitted.counts
     options = _core.counting_options(
         order=counts.order,
@@ -101,9 +110,11 @@ def markov_replicates(
     groups: list[list[int]],
     progress: Progress,
 ) -> npt.NDArray[np.float64]:
-    """Replicates x figures of statistic ``kind`` (see ``_core.markov_replicates``)."""
+    """Replicates x figures of statistic ``kind`` (see ``_core.markov_replicates`` and
+    ``_core.loop_replicates``)."""
     plan = replicate_plan(model) if request.method == "bootstrap" else None
-    table = _core.markov_replicates(
+    run = _core.loop_replicates if model._GOAL == "PURCHASE" else _core.markov_replicates
+    table = run(
         model._fitted,
         plan,
         kind,

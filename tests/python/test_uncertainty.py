@@ -163,3 +163,46 @@ def test_progress_reports_replicates_and_sequences_are_refused() -> None:
     assert len(calls) == 20
     with pytest.raises(jl.InvalidInputError, match="sequences"):
         model.attribution("sequence", sequences=["a > b"], ci=0.9)
+
+
+def histories() -> jl.Histories:
+    return jl.Histories.from_paths(
+        [
+            "a > b > purchase > c > purchase",
+            "b > purchase > a",
+            "a > c",
+            "c > purchase > purchase > b",
+            "b > a > b > purchase > c",
+        ],
+        count=[30, 50, 70, 20, 40],
+        value=[600, 250, 0, 300, 400],
+    )
+
+
+def test_loop_model_intervals_by_customer_and_by_posterior() -> None:
+    loop = jl.MarkovModel().fit(histories())
+    assert isinstance(loop, jl.LoopModel)
+    f = loop.figures(ci=0.95, n_boot=300, seed=2)
+    assert f["figure"].tolist() == [
+        "expected_purchases",
+        "expected_value",
+        "first_purchase_probability",
+        "repeat_probability",
+    ]
+    assert f["estimate"][0] == pytest.approx(loop.expected_purchases_, abs=1e-12)
+    assert (f["estimate_lower"] <= f["estimate"] + 1e-12).all()
+    assert (f["estimate"] <= f["estimate_upper"] + 1e-12).all()
+    a = loop.attribution(ci=0.9, n_boot=200)
+    for column in ("purchases", "value", "first_purchases", "repeat_purchases"):
+        assert (a[f"{column}_lower"] <= a[column] + 1e-9).all()
+        assert (a[column] <= a[f"{column}_upper"] + 1e-9).all()
+    re = loop.removal_effects(ci=0.9, n_boot=200, uncertainty="bayes")
+    assert {"first_purchase_removal_effect_lower", "repeat_purchase_removal_effect_upper"} <= set(
+        re.columns
+    )
+    s = loop.shapley(ci=0.9, n_boot=100)
+    assert (s["purchases_lower"] <= s["purchases_upper"]).all()
+    restored = pickle.loads(pickle.dumps(loop))
+    with pytest.raises(jl.InvalidInputError, match="uncertainty='bayes'"):
+        restored.figures(ci=0.9, n_boot=10)
+    assert len(restored.figures(ci=0.9, n_boot=10, uncertainty="bayes")) == 4
