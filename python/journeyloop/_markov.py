@@ -102,7 +102,7 @@ class MarkovModel(ModelBase):
     >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
     ...                            nulls=[1, 2, 0])
     >>> model = jl.MarkovModel().fit(j)
-    >>> model.conversion_rate_
+    >>> round(model.conversion_rate_, 12)
     0.5
     """
 
