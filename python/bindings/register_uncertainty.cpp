@@ -196,8 +196,7 @@ void register_uncertainty(py::module_& m) {
                 py::gil_scoped_release release;
                 if (options.method == jl::uncertainty_method::bayes || plan == nullptr)
                     t = jl::replicate_loop(model, options, statistic, callback);
-                else
-                    t = jl::replicate_loop(*plan, model.options(), options, statistic, callback);
+                else t = jl::replicate_loop(*plan, model.options(), options, statistic, callback);
             }
             return to_matrix(t);
         },

@@ -815,6 +815,7 @@ def markov_replicates(
     threads: SupportsIndex = 0,
     progress: Callable[[int, int], object] | None = None,
 ) -> npt.NDArray[np.float64]: ...
+
 class loop_replicate_plan:
     @property
     def units(self) -> float: ...

@@ -13,6 +13,12 @@ from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, Progress, warn_unshared
 from ._scenario import Scenario
+from ._simulate import (
+    DEFAULT_MAX_TOUCHES,
+    expected_purchase_time,
+    fit_loop_holding_times,
+    simulate_histories,
+)
 from ._uncertainty import (
     DEFAULT_PRIOR,
     DEFAULT_REPLICATES,
@@ -20,12 +26,6 @@ from ._uncertainty import (
     interval_request,
     markov_replicates,
     with_bounds,
-)
-from ._simulate import (
-    DEFAULT_MAX_TOUCHES,
-    expected_purchase_time,
-    fit_loop_holding_times,
-    simulate_histories,
 )
 
 __all__ = ["LoopModel"]

@@ -22,6 +22,12 @@ from ._model_base import (
     whole_number,
 )
 from ._scenario import Scenario
+from ._simulate import (
+    DEFAULT_MAX_TOUCHES,
+    expected_time_to_conversion,
+    fit_holding_times,
+    simulate_journeys,
+)
 from ._uncertainty import (
     DEFAULT_PRIOR,
     DEFAULT_REPLICATES,
@@ -29,12 +35,6 @@ from ._uncertainty import (
     interval_request,
     markov_replicates,
     with_bounds,
-)
-from ._simulate import (
-    DEFAULT_MAX_TOUCHES,
-    expected_time_to_conversion,
-    fit_holding_times,
-    simulate_journeys,
 )
 
 __all__ = [
@@ -498,10 +498,12 @@ class MarkovModel(ModelBase):
         model = self._fitted
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
         if request is not None:
-            keys, members = self._interval_groups(by, teams, groups)
+            names, players = self._interval_groups(by, teams, groups)
             frame = self.removal_effects(by, teams=teams, groups=groups)
-            table = markov_replicates(self, request, "removal", keys, members, progress)
-            return with_bounds(frame, ["removal_effect", "value_removal_effect"], table, request.level)
+            table = markov_replicates(self, request, "removal", names, players, progress)
+            return with_bounds(
+                frame, ["removal_effect", "value_removal_effect"], table, request.level
+            )
         conv: list[float] = []
         value: list[float] = []
         if by == "channel":
@@ -638,7 +640,7 @@ class MarkovModel(ModelBase):
             raise InvalidInputError(msg)
         if by == "channel":
             return list(self.channels_), [[c] for c in range(len(self.channels_))]
-        return self._groups(by, teams, groups)  # type: ignore[arg-type]
+        return self._groups(by, teams, groups)
 
     def figures(
         self,

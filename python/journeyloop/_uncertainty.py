@@ -146,7 +146,7 @@ def with_bounds(
     n = len(frame)
     out = frame.copy()
     for i, column in enumerate(columns):
-        at = out.columns.get_loc(column) + 1
+        at = int(list(out.columns).index(column)) + 1
         out.insert(at, f"{column}_lower", lower[i * n : (i + 1) * n])
         out.insert(at + 1, f"{column}_upper", upper[i * n : (i + 1) * n])
     out.attrs["ci"] = level
