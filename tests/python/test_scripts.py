@@ -41,6 +41,7 @@ SMOKE_RUNS = {
     "bench/study.py": "test_synthetic.py::test_study_quick_run",
     "bench/score.py": "test_score_bench",
     "bench/simulate.py": "test_simulate_bench",
+    "bench/intervals.py": "test_intervals_bench",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",
@@ -127,6 +128,21 @@ def test_simulate_bench(cache: Path, tmp_path: Path) -> None:
         assert r["touches"] > 20000
         assert r["touches_per_s"] > 0
         assert abs(r["simulated_conversion_rate"] - r["conversion_rate"]) < 0.05
+
+
+def test_intervals_bench(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "intervals.jsonl"
+    run(PY, BENCH / "intervals.py", "--preset", "tiny", "--orders", "1", "2",
+        "--replicates", "20", "--out", out)  # fmt: skip
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["preset"], r["order"], r["replicates"]) for r in records] == [
+        ("tiny", 1, 20),
+        ("tiny", 2, 20),
+    ]
+    for r in records:
+        assert r["statistic"] == "removal_effects"
+        assert r["figures"] == r["channels"] == 6
+        assert r["replicates_s"] > 0
 
 
 def test_generate_events(cache: Path) -> None:
