@@ -96,6 +96,11 @@ enum class unknown_rule;
 struct score_options;
 struct journey_scores;
 struct touch_scores;
+// order_selection.hpp
+struct order_selection_options;
+struct order_score;
+struct order_selection;
+struct fold_split;
 
 } // namespace journeyloop
 

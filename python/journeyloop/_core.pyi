@@ -790,3 +790,23 @@ def simulate_histories(
     holding: loop_holding_times | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> tuple[loop_histories, dict[str, Any]]: ...
+
+# The split of the journeys (or customers) into folds: {folds, units,
+# by_customer, offsets, fold, conversions, nulls}.
+def split_folds(
+    journeys: journey_set, folds: SupportsIndex, seed: SupportsIndex
+) -> dict[str, Any]: ...
+
+# Cross-validated comparison of Markov orders: one array per figure and
+# recommended, best, ca_suggested, units, by_customer, folds, rows_without_journeys.
+def select_order(
+    journeys: journey_set,
+    orders: Sequence[SupportsIndex],
+    folds: SupportsIndex,
+    seed: SupportsIndex,
+    prior: float,
+    collapse_repeats: bool,
+    roc_points: SupportsIndex,
+    threads: SupportsIndex,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]: ...
