@@ -173,6 +173,40 @@ order_selection select_order(const journey_set& journeys,
                              const order_selection_options& options = {},
                              const progress_callback& progress = {});
 
+/**
+ * Back-off of sparse states: the counts of a variable-order chain in which
+ * every channel-tuple state seen fewer than `min_count` times (its out
+ * weight, the journeys through it) is merged into its suffix state (its
+ * last k - 1 channels). A merged state's weight is the sum of the weights
+ * merged into it (and of the state of that tuple, when there is one: the
+ * state of a short path); when it is still below `min_count` it backs off
+ * again, down to a single channel, which never backs off. Every transition
+ * goes from the merged state of its source to the merged state of its
+ * target; a self-loop that merging creates is dropped when the counts
+ * collapse repeats (after the decisions, which count it: a merged state may
+ * then be left with fewer than `min_count` transitions out). The conversions and value that end at
+ * a state go to its merged state.
+ *
+ * The result holds counts of the same journeys, rewritten state by state: every
+ * journey still walks from START to CONVERSION or NULL, so the chain stays a
+ * proper absorbing chain, attributions still sum to the totals, and a chain
+ * fitted on them still reproduces the observed conversion rate. A merged
+ * state forgets the channels it dropped: removing such a channel no longer
+ * cuts the journeys that went through it there. `order()` stays k; states
+ * may hold fewer than k channels. Such counts are not windows of a fixed
+ * length: they are for fit_markov(), not for saving (a file of counts must
+ * hold sliding windows) nor merging.
+ *
+ * Throws invalid_input if `min_count` < 1, or for padded or pooled (loop)
+ * counts.
+ *
+ * **Example**:
+ *
+ *     auto counts = journeyloop::count_transitions(journeys, {3});
+ *     auto model = journeyloop::fit_markov(journeyloop::back_off(counts, 5));
+ */
+transition_counts back_off(const transition_counts& counts, std::size_t min_count);
+
 } // namespace journeyloop
 
 #endif // JOURNEYLOOP_ORDER_SELECTION_HPP

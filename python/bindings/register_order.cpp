@@ -122,4 +122,13 @@ void register_order(py::module_& m) {
         "log_likelihood, log_likelihood_se, auc, states, symbols, unseen_transitions, "
         "unseen_states, ca_nodes, ca_auc, ca_pauc) and recommended, best, ca_suggested, units, "
         "by_customer, folds, rows_without_journeys.");
+    m.def(
+        "back_off",
+        [](const jl::transition_counts& counts, std::size_t min_count) {
+            py::gil_scoped_release release;
+            return jl::back_off(counts, min_count);
+        },
+        py::arg("counts"), py::arg("min_count"),
+        "The counts with every state seen fewer than min_count times merged into its suffix "
+        "state, recursively (see back_off in order_selection.hpp).");
 }

@@ -810,3 +810,7 @@ def select_order(
     threads: SupportsIndex,
     progress: Callable[[int, int], object] | None = None,
 ) -> dict[str, Any]: ...
+
+# The counts with every state seen fewer than min_count times merged into its
+# suffix state, recursively.
+def back_off(counts: transition_counts, min_count: SupportsIndex) -> transition_counts: ...

@@ -17,7 +17,22 @@ from ._errors import DataWarning, InvalidInputError
 from ._journeys import Histories, Journeys
 from ._model_base import Progress, progress_callback, real_number, whole_number
 
-__all__ = ["select_order"]
+__all__ = ["backed_off", "check_min_count", "select_order"]
+
+
+def check_min_count(min_count: object) -> int | None:
+    """``min_count`` of ``MarkovModel``: None, or an integer >= 1."""
+    if min_count is None:
+        return None
+    return whole_number(min_count, "min_count", 1)
+
+
+def backed_off(counts: _core.transition_counts, min_count: int | None) -> _core.transition_counts:
+    """``counts`` with the states seen fewer than ``min_count`` times backed off
+    to their suffix states (C++ ``back_off``), or ``counts`` when None."""
+    if min_count is None:
+        return counts
+    return _core.back_off(counts, min_count)
 
 
 def _orders(orders: object) -> list[int]:

@@ -65,10 +65,10 @@ TEST_CASE("split_folds partitions the journeys into folds of sizes differing by 
 }
 
 TEST_CASE("split_folds: every fold is equally likely for a journey", "[order]") {
-    // The first journey of a 10-journey table over 1,000 seeds: each of the 5
-    // folds gets it with probability 1/5; the count is within 4 standard
-    // errors (sqrt(1000 * 0.2 * 0.8) = 12.6) of 200.
-    const auto js = table({"a", "b"}, {5, 0}, {0, 5});
+    // The first journey (row 0 holds only it) of a 10-journey table over
+    // 1,000 seeds: each of the 5 folds gets it with probability 1/5; the
+    // count is within 4 standard errors (sqrt(1000 * 0.2 * 0.8) = 12.6) of 200.
+    const auto js = table({"a", "b"}, {1, 0}, {0, 9});
     std::vector<int> hits(5, 0);
     for (std::uint64_t seed = 0; seed < 1000; ++seed) ++hits[split_folds(js, 5, seed).fold[0]];
     for (int h : hits) REQUIRE(std::abs(h - 200) < 4 * 12.65);
@@ -272,4 +272,136 @@ TEST_CASE("reference Data: choose_order equals REFERENCE.md 3.3", "[reference][o
     REQUIRE(std::isnan(s.scores[8].ca_pauc));
     REQUIRE(std::isnan(s.scores[9].ca_auc));
     REQUIRE(s.ca_suggested == 4);
+}
+
+namespace {
+
+// The label -> (out weight) of every channel state, and label pairs -> weight.
+std::map<std::string, double> state_weights(const transition_counts& c) {
+    std::map<std::string, double> out;
+    for (state_id s = transition_counts::first_channel_state; s < c.num_states(); ++s)
+        out[c.state_label(s)] = c.out_weight(s);
+    return out;
+}
+
+std::map<std::pair<std::string, std::string>, double> edge_weights(const transition_counts& c) {
+    std::map<std::pair<std::string, std::string>, double> out;
+    for (state_id s = 0; s < c.num_states(); ++s)
+        for (std::size_t e = 0; e < c.targets(s).size(); ++e)
+            out[{c.state_label(s), c.state_label(c.targets(s)[e])}] = c.weights(s)[e];
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("back_off merges sparse states into their suffix, by hand", "[order][backoff]") {
+    // Order 2: (a,b) 3 journeys, (c,b) 1, the short path (b) 2. With
+    // min_count 2, (c,b) backs off into (b), which now holds 3.
+    //   START -> (a,b) 3, START -> (b) 1 + 2 = 3; (a,b) -> CONVERSION 3;
+    //   (b) -> NULL 1 (from (c,b)) + 1, (b) -> CONVERSION 1.
+    // p = 1/2 * 1 + 1/2 * 1/3 = 2/3 = 4 conversions / 6 journeys.
+    const auto js = table({"a > b", "c > b", "b"}, {3, 0, 1}, {0, 1, 1});
+    counting_options o;
+    o.order = 2;
+    const auto counts = count_transitions(js, o);
+    const auto b = back_off(counts, 2);
+    REQUIRE(b.order() == 2);
+    REQUIRE(state_weights(b) == std::map<std::string, double>{{"a > b", 3}, {"b", 3}});
+    const std::map<std::pair<std::string, std::string>, double> edges{{{"START", "a > b"}, 3},
+                                                                      {{"START", "b"}, 3},
+                                                                      {{"a > b", "CONVERSION"}, 3},
+                                                                      {{"b", "CONVERSION"}, 1},
+                                                                      {{"b", "NULL"}, 2}};
+    REQUIRE(edge_weights(b) == edges);
+    const auto model = fit_markov(b);
+    REQUIRE(model.conversion_rate() == Approx(2.0 / 3).epsilon(1e-15));
+    // Removing a cuts (a,b): p = 1/6, RE 3/4; every state holds b: RE 1; c
+    // was backed off out of every state: RE 0. Attribution 4 * 3/7, 4 * 4/7, 0.
+    const auto effects = removal_effects(model);
+    const auto& ch = b.channels();
+    REQUIRE(effects[ch.at("a")].conversions == Approx(0.75).epsilon(1e-14));
+    REQUIRE(effects[ch.at("b")].conversions == Approx(1.0).epsilon(1e-14));
+    REQUIRE(effects[ch.at("c")].conversions == 0);
+    const auto a = markov_attribution(model);
+    std::map<std::string, double> credit;
+    for (std::size_t i = 0; i < a.names().size(); ++i) credit[a.names()[i]] = a.conversions()[i];
+    REQUIRE(credit.at("a") == Approx(12.0 / 7).epsilon(1e-14));
+    REQUIRE(credit.at("b") == Approx(16.0 / 7).epsilon(1e-14));
+    REQUIRE(credit.at("c") == 0);
+    // min_count 1 changes nothing.
+    REQUIRE(back_off(counts, 1) == counts);
+}
+
+TEST_CASE("back_off backs off recursively", "[order][backoff]") {
+    // Order 3, min_count 2: (x,a,b) 1 and (y,a,b) 1 merge into (a,b) (2:
+    // stays); (z,q,b) 1 goes to (q,b) (1), then to (b) (1: a single channel
+    // stays); (a,b,c) 4 stays.
+    const auto js =
+        table({"x > a > b", "y > a > b", "z > q > b", "a > b > c"}, {0, 1, 1, 4}, {1, 0, 0, 0});
+    counting_options o;
+    o.order = 3;
+    const auto b = back_off(count_transitions(js, o), 2);
+    REQUIRE(state_weights(b) ==
+            std::map<std::string, double>{{"a > b", 2}, {"b", 1}, {"a > b > c", 4}});
+    const auto e = edge_weights(b);
+    REQUIRE(e.at({"START", "a > b"}) == 2);
+    REQUIRE(e.at({"a > b", "NULL"}) == 1);
+    REQUIRE(e.at({"a > b", "CONVERSION"}) == 1);
+    REQUIRE(e.at({"START", "b"}) == 1);
+    REQUIRE(e.at({"b", "CONVERSION"}) == 1);
+    REQUIRE(fit_markov(b).conversion_rate() == Approx(6.0 / 7).epsilon(1e-15));
+}
+
+TEST_CASE("back_off keeps the chain absorbing and the observed conversion rate",
+          "[order][backoff]") {
+    std::vector<std::string> owned;
+    std::vector<double> conv, nulls;
+    fixtures::lcg rng(17);
+    for (int i = 0; i < 400; ++i) {
+        std::string p;
+        const unsigned len = 1 + rng() % 6;
+        for (unsigned t = 0; t < len; ++t) p += (t ? " > " : "") + std::string(1, 'a' + rng() % 5);
+        owned.push_back(p);
+        conv.push_back(rng() % 3);
+        nulls.push_back(1 + rng() % 3);
+    }
+    std::vector<std::string_view> paths(owned.begin(), owned.end());
+    const auto js = build_journeys({paths, conv, nulls, {}});
+    const double observed = js.total_conversions() / (js.total_conversions() + js.total_nulls());
+    for (bool collapse : {true, false}) {
+        for (std::size_t k : {2u, 3u, 4u}) {
+            counting_options o;
+            o.order = k;
+            o.collapse_repeats = collapse;
+            const auto counts = count_transitions(js, o);
+            for (std::size_t min_count : {2u, 5u, 50u}) {
+                CAPTURE(collapse, k, min_count);
+                const auto b = back_off(counts, min_count);
+                REQUIRE(b.num_states() <= counts.num_states());
+                // No state below min_count but single channels (with repeats
+                // collapsed, the self-loops that merging makes are dropped
+                // after the decision, so the weights left may be lower).
+                if (!collapse)
+                    for (state_id s = transition_counts::first_channel_state; s < b.num_states();
+                         ++s)
+                        if (b.state(s).size() > 1)
+                            REQUIRE(b.out_weight(s) >= static_cast<double>(min_count));
+                const auto model = fit_markov(b);
+                REQUIRE(model.conversion_rate() == Approx(observed).epsilon(1e-12));
+                const auto a = markov_attribution(model);
+                double total = 0;
+                for (double x : a.conversions()) total += x;
+                REQUIRE(total == Approx(js.total_conversions()).epsilon(1e-12));
+            }
+        }
+    }
+}
+
+TEST_CASE("back_off: bad arguments", "[order][backoff][errors]") {
+    const auto js = loo_table();
+    REQUIRE_THROWS_WITH(back_off(count_transitions(js, {}), 0), Contains("min_count"));
+    counting_options o;
+    o.order = 2;
+    o.padded = true;
+    REQUIRE_THROWS_WITH(back_off(count_transitions(js, o), 2), Contains("unpadded"));
 }

@@ -341,3 +341,72 @@ def test_bad_journeys() -> None:
         )
     with pytest.raises(jl.InvalidInputError, match="funnel journeys"):
         jl.select_order(pd.DataFrame({"path": ["a"]}))  # type: ignore[arg-type]
+
+
+# --- back-off of sparse states (MarkovModel(min_count=...)) -------------------
+
+
+def test_back_off_by_hand() -> None:
+    # As tests/cpp/test_order_selection.cpp: (c,b) seen once backs off into (b).
+    j = jl.Journeys.from_paths(["a > b", "c > b", "b"], conversions=[3, 0, 1], nulls=[0, 1, 1])
+    m = jl.MarkovModel(order=2, min_count=2).fit(j)
+    t = m.transition_matrix()
+    got = {(r["from"], r["to"]): (r["count"], r["probability"]) for _, r in t.iterrows()}
+    assert got == {
+        ("START", "a > b"): (3.0, 0.5),
+        ("START", "b"): (3.0, 0.5),
+        ("a > b", "CONVERSION"): (3.0, 1.0),
+        ("b", "CONVERSION"): (1.0, pytest.approx(1 / 3, rel=1e-15)),
+        ("b", "NULL"): (2.0, pytest.approx(2 / 3, rel=1e-15)),
+    }
+    assert m.conversion_rate_ == pytest.approx(2 / 3, rel=1e-15)
+    re = dict(zip(m.removal_effects()["channel"], m.removal_effects()["removal_effect"]))
+    assert re == {"a": pytest.approx(0.75, rel=1e-14), "b": pytest.approx(1.0), "c": 0.0}
+    credit = dict(zip(m.attribution()["channel"], m.attribution()["conversions"]))
+    assert credit == {
+        "a": pytest.approx(12 / 7, rel=1e-14),
+        "b": pytest.approx(16 / 7, rel=1e-14),
+        "c": 0.0,
+    }
+    # From counts too; min_count=1 backs nothing off.
+    counts = jl.TransitionCounts.from_journeys(j, 2)
+    assert jl.MarkovModel(order=2, min_count=2).fit(counts).conversion_rate_ == pytest.approx(
+        2 / 3, rel=1e-15
+    )
+    pd.testing.assert_frame_equal(
+        jl.MarkovModel(order=2, min_count=1).fit(j).transition_matrix(),
+        jl.MarkovModel(order=2).fit(j).transition_matrix(),
+    )
+
+
+@pytest.mark.parametrize("collapse", [True, False])
+def test_back_off_keeps_the_observed_rate_and_the_totals(collapse: bool) -> None:
+    rng, paths = random_paths(5, channels=5, rows=300, longest=6)
+    j = jl.Journeys.from_paths(
+        paths, conversions=rng.integers(0, 3, len(paths)), nulls=rng.integers(1, 3, len(paths))
+    )
+    observed = j.total_conversions / (j.total_conversions + j.total_nulls)
+    full = jl.MarkovModel(order=3, collapse_repeats=collapse).fit(j)
+    for min_count in (2, 5, 20):
+        m = jl.MarkovModel(order=3, collapse_repeats=collapse, min_count=min_count).fit(j)
+        assert m.conversion_rate_ == pytest.approx(observed, rel=1e-12)
+        assert m.attribution()["conversions"].sum() == pytest.approx(j.total_conversions)
+        assert len(m.transition_matrix()) < len(full.transition_matrix())
+
+
+def test_back_off_limits() -> None:
+    j = jl.Journeys.from_paths(["a > b", "c > b", "b"], conversions=[3, 0, 1], nulls=[0, 1, 1])
+    m = jl.MarkovModel(order=2, min_count=2).fit(j)
+    with pytest.raises(jl.InvalidInputError, match="min_count cannot be saved"):
+        m.to_bytes()
+    h = jl.Histories.from_paths(["a > purchase"], count=[1])
+    with pytest.raises(jl.InvalidInputError, match="min_count applies to funnel"):
+        jl.MarkovModel(min_count=2).fit(h)
+    with pytest.raises(jl.InvalidInputError, match="unpadded"):
+        jl.MarkovModel(order=2, padded=True, min_count=2).fit(j)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_bad_min_count(bad: object) -> None:
+    with pytest.raises(jl.InvalidInputError, match="min_count"):
+        jl.MarkovModel(order=2, min_count=bad)  # type: ignore[arg-type]

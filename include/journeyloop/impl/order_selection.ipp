@@ -4,6 +4,7 @@
 #define JOURNEYLOOP_IMPL_ORDER_SELECTION_IPP
 
 #include <journeyloop/config.hpp>
+#include <journeyloop/impl/counts_access.hpp>
 
 #include <journeyloop/errors.hpp>
 #include <journeyloop/order_selection.hpp>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -582,6 +584,103 @@ JOURNEYLOOP_IMPL_INLINE order_selection select_order(const journey_set& journeys
         }
     }
     return out;
+}
+
+JOURNEYLOOP_IMPL_INLINE transition_counts back_off(const transition_counts& counts,
+                                                   std::size_t min_count) {
+    if (min_count < 1)
+        throw invalid_input("min_count must be at least 1, got " + std::to_string(min_count));
+    if (counts.padded())
+        throw invalid_input("min_count: back-off needs unpadded counts (padded=false)");
+    if (counts.pooled())
+        throw invalid_input("min_count: back-off applies to funnel counts, not to loop views");
+    using tuple = std::vector<channel_id>;
+    const std::size_t n = counts.num_states();
+    constexpr state_id first = transition_counts::first_channel_state;
+    // The nodes by tuple: each with its weight and, once decided, the node
+    // it backs off to (itself when it stays).
+    struct node {
+        double weight = 0;
+        std::size_t target = 0;
+    };
+    std::map<tuple, std::size_t> index;
+    std::vector<tuple> tuples;
+    std::vector<node> nodes;
+    const auto node_of = [&](const tuple& t) {
+        const auto [it, fresh] = index.emplace(t, nodes.size());
+        if (fresh) {
+            tuples.push_back(t);
+            nodes.push_back({0.0, nodes.size()});
+        }
+        return it->second;
+    };
+    std::vector<std::size_t> state_node(n, 0);
+    std::size_t longest = 0;
+    for (state_id s = first; s < n; ++s) {
+        const auto st = counts.state(s);
+        const std::size_t i = node_of(tuple(st.begin(), st.end()));
+        nodes[i].weight += counts.out_weight(s);
+        state_node[s] = i;
+        longest = std::max(longest, st.size());
+    }
+    // Longest tuples first: a node's weight is complete once every longer
+    // node that backs off into it has been decided.
+    for (std::size_t len = longest; len >= 2; --len) {
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            if (tuples[i].size() != len || !(nodes[i].weight < static_cast<double>(min_count)))
+                continue;
+            const std::size_t j = node_of(tuple(tuples[i].begin() + 1, tuples[i].end()));
+            nodes[j].weight += nodes[i].weight;
+            nodes[i].target = j;
+        }
+    }
+    // Every node's final node, and the final nodes numbered in the order of
+    // the states they come from.
+    const auto final_of = [&](std::size_t i) {
+        while (nodes[i].target != i) i = nodes[i].target;
+        return i;
+    };
+    detail::counts_parts parts;
+    parts.order = counts.order();
+    parts.collapse_repeats = counts.collapse_repeats();
+    parts.padded = false;
+    parts.channels = counts.channels();
+    std::vector<state_id> new_id(nodes.size(), 0);
+    std::vector<char> numbered(nodes.size(), 0);
+    std::vector<state_id> map(n, 0);
+    for (state_id s = 0; s < first; ++s) map[s] = s;
+    for (state_id s = first; s < n; ++s) {
+        const std::size_t f = final_of(state_node[s]);
+        if (!numbered[f]) {
+            numbered[f] = 1;
+            new_id[f] = static_cast<state_id>(first + parts.states.size());
+            parts.states.push_back(tuples[f]);
+        }
+        map[s] = new_id[f];
+    }
+    const std::size_t m = first + parts.states.size();
+    std::unordered_map<std::uint64_t, double> edges;
+    for (state_id s = 0; s < n; ++s) {
+        const auto targets = counts.targets(s);
+        const auto weights = counts.weights(s);
+        for (std::size_t e = 0; e < targets.size(); ++e) {
+            const state_id a = map[s], b = map[targets[e]];
+            if (a == b && counts.collapse_repeats() && s != targets[e]) continue;
+            edges[(std::uint64_t{a} << 32) | b] += weights[e];
+        }
+    }
+    parts.edges.reserve(edges.size());
+    for (const auto& [code, w] : edges) parts.edges.emplace_back(code, w);
+    parts.end_conversions.assign(m, 0.0);
+    parts.end_value.assign(m, 0.0);
+    for (state_id s = 0; s < n; ++s) {
+        parts.end_conversions[map[s]] += counts.conversions_from(s);
+        parts.end_value[map[s]] += counts.value_from(s);
+    }
+    parts.total_conversions = counts.total_conversions();
+    parts.total_nulls = counts.total_nulls();
+    parts.total_value = counts.total_value();
+    return detail::counts_access::assemble(std::move(parts));
 }
 
 } // namespace journeyloop
