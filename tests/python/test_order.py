@@ -410,3 +410,23 @@ def test_back_off_limits() -> None:
 def test_bad_min_count(bad: object) -> None:
     with pytest.raises(jl.InvalidInputError, match="min_count"):
         jl.MarkovModel(order=2, min_count=bad)  # type: ignore[arg-type]
+
+
+def test_leave_one_out_with_many_folds() -> None:
+    # Past 64 folds the folds' counts are kept in hash maps, not arrays: the
+    # same definitions, and leave-one-out gives the same figures for every seed.
+    rng, paths = random_paths(13, channels=3, rows=30, longest=4)
+    conv = rng.integers(0, 3, len(paths))
+    nulls = rng.integers(1, 3, len(paths))
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls)
+    units = int(conv.sum() + nulls.sum())
+    assert units > 64
+    a = jl.select_order(j, orders=[1, 2], folds=units, seed=0)
+    b = jl.select_order(j, orders=[1, 2], folds=units, seed=7)
+    split = _core.split_folds(j._set, units, 0)
+    for row in a.itertuples():
+        want = reference(paths, split, int(row.order), 1.0, False)
+        for key in ("log_likelihood", "auc", "unseen_transitions", "unseen_states"):
+            assert getattr(row, key) == pytest.approx(want[key], rel=1e-12, abs=1e-12)
+    for key in ("log_likelihood", "auc", "unseen_transitions"):
+        assert a[key].tolist() == pytest.approx(b[key].tolist(), rel=1e-12)

@@ -127,12 +127,23 @@ void run_tasks(std::size_t n, std::size_t threads, F&& task) {
 struct order_counts {
     std::unordered_map<std::string, std::uint32_t> context_ids;
     std::vector<double> context_total;
-    std::unordered_map<std::uint64_t, double> context_fold;    // context * folds + fold
     std::unordered_map<std::uint64_t, std::uint32_t> pair_ids; // context * symbols + symbol
     std::vector<double> pair_total;
-    std::unordered_map<std::uint64_t, double> pair_fold; // pair * folds + fold
+    // The folds' own counts of each context and pair (context * folds +
+    // fold): in arrays for a few folds, in hash maps for many (leave-one-out).
+    std::vector<double> context_fold_dense, pair_fold_dense;
+    std::unordered_map<std::uint64_t, double> context_fold, pair_fold;
+    // The context before every position of every row (see
+    // selection::first_position_), or `absent`.
+    std::vector<std::uint32_t> at;
     std::size_t states = 0;
 };
+
+// No context: a position of a row without journeys, or a context that no
+// counted position has.
+constexpr std::uint32_t absent = std::numeric_limits<std::uint32_t>::max();
+// Up to this many folds their counts are kept in arrays.
+constexpr std::size_t dense_folds = 64;
 
 // The key of the order-q context before position p of `path`: a flag byte
 // (1: the prefix, shorter than q; 0: the last q channels) and the channels.
@@ -160,7 +171,34 @@ public:
     selection(const journey_set& journeys, const fold_split& split,
               const order_selection_options& options)
         : js_(journeys), split_(split), options_(options), folds_(split.folds),
-          channels_(journeys.channels().size()), symbols_(channels_ + 2) {}
+          channels_(journeys.channels().size()), symbols_(channels_ + 2),
+          dense_(split.folds <= dense_folds), first_position_(journeys.size() + 1, 0) {
+        // Row i's positions (before each touch, and before the outcome) are
+        // first_position_[i] .. first_position_[i + 1).
+        for (std::size_t i = 0; i < journeys.size(); ++i)
+            first_position_[i + 1] = first_position_[i] + journeys.path(i).size() + 1;
+    }
+
+    // Fold `fold`'s own count of entry `id` (a context or a pair).
+    double fold_count(const std::vector<double>& dense,
+                      const std::unordered_map<std::uint64_t, double>& sparse, std::uint32_t id,
+                      std::uint32_t fold) const {
+        const std::uint64_t at = std::uint64_t{id} * folds_ + fold;
+        if (dense_) return dense[at];
+        const auto it = sparse.find(at);
+        return it == sparse.end() ? 0.0 : it->second;
+    }
+
+    void add_fold(std::vector<double>& dense, std::unordered_map<std::uint64_t, double>& sparse,
+                  std::uint32_t id, std::uint32_t fold, double w) const {
+        const std::uint64_t at = std::uint64_t{id} * folds_ + fold;
+        if (dense_) {
+            if (dense.size() <= at) dense.resize((std::uint64_t{id} + 1) * folds_, 0.0);
+            dense[at] += w;
+        } else {
+            sparse[at] += w;
+        }
+    }
 
     // Counts every row at order q.
     void count(std::size_t q, order_counts& oc) const {
@@ -174,24 +212,30 @@ public:
                 oc.pair_ids.try_emplace(pk, static_cast<std::uint32_t>(oc.pair_total.size()));
             if (fresh) oc.pair_total.push_back(0);
             oc.pair_total[it->second] += w;
-            oc.pair_fold[std::uint64_t{it->second} * folds_ + fold] += w;
+            add_fold(oc.pair_fold_dense, oc.pair_fold, it->second, fold, w);
         };
+        oc.at.assign(first_position_.back(), absent);
+        bool pending = false; // collapsed positions: their contexts are looked up after
         for (std::size_t row = 0; row < js_.size(); ++row) {
             const std::size_t b = split_.offsets[row], e = split_.offsets[row + 1];
             if (b == e) continue;
             const auto path = js_.path(row);
             const std::size_t n = path.size();
             for (std::size_t p = 0; p <= n; ++p) {
-                if (collapsed(path, p, q, options_.collapse_repeats)) continue;
+                if (collapsed(path, p, q, options_.collapse_repeats)) {
+                    pending = true;
+                    continue;
+                }
                 context_key(path, p, q, key);
                 auto [it, fresh] = oc.context_ids.try_emplace(
                     key, static_cast<std::uint32_t>(oc.context_total.size()));
                 if (fresh) oc.context_total.push_back(0);
                 const std::uint32_t ctx = it->second;
+                oc.at[first_position_[row] + p] = ctx;
                 for (std::size_t j = b; j < e; ++j) {
                     const double w = split_.conversions[j] + split_.nulls[j];
                     oc.context_total[ctx] += w;
-                    oc.context_fold[std::uint64_t{ctx} * folds_ + split_.fold[j]] += w;
+                    add_fold(oc.context_fold_dense, oc.context_fold, ctx, split_.fold[j], w);
                     if (p < n) {
                         add(ctx, path[p], split_.fold[j], w);
                     } else {
@@ -208,6 +252,21 @@ public:
                                len * sizeof(channel_id));
         }
         oc.states = states.size();
+        // A position this order collapses may still have a context that
+        // other positions counted (a higher order predicts its symbol and
+        // smooths towards this order's prediction there).
+        if (pending) {
+            for (std::size_t row = 0; row < js_.size(); ++row) {
+                if (split_.offsets[row] == split_.offsets[row + 1]) continue;
+                const auto path = js_.path(row);
+                for (std::size_t p = 0; p < path.size(); ++p) {
+                    if (!collapsed(path, p, q, options_.collapse_repeats)) continue;
+                    context_key(path, p, q, key);
+                    const auto it = oc.context_ids.find(key);
+                    if (it != oc.context_ids.end()) oc.at[first_position_[row] + p] = it->second;
+                }
+            }
+        }
     }
 
     // The figures of order k from the counts of orders 1..k.
@@ -220,13 +279,7 @@ public:
         // (prediction, conversions, nulls) of the held-out journeys.
         std::vector<std::pair<double, std::pair<double, double>>> held_out;
         std::string key;
-        constexpr std::uint32_t absent = std::numeric_limits<std::uint32_t>::max();
         std::vector<std::uint32_t> ctx(k);
-        const auto fold_of = [](const std::unordered_map<std::uint64_t, double>& m,
-                                std::uint64_t at) {
-            const auto it = m.find(at);
-            return it == m.end() ? 0.0 : it->second;
-        };
         // The smoothed probability of `symbol` in fold `fold`'s training
         // counts, and whether the order-k transition and context were seen.
         struct prediction {
@@ -240,12 +293,12 @@ public:
                 const std::uint32_t c = ctx[q - 1];
                 if (c == absent) continue; // no counts: the prior alone
                 const double nc = oc.context_total[c] -
-                                  fold_of(oc.context_fold, std::uint64_t{c} * folds_ + fold);
+                                  fold_count(oc.context_fold_dense, oc.context_fold, c, fold);
                 double np = 0;
                 const auto it = oc.pair_ids.find(std::uint64_t{c} * symbols_ + symbol);
                 if (it != oc.pair_ids.end())
                     np = oc.pair_total[it->second] -
-                         fold_of(oc.pair_fold, std::uint64_t{it->second} * folds_ + fold);
+                         fold_count(oc.pair_fold_dense, oc.pair_fold, it->second, fold);
                 pr.probability = (np + prior * pr.probability) / (nc + prior);
                 if (q == k) {
                     pr.pair_seen = np > 0;
@@ -290,13 +343,8 @@ public:
             }
             for (std::size_t p = 0; p <= n; ++p) {
                 if (collapsed(path, p, k, options_.collapse_repeats)) continue;
-                for (std::size_t q = 1; q <= k; ++q) {
-                    context_key(path, p, q, key);
-                    // A lower order may have collapsed this touch everywhere
-                    // and so never have counted the context.
-                    const auto it = counts[q - 1].context_ids.find(key);
-                    ctx[q - 1] = it == counts[q - 1].context_ids.end() ? absent : it->second;
-                }
+                for (std::size_t q = 1; q <= k; ++q)
+                    ctx[q - 1] = counts[q - 1].at[first_position_[row] + p];
                 for (std::size_t j = b; j < e; ++j) {
                     const std::uint32_t fold = split_.fold[j];
                     const double conv = split_.conversions[j], nulls = split_.nulls[j];
@@ -415,6 +463,8 @@ private:
     const fold_split& split_;
     const order_selection_options& options_;
     std::size_t folds_, channels_, symbols_;
+    bool dense_;
+    std::vector<std::size_t> first_position_;
 };
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(order_selection_1)
