@@ -157,16 +157,19 @@ def select_order(
 
     Examples
     --------
+    Whether ``a > b`` or ``b > a`` converts depends on the order of the
+    touches, which order 1 forgets:
+
     >>> import journeyloop as jl
     >>> j = jl.Journeys.from_paths(["a > b", "b > a", "a", "b"], conversions=[30, 5, 10, 2],
     ...                            nulls=[10, 30, 10, 20])
     >>> s = jl.select_order(j, orders=[1, 2], folds=5, seed=1)
-    >>> s[["order", "states", "unseen_transitions"]]
-       order  states  unseen_transitions
-    0      1       2                 0.0
-    1      2       4                 0.0
+    >>> s[["order", "log_likelihood", "auc", "states", "unseen_transitions"]].round(4)
+       order  log_likelihood     auc  states  unseen_transitions
+    0      1         -0.9392  0.5749       2                 0.0
+    1      2         -0.7150  0.7784       4                 0.0
     >>> s.attrs["recommended"]
-    1
+    2
     """
     if isinstance(journeys, Histories) or not isinstance(journeys, Journeys):
         msg = f"journeys must be funnel journeys (jl.Journeys), got {type(journeys).__name__}"
