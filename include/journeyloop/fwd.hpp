@@ -103,6 +103,11 @@ struct replicate_table;
 struct interval;
 class replicate_plan;
 class loop_replicate_plan;
+// order_selection.hpp
+struct order_selection_options;
+struct order_score;
+struct order_selection;
+struct fold_split;
 
 } // namespace journeyloop
 

@@ -17,6 +17,7 @@
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/model_io.hpp>
+#include <journeyloop/order_selection.hpp>
 #include <journeyloop/scenario.hpp>
 #include <journeyloop/score.hpp>
 #include <journeyloop/uncertainty.hpp>

@@ -5,6 +5,7 @@
 #include <journeyloop/attribution.hpp>
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
+#include <journeyloop/order_selection.hpp>
 #include <journeyloop/uncertainty.hpp>
 
 #include <pybind11/numpy.h>
@@ -153,7 +154,7 @@ void register_uncertainty(py::module_& m) {
            const std::vector<std::string>& names,
            const std::vector<std::vector<jl::channel_id>>& groups, const std::string& method,
            std::size_t replicates, std::uint64_t seed, double prior, std::size_t threads,
-           const std::optional<py::function>& progress) {
+           const std::optional<py::function>& progress, std::size_t min_count) {
             const auto options = options_of(method, replicates, seed, prior, threads);
             const auto statistic = markov_statistic(kind, model, names, groups);
             const auto callback = progress_of(progress);
@@ -163,17 +164,28 @@ void register_uncertainty(py::module_& m) {
                 if (options.method == jl::uncertainty_method::bayes || plan == nullptr)
                     t = jl::replicate_markov(model.counts(), model.options(), options, statistic,
                                              callback);
+                else if (min_count > 0)
+                    // The back-off is part of the fit: each replicate decides its own.
+                    t = jl::replicate_rows(
+                        *plan, options,
+                        [&](const std::vector<double>& wc, const std::vector<double>& wn) {
+                            return statistic(jl::fit_markov(
+                                jl::back_off(plan->reweighted(wc, wn), min_count),
+                                model.options()));
+                        },
+                        callback);
                 else t = jl::replicate_markov(*plan, model.options(), options, statistic, callback);
             }
             return to_matrix(t);
         },
         py::arg("model"), py::arg("plan"), py::arg("kind"), py::arg("names"), py::arg("groups"),
         py::arg("method"), py::arg("replicates"), py::arg("seed"), py::arg("prior"),
-        py::arg("threads") = 0, py::arg("progress") = py::none(),
+        py::arg("threads") = 0, py::arg("progress") = py::none(), py::arg("min_count") = 0,
         "Replicates x figures: kind 'summary' (conversion rate, value per journey), 'removal' "
         "(conversion removal effects of the groups, then value ones), 'attribution' or 'shapley' "
         "(conversions of the groups, then value, as shares of each replicate's totals put on the "
-        "observed totals). The plan is needed for the bootstrap.");
+        "observed totals). The plan is needed for the bootstrap; min_count > 0 backs each bootstrap "
+        "replicate's counts off (back_off) before fitting.");
     py::class_<jl::loop_replicate_plan>(m, "loop_replicate_plan",
                                         "The histories' additions to the loop counts logged once, "
                                         "so that a bootstrap replicate only reweights them.")

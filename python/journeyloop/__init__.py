@@ -47,6 +47,7 @@ from ._events import EventReport
 from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
+from ._order import select_order
 from ._scenario import Scenario, compare
 from ._shapley import simplified_shapley
 from ._threads import (
@@ -85,6 +86,7 @@ __all__ = [
     "get_memory_limit",
     "get_threads",
     "memory_limit",
+    "select_order",
     "set_memory_limit",
     "set_threads",
     "simplified_shapley",

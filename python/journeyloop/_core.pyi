@@ -814,6 +814,7 @@ def markov_replicates(
     prior: float,
     threads: SupportsIndex = 0,
     progress: Callable[[int, int], object] | None = None,
+    min_count: SupportsIndex = 0,
 ) -> npt.NDArray[np.float64]: ...
 
 class loop_replicate_plan:
@@ -851,3 +852,26 @@ def heuristic_replicates(
 def percentile_intervals(
     values: npt.ArrayLike, level: float
 ) -> tuple[list[float], list[float]]: ...
+# The split of the journeys (or customers) into folds: {folds, units,
+# by_customer, offsets, fold, conversions, nulls}.
+def split_folds(
+    journeys: journey_set, folds: SupportsIndex, seed: SupportsIndex
+) -> dict[str, Any]: ...
+
+# Cross-validated comparison of Markov orders: one array per figure and
+# recommended, best, ca_suggested, units, by_customer, folds, rows_without_journeys.
+def select_order(
+    journeys: journey_set,
+    orders: Sequence[SupportsIndex],
+    folds: SupportsIndex,
+    seed: SupportsIndex,
+    prior: float,
+    collapse_repeats: bool,
+    roc_points: SupportsIndex,
+    threads: SupportsIndex,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]: ...
+
+# The counts with every state seen fewer than min_count times merged into its
+# suffix state, recursively.
+def back_off(counts: transition_counts, min_count: SupportsIndex) -> transition_counts: ...

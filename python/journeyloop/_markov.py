@@ -21,6 +21,7 @@ from ._model_base import (
     real_number,
     whole_number,
 )
+from ._order import backed_off, check_min_count
 from ._scenario import Scenario
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
@@ -95,6 +96,13 @@ class MarkovModel(ModelBase):
     max_states
         Cap on the number of states; fitting raises
         :class:`StateSpaceTooLargeError` before allocating more.
+    min_count
+        Back-off of sparse states (funnel journeys, unpadded): a state seen
+        fewer than ``min_count`` times is merged into its suffix state (its
+        last k - 1 channels), recursively down to one channel (see
+        ``docs/order.md``). None (the default) keeps every state. Such a
+        model has no holding times (the times of its journeys follow the
+        sliding windows) and cannot be saved or pickled yet.
 
     Examples
     --------
@@ -118,11 +126,14 @@ class MarkovModel(ModelBase):
         padded: bool = False,
         smoothing: float = 0.0,
         max_states: int = DEFAULT_MAX_STATES,
+        min_count: int | None = None,
     ) -> None:
         super().__init__(
             order, collapse_repeats=collapse_repeats, smoothing=smoothing, max_states=max_states
         )
         self.padded = padded
+        # -- order --
+        self.min_count = check_min_count(min_count)
         self._model: _core.markov_model | None = None
         #: Whether the last fit() was given loop histories (and returned a LoopModel).
         self._gave_loop = False
@@ -161,7 +172,9 @@ class MarkovModel(ModelBase):
                     f"padded={self.padded}"
                 )
                 raise InvalidInputError(msg)
-            self._model = _core.fit_markov(counts._counts, self._options())
+            self._model = _core.fit_markov(
+                backed_off(counts._counts, self.__dict__.get("min_count")), self._options()
+            )
             self._gave_loop = False
             # Counts alone: intervals by uncertainty="bayes" only.
             self._journeys = None
@@ -170,6 +183,9 @@ class MarkovModel(ModelBase):
             self._holding = None
             return self
         if isinstance(data, Histories):
+            if self.__dict__.get("min_count") is not None:
+                msg = "min_count applies to funnel journeys: fit histories with min_count=None"
+                raise InvalidInputError(msg)
             if self.padded:
                 msg = "the loop model has no padded form: fit histories with padded=False"
                 raise InvalidInputError(msg)
@@ -194,19 +210,40 @@ class MarkovModel(ModelBase):
             self.stages_ = data.stages
             # These counts are this call's own: they move into the model
             # (no second copy of every transition while it is fitted).
-            self._model = _core.fit_markov_taking(counts._counts, self._options())
+            self._model = _core.fit_markov_taking(
+                backed_off(counts._counts, self.__dict__.get("min_count")), self._options()
+            )
             self._gave_loop = False
             # Kept (a reference, not a copy) for bootstrap intervals.
             self._journeys = data
             self._plan = None
             # -- sim --
             self._holding = fit_holding_times(data, self._model)
+            # -- order --
+            if self.__dict__.get("min_count") is not None:
+                # Holding times follow each touch's sliding window, which a
+                # backed-off state no longer is.
+                self._holding = None
             return self
         msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
         raise InvalidInputError(msg)
 
     def _options(self) -> _core.markov_options:
         return _core.markov_options(smoothing=float(self.smoothing))
+
+    # -- order --
+
+    def to_bytes(self) -> bytes:
+        """The fitted model in journeyloop's file format (see ``ModelBase.to_bytes``);
+        refused for a model fitted with ``min_count``."""
+        if self.__dict__.get("min_count") is not None:
+            msg = (
+                "a model fitted with min_count cannot be saved or pickled yet (a file of "
+                "counts holds sliding windows of one length): save its journeys or counts "
+                "and fit again"
+            )
+            raise InvalidInputError(msg)
+        return super().to_bytes()
 
     def _not_fitted_message(self) -> str:
         if self.__dict__.get("_gave_loop"):

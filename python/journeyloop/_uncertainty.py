@@ -113,19 +113,18 @@ def markov_replicates(
     """Replicates x figures of statistic ``kind`` (see ``_core.markov_replicates`` and
     ``_core.loop_replicates``)."""
     plan = replicate_plan(model) if request.method == "bootstrap" else None
-    run = _core.loop_replicates if model._GOAL == "PURCHASE" else _core.markov_replicates
-    table = run(
-        model._fitted,
-        plan,
-        kind,
-        names,
-        groups,
-        request.method,
-        request.replicates,
-        request.seed,
-        request.prior,
-        progress=progress_callback(progress, "replicates"),
-    )
+    callback = progress_callback(progress, "replicates")
+    if model._GOAL == "PURCHASE":
+        table = _core.loop_replicates(
+            model._fitted, plan, kind, names, groups, request.method, request.replicates,
+            request.seed, request.prior, progress=callback,
+        )  # fmt: skip
+    else:
+        table = _core.markov_replicates(
+            model._fitted, plan, kind, names, groups, request.method, request.replicates,
+            request.seed, request.prior, progress=callback,
+            min_count=model.__dict__.get("min_count") or 0,
+        )  # fmt: skip
     return np.asarray(table, dtype=np.float64)
 
 

@@ -40,6 +40,7 @@ SMOKE_RUNS = {
     "bench/run_markov.py": "test_run_markov_and_report",
     "bench/study.py": "test_synthetic.py::test_study_quick_run",
     "bench/score.py": "test_score_bench",
+    "bench/select_order.py": "test_select_order_bench",
     "bench/simulate.py": "test_simulate_bench",
     "bench/intervals.py": "test_intervals_bench",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
@@ -143,6 +144,20 @@ def test_intervals_bench(cache: Path, tmp_path: Path) -> None:
         assert r["statistic"] == "removal_effects"
         assert r["figures"] == r["channels"] == 6
         assert r["replicates_s"] > 0
+
+
+def test_select_order_bench(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "select_order.jsonl"
+    run(PY, BENCH / "select_order.py", "--preset", "tiny", "--orders", "1", "2", "3",
+        "--repeats", "1", "--out", out)  # fmt: skip
+    (r,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (r["preset"], r["orders"], r["folds"]) == ("tiny", [1, 2, 3], 5)
+    assert r["select_order_s"] > 0
+    assert len(r["log_likelihood"]) == len(r["auc"]) == len(r["states"]) == 3
+    assert all(x < 0 for x in r["log_likelihood"])
+    assert all(0 <= x <= 1 for x in r["auc"])
+    assert r["states"] == sorted(r["states"])
+    assert r["recommended"] in (1, 2, 3)
 
 
 def test_generate_events(cache: Path) -> None:

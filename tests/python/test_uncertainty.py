@@ -206,3 +206,19 @@ def test_loop_model_intervals_by_customer_and_by_posterior() -> None:
     with pytest.raises(jl.InvalidInputError, match="uncertainty='bayes'"):
         restored.figures(ci=0.9, n_boot=10)
     assert len(restored.figures(ci=0.9, n_boot=10, uncertainty="bayes")) == 4
+
+
+def test_a_backed_off_model_backs_off_every_bootstrap_replicate() -> None:
+    j = jl.Journeys.from_paths(
+        ["a > b > c", "b > a > b", "a > b > a", "c", "c > a > b > c", "a > c > b"],
+        conversions=[10, 0, 10, 10, 20, 1],
+        nulls=[10, 10, 0, 10, 10, 2],
+    )
+    backed = jl.MarkovModel(order=2, min_count=5).fit(j)
+    plain = jl.MarkovModel(order=2).fit(j)
+    assert backed.n_states_ < plain.n_states_
+    a = backed.attribution(ci=0.9, n_boot=200, seed=3)
+    assert (a["conversions_lower"] <= a["conversions"] + 1e-9).all()
+    assert (a["conversions"] <= a["conversions_upper"] + 1e-9).all()
+    b = plain.attribution(ci=0.9, n_boot=200, seed=3)
+    assert not np.allclose(a["conversions_lower"], b["conversions_lower"])

@@ -22,6 +22,7 @@
 #include <journeyloop/impl/markov_model.ipp>
 #include <journeyloop/impl/scenario.ipp>
 #include <journeyloop/impl/memory.ipp>
+#include <journeyloop/impl/order_selection.ipp>
 #include <journeyloop/impl/score.ipp>
 #include <journeyloop/impl/uncertainty.ipp>
 #include <journeyloop/impl/simulate.ipp>
