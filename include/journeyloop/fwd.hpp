@@ -96,6 +96,12 @@ enum class unknown_rule;
 struct score_options;
 struct journey_scores;
 struct touch_scores;
+// journey_credit.hpp
+struct journey_credit;
+// calibration.hpp
+struct lift_test;
+struct calibration_row;
+struct calibration_result;
 
 } // namespace journeyloop
 
