@@ -633,6 +633,8 @@ class ModelBase:
         state["_model"] = None if state.get("_model") is None else self.to_bytes()
         # The holding times travel inside the model's bytes.
         state.pop("_holding", None)
+        # -- credit --: the fitted journeys (attribution(level="journey")) are not pickled.
+        state.pop("_fit_journeys", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
