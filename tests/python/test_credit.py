@@ -320,3 +320,25 @@ def test_no_crediting_rows() -> None:
     out = jl.attribute(j, ["linear", "simplified_shapley"], level="journey")
     assert len(out) == 0
     assert list(out.columns) == ["method", "journey", "path", "channel", "conversions", "value"]
+
+
+def test_time_decay_by_time_by_hand() -> None:
+    # a at 0, b at 4, the conversion at 8; half-life 4: weights 2**-2 and 2**-1, so a 1/3, b 2/3.
+    events = pd.DataFrame(
+        {
+            "customer": [1, 1, 1, 2, 2],
+            "time": [0.0, 4.0, 8.0, 0.0, 1.0],
+            "channel": ["a", "b", None, "b", None],
+            "conversion": [0, 0, 1, 0, 1],
+            "value": [0.0, 0.0, 30.0, 0.0, 6.0],
+        }
+    )
+    j = jl.Journeys.from_events(events, time="time", conversion="conversion", value="value")
+    out = jl.attribute(j, ["time_decay"], half_life=4, level="journey")
+    assert out["customer"].tolist() == [1, 1, 2]
+    assert out["channel"].tolist() == ["a", "b", "b"]
+    assert out["conversions"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0], rel=1e-14)
+    assert out["value"].tolist() == pytest.approx([10.0, 20.0, 6.0], rel=1e-14)
+    total = jl.attribute(j, ["time_decay"], half_life=4).set_index("channel")
+    summed = out.groupby("channel")[["conversions", "value"]].sum()
+    assert summed["value"].to_dict() == pytest.approx(total["value"].to_dict(), rel=1e-14)
