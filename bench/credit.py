@@ -92,8 +92,8 @@ def run_method(
         "journeys": len(journeys),
         "entries": entries,
         "frame_rows": rows,
-        "core_s": round(core_s, 4),
-        "frame_s": round(frame_s, 4),
+        "core_s": round(core_s, 6),
+        "frame_s": round(frame_s, 6),
         "entries_per_core_s": round(entries / core_s) if core_s > 0 else None,
         "load_avg_1m": os.getloadavg()[0],
     }
