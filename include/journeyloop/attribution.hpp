@@ -61,7 +61,7 @@ enum class heuristic {
     first_touch,    ///< all credit to the first touch
     last_touch,     ///< all credit to the last touch
     linear,         ///< equal credit to every touch
-    position_based, ///< 40 % first, 40 % last, 20 % spread over the middle
+    position_based, ///< 40 % first, 40 % last, 20 % spread over the middle (configurable)
     time_decay,     ///< weight 2^(-time or steps before the end / half-life)
 };
 
@@ -94,6 +94,14 @@ struct heuristic_options {
     std::optional<double> time_half_life;
     /// Time decay by steps (`half_life`) even when the journeys have times.
     bool decay_by_steps = false;
+    /// Position based, asymmetric: share of the first touch. Unset, it is
+    /// `endpoint_share`. The middle touches share `1 - first - last`; two
+    /// touches split everything first:last in proportion (evenly when both
+    /// are 0). Must be in [0, 1], with first + last <= 1.
+    std::optional<double> first_share;
+    /// Position based, asymmetric: share of the last touch (unset:
+    /// `endpoint_share`); see `first_share`.
+    std::optional<double> last_share;
 };
 
 /**
@@ -142,6 +150,12 @@ attribution heuristic_attribution(const journey_set& journeys, heuristic h,
  */
 attribution simplified_shapley(const journey_set& journeys);
 
+/// simplified_shapley() with row i counted as `conversion_weights[i]`
+/// converting journeys (its value scaled alike), as the weighted
+/// heuristic_attribution(). Throws invalid_input unless there is one finite
+/// weight >= 0 per row.
+attribution simplified_shapley(const journey_set& journeys,
+                               const std::vector<double>& conversion_weights);
 /**
  * Credit per channel and position: `conversions[j * positions + i]` is the
  * credit of channel `names[j]` at position `i` (0-based).

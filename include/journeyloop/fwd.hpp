@@ -108,6 +108,12 @@ struct order_selection_options;
 struct order_score;
 struct order_selection;
 struct fold_split;
+// journey_credit.hpp
+struct journey_credit;
+// calibration.hpp
+struct lift_test;
+struct calibration_row;
+struct calibration_result;
 
 } // namespace journeyloop
 

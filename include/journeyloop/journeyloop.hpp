@@ -27,6 +27,8 @@
 #include <journeyloop/threads.hpp>
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/version.hpp>
+#include <journeyloop/journey_credit.hpp>
+#include <journeyloop/calibration.hpp>
 
 // Header-only mode: the definitions too (see <journeyloop/config.hpp>).
 #if defined(JOURNEYLOOP_HEADER_ONLY)

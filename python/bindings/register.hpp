@@ -16,3 +16,4 @@ void register_score(py::module_& m);
 void register_simulate(py::module_& m);
 void register_uncertainty(py::module_& m);
 void register_order(py::module_& m);
+void register_credit(py::module_& m);

@@ -33,22 +33,29 @@ void register_attribution(py::module_& m) {
     py::class_<jl::heuristic_options>(m, "heuristic_options",
                                       "Parameters of the heuristics (C++ heuristic_options).")
         .def(py::init([](double half_life, double endpoint_share,
-                         std::optional<double> time_half_life, bool decay_by_steps) {
+                         std::optional<double> time_half_life, bool decay_by_steps,
+                         std::optional<double> first_share, std::optional<double> last_share) {
                  jl::heuristic_options o;
                  o.half_life = half_life;
                  o.endpoint_share = endpoint_share;
                  o.time_half_life = time_half_life;
                  o.decay_by_steps = decay_by_steps;
+                 o.first_share = first_share;
+                 o.last_share = last_share;
                  return o;
              }),
              py::kw_only(), py::arg("half_life") = defaults.half_life,
              py::arg("endpoint_share") = defaults.endpoint_share,
              py::arg("time_half_life") = defaults.time_half_life,
-             py::arg("decay_by_steps") = defaults.decay_by_steps)
+             py::arg("decay_by_steps") = defaults.decay_by_steps,
+             py::arg("first_share") = defaults.first_share,
+             py::arg("last_share") = defaults.last_share)
         .def_readwrite("half_life", &jl::heuristic_options::half_life)
         .def_readwrite("endpoint_share", &jl::heuristic_options::endpoint_share)
         .def_readwrite("time_half_life", &jl::heuristic_options::time_half_life)
-        .def_readwrite("decay_by_steps", &jl::heuristic_options::decay_by_steps);
+        .def_readwrite("decay_by_steps", &jl::heuristic_options::decay_by_steps)
+        .def_readwrite("first_share", &jl::heuristic_options::first_share)
+        .def_readwrite("last_share", &jl::heuristic_options::last_share);
     m.def(
         "heuristic_attribution",
         [](const jl::journey_set& js, const std::string& method,

@@ -227,8 +227,12 @@ void register_uncertainty(py::module_& m) {
            const std::vector<std::string>& group_of, const std::vector<std::string>& extra_groups,
            std::size_t replicates, std::uint64_t seed, std::size_t threads,
            const std::optional<py::function>& progress) {
-            std::vector<jl::heuristic> hs;
-            for (const auto& name : methods) hs.push_back(jl::heuristic_from_string(name));
+            // "simplified_shapley" is the data-driven Shapley value; the rest are heuristics.
+            std::vector<std::optional<jl::heuristic>> hs;
+            for (const auto& name : methods)
+                hs.push_back(name == "simplified_shapley"
+                                 ? std::nullopt
+                                 : std::optional<jl::heuristic>(jl::heuristic_from_string(name)));
             const auto options = options_of("bootstrap", replicates, seed, 0.5, threads);
             const double conversions = journeys.total_conversions();
             const double value = journeys.total_value();
@@ -240,8 +244,9 @@ void register_uncertainty(py::module_& m) {
                     plan, options,
                     [&](const std::vector<double>& wc, const std::vector<double>&) {
                         std::vector<double> out;
-                        for (const auto h : hs) {
-                            auto a = jl::heuristic_attribution(journeys, h, heuristics, wc);
+                        for (const auto& h : hs) {
+                            auto a = h ? jl::heuristic_attribution(journeys, *h, heuristics, wc)
+                                       : jl::simplified_shapley(journeys, wc);
                             if (!group_of.empty())
                                 a = jl::group_attribution(a, group_of, extra_groups);
                             append_shares(out, a, conversions, value);
@@ -255,7 +260,7 @@ void register_uncertainty(py::module_& m) {
         py::arg("plan"), py::arg("journeys"), py::arg("methods"), py::arg("heuristics"),
         py::arg("group_of"), py::arg("extra_groups"), py::arg("replicates"), py::arg("seed"),
         py::arg("threads") = 0, py::arg("progress") = py::none(),
-        "Replicates x figures: for each heuristic, the conversions of every channel (or group, "
+        "Replicates x figures: for each heuristic (or 'simplified_shapley'), the conversions of every channel (or group, "
         "with group_of: group name per channel) then their value (shares of each replicate's "
         "totals put on the observed totals).");
     m.def(

@@ -31,6 +31,7 @@ except ImportError as err:  # pragma: no cover - depends on the installation
 
 from . import datasets, synthetic
 from ._attribute import METHODS, attribute
+from ._calibrate import Calibration, calibrate
 from ._counts import TransitionCounts
 from ._errors import (
     DataWarning,
@@ -63,6 +64,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "METHODS",
+    "Calibration",
     "DataWarning",
     "EventReport",
     "Histories",
@@ -81,6 +83,7 @@ __all__ = [
     "UnknownChannelError",
     "__version__",
     "attribute",
+    "calibrate",
     "compare",
     "datasets",
     "get_memory_limit",

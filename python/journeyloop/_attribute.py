@@ -8,11 +8,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _credit
 from ._errors import InvalidInputError
 from ._events import duration_in_units
 from ._journeys import Histories, Journeys
 from ._markov import MarkovModel, Progress, attribution_frame, progress_callback
+from ._shapley import simplified_shapley
 from ._teams import given_teams, team_of_channels
 from ._uncertainty import (
     DEFAULT_PRIOR,
@@ -26,7 +27,7 @@ from ._uncertainty import (
 __all__ = ["METHODS", "attribute"]
 
 #: The methods :func:`attribute` knows, in the order of its output.
-METHODS: tuple[str, ...] = (*_core.heuristic_names(), "markov", "shapley")
+METHODS: tuple[str, ...] = (*_core.heuristic_names(), "markov", "shapley", "simplified_shapley")
 
 
 def attribute(
@@ -44,6 +45,9 @@ def attribute(
     uncertainty: Uncertainty = "bootstrap",
     seed: int = 0,
     prior: float = DEFAULT_PRIOR,
+    level: Literal["total", "journey"] = "total",
+    position_weights: tuple[float, float] | None = None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Attribute conversions and value with several methods at once.
 
@@ -57,8 +61,10 @@ def attribute(
         middle), ``time_decay`` (weight ``2**(-d / half_life)``, d the
         time or the number of steps before the conversion), ``markov`` and
         ``shapley`` (exact Shapley values over the channels or teams, at
-        most ``journeyloop._core.max_shapley_players`` players). None means
-        all of them except ``shapley`` when there are more players than that.
+        most ``journeyloop._core.max_shapley_players`` players), and
+        ``simplified_shapley`` (the data-driven Shapley value of Zhao et al.,
+        :func:`simplified_shapley`). None means all of them except
+        ``shapley`` when there are more players than that.
     by
         ``"channel"`` or ``"team"`` (heuristics add their channels' credit;
         Markov removes each team's channels at once).
@@ -88,6 +94,17 @@ def attribute(
     n_boot, uncertainty, seed, prior
         As in :meth:`MarkovModel.attribution`. ``uncertainty="bayes"``
         draws chains, so it applies to ``markov`` and ``shapley`` only.
+        a callable gets ``(done, total)`` after each step.
+    level
+        ``"total"`` (credit per channel) or ``"journey"`` (credit per
+        journey row and channel it touched; see ``docs/credit.md``).
+    position_weights
+        ``(first, last)``: the shares of the first and last touches of
+        ``position_based`` (default ``(0.4, 0.4)``); the middle touches
+        share the rest, two touches split everything first:last in
+        proportion.
+    threads
+        Threads of the per-journey credit (None: the library's setting).
 
     Returns
     -------
@@ -96,11 +113,38 @@ def attribute(
         ``value``, ``share`` (and the interval columns with ``ci``). For each
         method, conversions sum to the total conversions and value to the
         total value.
+        ``value``, ``share``. For each method, conversions sum to the total
+        conversions and value to the total value. With ``level="journey"``:
+        ``method``, ``journey`` (the row of the journeys), ``customer`` (for
+        journeys built from events), ``path``, ``channel`` (or ``team``),
+        ``conversions``, ``value``, one row per journey with conversions or
+        value and channel it touched; each journey's credit sums to its
+        conversions and value.
 
     Raises
     ------
     InvalidInputError
         For an unknown method or bad parameters.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+    ...                            nulls=[1, 2, 0])
+    >>> jl.attribute(j, ["first_touch", "linear"])
+            method channel  conversions  value     share
+    0  first_touch       a          3.0    0.0  1.000000
+    1  first_touch       b          0.0    0.0  0.000000
+    2  first_touch       c          0.0    0.0  0.000000
+    3       linear       a          1.5    0.0  0.500000
+    4       linear       b          0.5    0.0  0.166667
+    5       linear       c          1.0    0.0  0.333333
+    >>> jl.attribute(j, ["linear"], level="journey")
+       method  journey   path channel  conversions  value
+    0  linear        0  a > b       a          0.5    0.0
+    1  linear        0  a > b       b          0.5    0.0
+    2  linear        2  a > c       a          1.0    0.0
+    3  linear        2  a > c       c          1.0    0.0
     """
     if isinstance(journeys, Histories):
         msg = (
@@ -123,6 +167,11 @@ def attribute(
         teams = given_teams(teams, journeys.teams)
     callback = progress_callback(progress)
     decay_options = _decay_options(journeys, half_life, decay) if "time_decay" in chosen else {}
+    # -- credit --
+    if level not in ("total", "journey"):
+        msg = f'level must be "total" or "journey", got {level!r}'
+        raise InvalidInputError(msg)
+    position = _credit.position_options(position_weights)
     group_of: list[str] = []
     extra: list[str] = []
     players = len(journeys.channels)
@@ -141,20 +190,54 @@ def attribute(
         )
         raise InvalidInputError(msg)
 
+    def options_of(m: str) -> _core.heuristic_options:
+        kwargs = decay_options if m == "time_decay" else position if m == "position_based" else {}
+        return _core.heuristic_options(**kwargs)
+
+    def fit_model() -> MarkovModel:
+        fitted = MarkovModel(order=order).fit(journeys)
+        if not isinstance(fitted, MarkovModel):
+            msg = (
+                "attribute() compares the methods on funnel journeys; fit loop "
+                "histories with model = MarkovModel(...).fit(histories)"
+            )
+            raise InvalidInputError(msg)
+        return fitted
+
+    # -- credit --
+    if level == "journey":
+        if request is not None:
+            msg = (
+                "ci: intervals are given for the total credit (level='total'); per-journey "
+                "credit divides each journey's own conversions, which are observed, not estimated"
+            )
+            raise InvalidInputError(msg)
+        models: list[MarkovModel] = []
+
+        def once() -> MarkovModel:
+            if not models:
+                models.append(fit_model())
+            return models[0]
+
+        return _credit.journey_credit_frame(
+            journeys,
+            chosen,
+            by=by,
+            teams=teams,
+            heuristic_options=options_of,
+            model=once,
+            callback=callback,
+            threads=threads,
+            group_of=group_of if by == "team" else None,
+        )
+
     frames = []
     model: MarkovModel | None = None
     plan: Any = None  # the heuristics' replicate plan, made once
     for m in chosen:
         if m in ("markov", "shapley"):
             if model is None:
-                fitted = MarkovModel(order=order).fit(journeys)
-                if not isinstance(fitted, MarkovModel):
-                    msg = (
-                        "attribute() compares the methods on funnel journeys; fit loop "
-                        "histories with model = MarkovModel(...).fit(histories)"
-                    )
-                    raise InvalidInputError(msg)
-                model = fitted
+                model = fit_model()
             if m == "shapley":
                 frame = model.shapley(by, teams)
             else:
@@ -165,11 +248,13 @@ def attribute(
                 table = markov_replicates(model, request, kind, keys, members, progress)
                 frame = _tidy_bounds(frame, table, request.level)
         else:
-            options = _core.heuristic_options(**(decay_options if m == "time_decay" else {}))
-            a = _core.heuristic_attribution(journeys._set, m, options)
-            if by == "team":
-                a = _core.group_attribution(a, group_of, extra)
-            frame = attribution_frame(a, by)
+            if m == "simplified_shapley":
+                frame = simplified_shapley(journeys, by=by, teams=teams)
+            else:
+                a = _core.heuristic_attribution(journeys._set, m, options_of(m))
+                if by == "team":
+                    a = _core.group_attribution(a, group_of, extra)
+                frame = attribution_frame(a, by)
             if request is not None:
                 if plan is None:
                     plan = _core.make_replicate_plan(journeys._set)
@@ -177,7 +262,7 @@ def attribute(
                     plan,
                     journeys._set,
                     [m],
-                    options,
+                    options_of(m) if m != "simplified_shapley" else _core.heuristic_options(),
                     group_of,
                     extra,
                     request.replicates,

@@ -239,11 +239,15 @@ class heuristic_options:
         endpoint_share: float = 0.4,
         time_half_life: float | None = None,
         decay_by_steps: bool = False,
+        first_share: float | None = None,
+        last_share: float | None = None,
     ) -> None: ...
     half_life: float
     endpoint_share: float
     time_half_life: float | None
     decay_by_steps: bool
+    first_share: float | None
+    last_share: float | None
 
 def heuristic_attribution(
     journeys: journey_set, method: str, options: heuristic_options = ...
@@ -875,3 +879,49 @@ def select_order(
 # The counts with every state seen fewer than min_count times merged into its
 # suffix state, recursively.
 def back_off(counts: transition_counts, min_count: SupportsIndex) -> transition_counts: ...
+# register_credit.cpp
+# Per-journey credit: (row, channel, conversions, value), one entry per row
+# and distinct channel.
+
+def heuristic_journey_credit(
+    journeys: journey_set, method: str, options: heuristic_options = ..., threads: int = 0
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]: ...
+def simplified_shapley_journey_credit(
+    journeys: journey_set, threads: int = 0
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]: ...
+def proportional_journey_credit(
+    journeys: journey_set,
+    conversion_weights: Sequence[float],
+    value_weights: Sequence[float],
+    threads: int = 0,
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]: ...
+def markov_journey_credit(
+    journeys: journey_set,
+    model: markov_model,
+    progress: Callable[[int, int], object] | None = None,
+    threads: int = 0,
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]: ...
+def shapley_journey_credit(
+    journeys: journey_set, model: markov_model, threads: int = 0
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]: ...
+def calibrate(
+    names: Sequence[str],
+    conversions: Sequence[float] | npt.NDArray[np.float64],
+    value: Sequence[float] | npt.NDArray[np.float64],
+    tested: Sequence[str],
+    measured: Sequence[float] | npt.NDArray[np.float64],
+    lower: Sequence[float] | npt.NDArray[np.float64],
+    upper: Sequence[float] | npt.NDArray[np.float64],
+    attributed_lower: npt.NDArray[np.float64] | None = None,
+    attributed_upper: npt.NDArray[np.float64] | None = None,
+) -> dict[str, Any]: ...

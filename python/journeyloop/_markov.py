@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
-from . import _core, _scenario
+from . import _core, _credit, _scenario
 from ._counts import DEFAULT_MAX_STATES, TransitionCounts
 from ._errors import InvalidInputError, UnknownChannelError
 from ._journeys import Histories, Journeys
@@ -181,6 +181,8 @@ class MarkovModel(ModelBase):
             self._plan = None
             # -- sim --
             self._holding = None
+            # -- credit --
+            self._journeys = None
             return self
         if isinstance(data, Histories):
             if self.__dict__.get("min_count") is not None:
@@ -224,6 +226,9 @@ class MarkovModel(ModelBase):
                 # Holding times follow each touch's sliding window, which a
                 # backed-off state no longer is.
                 self._holding = None
+            # -- credit --
+            # Kept for attribution(level="journey"); not saved with the model.
+            self._journeys = data
             return self
         msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
         raise InvalidInputError(msg)
@@ -575,6 +580,9 @@ class MarkovModel(ModelBase):
         uncertainty: Uncertainty = "bootstrap",
         seed: int = 0,
         prior: float = DEFAULT_PRIOR,
+        level: Literal["total", "journey"] = "total",
+        journeys: Journeys | None = None,
+        threads: int | None = None,
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
 
@@ -620,13 +628,41 @@ class MarkovModel(ModelBase):
             whatever the number of threads.
         prior
             The Dirichlet prior per observed transition of ``"bayes"``.
+        level
+            ``"total"`` (the default) or ``"journey"``: each journey's
+            conversions and value split between the channels (or teams) it
+            touched in proportion to their removal effects (``by`` is
+            ``"channel"`` or ``"team"``; see ``docs/credit.md``).
+        journeys
+            With ``level="journey"``: the journeys to credit (default: those
+            the model was fitted on, kept while the model lives; a loaded
+            model needs them).
+        threads
+            Threads of the per-journey credit (None: the library's setting).
 
         Returns
         -------
         DataFrame
             ``channel`` (or ``team``, ``group``, ``sequence``), ``conversions``, ``value``,
             ``share`` (of conversions). Conversions sum to the total
-            conversions and value to the total value.
+            conversions and value to the total value. With
+            ``level="journey"``: ``journey``, ``customer`` (journeys built
+            from events), ``path``, ``channel`` (or ``team``),
+            ``conversions``, ``value``, one row per journey with conversions
+            or value and channel it touched.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+        ...                            nulls=[1, 2, 0])
+        >>> model = jl.MarkovModel().fit(j)
+        >>> model.attribution(level="journey").round(6)
+           journey   path channel  conversions  value
+        0        0  a > b       a     0.714286    0.0
+        1        0  a > b       b     0.285714    0.0
+        2        2  a > c       a     1.111111    0.0
+        3        2  a > c       c     0.888889    0.0
         """
         model = self._fitted
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
@@ -636,6 +672,12 @@ class MarkovModel(ModelBase):
             table = markov_replicates(self, request, "attribution", keys, members, progress)
             return with_bounds(frame, ["conversions", "value"], table, request.level)
         callback = progress_callback(progress)
+        # -- credit --
+        if level == "journey":
+            return _credit.model_journey_credit(self, journeys, by, teams, callback, threads)
+        if level != "total":
+            msg = f'level must be "total" or "journey", got {level!r}'
+            raise InvalidInputError(msg)
         if by == "sequence":
             _, states = self._sequence_states(sequences)
             return attribution_frame(

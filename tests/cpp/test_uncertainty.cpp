@@ -416,3 +416,23 @@ TEST_CASE("uncertainty: loop replicates, bootstrap by customer and Bayes, are th
     o.method = uncertainty_method::bayes;
     REQUIRE_THROWS_WITH(replicate_loop(plan, {}, o, stat), Contains("give the model"));
 }
+
+TEST_CASE("uncertainty: the simplified Shapley value of reweighted journeys", "[uncertainty]") {
+    const auto journeys = mixed_journeys();
+    std::vector<double> observed;
+    for (std::size_t i = 0; i < journeys.size(); ++i) observed.push_back(journeys.conversions(i));
+    const auto a = simplified_shapley(journeys);
+    const auto b = simplified_shapley(journeys, observed);
+    for (std::size_t c = 0; c < a.size(); ++c) {
+        REQUIRE(a.conversions()[c] == Approx(b.conversions()[c]).margin(1e-12));
+        REQUIRE(a.value()[c] == Approx(b.value()[c]).margin(1e-12));
+    }
+    // Row 4 "c > a > b > c" (2 conversions, value 10) counted 3 times: a, b
+    // and c get 1 conversion and value 5 each.
+    const auto r = simplified_shapley(journeys, {0, 0, 0, 0, 3, 0});
+    for (std::size_t c = 0; c < 3; ++c) {
+        REQUIRE(r.conversions()[c] == Approx(1.0).margin(1e-12));
+        REQUIRE(r.value()[c] == Approx(5.0).margin(1e-12));
+    }
+    REQUIRE_THROWS_WITH(simplified_shapley(journeys, {1.0}), Contains("one weight per row"));
+}

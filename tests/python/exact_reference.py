@@ -262,3 +262,19 @@ def exact_channel_shapley(
         conv[ch] = a * sum(conversions) / p
         val[ch] = b * sum(values) / pv
     return conv, val
+
+
+def exact_simplified_shapley(
+    paths: list[list[str]], conversions: list[float], values: list[float]
+) -> Credit:
+    """(conversions, value) per channel of the simplified Shapley value of Zhao et al.
+    (2018), from its definition: each path's conversions and value split evenly between
+    its distinct channels."""
+    conv: dict[str, float] = {}
+    val: dict[str, float] = {}
+    for p, c, v in zip(paths, conversions, values):
+        distinct = list(dict.fromkeys(p))
+        for ch in distinct:
+            conv[ch] = conv.get(ch, 0.0) + c / len(distinct)
+            val[ch] = val.get(ch, 0.0) + v / len(distinct)
+    return conv, val

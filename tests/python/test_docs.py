@@ -14,6 +14,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
     "page",
     [
         "architecture.md",
+        "calibration.md",
+        "credit.md",
         "events.md",
         "loop.md",
         "order.md",

@@ -90,6 +90,15 @@ def one() -> jl.Journeys:
     return jl.Journeys.from_paths(["a"], conversions=[1])
 
 
+def calibration_case(*tests: tuple[str, float, float, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An attribution (a 60, b 30, c 10) and lift tests of it."""
+    a = pd.DataFrame({"channel": ["a", "b", "c"], "conversions": [60.0, 30.0, 10.0]})
+    experiments = pd.DataFrame(
+        list(tests), columns=["channel", "incremental_conversions", "lower", "upper"]
+    )
+    return a, experiments
+
+
 def chain_of(k: int) -> jl.MarkovModel:
     path = " > ".join(f"c{i}" for i in range(k))
     return jl.MarkovModel().fit(jl.Journeys.from_paths([path], conversions=[1], nulls=[1]))
@@ -243,6 +252,18 @@ CASES: dict[str, Callable[[Path], object]] = {
         one(),
         methods=["time_decay"],
         decay="x",  # type: ignore[arg-type]
+    ),
+    "attribute-unknown-level": lambda _: jl.attribute(one(), level="rows"),  # type: ignore[arg-type]
+    "attribute-position-weights-range": lambda _: jl.attribute(one(), position_weights=(-0.1, 0.5)),
+    "attribute-position-weights-sum": lambda _: jl.attribute(one(), position_weights=(0.6, 0.5)),
+    "attribution-journey-level-no-journeys": lambda _: (
+        jl.MarkovModel().fit(funnel().counts_).attribution(level="journey")
+    ),
+    "calibrate-unknown-channel": lambda _: jl.calibrate(*calibration_case(("z", 1, 0, 2))),
+    "calibrate-lower-above-upper": lambda _: jl.calibrate(*calibration_case(("a", 1, 3, 2))),
+    "calibrate-negative": lambda _: jl.calibrate(*calibration_case(("a", 1, -1, 2))),
+    "calibrate-tests-exceed-total": lambda _: jl.calibrate(
+        *calibration_case(("a", 70, 60, 80), ("b", 40, 30, 50))
     ),
     "attribution-unknown-by": lambda _: funnel().attribution(by="region"),  # type: ignore[arg-type]
     "teams-not-given": lambda _: funnel().attribution(by="team"),

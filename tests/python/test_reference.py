@@ -8,7 +8,13 @@ import pytest
 import journeyloop as jl
 
 from .conftest import shared_data
-from .exact_reference import exact_channel_shapley, exact_heuristics, exact_markov, split
+from .exact_reference import (
+    exact_channel_shapley,
+    exact_heuristics,
+    exact_markov,
+    exact_simplified_shapley,
+    split,
+)
 
 CHANNELS = ["eta", "iota", "alpha", "beta", "theta", "lambda", "kappa", "zeta", "epsilon",
             "gamma", "delta", "mi"]  # fmt: skip
@@ -143,6 +149,7 @@ def exact_table(df: pd.DataFrame, path: str, nulls: str | None) -> dict[str, tup
     _, re, markov_conv, markov_value = exact_markov(paths, conv, null, value)
     table["markov"] = (markov_conv, markov_value)
     table["shapley"] = exact_channel_shapley(paths, conv, null, value)
+    table["simplified_shapley"] = exact_simplified_shapley(paths, conv, value)
     table["removal_effects"] = (re,)
     return table
 

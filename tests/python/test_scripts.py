@@ -43,6 +43,7 @@ SMOKE_RUNS = {
     "bench/select_order.py": "test_select_order_bench",
     "bench/simulate.py": "test_simulate_bench",
     "bench/intervals.py": "test_intervals_bench",
+    "bench/credit.py": "test_credit_bench",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",
@@ -158,6 +159,20 @@ def test_select_order_bench(cache: Path, tmp_path: Path) -> None:
     assert all(0 <= x <= 1 for x in r["auc"])
     assert r["states"] == sorted(r["states"])
     assert r["recommended"] in (1, 2, 3)
+def test_credit_bench(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "credit.jsonl"
+    run(PY, BENCH / "credit.py", "--preset", "tiny", "--methods", "linear", "markov",
+        "simplified_shapley", "--repeats", "1", "--out", out)  # fmt: skip
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["preset"], r["method"]) for r in records] == [
+        ("tiny", "linear"),
+        ("tiny", "markov"),
+        ("tiny", "simplified_shapley"),
+    ]
+    for r in records:
+        assert r["journeys"] == 2000
+        assert r["entries"] == r["frame_rows"] > 0
+        assert r["core_s"] > 0 and r["frame_s"] > 0
 
 
 def test_generate_events(cache: Path) -> None:

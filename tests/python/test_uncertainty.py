@@ -222,3 +222,16 @@ def test_a_backed_off_model_backs_off_every_bootstrap_replicate() -> None:
     assert (a["conversions"] <= a["conversions_upper"] + 1e-9).all()
     b = plain.attribution(ci=0.9, n_boot=200, seed=3)
     assert not np.allclose(a["conversions_lower"], b["conversions_lower"])
+
+
+def test_simplified_shapley_intervals_and_journey_level_refusal() -> None:
+    j = journeys()
+    out = jl.attribute(j, ["simplified_shapley"], ci=0.9, n_boot=200)
+    assert (out["lower"] <= out["conversions"] + 1e-9).all()
+    assert (out["conversions"] <= out["upper"] + 1e-9).all()
+    teams = {"a": "marketing", "b": "sales", "c": "sales"}
+    t = jl.attribute(j, ["simplified_shapley"], by="team", teams=teams, ci=0.9, n_boot=100)
+    assert t["team"].tolist() == ["marketing", "sales"]
+    assert t["lower"].iloc[0] == pytest.approx(65 - t["upper"].iloc[1], abs=1e-9)
+    with pytest.raises(jl.InvalidInputError, match="level='total'"):
+        jl.attribute(j, ["linear"], level="journey", ci=0.9)

@@ -29,5 +29,7 @@
 #include <journeyloop/impl/teams.ipp>
 #include <journeyloop/impl/threads.ipp>
 #include <journeyloop/impl/transition_counts.ipp>
+#include <journeyloop/impl/journey_credit.ipp>
+#include <journeyloop/impl/calibration.ipp>
 
 #endif // JOURNEYLOOP_IMPL_ALL_IPP

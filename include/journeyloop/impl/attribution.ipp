@@ -70,6 +70,17 @@ JOURNEYLOOP_IMPL_INLINE void check_options(const heuristic_options& o) {
     if (!(o.endpoint_share >= 0 && o.endpoint_share <= 0.5))
         throw invalid_input("endpoint_share must be in [0, 0.5], got " +
                             std::to_string(o.endpoint_share));
+    for (const auto& [name, share] :
+         {std::pair{"first_share", o.first_share}, std::pair{"last_share", o.last_share}})
+        if (share && !(*share >= 0 && *share <= 1))
+            throw invalid_input(std::string(name) + " must be in [0, 1], got " +
+                                detail::number_text(*share));
+    const double first = o.first_share.value_or(o.endpoint_share);
+    const double last = o.last_share.value_or(o.endpoint_share);
+    // A little slack, so that shares written as decimals (0.7 + 0.3) pass.
+    if (first + last > 1 + 1e-12)
+        throw invalid_input("first_share + last_share must be at most 1, got " +
+                            detail::number_text(first) + " + " + detail::number_text(last));
 }
 
 // Fills w[0..n) with the weights of rule h; they sum to 1.
@@ -83,17 +94,27 @@ JOURNEYLOOP_IMPL_INLINE void fill_weights(heuristic h, std::size_t n, const heur
     case heuristic::linear:
         for (auto& x : w) x = 1.0 / static_cast<double>(n);
         break;
-    case heuristic::position_based:
+    case heuristic::position_based: {
+        const double first = o.first_share.value_or(o.endpoint_share);
+        const double last = o.last_share.value_or(o.endpoint_share);
         if (n == 1) {
             w[0] = 1.0;
         } else if (n == 2) {
-            w[0] = w[1] = 0.5;
+            // No middle: the first and last touches split it all in proportion.
+            const double both = first + last;
+            w[0] = both > 0 ? first / both : 0.5;
+            w[1] = both > 0 ? last / both : 0.5;
         } else {
-            w.front() = w.back() = o.endpoint_share;
-            const double middle = (1.0 - 2.0 * o.endpoint_share) / static_cast<double>(n - 2);
+            w.front() = first;
+            w.back() = last;
+            // Unset shares keep the symmetric rule's arithmetic to the last bit.
+            const double rest =
+                o.first_share || o.last_share ? 1.0 - first - last : 1.0 - 2.0 * o.endpoint_share;
+            const double middle = std::max(0.0, rest) / static_cast<double>(n - 2);
             for (std::size_t i = 1; i + 1 < n; ++i) w[i] = middle;
         }
         break;
+    }
     case heuristic::time_decay: {
         // Weight 2^(-d / half_life) for the touch d steps before the end,
         // normalised. Computed from the end so that long paths do not
@@ -246,6 +267,26 @@ JOURNEYLOOP_IMPL_INLINE attribution simplified_shapley(const journey_set& journe
     for_each_distinct(journeys, [&](std::size_t row, channel_id c, std::size_t, double share) {
         conversions[c] += share * journeys.conversions(row);
         values[c] += share * journeys.value(row);
+    });
+    return {names, std::move(conversions), std::move(values)};
+}
+
+JOURNEYLOOP_IMPL_INLINE attribution simplified_shapley(
+    const journey_set& journeys, const std::vector<double>& conversion_weights) {
+    if (conversion_weights.size() != journeys.size())
+        throw invalid_input("conversion_weights: one weight per row (" +
+                            std::to_string(journeys.size()) + " rows) is needed, got " +
+                            std::to_string(conversion_weights.size()));
+    for (std::size_t row = 0; row < journeys.size(); ++row)
+        if (!(conversion_weights[row] >= 0) || !std::isfinite(conversion_weights[row]))
+            throw invalid_input("conversion_weights: the weight of row " + std::to_string(row) +
+                                " must be a finite number >= 0");
+    const auto& names = journeys.channels().names();
+    std::vector<double> conversions(names.size(), 0.0), values(names.size(), 0.0);
+    for_each_distinct(journeys, [&](std::size_t row, channel_id c, std::size_t, double share) {
+        const double w = conversion_weights[row], observed = journeys.conversions(row);
+        conversions[c] += share * w;
+        values[c] += observed > 0 ? share * journeys.value(row) * w / observed : 0.0;
     });
     return {names, std::move(conversions), std::move(values)};
 }
