@@ -169,9 +169,9 @@ void register_uncertainty(py::module_& m) {
                     t = jl::replicate_rows(
                         *plan, options,
                         [&](const std::vector<double>& wc, const std::vector<double>& wn) {
-                            return statistic(jl::fit_markov(
-                                jl::back_off(plan->reweighted(wc, wn), min_count),
-                                model.options()));
+                            return statistic(
+                                jl::fit_markov(jl::back_off(plan->reweighted(wc, wn), min_count),
+                                               model.options()));
                         },
                         callback);
                 else t = jl::replicate_markov(*plan, model.options(), options, statistic, callback);
@@ -184,7 +184,8 @@ void register_uncertainty(py::module_& m) {
         "Replicates x figures: kind 'summary' (conversion rate, value per journey), 'removal' "
         "(conversion removal effects of the groups, then value ones), 'attribution' or 'shapley' "
         "(conversions of the groups, then value, as shares of each replicate's totals put on the "
-        "observed totals). The plan is needed for the bootstrap; min_count > 0 backs each bootstrap "
+        "observed totals). The plan is needed for the bootstrap; min_count > 0 backs each "
+        "bootstrap "
         "replicate's counts off (back_off) before fitting.");
     py::class_<jl::loop_replicate_plan>(m, "loop_replicate_plan",
                                         "The histories' additions to the loop counts logged once, "
@@ -260,7 +261,8 @@ void register_uncertainty(py::module_& m) {
         py::arg("plan"), py::arg("journeys"), py::arg("methods"), py::arg("heuristics"),
         py::arg("group_of"), py::arg("extra_groups"), py::arg("replicates"), py::arg("seed"),
         py::arg("threads") = 0, py::arg("progress") = py::none(),
-        "Replicates x figures: for each heuristic (or 'simplified_shapley'), the conversions of every channel (or group, "
+        "Replicates x figures: for each heuristic (or 'simplified_shapley'), the conversions of "
+        "every channel (or group, "
         "with group_of: group name per channel) then their value (shares of each replicate's "
         "totals put on the observed totals).");
     m.def(

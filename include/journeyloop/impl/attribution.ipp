@@ -271,8 +271,8 @@ JOURNEYLOOP_IMPL_INLINE attribution simplified_shapley(const journey_set& journe
     return {names, std::move(conversions), std::move(values)};
 }
 
-JOURNEYLOOP_IMPL_INLINE attribution simplified_shapley(
-    const journey_set& journeys, const std::vector<double>& conversion_weights) {
+JOURNEYLOOP_IMPL_INLINE attribution
+simplified_shapley(const journey_set& journeys, const std::vector<double>& conversion_weights) {
     if (conversion_weights.size() != journeys.size())
         throw invalid_input("conversion_weights: one weight per row (" +
                             std::to_string(journeys.size()) + " rows) is needed, got " +
