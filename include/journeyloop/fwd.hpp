@@ -96,6 +96,11 @@ enum class unknown_rule;
 struct score_options;
 struct journey_scores;
 struct touch_scores;
+// shapley.hpp
+enum class removal_rule;
+enum class shapley_method;
+struct shapley_options;
+struct shapley_result;
 
 } // namespace journeyloop
 

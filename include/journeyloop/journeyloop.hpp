@@ -19,6 +19,7 @@
 #include <journeyloop/model_io.hpp>
 #include <journeyloop/scenario.hpp>
 #include <journeyloop/score.hpp>
+#include <journeyloop/shapley.hpp>
 #include <journeyloop/simulate.hpp>
 #include <journeyloop/teams.hpp>
 #include <journeyloop/limits.hpp>
