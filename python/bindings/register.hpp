@@ -14,3 +14,4 @@ void register_loop(py::module_& m);
 void register_scenario(py::module_& m);
 void register_score(py::module_& m);
 void register_simulate(py::module_& m);
+void register_shapley(py::module_& m);

@@ -790,3 +790,85 @@ def simulate_histories(
     holding: loop_holding_times | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> tuple[loop_histories, dict[str, Any]]: ...
+
+# --- Shapley values and removal rules (register_shapley.cpp) ----------------
+
+# The most players method "auto" enumerates exactly.
+auto_exact_players: int
+
+class shapley_options:
+    def __init__(
+        self,
+        *,
+        method: str = "auto",
+        exact_limit: SupportsIndex = 12,
+        permutations: SupportsIndex = 1000,
+        seed: SupportsIndex = 0,
+        threads: SupportsIndex = 0,
+        dense_limit: SupportsIndex = 3000,
+    ) -> None: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def exact_limit(self) -> int: ...
+    @property
+    def permutations(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def dense_limit(self) -> int: ...
+
+# {names, conversions, value, share, first_purchases, repeat_purchases (loop; empty for
+# the funnel), their *_se, sampled, permutations}.
+@overload
+def shapley_values(
+    model: markov_model,
+    names: Sequence[str],
+    players: Sequence[Sequence[SupportsIndex]],
+    options: shapley_options,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]: ...
+@overload
+def shapley_values(
+    model: loop_model,
+    names: Sequence[str],
+    players: Sequence[Sequence[SupportsIndex]],
+    options: shapley_options,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]: ...
+def rule_group_removal_effects(
+    model: markov_model,
+    groups: Sequence[Sequence[SupportsIndex]],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def rule_state_removal_effects(
+    model: markov_model,
+    states: Sequence[SupportsIndex],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def rule_group_markov_attribution(
+    model: markov_model,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> attribution: ...
+def rule_state_markov_attribution(
+    model: markov_model,
+    states: Sequence[SupportsIndex],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> attribution: ...
+def rule_loop_markov_attribution(
+    model: loop_model,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+    rule: str,
+) -> loop_attribution: ...
+def rule_loop_removal_effects(
+    model: loop_model, groups: Sequence[Sequence[SupportsIndex]], rule: str
+) -> dict[str, npt.NDArray[np.float64]]: ...

@@ -13,6 +13,7 @@ from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, Progress, warn_unshared
 from ._scenario import Scenario
+from ._shapley import RemovalRule, check_rule
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
     expected_purchase_time,
@@ -329,13 +330,16 @@ class LoopModel(ModelBase):
         *,
         teams: Mapping[str, str] | Any | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
+        rule: RemovalRule = "null",
     ) -> pd.DataFrame:
         """Relative drops when a channel (team, group) is removed: ``removal_effect``
         of the expected purchases, ``value_removal_effect``,
         ``first_purchase_removal_effect`` and ``repeat_purchase_removal_effect``
-        (of the purchases after a first one, per buyer)."""
+        (of the purchases after a first one, per buyer). ``rule``: ``"null"``
+        (the default) or ``"skip"``, as :meth:`MarkovModel.removal_effects`
+        says, in both views of the loop (from the start and from a purchase)."""
         keys, members = self._groups(by, teams, groups)
-        e = _core.loop_removal_effects(self._fitted, members)
+        e = _core.rule_loop_removal_effects(self._fitted, members, check_rule(rule))
         return pd.DataFrame(
             {
                 by: keys,
@@ -352,8 +356,10 @@ class LoopModel(ModelBase):
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        rule: RemovalRule = "null",
     ) -> pd.DataFrame:
-        """Purchases, value, first and repeat purchases attributed by removal effect.
+        """Purchases, value, first and repeat purchases attributed by removal effect
+        (under the removal ``rule``, ``"null"`` or ``"skip"``: :meth:`removal_effects`).
 
         Returns
         -------
@@ -369,7 +375,7 @@ class LoopModel(ModelBase):
             raise InvalidInputError(msg)
         keys, members = self._groups(by, teams, groups)
         loop = self._fitted
-        a = _core.loop_markov_attribution(loop, keys, members)
+        a = _core.rule_loop_markov_attribution(loop, keys, members, check_rule(rule))
         warn_unshared(
             by,
             [

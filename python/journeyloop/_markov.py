@@ -22,6 +22,7 @@ from ._model_base import (
     whole_number,
 )
 from ._scenario import Scenario
+from ._shapley import RemovalRule, check_rule
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
     expected_time_to_conversion,
@@ -425,6 +426,7 @@ class MarkovModel(ModelBase):
         groups: Mapping[str, Sequence[str]] | None = None,
         sequences: Sequence[str | Sequence[str]] | None = None,
         progress: Progress = None,
+        rule: RemovalRule = "null",
     ) -> pd.DataFrame:
         """Removal effects: the relative drop of the conversion rate (and value).
 
@@ -447,6 +449,12 @@ class MarkovModel(ModelBase):
             each step (a batch of removals solved together, or on two or more
             threads its conversions or its values, or one removal);
             a callable gets ``(done, total)`` instead (it may raise to stop).
+        rule
+            ``"null"`` (the default, ChannelAttribution's): transitions into a
+            removed state go to NULL. ``"skip"``: the walk goes on where it
+            would first leave the removed states, so only the conversions of
+            journeys whose every touch is removed are lost (see
+            ``docs/markov.md``, "Removal rules").
 
         Returns
         -------
@@ -460,24 +468,25 @@ class MarkovModel(ModelBase):
         UnknownChannelError
             For a channel or sequence the model does not know.
         """
+        check_rule(rule)
         model = self._fitted
         conv: list[float] = []
         value: list[float] = []
-        if by == "channel":
+        if by == "channel" and rule == "null":
             conv_arr, value_arr = _core.removal_effects(model, progress_callback(progress))
             keys: list[str] = self.channels_
             conv, value = conv_arr.tolist(), value_arr.tolist()
         elif by == "sequence":
             keys, states = self._sequence_states(sequences)
-            conv_arr, value_arr = _core.state_removal_effects(
-                model, states, progress_callback(progress)
+            conv_arr, value_arr = _core.rule_state_removal_effects(
+                model, states, rule, progress_callback(progress)
             )
             conv, value = conv_arr.tolist(), value_arr.tolist()
         else:
             keys, members = self._groups(by, teams, groups)
             # An empty group (a team with no channel in the data) gets zero from the core.
-            conv_arr, value_arr = _core.group_removal_effects(
-                model, members, progress_callback(progress)
+            conv_arr, value_arr = _core.rule_group_removal_effects(
+                model, members, rule, progress_callback(progress)
             )
             conv, value = conv_arr.tolist(), value_arr.tolist()
         return pd.DataFrame({by: keys, "removal_effect": conv, "value_removal_effect": value})
@@ -490,6 +499,7 @@ class MarkovModel(ModelBase):
         groups: Mapping[str, Sequence[str]] | None = None,
         sequences: Sequence[str | Sequence[str]] | None = None,
         progress: Progress = None,
+        rule: RemovalRule = "null",
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
 
@@ -518,6 +528,9 @@ class MarkovModel(ModelBase):
         progress
             As in :meth:`removal_effects`: ``True`` prints the steps of the
             removal effects to stderr, a callable gets ``(done, total)``.
+        rule
+            The removal rule, ``"null"`` (the default) or ``"skip"``, as in
+            :meth:`removal_effects`.
 
         Returns
         -------
@@ -526,16 +539,17 @@ class MarkovModel(ModelBase):
             ``share`` (of conversions). Conversions sum to the total
             conversions and value to the total value.
         """
+        check_rule(rule)
         model = self._fitted
         callback = progress_callback(progress)
         if by == "sequence":
             _, states = self._sequence_states(sequences)
             return attribution_frame(
-                _core.state_markov_attribution(model, states, callback),
+                _core.rule_state_markov_attribution(model, states, rule, callback),
                 "sequence",
                 totals=self._attribution_totals(),
             )
-        if by == "channel":
+        if by == "channel" and rule == "null":
             return attribution_frame(
                 _core.markov_attribution(model, progress=callback),
                 "channel",
@@ -543,7 +557,7 @@ class MarkovModel(ModelBase):
             )
         names, members = self._groups(by, teams, groups)
         return attribution_frame(
-            _core.group_markov_attribution(model, names, members, callback),
+            _core.rule_group_markov_attribution(model, names, members, rule, callback),
             by,
             totals=self._attribution_totals(),
         )

@@ -284,29 +284,81 @@ class ModelBase:
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        # -- shap --
+        method: Literal["auto", "exact", "sampled"] = "auto",
+        permutations: int = 1000,
+        seed: int = 0,
+        threads: int | None = None,
+        progress: Progress = None,
     ) -> pd.DataFrame:
-        """Exact Shapley attribution.
+        """Markov Shapley attribution, exact or sampled.
 
         Players are channels, teams (``by="team"``) or named groups of
         channels (``by="group"``, not overlapping). The value of a coalition
         is the conversion probability (the loop model: the expected purchases
         per customer) and the expected value of the model with every other
-        player's channels removed; every coalition is enumerated, so at most
-        ``journeyloop._core.max_shapley_players`` players. The Shapley
-        values are scaled to the totals.
+        player's channels removed; the loop model also plays the games of the
+        first purchases (the probability of a first purchase) and of the
+        repeat purchases (the expected purchases after a first one, per
+        buyer). Each game's Shapley values are scaled to its total. See
+        ``docs/shapley.md``.
+
+        Parameters
+        ----------
+        by, teams, groups
+            The players, as in :meth:`attribution`.
+        method
+            ``"exact"`` enumerates every coalition (at most
+            ``journeyloop._core.max_shapley_players`` players); ``"sampled"``
+            averages the marginal contributions over ``permutations``
+            orderings of the players, drawn in antithetic pairs (an ordering
+            and its reverse); ``"auto"`` (the default) is exact up to
+            ``journeyloop._core.auto_exact_players`` players and sampled
+            beyond.
+        permutations
+            Orderings sampled (an even number >= 4).
+        seed
+            The seed of the orderings: the same seed gives the same values
+            whatever ``threads``.
+        threads
+            Threads of the sampling (None: the library's setting).
+        progress
+            ``True`` prints the pairs of orderings done to stderr; a callable
+            gets ``(done, total)``.
 
         Returns
         -------
         DataFrame
-            As :meth:`attribution`: key, ``conversions`` (the loop model:
-            ``purchases``), ``value``, ``share``.
+            The key, ``conversions`` (the loop model: ``purchases``),
+            ``value``, ``share``; the loop model adds ``first_purchases`` and
+            ``repeat_purchases``. Sampled values add a standard error column
+            per figure (``conversions_se``, ``value_se``, ...). ``attrs``
+            holds ``method`` (``"exact"`` or ``"sampled"``) and
+            ``permutations`` (0 when exact).
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+        ...                            nulls=[1, 2, 0])
+        >>> jl.MarkovModel().fit(j).shapley()
+          channel  conversions  value  share
+        0       a         1.25    0.0  0.416667
+        1       b         0.75    0.0  0.250000
+        2       c         1.00    0.0  0.333333
         """
-        names, players = self._groups(by, teams, groups)
-        return attribution_frame(
-            _core.shapley_attribution(self._fitted, names, players),
+        from ._shapley import model_shapley
+
+        return model_shapley(
+            self,
             by,
-            self._COUNT,
-            self._attribution_totals(),
+            teams,
+            groups,
+            method=method,
+            permutations=permutations,
+            seed=seed,
+            threads=threads,
+            progress=progress,
         )
 
     def _attribution_totals(self) -> tuple[float, float]:

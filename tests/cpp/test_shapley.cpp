@@ -99,7 +99,8 @@ TEST_CASE("removal rules: the skip rule by hand on the abc chain", "[shapley][re
     for (std::size_t g = 0; g < groups.size(); ++g)
         REQUIRE(null[g].conversions == plain[g].conversions);
     // States: at order 1 a state is a channel.
-    const std::vector<state_id> states{static_cast<state_id>(transition_counts::first_channel_state + b)};
+    const std::vector<state_id> states{
+        static_cast<state_id>(transition_counts::first_channel_state + b)};
     const auto by_state = state_removal_effects(model, states, removal_rule::skip);
     REQUIRE(std::abs(by_state[0].conversions - 1.0 / 6) < 1e-12);
     REQUIRE_THROWS_AS(group_removal_effects(model, {{99}}, removal_rule::skip), unknown_channel);
@@ -124,7 +125,8 @@ TEST_CASE("removal rules: skip at order 2 loses the walks whose every state hold
 TEST_CASE("removal rules: the loop model under skip", "[shapley][removal][loop]") {
     std::vector<std::string_view> paths{"a > purchase > b > purchase", "a > b", "b > purchase"};
     std::vector<double> customers{1, 1, 2}, value{30, 0, 60};
-    const auto loop = fit_loop(count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {})));
+    const auto loop =
+        fit_loop(count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {})));
     const auto& ch = loop.channels();
     const std::vector<std::vector<channel_id>> groups{{ch.at("a")}, {ch.at("b")}};
     const auto e = loop_removal_effects(loop, groups, removal_rule::skip);
@@ -150,8 +152,7 @@ TEST_CASE("removal rules: the loop model under skip", "[shapley][removal][loop]"
     REQUIRE(null[1].purchases == plain[1].purchases);
 }
 
-TEST_CASE("shapley_values: exact matches shapley_attribution, and loop columns",
-          "[shapley]") {
+TEST_CASE("shapley_values: exact matches shapley_attribution, and loop columns", "[shapley]") {
     const auto model = fit_markov(count_transitions(fixtures::abc_example()));
     const auto p = each_channel(model.counts().channels());
     const auto s = shapley_values(model, p.names, p.players, exact());
@@ -206,8 +207,7 @@ TEST_CASE("shapley_values: exact matches shapley_attribution, and loop columns",
 TEST_CASE("shapley_values: sampled against exact on ten players, thread by thread",
           "[shapley][thread]") {
     std::vector<std::string> storage;
-    const auto model =
-        fit_markov(count_transitions(random_journeys(10, 300, 12345, storage)));
+    const auto model = fit_markov(count_transitions(random_journeys(10, 300, 12345, storage)));
     const auto p = each_channel(model.counts().channels());
     REQUIRE(p.names.size() == 10);
     const auto ex = shapley_values(model, p.names, p.players, exact());

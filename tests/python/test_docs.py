@@ -16,6 +16,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "architecture.md",
         "events.md",
         "loop.md",
+        "markov.md",
         "scenarios.md",
         "scoring.md",
         "shapley.md",
