@@ -69,8 +69,7 @@ std::vector<removal_effect> state_removal_effects(const markov_model& model,
 /// The loop model's removal effects under `rule`: each view (first and
 /// repeat purchases) removes the group's states under the rule.
 std::vector<loop_removal_effect> loop_removal_effects(
-    const loop_model& model, const std::vector<std::vector<channel_id>>& groups,
-    removal_rule rule);
+    const loop_model& model, const std::vector<std::vector<channel_id>>& groups, removal_rule rule);
 
 /// Markov attribution between groups of channels under `rule`: group i
 /// gets `RE(i) / sum_j RE(j)` of the totals (group_markov_attribution()).
@@ -80,9 +79,8 @@ attribution group_markov_attribution(const markov_model& model,
                                      removal_rule rule, const progress_callback& progress = {});
 
 /// Markov attribution between states under `rule` (state_markov_attribution()).
-attribution state_markov_attribution(const markov_model& model,
-                                     const std::vector<state_id>& states, removal_rule rule,
-                                     const progress_callback& progress = {});
+attribution state_markov_attribution(const markov_model& model, const std::vector<state_id>& states,
+                                     removal_rule rule, const progress_callback& progress = {});
 
 /// Markov attribution of a loop model under `rule` (loop_markov_attribution()).
 loop_attribution loop_markov_attribution(const loop_model& model,

@@ -178,10 +178,10 @@ JOURNEYLOOP_IMPL_INLINE attribution shared_out(const markov_model& model,
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(shapley_3)
 
-JOURNEYLOOP_IMPL_INLINE attribution group_markov_attribution(
-    const markov_model& model, const std::vector<std::string>& names,
-    const std::vector<std::vector<channel_id>>& groups, removal_rule rule,
-    const progress_callback& progress) {
+JOURNEYLOOP_IMPL_INLINE attribution
+group_markov_attribution(const markov_model& model, const std::vector<std::string>& names,
+                         const std::vector<std::vector<channel_id>>& groups, removal_rule rule,
+                         const progress_callback& progress) {
     if (rule == removal_rule::null) return group_markov_attribution(model, names, groups, progress);
     if (names.size() != groups.size())
         throw invalid_input("group_markov_attribution: " + std::to_string(names.size()) +
@@ -256,7 +256,8 @@ JOURNEYLOOP_IMPL_INLINE start_row start_of(const markov_model& view) {
             s.r += it.value();
             s.r_value += it.value() * view.mean_conversion_value(tc::start);
         } else if (t >= tc::first_channel_state) {
-            s.edges.push_back({static_cast<std::uint32_t>(t - tc::first_channel_state), it.value()});
+            s.edges.push_back(
+                {static_cast<std::uint32_t>(t - tc::first_channel_state), it.value()});
         }
     }
     return s;
@@ -265,8 +266,7 @@ JOURNEYLOOP_IMPL_INLINE start_row start_of(const markov_model& view) {
 // `views`: the views whose START rows start the walks; their channel rows
 // are the same (the first view's are read).
 JOURNEYLOOP_IMPL_INLINE game_chain make_game(const std::vector<const markov_model*>& views,
-                                             const std::vector<int>& owner,
-                                             std::size_t n_players) {
+                                             const std::vector<int>& owner, std::size_t n_players) {
     const auto& view = *views.front();
     const auto& counts = view.counts();
     const auto& P = view.transitions();
@@ -316,8 +316,8 @@ JOURNEYLOOP_IMPL_INLINE game_chain make_game(const std::vector<const markov_mode
 class bordered_walk {
 public:
     explicit bordered_walk(const game_chain& g)
-        : g_(g), G_(static_cast<long>(g.n), static_cast<long>(g.n)),
-          x_(static_cast<long>(g.n)), xv_(static_cast<long>(g.n)) {
+        : g_(g), G_(static_cast<long>(g.n), static_cast<long>(g.n)), x_(static_cast<long>(g.n)),
+          xv_(static_cast<long>(g.n)) {
         reset_empty();
         add_block(g_.base_states);
         base_k_ = k_;
@@ -411,8 +411,8 @@ private:
                 const int at = pos_[e.to];
                 if (at >= 0 && at < k) Sc.row(j) -= e.p * E.row(at);
             }
-        const Eigen::MatrixXd Si =
-            m == 1 ? Eigen::MatrixXd::Constant(1, 1, 1.0 / Sc(0, 0)) : Eigen::MatrixXd(Sc.inverse());
+        const Eigen::MatrixXd Si = m == 1 ? Eigen::MatrixXd::Constant(1, 1, 1.0 / Sc(0, 0))
+                                          : Eigen::MatrixXd(Sc.inverse());
         const Eigen::VectorXd z = Si * cx, zv = Si * cxv;
         x_.head(k) += E * z;
         xv_.head(k) += E * zv;
@@ -500,7 +500,8 @@ JOURNEYLOOP_IMPL_INLINE std::vector<std::size_t> ordering(std::size_t n, std::ui
                                                           std::uint64_t index) {
     std::vector<std::size_t> p(n);
     std::iota(p.begin(), p.end(), std::size_t{0});
-    std::uint64_t state = mix(mix(seed + 0x632be59bd9b4e019ULL) + mix(index ^ 0x9e3779b97f4a7c15ULL));
+    std::uint64_t state =
+        mix(mix(seed + 0x632be59bd9b4e019ULL) + mix(index ^ 0x9e3779b97f4a7c15ULL));
     for (std::size_t i = n; i > 1; --i) {
         state += 0x9e3779b97f4a7c15ULL;
         // The bias of the remainder is below i / 2^64.
@@ -607,9 +608,9 @@ JOURNEYLOOP_IMPL_INLINE sampled_values sample(const game_chain& g,
 
 // Who owns each channel, after checking the players (names match, ids in
 // range, no channel in two players).
-JOURNEYLOOP_IMPL_INLINE std::vector<int> owners(const channel_dictionary& channels,
-                                                const std::vector<std::string>& names,
-                                                const std::vector<std::vector<channel_id>>& players) {
+JOURNEYLOOP_IMPL_INLINE std::vector<int> owners(
+    const channel_dictionary& channels, const std::vector<std::string>& names,
+    const std::vector<std::vector<channel_id>>& players) {
     if (names.size() != players.size())
         throw invalid_input("shapley_values: " + std::to_string(names.size()) + " names for " +
                             std::to_string(players.size()) + " players");
@@ -681,13 +682,14 @@ JOURNEYLOOP_IMPL_INLINE std::vector<double> exact_phi(std::size_t n, std::size_t
 // The (conversion, value) worth of every coalition in each view, by the
 // batched removals (coalition s removes the players outside it).
 JOURNEYLOOP_IMPL_INLINE std::vector<std::vector<std::pair<double, double>>> coalition_worths(
-    const std::vector<const markov_model*>& views, const std::vector<std::vector<channel_id>>& players,
-    const progress_callback& progress) {
+    const std::vector<const markov_model*>& views,
+    const std::vector<std::vector<channel_id>>& players, const progress_callback& progress) {
     const std::size_t n = players.size(), coalitions = std::size_t{1} << n;
     std::vector<std::vector<channel_id>> removed(coalitions);
     for (std::size_t s = 0; s < coalitions; ++s)
         for (std::size_t i = 0; i < n; ++i)
-            if (!(s >> i & 1)) removed[s].insert(removed[s].end(), players[i].begin(), players[i].end());
+            if (!(s >> i & 1))
+                removed[s].insert(removed[s].end(), players[i].begin(), players[i].end());
     std::vector<std::vector<std::pair<double, double>>> out(coalitions);
     for (const auto* view : views) {
         const auto effects = group_removal_effects(*view, removed, progress);
@@ -699,11 +701,10 @@ JOURNEYLOOP_IMPL_INLINE std::vector<std::vector<std::pair<double, double>>> coal
     return out;
 }
 
-JOURNEYLOOP_IMPL_INLINE shapley_result shapley_of(const std::vector<const markov_model*>& views,
-                                                  const std::vector<std::string>& names,
-                                                  const std::vector<std::vector<channel_id>>& players,
-                                                  const shapley_options& o, combine_fn combine,
-                                                  const std::vector<double>& totals) {
+JOURNEYLOOP_IMPL_INLINE shapley_result
+shapley_of(const std::vector<const markov_model*>& views, const std::vector<std::string>& names,
+           const std::vector<std::vector<channel_id>>& players, const shapley_options& o,
+           combine_fn combine, const std::vector<double>& totals) {
     const auto& channels = views.front()->counts().channels();
     const auto owner = owners(channels, names, players);
     const std::size_t n = players.size(), games = totals.size();
