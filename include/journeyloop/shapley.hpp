@@ -117,9 +117,12 @@ struct shapley_options {
     std::uint64_t seed = 0;
     /// Threads; 0 uses set_threads()'s number (two by default).
     std::size_t threads = 0;
-    /// Sampled values: up to this many channel states, each thread keeps the
-    /// dense inverse of the chain of the coalition it grows (n^2 doubles) and
-    /// borders it as players join; beyond, every coalition is solved.
+    /// Up to this many channel states the values are solved densely: each
+    /// sampling thread keeps the inverse of the chain of the coalition it
+    /// grows (n^2 doubles) and borders it as players join, and exact values
+    /// solve the coalitions with few kept or few removed states from small
+    /// dense systems; beyond, and for the other coalitions, the engine solves
+    /// every coalition.
     std::size_t dense_limit = 3000;
     /// Called with (pairs of orderings done, pairs in all) when sampled, or
     /// with the steps of the removals when exact.

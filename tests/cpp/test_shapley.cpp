@@ -272,6 +272,14 @@ TEST_CASE("shapley_values: teams at order 2, sampled against exact", "[shapley]"
     for (channel_id c = 0; c < ch.size(); ++c) teams[c % 4].push_back(c);
     const auto ex = shapley_values(model, names, teams, exact());
     const auto old = shapley_attribution(model, names, teams);
+    // Every coalition by the engine gives the dense solves' values.
+    auto by_engine = exact();
+    by_engine.dense_limit = 0;
+    const auto engine = shapley_values(model, names, teams, by_engine);
+    for (std::size_t i = 0; i < 4; ++i) {
+        REQUIRE(std::abs(engine.conversions[i] - ex.conversions[i]) < 1e-12);
+        REQUIRE(std::abs(engine.value[i] - ex.value[i]) < 1e-10);
+    }
     const auto s = shapley_values(model, names, teams, sampled(200, 11));
     for (std::size_t i = 0; i < 4; ++i) {
         REQUIRE(std::abs(ex.conversions[i] - old.conversions()[i]) < 1e-10);

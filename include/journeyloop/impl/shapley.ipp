@@ -679,25 +679,144 @@ JOURNEYLOOP_IMPL_INLINE std::vector<double> exact_phi(std::size_t n, std::size_t
     return phi;
 }
 
-// The (conversion, value) worth of every coalition in each view, by the
-// batched removals (coalition s removes the players outside it).
+/// Coalitions with at most this many allowed channel states, or this many
+/// removed ones, are solved densely (a system of that size, or the removal
+/// formula over the rows and columns of the removed states of the full
+/// inverse) rather than by the engine's batched removals.
+inline constexpr std::size_t small_coalition_states = 64;
+
+// The (conversion, value) worth of every coalition in each view (coalition s
+// removes the players outside it): densely where few states are kept or
+// removed and the chain has at most `dense_limit` channel states, by the
+// engine's batched removals otherwise.
 JOURNEYLOOP_IMPL_INLINE std::vector<std::vector<std::pair<double, double>>> coalition_worths(
-    const std::vector<const markov_model*>& views,
-    const std::vector<std::vector<channel_id>>& players, const progress_callback& progress) {
+    const std::vector<const markov_model*>& views, const game_chain& g,
+    const std::vector<std::vector<channel_id>>& players, std::size_t dense_limit,
+    const progress_callback& progress) {
     const std::size_t n = players.size(), coalitions = std::size_t{1} << n;
-    std::vector<std::vector<channel_id>> removed(coalitions);
-    for (std::size_t s = 0; s < coalitions; ++s)
+    std::vector<std::vector<std::pair<double, double>>> out(coalitions);
+    std::vector<char> solved(coalitions, 0);
+    if (g.n > 0 && g.n <= dense_limit) {
+        // The players each state needs (n <= max_shapley_players bits).
+        std::vector<std::uint32_t> needs(g.n, 0);
+        for (std::size_t i = 0; i < n; ++i)
+            for (auto u : g.states_of_player[i]) needs[u] |= std::uint32_t{1} << i;
+        const auto N = static_cast<long>(g.n);
+        // The full chain, factorised on first use: x = (I - Q)^-1 [r, r_value],
+        // f_s = the expected visits from start row s, and the columns of the
+        // inverse as the removal formula asks for them.
+        std::optional<Eigen::PartialPivLU<Eigen::MatrixXd>> lu;
+        Eigen::MatrixXd x;
+        std::vector<Eigen::VectorXd> f, column(g.n);
+        auto factorise = [&] {
+            if (lu) return;
+            Eigen::MatrixXd M = Eigen::MatrixXd::Identity(N, N);
+            Eigen::MatrixXd rhs(N, 2);
+            for (long u = 0; u < N; ++u) {
+                const auto uu = static_cast<std::size_t>(u);
+                M(u, u) -= g.self[uu];
+                for (const auto& e : g.out[uu]) M(u, static_cast<long>(e.to)) -= e.p;
+                rhs(u, 0) = g.r[uu];
+                rhs(u, 1) = g.r_value[uu];
+            }
+            lu.emplace(M);
+            x = lu->solve(rhs);
+            for (const auto& row : g.starts) {
+                Eigen::VectorXd q = Eigen::VectorXd::Zero(N);
+                for (const auto& e : row.edges) q[static_cast<long>(e.to)] += e.p;
+                f.push_back(lu->transpose().solve(q));
+            }
+        };
+        auto column_of = [&](std::uint32_t j) -> const Eigen::VectorXd& {
+            if (column[j].size() == 0)
+                column[j] = lu->solve(Eigen::VectorXd::Unit(N, static_cast<long>(j)));
+            return column[j];
+        };
+        std::vector<std::uint32_t> kept, removed;
+        std::vector<long> at(g.n, -1);
+        for (std::size_t s = 0; s < coalitions; ++s) {
+            kept.clear();
+            removed.clear();
+            for (std::uint32_t u = 0; u < g.n; ++u)
+                ((needs[u] & ~static_cast<std::uint32_t>(s)) != 0 ? removed : kept).push_back(u);
+            if (removed.empty()) {
+                for (const auto* v : views)
+                    out[s].emplace_back(v->conversion_rate(), v->value_per_journey());
+            } else if (kept.size() <= small_coalition_states && kept.size() <= removed.size()) {
+                // The chain of the kept states alone: (I - Q_AA) y = [r_A, r_value_A].
+                const auto m = static_cast<long>(kept.size());
+                for (long a = 0; a < m; ++a) at[kept[static_cast<std::size_t>(a)]] = a;
+                Eigen::MatrixXd W = Eigen::MatrixXd::Identity(m, m), rhs(m, 2);
+                for (long a = 0; a < m; ++a) {
+                    const auto u = kept[static_cast<std::size_t>(a)];
+                    W(a, a) -= g.self[u];
+                    for (const auto& e : g.out[u])
+                        if (at[e.to] >= 0) W(a, at[e.to]) -= e.p;
+                    rhs(a, 0) = g.r[u];
+                    rhs(a, 1) = g.r_value[u];
+                }
+                const Eigen::MatrixXd y =
+                    m > 0 ? Eigen::MatrixXd(W.partialPivLu().solve(rhs)) : Eigen::MatrixXd(0, 2);
+                for (const auto& row : g.starts) {
+                    double p = row.r, v = row.r_value;
+                    for (const auto& e : row.edges)
+                        if (at[e.to] >= 0) {
+                            p += e.p * y(at[e.to], 0);
+                            v += e.p * y(at[e.to], 1);
+                        }
+                    out[s].emplace_back(p, v);
+                }
+                for (auto u : kept) at[u] = -1;
+            } else if (removed.size() <= small_coalition_states) {
+                // Removing R loses the walks that reach it: p(-R) = p - f_R^T
+                // F_RR^-1 x_R, with F the full inverse (f_R F_RR^-1 are the
+                // probabilities of first reaching R at each of its states).
+                factorise();
+                const auto m = static_cast<long>(removed.size());
+                Eigen::MatrixXd FRR(m, m), xR(m, 2);
+                for (long b = 0; b < m; ++b) {
+                    const auto& col = column_of(removed[static_cast<std::size_t>(b)]);
+                    for (long a = 0; a < m; ++a)
+                        FRR(a, b) = col[static_cast<long>(removed[static_cast<std::size_t>(a)])];
+                    xR.row(b) = x.row(static_cast<long>(removed[static_cast<std::size_t>(b)]));
+                }
+                const Eigen::MatrixXd z = FRR.partialPivLu().solve(xR);
+                for (std::size_t v = 0; v < views.size(); ++v) {
+                    double lost = 0, lost_value = 0;
+                    for (long a = 0; a < m; ++a) {
+                        const double fa =
+                            f[v][static_cast<long>(removed[static_cast<std::size_t>(a)])];
+                        lost += fa * z(a, 0);
+                        lost_value += fa * z(a, 1);
+                    }
+                    out[s].emplace_back(views[v]->conversion_rate() - lost,
+                                        views[v]->value_per_journey() - lost_value);
+                }
+            } else {
+                continue;
+            }
+            solved[s] = 1;
+        }
+    }
+    std::vector<std::size_t> rest;
+    std::vector<std::vector<channel_id>> removed;
+    for (std::size_t s = 0; s < coalitions; ++s) {
+        if (solved[s]) continue;
+        rest.push_back(s);
+        removed.emplace_back();
         for (std::size_t i = 0; i < n; ++i)
             if (!(s >> i & 1))
-                removed[s].insert(removed[s].end(), players[i].begin(), players[i].end());
-    std::vector<std::vector<std::pair<double, double>>> out(coalitions);
+                removed.back().insert(removed.back().end(), players[i].begin(), players[i].end());
+    }
     for (const auto* view : views) {
+        if (rest.empty()) break;
         const auto effects = group_removal_effects(*view, removed, progress);
         const double p = view->conversion_rate(), v = view->value_per_journey();
-        for (std::size_t s = 0; s < coalitions; ++s)
-            out[s].emplace_back(removed[s].empty() ? p : p * (1 - effects[s].conversions),
-                                removed[s].empty() ? v : v * (1 - effects[s].value));
+        for (std::size_t k = 0; k < rest.size(); ++k)
+            out[rest[k]].emplace_back(removed[k].empty() ? p : p * (1 - effects[k].conversions),
+                                      removed[k].empty() ? v : v * (1 - effects[k].value));
     }
+    if (rest.empty() && progress) progress(1, 1); // one step: the dense solves
     return out;
 }
 
@@ -726,8 +845,9 @@ shapley_of(const std::vector<const markov_model*>& views, const std::vector<std:
     shapley_result out;
     out.names = names;
     std::vector<double> phi, se;
+    const auto game = make_game(views, owner, n);
     if (exact) {
-        const auto worths = coalition_worths(views, players, o.progress);
+        const auto worths = coalition_worths(views, game, players, o.dense_limit, o.progress);
         std::vector<double> v;
         v.reserve(worths.size() * games);
         for (const auto& w : worths) {
@@ -737,8 +857,7 @@ shapley_of(const std::vector<const markov_model*>& views, const std::vector<std:
         phi = exact_phi(n, games, v);
         se.assign(phi.size(), 0.0);
     } else {
-        const auto g = make_game(views, owner, n);
-        auto s = sample(g, views, n, combine, games, o);
+        auto s = sample(game, views, n, combine, games, o);
         phi = std::move(s.phi);
         se = std::move(s.se);
         out.sampled = true;
