@@ -101,7 +101,7 @@ enum class shapley_method {
 /// The most players shapley_method::automatic enumerates exactly, chosen by
 /// measurement (bench/results/shapley.jsonl, docs/shapley.md): up to it, the
 /// 2^n coalitions cost no more than the default number of sampled orderings.
-inline constexpr std::size_t auto_exact_players = 12;
+inline constexpr std::size_t auto_exact_players = 13;
 
 /// Options of shapley_values().
 struct shapley_options {

@@ -801,7 +801,7 @@ class shapley_options:
         self,
         *,
         method: str = "auto",
-        exact_limit: SupportsIndex = 12,
+        exact_limit: SupportsIndex = 13,
         permutations: SupportsIndex = 1000,
         seed: SupportsIndex = 0,
         threads: SupportsIndex = 0,
