@@ -354,3 +354,53 @@ TEST_CASE("shapley_values: bad options and players", "[shapley]") {
     REQUIRE(s.sampled);
     for (double c : s.conversions) REQUIRE(c == 0);
 }
+
+TEST_CASE("shapley_values: loop model, sampled against exact on six channels", "[shapley][loop]") {
+    // Histories of one to three segments of one to three touches, each segment
+    // but perhaps the last ending in a purchase.
+    fixtures::lcg rng(4242);
+    std::vector<std::string> storage;
+    std::vector<double> customers, value;
+    for (int r = 0; r < 200; ++r) {
+        std::string h;
+        const auto segments = 1 + rng() % 3;
+        double v = 0;
+        for (unsigned seg = 0; seg < segments; ++seg) {
+            const auto len = 1 + rng() % 3;
+            for (unsigned t = 0; t < len; ++t) {
+                if (!h.empty()) h += " > ";
+                h += "c" + std::to_string(rng() % 6);
+            }
+            if (seg + 1 < segments || rng() % 2) {
+                h += " > purchase";
+                v += 5 + rng() % 20;
+            }
+        }
+        storage.push_back(h);
+        customers.push_back(1 + rng() % 3);
+        value.push_back(v * customers.back());
+    }
+    std::vector<std::string_view> paths(storage.begin(), storage.end());
+    const auto loop =
+        fit_loop(count_loop_transitions(build_loop_histories({paths, customers, {}, value}, {})));
+    const auto p = each_channel(loop.channels());
+    REQUIRE(p.names.size() == 6);
+    const auto ex = shapley_values(loop, p.names, p.players, exact());
+    const auto s = shapley_values(loop, p.names, p.players, sampled(400, 21, 2));
+    REQUIRE(std::abs(sum(ex.first_purchases) - loop.buyers()) < 1e-9);
+    REQUIRE(std::abs(sum(s.first_purchases) - loop.buyers()) < 1e-9);
+    REQUIRE(std::abs(sum(s.repeat_purchases) - loop.repeat_purchases()) < 1e-9);
+    REQUIRE(std::abs(sum(s.conversions) - loop.purchases()) < 1e-9);
+    for (std::size_t i = 0; i < 6; ++i) {
+        REQUIRE(std::abs(s.conversions[i] - ex.conversions[i]) <= 4 * s.conversions_se[i] + 1e-12);
+        REQUIRE(std::abs(s.value[i] - ex.value[i]) <= 4 * s.value_se[i] + 1e-12);
+        REQUIRE(std::abs(s.first_purchases[i] - ex.first_purchases[i]) <=
+                4 * s.first_purchases_se[i] + 1e-12);
+        REQUIRE(std::abs(s.repeat_purchases[i] - ex.repeat_purchases[i]) <=
+                4 * s.repeat_purchases_se[i] + 1e-12);
+    }
+    // The loop's purchases game is the one shapley_attribution() plays.
+    const auto old = shapley_attribution(loop, p.names, p.players);
+    for (std::size_t i = 0; i < 6; ++i)
+        REQUIRE(std::abs(ex.conversions[i] - old.conversions()[i]) < 1e-10);
+}
