@@ -114,6 +114,11 @@ struct journey_credit;
 struct lift_test;
 struct calibration_row;
 struct calibration_result;
+// shapley.hpp
+enum class removal_rule;
+enum class shapley_method;
+struct shapley_options;
+struct shapley_result;
 
 } // namespace journeyloop
 

@@ -21,6 +21,7 @@
 #include <journeyloop/scenario.hpp>
 #include <journeyloop/score.hpp>
 #include <journeyloop/uncertainty.hpp>
+#include <journeyloop/shapley.hpp>
 #include <journeyloop/simulate.hpp>
 #include <journeyloop/teams.hpp>
 #include <journeyloop/limits.hpp>

@@ -21,6 +21,7 @@ PYBIND11_MODULE(_core, m) {
     register_uncertainty(m);
     register_order(m);
     register_credit(m);
+    register_shapley(m);
     m.def("set_threads", &jl::set_threads, py::arg("n"),
           "Threads of the parallel stages when a call does not say (0: each stage's default).");
     m.def("get_threads", &jl::get_threads, "What set_threads last set (0: the defaults).");

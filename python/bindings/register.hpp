@@ -17,3 +17,4 @@ void register_simulate(py::module_& m);
 void register_uncertainty(py::module_& m);
 void register_order(py::module_& m);
 void register_credit(py::module_& m);
+void register_shapley(py::module_& m);

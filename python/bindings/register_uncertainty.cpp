@@ -6,6 +6,7 @@
 #include <journeyloop/loop_model.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/order_selection.hpp>
+#include <journeyloop/shapley.hpp>
 #include <journeyloop/uncertainty.hpp>
 
 #include <pybind11/numpy.h>
@@ -58,9 +59,16 @@ void append_shares(std::vector<double>& out, const jl::attribution& a, double co
 }
 
 // The statistic `kind` of a replicate model (see markov_replicates' doc).
+jl::removal_rule rule_of(const std::string& rule) {
+    if (rule == "null") return jl::removal_rule::null;
+    if (rule == "skip") return jl::removal_rule::skip;
+    throw jl::invalid_input("rule must be \"null\" or \"skip\", got '" + rule + "'");
+}
+
 jl::model_statistic markov_statistic(const std::string& kind, const jl::markov_model& observed,
                                      const std::vector<std::string>& names,
-                                     const std::vector<std::vector<jl::channel_id>>& groups) {
+                                     const std::vector<std::vector<jl::channel_id>>& groups,
+                                     jl::removal_rule rule) {
     const double conversions = observed.counts().total_conversions();
     const double value = observed.counts().total_value();
     if (kind == "summary")
@@ -68,17 +76,18 @@ jl::model_statistic markov_statistic(const std::string& kind, const jl::markov_m
             return std::vector<double>{m.conversion_rate(), m.value_per_journey()};
         };
     if (kind == "removal")
-        return [groups](const jl::markov_model& m) {
-            const auto re = jl::group_removal_effects(m, groups);
+        return [groups, rule](const jl::markov_model& m) {
+            const auto re = jl::group_removal_effects(m, groups, rule);
             std::vector<double> out;
             for (const auto& e : re) out.push_back(e.conversions);
             for (const auto& e : re) out.push_back(e.value);
             return out;
         };
     if (kind == "attribution")
-        return [names, groups, conversions, value](const jl::markov_model& m) {
+        return [names, groups, conversions, value, rule](const jl::markov_model& m) {
             std::vector<double> out;
-            append_shares(out, jl::group_markov_attribution(m, names, groups), conversions, value);
+            append_shares(out, jl::group_markov_attribution(m, names, groups, rule), conversions,
+                          value);
             return out;
         };
     if (kind == "shapley")
@@ -94,7 +103,8 @@ jl::model_statistic markov_statistic(const std::string& kind, const jl::markov_m
 // The statistic `kind` of a replicate loop model (see loop_replicates' doc).
 jl::loop_statistic loop_statistic_of(const std::string& kind, const jl::loop_model& observed,
                                      const std::vector<std::string>& names,
-                                     const std::vector<std::vector<jl::channel_id>>& groups) {
+                                     const std::vector<std::vector<jl::channel_id>>& groups,
+                                     jl::removal_rule rule) {
     const double purchases = observed.purchases(), value = observed.value();
     const double buyers = observed.buyers(), repeats = observed.repeat_purchases();
     if (kind == "summary")
@@ -104,8 +114,8 @@ jl::loop_statistic loop_statistic_of(const std::string& kind, const jl::loop_mod
                                        s.first_purchase_probability, s.repeat_probability};
         };
     if (kind == "removal")
-        return [groups](const jl::loop_model& m) {
-            const auto re = jl::loop_removal_effects(m, groups);
+        return [groups, rule](const jl::loop_model& m) {
+            const auto re = jl::loop_removal_effects(m, groups, rule);
             std::vector<double> out;
             for (const auto& e : re) out.push_back(e.purchases);
             for (const auto& e : re) out.push_back(e.value);
@@ -115,7 +125,7 @@ jl::loop_statistic loop_statistic_of(const std::string& kind, const jl::loop_mod
         };
     if (kind == "attribution")
         return [=](const jl::loop_model& m) {
-            const auto a = jl::loop_markov_attribution(m, names, groups);
+            const auto a = jl::loop_markov_attribution(m, names, groups, rule);
             std::vector<double> out;
             append_shares(out, a, purchases, value);
             auto shares = [&out](const std::vector<double>& x, double total) {
@@ -154,9 +164,10 @@ void register_uncertainty(py::module_& m) {
            const std::vector<std::string>& names,
            const std::vector<std::vector<jl::channel_id>>& groups, const std::string& method,
            std::size_t replicates, std::uint64_t seed, double prior, std::size_t threads,
-           const std::optional<py::function>& progress, std::size_t min_count) {
+           const std::optional<py::function>& progress, std::size_t min_count,
+           const std::string& rule) {
             const auto options = options_of(method, replicates, seed, prior, threads);
-            const auto statistic = markov_statistic(kind, model, names, groups);
+            const auto statistic = markov_statistic(kind, model, names, groups, rule_of(rule));
             const auto callback = progress_of(progress);
             jl::replicate_table t;
             {
@@ -181,6 +192,7 @@ void register_uncertainty(py::module_& m) {
         py::arg("model"), py::arg("plan"), py::arg("kind"), py::arg("names"), py::arg("groups"),
         py::arg("method"), py::arg("replicates"), py::arg("seed"), py::arg("prior"),
         py::arg("threads") = 0, py::arg("progress") = py::none(), py::arg("min_count") = 0,
+        py::arg("rule") = "null",
         "Replicates x figures: kind 'summary' (conversion rate, value per journey), 'removal' "
         "(conversion removal effects of the groups, then value ones), 'attribution' or 'shapley' "
         "(conversions of the groups, then value, as shares of each replicate's totals put on the "
@@ -200,9 +212,9 @@ void register_uncertainty(py::module_& m) {
            const std::string& kind, const std::vector<std::string>& names,
            const std::vector<std::vector<jl::channel_id>>& groups, const std::string& method,
            std::size_t replicates, std::uint64_t seed, double prior, std::size_t threads,
-           const std::optional<py::function>& progress) {
+           const std::optional<py::function>& progress, const std::string& rule) {
             const auto options = options_of(method, replicates, seed, prior, threads);
-            const auto statistic = loop_statistic_of(kind, model, names, groups);
+            const auto statistic = loop_statistic_of(kind, model, names, groups, rule_of(rule));
             const auto callback = progress_of(progress);
             jl::replicate_table t;
             {
@@ -215,7 +227,7 @@ void register_uncertainty(py::module_& m) {
         },
         py::arg("model"), py::arg("plan"), py::arg("kind"), py::arg("names"), py::arg("groups"),
         py::arg("method"), py::arg("replicates"), py::arg("seed"), py::arg("prior"),
-        py::arg("threads") = 0, py::arg("progress") = py::none(),
+        py::arg("threads") = 0, py::arg("progress") = py::none(), py::arg("rule") = "null",
         "Replicates x figures of a loop model: kind 'summary' (expected purchases, expected "
         "value, first purchase and repeat probabilities), 'removal' (the groups' removal effects "
         "on purchases, then value, first and repeat purchases), 'attribution' (purchases, value, "

@@ -60,11 +60,12 @@ def attribute(
         ``position_based`` (40 % first, 40 % last, 20 % spread over the
         middle), ``time_decay`` (weight ``2**(-d / half_life)``, d the
         time or the number of steps before the conversion), ``markov`` and
-        ``shapley`` (exact Shapley values over the channels or teams, at
-        most ``journeyloop._core.max_shapley_players`` players), and
-        ``simplified_shapley`` (the data-driven Shapley value of Zhao et al.,
-        :func:`simplified_shapley`). None means all of them except
-        ``shapley`` when there are more players than that.
+        ``shapley`` (Markov Shapley values over the channels or teams,
+        ``model.shapley()``: exact up to ``journeyloop._core.auto_exact_players``
+        players, sampled beyond), and ``simplified_shapley`` (the data-driven
+        Shapley value of Zhao et al., :func:`simplified_shapley`). None means
+        all of them except ``shapley`` when there are more than
+        ``journeyloop._core.max_shapley_players`` players.
     by
         ``"channel"`` or ``"team"`` (heuristics add their channels' credit;
         Markov removes each team's channels at once).
@@ -179,7 +180,7 @@ def attribute(
         group_of, extra = team_of_channels(journeys.channels, teams)
         players = len(_core.group_members(group_of, extra)[0])
     if methods is None and players > _core.max_shapley_players:
-        chosen.remove("shapley")  # exact enumeration only; asked for by name it raises
+        chosen.remove("shapley")  # asked for by name, it is sampled
     request = interval_request(ci, n_boot, uncertainty, seed, prior)
     heuristics = [m for m in chosen if m not in ("markov", "shapley")]
     if request is not None and request.method == "bayes" and heuristics:

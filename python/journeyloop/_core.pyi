@@ -819,6 +819,7 @@ def markov_replicates(
     threads: SupportsIndex = 0,
     progress: Callable[[int, int], object] | None = None,
     min_count: SupportsIndex = 0,
+    rule: str = "null",
 ) -> npt.NDArray[np.float64]: ...
 
 class loop_replicate_plan:
@@ -840,6 +841,7 @@ def loop_replicates(
     prior: float,
     threads: SupportsIndex = 0,
     progress: Callable[[int, int], object] | None = None,
+    rule: str = "null",
 ) -> npt.NDArray[np.float64]: ...
 def heuristic_replicates(
     plan: replicate_plan,
@@ -856,6 +858,7 @@ def heuristic_replicates(
 def percentile_intervals(
     values: npt.ArrayLike, level: float
 ) -> tuple[list[float], list[float]]: ...
+
 # The split of the journeys (or customers) into folds: {folds, units,
 # by_customer, offsets, fold, conversions, nulls}.
 def split_folds(
@@ -879,6 +882,7 @@ def select_order(
 # The counts with every state seen fewer than min_count times merged into its
 # suffix state, recursively.
 def back_off(counts: transition_counts, min_count: SupportsIndex) -> transition_counts: ...
+
 # register_credit.cpp
 # Per-journey credit: (row, channel, conversions, value), one entry per row
 # and distinct channel.
@@ -925,3 +929,85 @@ def calibrate(
     attributed_lower: npt.NDArray[np.float64] | None = None,
     attributed_upper: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, Any]: ...
+
+# --- Shapley values and removal rules (register_shapley.cpp) ----------------
+
+# The most players method "auto" enumerates exactly.
+auto_exact_players: int
+
+class shapley_options:
+    def __init__(
+        self,
+        *,
+        method: str = "auto",
+        exact_limit: SupportsIndex = 13,
+        permutations: SupportsIndex = 1000,
+        seed: SupportsIndex = 0,
+        threads: SupportsIndex = 0,
+        dense_limit: SupportsIndex = 3000,
+    ) -> None: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def exact_limit(self) -> int: ...
+    @property
+    def permutations(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def dense_limit(self) -> int: ...
+
+# {names, conversions, value, share, first_purchases, repeat_purchases (loop; empty for
+# the funnel), their *_se, sampled, permutations}.
+@overload
+def shapley_values(
+    model: markov_model,
+    names: Sequence[str],
+    players: Sequence[Sequence[SupportsIndex]],
+    options: shapley_options,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]: ...
+@overload
+def shapley_values(
+    model: loop_model,
+    names: Sequence[str],
+    players: Sequence[Sequence[SupportsIndex]],
+    options: shapley_options,
+    progress: Callable[[int, int], object] | None = None,
+) -> dict[str, Any]: ...
+def rule_group_removal_effects(
+    model: markov_model,
+    groups: Sequence[Sequence[SupportsIndex]],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def rule_state_removal_effects(
+    model: markov_model,
+    states: Sequence[SupportsIndex],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def rule_group_markov_attribution(
+    model: markov_model,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> attribution: ...
+def rule_state_markov_attribution(
+    model: markov_model,
+    states: Sequence[SupportsIndex],
+    rule: str,
+    progress: Callable[[int, int], object] | None = None,
+) -> attribution: ...
+def rule_loop_markov_attribution(
+    model: loop_model,
+    names: Sequence[str],
+    groups: Sequence[Sequence[SupportsIndex]],
+    rule: str,
+) -> loop_attribution: ...
+def rule_loop_removal_effects(
+    model: loop_model, groups: Sequence[Sequence[SupportsIndex]], rule: str
+) -> dict[str, npt.NDArray[np.float64]]: ...

@@ -13,6 +13,7 @@ from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, Progress, warn_unshared
 from ._scenario import Scenario
+from ._shapley import RemovalRule, check_rule
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
     expected_purchase_time,
@@ -340,6 +341,7 @@ class LoopModel(ModelBase):
         *,
         teams: Mapping[str, str] | Any | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
+        rule: RemovalRule = "null",
         ci: float | None = None,
         n_boot: int = DEFAULT_REPLICATES,
         uncertainty: Uncertainty = "bootstrap",
@@ -350,15 +352,18 @@ class LoopModel(ModelBase):
         """Relative drops when a channel (team, group) is removed: ``removal_effect``
         of the expected purchases, ``value_removal_effect``,
         ``first_purchase_removal_effect`` and ``repeat_purchase_removal_effect``
-        (of the purchases after a first one, per buyer).
+        (of the purchases after a first one, per buyer). ``rule``: ``"null"``
+        (the default) or ``"skip"``, as :meth:`MarkovModel.removal_effects`
+        says, in both views of the loop (from the start and from a purchase).
 
         With ``ci``, every effect gets ``_lower`` and ``_upper`` columns:
         percentile intervals of ``n_boot`` replicates, resampling customers
         (``uncertainty="bootstrap"``) or drawing the transition rows from
-        their posterior (``"bayes"``); see docs/uncertainty.md.
+        their posterior (``"bayes"``), each replicate under the same rule; see
+        docs/uncertainty.md.
         """
         keys, members = self._groups(by, teams, groups)
-        e = _core.loop_removal_effects(self._fitted, members)
+        e = _core.rule_loop_removal_effects(self._fitted, members, check_rule(rule))
         frame = pd.DataFrame(
             {
                 by: keys,
@@ -371,7 +376,7 @@ class LoopModel(ModelBase):
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
         if request is None:
             return frame
-        table = markov_replicates(self, request, "removal", keys, members, progress)
+        table = markov_replicates(self, request, "removal", keys, members, progress, rule)
         columns = list(frame.columns[1:])
         return with_bounds(frame, columns, table, request.level)
 
@@ -381,6 +386,7 @@ class LoopModel(ModelBase):
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        rule: RemovalRule = "null",
         ci: float | None = None,
         n_boot: int = DEFAULT_REPLICATES,
         uncertainty: Uncertainty = "bootstrap",
@@ -388,7 +394,8 @@ class LoopModel(ModelBase):
         prior: float = DEFAULT_PRIOR,
         progress: Progress = None,
     ) -> pd.DataFrame:
-        """Purchases, value, first and repeat purchases attributed by removal effect.
+        """Purchases, value, first and repeat purchases attributed by removal effect
+        (under the removal ``rule``, ``"null"`` or ``"skip"``: :meth:`removal_effects`).
 
         With ``ci``, ``purchases``, ``value``, ``first_purchases`` and
         ``repeat_purchases`` get ``_lower`` and ``_upper`` columns, as in
@@ -409,7 +416,7 @@ class LoopModel(ModelBase):
             raise InvalidInputError(msg)
         keys, members = self._groups(by, teams, groups)
         loop = self._fitted
-        a = _core.loop_markov_attribution(loop, keys, members)
+        a = _core.rule_loop_markov_attribution(loop, keys, members, check_rule(rule))
         warn_unshared(
             by,
             [
@@ -432,7 +439,7 @@ class LoopModel(ModelBase):
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
         if request is None:
             return frame
-        table = markov_replicates(self, request, "attribution", keys, members, progress)
+        table = markov_replicates(self, request, "attribution", keys, members, progress, rule)
         columns = ["purchases", "value", "first_purchases", "repeat_purchases"]
         return with_bounds(frame, columns, table, request.level)
 

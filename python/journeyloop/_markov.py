@@ -23,6 +23,7 @@ from ._model_base import (
 )
 from ._order import backed_off, check_min_count
 from ._scenario import Scenario
+from ._shapley import RemovalRule, check_rule
 from ._simulate import (
     DEFAULT_MAX_TOUCHES,
     expected_time_to_conversion,
@@ -486,6 +487,7 @@ class MarkovModel(ModelBase):
         uncertainty: Uncertainty = "bootstrap",
         seed: int = 0,
         prior: float = DEFAULT_PRIOR,
+        rule: RemovalRule = "null",
     ) -> pd.DataFrame:
         """Removal effects: the relative drop of the conversion rate (and value).
 
@@ -524,6 +526,12 @@ class MarkovModel(ModelBase):
             whatever the number of threads.
         prior
             The Dirichlet prior per observed transition of ``"bayes"``.
+        rule
+            ``"null"`` (the default, ChannelAttribution's): transitions into a
+            removed state go to NULL. ``"skip"``: the walk goes on where it
+            would first leave the removed states, so only the conversions of
+            journeys whose every touch is removed are lost (see
+            ``docs/markov.md``, "Removal rules").
 
         Returns
         -------
@@ -537,32 +545,33 @@ class MarkovModel(ModelBase):
         UnknownChannelError
             For a channel or sequence the model does not know.
         """
+        check_rule(rule)
         model = self._fitted
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
         if request is not None:
             names, players = self._interval_groups(by, teams, groups)
-            frame = self.removal_effects(by, teams=teams, groups=groups)
-            table = markov_replicates(self, request, "removal", names, players, progress)
+            frame = self.removal_effects(by, teams=teams, groups=groups, rule=rule)
+            table = markov_replicates(self, request, "removal", names, players, progress, rule)
             return with_bounds(
                 frame, ["removal_effect", "value_removal_effect"], table, request.level
             )
         conv: list[float] = []
         value: list[float] = []
-        if by == "channel":
+        if by == "channel" and rule == "null":
             conv_arr, value_arr = _core.removal_effects(model, progress_callback(progress))
             keys: list[str] = self.channels_
             conv, value = conv_arr.tolist(), value_arr.tolist()
         elif by == "sequence":
             keys, states = self._sequence_states(sequences)
-            conv_arr, value_arr = _core.state_removal_effects(
-                model, states, progress_callback(progress)
+            conv_arr, value_arr = _core.rule_state_removal_effects(
+                model, states, rule, progress_callback(progress)
             )
             conv, value = conv_arr.tolist(), value_arr.tolist()
         else:
             keys, members = self._groups(by, teams, groups)
             # An empty group (a team with no channel in the data) gets zero from the core.
-            conv_arr, value_arr = _core.group_removal_effects(
-                model, members, progress_callback(progress)
+            conv_arr, value_arr = _core.rule_group_removal_effects(
+                model, members, rule, progress_callback(progress)
             )
             conv, value = conv_arr.tolist(), value_arr.tolist()
         return pd.DataFrame({by: keys, "removal_effect": conv, "value_removal_effect": value})
@@ -583,6 +592,7 @@ class MarkovModel(ModelBase):
         level: Literal["total", "journey"] = "total",
         journeys: Journeys | None = None,
         threads: int | None = None,
+        rule: RemovalRule = "null",
     ) -> pd.DataFrame:
         """Conversions and value attributed by removal effect.
 
@@ -639,6 +649,9 @@ class MarkovModel(ModelBase):
             model needs them).
         threads
             Threads of the per-journey credit (None: the library's setting).
+        rule
+            The removal rule, ``"null"`` (the default) or ``"skip"``, as in
+            :meth:`removal_effects`.
 
         Returns
         -------
@@ -664,12 +677,19 @@ class MarkovModel(ModelBase):
         2        2  a > c       a     1.111111    0.0
         3        2  a > c       c     0.888889    0.0
         """
+        check_rule(rule)
         model = self._fitted
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
         if request is not None:
+            if level != "total":
+                msg = (
+                    "ci: intervals are given for the total credit (level='total'); per-journey "
+                    "credit divides each journey's own conversions, which are observed"
+                )
+                raise InvalidInputError(msg)
             keys, members = self._interval_groups(by, teams, groups)
-            frame = self.attribution(by, teams, groups=groups)
-            table = markov_replicates(self, request, "attribution", keys, members, progress)
+            frame = self.attribution(by, teams, groups=groups, rule=rule)
+            table = markov_replicates(self, request, "attribution", keys, members, progress, rule)
             return with_bounds(frame, ["conversions", "value"], table, request.level)
         callback = progress_callback(progress)
         # -- credit --
@@ -681,11 +701,11 @@ class MarkovModel(ModelBase):
         if by == "sequence":
             _, states = self._sequence_states(sequences)
             return attribution_frame(
-                _core.state_markov_attribution(model, states, callback),
+                _core.rule_state_markov_attribution(model, states, rule, callback),
                 "sequence",
                 totals=self._attribution_totals(),
             )
-        if by == "channel":
+        if by == "channel" and rule == "null":
             return attribution_frame(
                 _core.markov_attribution(model, progress=callback),
                 "channel",
@@ -693,7 +713,7 @@ class MarkovModel(ModelBase):
             )
         names, members = self._groups(by, teams, groups)
         return attribution_frame(
-            _core.group_markov_attribution(model, names, members, callback),
+            _core.rule_group_markov_attribution(model, names, members, rule, callback),
             by,
             totals=self._attribution_totals(),
         )

@@ -284,48 +284,108 @@ class ModelBase:
         teams: Mapping[str, str] | Any | None = None,
         *,
         groups: Mapping[str, Sequence[str]] | None = None,
+        # -- shap --
+        method: Literal["auto", "exact", "sampled"] = "auto",
+        permutations: int = 1000,
+        seed: int = 0,
+        threads: int | None = None,
         ci: float | None = None,
         n_boot: int = 1000,
         uncertainty: Literal["bootstrap", "bayes"] = "bootstrap",
-        seed: int = 0,
         prior: float = 0.5,
         progress: Progress = None,
     ) -> pd.DataFrame:
-        """Exact Shapley attribution.
+        """Markov Shapley attribution, exact or sampled.
 
         Players are channels, teams (``by="team"``) or named groups of
         channels (``by="group"``, not overlapping). The value of a coalition
         is the conversion probability (the loop model: the expected purchases
         per customer) and the expected value of the model with every other
-        player's channels removed; every coalition is enumerated, so at most
-        ``journeyloop._core.max_shapley_players`` players. The Shapley
-        values are scaled to the totals.
+        player's channels removed; the loop model also plays the games of the
+        first purchases (the probability of a first purchase) and of the
+        repeat purchases (the expected purchases after a first one, per
+        buyer). Each game's Shapley values are scaled to its total. See
+        ``docs/shapley.md``.
 
-        With ``ci``, ``conversions`` (``purchases``) and ``value`` get
-        ``_lower`` and ``_upper`` columns, as in :meth:`attribution`
-        (``n_boot``, ``uncertainty``, ``seed``, ``prior`` and ``progress``
-        as there).
+        Parameters
+        ----------
+        by, teams, groups
+            The players, as in :meth:`attribution`.
+        method
+            ``"exact"`` enumerates every coalition (at most
+            ``journeyloop._core.max_shapley_players`` players); ``"sampled"``
+            averages the marginal contributions over ``permutations``
+            orderings of the players, drawn in antithetic pairs (an ordering
+            and its reverse); ``"auto"`` (the default) is exact up to
+            ``journeyloop._core.auto_exact_players`` players and sampled
+            beyond.
+        permutations
+            Orderings sampled (an even number >= 4).
+        seed
+            The seed of the orderings: the same seed gives the same values
+            whatever ``threads``.
+        threads
+            Threads of the sampling (None: the library's setting).
+        progress
+            ``True`` prints the pairs of orderings done to stderr; a callable
+            gets ``(done, total)``.
+        ci, n_boot, uncertainty, prior
+            With ``ci`` (exact values only), ``conversions`` (``purchases``)
+            and ``value`` get ``_lower`` and ``_upper`` columns, as in
+            :meth:`attribution`; ``seed`` seeds the replicates too, and
+            ``progress`` then reports the replicates.
 
         Returns
         -------
         DataFrame
-            As :meth:`attribution`: key, ``conversions`` (the loop model:
-            ``purchases``), ``value``, ``share``.
+            The key, ``conversions`` (the loop model: ``purchases``),
+            ``value``, ``share``; the loop model adds ``first_purchases`` and
+            ``repeat_purchases``. Sampled values add a standard error column
+            per figure (``conversions_se``, ``value_se``, ...). ``attrs``
+            holds ``method`` (``"exact"`` or ``"sampled"``) and
+            ``permutations`` (0 when exact).
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[1, 0, 2],
+        ...                            nulls=[1, 2, 0])
+        >>> jl.MarkovModel().fit(j).shapley()
+          channel  conversions  value  share
+        0       a         1.25    0.0  0.416667
+        1       b         0.75    0.0  0.250000
+        2       c         1.00    0.0  0.333333
         """
+        from ._shapley import model_shapley
         from ._uncertainty import interval_request, markov_replicates, with_bounds
 
-        names, players = self._groups(by, teams, groups)
-        frame = attribution_frame(
-            _core.shapley_attribution(self._fitted, names, players),
-            by,
-            self._COUNT,
-            self._attribution_totals(),
-        )
         request = interval_request(ci, n_boot, uncertainty, seed, prior)
+        frame = model_shapley(
+            self,
+            by,
+            teams,
+            groups,
+            method=method,
+            permutations=permutations,
+            seed=seed,
+            threads=threads,
+            progress=progress if request is None else None,
+        )
         if request is None:
             return frame
+        if frame.attrs["method"] != "exact":
+            msg = (
+                "ci: Shapley intervals are given for exact values (method='exact', at most "
+                f"{_core.max_shapley_players} players); sampled values carry their own "
+                "standard errors (the _se columns)"
+            )
+            raise InvalidInputError(msg)
+        names, players = self._groups(by, teams, groups)
         table = markov_replicates(self, request, "shapley", names, players, progress)
-        return with_bounds(frame, [self._COUNT, "value"], table, request.level)
+        out = with_bounds(frame, [self._COUNT, "value"], table, request.level)
+        out.attrs.update(frame.attrs)
+        out.attrs["ci"] = request.level
+        return out
 
     def _attribution_totals(self) -> tuple[float, float]:
         """The conversions (purchases) and value an attribution shares out."""

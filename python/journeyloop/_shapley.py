@@ -15,7 +15,7 @@ import pandas as pd
 from . import _core
 from ._errors import InvalidInputError
 from ._journeys import Histories, Journeys
-from ._model_base import attribution_frame
+from ._model_base import attribution_frame, progress_callback, warn_unshared, whole_number
 from ._teams import given_teams, team_of_channels
 
 __all__ = ["simplified_shapley"]
@@ -117,3 +117,76 @@ def simplified_shapley(
             "value": value.ravel(),
         }
     )
+
+
+# -- Markov Shapley values of a fitted model (ModelBase.shapley) --------------
+
+ShapleyMethod = Literal["auto", "exact", "sampled"]
+RemovalRule = Literal["null", "skip"]
+
+
+def check_rule(rule: object) -> str:
+    """``rule`` if it is ``"null"`` or ``"skip"``; InvalidInputError otherwise."""
+    if rule not in ("null", "skip"):
+        msg = f'rule must be "null" (the default) or "skip", got {rule!r}'
+        raise InvalidInputError(msg)
+    return str(rule)
+
+
+def model_shapley(
+    model: Any,
+    by: str,
+    teams: Mapping[str, str] | Any | None,
+    groups: Mapping[str, Any] | None,
+    *,
+    method: object,
+    permutations: object,
+    seed: object,
+    threads: object,
+    progress: Any,
+) -> pd.DataFrame:
+    """The body of :meth:`ModelBase.shapley`: arguments checked, the core
+    called, the result as a DataFrame."""
+    if method not in ("auto", "exact", "sampled"):
+        msg = f'method must be "auto", "exact" or "sampled", got {method!r}'
+        raise InvalidInputError(msg)
+    n = whole_number(permutations, "permutations", 4)
+    if n % 2:
+        msg = (
+            f"permutations must be an even number >= 4 (each sampled ordering and its reverse), "
+            f"got {n}"
+        )
+        raise InvalidInputError(msg)
+    options = _core.shapley_options(
+        method=str(method),
+        permutations=n,
+        seed=whole_number(seed, "seed", 0, 2**64 - 1),
+        threads=0 if threads is None else whole_number(threads, "threads", 0),
+    )
+    names, players = model._groups(by, teams, groups)
+    r = _core.shapley_values(
+        model._fitted, names, players, options, progress_callback(progress, "Shapley pairs")
+    )
+    fitted = model._fitted
+    count = model._COUNT
+    frame = pd.DataFrame(
+        {by: list(r["names"]), count: r["conversions"], "value": r["value"], "share": r["share"]}
+    )
+    columns = [(count, r["conversions"], model._attribution_totals()[0])]
+    columns.append(("value", r["value"], model._attribution_totals()[1]))
+    loop = bool(len(r["first_purchases"])) or model.is_loop_
+    if loop:
+        frame["first_purchases"] = r["first_purchases"]
+        frame["repeat_purchases"] = r["repeat_purchases"]
+        columns.append(("first_purchases", r["first_purchases"], fitted.buyers))
+        columns.append(("repeat_purchases", r["repeat_purchases"], fitted.repeat_purchases))
+    if r["sampled"]:
+        frame[f"{count}_se"] = r["conversions_se"]
+        frame["value_se"] = r["value_se"]
+        if loop:
+            frame["first_purchases_se"] = r["first_purchases_se"]
+            frame["repeat_purchases_se"] = r["repeat_purchases_se"]
+    warn_unshared(by, columns)
+    frame.attrs["method"] = "sampled" if r["sampled"] else "exact"
+    frame.attrs["permutations"] = int(r["permutations"])
+    return frame

@@ -109,6 +109,7 @@ def markov_replicates(
     names: list[str],
     groups: list[list[int]],
     progress: Progress,
+    rule: str = "null",
 ) -> npt.NDArray[np.float64]:
     """Replicates x figures of statistic ``kind`` (see ``_core.markov_replicates`` and
     ``_core.loop_replicates``)."""
@@ -117,13 +118,13 @@ def markov_replicates(
     if model._GOAL == "PURCHASE":
         table = _core.loop_replicates(
             model._fitted, plan, kind, names, groups, request.method, request.replicates,
-            request.seed, request.prior, progress=callback,
+            request.seed, request.prior, progress=callback, rule=rule,
         )  # fmt: skip
     else:
         table = _core.markov_replicates(
             model._fitted, plan, kind, names, groups, request.method, request.replicates,
             request.seed, request.prior, progress=callback,
-            min_count=model.__dict__.get("min_count") or 0,
+            min_count=model.__dict__.get("min_count") or 0, rule=rule,
         )  # fmt: skip
     return np.asarray(table, dtype=np.float64)
 

@@ -19,6 +19,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "events.md",
         "loop.md",
         "order.md",
+        "markov.md",
         "scenarios.md",
         "scoring.md",
         "shapley.md",

@@ -370,7 +370,9 @@ CASES: dict[str, Callable[[Path], object]] = {
     "limit-state-space": lambda _: jl.MarkovModel(order=2, max_states=5).fit(
         paths(["a > b", "b > c", "c > a"], conversions=[1, 0, 1])
     ),
-    "limit-shapley-players": lambda _: chain_of(30).shapley(),
+    "limit-shapley-players": lambda _: chain_of(30).shapley(method="exact"),
+    "shapley-permutations": lambda _: chain_of(3).shapley(method="sampled", permutations=5),
+    "removal-rule": lambda _: chain_of(3).removal_effects(rule="reconnect"),  # type: ignore[arg-type]
     # Files and saved models
     "file-empty": lambda _: jl.MarkovModel.from_bytes(b""),
     "file-not-utf8": lambda _: jl.TransitionCounts.from_bytes(b"\xff\xfe"),

@@ -362,7 +362,13 @@ def test_attribution_and_shapley_by_hand(hand: jl.LoopModel) -> None:
     assert a.loc["a", "first_purchases"] == pytest.approx(21 / 16, rel=1e-13)
     # v(S) = expected purchases: v({a}) 1/4, v({b}) 6/13, v({a, b}) 1.
     sh = hand.shapley().set_index("channel")
-    assert list(sh.columns) == ["purchases", "value", "share"]
+    assert list(sh.columns) == [
+        "purchases",
+        "value",
+        "share",
+        "first_purchases",
+        "repeat_purchases",
+    ]
     assert sh.loc["a", "purchases"] == pytest.approx(41 / 26, rel=1e-13)
     assert sh.loc["b", "purchases"] == pytest.approx(63 / 26, rel=1e-13)
     assert sh["value"].sum() == pytest.approx(90.0, rel=1e-12)

@@ -41,6 +41,7 @@ SMOKE_RUNS = {
     "bench/study.py": "test_synthetic.py::test_study_quick_run",
     "bench/score.py": "test_score_bench",
     "bench/select_order.py": "test_select_order_bench",
+    "bench/shapley.py": "test_shapley_bench",
     "bench/simulate.py": "test_simulate_bench",
     "bench/intervals.py": "test_intervals_bench",
     "bench/credit.py": "test_credit_bench",
@@ -159,6 +160,8 @@ def test_select_order_bench(cache: Path, tmp_path: Path) -> None:
     assert all(0 <= x <= 1 for x in r["auc"])
     assert r["states"] == sorted(r["states"])
     assert r["recommended"] in (1, 2, 3)
+
+
 def test_credit_bench(cache: Path, tmp_path: Path) -> None:
     out = tmp_path / "credit.jsonl"
     run(PY, BENCH / "credit.py", "--preset", "tiny", "--methods", "linear", "markov",
@@ -298,6 +301,22 @@ def test_compare_scenarios(cache: Path, tmp_path: Path) -> None:
     # Each scenario applied alone gives the figure compare() gave it.
     assert all(r["same_as_compare"] for r in records[1:])
     assert "remove top channel" in printed
+
+
+def test_shapley_bench(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shapley.jsonl"
+    printed = run(PY, BENCH / "shapley.py", "--preset", "tiny", "--permutations", "20",
+                  "--cases", "sampled", "exact16", "limit", "--out", out)  # fmt: skip
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    # The tiny preset has 6 channels: every channel sampled, 6 players exact, one limit row.
+    assert [r["case"] for r in records] == ["sampled", "exact16", "limit"]
+    assert all(r["commit"] and r["preset"] == "tiny" for r in records)
+    assert records[0]["players"] == 6 and records[0]["permutations"] == 20
+    assert abs(records[0]["sum_over_total"] - 1) < 1e-9
+    assert records[0]["max_se_over_total"] > 0
+    assert records[1]["players"] == 6 and abs(records[1]["sum_over_total"] - 1) < 1e-9
+    assert records[2]["exact_s"] > 0 and records[2]["sampled_s"] > 0
+    assert "exact16" in printed
 
 
 def test_score_bench(cache: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@
 #include <journeyloop/impl/loop_model.ipp>
 #include <journeyloop/impl/markov_model.ipp>
 #include <journeyloop/impl/scenario.ipp>
+#include <journeyloop/impl/shapley.ipp>
 #include <journeyloop/impl/memory.ipp>
 #include <journeyloop/impl/order_selection.ipp>
 #include <journeyloop/impl/score.ipp>
