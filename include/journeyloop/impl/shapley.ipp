@@ -871,6 +871,11 @@ shapley_of(const std::vector<const markov_model*>& views, const std::vector<std:
         for (std::size_t i = 0; i < n; ++i) {
             credit[gi][i] = phi[i * games + gi] * scale;
             credit_se[gi][i] = se[i * games + gi] * scale;
+            // Every game here is monotone (removing channels never raises a
+            // worth), so no value is below 0; a worth computed as a
+            // difference can leave rounding noise of either sign.
+            if (credit[gi][i] < 0 && credit[gi][i] > -1e-9 * std::abs(totals[gi]))
+                credit[gi][i] = 0;
         }
     }
     out.conversions = std::move(credit[0]);
