@@ -1,4 +1,5 @@
 // Per-journey credit and calibration to lift tests.
+#include "progress.hpp"
 #include "arrays.hpp"
 #include "register.hpp"
 
@@ -15,18 +16,6 @@
 namespace jl = journeyloop;
 
 namespace {
-
-// A Python callable (done, total) as a progress callback for work that runs
-// without the GIL: each call takes the GIL (the callable stays in the
-// binding's frame).
-jl::progress_callback credit_progress(const std::optional<py::function>& f) {
-    if (!f) return {};
-    const py::function* fn = &*f;
-    return [fn](std::size_t done, std::size_t total) {
-        py::gil_scoped_acquire gil;
-        (*fn)(done, total);
-    };
-}
 
 // (row, channel, conversions, value) as numpy arrays.
 py::tuple credit_tuple(const jl::journey_credit& c) {
@@ -88,7 +77,7 @@ void register_credit(py::module_& m) {
         "markov_journey_credit",
         [](const jl::journey_set& js, const jl::markov_model& model,
            const std::optional<py::function>& progress, std::size_t threads) {
-            const auto callback = credit_progress(progress);
+            const auto callback = progress_of(progress);
             jl::journey_credit c;
             {
                 py::gil_scoped_release release;

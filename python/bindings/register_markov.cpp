@@ -1,3 +1,4 @@
+#include "progress.hpp"
 #include "arrays.hpp"
 #include "model_helpers.hpp"
 #include "register.hpp"
@@ -17,19 +18,6 @@ namespace jl = journeyloop;
 namespace {
 
 using pairs = std::vector<std::pair<std::string, std::string>>;
-
-// A Python callable (done, total) as a progress callback for work that runs
-// without the GIL: each call takes the GIL. The callable must outlive the
-// callback (it stays in the binding's frame); an exception it raises stops
-// the work and reaches the caller.
-jl::progress_callback progress_of(const std::optional<py::function>& f) {
-    if (!f) return {};
-    const py::function* fn = &*f;
-    return [fn](std::size_t done, std::size_t total) {
-        py::gil_scoped_acquire gil;
-        (*fn)(done, total);
-    };
-}
 
 // (from, to, count) of every stored transition, as numpy arrays.
 py::tuple edges(const jl::transition_counts& c) {

@@ -1,4 +1,5 @@
 // Order selection: select_order and the split into folds behind it.
+#include "progress.hpp"
 #include "arrays.hpp"
 #include "register.hpp"
 
@@ -14,18 +15,6 @@
 namespace jl = journeyloop;
 
 namespace {
-
-// A Python callable (done, total) as a progress callback for work that runs
-// without the GIL: each call takes the GIL (the callable stays in the
-// binding's frame while the work runs).
-jl::progress_callback order_progress(const std::optional<py::function>& f) {
-    if (!f) return {};
-    const py::function* fn = &*f;
-    return [fn](std::size_t done, std::size_t total) {
-        py::gil_scoped_acquire gil;
-        (*fn)(done, total);
-    };
-}
 
 py::dict split_dict(const jl::fold_split& s) {
     py::dict d;
@@ -107,7 +96,7 @@ void register_order(py::module_& m) {
             o.collapse_repeats = collapse_repeats;
             o.roc_points = roc_points;
             o.threads = threads;
-            const auto callback = order_progress(progress);
+            const auto callback = progress_of(progress);
             jl::order_selection s;
             {
                 py::gil_scoped_release release;

@@ -1,5 +1,6 @@
 // Markov Shapley values (exact and sampled) of both models, and removal
 // effects under a removal rule.
+#include "progress.hpp"
 #include "arrays.hpp"
 #include "register.hpp"
 
@@ -15,17 +16,6 @@
 namespace jl = journeyloop;
 
 namespace {
-
-// A Python callable (done, total) as a progress callback for work that runs
-// without the GIL: each call takes the GIL (as in register_markov.cpp).
-jl::progress_callback progress_of(const std::optional<py::function>& f) {
-    if (!f) return {};
-    const py::function* fn = &*f;
-    return [fn](std::size_t done, std::size_t total) {
-        py::gil_scoped_acquire gil;
-        (*fn)(done, total);
-    };
-}
 
 jl::removal_rule rule_of(const std::string& rule) {
     if (rule == "null") return jl::removal_rule::null;

@@ -1,3 +1,4 @@
+#include "progress.hpp"
 #include "register.hpp"
 
 #include <journeyloop/simulate.hpp>
@@ -42,19 +43,6 @@ jl::simulation_options options_of(std::uint64_t seed, std::size_t threads, std::
     o.holding = holding;
     o.loop_holding = loop_holding;
     return o;
-}
-
-// A Python callable (done, total) as the progress callback of a simulation,
-// which runs without the GIL: each call takes it. The callable stays in the
-// binding's frame for the whole call; an exception it raises stops the
-// simulation and reaches the caller.
-jl::progress_callback simulation_progress(const std::optional<py::function>& f) {
-    if (!f) return {};
-    const py::function* fn = &*f;
-    return [fn](std::size_t done, std::size_t total) {
-        py::gil_scoped_acquire gil;
-        (*fn)(done, total);
-    };
 }
 
 } // namespace
@@ -123,7 +111,7 @@ void register_simulate(py::module_& m) {
            const std::optional<py::function>& progress) {
             jl::simulated_journeys sim;
             auto options = options_of(seed, threads, max_touches, holding);
-            options.progress = simulation_progress(progress);
+            options.progress = progress_of(progress);
             {
                 py::gil_scoped_release release;
                 sim = jl::simulate(model, n, options);
@@ -142,7 +130,7 @@ void register_simulate(py::module_& m) {
            const std::optional<py::function>& progress) {
             jl::simulated_histories sim;
             auto options = options_of(seed, threads, max_touches, nullptr, holding);
-            options.progress = simulation_progress(progress);
+            options.progress = progress_of(progress);
             {
                 py::gil_scoped_release release;
                 sim = jl::simulate(model, n, options);

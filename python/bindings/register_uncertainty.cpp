@@ -1,5 +1,6 @@
 // Bootstrap and Bayesian replicates: the statistics the Python layer asks
 // for, each computed in C++ on every replicate.
+#include "progress.hpp"
 #include "register.hpp"
 
 #include <journeyloop/attribution.hpp>
@@ -20,15 +21,6 @@
 namespace jl = journeyloop;
 
 namespace {
-
-jl::progress_callback progress_of(const std::optional<py::function>& f) {
-    if (!f) return {};
-    const py::function* fn = &*f;
-    return [fn](std::size_t done, std::size_t total) {
-        py::gil_scoped_acquire gil;
-        (*fn)(done, total);
-    };
-}
 
 py::array_t<double> to_matrix(const jl::replicate_table& t) {
     py::array_t<double> out({t.replicates, t.width});

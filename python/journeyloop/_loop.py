@@ -24,6 +24,7 @@ from ._uncertainty import (
     DEFAULT_PRIOR,
     DEFAULT_REPLICATES,
     Uncertainty,
+    figures_frame,
     interval_request,
     markov_replicates,
     with_bounds,
@@ -483,12 +484,12 @@ class LoopModel(ModelBase):
             "repeat_probability",
         ]
         summary = _core.loop_summary(self._fitted)
-        frame = pd.DataFrame({"figure": names, "estimate": [float(summary[n]) for n in names]})
-        request = interval_request(ci, n_boot, uncertainty, seed, prior)
-        if request is None:
-            return frame
-        table = markov_replicates(self, request, "summary", [], [], progress)
-        return with_bounds(frame, ["estimate"], table, request.level)
+        return figures_frame(
+            self,
+            {n: float(summary[n]) for n in names},
+            interval_request(ci, n_boot, uncertainty, seed, prior),
+            progress,
+        )
 
     def _attribution_totals(self) -> tuple[float, float]:
         return self._fitted.purchases, self._fitted.value

@@ -34,6 +34,7 @@ from ._uncertainty import (
     DEFAULT_PRIOR,
     DEFAULT_REPLICATES,
     Uncertainty,
+    figures_frame,
     interval_request,
     markov_replicates,
     with_bounds,
@@ -773,17 +774,12 @@ class MarkovModel(ModelBase):
         True
         """
         m = self._fitted
-        frame = pd.DataFrame(
-            {
-                "figure": ["conversion_rate", "value_per_journey"],
-                "estimate": [m.conversion_rate, m.value_per_journey],
-            }
+        return figures_frame(
+            self,
+            {"conversion_rate": m.conversion_rate, "value_per_journey": m.value_per_journey},
+            interval_request(ci, n_boot, uncertainty, seed, prior),
+            progress,
         )
-        request = interval_request(ci, n_boot, uncertainty, seed, prior)
-        if request is None:
-            return frame
-        table = markov_replicates(self, request, "summary", [], [], progress)
-        return with_bounds(frame, ["estimate"], table, request.level)
 
     # -- scen --
 

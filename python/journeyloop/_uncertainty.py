@@ -129,6 +129,21 @@ def markov_replicates(
     return np.asarray(table, dtype=np.float64)
 
 
+def figures_frame(
+    model: Any,
+    estimates: dict[str, float],
+    request: IntervalRequest | None,
+    progress: Progress,
+) -> pd.DataFrame:
+    """``figure``, ``estimate`` (and with ``request`` the bounds of the C++ statistic
+    ``"summary"``, whose figures are those of ``estimates`` in order)."""
+    frame = pd.DataFrame({"figure": list(estimates), "estimate": list(estimates.values())})
+    if request is None:
+        return frame
+    table = markov_replicates(model, request, "summary", [], [], progress)
+    return with_bounds(frame, ["estimate"], table, request.level)
+
+
 def bounds(
     table: npt.NDArray[np.float64], level: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
