@@ -96,6 +96,12 @@ class EventReport:
         items = ", ".join(f"{name}={self._values[name]!r}" for name, _, _ in _FIELDS)
         return f"EventReport({items}, unassigned_channels={self.unassigned_channels!r})"
 
+    def _repr_html_(self) -> str:
+        """Notebook display: every count of the row account."""
+        from ._display import report_html
+
+        return report_html(self)
+
     def with_unassigned(self, channels: Sequence[str]) -> EventReport:
         """This report with ``unassigned_channels`` set."""
         return EventReport(unassigned_channels=channels, **self._values)

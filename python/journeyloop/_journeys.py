@@ -694,6 +694,12 @@ class Journeys(_Rows[_core.journey_set]):
             f"value {self.total_value:.10g})"
         )
 
+    def _repr_html_(self) -> str:
+        """Notebook display: totals, channels, the first paths and the row account."""
+        from ._display import journeys_html
+
+        return journeys_html(self)
+
 
 class Histories(_Rows[_core.loop_histories]):
     """Loop histories: the input of the loop model of repeat purchases.
@@ -843,6 +849,12 @@ class Histories(_Rows[_core.loop_histories]):
             f"{self.total_customers:g} customers, {self.total_purchases:g} purchases, "
             f"value {self.total_value:.10g})"
         )
+
+    def _repr_html_(self) -> str:
+        """Notebook display: totals, channels, the first histories and the row account."""
+        from ._display import histories_html
+
+        return histories_html(self)
 
 
 class _PathTable:

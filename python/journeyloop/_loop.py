@@ -554,6 +554,18 @@ class LoopModel(ModelBase):
         print(text)
         return text
 
+    def _headline(self) -> list[tuple[str, float]]:
+        s = _core.loop_summary(self._fitted)
+        names = [
+            "expected_purchases",
+            "expected_value",
+            "first_purchase_probability",
+            "repeat_probability",
+            "touches_to_first_purchase",
+            "touches_between_purchases",
+        ]
+        return [(n.replace("_", " "), float(s[n])) for n in names]
+
     def _fitted_figures(self) -> str:
         return (
             f"{self.n_states_} states, expected purchases {self.expected_purchases_:.6g}, "

@@ -835,5 +835,14 @@ class MarkovModel(ModelBase):
         print(text)
         return text
 
+    def _headline(self) -> list[tuple[str, float]]:
+        m = self._fitted
+        return [
+            ("conversion rate", float(m.conversion_rate)),
+            ("value per journey", float(m.value_per_journey)),
+            ("expected touches", float(m.expected_touches)),
+            ("expected touches (converting)", float(m.expected_touches_converting)),
+        ]
+
     def _fitted_figures(self) -> str:
         return f"{self.n_states_} states, conversion rate {self.conversion_rate_:.6g}"

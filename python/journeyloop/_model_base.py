@@ -731,6 +731,17 @@ class ModelBase:
     def _fitted_figures(self) -> str:
         raise NotImplementedError
 
+    def _headline(self) -> list[tuple[str, float]]:
+        """The figures the notebook display shows (name, value)."""
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        """Notebook display: order, states, headline figures, the largest transitions."""
+        from ._display import model_html
+
+        fitted = self.__dict__.get("_model") is not None
+        return model_html(self, self._headline() if fitted else [])
+
     def __repr__(self) -> str:
         fitted = ""
         if self.__dict__.get("_model") is not None:
