@@ -29,7 +29,7 @@ except ImportError as err:  # pragma: no cover - depends on the installation
     )
     raise ImportError(msg) from err
 
-from . import datasets, synthetic
+from . import datasets, plot, synthetic
 from ._attribute import METHODS, attribute
 from ._calibrate import Calibration, calibrate
 from ._counts import TransitionCounts
@@ -89,6 +89,7 @@ __all__ = [
     "get_memory_limit",
     "get_threads",
     "memory_limit",
+    "plot",
     "select_order",
     "set_memory_limit",
     "set_threads",
