@@ -52,10 +52,28 @@ def progress_callback(
     progress: Progress, what: str = "removal effects"
 ) -> Callable[[int, int], object] | None:
     """The callable the core calls after each step of ``what`` (the removal
-    effects, or the blocks of walks of a simulation)."""
+    effects, or the blocks of walks of a simulation). ``True`` draws a tqdm bar
+    when tqdm is installed (``pip install journeyloop[progress]``), else prints
+    ``what: done/total`` to stderr."""
     if progress is None or progress is False:
         return None
     if progress is True:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            bars: list[Any] = []
+
+            def advance(done: int, total: int) -> None:
+                if not bars:
+                    bars.append(tqdm(total=total, desc=what, leave=False))
+                bar = bars[0]
+                bar.update(done - bar.n)
+                if done == total:
+                    bar.close()
+
+            return advance
 
         def show(done: int, total: int) -> None:
             end = "\n" if done == total else ""

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
+import warnings
 
 import pandas as pd
+import pytest
 
 import journeyloop as jl
 
@@ -58,8 +62,8 @@ def test_event_journeys_show_the_row_account() -> None:
             "conversion": [0, 0, 1, 0, 0],
         }
     )
-    with __import__("warnings").catch_warnings():
-        __import__("warnings").simplefilter("ignore", jl.DataWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.DataWarning)
         j = jl.Journeys.from_events(
             events, customer="customer", time="time", channel="channel", conversion="conversion"
         )
@@ -100,3 +104,30 @@ def test_loop_model_and_histories_html() -> None:
     lc = cells(loop._repr_html_())
     assert float(lc[lc.index("expected purchases") + 1]) == round(loop.expected_purchases_, 6)
     assert "repeat probability" in lc
+
+
+def test_progress_true_draws_a_tqdm_bar_when_tqdm_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[dict[str, object]] = []
+
+    class FakeBar:
+        def __init__(self, total: int, desc: str, leave: bool) -> None:
+            self.n = 0
+            self.state: dict[str, object] = {"total": total, "desc": desc, "closed": False}
+            made.append(self.state)
+
+        def update(self, k: int) -> None:
+            self.n += k
+            self.state["n"] = self.n
+
+        def close(self) -> None:
+            self.state["closed"] = True
+
+    auto = types.ModuleType("tqdm.auto")
+    auto.tqdm = FakeBar  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
+    j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[3, 0, 2], nulls=[3, 2, 0])
+    jl.MarkovModel().fit(j).figures(ci=0.9, n_boot=30, progress=True)
+    assert made == [{"total": 30, "desc": "replicates", "closed": True, "n": 30}]
