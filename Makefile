@@ -14,7 +14,7 @@ FORMAT_DIRS := include src python/bindings tests/cpp tests/package examples benc
 FORMAT_SRCS  = $(shell find $(FORMAT_DIRS) -name '*.hpp' -o -name '*.cpp' -o -name '*.ipp')
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all demo test deps system-deps venv install cpp cpp-test package-test \
+.PHONY: all demo test deps system-deps browser-deps venv install cpp cpp-test package-test \
         pytest lint format format-check tidy clean \
         test-sanitize asan-test tsan-test asan-pytest
 
@@ -85,7 +85,11 @@ package-test: cpp
 	./build/package-tree/consumer
 	./build/package-tree/consumer_header_only
 
-pytest: install
+# The HTML report's test opens it in a real browser.
+browser-deps:
+	$(call apt_install,chromium)
+
+pytest: install browser-deps
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 
 lint: venv format-check

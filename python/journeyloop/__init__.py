@@ -49,6 +49,7 @@ from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
 from ._order import select_order
+from ._report import report
 from ._scenario import Scenario, compare
 from ._shapley import simplified_shapley
 from ._threads import (
@@ -90,6 +91,7 @@ __all__ = [
     "get_threads",
     "memory_limit",
     "plot",
+    "report",
     "select_order",
     "set_memory_limit",
     "set_threads",

@@ -4,6 +4,7 @@ Commands::
 
     journeyloop attribute FILE [--order K] [--methods M ...] [--teams FILE] [--ci 0.95]
                                [--out result.csv|.json|.html]
+    journeyloop report FILE -o report.html [--teams FILE] [--ci 0.95]
     journeyloop demo
 
 A user error (a missing file, a bad row, an unknown column) ends the command with status 2 and
@@ -184,6 +185,21 @@ def attribute(args: argparse.Namespace) -> None:
     write(result, args.out)
 
 
+def report(args: argparse.Namespace) -> None:
+    import journeyloop as jl
+
+    df = read_table(args.file)
+    check_numbers(df, args.file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", jl.DataWarning)
+        journeys = journeys_from(df, args)
+        jl.report(journeys, args.out, order=args.order, teams=teams_from(args.teams), ci=args.ci)
+    for w in caught:
+        if not args.quiet:
+            print(f"{args.file}: warning: {w.message}", file=sys.stderr)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
 def demo(args: argparse.Namespace) -> None:
     from . import demo as demo_module
 
@@ -226,6 +242,30 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--quiet", "-q", action="store_true", help="no progress or warnings")
     a.add_argument("--debug", action="store_true", help="show the traceback of an error")
     a.set_defaults(run=attribute)
+    r = sub.add_parser(
+        "report",
+        help="write one self-contained HTML report of a path table or an event log",
+        description="Write an HTML report (data, attribution by every method, by team, removal "
+        "effects, transition probabilities; plots inline, no network needed).",
+        epilog="examples:\n  journeyloop report paths.csv -o report.html\n"
+        "  journeyloop report events.parquet --teams teams.csv --ci 0.95 -o report.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("file", help="a .csv or .parquet file")
+    r.add_argument("--out", "-o", required=True, help="the .html file to write")
+    r.add_argument("--order", type=int, default=1, help="Markov order (default 1)")
+    r.add_argument("--teams", help="a .csv or .parquet file with columns channel and team")
+    r.add_argument("--ci", type=float, default=None, help="interval level, such as 0.95")
+    for option, text in (("--path", "the path column"), ("--customer", "the customer column"),
+                         ("--time", "the time column"), ("--channel", "the channel column"),
+                         ("--conversion", "the conversion flag column"),
+                         ("--value", "the value column"),
+                         ("--lookback", "event logs: the lookback, such as 30D")):  # fmt: skip
+        r.add_argument(option, help=text)
+    r.add_argument("--sep", default=">", help="the separator in paths (default: >)")
+    r.add_argument("--quiet", "-q", action="store_true", help="no warnings")
+    r.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    r.set_defaults(run=report)
     d = sub.add_parser(
         "demo",
         help="attribute the bundled B2B sample with every method",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ SMOKE_RUNS = {
     "bench/shapley.py": "test_shapley_bench",
     "bench/simulate.py": "test_simulate_bench",
     "bench/intervals.py": "test_intervals_bench",
+    "bench/report_screenshot.py": "test_report_screenshot",
     "bench/credit.py": "test_credit_bench",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
@@ -131,6 +133,16 @@ def test_simulate_bench(cache: Path, tmp_path: Path) -> None:
         assert r["touches"] > 20000
         assert r["touches_per_s"] > 0
         assert abs(r["simulated_conversion_rate"] - r["conversion_rate"]) < 0.05
+
+
+def test_report_screenshot(tmp_path: Path) -> None:
+    if shutil.which("chromium") is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: make test installs Debian's chromium")
+        pytest.skip("chromium is not installed (make test installs it)")
+    out = run(PY, BENCH / "report_screenshot.py", "--out", tmp_path, "--height", "600")
+    assert "report.png" in out
+    assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_intervals_bench(cache: Path, tmp_path: Path) -> None:
