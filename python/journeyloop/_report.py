@@ -70,7 +70,8 @@ def report(
     title: str = "journeyloop report",
 ) -> str:
     """A self-contained HTML report: the data and its row account, the attribution of every
-    method by channel (and by team), removal effects and the transition probabilities; for loop
+    method by channel (and by team, with the handoffs between teams and who opens and closes
+    converting journeys), removal effects and the transition probabilities; for loop
     histories the headline figures and the first and repeat purchases of each channel.
 
     Writes it to ``path`` when given, and returns the HTML.
@@ -149,6 +150,9 @@ def report(
             wide_team.columns.name = None
             parts.append(_table(wide_team))
             parts.append(_figure(plot.attribution, by_team, size=(9, 3)))
+            parts.append("<h2>Handoffs between teams, and who opens and closes</h2>")
+            parts.append(_figure(plot.handoffs, journeys.handoffs(teams), size=(6, 4)))
+            parts.append(_figure(plot.opener_closer, journeys.opener_closer(teams), size=(6, 4)))
         re_frame = model.removal_effects(ci=ci)
     parts.append("<h2>Removal effects</h2>")
     parts.append(_table(re_frame, 4))

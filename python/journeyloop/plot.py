@@ -25,7 +25,7 @@ import pandas as pd
 
 from ._errors import InvalidInputError
 
-__all__ = ["attribution", "removal_effects", "transition_matrix"]
+__all__ = ["attribution", "handoffs", "opener_closer", "removal_effects", "transition_matrix"]
 
 _KEYS = ("channel", "team", "group", "sequence")
 
@@ -137,6 +137,79 @@ def removal_effects(frame: pd.DataFrame, *, column: str = "removal_effect", ax: 
     ax.set_ylabel(key)
     ax.set_xlim(0, max(100.0, float(np.nanmax(values)) if len(values) else 100.0))
     ax.set_title("Removal effects" + (" with intervals" if err is not None else ""))
+    return ax
+
+
+def _heatmap(
+    ax: Any, grid: pd.DataFrame, *, label: str, text: Any, vmax: float | None = None
+) -> None:
+    """``grid`` as a heatmap with a colorbar; ``text(i, j)`` is a cell's label (or None)."""
+    values = grid.to_numpy(dtype=float)
+    top = float(vmax if vmax is not None else (values.max() if values.size else 1.0)) or 1.0
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+    ax.set_xticks(np.arange(grid.shape[1]), [str(c) for c in grid.columns], rotation=45,
+                  ha="right")  # fmt: skip
+    ax.set_yticks(np.arange(grid.shape[0]), [str(r) for r in grid.index])
+    ax.figure.colorbar(image, ax=ax, label=label)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            cell = text(i, j)
+            if cell is not None:
+                color = "white" if values[i, j] > 0.6 * top else "black"
+                ax.text(j, i, cell, ha="center", va="center", fontsize="x-small", color=color)
+
+
+def handoffs(frame: pd.DataFrame, *, ax: Any = None) -> Any:
+    """The team handoff matrix (``journeys.handoffs(teams)``): the probability that a touch of
+    the row's team is followed by one of the column's, with the counts in the cells.
+
+    Returns
+    -------
+    The matplotlib axes drawn on.
+    """
+    missing = {"from", "to", "count", "probability"} - set(frame.columns)
+    if missing:
+        msg = f"a handoffs frame has the columns from, to, count, probability; missing {missing}"
+        raise InvalidInputError(msg)
+    ax = _axes(ax)
+    teams = list(dict.fromkeys([*frame["from"], *frame["to"]]))
+    grid = frame.pivot(index="from", columns="to", values="probability").reindex(
+        index=teams, columns=teams
+    )
+    counts = (
+        frame.pivot(index="from", columns="to", values="count")
+        .reindex(index=teams, columns=teams)
+        .to_numpy(dtype=float)
+    )
+    grid = grid.fillna(0.0)
+    p = grid.to_numpy(dtype=float)
+
+    def cell(i: int, j: int) -> str | None:
+        if np.isnan(counts[i, j]):
+            return None
+        return f"{p[i, j]:.2f}\n({counts[i, j]:,.0f})"
+
+    _heatmap(ax, grid, label="probability of the next touch's team", text=cell, vmax=1.0)
+    ax.set_xlabel("next touch by")
+    ax.set_ylabel("touch by")
+    ax.set_title("Handoffs between teams")
+    return ax
+
+
+def opener_closer(table: pd.DataFrame, *, ax: Any = None) -> Any:
+    """Converting journeys by the team of their first touch (rows) and of their last
+    (columns), from ``journeys.opener_closer(teams)``.
+
+    Returns
+    -------
+    The matplotlib axes drawn on.
+    """
+    ax = _axes(ax)
+    values = table.to_numpy(dtype=float)
+    _heatmap(ax, table, label="converting journeys", text=lambda i, j: f"{values[i, j]:,.0f}")
+    ax.set_xlabel("closer (last touch)")
+    ax.set_ylabel("opener (first touch)")
+    ax.set_title("Who opens and who closes")
     return ax
 
 

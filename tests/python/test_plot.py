@@ -109,3 +109,24 @@ def test_bad_frames_and_missing_matplotlib(monkeypatch: pytest.MonkeyPatch) -> N
         jl.plot.removal_effects(jl.MarkovModel().fit(journeys()).removal_effects())
     monkeypatch.undo()
     importlib.import_module("matplotlib.pyplot")
+
+
+def test_handoffs_and_opener_closer() -> None:
+    df = jl.datasets.load_b2b_paths()
+    j = jl.Journeys.from_paths(
+        df, path="path", conversions="conversions", nulls="nulls", value="value"
+    )
+    teams = jl.datasets.b2b_teams()
+    h = j.handoffs(teams)
+    ax = jl.plot.handoffs(h)
+    grid = ax.get_images()[0].get_array()
+    assert grid.shape == (2, 2)
+    assert list(grid.sum(axis=1)) == pytest.approx([1, 1])
+    assert [t.get_text() for t in ax.texts][1] == f"{h['probability'][1]:.2f}\n(22,900)"
+    oc = j.opener_closer(teams)
+    ax2 = jl.plot.opener_closer(oc)
+    assert ax2.get_images()[0].get_array().sum() == pytest.approx(oc.to_numpy().sum())
+    assert len(ax2.texts) == 4
+    with pytest.raises(jl.InvalidInputError, match="missing"):
+        jl.plot.handoffs(oc)
+    plt.close("all")

@@ -38,10 +38,12 @@ def test_report_sections_and_self_contained(tmp_path: Path) -> None:
     page = jl.report(b2b(), out, teams=jl.datasets.b2b_teams(), ci=0.9)
     assert out.read_text(encoding="utf-8") == page
     assert not (tmp_path / "r.html.tmp").exists()
-    # Attribution by channel, by team, removal effects, transitions: four plots.
-    assert page.count("<svg") == 4
+    # Attribution by channel, by team, handoffs, openers and closers, removal effects,
+    # transitions: six plots.
+    assert page.count("<svg") == 6
     for heading in ("Data", "Attribution by channel, every method", "Attribution by team",
-                    "Removal effects", "Transition probabilities"):  # fmt: skip
+                    "Handoffs between teams", "Removal effects",
+                    "Transition probabilities"):  # fmt: skip
         assert f"<h2>{heading}" in page
     assert "removal_effect_lower" in page
     # Nothing is fetched: no external URL in a src or href.
@@ -66,9 +68,9 @@ def test_report_renders_in_chromium_with_every_plot(tmp_path: Path) -> None:
         [*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
-    # The browser parsed four SVG plots, each with drawn paths.
+    # The browser parsed the six SVG plots, each with drawn paths.
     svgs = re.findall(r"<svg.*?</svg>", dom.stdout, re.S)
-    assert len(svgs) == 4
+    assert len(svgs) == 6
     assert all("<path" in s for s in svgs)
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     assert console == []
