@@ -411,8 +411,13 @@ private:
     // ChannelAttribution's choose_order, from the in-sample predictions.
     void ca_figures(std::size_t k, const std::vector<double>& prediction, order_score& out) const {
         const double m = static_cast<double>(channels_);
-        const double kk = static_cast<double>(k);
-        out.ca_nodes = std::exp(std::lgamma(m + kk) - std::lgamma(kk + 1) - std::lgamma(m));
+        // C(m + k - 1, k) as a product: std::lgamma writes the global signgam, a data
+        // race when orders are scored on several threads.
+        long double nodes = 1;
+        for (std::size_t i = 1; i <= k; ++i)
+            nodes = nodes * (static_cast<long double>(m) - 1 + static_cast<long double>(i)) /
+                    static_cast<long double>(i);
+        out.ca_nodes = static_cast<double>(nodes);
         double journeys = 0, total_conv = 0, total_nulls = 0;
         for (std::size_t row = 0; row < js_.size(); ++row) {
             total_conv += js_.conversions(row);
