@@ -436,3 +436,43 @@ TEST_CASE("uncertainty: the simplified Shapley value of reweighted journeys", "[
     }
     REQUIRE_THROWS_WITH(simplified_shapley(journeys, {1.0}), Contains("one weight per row"));
 }
+
+TEST_CASE("uncertainty: the multinomial over many blocks of rows draws each journey alike",
+          "[uncertainty]") {
+    // 3,000 rows of one conversion each, 2,000 of one null: 5,000 journeys over
+    // 10,000 categories (ten blocks), some of them of weight 0.
+    std::vector<std::string> names;
+    std::vector<std::string_view> paths;
+    std::vector<double> conv, nulls;
+    for (int i = 0; i < 5000; ++i) names.push_back("c" + std::to_string(i % 7));
+    for (int i = 0; i < 5000; ++i) {
+        paths.push_back(names[static_cast<std::size_t>(i)]);
+        conv.push_back(i < 3000 ? 1 : 0);
+        nulls.push_back(i < 3000 ? 0 : 1);
+    }
+    const auto journeys = build_journeys({paths, conv, nulls, {}});
+    const auto plan = make_replicate_plan(journeys);
+    replicate_options o;
+    o.replicates = 2000;
+    auto stat = [](const std::vector<double>& wc, const std::vector<double>& wn) {
+        double total = 0, zero_weight = 0;
+        for (std::size_t i = 0; i < wc.size(); ++i) {
+            total += wc[i] + wn[i];
+            zero_weight += i < 3000 ? wn[i] : wc[i];
+        }
+        return std::vector<double>{total, zero_weight, wc[0], wc[2999], wn[3000], wn[4999]};
+    };
+    o.threads = 2;
+    const auto t = replicate_rows(plan, o, stat);
+    o.threads = 1;
+    REQUIRE(replicate_rows(plan, o, stat).values == t.values);
+    for (double x : t.column(0)) REQUIRE(x == 5000);
+    for (double x : t.column(1)) REQUIRE(x == 0); // categories of weight 0 are never drawn
+    // Each journey's count is Binomial(5000, 1/5000): mean 1, variance 1 - 1/5000.
+    const double v = 1 - 1.0 / 5000;
+    for (std::size_t j = 2; j < 6; ++j) {
+        const auto x = t.column(j);
+        REQUIRE(std::abs(mean(x) - 1) < 4 * std::sqrt(v / 2000));
+        REQUIRE(std::abs(variance(x) - v) < 4 * v * std::sqrt(3.0 / 1999));
+    }
+}

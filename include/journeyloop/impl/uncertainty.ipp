@@ -66,10 +66,50 @@ private:
     std::uint64_t s_[4];
 };
 
+// Walker's alias table of `m` weights (Vose's construction): entry j is
+// kept with probability prob[j], else it gives alias[j]. Weights summing to
+// 0 leave prob 0 everywhere (such a table is never drawn from).
+JOURNEYLOOP_IMPL_INLINE void build_alias(const double* weights, std::size_t m, double* prob,
+                                         std::uint32_t* alias) {
+    double sum = 0;
+    for (std::size_t j = 0; j < m; ++j) sum += weights[j];
+    if (!(sum > 0)) return;
+    std::vector<double> scaled(m);
+    std::vector<std::uint32_t> small, large;
+    for (std::size_t j = 0; j < m; ++j) {
+        scaled[j] = weights[j] * static_cast<double>(m) / sum;
+        (scaled[j] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(j));
+    }
+    while (!small.empty() && !large.empty()) {
+        const auto s = small.back(), l = large.back();
+        small.pop_back();
+        prob[s] = scaled[s];
+        alias[s] = l;
+        scaled[l] -= 1.0 - scaled[s];
+        if (scaled[l] < 1.0) {
+            large.pop_back();
+            small.push_back(l);
+        }
+    }
+    for (auto j : large) prob[j] = 1.0;
+    for (auto j : small) prob[j] = 1.0; // rounding leftovers, each within rounding of 1
+}
+
+// One draw from an alias table of m entries: the high half of a 64-bit word
+// picks the entry, the low half decides between it and its alias.
+inline std::size_t alias_draw(std::uint64_t u, std::size_t m, const double* prob,
+                              const std::uint32_t* alias) {
+    const auto j = static_cast<std::size_t>(((u >> 32) * m) >> 32);
+    const double f = static_cast<double>(u & 0xffffffffu) * 0x1p-32;
+    return f < prob[j] ? j : alias[j];
+}
+
 // Draws a multinomial of n trials over categories of given weights, in two
-// steps so that every memory access stays within a block that fits a cache:
-// the trials per block (conditional binomials over the blocks), then each
-// block's trials between its categories by Walker's alias method.
+// steps so that the memory accesses of each step stay within a table that
+// fits a cache: each trial's block of 1,024 categories (an alias table over
+// the blocks), then each block's trials between its categories (the block's
+// alias table). Exact, and free of std::binomial_distribution, whose
+// std::lgamma writes a global (a data race between replicates on threads).
 class multinomial_sampler {
 public:
     static constexpr std::size_t block = 1024;
@@ -77,68 +117,32 @@ public:
     explicit multinomial_sampler(const std::vector<double>& weights)
         : size_(weights.size()), prob_(weights.size(), 0.0), alias_(weights.size(), 0) {
         const std::size_t blocks = (size_ + block - 1) / block;
-        block_weight_.assign(blocks, 0.0);
-        rest_.assign(blocks + 1, 0.0);
-        std::vector<std::uint32_t> small, large;
-        std::vector<double> scaled;
+        std::vector<double> block_weight(blocks, 0.0);
         for (std::size_t b = 0; b < blocks; ++b) {
             const std::size_t first = b * block, m = std::min(block, size_ - first);
-            double sum = 0;
-            for (std::size_t j = 0; j < m; ++j) sum += weights[first + j];
-            block_weight_[b] = sum;
-            if (!(sum > 0)) continue;
-            // Vose's construction of the block's alias table.
-            scaled.assign(m, 0.0);
-            small.clear();
-            large.clear();
-            for (std::size_t j = 0; j < m; ++j) {
-                scaled[j] = weights[first + j] * static_cast<double>(m) / sum;
-                (scaled[j] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(j));
-            }
-            while (!small.empty() && !large.empty()) {
-                const auto s = small.back(), l = large.back();
-                small.pop_back();
-                prob_[first + s] = scaled[s];
-                alias_[first + s] = l;
-                scaled[l] -= 1.0 - scaled[s];
-                if (scaled[l] < 1.0) {
-                    large.pop_back();
-                    small.push_back(l);
-                }
-            }
-            for (auto j : large) prob_[first + j] = 1.0;
-            for (auto j : small) prob_[first + j] = 1.0; // rounding leftovers
+            for (std::size_t j = 0; j < m; ++j) block_weight[b] += weights[first + j];
+            build_alias(weights.data() + first, m, prob_.data() + first, alias_.data() + first);
         }
-        for (std::size_t b = blocks; b-- > 0;) rest_[b] = rest_[b + 1] + block_weight_[b];
+        block_prob_.assign(blocks, 0.0);
+        block_alias_.assign(blocks, 0);
+        build_alias(block_weight.data(), blocks, block_prob_.data(), block_alias_.data());
     }
-
-    double total() const noexcept { return rest_.empty() ? 0.0 : rest_[0]; }
 
     // counts[k] = trials of category k (counts is resized and zeroed).
     void draw(replicate_rng& rng, std::uint64_t trials, std::vector<std::uint32_t>& counts) const {
         counts.assign(size_, 0);
-        std::uint64_t left = trials;
-        const std::size_t blocks = block_weight_.size();
-        for (std::size_t b = 0; b < blocks && left > 0; ++b) {
-            if (!(block_weight_[b] > 0)) continue;
-            std::uint64_t here = left;
-            const double p = block_weight_[b] / rest_[b];
-            if (b + 1 < blocks && p < 1.0) {
-                std::binomial_distribution<std::int64_t> binomial(static_cast<std::int64_t>(left),
-                                                                  p);
-                here = static_cast<std::uint64_t>(binomial(rng));
-            }
-            left -= here;
+        const std::size_t blocks = block_prob_.size();
+        if (blocks == 0) return;
+        std::vector<std::uint64_t> per_block(blocks, 0);
+        for (std::uint64_t i = 0; i < trials; ++i)
+            ++per_block[alias_draw(rng(), blocks, block_prob_.data(), block_alias_.data())];
+        for (std::size_t b = 0; b < blocks; ++b) {
             const std::size_t first = b * block, m = std::min(block, size_ - first);
             const double* prob = prob_.data() + first;
             const std::uint32_t* alias = alias_.data() + first;
             std::uint32_t* out = counts.data() + first;
-            for (std::uint64_t i = 0; i < here; ++i) {
-                const std::uint64_t u = rng();
-                const auto j = static_cast<std::size_t>(((u >> 32) * m) >> 32);
-                const double f = static_cast<double>(u & 0xffffffffu) * 0x1p-32;
-                ++out[f < prob[j] ? j : alias[j]];
-            }
+            for (std::uint64_t i = 0; i < per_block[b]; ++i)
+                ++out[alias_draw(rng(), m, prob, alias)];
         }
     }
 
@@ -146,7 +150,8 @@ private:
     std::size_t size_;
     std::vector<double> prob_;
     std::vector<std::uint32_t> alias_;
-    std::vector<double> block_weight_, rest_;
+    std::vector<double> block_prob_;
+    std::vector<std::uint32_t> block_alias_;
 };
 
 // The threads replicates run on: options.threads, or the machine's (at most
