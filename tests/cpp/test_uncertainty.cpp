@@ -437,7 +437,8 @@ TEST_CASE("uncertainty: the simplified Shapley value of reweighted journeys", "[
     REQUIRE_THROWS_WITH(simplified_shapley(journeys, {1.0}), Contains("one weight per row"));
 }
 
-TEST_CASE("uncertainty: the multinomial over many blocks of rows draws each journey alike",
+TEST_CASE("uncertainty: the multinomial over many blocks of rows draws each journey alike, the "
+          "same on one thread and on two",
           "[uncertainty]") {
     // 3,000 rows of one conversion each, 2,000 of one null: 5,000 journeys over
     // 10,000 categories (ten blocks), some of them of weight 0.
