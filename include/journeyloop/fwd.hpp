@@ -26,6 +26,8 @@ class unknown_channel;
 class numerical_error;
 class state_space_too_large;
 class memory_limit_exceeded;
+// interrupt.hpp
+class interrupted;
 // journey_set.hpp
 class channel_dictionary;
 class journey_set;

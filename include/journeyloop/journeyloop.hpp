@@ -30,6 +30,7 @@
 #include <journeyloop/version.hpp>
 #include <journeyloop/journey_credit.hpp>
 #include <journeyloop/calibration.hpp>
+#include <journeyloop/interrupt.hpp>
 
 // Header-only mode: the definitions too (see <journeyloop/config.hpp>).
 #if defined(JOURNEYLOOP_HEADER_ONLY)

@@ -1,5 +1,6 @@
 #include "arrays.hpp"
 #include "register.hpp"
+#include "interrupt.hpp"
 
 #include <journeyloop/attribution.hpp>
 
@@ -68,7 +69,7 @@ void register_attribution(py::module_& m) {
         "Heuristic attribution of every row.");
     m.def("simplified_shapley",
           static_cast<jl::attribution (*)(const jl::journey_set&)>(&jl::simplified_shapley),
-          py::arg("journeys"), py::call_guard<py::gil_scoped_release>(),
+          py::arg("journeys"), py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "The simplified Shapley value of Zhao et al. (2018) from the journeys.");
     m.def(
         "ordered_simplified_shapley",

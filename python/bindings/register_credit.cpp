@@ -1,4 +1,5 @@
 // Per-journey credit and calibration to lift tests.
+#include "interrupt.hpp"
 #include "progress.hpp"
 #include "arrays.hpp"
 #include "register.hpp"
@@ -77,6 +78,7 @@ void register_credit(py::module_& m) {
         "markov_journey_credit",
         [](const jl::journey_set& js, const jl::markov_model& model,
            const std::optional<py::function>& progress, std::size_t threads) {
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             jl::journey_credit c;
             {

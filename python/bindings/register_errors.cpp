@@ -1,6 +1,7 @@
 #include "register.hpp"
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 
 namespace jl = journeyloop;
 
@@ -64,6 +65,11 @@ void register_errors(py::module_& m) {
             PyErr_SetString(unknown.ptr(), e.what());
         } catch (const jl::numerical_error& e) {
             PyErr_SetString(numerical.ptr(), e.what());
+        } catch (const jl::interrupted& e) {
+            // A stop on SIGINT (interrupt.hpp): Python's handler, run now,
+            // raises what it raises on Ctrl-C (KeyboardInterrupt by default).
+            if (PyErr_CheckSignals() != 0) return;
+            PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
         }
     });
 }

@@ -1,6 +1,7 @@
 #include "arrays.hpp"
 #include "model_helpers.hpp"
 #include "register.hpp"
+#include "interrupt.hpp"
 
 #include <journeyloop/journey_graph.hpp>
 #include <journeyloop/loop_model.hpp>
@@ -39,6 +40,7 @@ py::dict summary_dict(const jl::loop_model& m) {
 // effects of each group.
 py::dict effects(const jl::loop_model& m, const std::vector<std::vector<jl::channel_id>>& groups) {
     std::vector<jl::loop_removal_effect> e;
+    const sigint_scope interruptible;
     {
         py::gil_scoped_release release;
         e = jl::loop_removal_effects(m, groups);
@@ -72,6 +74,7 @@ void register_loop(py::module_& m) {
     m.def(
         "count_loop_transitions",
         [](const jl::loop_histories& js, const jl::counting_options& options) {
+            const sigint_scope interruptible;
             py::gil_scoped_release release;
             return jl::count_loop_transitions(js, options);
         },
@@ -160,6 +163,7 @@ void register_loop(py::module_& m) {
     m.def(
         "fit_loop",
         [](const jl::loop_counts& counts, const jl::markov_options& options) {
+            const sigint_scope interruptible;
             py::gil_scoped_release release;
             return jl::fit_loop(counts, options);
         },
@@ -174,7 +178,8 @@ void register_loop(py::module_& m) {
             return to_numpy(a.repeat_purchases());
         });
     m.def("loop_markov_attribution", &jl::loop_markov_attribution, py::arg("model"),
-          py::arg("names"), py::arg("groups"), py::call_guard<py::gil_scoped_release>(),
+          py::arg("names"), py::arg("groups"),
+          py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "Markov attribution of purchases, value, first and repeat purchases between groups.");
     def_graph_functions<jl::loop_model>(
         m, {"Exact Shapley attribution of a loop model (v(S): expected purchases per customer).",

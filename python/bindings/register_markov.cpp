@@ -1,3 +1,4 @@
+#include "interrupt.hpp"
 #include "progress.hpp"
 #include "arrays.hpp"
 #include "model_helpers.hpp"
@@ -157,9 +158,10 @@ void register_markov(py::module_& m) {
         [](const jl::journey_set& js, const jl::counting_options& options) {
             return jl::count_transitions(js, options);
         },
-        py::arg("journeys"), py::arg("options"), py::call_guard<py::gil_scoped_release>(),
-        "Order-k transition counts.");
-    m.def("merge", &jl::merge, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>(),
+        py::arg("journeys"), py::arg("options"),
+        py::call_guard<sigint_scope, py::gil_scoped_release>(), "Order-k transition counts.");
+    m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
+          py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "Counts of the union of two data sets.");
 
     py::class_<jl::markov_model>(m, "markov_model")
@@ -253,7 +255,8 @@ void register_markov(py::module_& m) {
             return jl::fit_markov(std::move(counts), options);
         },
         py::arg("counts"), py::arg("options") = jl::markov_options{},
-        py::call_guard<py::gil_scoped_release>(), "Estimates and solves the Markov model.");
+        py::call_guard<sigint_scope, py::gil_scoped_release>(),
+        "Estimates and solves the Markov model.");
     m.def(
         "fit_markov_taking",
         [](jl::transition_counts& counts, const jl::markov_options& options) {
@@ -262,13 +265,14 @@ void register_markov(py::module_& m) {
             return jl::fit_markov(std::move(taken), options);
         },
         py::arg("counts"), py::arg("options") = jl::markov_options{},
-        py::call_guard<py::gil_scoped_release>(),
+        py::call_guard<sigint_scope, py::gil_scoped_release>(),
         "fit_markov without a copy of the counts: they move into the model and the argument is "
         "left an empty count set (for counts no one else holds).");
     m.def(
         "removal_effects",
         [](const jl::markov_model& model, const std::optional<py::function>& progress) {
             std::vector<jl::removal_effect> re;
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             {
                 py::gil_scoped_release release;
@@ -295,6 +299,7 @@ void register_markov(py::module_& m) {
         [](const jl::markov_model& model, const std::vector<std::vector<jl::channel_id>>& groups,
            const std::optional<py::function>& progress) {
             std::vector<jl::removal_effect> re;
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             {
                 py::gil_scoped_release release;
@@ -321,6 +326,7 @@ void register_markov(py::module_& m) {
         [](const jl::markov_model& model, const std::vector<jl::state_id>& states,
            const std::optional<py::function>& progress) {
             std::vector<jl::removal_effect> re;
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             {
                 py::gil_scoped_release release;
@@ -337,6 +343,7 @@ void register_markov(py::module_& m) {
            const std::optional<std::vector<std::string>>& group_of_channel,
            const std::vector<std::string>& extra_groups,
            const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             py::gil_scoped_release release;
             return group_of_channel
@@ -351,6 +358,7 @@ void register_markov(py::module_& m) {
         [](const jl::markov_model& model, const std::vector<std::string>& names,
            const std::vector<std::vector<jl::channel_id>>& groups,
            const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             py::gil_scoped_release release;
             return jl::group_markov_attribution(model, names, groups, callback);
@@ -362,6 +370,7 @@ void register_markov(py::module_& m) {
         "state_markov_attribution",
         [](const jl::markov_model& model, const std::vector<jl::state_id>& states,
            const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             py::gil_scoped_release release;
             return jl::state_markov_attribution(model, states, callback);

@@ -1,4 +1,5 @@
 // Order selection: select_order and the split into folds behind it.
+#include "interrupt.hpp"
 #include "progress.hpp"
 #include "arrays.hpp"
 #include "register.hpp"
@@ -96,6 +97,7 @@ void register_order(py::module_& m) {
             o.collapse_repeats = collapse_repeats;
             o.roc_points = roc_points;
             o.threads = threads;
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             jl::order_selection s;
             {

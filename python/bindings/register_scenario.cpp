@@ -1,5 +1,6 @@
 #include "arrays.hpp"
 #include "register.hpp"
+#include "interrupt.hpp"
 
 #include <journeyloop/scenario.hpp>
 
@@ -38,14 +39,14 @@ void def_for(py::module_& m) {
             return jl::apply_scenario(model, s, options);
         },
         py::arg("model"), py::arg("scenario"), py::arg("options"),
-        py::call_guard<py::gil_scoped_release>(),
+        py::call_guard<sigint_scope, py::gil_scoped_release>(),
         "The model changed by the scenario, solved exactly (a new fitted model).");
     m.def(
         "apply_scenarios",
         [](const Model& model, const std::vector<jl::scenario>& s,
            const jl::scenario_options& options) { return jl::apply_scenarios(model, s, options); },
         py::arg("model"), py::arg("scenarios"), py::arg("options"),
-        py::call_guard<py::gil_scoped_release>(),
+        py::call_guard<sigint_scope, py::gil_scoped_release>(),
         "apply_scenario for several scenarios, on up to options.threads threads.");
     m.def(
         "sensitivities",

@@ -1,5 +1,6 @@
 // Markov Shapley values (exact and sampled) of both models, and removal
 // effects under a removal rule.
+#include "interrupt.hpp"
 #include "progress.hpp"
 #include "arrays.hpp"
 #include "register.hpp"
@@ -68,6 +69,7 @@ void def_shapley_values(py::module_& m) {
         [](const Model& model, const std::vector<std::string>& names,
            const std::vector<std::vector<jl::channel_id>>& players, jl::shapley_options options,
            const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
             options.progress = progress_of(progress);
             jl::shapley_result r;
             {
@@ -121,6 +123,7 @@ void register_shapley(py::module_& m) {
         [](const jl::markov_model& model, const std::vector<std::vector<jl::channel_id>>& groups,
            const std::string& rule, const std::optional<py::function>& progress) {
             const auto r = rule_of(rule);
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             std::vector<jl::removal_effect> e;
             {
@@ -137,6 +140,7 @@ void register_shapley(py::module_& m) {
         [](const jl::markov_model& model, const std::vector<jl::state_id>& states,
            const std::string& rule, const std::optional<py::function>& progress) {
             const auto r = rule_of(rule);
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             std::vector<jl::removal_effect> e;
             {
@@ -153,6 +157,7 @@ void register_shapley(py::module_& m) {
            const std::vector<std::vector<jl::channel_id>>& groups, const std::string& rule,
            const std::optional<py::function>& progress) {
             const auto r = rule_of(rule);
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             py::gil_scoped_release release;
             return jl::group_markov_attribution(model, names, groups, r, callback);
@@ -164,6 +169,7 @@ void register_shapley(py::module_& m) {
         [](const jl::markov_model& model, const std::vector<jl::state_id>& states,
            const std::string& rule, const std::optional<py::function>& progress) {
             const auto r = rule_of(rule);
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             py::gil_scoped_release release;
             return jl::state_markov_attribution(model, states, r, callback);

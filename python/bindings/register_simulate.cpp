@@ -1,3 +1,4 @@
+#include "interrupt.hpp"
 #include "progress.hpp"
 #include "register.hpp"
 
@@ -70,7 +71,7 @@ void register_simulate(py::module_& m) {
         },
         py::arg("journeys"), py::arg("model"), py::kw_only(),
         py::arg("min_weight") = jl::holding_options{}.min_weight,
-        py::call_guard<py::gil_scoped_release>(),
+        py::call_guard<sigint_scope, py::gil_scoped_release>(),
         "The mean holding time of every transition of a model, from journeys with times.");
     py::class_<jl::loop_holding_times>(m, "loop_holding_times")
         .def_property_readonly(
@@ -92,16 +93,16 @@ void register_simulate(py::module_& m) {
         },
         py::arg("histories"), py::arg("model"), py::kw_only(),
         py::arg("min_weight") = jl::holding_options{}.min_weight,
-        py::call_guard<py::gil_scoped_release>(),
+        py::call_guard<sigint_scope, py::gil_scoped_release>(),
         "The mean holding time of every transition of a loop model, from histories with times.");
     m.def("expected_time_to_first_purchase", &jl::expected_time_to_first_purchase, py::arg("model"),
-          py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
+          py::arg("holding"), py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "The exact expected time from the first touch to the first purchase, for buyers.");
     m.def("expected_time_to_next_purchase", &jl::expected_time_to_next_purchase, py::arg("model"),
-          py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
+          py::arg("holding"), py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "The exact expected time from a purchase to the next, when there is one.");
     m.def("expected_time_to_conversion", &jl::expected_time_to_conversion, py::arg("model"),
-          py::arg("holding"), py::call_guard<py::gil_scoped_release>(),
+          py::arg("holding"), py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "The exact expected time from the first touch to the conversion, for converting "
           "journeys.");
     m.def(
@@ -111,6 +112,7 @@ void register_simulate(py::module_& m) {
            const std::optional<py::function>& progress) {
             jl::simulated_journeys sim;
             auto options = options_of(seed, threads, max_touches, holding);
+            const sigint_scope interruptible;
             options.progress = progress_of(progress);
             {
                 py::gil_scoped_release release;
@@ -130,6 +132,7 @@ void register_simulate(py::module_& m) {
            const std::optional<py::function>& progress) {
             jl::simulated_histories sim;
             auto options = options_of(seed, threads, max_touches, nullptr, holding);
+            const sigint_scope interruptible;
             options.progress = progress_of(progress);
             {
                 py::gil_scoped_release release;

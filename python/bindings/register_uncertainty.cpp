@@ -1,5 +1,6 @@
 // Bootstrap and Bayesian replicates: the statistics the Python layer asks
 // for, each computed in C++ on every replicate.
+#include "interrupt.hpp"
 #include "progress.hpp"
 #include "register.hpp"
 
@@ -148,7 +149,8 @@ void register_uncertainty(py::module_& m) {
         .def_property_readonly("units", &jl::replicate_plan::units)
         .def_property_readonly("by_customer", &jl::replicate_plan::by_customer);
     m.def("make_replicate_plan", &jl::make_replicate_plan, py::arg("journeys"),
-          py::arg("options") = jl::counting_options{}, py::call_guard<py::gil_scoped_release>(),
+          py::arg("options") = jl::counting_options{},
+          py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "The replicate plan of the journeys counted with the options.");
     m.def(
         "markov_replicates",
@@ -160,6 +162,7 @@ void register_uncertainty(py::module_& m) {
            const std::string& rule) {
             const auto options = options_of(method, replicates, seed, prior, threads);
             const auto statistic = markov_statistic(kind, model, names, groups, rule_of(rule));
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             jl::replicate_table t;
             {
@@ -196,7 +199,8 @@ void register_uncertainty(py::module_& m) {
                                         "so that a bootstrap replicate only reweights them.")
         .def_property_readonly("units", &jl::loop_replicate_plan::units);
     m.def("make_loop_replicate_plan", &jl::make_loop_replicate_plan, py::arg("histories"),
-          py::arg("options") = jl::counting_options{}, py::call_guard<py::gil_scoped_release>(),
+          py::arg("options") = jl::counting_options{},
+          py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "The replicate plan of the loop histories counted with the options.");
     m.def(
         "loop_replicates",
@@ -207,6 +211,7 @@ void register_uncertainty(py::module_& m) {
            const std::optional<py::function>& progress, const std::string& rule) {
             const auto options = options_of(method, replicates, seed, prior, threads);
             const auto statistic = loop_statistic_of(kind, model, names, groups, rule_of(rule));
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             jl::replicate_table t;
             {
@@ -241,6 +246,7 @@ void register_uncertainty(py::module_& m) {
             const auto options = options_of("bootstrap", replicates, seed, 0.5, threads);
             const double conversions = journeys.total_conversions();
             const double value = journeys.total_value();
+            const sigint_scope interruptible;
             const auto callback = progress_of(progress);
             jl::replicate_table t;
             {

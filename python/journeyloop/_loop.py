@@ -106,14 +106,18 @@ class LoopModel(ModelBase):
             order=self.order, collapse_repeats=self.collapse_repeats, max_states=self.max_states
         )
         counts = _core.count_loop_transitions(data._set, options)
-        self._model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
+        model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
+        # -- sim --
+        holding = fit_loop_holding_times(data, model)
+        # Nothing of this model changes before the work is done (it may be
+        # interrupted, or fail).
+        self._model = model
+        self._holding = holding
         # Kept (a reference, not a copy) for bootstrap intervals.
         self._journeys = data
         self._plan = None
         self.teams_ = data.teams
         self.stages_ = data.stages
-        # -- sim --
-        self._holding = fit_loop_holding_times(data, self._model)
         return self
 
     @property

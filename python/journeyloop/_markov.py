@@ -210,27 +210,28 @@ class MarkovModel(ModelBase):
                 padded=self.padded,
                 max_states=self.max_states,
             )
-            self.teams_ = data.teams
-            self.stages_ = data.stages
             # These counts are this call's own: they move into the model
             # (no second copy of every transition while it is fitted).
-            self._model = _core.fit_markov_taking(
+            model = _core.fit_markov_taking(
                 backed_off(counts._counts, self.__dict__.get("min_count")), self._options()
             )
+            # -- sim --
+            # Holding times follow each touch's sliding window, which a
+            # backed-off state (-- order --) no longer is.
+            holding = (
+                fit_holding_times(data, model) if self.__dict__.get("min_count") is None else None
+            )
+            # Nothing of this model changes before the work is done (it may be
+            # interrupted, or fail).
+            self._model = model
+            self._holding = holding
+            self.teams_ = data.teams
+            self.stages_ = data.stages
             self._gave_loop = False
-            # Kept (a reference, not a copy) for bootstrap intervals.
+            # Kept (a reference, not a copy, not saved with the model) for
+            # bootstrap intervals and attribution(level="journey").
             self._journeys = data
             self._plan = None
-            # -- sim --
-            self._holding = fit_holding_times(data, self._model)
-            # -- order --
-            if self.__dict__.get("min_count") is not None:
-                # Holding times follow each touch's sliding window, which a
-                # backed-off state no longer is.
-                self._holding = None
-            # -- credit --
-            # Kept for attribution(level="journey"); not saved with the model.
-            self._journeys = data
             return self
         msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
         raise InvalidInputError(msg)

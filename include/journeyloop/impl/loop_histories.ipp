@@ -11,6 +11,7 @@
 #include <journeyloop/impl/text.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/limits.hpp>
 #include <journeyloop/loop_histories.hpp>
 
@@ -230,6 +231,7 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
     }
     loop_counter counter(histories, options);
     for (std::size_t row = 0; row < histories.size(); ++row) {
+        if (row % 4096 == 0) detail::stop_point();
         const double w = histories.customers(row);
         if (w != 0) counter.count_history(histories.path(row), histories.purchase_values(row), w);
     }
@@ -247,6 +249,7 @@ JOURNEYLOOP_IMPL_INLINE loop_counts detail::count_loop_transitions_logged(
     log.ops.clear();
     log.offsets.assign(1, 0);
     for (std::size_t row = 0; row < histories.size(); ++row) {
+        if (row % 4096 == 0) detail::stop_point();
         const double w = histories.customers(row);
         if (w != 0) counter.count_history(histories.path(row), histories.purchase_values(row), w);
         log.offsets.push_back(log.ops.size());

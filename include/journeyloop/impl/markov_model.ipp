@@ -9,6 +9,7 @@
 
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/limits.hpp>
 #include <journeyloop/markov_model.hpp>
 #include <journeyloop/threads.hpp>
@@ -398,6 +399,7 @@ std::vector<removal_effect> one_at_a_time(const Items& items, Solve&& solve,
     std::vector<removal_effect> out;
     out.reserve(items.size());
     for (const auto& item : items) {
+        detail::stop_point();
         out.push_back(solve(item));
         if (progress) progress(out.size(), items.size());
     }

@@ -7,6 +7,7 @@
 #include <journeyloop/impl/counts_access.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/order_selection.hpp>
 #include <journeyloop/threads.hpp>
 #include <journeyloop/transition_counts.hpp>
@@ -593,6 +594,7 @@ JOURNEYLOOP_IMPL_INLINE order_selection select_order(const journey_set& journeys
     std::size_t done = 0;
     const std::size_t total = options.orders.size() + 1;
     const auto step = [&] {
+        detail::stop_point();
         if (!progress) return;
         std::lock_guard<std::mutex> lock(progress_mutex);
         ++done;

@@ -7,6 +7,7 @@
 #include <journeyloop/impl/model_access.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/shapley.hpp>
 #include <journeyloop/threads.hpp>
 #include <journeyloop/transition_counts.hpp>
@@ -559,6 +560,7 @@ JOURNEYLOOP_IMPL_INLINE sampled_values sample(const game_chain& g,
             std::vector<double> row(width);
             for (;;) {
                 if (failed.load(std::memory_order_relaxed)) return;
+                detail::stop_point();
                 const std::size_t m = next.fetch_add(1);
                 if (m >= pairs) return;
                 auto order = ordering(n_players, o.seed, m);

@@ -4,6 +4,7 @@
 
 #include <journeyloop/config.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/impl/holding_times_builder.hpp>
 #include <journeyloop/impl/journey_set_builder.hpp>
 #include <journeyloop/impl/loop_histories_builder.hpp>
@@ -319,6 +320,7 @@ std::vector<block> draw_blocks(std::size_t n, std::size_t threads,
         try {
             for (;;) {
                 if (failed.load(std::memory_order_relaxed)) return;
+                detail::stop_point();
                 const std::size_t b = next.fetch_add(1);
                 if (b >= blocks) return;
                 const std::size_t first = b * walks_per_block;

@@ -10,6 +10,7 @@
 #include <journeyloop/detail/flat_map.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/limits.hpp>
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/threads.hpp>
@@ -142,6 +143,9 @@ JOURNEYLOOP_IMPL_INLINE std::size_t counting_threads(const journey_set& journeys
 
 JOURNEYLOOP_IMPL_NAMESPACE(transition_counts_2) {
 
+// Rows between two checks for a stop request (interrupt.hpp).
+constexpr std::size_t stop_check_rows = 4096;
+
 // Counts the rows of one part of a journey set with its own state numbering
 // (states numbered from first_channel_state in order of first appearance);
 // parts are then merged in order, which numbers the states as one pass
@@ -172,6 +176,7 @@ public:
             return;
         }
         for (std::size_t row = begin; row < end; ++row) {
+            if (row % stop_check_rows == 0) detail::stop_point();
             const double conv = journeys.conversions(row);
             const double nulls = journeys.nulls(row);
             const double weight = conv + nulls;
@@ -248,6 +253,7 @@ private:
         detail::order1_sums sums;
         sums.widen(state_of_channel_.size());
         for (std::size_t row = begin; row < end; ++row) {
+            if (row % stop_check_rows == 0) detail::stop_point();
             const double conv = journeys.conversions(row);
             const double nulls = journeys.nulls(row);
             if (conv + nulls == 0) continue;

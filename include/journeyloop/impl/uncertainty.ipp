@@ -7,6 +7,7 @@
 #include <journeyloop/impl/loop_log.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/threads.hpp>
 #include <journeyloop/uncertainty.hpp>
 
@@ -181,6 +182,7 @@ replicate_table run_replicates(const replicate_options& options, const progress_
         try {
             for (;;) {
                 if (stop.load(std::memory_order_relaxed)) return;
+                detail::stop_point();
                 const std::size_t r = next.fetch_add(1);
                 if (r >= n) return;
                 replicate_rng rng(options.seed, r);

@@ -10,6 +10,7 @@
 #include <journeyloop/impl/chain/sweep.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -157,6 +158,7 @@ private:
     void iterate(std::size_t begin, std::size_t end) {
         history hs(end - begin);
         for (int sweep = 0;; ++sweep) {
+            detail::stop_point();
             double change[width] = {};
             bool jump[Halves] = {}, any_jump = false;
             for (std::size_t h = 0; h < Halves; ++h) {

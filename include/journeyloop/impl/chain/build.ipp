@@ -9,6 +9,7 @@
 
 #include <journeyloop/detail/mapped.hpp>
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 #include <journeyloop/threads.hpp>
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
@@ -279,6 +280,7 @@ JOURNEYLOOP_IMPL_INLINE void solve_full(chain& c) {
 JOURNEYLOOP_IMPL_INLINE chain build_chain(std::size_t n,
                                           std::vector<std::pair<std::uint64_t, double>> q_edges,
                                           std::vector<double> r, std::vector<double> r_value) {
+    detail::stop_point();
     std::sort(q_edges.begin(), q_edges.end());
     // Q by transient index, until the chain is laid out.
     csr forward = make_csr(n, q_edges);

@@ -7,6 +7,7 @@
 #include <journeyloop/impl/chain/component.hpp>
 
 #include <journeyloop/errors.hpp>
+#include <journeyloop/interrupt.hpp>
 
 #include <Eigen/Dense>
 #include <Eigen/SparseLU>
@@ -149,6 +150,7 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
     double previous[max_right_hand_sides] = {}, before_jump = 0;
     bool jumped = false, jumped_last = false, rate_checked = false;
     for (int sweep = 0;; ++sweep) {
+        detail::stop_point();
         double change[max_right_hand_sides] = {}, scale[max_right_hand_sides] = {};
         const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
         if (jump)
