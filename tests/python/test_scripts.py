@@ -47,6 +47,7 @@ SMOKE_RUNS = {
     "bench/intervals.py": "test_intervals_bench",
     "bench/report_screenshot.py": "test_report_screenshot",
     "bench/credit.py": "test_credit_bench",
+    "bench/interrupt.py": "test_interrupt.py::test_the_benchmark_writes_a_line_per_run",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",
