@@ -456,6 +456,7 @@ def journey_graph(
     pt = _scale(ax, x1 - x0, y1 - y0)
     fontsize = float(np.clip(_FONT * pt / 72.0, 4.0, 11.0))
     patches = {n: _node(ax, n, graph.kinds[n], *boxes[n], fontsize=fontsize) for n in graph.nodes}
+    small = max(5.5, fontsize * 0.8)
     skipped = 0
     for i, (a, b, p, flow) in enumerate(
         zip(edges["from"], edges["to"], edges["probability"], edges["flow"], strict=True)
@@ -472,13 +473,13 @@ def journey_graph(
             codes = [Path.MOVETO] + [Path.CURVE4] * (len(pts) - 1) + [Path.LINETO]
             _arrow(ax, style, fontsize, path=Path(verts, codes))
             if i in labelled and label_at is not None:
-                _label(ax, label_at[0], label_at[1], f"{p:.2f}", fontsize * 0.8)
+                _label(ax, label_at[0], label_at[1], f"{p:.2f}", small)
             continue
         if a == b:
             x, y, w, h = boxes[a]
             _arrow(ax, style, fontsize, path=_self_loop(x, y, w, h))
             if i in labelled:
-                _label(ax, x, y + h / 2 + 0.38, f"{p:.2f}", fontsize * 0.8)
+                _label(ax, x, y + h / 2 + 0.38, f"{p:.2f}", small)
             continue
         (xa, ya), (xb, yb) = boxes[a][:2], boxes[b][:2]
         # Edges between neighbouring layers bow a little (so a -> b and b -> a part);
@@ -494,7 +495,7 @@ def journey_graph(
         if i in labelled:
             mx, my = (xa + xb) / 2, (ya + yb) / 2
             dx, dy = xb - xa, yb - ya
-            _label(ax, mx + 0.5 * rad * dy, my - 0.5 * rad * dx, f"{p:.2f}", fontsize * 0.8)
+            _label(ax, mx + 0.5 * rad * dy, my - 0.5 * rad * dx, f"{p:.2f}", small)
     name = "Graphviz dot" if use_dot else "matplotlib"
     what = "channels" if model.order > 1 and level != "state" else "states"
     order = f", order {model.order} by {what}" if model.order > 1 else ""
@@ -647,12 +648,16 @@ def circular_journey(
     radius = 2.2
     angle = {s: math.radians(90 + 180 / n - 360 * i / n) for i, s in enumerate(ring)}
     pos = {s: (radius * math.cos(a), radius * math.sin(a)) for s, a in angle.items()}
-    span = radius + 1.6
-    ax.set_xlim(-span, span)
-    ax.set_ylim(-span - 0.5, span)
+    # Room round the boxes for the arrows that bow outwards, the notes and the loop rate.
+    x0 = min(x - _box_width(s) / 2 for s, (x, _) in pos.items()) - 0.5
+    x1 = max(x + _box_width(s) / 2 for s, (x, _) in pos.items()) + 0.5
+    y0 = min(y for _, y in pos.values()) - 1.1
+    y1 = max(y for _, y in pos.values()) + 0.7
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.axis("off")
-    pt = _scale(ax, 2 * span, 2 * span + 0.5)
+    pt = _scale(ax, x1 - x0, y1 - y0)
     fontsize = float(np.clip(_FONT * pt / 72.0, 4.0, 11.0))
     kinds = {s: ("goal" if s == goal else "channel") for s in ring}
     patches = {}
@@ -712,7 +717,7 @@ def circular_journey(
         )
     else:
         text = "funnel journeys: nothing returns after the conversion"
-    ax.text(0, -span - 0.2, text, ha="center", va="center", fontsize=fontsize * 0.85,
+    ax.text((x0 + x1) / 2, y0 + 0.3, text, ha="center", va="center", fontsize=fontsize * 0.85,
             color=_LOOP if is_loop else "#555555")  # fmt: skip
     ax.set_title("The circular journey by stage", fontsize="medium")
     ax.journeyloop_graph = {"nodes": ring, "edges": drawn}
