@@ -282,6 +282,22 @@ def _plain_fields(line: str) -> list[str]:
 # -- drawing ------------------------------------------------------------------
 
 
+def _new_axes(ax: Any, size: tuple[float, float]) -> Any:
+    """``ax``, or the axes of a new figure of ``size`` inches (ImportError without
+    matplotlib, naming the extra)."""
+    from .plot import _axes
+
+    if ax is not None:
+        return _axes(ax)
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        msg = "journeyloop.plot needs matplotlib: pip install journeyloop[plot]"
+        raise ImportError(msg) from err
+    _, new = plt.subplots(figsize=size, layout="constrained")
+    return new
+
+
 def _scale(ax: Any, width: float, height: float) -> float:
     """Points per layout inch once ``width`` x ``height`` inches fill the axes."""
     fig = ax.figure
@@ -398,8 +414,6 @@ def journey_graph(
     or ``"matplotlib"``, also named in the title) and ``journeyloop_graph`` (``nodes``, the
     labels drawn, and ``edges``, a frame of ``from``, ``to``, ``probability``, ``flow``).
     """
-    from .plot import _axes
-
     if engine not in ("auto", "graphviz", "matplotlib"):
         msg = f'engine must be "auto", "graphviz" or "matplotlib", got {engine!r}'
         raise InvalidInputError(msg)
@@ -429,7 +443,7 @@ def journey_graph(
         else _state_graph(model)
     )
     graph = _select(full, top, float(min_probability))
-    ax = _axes(ax)
+    ax = _new_axes(ax, (10, 5))
     edges = graph.edges
     labelled = set(range(min(labels, len(edges))))
     top_flow = float(edges["flow"].max()) if len(edges) else 0.0
@@ -609,8 +623,6 @@ def circular_journey(
     ``loop`` (drawn in orange)) and ``journeyloop_loyalty_loop_rate`` (None for funnel
     journeys).
     """
-    from .plot import _axes
-
     labels = whole_number(labels, "labels", 0)
     if not isinstance(min_probability, (int, float)) or not 0 <= min_probability <= 1:
         msg = f"min_probability must be a number in [0, 1], got {min_probability!r}"
@@ -643,7 +655,7 @@ def circular_journey(
     drawn["loop"] = [a in post and b in post and is_loop for a, b in
                      zip(drawn["from"], drawn["to"], strict=True)]  # fmt: skip
 
-    ax = _axes(ax)
+    ax = _new_axes(ax, (7, 7))
     n = len(ring)
     radius = 2.2
     angle = {s: math.radians(90 + 180 / n - 360 * i / n) for i, s in enumerate(ring)}
@@ -669,8 +681,9 @@ def circular_journey(
             continue
         note = f"first {first.get(s, 0.0):.0%} · stop {stop.get(s, 0.0):.0%}"
         ax.text(x, y - _BOX_HEIGHT / 2 - 0.14, note,
-                ha="center", va="center", fontsize=fontsize * 0.7, color="#555555",
-                zorder=4)  # fmt: skip
+                ha="center", va="center", fontsize=max(5.0, fontsize * 0.7), color="#555555",
+                zorder=4, bbox={"boxstyle": "round,pad=0.1", "facecolor": "white",
+                                "edgecolor": "none", "alpha": 0.8})  # fmt: skip
     top_flow = float(drawn["flow"].max()) if len(drawn) else 0.0
     index = {s: i for i, s in enumerate(ring)}
     for i, (a, b, p, flow, loop) in enumerate(
