@@ -198,6 +198,55 @@ def _matplotlib_layout(graph: Graph) -> dict[str, tuple[float, float]]:
     return pos
 
 
+def _bows(graph: Graph, boxes: Mapping[str, tuple[float, float, float, float]]) -> list[float]:
+    """The ``arc3`` rad of each edge of the matplotlib layout.
+
+    Edges between neighbouring layers bow a little (so that a -> b and b -> a part); edges
+    that skip layers, stay in one or go back bow round the boxes between, by a height that
+    grows slowly with their length, alternately above and below.
+    """
+    rads = []
+    skipped = 0
+    for a, b in zip(graph.edges["from"], graph.edges["to"], strict=True):
+        (xa, ya), (xb, yb) = boxes[a][:2], boxes[b][:2]
+        if a == b:
+            rads.append(0.0)
+            continue
+        adjacent = xb > xa and all(not (xa < x < xb) for x, _, _, _ in boxes.values())
+        if adjacent:
+            rads.append(0.12)
+            continue
+        length = math.hypot(xb - xa, yb - ya)
+        # The middle of an arc3 curve lies rad * length / 2 off the straight line.
+        height = min(0.45 + 0.08 * length, 1.2)
+        rad = min(2 * height / length, 0.6)
+        skipped += 1
+        rads.append(rad if skipped % 2 else -rad)
+    return rads
+
+
+def _label_spot(
+    start: tuple[float, float],
+    end: tuple[float, float],
+    rad: float,
+    boxes: Mapping[str, tuple[float, float, float, float]],
+) -> tuple[float, float]:
+    """Where an edge's label goes: the middle of its ``arc3`` curve, or the nearest point
+    along it that is off every box."""
+    (xa, ya), (xb, yb) = start, end
+    cx = (xa + xb) / 2 + rad * (yb - ya)
+    cy = (ya + yb) / 2 - rad * (xb - xa)
+    spots = []
+    for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+        x = (1 - t) ** 2 * xa + 2 * (1 - t) * t * cx + t**2 * xb
+        y = (1 - t) ** 2 * ya + 2 * (1 - t) * t * cy + t**2 * yb
+        spots.append((x, y))
+        if all(abs(x - bx) > w / 2 + 0.15 or abs(y - by) > h / 2 + 0.08
+               for bx, by, w, h in boxes.values()):  # fmt: skip
+            return x, y
+    return spots[0]
+
+
 def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -460,9 +509,15 @@ def journey_graph(
         margin = 0.3
         x0 = min(x - b[2] / 2 for x, b in zip(xs, boxes.values(), strict=True)) - margin
         x1 = max(x + b[2] / 2 for x, b in zip(xs, boxes.values(), strict=True)) + margin
-        # Room for the edges that bow round the others.
-        y0 = min(ys) - 0.9
-        y1 = max(ys) + 0.9
+        rads = _bows(graph, boxes)
+        # Room for the edges that bow round the others (their curves' middles) and the
+        # self-loops above their boxes.
+        mids = [
+            boxes[a][1] + (boxes[b][1] - boxes[a][1]) / 2 - 0.5 * r * (boxes[b][0] - boxes[a][0])
+            for a, b, r in zip(graph.edges["from"], graph.edges["to"], rads, strict=True)
+        ]
+        y0 = min([*ys, *mids]) - 0.5
+        y1 = max([*ys, *mids]) + 0.7
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
@@ -471,7 +526,6 @@ def journey_graph(
     fontsize = float(np.clip(_FONT * pt / 72.0, 4.0, 11.0))
     patches = {n: _node(ax, n, graph.kinds[n], *boxes[n], fontsize=fontsize) for n in graph.nodes}
     small = max(5.5, fontsize * 0.8)
-    skipped = 0
     for i, (a, b, p, flow) in enumerate(
         zip(edges["from"], edges["to"], edges["probability"], edges["flow"], strict=True)
     ):
@@ -496,20 +550,12 @@ def journey_graph(
                 _label(ax, x, y + h / 2 + 0.38, f"{p:.2f}", small)
             continue
         (xa, ya), (xb, yb) = boxes[a][:2], boxes[b][:2]
-        # Edges between neighbouring layers bow a little (so a -> b and b -> a part);
-        # edges that skip layers, stay in one or go back bow more, around the nodes between.
-        step = round((xb - xa) / 2.0, 6)
-        adjacent = xb > xa and all(not (xa < x < xb) for x, _, _, _ in boxes.values())
-        rad = 0.12 if adjacent else (0.35 if step > 0 else 0.45)
-        if not adjacent and (skipped := skipped + 1) % 2 == 0:
-            rad = -rad
+        rad = rads[i]
         _arrow(ax, style, fontsize, posA=(xa, ya), posB=(xb, yb),
                patchA=patches[a], patchB=patches[b],
                connectionstyle=f"arc3,rad={rad}")  # fmt: skip
         if i in labelled:
-            mx, my = (xa + xb) / 2, (ya + yb) / 2
-            dx, dy = xb - xa, yb - ya
-            _label(ax, mx + 0.5 * rad * dy, my - 0.5 * rad * dx, f"{p:.2f}", small)
+            _label(ax, *_label_spot((xa, ya), (xb, yb), rad, boxes), f"{p:.2f}", small)
     name = "Graphviz dot" if use_dot else "matplotlib"
     what = "channels" if model.order > 1 and level != "state" else "states"
     order = f", order {model.order} by {what}" if model.order > 1 else ""
