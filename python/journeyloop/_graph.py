@@ -462,6 +462,17 @@ def journey_graph(
     The matplotlib axes drawn on, with the attributes ``journeyloop_engine`` (``"graphviz"``
     or ``"matplotlib"``, also named in the title) and ``journeyloop_graph`` (``nodes``, the
     labels drawn, and ``edges``, a frame of ``from``, ``to``, ``probability``, ``flow``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import journeyloop as jl
+    >>> j = jl.Journeys.from_paths(["a > b", "b", "a > c"], conversions=[30, 0, 20],
+    ...                            nulls=[30, 20, 0])
+    >>> ax = jl.plot.journey_graph(jl.MarkovModel().fit(j), engine="matplotlib")
+    >>> ax.journeyloop_engine, ax.journeyloop_graph["nodes"]
+    ('matplotlib', ['START', 'CONVERSION', 'NULL', 'a', 'b', 'c'])
     """
     if engine not in ("auto", "graphviz", "matplotlib"):
         msg = f'engine must be "auto", "graphviz" or "matplotlib", got {engine!r}'
@@ -668,6 +679,17 @@ def circular_journey(
     stages drawn in their order, ``edges``: ``from``, ``to``, ``probability``, ``flow``,
     ``loop`` (drawn in orange)) and ``journeyloop_loyalty_loop_rate`` (None for funnel
     journeys).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import journeyloop as jl
+    >>> h = jl.Histories.from_paths(["a > b > purchase > c > purchase", "a"], count=[2, 5])
+    >>> ax = jl.plot.circular_journey(
+    ...     h, stages={"a": "awareness", "b": "evaluation", "c": "loyalty"})
+    >>> ax.journeyloop_graph["nodes"], round(ax.journeyloop_loyalty_loop_rate, 4)
+    (['awareness', 'evaluation', 'PURCHASE', 'loyalty'], 0.5)
     """
     labels = whole_number(labels, "labels", 0)
     if not isinstance(min_probability, (int, float)) or not 0 <= min_probability <= 1:

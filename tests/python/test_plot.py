@@ -361,3 +361,14 @@ def test_circular_journey_of_funnel_journeys_and_errors() -> None:
     with pytest.raises(jl.InvalidInputError, match="holds no journeys"):
         jl.plot.circular_journey(loaded, stages=STAGE_MAP)
     plt.close("all")
+
+
+def test_docstring_examples_of_the_graphs() -> None:
+    import doctest
+
+    from journeyloop import _graph
+
+    result = doctest.testmod(_graph, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 10
+    assert result.failed == 0
+    plt.close("all")
