@@ -483,7 +483,11 @@ def journey_graph(
     if top is not None:
         top = whole_number(top, "top", 1)
     labels = whole_number(labels, "labels", 0)
-    if not isinstance(min_probability, (int, float)) or not 0 <= min_probability <= 1:
+    if (
+        isinstance(min_probability, bool)
+        or not isinstance(min_probability, (int, float))
+        or not 0 <= min_probability <= 1
+    ):
         msg = f"min_probability must be a number in [0, 1], got {min_probability!r}"
         raise InvalidInputError(msg)
     if not hasattr(model, "transition_matrix") or not hasattr(model, "_labels"):
@@ -692,7 +696,11 @@ def circular_journey(
     (['awareness', 'evaluation', 'PURCHASE', 'loyalty'], 0.5)
     """
     labels = whole_number(labels, "labels", 0)
-    if not isinstance(min_probability, (int, float)) or not 0 <= min_probability <= 1:
+    if (
+        isinstance(min_probability, bool)
+        or not isinstance(min_probability, (int, float))
+        or not 0 <= min_probability <= 1
+    ):
         msg = f"min_probability must be a number in [0, 1], got {min_probability!r}"
         raise InvalidInputError(msg)
     model, rate, is_loop = _stage_input(model_or_histories, stages)

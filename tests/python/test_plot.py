@@ -260,6 +260,12 @@ def test_journey_graph_bad_arguments() -> None:
         jl.plot.journey_graph(model, top=0)
     with pytest.raises(jl.InvalidInputError, match="min_probability"):
         jl.plot.journey_graph(model, min_probability=1.5)
+    with pytest.raises(jl.InvalidInputError, match="min_probability"):
+        jl.plot.journey_graph(model, min_probability=True)
+    with pytest.raises(jl.InvalidInputError, match="min_probability"):
+        jl.plot.circular_journey(journeys(), stages=STAGE_MAP, min_probability=float("nan"))
+    with pytest.raises(jl.InvalidInputError, match="labels"):
+        jl.plot.journey_graph(model, labels=-1)
     with pytest.raises(jl.InvalidInputError, match="level"):
         jl.plot.journey_graph(model, level="team")
     with pytest.raises(jl.InvalidInputError, match="fitted MarkovModel or LoopModel"):
