@@ -85,9 +85,10 @@ package-test: cpp
 	./build/package-tree/consumer
 	./build/package-tree/consumer_header_only
 
-# The HTML report's test opens it in a real browser.
+# The HTML report's test opens it in a real browser; the journey graph is laid out by
+# Graphviz's dot when it is installed (its tests cover both layouts).
 browser-deps:
-	$(call apt_install,chromium)
+	$(call apt_install,chromium graphviz)
 
 pytest: install browser-deps
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q

@@ -744,6 +744,28 @@ class ModelBase:
         self._model, metadata = self._core_type().from_bytes_with_metadata(blob)
         self._holding = metadata.get("holding")
 
+    # -- report --
+
+    def report(self, path: str | os.PathLike[str] | None = None, **options: Any) -> str:
+        """A self-contained HTML report of this model and the journeys it was fitted on
+        (:func:`journeyloop.report`'s, with this model), written to ``path`` when given;
+        returns the HTML. ``options``: ``teams``, ``stages``, ``methods``, ``ci``, ``title``.
+
+        A model without its journeys (loaded from a file, or fitted on transition counts)
+        gets a reduced report: its figures, attribution, removal effects, journey graph and
+        transition probabilities.
+
+        Examples
+        --------
+        >>> import journeyloop as jl
+        >>> j = jl.Journeys.from_paths(["a > b", "b"], conversions=[3, 1], nulls=[1, 2])
+        >>> jl.MarkovModel().fit(j).report().count("<svg")
+        4
+        """
+        from ._report import model_report
+
+        return model_report(self, path, **options)
+
     # -- text -----------------------------------------------------------------
 
     def _fitted_figures(self) -> str:

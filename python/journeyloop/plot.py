@@ -24,8 +24,17 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InvalidInputError
+from ._graph import circular_journey, journey_graph
 
-__all__ = ["attribution", "handoffs", "opener_closer", "removal_effects", "transition_matrix"]
+__all__ = [
+    "attribution",
+    "circular_journey",
+    "handoffs",
+    "journey_graph",
+    "opener_closer",
+    "removal_effects",
+    "transition_matrix",
+]
 
 _KEYS = ("channel", "team", "group", "sequence")
 

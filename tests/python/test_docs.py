@@ -20,6 +20,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "loop.md",
         "order.md",
         "markov.md",
+        "plots.md",
+        "report.md",
         "scenarios.md",
         "scoring.md",
         "shapley.md",
