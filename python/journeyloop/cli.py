@@ -331,7 +331,7 @@ def write(result: pd.DataFrame, out: str | None, quiet: bool = False) -> None:
     if suffix == ".csv":
         result.to_csv(out, index=False)
     elif suffix == ".json":
-        result.to_json(out, orient="records", indent=1)
+        result.to_json(out, orient="records", indent=1, double_precision=15)
     elif suffix in (".html", ".htm"):
         Path(out).write_text(result.to_html(index=False), encoding="utf-8")
     elif suffix in (".parquet", ".pq"):
