@@ -310,6 +310,13 @@ def progress(args: argparse.Namespace) -> bool | None:
     return sys.stderr.isatty() or None
 
 
+def _at_least(value: int | None, minimum: int, option: str) -> None:
+    """An option's number checked before the file is read (its message names the option)."""
+    if value is not None and value < minimum:
+        msg = f"{option} must be an integer >= {minimum}, got {value}"
+        raise UserError(msg)
+
+
 def fit(journeys: Any, args: argparse.Namespace) -> Any:
     """The model of ``--order`` fitted on the journeys (a LoopModel for histories)."""
     import journeyloop as jl
@@ -449,6 +456,9 @@ def report(args: argparse.Namespace) -> None:
 
 def simulate(args: argparse.Namespace) -> None:
     _check_out(args.out, _TABLE_OUT)
+    _at_least(args.n, 0, "-n")
+    _at_least(args.threads, 1, "--threads")
+    _at_least(args.max_touches, 1, "--max-touches")
     model = fit(read_journeys(args), args)
     simulated = model.simulate(
         args.n,
@@ -558,6 +568,8 @@ def scenario(args: argparse.Namespace) -> None:
     import journeyloop as jl
 
     _check_out(args.out, _TABLE_OUT)
+    _at_least(args.simulate, 1, "--simulate")
+    _at_least(args.threads, 1, "--threads")
     model = fit(read_journeys(args), args)
     table = jl.compare(
         model,
@@ -571,6 +583,7 @@ def scenario(args: argparse.Namespace) -> None:
 
 def sensitivities(args: argparse.Namespace) -> None:
     _check_out(args.out, _TABLE_OUT)
+    _at_least(args.top, 0, "--top")
     model = fit(read_journeys(args), args)
     write(model.sensitivities(top=args.top or None), args.out, args.quiet)
 

@@ -413,7 +413,13 @@ def test_simulate_funnel_and_loop(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_simulate_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = _files(tmp_path)
     line = _user_error(["simulate", str(f["paths"]), "-n", "-1"], capsys)
-    assert "n must be an integer >= 0, got -1" in line
+    assert line == "journeyloop: error: -n must be an integer >= 0, got -1"
+    line = _user_error(["simulate", str(f["paths"]), "--threads", "0"], capsys)
+    assert line == "journeyloop: error: --threads must be an integer >= 1, got 0"
+    line = _user_error(["sensitivities", str(f["paths"]), "--top", "-2"], capsys)
+    assert line == "journeyloop: error: --top must be an integer >= 0, got -2"
+    line = _user_error(["scenario", str(f["paths"]), "--remove", "c", "--simulate", "0"], capsys)
+    assert line == "journeyloop: error: --simulate must be an integer >= 1, got 0"
     line = _user_error(["simulate", str(f["paths"]), "-o", str(tmp_path / "x.xlsx")], capsys)
     assert "unknown output type .xlsx" in line
     bad = tmp_path / "bad.csv"
