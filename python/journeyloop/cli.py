@@ -297,6 +297,7 @@ def with_metadata(journeys: Any, args: argparse.Namespace) -> Any:
 
 def read_journeys(args: argparse.Namespace) -> Any:
     """The file of ``args`` as journeys (or histories), with their channel metadata."""
+    _at_least(args.order, 1, "--order")
     df = read_table(args.file)
     check_numbers(df, args.file)
     return with_metadata(journeys_from(df, args), args)

@@ -414,6 +414,8 @@ def test_simulate_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     f = _files(tmp_path)
     line = _user_error(["simulate", str(f["paths"]), "-n", "-1"], capsys)
     assert line == "journeyloop: error: -n must be an integer >= 0, got -1"
+    line = _user_error(["attribute", str(f["paths"]), "--order", "0"], capsys)
+    assert line == "journeyloop: error: --order must be an integer >= 1, got 0"
     line = _user_error(["simulate", str(f["paths"]), "--threads", "0"], capsys)
     assert line == "journeyloop: error: --threads must be an integer >= 1, got 0"
     line = _user_error(["sensitivities", str(f["paths"]), "--top", "-2"], capsys)
