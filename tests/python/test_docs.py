@@ -15,6 +15,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
     [
         "architecture.md",
         "calibration.md",
+        "cli.md",
         "credit.md",
         "events.md",
         "loop.md",
