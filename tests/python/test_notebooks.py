@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +84,9 @@ def execute(nb: Any, tmp_path: Path) -> Any:
         [sys.executable, "-c", RUNNER, *map(str, args)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert result.returncode == 0, f"the notebook failed:\n{result.stderr}"
+    # The traceback without its terminal colours.
+    stderr = re.sub(r"\x1b\[[0-9;]*m", "", result.stderr)
+    assert result.returncode == 0, f"the notebook failed:\n{stderr}"
     return nbformat.read(target, as_version=4)
 
 
