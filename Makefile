@@ -52,7 +52,8 @@ $(VENV)/.deps-stamp: pyproject.toml | $(VPY)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
 	  "numpy>=1.23" "pandas>=1.5" "pytest>=7" "hypothesis>=6" "pyarrow>=12" "networkx>=3" \
-	  "channelattribution==2.2.5" matplotlib "mypy==2.4.1" "ruff==0.17.6" "pandas-stubs==3.1.0.261029"
+	  "channelattribution==2.2.5" matplotlib "mypy==2.4.1" "ruff==0.17.6" "pandas-stubs==3.1.0.261029" \
+	  nbclient nbformat ipykernel
 	touch $@
 
 venv: $(VENV)/.deps-stamp
@@ -94,8 +95,8 @@ pytest: install browser-deps
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q
 
 lint: venv format-check
-	$(VPY) -m ruff check python tests/python examples/python bench
-	$(VPY) -m ruff format --check python tests/python examples/python bench
+	$(VPY) -m ruff check python tests/python examples/python examples/notebooks bench
+	$(VPY) -m ruff format --check python tests/python examples/python examples/notebooks bench
 	$(VPY) -m mypy
 
 # C++ formatting (.clang-format): `format` rewrites the sources, `format-check`

@@ -46,6 +46,7 @@ SMOKE_RUNS = {
     "bench/simulate.py": "test_simulate_bench",
     "bench/intervals.py": "test_intervals_bench",
     "bench/report_screenshot.py": "test_report_screenshot",
+    "bench/plot_images.py": "test_plot_images",
     "bench/credit.py": "test_credit_bench",
     "bench/interrupt.py": "test_interrupt.py::test_the_benchmark_writes_a_line_per_run",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
@@ -144,6 +145,21 @@ def test_report_screenshot(tmp_path: Path) -> None:
     out = run(PY, BENCH / "report_screenshot.py", "--out", tmp_path, "--height", "600")
     assert "report.png" in out
     assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_plot_images(tmp_path: Path) -> None:
+    import journeyloop as jl
+
+    out = run(PY, BENCH / "plot_images.py", "--out", tmp_path)
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert len(made) == out.count("wrote ") and made
+    for name in made:
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
+    # Every plot has an image, and docs/images holds exactly the images the script makes.
+    script = (BENCH / "plot_images.py").read_text(encoding="utf-8")
+    for function in jl.plot.__all__:
+        assert f"jl.plot.{function}(" in script, f"bench/plot_images.py does not draw {function}"
+    assert sorted(p.name for p in (REPO / "docs" / "images").glob("*.png")) == made
 
 
 def test_intervals_bench(cache: Path, tmp_path: Path) -> None:
