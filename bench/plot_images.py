@@ -95,6 +95,11 @@ IMAGES: dict[str, tuple[tuple[float, float], Callable[[Any], Any]]] = {
         (6, 4.5),
         lambda ax: jl.plot.opener_closer(b2b_journeys().opener_closer(), ax=ax),
     ),
+    "journey_graph": ((9, 6), lambda ax: jl.plot.journey_graph(b2b_model(), ax=ax)),
+    "circular_journey": (
+        (8, 8),
+        lambda ax: jl.plot.circular_journey(b2b_histories(), stages=b2b_stages(), ax=ax),
+    ),
     "loop_attribution": (
         (7, 5),
         lambda ax: jl.plot.attribution(
