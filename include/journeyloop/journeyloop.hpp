@@ -31,6 +31,7 @@
 #include <journeyloop/journey_credit.hpp>
 #include <journeyloop/calibration.hpp>
 #include <journeyloop/interrupt.hpp>
+#include <journeyloop/progress.hpp>
 
 // Header-only mode: the definitions too (see <journeyloop/config.hpp>).
 #if defined(JOURNEYLOOP_HEADER_ONLY)

@@ -13,6 +13,7 @@
 
 #include <journeyloop/attribution.hpp>
 #include <journeyloop/fwd.hpp>
+#include <journeyloop/progress.hpp>
 #include <journeyloop/transition_counts.hpp>
 
 #include <Eigen/SparseCore>
@@ -103,7 +104,8 @@ public:
     }
 
 private:
-    friend markov_model fit_markov(transition_counts counts, const markov_options& options);
+    friend markov_model fit_markov(transition_counts counts, const markov_options& options,
+                                   const progress_callback& progress);
     // The solver's access to the chain (impl/model_access.hpp).
     friend struct detail::model_access;
     markov_model() = default;
@@ -126,6 +128,12 @@ private:
  */
 markov_model fit_markov(transition_counts counts, const markov_options& options = {});
 
+/// fit_markov() reporting progress: the transient states solved, after each
+/// strongly connected component of the chain (a large component is one
+/// step, however long it iterates).
+markov_model fit_markov(transition_counts counts, const markov_options& options,
+                        const progress_callback& progress);
+
 /// Relative drops of the conversion rate and of the expected value.
 struct removal_effect {
     /// `1 - p(without) / p`, in [0, 1]; 0 when p is 0.
@@ -145,15 +153,9 @@ struct removal_effect {
 removal_effect group_removal_effect(const markov_model& model,
                                     const std::vector<channel_id>& group);
 
-/**
- * Progress of long removal work: called with (steps done, steps in all)
- * after each step (a batch of removals solved together, or on two or more
- * threads the conversions or the values of one, or one removal),
- * one call at a time but possibly from a solving thread; the last call has
- * done == total. An exception thrown by it stops the work and is rethrown
- * to the caller.
- */
-using progress_callback = std::function<void(std::size_t done, std::size_t total)>;
+// The removal functions below report progress (progress.hpp) after each
+// step: a batch of removals solved together, or on two or more threads the
+// conversions or the values of one, or one removal.
 
 /// The removal effects of several groups, each removed on its own. An empty
 /// group removes nothing: its effects are 0 (it is not solved).

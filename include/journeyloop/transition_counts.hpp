@@ -15,6 +15,7 @@
 #include <journeyloop/column_view.hpp>
 #include <journeyloop/fwd.hpp>
 #include <journeyloop/journey_set.hpp>
+#include <journeyloop/progress.hpp>
 
 #include <cstddef>
 #include <limits>
@@ -171,6 +172,11 @@ private:
  */
 transition_counts count_transitions(const journey_set& journeys,
                                     const counting_options& options = {});
+
+/// count_transitions() reporting progress: the rows counted, every few
+/// thousand rows (once, at the end, for order 1 from a path table's sums).
+transition_counts count_transitions(const journey_set& journeys, const counting_options& options,
+                                    const progress_callback& progress);
 
 /**
  * The number of threads count_transitions() counts `journeys` on with

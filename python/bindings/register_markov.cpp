@@ -155,11 +155,15 @@ void register_markov(py::module_& m) {
 
     m.def(
         "count_transitions",
-        [](const jl::journey_set& js, const jl::counting_options& options) {
-            return jl::count_transitions(js, options);
+        [](const jl::journey_set& js, const jl::counting_options& options,
+           const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
+            const auto callback = progress_of(progress);
+            py::gil_scoped_release release;
+            return jl::count_transitions(js, options, callback);
         },
-        py::arg("journeys"), py::arg("options"),
-        py::call_guard<sigint_scope, py::gil_scoped_release>(), "Order-k transition counts.");
+        py::arg("journeys"), py::arg("options"), py::arg("progress") = py::none(),
+        "Order-k transition counts; progress(rows counted, rows).");
     m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
           py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "Counts of the union of two data sets.");
@@ -251,21 +255,29 @@ void register_markov(py::module_& m) {
 
     m.def(
         "fit_markov",
-        [](jl::transition_counts counts, const jl::markov_options& options) {
-            return jl::fit_markov(std::move(counts), options);
+        [](jl::transition_counts counts, const jl::markov_options& options,
+           const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
+            const auto callback = progress_of(progress);
+            py::gil_scoped_release release;
+            return jl::fit_markov(std::move(counts), options, callback);
         },
         py::arg("counts"), py::arg("options") = jl::markov_options{},
-        py::call_guard<sigint_scope, py::gil_scoped_release>(),
-        "Estimates and solves the Markov model.");
+        py::arg("progress") = py::none(),
+        "Estimates and solves the Markov model; progress(states solved, transient states).");
     m.def(
         "fit_markov_taking",
-        [](jl::transition_counts& counts, const jl::markov_options& options) {
+        [](jl::transition_counts& counts, const jl::markov_options& options,
+           const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
+            const auto callback = progress_of(progress);
             jl::transition_counts taken = std::move(counts);
             counts = jl::transition_counts{}; // a valid empty count set, fit or not
-            return jl::fit_markov(std::move(taken), options);
+            py::gil_scoped_release release;
+            return jl::fit_markov(std::move(taken), options, callback);
         },
         py::arg("counts"), py::arg("options") = jl::markov_options{},
-        py::call_guard<sigint_scope, py::gil_scoped_release>(),
+        py::arg("progress") = py::none(),
         "fit_markov without a copy of the counts: they move into the model and the argument is "
         "left an empty count set (for counts no one else holds).");
     m.def(

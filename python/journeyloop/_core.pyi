@@ -358,7 +358,11 @@ class transition_counts:
     @staticmethod
     def from_bytes(data: bytes) -> transition_counts: ...
 
-def count_transitions(journeys: journey_set, options: counting_options) -> transition_counts: ...
+def count_transitions(
+    journeys: journey_set,
+    options: counting_options,
+    progress: Callable[[int, int], object] | None = None,
+) -> transition_counts: ...
 def merge(a: transition_counts, b: transition_counts) -> transition_counts: ...
 
 max_shapley_players: int
@@ -415,8 +419,16 @@ class markov_model:
     @staticmethod
     def from_bytes_with_metadata(data: bytes) -> tuple[markov_model, dict[str, Any]]: ...
 
-def fit_markov(counts: transition_counts, options: markov_options = ...) -> markov_model: ...
-def fit_markov_taking(counts: transition_counts, options: markov_options = ...) -> markov_model: ...
+def fit_markov(
+    counts: transition_counts,
+    options: markov_options = ...,
+    progress: Callable[[int, int], object] | None = None,
+) -> markov_model: ...
+def fit_markov_taking(
+    counts: transition_counts,
+    options: markov_options = ...,
+    progress: Callable[[int, int], object] | None = None,
+) -> markov_model: ...
 
 # (conversions, value) removal effects, one per channel.
 def removal_effects(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,13 @@ class TransitionCounts:
         collapse_repeats: bool = True,
         padded: bool = False,
         max_states: int = DEFAULT_MAX_STATES,
+        progress: bool | Callable[[int, int], object] | None = None,
     ) -> TransitionCounts:
         """Counts the transitions of ``journeys`` (see :class:`MarkovModel`).
+
+        ``progress`` (``True`` for a bar, or a callable ``(done, total)``)
+        reports the rows counted. Ctrl-C stops the count with
+        ``KeyboardInterrupt``.
 
         Raises
         ------
@@ -80,6 +86,8 @@ class TransitionCounts:
             if isinstance(journeys, Histories):
                 msg += " (loop-form histories are counted by MarkovModel().fit)"
             raise InvalidInputError(msg)
+        from ._model_base import progress_callback  # imports this module
+
         return cls(
             _core.count_transitions(
                 journeys._set,
@@ -89,6 +97,7 @@ class TransitionCounts:
                     padded=flag(padded, "padded"),
                     max_states=max_states,
                 ),
+                progress_callback(progress, "counting transitions"),
             )
         )
 

@@ -142,8 +142,18 @@ class MarkovModel(ModelBase):
 
     # -- fitting and persistence ------------------------------------------
 
-    def fit(self, data: Journeys | Histories | TransitionCounts) -> MarkovModel | LoopModel:
+    def fit(
+        self, data: Journeys | Histories | TransitionCounts, *, progress: Progress = None
+    ) -> MarkovModel | LoopModel:
         """Counts the transitions of ``data`` (or takes its counts) and solves the chain.
+
+        ``progress=True`` draws a bar for each stage (a tqdm bar when tqdm is
+        installed, else a line on stderr): the rows counted, then the states
+        solved (after each strongly connected component of the chain, so a
+        large component is one step); a callable ``(done, total)`` is called
+        for both stages in turn. Ctrl-C stops a fit with ``KeyboardInterrupt``
+        and leaves the model as it was before the call. Loop histories report
+        no progress.
 
         Funnel journeys (or counts) fit this model, which is returned. Loop-form
         histories (``form="loop"``) fit a :class:`LoopModel` with the same
@@ -175,7 +185,9 @@ class MarkovModel(ModelBase):
                 )
                 raise InvalidInputError(msg)
             self._model = _core.fit_markov(
-                backed_off(counts._counts, self.__dict__.get("min_count")), self._options()
+                backed_off(counts._counts, self.__dict__.get("min_count")),
+                self._options(),
+                progress_callback(progress, "solving the chain"),
             )
             self._gave_loop = False
             # Counts alone: intervals by uncertainty="bayes" only.
@@ -209,11 +221,14 @@ class MarkovModel(ModelBase):
                 collapse_repeats=self.collapse_repeats,
                 padded=self.padded,
                 max_states=self.max_states,
+                progress=progress,
             )
             # These counts are this call's own: they move into the model
             # (no second copy of every transition while it is fitted).
             model = _core.fit_markov_taking(
-                backed_off(counts._counts, self.__dict__.get("min_count")), self._options()
+                backed_off(counts._counts, self.__dict__.get("min_count")),
+                self._options(),
+                progress_callback(progress, "solving the chain"),
             )
             # -- sim --
             # Holding times follow each touch's sliding window, which a

@@ -109,3 +109,53 @@ TEST_CASE("interrupt: a stop requested from another thread ends long replicates 
     REQUIRE(done.load() >= 10);
     REQUIRE(done.load() < ro.replicates);
 }
+
+TEST_CASE("progress: counting reports the rows and a fit the transient states, in order",
+          "[progress]") {
+    const auto journeys = some_journeys();
+    for (std::size_t order : {1, 2, 3}) {
+        std::vector<std::pair<std::size_t, std::size_t>> rows, states;
+        const auto counts = count_transitions(
+            journeys, {order}, [&](std::size_t d, std::size_t t) { rows.emplace_back(d, t); });
+        REQUIRE(counts == count_transitions(journeys, {order}));
+        REQUIRE_FALSE(rows.empty());
+        REQUIRE(rows.back() == std::make_pair(journeys.size(), journeys.size()));
+        const auto model = fit_markov(
+            counts, {}, [&](std::size_t d, std::size_t t) { states.emplace_back(d, t); });
+        REQUIRE(model.conversion_rate() == fit_markov(counts).conversion_rate());
+        const std::size_t transient = counts.num_states() - 2;
+        REQUIRE(states.back() == std::make_pair(transient, transient));
+        for (std::size_t i = 1; i < states.size(); ++i)
+            REQUIRE(states[i].first > states[i - 1].first);
+    }
+}
+
+TEST_CASE("progress: counting on two threads reports every row once", "[progress][thread]") {
+    // Enough rows for two counting threads, with several reports each.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    const char* names[] = {"a", "b", "c", "d"};
+    for (std::size_t i = 0; i < 120000; ++i) {
+        paths.push_back(std::string(names[i % 4]) + " > " + names[(i / 4) % 4] + " > " +
+                        names[(i / 16) % 4]);
+        conv.push_back(static_cast<double>(i % 2));
+        nulls.push_back(1);
+        value.push_back(0);
+    }
+    std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto journeys = build_journeys({views, conv, nulls, value});
+    counting_options o;
+    o.order = 2;
+    o.threads = 2;
+    std::size_t calls = 0, last = 0;
+    const auto counts = count_transitions(journeys, o, [&](std::size_t d, std::size_t t) {
+        ++calls;
+        REQUIRE(t == 120000);
+        REQUIRE(d > last);
+        last = d;
+    });
+    REQUIRE(last == 120000);
+    REQUIRE(calls >= 10);
+    o.threads = 1;
+    REQUIRE(counts == count_transitions(journeys, o));
+}

@@ -22,6 +22,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "order.md",
         "markov.md",
         "plots.md",
+        "progress.md",
         "report.md",
         "scenarios.md",
         "scoring.md",

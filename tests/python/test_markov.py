@@ -277,3 +277,28 @@ def test_markov_options_object_and_constants_from_the_core(abc_journeys: jl.Jour
     # Team grouping: groups in order of first appearance, then the extra groups.
     names, members = _core.group_members(["x", "y", "x"], ["z", "y"])
     assert (names, members) == (["x", "y", "z"], [[0, 2], [1], []])
+
+
+def test_progress_of_a_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    rng, paths = random_paths(5, channels=8, rows=20000, longest=6)
+    conv = rng.integers(0, 2, size=len(paths)).astype(float)
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=1.0 - conv)
+    calls: list[tuple[int, int]] = []
+    model = jl.MarkovModel(order=3).fit(j, progress=lambda d, t: calls.append((d, t)))
+    reference = jl.MarkovModel(order=3).fit(j)
+    assert model.conversion_rate_ == reference.conversion_rate_
+    # The rows counted (every 4,096 rows, and at the end), then the states solved.
+    rows = [c for c in calls if c[1] == len(j)]
+    states = calls[len(rows) :]
+    assert rows == [(4096, 20000), (8192, 20000), (12288, 20000), (16384, 20000), (20000, 20000)]
+    transient = len(model.states()) - 2
+    assert states and states[-1] == (transient, transient)
+    assert all(t == transient for _, t in states)
+    assert [d for d, _ in states] == sorted({d for d, _ in states})
+    # progress=True: a line per stage on stderr without tqdm (the suite runs without it).
+    jl.MarkovModel(order=3).fit(j, progress=True)
+    err = capsys.readouterr().err
+    assert "counting transitions: 20000/20000\n" in err
+    assert f"solving the chain: {transient}/{transient}\n" in err
+    with pytest.raises(jl.InvalidInputError, match="progress must be"):
+        jl.MarkovModel().fit(j, progress="yes")  # type: ignore[arg-type]

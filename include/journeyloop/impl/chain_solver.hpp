@@ -92,8 +92,11 @@ constexpr std::size_t slow_block_direct_limit = 16384;
 /// Builds the chain from Q (as (source << 32 | target, p) over transient
 /// indices) and r, and solves it. Throws numerical_error if an iteration
 /// does not converge.
+/// `progress` (may be null) is called with the transient states solved
+/// after each component of the absorption solve.
 chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges,
-                  std::vector<double> r, std::vector<double> r_value);
+                  std::vector<double> r, std::vector<double> r_value,
+                  const std::function<void(std::size_t, std::size_t)>* progress = nullptr);
 
 /// Conversion probability and expected value from START when the transient
 /// states t with removed[t] != 0 send everything to NULL. Solves only their

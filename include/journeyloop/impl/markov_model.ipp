@@ -255,6 +255,12 @@ JOURNEYLOOP_IMPL_INLINE const transition_matrix& markov_model::transitions() con
 
 JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
                                                 const markov_options& options) {
+    return fit_markov(std::move(counts), options, {});
+}
+
+JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
+                                                const markov_options& options,
+                                                const progress_callback& progress) {
     const double alpha = options.smoothing;
     if (!(alpha >= 0) || !std::isfinite(alpha))
         throw invalid_input("smoothing must be a finite number >= 0, got " + std::to_string(alpha));
@@ -289,7 +295,8 @@ JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
         });
     const auto edges = q_edges.size();
     m.chain_ = std::make_shared<const detail::chain>(
-        detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value)));
+        detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value),
+                            progress ? &progress : nullptr));
     // Freed by now: the edge list (16 bytes an edge), the component search's
     // graph and edge pairs (about 12 more) and the chain by transient index
     // (12 more).

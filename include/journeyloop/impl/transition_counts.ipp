@@ -21,6 +21,8 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <mutex>
+#include <functional>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -168,7 +170,27 @@ public:
         return tuple_offsets_.size() - 1 + transition_counts::first_channel_state;
     }
 
+    /// Called (when set) with the rows counted since its last call, every
+    /// stop_check_rows rows and at the end of count().
+    std::function<void(std::size_t)> on_rows;
+
     void count(const journey_set& journeys, std::size_t begin, std::size_t end) {
+        reported_ = begin;
+        count_rows(journeys, begin, end);
+        if (on_rows) on_rows(end - reported_);
+    }
+
+private:
+    // A check point: a stop request (interrupt.hpp), and the rows counted.
+    void checkpoint(std::size_t row) {
+        detail::stop_point();
+        if (on_rows && row > reported_) {
+            on_rows(row - reported_);
+            reported_ = row;
+        }
+    }
+
+    void count_rows(const journey_set& journeys, std::size_t begin, std::size_t end) {
         // Channel space needs a second (C + 1)^2 matrix for the part: up
         // to 8 MB (1,023 channels); beyond, the general loop below.
         if (direct_ && dense_ && collapse_ && state_of_channel_.size() < 1024) {
@@ -176,7 +198,7 @@ public:
             return;
         }
         for (std::size_t row = begin; row < end; ++row) {
-            if (row % stop_check_rows == 0) detail::stop_point();
+            if (row % stop_check_rows == 0) checkpoint(row);
             const double conv = journeys.conversions(row);
             const double nulls = journeys.nulls(row);
             const double weight = conv + nulls;
@@ -205,6 +227,7 @@ public:
         }
     }
 
+public:
     /// Adds `other` (the rows after this part's) to this part.
     void merge(const counter& other) {
         std::vector<state_id> map(other.num_states());
@@ -253,7 +276,7 @@ private:
         detail::order1_sums sums;
         sums.widen(state_of_channel_.size());
         for (std::size_t row = begin; row < end; ++row) {
-            if (row % stop_check_rows == 0) detail::stop_point();
+            if (row % stop_check_rows == 0) checkpoint(row);
             const double conv = journeys.conversions(row);
             const double nulls = journeys.nulls(row);
             if (conv + nulls == 0) continue;
@@ -348,6 +371,7 @@ private:
         return it->second;
     }
 
+    std::size_t reported_ = 0;
     std::size_t k_;
     bool collapse_, padded_, packed_, direct_;
     std::size_t max_dense_;
@@ -368,6 +392,12 @@ private:
 
 JOURNEYLOOP_IMPL_INLINE transition_counts count_transitions(const journey_set& journeys,
                                                             const counting_options& options) {
+    return count_transitions(journeys, options, {});
+}
+
+JOURNEYLOOP_IMPL_INLINE transition_counts count_transitions(const journey_set& journeys,
+                                                            const counting_options& options,
+                                                            const progress_callback& progress) {
     const std::size_t k = options.order;
     const auto estimate = checked_estimate(journeys, options);
 
@@ -384,6 +414,7 @@ JOURNEYLOOP_IMPL_INLINE transition_counts count_transitions(const journey_set& j
         counter one(k, options, parts.channels.size());
         one.from_sums(journeys, 0, journeys.size(), *journey_set::builder::order1_sums(journeys));
         one.finish(parts);
+        if (progress) progress(journeys.size(), journeys.size());
         return detail::counts_access::assemble(std::move(parts));
     }
 
@@ -400,6 +431,15 @@ JOURNEYLOOP_IMPL_INLINE transition_counts count_transitions(const journey_set& j
     std::vector<counter> parts_of;
     for (std::size_t t = 0; t < threads; ++t)
         parts_of.emplace_back(k, options, parts.channels.size());
+    std::mutex progress_mutex;
+    std::size_t counted = 0;
+    if (progress)
+        for (auto& part : parts_of)
+            part.on_rows = [&](std::size_t rows) {
+                const std::lock_guard<std::mutex> lock(progress_mutex);
+                counted += rows;
+                progress(counted, n);
+            };
     std::vector<std::exception_ptr> errors(threads);
     auto work = [&](std::size_t t) {
         try {

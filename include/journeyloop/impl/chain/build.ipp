@@ -237,19 +237,31 @@ void run_both(First&& first, Second&& second) {
 // solve needs it (solve_without finds ancestors from the forward rows and
 // the component order). The two are independent: on large chains, visits
 // on a second thread.
-JOURNEYLOOP_IMPL_INLINE void solve_full(chain& c) {
+JOURNEYLOOP_IMPL_INLINE void solve_full(
+    chain& c, const std::function<void(std::size_t, std::size_t)>* progress) {
     const std::size_t n = c.n, num = c.components();
     const csr backward = transpose(c);
     const std::vector<char> none(n, 0);
     c.x.assign(n, 0.0);
     c.x_value.assign(n, 0.0);
     c.visits.assign(n, 0.0);
-    auto absorption = [&c, &none, n, num] {
+    auto absorption = [&c, &none, n, num, progress] {
         component_workspace ws(n);
         double* ys[2] = {c.x.data(), c.x_value.data()};
         const block_system sys{forward_of(c), none, ys, 2, c.base.data(), 1, n};
-        for (std::size_t k = 0; k < num; ++k)
+        // Components are solved in order, each a range of states ending at
+        // component_end[k]: the states solved so far. Reported at most every
+        // 4,096 states (and at the end), so that chains of many one-state
+        // components do not call back once a state.
+        std::size_t reported = 0;
+        for (std::size_t k = 0; k < num; ++k) {
             solve_component(sys, c.component_begin(k), c.component_end[k], ws);
+            const std::size_t solved = c.component_end[k];
+            if (progress && *progress && (solved - reported >= 4096 || k + 1 == num)) {
+                (*progress)(solved, n);
+                reported = solved;
+            }
+        }
     };
     // The visits' scratch is allocated here, on the calling thread, though
     // the visits may run on a second one: blocks a worker thread allocates
@@ -277,9 +289,9 @@ JOURNEYLOOP_IMPL_INLINE void solve_full(chain& c) {
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(chain_build_1)
 
-JOURNEYLOOP_IMPL_INLINE chain build_chain(std::size_t n,
-                                          std::vector<std::pair<std::uint64_t, double>> q_edges,
-                                          std::vector<double> r, std::vector<double> r_value) {
+JOURNEYLOOP_IMPL_INLINE chain build_chain(
+    std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges, std::vector<double> r,
+    std::vector<double> r_value, const std::function<void(std::size_t, std::size_t)>* progress) {
     detail::stop_point();
     std::sort(q_edges.begin(), q_edges.end());
     // Q by transient index, until the chain is laid out.
@@ -303,7 +315,7 @@ JOURNEYLOOP_IMPL_INLINE chain build_chain(std::size_t n,
     c.start_component = static_cast<std::size_t>(
         std::upper_bound(c.component_end.begin(), c.component_end.end(), std::size_t{c.start}) -
         c.component_end.begin());
-    solve_full(c);
+    solve_full(c, progress);
     return c;
 }
 
