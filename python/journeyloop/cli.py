@@ -31,12 +31,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Exit status of a user error (bad file, bad row, bad option).
 USER_ERROR = 2
 
 _PATH_COLUMNS = ("path", "paths", "journey", "history")
+# An event log's columns found by their usual names (any case) when no option names them.
+_CUSTOMER_COLUMNS = ("customer", "customer_id", "user", "user_id", "visitor", "visitor_id",
+                     "client_id", "cookie", "cookie_id")  # fmt: skip
+_TIME_COLUMNS = ("time", "timestamp", "ts", "event_time", "datetime", "date")
+_CHANNEL_COLUMNS = ("channel", "touchpoint", "touch_point", "touch")
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 
 _INPUT_HELP = """
@@ -155,9 +161,11 @@ def _pick(df: pd.DataFrame, given: str | None, candidates: Sequence[str], what: 
             msg = f"no column {given!r} for {what} (the columns are: {columns})"
             raise UserError(msg)
         return given
+    # The usual names, in order, whatever their case ("Timestamp", "USER_ID").
+    by_lower = {str(c).lower(): c for c in reversed(df.columns)}
     for c in candidates:
-        if c in df.columns:
-            return c
+        if c in by_lower:
+            return str(by_lower[c])
     return None
 
 
@@ -193,11 +201,9 @@ def journeys_from(df: pd.DataFrame, args: argparse.Namespace) -> Any:
                     purchase=args.purchase,
                 )
             return jl.Journeys.from_paths(df, path=path, sep=args.sep)
-        customer = _pick(
-            df, args.customer, ("customer", "customer_id", "cookie", "user"), "--customer"
-        )
-        time = _pick(df, args.time, ("time", "timestamp", "date"), "--time")
-        channel = _pick(df, args.channel, ("channel", "touchpoint"), "--channel")
+        customer = _pick(df, args.customer, _CUSTOMER_COLUMNS, "--customer")
+        time = _pick(df, args.time, _TIME_COLUMNS, "--time")
+        channel = _pick(df, args.channel, _CHANNEL_COLUMNS, "--channel")
         if customer is None or time is None or channel is None:
             msg = (
                 "the file is neither a path table (a 'path' column, or --path NAME) nor an event "
@@ -205,6 +211,7 @@ def journeys_from(df: pd.DataFrame, args: argparse.Namespace) -> Any:
                 f"columns are: {', '.join(map(str, df.columns))}"
             )
             raise UserError(msg)
+        df = _parsed_times(df, time, args.file)
         conversion = _pick(
             df, args.conversion, ("conversion", "converted", "purchase"), "--conversion"
         )
@@ -233,6 +240,33 @@ def journeys_from(df: pd.DataFrame, args: argparse.Namespace) -> Any:
         )
     except jl.JourneyloopError as err:
         raise _with_lines(args.file, err) from err
+
+
+def _parsed_times(df: pd.DataFrame, time: str, file: str) -> pd.DataFrame:
+    """The event log with its time column as datetimes when a text file gave it as text
+    ("2026-01-05 10:00:00"); the first value that is not a date is a user error naming its row.
+    Numbers and datetimes are left as they are."""
+    column = df[time]
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return df
+    try:
+        parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+    except (TypeError, ValueError):
+        parsed = pd.Series(pd.NaT, index=column.index)
+    bad = parsed.isna() & column.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        where = (
+            f" (line {row + 2} of the file)" if Path(file).suffix.lower() in _TEXT_SUFFIXES else ""
+        )
+        msg = (
+            f"{file}: row {row}{where}, column {time!r}: {column.iloc[row]!r} is not a date "
+            "or a time (give ISO dates such as 2026-01-05 10:00, or numbers)"
+        )
+        raise UserError(msg)
+    out = df.copy()
+    out[time] = parsed
+    return out
 
 
 def _empty(x: object) -> bool:

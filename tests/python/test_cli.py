@@ -589,3 +589,37 @@ def test_every_command_through_the_console_script(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "there is no column 'channel'" in bad.stderr
+
+
+def test_an_event_log_in_csv_with_usual_names_and_text_times(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Names in other cases and the usual synonyms; times as text, as every CSV holds them.
+    events = pd.DataFrame(
+        {
+            "User_ID": ["u1", "u1", "u2", "u2", "u3"],
+            "TS": ["2026-01-05 10:00", "2026-01-06 09:30", "2026-01-05 08:00",
+                   "2026-01-07 12:00", "2026-01-08"],
+            "Touchpoint": ["email", "demo", "demo", "email", "email"],
+            "Converted": [0, 1, 0, 1, 0],
+            "Revenue": [0.0, 120.0, 0.0, 80.0, 0.0],
+        }
+    )  # fmt: skip
+    f = tmp_path / "events.csv"
+    events.to_csv(f, index=False)
+    code, out, _ = _run(["attribute", str(f), "--methods", "last_touch", "first_touch"], capsys)
+    assert code == 0
+    table = [line.split() for line in out.strip().splitlines()[1:]]
+    # Last touch: u1's demo, u2's email; first touch: u1's email, u2's demo.
+    got = {(r[0], r[1]): (float(r[2]), float(r[3].replace(",", ""))) for r in table}
+    assert got == {
+        ("last_touch", "demo"): (1.0, 120.0),
+        ("last_touch", "email"): (1.0, 80.0),
+        ("first_touch", "demo"): (1.0, 80.0),
+        ("first_touch", "email"): (1.0, 120.0),
+    }
+    # A time that is not one names its row, and the row's line in the file.
+    events.loc[3, "TS"] = "next tuesday"
+    events.to_csv(f, index=False)
+    line = _user_error(["attribute", str(f)], capsys)
+    assert "row 3 (line 5 of the file), column 'TS': 'next tuesday' is not a date" in line
