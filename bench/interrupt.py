@@ -36,6 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR / "bench"))
+
+from revision import git  # noqa: E402
 
 SETUP = """
 import sys
@@ -111,16 +114,6 @@ def interrupt(work: str, wait: float = 1.0) -> Outcome:
         delay = time.monotonic() - sent
         left = sorted(p.name for p in Path(tmp).iterdir())
     return Outcome(work, child.returncode, delay, "KeyboardInterrupt" in err, left, err)
-
-
-def git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", *args], cwd=REPO_DIR, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip()
 
 
 def main() -> None:

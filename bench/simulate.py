@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,18 +30,9 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import generate_paths  # noqa: E402
+from revision import git  # noqa: E402
 
 import journeyloop as jl  # noqa: E402
-
-
-def git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", *args], cwd=REPO_DIR, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip()
 
 
 def run_case(preset: str, order: int, walks: int, threads: int, repeats: int) -> dict[str, Any]:

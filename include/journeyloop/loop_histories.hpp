@@ -11,6 +11,7 @@
 
 #include <journeyloop/column_view.hpp>
 #include <journeyloop/fwd.hpp>
+#include <journeyloop/progress.hpp>
 #include <journeyloop/journey_set.hpp>
 #include <journeyloop/transition_counts.hpp>
 
@@ -134,6 +135,11 @@ struct loop_counts {
  */
 loop_counts count_loop_transitions(const loop_histories& histories,
                                    const counting_options& options = {});
+
+/// count_loop_transitions() reporting progress (progress.hpp): the histories
+/// counted, every few thousand and at the end.
+loop_counts count_loop_transitions(const loop_histories& histories, const counting_options& options,
+                                   const progress_callback& progress);
 
 /**
  * Loop histories from a path table whose paths hold the purchase token

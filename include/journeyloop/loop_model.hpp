@@ -127,7 +127,8 @@ public:
     }
 
 private:
-    friend loop_model fit_loop(const loop_counts& counts, const markov_options& options);
+    friend loop_model fit_loop(const loop_counts& counts, const markov_options& options,
+                               const progress_callback& progress);
     // Bayes replicates (impl/uncertainty.ipp): views whose weights are
     // posterior draws, not flows of journeys.
     friend struct detail::loop_model_access;
@@ -147,6 +148,11 @@ private:
 /// purchases and its nulls the buyers; the views' values sum to the value).
 /// Throws numerical_error naming a state with no way out.
 loop_model fit_loop(const loop_counts& counts, const markov_options& options = {});
+
+/// fit_loop() reporting progress (progress.hpp): the transient states solved,
+/// of the first view and then of the repeat view, over the states of both.
+loop_model fit_loop(const loop_counts& counts, const markov_options& options,
+                    const progress_callback& progress);
 
 /// The headline figures. Throws numerical_error if the repeat probability
 /// is 1 (purchases would never end).

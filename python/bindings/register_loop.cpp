@@ -2,6 +2,7 @@
 #include "model_helpers.hpp"
 #include "register.hpp"
 #include "interrupt.hpp"
+#include "progress.hpp"
 
 #include <journeyloop/journey_graph.hpp>
 #include <journeyloop/loop_model.hpp>
@@ -9,6 +10,7 @@
 
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -73,12 +75,15 @@ void register_loop(py::module_& m) {
         .def_readonly("repeat_purchases", &jl::loop_counts::repeat_purchases);
     m.def(
         "count_loop_transitions",
-        [](const jl::loop_histories& js, const jl::counting_options& options) {
+        [](const jl::loop_histories& js, const jl::counting_options& options,
+           const std::optional<py::function>& progress) {
             const sigint_scope interruptible;
+            const auto callback = progress_of(progress);
             py::gil_scoped_release release;
-            return jl::count_loop_transitions(js, options);
+            return jl::count_loop_transitions(js, options, callback);
         },
-        py::arg("histories"), py::arg("options"), "Counts of the two views of the loop chain.");
+        py::arg("histories"), py::arg("options"), py::arg("progress") = py::none(),
+        "Counts of the two views of the loop chain; progress(histories counted, histories).");
 
     py::class_<jl::loop_model>(m, "loop_model")
         .def_property_readonly("first", &jl::loop_model::first,
@@ -162,13 +167,16 @@ void register_loop(py::module_& m) {
             "(loop model, metadata) from journeyloop's file format (validated, solved).");
     m.def(
         "fit_loop",
-        [](const jl::loop_counts& counts, const jl::markov_options& options) {
+        [](const jl::loop_counts& counts, const jl::markov_options& options,
+           const std::optional<py::function>& progress) {
             const sigint_scope interruptible;
+            const auto callback = progress_of(progress);
             py::gil_scoped_release release;
-            return jl::fit_loop(counts, options);
+            return jl::fit_loop(counts, options, callback);
         },
         py::arg("counts"), py::arg("options") = jl::markov_options{},
-        "Fits both views of the loop chain.");
+        py::arg("progress") = py::none(),
+        "Fits both views of the loop chain; progress(states solved, states of both views).");
 
     py::class_<jl::loop_attribution, jl::attribution>(m, "loop_attribution")
         .def_property_readonly(

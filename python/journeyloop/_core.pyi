@@ -551,7 +551,11 @@ class loop_counts:
     @property
     def repeat_purchases(self) -> float: ...
 
-def count_loop_transitions(histories: loop_histories, options: counting_options) -> loop_counts: ...
+def count_loop_transitions(
+    histories: loop_histories,
+    options: counting_options,
+    progress: Callable[[int, int], object] | None = None,
+) -> loop_counts: ...
 
 class loop_model:
     @property
@@ -603,7 +607,11 @@ class loop_model:
     @staticmethod
     def from_bytes_with_metadata(data: bytes) -> tuple[loop_model, dict[str, Any]]: ...
 
-def fit_loop(counts: loop_counts, options: markov_options = ...) -> loop_model: ...
+def fit_loop(
+    counts: loop_counts,
+    options: markov_options = ...,
+    progress: Callable[[int, int], object] | None = None,
+) -> loop_model: ...
 
 class loop_attribution(attribution):
     @property

@@ -47,6 +47,12 @@ class Graph:
     kinds: dict[str, str] = field(default_factory=dict)
 
 
+def _check_min_probability(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        msg = f"min_probability must be a number in [0, 1], got {value!r}"
+        raise InvalidInputError(msg)
+
+
 def _kind(label: str) -> str:
     if label == "START":
         return "START"
@@ -483,13 +489,7 @@ def journey_graph(
     if top is not None:
         top = whole_number(top, "top", 1)
     labels = whole_number(labels, "labels", 0)
-    if (
-        isinstance(min_probability, bool)
-        or not isinstance(min_probability, (int, float))
-        or not 0 <= min_probability <= 1
-    ):
-        msg = f"min_probability must be a number in [0, 1], got {min_probability!r}"
-        raise InvalidInputError(msg)
+    _check_min_probability(min_probability)
     if not hasattr(model, "transition_matrix") or not hasattr(model, "_labels"):
         msg = f"journey_graph expects a fitted MarkovModel or LoopModel, got {type(model).__name__}"
         raise InvalidInputError(msg)
@@ -696,13 +696,7 @@ def circular_journey(
     (['awareness', 'evaluation', 'PURCHASE', 'loyalty'], 0.5)
     """
     labels = whole_number(labels, "labels", 0)
-    if (
-        isinstance(min_probability, bool)
-        or not isinstance(min_probability, (int, float))
-        or not 0 <= min_probability <= 1
-    ):
-        msg = f"min_probability must be a number in [0, 1], got {min_probability!r}"
-        raise InvalidInputError(msg)
+    _check_min_probability(min_probability)
     model, rate, is_loop = _stage_input(model_or_histories, stages)
     graph = _state_graph(model)
     goal = "PURCHASE" if is_loop else "CONVERSION"

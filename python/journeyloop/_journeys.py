@@ -266,6 +266,23 @@ class _Rows(Generic[_Set]):
         (``to_dot()``). ``stages`` defaults to the channel metadata."""
         return type(self)(_core.relabel_channels(self._set, self._stage_of(stages)), self._report)
 
+    def plot_circle(
+        self, stages: Mapping[str, str] | None = None, *, ax: Any = None, **options: Any
+    ) -> Any:
+        """:func:`journeyloop.plot.circular_journey` of these rows: the stage graph drawn as
+        a loop (``stages`` default to the channel metadata); returns the axes. ``options``:
+        ``min_probability``, ``labels``."""
+        from . import plot
+
+        return plot.circular_journey(self, stages=stages, ax=ax, **options)
+
+    def plot_handoffs(self, teams: Any = None, *, ax: Any = None) -> Any:
+        """:func:`journeyloop.plot.handoffs` of :meth:`handoffs` (``teams`` as there);
+        returns the axes."""
+        from . import plot
+
+        return plot.handoffs(self.handoffs(teams), ax=ax)
+
     def stage_moves(self, stages: Mapping[str, str] | None = None) -> pd.DataFrame:
         """Which channels move customers between stages.
 

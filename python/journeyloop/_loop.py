@@ -11,7 +11,7 @@ from . import _core, _scenario
 from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
 from ._journeys import Histories
-from ._model_base import ModelBase, Progress, warn_unshared
+from ._model_base import ModelBase, Progress, progress_callback, warn_unshared
 from ._scenario import Scenario
 from ._shapley import RemovalRule, check_rule
 from ._simulate import (
@@ -80,8 +80,13 @@ class LoopModel(ModelBase):
     #: The fitted core model (None until fit); ModelBase's constructor takes the options.
     _model: _core.loop_model | None
 
-    def fit(self, data: Histories) -> LoopModel:
+    def fit(self, data: Histories, *, progress: Progress = None) -> LoopModel:
         """Counts the transitions of loop-form histories and solves the loop chain.
+
+        ``progress=True`` draws a bar for each stage (the histories counted,
+        then the states of both views solved); a callable ``(done, total)`` is
+        called for both in turn (docs/progress.md). Ctrl-C stops the fit with
+        ``KeyboardInterrupt`` and leaves the model as it was.
 
         Raises
         ------
@@ -105,8 +110,14 @@ class LoopModel(ModelBase):
         options = _core.counting_options(
             order=self.order, collapse_repeats=self.collapse_repeats, max_states=self.max_states
         )
-        counts = _core.count_loop_transitions(data._set, options)
-        model = _core.fit_loop(counts, _core.markov_options(smoothing=float(self.smoothing)))
+        counts = _core.count_loop_transitions(
+            data._set, options, progress_callback(progress, "counting transitions")
+        )
+        model = _core.fit_loop(
+            counts,
+            _core.markov_options(smoothing=float(self.smoothing)),
+            progress_callback(progress, "solving the chain"),
+        )
         # -- sim --
         holding = fit_loop_holding_times(data, model)
         # Nothing of this model changes before the work is done (it may be

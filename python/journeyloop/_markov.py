@@ -151,9 +151,8 @@ class MarkovModel(ModelBase):
         installed, else a line on stderr): the rows counted, then the states
         solved (after each strongly connected component of the chain, so a
         large component is one step); a callable ``(done, total)`` is called
-        for both stages in turn. Ctrl-C stops a fit with ``KeyboardInterrupt``
-        and leaves the model as it was before the call. Loop histories report
-        no progress.
+        for both stages in turn (docs/progress.md). Ctrl-C stops a fit with
+        ``KeyboardInterrupt`` and leaves the model as it was before the call.
 
         Funnel journeys (or counts) fit this model, which is returned. Loop-form
         histories (``form="loop"``) fit a :class:`LoopModel` with the same
@@ -210,7 +209,7 @@ class MarkovModel(ModelBase):
                 collapse_repeats=self.collapse_repeats,
                 smoothing=self.smoothing,
                 max_states=self.max_states,
-            ).fit(data)
+            ).fit(data, progress=progress)
             self._model = None
             self._gave_loop = True
             return loop

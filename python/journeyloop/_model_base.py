@@ -766,6 +766,22 @@ class ModelBase:
 
         return model_report(self, path, **options)
 
+    # -- plots --
+
+    def plot_graph(self, *, ax: Any = None, **options: Any) -> Any:
+        """:func:`journeyloop.plot.journey_graph` of this model, on ``ax``; returns the axes.
+        ``options``: ``engine``, ``top``, ``min_probability``, ``labels``, ``level``."""
+        from . import plot
+
+        return plot.journey_graph(self, ax=ax, **options)
+
+    def plot_transitions(self, *, ax: Any = None, **options: Any) -> Any:
+        """:func:`journeyloop.plot.transition_matrix` of this model, on ``ax``; returns the
+        axes. ``options``: ``annotate``."""
+        from . import plot
+
+        return plot.transition_matrix(self, ax=ax, **options)
+
     # -- text -----------------------------------------------------------------
 
     def _fitted_figures(self) -> str:

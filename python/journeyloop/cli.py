@@ -221,22 +221,10 @@ def journeys_from(df: pd.DataFrame, args: argparse.Namespace) -> Any:
                 msg = "--lookback cuts funnel journeys; a loop history keeps every touch"
                 raise UserError(msg)
             return jl.Histories.from_events(
-                df,
-                customer=customer,
-                time=time,
-                channel=channel,
-                conversion=conversion,
-                value=value,
-                purchase=args.purchase,
+                df, customer, time, channel, conversion, value, purchase=args.purchase
             )
         return jl.Journeys.from_events(
-            df,
-            customer=customer,
-            time=time,
-            channel=channel,
-            conversion=conversion,
-            value=value,
-            lookback=args.lookback,
+            df, customer, time, channel, conversion, value, lookback=args.lookback
         )
     except jl.JourneyloopError as err:
         raise _with_lines(args.file, err) from err

@@ -1,9 +1,12 @@
 #include "fixtures.hpp"
 
 #include <journeyloop/interrupt.hpp>
+#include <journeyloop/loop_histories.hpp>
+#include <journeyloop/loop_model.hpp>
 #include <journeyloop/simulate.hpp>
 #include <journeyloop/uncertainty.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <string_view>
@@ -158,4 +161,22 @@ TEST_CASE("progress: counting on two threads reports every row once", "[progress
     REQUIRE(calls >= 10);
     o.threads = 1;
     REQUIRE(counts == count_transitions(journeys, o));
+}
+
+TEST_CASE("progress: a loop fit reports its histories, then the states of both views",
+          "[progress]") {
+    std::vector<std::string_view> p{"a > b > purchase > c", "b > purchase > a > purchase", "c"};
+    std::vector<double> customers{3, 2, 4};
+    const auto histories = build_loop_histories({p, customers, {}, {}});
+    std::vector<std::pair<std::size_t, std::size_t>> rows, states;
+    const auto counts = count_loop_transitions(
+        histories, {}, [&](std::size_t d, std::size_t t) { rows.emplace_back(d, t); });
+    REQUIRE(rows == std::vector<std::pair<std::size_t, std::size_t>>{{3, 3}});
+    const auto model =
+        fit_loop(counts, {}, [&](std::size_t d, std::size_t t) { states.emplace_back(d, t); });
+    const std::size_t first = counts.first.num_states() - 2,
+                      both = first + counts.repeat->num_states() - 2;
+    REQUIRE(states.back() == std::make_pair(both, both));
+    REQUIRE(std::find(states.begin(), states.end(), std::make_pair(first, both)) != states.end());
+    REQUIRE(summarize(model).expected_purchases == summarize(fit_loop(counts)).expected_purchases);
 }

@@ -424,3 +424,25 @@ def test_token_lists_refuse_a_channel_holding_the_separator() -> None:
         match=r"row 1, column 'path': the channel 'x > y' holds the separator '>'",
     ):
         jl.Histories.from_paths([["a", "purchase"], ["x > y"]], count=[2, 3])
+
+
+def test_progress_of_a_loop_fit() -> None:
+    rng = np.random.default_rng(3)
+    names = ["a", "b", "c", "purchase"]
+    paths = [" > ".join(names[i] for i in rng.integers(0, 4, 6)) for _ in range(9000)]
+    paths = [p if not p.startswith("purchase") else "a > " + p for p in paths]
+    histories = jl.Histories.from_paths(paths, count=np.ones(len(paths)))
+    calls: list[tuple[int, int]] = []
+    model = jl.LoopModel(order=2).fit(histories, progress=lambda d, t: calls.append((d, t)))
+    assert model.expected_purchases_ == jl.LoopModel(order=2).fit(histories).expected_purchases_
+    rows = [c for c in calls if c[1] == len(histories)]
+    assert rows == [(4096, 9000), (8192, 9000), (9000, 9000)]
+    states = calls[len(rows) :]
+    total = states[-1][1]
+    assert states[-1] == (total, total)
+    assert all(t == total for _, t in states)
+    assert [d for d, _ in states] == sorted({d for d, _ in states})
+    # The same progress through MarkovModel's entry point.
+    calls.clear()
+    jl.MarkovModel(order=2).fit(histories, progress=lambda d, t: calls.append((d, t)))
+    assert calls == rows + states

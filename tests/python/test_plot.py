@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 
 import journeyloop as jl
@@ -377,4 +378,31 @@ def test_docstring_examples_of_the_graphs() -> None:
     result = doctest.testmod(_graph, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 10
     assert result.failed == 0
+    plt.close("all")
+
+
+def test_the_plot_methods_draw_what_the_functions_draw() -> None:
+    j = jl.Journeys.from_paths(
+        ["a > b", "b", "a > c", "c > b"], conversions=[30, 0, 20, 10], nulls=[30, 20, 0, 25]
+    )
+    model = jl.MarkovModel().fit(j)
+    _, (one, two) = plt.subplots(1, 2)
+    assert model.plot_graph(ax=one, engine="matplotlib") is one
+    jl.plot.journey_graph(model, ax=two, engine="matplotlib")
+    pd.testing.assert_frame_equal(one.journeyloop_graph["edges"], two.journeyloop_graph["edges"])
+    _, (one, two) = plt.subplots(1, 2)
+    assert model.plot_transitions(ax=one) is one
+    jl.plot.transition_matrix(model, ax=two)
+    assert one.images[0].get_array().tolist() == two.images[0].get_array().tolist()
+    teams = {"a": "marketing", "b": "sales", "c": "sales"}
+    _, (one, two) = plt.subplots(1, 2)
+    assert j.plot_handoffs(teams, ax=one) is one
+    jl.plot.handoffs(j.handoffs(teams), ax=two)
+    assert one.images[0].get_array().tolist() == two.images[0].get_array().tolist()
+    h = jl.Histories.from_paths(["a > b > purchase > c > purchase", "a"], count=[2, 5])
+    stages = {"a": "awareness", "b": "evaluation", "c": "loyalty"}
+    _, (one, two) = plt.subplots(1, 2)
+    assert h.plot_circle(stages, ax=one) is one
+    jl.plot.circular_journey(h, stages=stages, ax=two)
+    pd.testing.assert_frame_equal(one.journeyloop_graph["edges"], two.journeyloop_graph["edges"])
     plt.close("all")

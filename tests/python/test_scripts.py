@@ -49,6 +49,8 @@ SMOKE_RUNS = {
     "bench/plot_images.py": "test_plot_images",
     "bench/credit.py": "test_credit_bench",
     "bench/interrupt.py": "test_interrupt.py::test_the_benchmark_writes_a_line_per_run",
+    # Imported by the scripts that tag their results with the commit.
+    "bench/revision.py": "test_interrupt.py::test_the_benchmark_writes_a_line_per_run",
     "bench/cpp/solver_choice.cpp": "test_solver_choice",
     "examples/python/loop_b2b.py": "test_examples.py::test_example_runs",
     "examples/python/quickstart.py": "test_examples.py::test_example_runs",

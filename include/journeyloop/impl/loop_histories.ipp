@@ -211,6 +211,12 @@ private:
 
 JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
                                                            const counting_options& options) {
+    return count_loop_transitions(histories, options, {});
+}
+
+JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
+                                                           const counting_options& options,
+                                                           const progress_callback& progress) {
     detail::check_order(options.order);
     if (options.padded)
         throw invalid_input("the loop model has no padded form: count with padded=false");
@@ -230,11 +236,16 @@ JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories&
                              "counting loop transitions");
     }
     loop_counter counter(histories, options);
-    for (std::size_t row = 0; row < histories.size(); ++row) {
-        if (row % 4096 == 0) detail::stop_point();
+    const std::size_t n = histories.size();
+    for (std::size_t row = 0; row < n; ++row) {
+        if (row % 4096 == 0) {
+            detail::stop_point();
+            if (progress && row > 0) progress(row, n);
+        }
         const double w = histories.customers(row);
         if (w != 0) counter.count_history(histories.path(row), histories.purchase_values(row), w);
     }
+    if (progress) progress(n, n);
     return counter.finish();
 }
 

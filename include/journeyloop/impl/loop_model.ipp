@@ -137,10 +137,26 @@ JOURNEYLOOP_IMPL_INLINE void check_loop_counts(const loop_counts& c) {
 
 JOURNEYLOOP_IMPL_INLINE loop_model fit_loop(const loop_counts& counts,
                                             const markov_options& options) {
+    return fit_loop(counts, options, {});
+}
+
+JOURNEYLOOP_IMPL_INLINE loop_model fit_loop(const loop_counts& counts,
+                                            const markov_options& options,
+                                            const progress_callback& progress) {
     check_loop_counts(counts);
-    auto first = fit_markov(counts.first, options);
+    // One count of states for both views: the first's, then the repeat's.
+    const std::size_t first_states = counts.first.num_states() - 2;
+    const std::size_t all = first_states + (counts.repeat ? counts.repeat->num_states() - 2 : 0);
+    progress_callback first_progress, repeat_progress;
+    if (progress) {
+        first_progress = [&](std::size_t done, std::size_t) { progress(done, all); };
+        repeat_progress = [&](std::size_t done, std::size_t) {
+            progress(first_states + done, all);
+        };
+    }
+    auto first = fit_markov(counts.first, options, first_progress);
     std::optional<markov_model> repeat;
-    if (counts.repeat) repeat = fit_markov(*counts.repeat, options);
+    if (counts.repeat) repeat = fit_markov(*counts.repeat, options, repeat_progress);
     return loop_model(std::move(first), std::move(repeat), counts);
 }
 
