@@ -110,10 +110,11 @@ def attribution(frame: pd.DataFrame, *, column: str = "conversions", ax: Any = N
             label=method or None,
         )
     ax.set_yticks(where, keys)
-    ax.set_xlabel(f"{column} attributed")
+    ax.set_xlabel(f"{column.replace('_', ' ')} attributed")
     ax.set_ylabel(key)
     if len(methods) > 1:
-        ax.legend(title="method", fontsize="small")
+        # Beside the bars, never over them (the longest bar may reach the corner).
+        ax.legend(title="method", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(f"{column.replace('_', ' ').capitalize()} by {key}")
     return ax
 

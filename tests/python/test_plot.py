@@ -406,3 +406,19 @@ def test_the_plot_methods_draw_what_the_functions_draw() -> None:
     jl.plot.circular_journey(h, stages=stages, ax=two)
     pd.testing.assert_frame_equal(one.journeyloop_graph["edges"], two.journeyloop_graph["edges"])
     plt.close("all")
+
+
+def test_attribution_labels_and_a_legend_beside_the_bars() -> None:
+    h = jl.Histories.from_paths(["a > purchase > b > purchase", "b > purchase"], count=[2, 3])
+    credit = jl.LoopModel().fit(h).attribution()
+    ax = jl.plot.attribution(credit, column="repeat_purchases")
+    assert ax.get_xlabel() == "repeat purchases attributed"
+    assert ax.get_title() == "Repeat purchases by channel"
+    j = jl.Journeys.from_paths(["a > b", "b"], conversions=[3, 1], nulls=[1, 2])
+    ax = jl.plot.attribution(jl.attribute(j, ["first_touch", "last_touch"]))
+    # The legend starts right of the axes: it never covers a bar.
+    legend = ax.get_legend()
+    assert legend._loc == 2  # upper left, of its anchor
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.x0 == pytest.approx(1.01)
+    plt.close("all")
