@@ -26,10 +26,10 @@ inline std::atomic<bool> stop_flag{false};
 
 /**
  * Asks every call in progress in the process to stop: each throws
- * `interrupted` at its next check point (the checks come often enough that a
- * call stops well within a second), and calls started later throw at their
- * first. Safe from any thread and from a signal handler. The request stays
- * until clear_stop().
+ * `interrupted` at its next check point (they come between short steps: a
+ * block of rows, a sweep, a removal, a replicate, a block of walks), and
+ * calls started later throw at their first. Safe from any thread and from a signal handler. The
+ * request stays until clear_stop().
  * **Example** (a user interface's cancel button):
  *     std::thread work([&] {
  *         try { model = journeyloop::fit_markov(journeyloop::count_transitions(js, {3})); }

@@ -46,7 +46,7 @@ def test_sigint_stops_long_work_with_keyboard_interrupt(work: str) -> None:
     # Python ends on an uncaught KeyboardInterrupt by killing itself with SIGINT.
     assert o.returncode == -signal.SIGINT, o.stderr
     assert o.keyboard_interrupt, o.stderr
-    # Promptly: the work checks for a stop many times a second. The bound is loose for busy
+    # Promptly: the work checks for a stop between short steps. The bound is loose, for busy
     # machines (each of these calls runs for minutes uninterrupted); bench/interrupt.py
     # measures the delay.
     assert o.delay_s < 5.0, f"{work}: {o.delay_s:.2f} s from SIGINT to exit"
