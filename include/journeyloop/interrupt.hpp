@@ -28,8 +28,8 @@ inline std::atomic<bool> stop_flag{false};
  * Asks every call in progress in the process to stop: each throws
  * `interrupted` at its next check point (they come between short steps: a
  * block of rows, a sweep, a removal, a replicate, a block of walks), and
- * calls started later throw at their first. Safe from any thread and from a signal handler. The
- * request stays until clear_stop().
+ * calls started later throw at their first. Safe from any thread and from a
+ * signal handler. The request stays until clear_stop().
  * **Example** (a user interface's cancel button):
  *     std::thread work([&] {
  *         try { model = journeyloop::fit_markov(journeyloop::count_transitions(js, {3})); }
