@@ -353,6 +353,17 @@ def _new_axes(ax: Any, size: tuple[float, float]) -> Any:
     return new
 
 
+def _frame(ax: Any, x0: float, x1: float, y0: float, y1: float) -> float:
+    """Sets the axes to the drawing's extent (equal aspect, no axis lines) and returns the
+    font size, in points, that the drawing's scale gives its labels."""
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    pt = _scale(ax, x1 - x0, y1 - y0)
+    return float(np.clip(_FONT * pt / 72.0, 4.0, 11.0))
+
+
 def _scale(ax: Any, width: float, height: float) -> float:
     """Points per layout inch once ``width`` x ``height`` inches fill the axes."""
     fig = ax.figure
@@ -533,12 +544,7 @@ def journey_graph(
         ]
         y0 = min([*ys, *mids]) - 0.5
         y1 = max([*ys, *mids]) + 0.7
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    pt = _scale(ax, x1 - x0, y1 - y0)
-    fontsize = float(np.clip(_FONT * pt / 72.0, 4.0, 11.0))
+    fontsize = _frame(ax, x0, x1, y0, y1)
     patches = {n: _node(ax, n, graph.kinds[n], *boxes[n], fontsize=fontsize) for n in graph.nodes}
     small = max(5.5, fontsize * 0.8)
     for i, (a, b, p, flow) in enumerate(
@@ -735,12 +741,7 @@ def circular_journey(
     x1 = max(x + _box_width(s) / 2 for s, (x, _) in pos.items()) + 0.5
     y0 = min(y for _, y in pos.values()) - 1.1
     y1 = max(y for _, y in pos.values()) + 0.7
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    pt = _scale(ax, x1 - x0, y1 - y0)
-    fontsize = float(np.clip(_FONT * pt / 72.0, 4.0, 11.0))
+    fontsize = _frame(ax, x0, x1, y0, y1)
     kinds = {s: ("goal" if s == goal else "channel") for s in ring}
     patches = {}
     for s in ring:
