@@ -8,7 +8,7 @@ KeyboardInterrupt ends Python by SIGINT) and whether anything was written. Workl
 - ``fit``: the fit of a nearly closed chain (long journeys over six channels at order 6),
   then a save that must not happen;
 - ``bootstrap``: a million bootstrap replicates of an order-2 attribution;
-- ``simulation``: a billion simulated journeys;
+- ``simulation``: a hundred million simulated journeys;
 - ``shapley``: Shapley values sampled from ten million orderings.
 
 One JSON line per run is appended to ``--out``, tagged with the commit (``rev``) and whether
@@ -67,7 +67,7 @@ model.attribution(ci=0.95, n_boot=10**6, seed=1).to_csv(sys.argv[1])
 """,
     "simulation": """
 model = jl.MarkovModel(order=1).fit(small)
-model.simulate(10**9, seed=1).save(sys.argv[1])
+model.simulate(10**8, seed=1).save(sys.argv[1])
 """,
     "shapley": """
 model = jl.MarkovModel(order=3).fit(small)
