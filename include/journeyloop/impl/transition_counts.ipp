@@ -145,8 +145,10 @@ JOURNEYLOOP_IMPL_INLINE std::size_t counting_threads(const journey_set& journeys
 
 JOURNEYLOOP_IMPL_NAMESPACE(transition_counts_2) {
 
-// Rows between two checks for a stop request (interrupt.hpp).
-constexpr std::size_t stop_check_rows = 4096;
+// Rows between two checks for a stop request (interrupt.hpp): few, since a
+// row may hold hundreds of touches; and between two reports of progress.
+constexpr std::size_t stop_check_rows = 512;
+constexpr std::size_t progress_rows = 4096;
 
 // Counts the rows of one part of a journey set with its own state numbering
 // (states numbered from first_channel_state in order of first appearance);
@@ -171,7 +173,7 @@ public:
     }
 
     /// Called (when set) with the rows counted since its last call, every
-    /// stop_check_rows rows and at the end of count().
+    /// progress_rows rows and at the end of count().
     std::function<void(std::size_t)> on_rows;
 
     void count(const journey_set& journeys, std::size_t begin, std::size_t end) {
@@ -184,7 +186,7 @@ private:
     // A check point: a stop request (interrupt.hpp), and the rows counted.
     void checkpoint(std::size_t row) {
         detail::stop_point();
-        if (on_rows && row > reported_) {
+        if (on_rows && row % progress_rows == 0 && row > reported_) {
             on_rows(row - reported_);
             reported_ = row;
         }
