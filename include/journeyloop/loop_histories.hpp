@@ -142,6 +142,16 @@ loop_counts count_loop_transitions(const loop_histories& histories, const counti
                                    const progress_callback& progress);
 
 /**
+ * The loop counts of the union of the histories behind `a` and `b`: each
+ * view's counts merged as merge() merges funnel counts (channels and states
+ * matched by name), the totals added. The views keep sharing their channel
+ * rows, so loop counts made per partition, per file or per day merge into the
+ * counts of all the histories, exactly while the weights are whole numbers
+ * below 2**53. Throws invalid_input for counts of different order or options.
+ */
+loop_counts merge(const loop_counts& a, const loop_counts& b);
+
+/**
  * Loop histories from a path table whose paths hold the purchase token
  * (`"email > demo > purchase > webinar"`): `table.conversions` is the number
  * of customers with each history, `table.value` (optional) the total value of

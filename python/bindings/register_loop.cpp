@@ -66,6 +66,16 @@ py::dict effects(const jl::loop_model& m, const std::vector<std::vector<jl::chan
 
 void register_loop(py::module_& m) {
     py::class_<jl::loop_counts>(m, "loop_counts")
+        .def(py::init([](jl::transition_counts first, std::optional<jl::transition_counts> repeat,
+                         double customers, double purchases, double value, double buyers,
+                         double repeat_purchases) {
+                 return jl::loop_counts{std::move(first), std::move(repeat), customers,
+                                        purchases,        value,             buyers,
+                                        repeat_purchases};
+             }),
+             py::arg("first"), py::arg("repeat"), py::arg("customers"), py::arg("purchases"),
+             py::arg("value"), py::arg("buyers"), py::arg("repeat_purchases"),
+             "Loop counts from their parts (checked when fitted).")
         .def_readonly("first", &jl::loop_counts::first)
         .def_readonly("repeat", &jl::loop_counts::repeat)
         .def_readonly("customers", &jl::loop_counts::customers)
@@ -84,6 +94,12 @@ void register_loop(py::module_& m) {
         },
         py::arg("histories"), py::arg("options"), py::arg("progress") = py::none(),
         "Counts of the two views of the loop chain; progress(histories counted, histories).");
+
+    m.def(
+        "merge_loop_counts",
+        [](const jl::loop_counts& a, const jl::loop_counts& b) { return jl::merge(a, b); },
+        py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>(),
+        "The loop counts of the union of the histories behind a and b.");
 
     py::class_<jl::loop_model>(m, "loop_model")
         .def_property_readonly("first", &jl::loop_model::first,

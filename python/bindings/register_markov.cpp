@@ -164,7 +164,10 @@ void register_markov(py::module_& m) {
         },
         py::arg("journeys"), py::arg("options"), py::arg("progress") = py::none(),
         "Order-k transition counts; progress(rows counted, rows).");
-    m.def("merge", &jl::merge, py::arg("a"), py::arg("b"),
+    m.def("merge",
+          static_cast<jl::transition_counts (*)(const jl::transition_counts&,
+                                                const jl::transition_counts&)>(&jl::merge),
+          py::arg("a"), py::arg("b"),
           py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "Counts of the union of two data sets.");
 

@@ -32,7 +32,7 @@ except ImportError as err:  # pragma: no cover - depends on the installation
 from . import datasets, plot, synthetic
 from ._attribute import METHODS, attribute
 from ._calibrate import Calibration, calibrate
-from ._counts import TransitionCounts
+from ._counts import LoopCounts, TransitionCounts
 from ._errors import (
     DataWarning,
     InvalidInputError,
@@ -49,6 +49,7 @@ from ._journeys import Histories, Journeys
 from ._loop import LoopModel
 from ._markov import MarkovModel
 from ._order import select_order
+from ._periods import PeriodCounts
 from ._report import report
 from ._scenario import Scenario, compare
 from ._shapley import simplified_shapley
@@ -74,12 +75,14 @@ __all__ = [
     "Journeys",
     "LoopModel",
     "MarkovModel",
+    "PeriodCounts",
     "MemoryLimitError",
     "NotApplicableError",
     "NotFittedError",
     "NumericalError",
     "Scenario",
     "StateSpaceTooLargeError",
+    "LoopCounts",
     "TransitionCounts",
     "UnknownChannelError",
     "__version__",

@@ -536,6 +536,16 @@ def top_paths(
 # register_loop.cpp
 
 class loop_counts:
+    def __init__(
+        self,
+        first: transition_counts,
+        repeat: transition_counts | None,
+        customers: float,
+        purchases: float,
+        value: float,
+        buyers: float,
+        repeat_purchases: float,
+    ) -> None: ...
     @property
     def first(self) -> transition_counts: ...
     @property
@@ -551,6 +561,7 @@ class loop_counts:
     @property
     def repeat_purchases(self) -> float: ...
 
+def merge_loop_counts(a: loop_counts, b: loop_counts) -> loop_counts: ...
 def count_loop_transitions(
     histories: loop_histories,
     options: counting_options,

@@ -14,7 +14,7 @@ from ._errors import InvalidInputError, file_bytes, flag
 from ._files import write_atomically
 from ._journeys import Histories, Journeys
 
-__all__ = ["DEFAULT_MAX_STATES", "TransitionCounts", "check_order"]
+__all__ = ["DEFAULT_MAX_STATES", "LoopCounts", "TransitionCounts", "check_order"]
 
 #: Default cap on the number of states of a model (C++ counting_options).
 DEFAULT_MAX_STATES: int = _core.default_max_states
@@ -192,4 +192,215 @@ class TransitionCounts:
         return (
             f"TransitionCounts(order={self.order}, {self.n_states} states, "
             f"{self.n_transitions} transitions, {len(self.channels)} channels)"
+        )
+
+
+#: First bytes of LoopCounts.to_bytes(): a name and a version.
+_LOOP_MAGIC = b"journeyloop-loop-counts 1\n"
+
+
+class LoopCounts:
+    """The transition counts of loop histories: the loop model's sufficient statistics.
+
+    The two funnel views of the loop chain (the first purchase, and the next
+    purchase after one), which share their channel rows, with the customers,
+    purchases and value of the histories. Like :class:`TransitionCounts` they
+    :meth:`merge` exactly: counts made per partition, file or day merge into
+    the counts of all the histories, and ``MarkovModel(order).fit(counts)`` (or
+    ``LoopModel``) fits the loop model from them.
+
+    Examples
+    --------
+    >>> import journeyloop as jl
+    >>> h1 = jl.Histories.from_paths(["a > purchase > b > purchase", "a > b"], count=[1, 1])
+    >>> h2 = jl.Histories.from_paths(["b > purchase"], count=[2])
+    >>> both = jl.Histories.from_paths(["a > purchase > b > purchase", "a > b", "b > purchase"],
+    ...                                count=[1, 1, 2])
+    >>> merged = jl.LoopCounts.from_histories(h1).merge(jl.LoopCounts.from_histories(h2))
+    >>> merged == jl.LoopCounts.from_histories(both)
+    True
+    >>> round(jl.LoopModel().fit(merged).expected_purchases_, 12)
+    1.0
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: _core.loop_counts) -> None:
+        self._counts = counts
+
+    @classmethod
+    def from_histories(
+        cls,
+        histories: Histories,
+        order: int = 1,
+        *,
+        collapse_repeats: bool = True,
+        max_states: int = DEFAULT_MAX_STATES,
+        progress: bool | Callable[[int, int], object] | None = None,
+    ) -> LoopCounts:
+        """Counts the transitions of loop-form ``histories`` (see :class:`LoopModel`)."""
+        if not isinstance(histories, Histories):
+            msg = (
+                f"expected loop-form Histories, got {type(histories).__name__} (funnel journeys "
+                "are counted by TransitionCounts.from_journeys)"
+            )
+            raise InvalidInputError(msg)
+        from ._model_base import progress_callback  # imports this module
+
+        return cls(
+            _core.count_loop_transitions(
+                histories._set,
+                _core.counting_options(
+                    order=check_order(order),
+                    collapse_repeats=flag(collapse_repeats, "collapse_repeats"),
+                    max_states=max_states,
+                ),
+                progress_callback(progress, "counting transitions"),
+            )
+        )
+
+    @property
+    def order(self) -> int:
+        """The Markov order k."""
+        return int(self._counts.first.order)
+
+    @property
+    def collapse_repeats(self) -> bool:
+        """Whether consecutive identical states were collapsed."""
+        return bool(self._counts.first.collapse_repeats)
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names (the purchase marker is not one)."""
+        return list(self._counts.first.channels)
+
+    @property
+    def first(self) -> TransitionCounts:
+        """The first view: from START to the first purchase (or the end)."""
+        return TransitionCounts(self._counts.first)
+
+    @property
+    def repeat(self) -> TransitionCounts | None:
+        """The repeat view: from a purchase to the next one (None when nobody purchased)."""
+        repeat = self._counts.repeat
+        return None if repeat is None else TransitionCounts(repeat)
+
+    @property
+    def customers(self) -> float:
+        """Customers counted (each history weighs its number of customers)."""
+        return float(self._counts.customers)
+
+    @property
+    def purchases(self) -> float:
+        """Purchases, first and repeat."""
+        return float(self._counts.purchases)
+
+    @property
+    def value(self) -> float:
+        """The value of the purchases."""
+        return float(self._counts.value)
+
+    @property
+    def buyers(self) -> float:
+        """Customers with at least one purchase."""
+        return float(self._counts.buyers)
+
+    @property
+    def repeat_purchases(self) -> float:
+        """Purchases after a customer's first."""
+        return float(self._counts.repeat_purchases)
+
+    def merge(self, *others: LoopCounts) -> LoopCounts:
+        """The counts of the union of the histories behind ``self`` and ``others``.
+
+        Raises
+        ------
+        InvalidInputError
+            If the orders or options differ.
+        """
+        out = self._counts
+        for other in others:
+            if not isinstance(other, LoopCounts):
+                msg = f"can only merge LoopCounts, got {type(other).__name__}"
+                raise InvalidInputError(msg)
+            out = _core.merge_loop_counts(out, other._counts)
+        return LoopCounts(out)
+
+    def to_bytes(self) -> bytes:
+        """The counts as bytes: both views in journeyloop's versioned, checksummed
+        file format, after a header holding the totals."""
+        import json
+
+        first = bytes(self._counts.first.to_bytes())
+        repeat = self._counts.repeat
+        second = b"" if repeat is None else bytes(repeat.to_bytes())
+        header = json.dumps(
+            {
+                "first": len(first),
+                "repeat": len(second) if repeat is not None else None,
+                "customers": self.customers,
+                "purchases": self.purchases,
+                "value": self.value,
+                "buyers": self.buyers,
+                "repeat_purchases": self.repeat_purchases,
+            }
+        ).encode()
+        return _LOOP_MAGIC + header + b"\n" + first + second
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LoopCounts:
+        """Counts from :meth:`to_bytes`; damaged bytes raise InvalidInputError."""
+        import json
+
+        raw = file_bytes(data)
+        if not raw.startswith(_LOOP_MAGIC):
+            msg = "not loop counts (LoopCounts.to_bytes): the header is missing"
+            raise InvalidInputError(msg)
+        end = raw.find(b"\n", len(_LOOP_MAGIC))
+        try:
+            header = json.loads(raw[len(_LOOP_MAGIC) : end])
+            n_first, n_repeat = int(header["first"]), header["repeat"]
+            totals = [float(header[k]) for k in
+                      ("customers", "purchases", "value", "buyers", "repeat_purchases")]  # fmt: skip
+        except (ValueError, KeyError, TypeError) as e:
+            msg = f"loop counts: a damaged header ({e})"
+            raise InvalidInputError(msg) from None
+        body = raw[end + 1 :]
+        if len(body) != n_first + (int(n_repeat) if n_repeat is not None else 0):
+            msg = "loop counts: the views are cut short or followed by other bytes"
+            raise InvalidInputError(msg)
+        first = _core.transition_counts.from_bytes(body[:n_first])
+        repeat = None if n_repeat is None else _core.transition_counts.from_bytes(body[n_first:])
+        return cls(_core.loop_counts(first, repeat, *totals))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the counts to a file (as :meth:`to_bytes`), atomically."""
+        write_atomically(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LoopCounts:
+        """Reads counts written by :meth:`save`."""
+        return cls.from_bytes(Path(path).read_bytes())
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        return (LoopCounts.from_bytes, (self.to_bytes(),))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LoopCounts):
+            return NotImplemented
+        a, b = self._counts, other._counts
+        return bool(
+            a.first == b.first
+            and (a.repeat is None) == (b.repeat is None)
+            and (a.repeat is None or a.repeat == b.repeat)
+            and (a.customers, a.purchases, a.value, a.buyers, a.repeat_purchases)
+            == (b.customers, b.purchases, b.value, b.buyers, b.repeat_purchases)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"LoopCounts(order={self.order}, {self.customers:g} customers, "
+            f"{self.purchases:g} purchases, {len(self.channels)} channels)"
         )

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import pandas as pd
 
 from . import _core, _scenario
-from ._counts import DEFAULT_MAX_STATES
+from ._counts import DEFAULT_MAX_STATES, LoopCounts
 from ._errors import InvalidInputError
 from ._journeys import Histories
 from ._model_base import ModelBase, Progress, progress_callback, warn_unshared
@@ -80,8 +80,9 @@ class LoopModel(ModelBase):
     #: The fitted core model (None until fit); ModelBase's constructor takes the options.
     _model: _core.loop_model | None
 
-    def fit(self, data: Histories, *, progress: Progress = None) -> LoopModel:
-        """Counts the transitions of loop-form histories and solves the loop chain.
+    def fit(self, data: Histories | LoopCounts, *, progress: Progress = None) -> LoopModel:
+        """Counts the transitions of loop-form histories (or takes their
+        :class:`LoopCounts`) and solves the loop chain.
 
         ``progress=True`` draws a bar for each stage (the histories counted,
         then the states of both views solved); a callable ``(done, total)`` is
@@ -98,6 +99,8 @@ class LoopModel(ModelBase):
         NumericalError
             If some state cannot reach an absorbing state.
         """
+        if isinstance(data, LoopCounts):
+            return self._fit_counts(data, progress)
         if not isinstance(data, Histories):
             msg = (
                 "LoopModel fits loop-form histories (jl.Histories, from Histories.from_events/"
@@ -129,6 +132,29 @@ class LoopModel(ModelBase):
         self._plan = None
         self.teams_ = data.teams
         self.stages_ = data.stages
+        return self
+
+    def _fit_counts(self, counts: LoopCounts, progress: Progress) -> LoopModel:
+        """Fits the loop chain from counts alone (no histories: no holding
+        times, and intervals by ``uncertainty="bayes"`` only)."""
+        if (counts.order, counts.collapse_repeats) != (self.order, self.collapse_repeats):
+            msg = (
+                f"the counts have order={counts.order}, collapse_repeats="
+                f"{counts.collapse_repeats}; the model order={self.order}, "
+                f"collapse_repeats={self.collapse_repeats}"
+            )
+            raise InvalidInputError(msg)
+        model = _core.fit_loop(
+            counts._counts,
+            _core.markov_options(smoothing=float(self.smoothing)),
+            progress_callback(progress, "solving the chain"),
+        )
+        self._model = model
+        self._holding = None
+        self._journeys = None
+        self._plan = None
+        self.teams_ = None
+        self.stages_ = None
         return self
 
     @property

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import pandas as pd
 
 from . import _core, _credit, _scenario
-from ._counts import DEFAULT_MAX_STATES, TransitionCounts
+from ._counts import DEFAULT_MAX_STATES, LoopCounts, TransitionCounts
 from ._errors import InvalidInputError, UnknownChannelError
 from ._journeys import Histories, Journeys
 from ._loop import LoopModel
@@ -143,7 +143,10 @@ class MarkovModel(ModelBase):
     # -- fitting and persistence ------------------------------------------
 
     def fit(
-        self, data: Journeys | Histories | TransitionCounts, *, progress: Progress = None
+        self,
+        data: Journeys | Histories | TransitionCounts | LoopCounts,
+        *,
+        progress: Progress = None,
     ) -> MarkovModel | LoopModel:
         """Counts the transitions of ``data`` (or takes its counts) and solves the chain.
 
@@ -155,8 +158,8 @@ class MarkovModel(ModelBase):
         ``KeyboardInterrupt`` and leaves the model as it was before the call.
 
         Funnel journeys (or counts) fit this model, which is returned. Loop-form
-        histories (``form="loop"``) fit a :class:`LoopModel` with the same
-        options, which is returned instead (this model stays unfitted): write
+        histories (``form="loop"``) and their :class:`LoopCounts` fit a
+        :class:`LoopModel` with the same options, which is returned instead (this model stays unfitted): write
         ``model = MarkovModel(...).fit(data)``.
 
         Raises
@@ -197,7 +200,7 @@ class MarkovModel(ModelBase):
             # -- credit --
             self._journeys = None
             return self
-        if isinstance(data, Histories):
+        if isinstance(data, (Histories, LoopCounts)):
             if self.__dict__.get("min_count") is not None:
                 msg = "min_count applies to funnel journeys: fit histories with min_count=None"
                 raise InvalidInputError(msg)
@@ -247,7 +250,10 @@ class MarkovModel(ModelBase):
             self._journeys = data
             self._plan = None
             return self
-        msg = f"fit expects Journeys, Histories or TransitionCounts, got {type(data).__name__}"
+        msg = (
+            "fit expects Journeys, Histories, TransitionCounts or LoopCounts, got "
+            f"{type(data).__name__}"
+        )
         raise InvalidInputError(msg)
 
     def _options(self) -> _core.markov_options:

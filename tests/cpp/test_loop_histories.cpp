@@ -1,6 +1,7 @@
 #include "fixtures.hpp"
 
 #include <journeyloop/loop_histories.hpp>
+#include <journeyloop/loop_model.hpp>
 #include <journeyloop/teams.hpp>
 
 using namespace journeyloop;
@@ -97,4 +98,61 @@ TEST_CASE("loop histories: a default-constructed set is empty and names its mark
     REQUIRE(counts.customers == 0);
     REQUIRE(counts.first.channels().size() == 0);
     REQUIRE_FALSE(counts.repeat);
+}
+
+TEST_CASE("loop counts: counts of parts merge into the counts of the whole", "[loop][merge]") {
+    // The parts name their channels in different orders, and the first part
+    // has no purchase (no repeat view).
+    const std::vector<std::string_view> p1{"b > a", "c > b"}, p2{"a > purchase > b > purchase",
+                                                                 "a > b", "b > purchase > c"};
+    const std::vector<double> c1{2, 1}, c2{1, 1, 2}, v2{30, 0, 60};
+    std::vector<std::string_view> all(p1);
+    all.insert(all.end(), p2.begin(), p2.end());
+    std::vector<double> call(c1), vall{0, 0};
+    call.insert(call.end(), c2.begin(), c2.end());
+    vall.insert(vall.end(), v2.begin(), v2.end());
+    const auto h1 = build_loop_histories({p1, c1, {}, {}}, {});
+    const auto h2 = build_loop_histories({p2, c2, {}, v2}, {});
+    const auto whole = build_loop_histories({all, call, {}, vall}, {});
+    for (std::size_t order : {1, 2}) {
+        counting_options options;
+        options.order = order;
+        const auto a = count_loop_transitions(h1, options);
+        const auto b = count_loop_transitions(h2, options);
+        const auto want = count_loop_transitions(whole, options);
+        REQUIRE_FALSE(a.repeat);
+        for (const auto& merged : {merge(a, b), merge(b, a)}) {
+            REQUIRE(merged.first == want.first);
+            REQUIRE(merged.repeat);
+            REQUIRE(*merged.repeat == *want.repeat);
+            REQUIRE(merged.first.pooled());
+            REQUIRE(merged.repeat->pooled());
+            REQUIRE(merged.customers == 7);
+            REQUIRE(merged.purchases == want.purchases);
+            REQUIRE(merged.value == 90);
+            REQUIRE(merged.buyers == want.buyers);
+            REQUIRE(merged.repeat_purchases == want.repeat_purchases);
+            // The merged counts fit the same chain.
+            const auto m = fit_loop(merged);
+            const auto w = fit_loop(want);
+            REQUIRE(m.purchases() == w.purchases());
+            const auto pm = m.purchase_probabilities();
+            const auto pw = w.purchase_probabilities();
+            REQUIRE(pm.size() == pw.size());
+            for (state_id s = 0; s < m.num_states(); ++s) {
+                // Same state by label (the numbering may differ).
+                state_id t = 0;
+                while (w.state_label(t) != m.state_label(s)) ++t;
+                REQUIRE(pm[s] == Approx(pw[t]).margin(1e-12));
+            }
+        }
+        // Neither part purchased: no repeat view.
+        const auto none = merge(a, a);
+        REQUIRE_FALSE(none.repeat);
+        REQUIRE(none.customers == 6);
+    }
+    counting_options two;
+    two.order = 2;
+    REQUIRE_THROWS_WITH(merge(count_loop_transitions(h1, {}), count_loop_transitions(h2, two)),
+                        Contains("different order"));
 }

@@ -209,6 +209,52 @@ private:
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(loop_histories_1)
 
+JOURNEYLOOP_IMPL_NAMESPACE(loop_merge_1) {
+
+// A view with its pooled flag set to `pooled` (merge() refuses pooled views,
+// whose channel rows are shared: here both views are merged alike).
+JOURNEYLOOP_IMPL_INLINE transition_counts with_pooled(const transition_counts& c, bool pooled) {
+    auto parts = detail::counts_access::disassemble(c);
+    parts.pooled = pooled;
+    return detail::counts_access::assemble(std::move(parts));
+}
+
+// The repeat view of counts whose customers never purchased: the shared
+// channel rows of `first` and no START row, nothing converting. Merged with
+// another part's repeat view, it keeps both views' channel rows the same.
+JOURNEYLOOP_IMPL_INLINE transition_counts empty_repeat(const transition_counts& first) {
+    auto parts = detail::counts_access::disassemble(first);
+    parts.pooled = false;
+    std::vector<std::pair<std::uint64_t, double>> kept;
+    for (const auto& edge : parts.edges)
+        if ((edge.first >> 32) != transition_counts::start) kept.push_back(edge);
+    parts.edges.assign(kept.begin(), kept.end());
+    parts.end_conversions[transition_counts::start] = 0;
+    parts.end_value[transition_counts::start] = 0;
+    parts.total_conversions = parts.total_nulls = parts.total_value = 0;
+    return detail::counts_access::assemble(std::move(parts));
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(loop_merge_1)
+
+JOURNEYLOOP_IMPL_INLINE loop_counts merge(const loop_counts& a, const loop_counts& b) {
+    // Both views are merged from `a`'s side first, so their channels and
+    // states are numbered alike, as the loop model requires.
+    loop_counts out;
+    out.first = with_pooled(merge(with_pooled(a.first, false), with_pooled(b.first, false)), true);
+    if (a.repeat || b.repeat) {
+        const auto left = a.repeat ? with_pooled(*a.repeat, false) : empty_repeat(a.first);
+        const auto right = b.repeat ? with_pooled(*b.repeat, false) : empty_repeat(b.first);
+        out.repeat = with_pooled(merge(left, right), true);
+    }
+    out.customers = a.customers + b.customers;
+    out.purchases = a.purchases + b.purchases;
+    out.value = a.value + b.value;
+    out.buyers = a.buyers + b.buyers;
+    out.repeat_purchases = a.repeat_purchases + b.repeat_purchases;
+    return out;
+}
+
 JOURNEYLOOP_IMPL_INLINE loop_counts count_loop_transitions(const loop_histories& histories,
                                                            const counting_options& options) {
     return count_loop_transitions(histories, options, {});
