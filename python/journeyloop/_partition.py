@@ -169,9 +169,9 @@ def _with_origin(error: InvalidInputError, frame: pd.DataFrame, part: int, spec:
 
 def period_keys(frame: pd.DataFrame, spec: CountSpec) -> pd.Series:
     """The period each row's journey ends in (NaT where the row has no customer
-    or no time): a customer's rows up to and including a conversion form a
-    segment, whose journeys all end in the period of its last row; the rows
-    after a customer's last conversion, in the period of the customer's last row."""
+    or no time). A customer's rows are cut into segments, each ending at a
+    conversion, before a gap longer than ``inactivity``, or at the customer's
+    last row; the journeys of a segment end in the period of its last row."""
     read = spec.read
     customer, time = read.get("customer", "customer"), read.get("time", "time")
     conversion = read.get("conversion")
@@ -194,14 +194,27 @@ def period_keys(frame: pd.DataFrame, spec: CountSpec) -> pd.Series:
     )
     valid = work["c"].notna() & work["t"].notna()
     w = work[valid].sort_values(["c", "t", "pos"], kind="stable")
-    before = w.groupby("c", sort=False)["closes"].cumsum() - w["closes"]
-    w = w.assign(segment=before.to_numpy())
-    end = w.groupby(["c", "segment"], sort=False)["t"].transform("max")
+    # A segment starts at a customer's first row, after a conversion, and
+    # after a gap longer than inactivity.
+    same = w["c"].to_numpy()[1:] == w["c"].to_numpy()[:-1]
+    starts = np.ones(len(w), dtype=bool)
+    starts[1:] = ~same | w["closes"].to_numpy()[:-1]
+    inactivity = read.get("inactivity")
+    if inactivity is not None and len(w) > 1:
+        try:
+            limit = pd.Timedelta(inactivity)
+        except (ValueError, TypeError):
+            msg = f"inactivity must be a duration such as '30D' with period=, got {inactivity!r}"
+            raise InvalidInputError(msg) from None
+        times = w["t"].to_numpy()
+        starts[1:] |= (times[1:] - times[:-1]) > limit.to_timedelta64()
+    w = w.assign(segment=np.cumsum(starts))
+    end = w.groupby("segment", sort=False)["t"].transform("max")
     keys = pd.Series(pd.NaT, index=np.arange(n), dtype=end.dtype)
-    starts = end.dt.to_period(period_code(spec.period)).dt.start_time
+    first = end.dt.to_period(period_code(spec.period)).dt.start_time
     if getattr(end.dt, "tz", None) is not None:
-        starts = starts.dt.tz_localize(end.dt.tz)
-    keys.iloc[w["pos"].to_numpy()] = starts.to_numpy()
+        first = first.dt.tz_localize(end.dt.tz)
+    keys.iloc[w["pos"].to_numpy()] = first.to_numpy()
     return keys
 
 

@@ -274,16 +274,20 @@ def read_events(
         _read_file,
         names,
         kind=kind,
-        columns=None if columns is None else list(columns),
         options=read_options,
         label="journeyloop-read",
         enforce_metadata=False,
     )
+    if columns is not None:
+        # Dask pushes the selection into the reads (their `columns` argument).
+        frame = frame[list(columns)]
     _FILES[frame._name] = names
     return frame
 
 
-def _read_file(name: str, kind: str, columns: list[str] | None, options: dict[str, Any]) -> pd.DataFrame:
+def _read_file(
+    name: str, kind: str, options: dict[str, Any], columns: list[str] | None = None
+) -> pd.DataFrame:
     if kind == "csv":
         return pd.read_csv(name, usecols=columns, **options)
     return pd.read_parquet(name, columns=columns, **options)
@@ -417,18 +421,17 @@ def count_events(
         msg = f"expected a dask DataFrame, got {type(frame).__name__} (use jl.Journeys.from_events)"
         raise InvalidInputError(msg)
     names = _files_of(frame, files)
-    if frame.index.name == customer and customer not in frame.columns:
+    by_index = frame.index.name == customer and customer not in frame.columns
+    sorted_index = by_index and _known(frame)
+    if by_index:
         frame = frame.reset_index()  # keeps the partitions (and their customers)
-        by_index = True
-    else:
-        by_index = False
     route: Route
     if partitioned is True:
         route = "given"
     elif partitioned is None and frame.npartitions == 1:
         route = "single"
     elif partitioned is None and by_index:
-        route = "index" if _known(frame) else "checked"
+        route = "index" if sorted_index else "checked"
     elif partitioned is None and is_partitioned_by_customer(frame, customer, scheduler=scheduler):
         route = "checked"
     elif partitioned in (None, False):
