@@ -360,8 +360,8 @@ class LoopCounts:
         try:
             header = json.loads(raw[len(_LOOP_MAGIC) : end])
             n_first, n_repeat = int(header["first"]), header["repeat"]
-            totals = [float(header[k]) for k in
-                      ("customers", "purchases", "value", "buyers", "repeat_purchases")]  # fmt: skip
+            names = ("customers", "purchases", "value", "buyers", "repeat_purchases")
+            totals = [float(header[k]) for k in names]
         except (ValueError, KeyError, TypeError) as e:
             msg = f"loop counts: a damaged header ({e})"
             raise InvalidInputError(msg) from None

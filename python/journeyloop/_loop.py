@@ -79,6 +79,8 @@ class LoopModel(ModelBase):
 
     #: The fitted core model (None until fit); ModelBase's constructor takes the options.
     _model: _core.loop_model | None
+    #: The histories of the last fit (None when it was given counts).
+    _journeys: Histories | None
 
     def fit(self, data: Histories | LoopCounts, *, progress: Progress = None) -> LoopModel:
         """Counts the transitions of loop-form histories (or takes their

@@ -159,8 +159,8 @@ class MarkovModel(ModelBase):
 
         Funnel journeys (or counts) fit this model, which is returned. Loop-form
         histories (``form="loop"``) and their :class:`LoopCounts` fit a
-        :class:`LoopModel` with the same options, which is returned instead (this model stays unfitted): write
-        ``model = MarkovModel(...).fit(data)``.
+        :class:`LoopModel` with the same options, which is returned instead
+        (this model stays unfitted): write ``model = MarkovModel(...).fit(data)``.
 
         Raises
         ------

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,8 @@ from ._journeys import Histories, Journeys
 
 __all__ = [
     "HEURISTICS",
-    "ROW_COLUMN",
     "PART_COLUMN",
+    "ROW_COLUMN",
     "CountSpec",
     "Tally",
     "merge_tallies",
@@ -89,7 +89,10 @@ class CountSpec:
             try:
                 pd.tseries.frequencies.to_offset(self.period)
             except ValueError:
-                msg = f"period must be a pandas frequency such as 'D', 'W' or 'MS', got {self.period!r}"
+                msg = (
+                    "period must be a pandas frequency such as 'D', 'W' or 'MS', got "
+                    f"{self.period!r}"
+                )
                 raise InvalidInputError(msg) from None
 
 
@@ -140,12 +143,16 @@ def merge_tallies(tallies: Iterable[Tally], loop: bool = False) -> Tally:
                 was = into.get(channel, [0.0, 0.0])
                 into[channel] = [was[0] + conversions, was[1] + value]
         for key, p in t.periods.items():
-            out.periods[key] = merge_tallies([out.periods[key], p], loop) if key in out.periods else p
+            out.periods[key] = (
+                merge_tallies([out.periods[key], p], loop) if key in out.periods else p
+            )
     out.counts = None if counts is None else counts.to_bytes()
     return out
 
 
-def _with_origin(error: InvalidInputError, frame: pd.DataFrame, part: int, spec: CountSpec) -> InvalidInputError:
+def _with_origin(
+    error: InvalidInputError, frame: pd.DataFrame, part: int, spec: CountSpec
+) -> InvalidInputError:
     """``error`` (naming a row of ``frame``) naming the partition, the file and
     the row as read (before any shuffle, when the rows carry their origin)."""
     text = str(error)
@@ -163,7 +170,9 @@ def _with_origin(error: InvalidInputError, frame: pd.DataFrame, part: int, spec:
     if file is not None:
         place += f" (file {file})"
     if where_row is not None:
-        place += f", row {where_row}" + (" of the file" if file is not None else " of the partition")
+        place += f", row {where_row}" + (
+            " of the file" if file is not None else " of the partition"
+        )
     return InvalidInputError(f"{place}: {text}")
 
 
@@ -232,9 +241,11 @@ def tally_partition(frame: pd.DataFrame, spec: CountSpec, part: int = 0) -> Tall
     out = Tally(rows=len(frame))
     parts = []
     undated = keys.isna().to_numpy()
-    for key, idx in pd.Series(np.arange(len(frame)))[~undated].groupby(keys[~undated].to_numpy()).groups.items():
+    for key, idx in (
+        pd.Series(np.arange(len(frame)))[~undated].groupby(keys[~undated].to_numpy()).groups.items()
+    ):
         t = _tally(frame.iloc[np.asarray(idx)], spec, part)
-        out.periods[pd.Timestamp(key)] = t
+        out.periods[pd.Timestamp(cast("Any", key))] = t
         parts.append(t)
     if undated.any():
         # Rows with no customer or no time: rejected, and counted in the
@@ -254,7 +265,9 @@ def _tally(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if spec.kind == "events":
-                rows = Journeys.from_events(data.reset_index(drop=True), form=spec.form, **spec.read)
+                rows = Journeys.from_events(
+                    data.reset_index(drop=True), form=spec.form, **spec.read
+                )
             else:
                 rows = Journeys.from_paths(data.reset_index(drop=True), form=spec.form, **spec.read)
     except InvalidInputError as e:
@@ -282,7 +295,8 @@ def _tally(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
     for method in spec.methods:
         a = _core.heuristic_attribution(rows._set, method, _core.heuristic_options())
         out.credits[method] = {
-            name: [float(c), float(v)] for name, c, v in zip(a.names, a.conversions, a.value, strict=True)
+            name: [float(c), float(v)]
+            for name, c, v in zip(a.names, a.conversions, a.value, strict=True)
         }
     return out
 
@@ -307,9 +321,14 @@ def credit_frame(tally: Tally, methods: Sequence[str]) -> pd.DataFrame:
         share = conversions / total if total > 0 else np.zeros_like(conversions)
         frames.append(
             pd.DataFrame(
-                {"method": method, "channel": names, "conversions": conversions, "value": value,
-                 "share": share}
-            )  # fmt: skip
+                {
+                    "method": method,
+                    "channel": names,
+                    "conversions": conversions,
+                    "value": value,
+                    "share": share,
+                }
+            )
         )
     if not frames:
         return pd.DataFrame(columns=["method", "channel", "conversions", "value", "share"])

@@ -269,7 +269,7 @@ class PeriodCounts:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         items: list[tuple[str, Tally]] = [
-            (key.strftime("%Y-%m-%dT%H%M%S") if key != key.normalize() else f"{key:%Y-%m-%d}", t)
+            (f"{key:%Y-%m-%dT%H%M%S}" if key != key.normalize() else f"{key:%Y-%m-%d}", t)
             for key, t in self._tallies.items()
         ]
         if self._undated is not None:
@@ -290,7 +290,9 @@ class PeriodCounts:
         return written
 
     @classmethod
-    def load(cls, folder: str | os.PathLike[str], start: Any = None, end: Any = None) -> PeriodCounts:
+    def load(
+        cls, folder: str | os.PathLike[str], start: Any = None, end: Any = None
+    ) -> PeriodCounts:
         """The periods saved in ``folder`` (those starting in ``[start, end)``)."""
         files = sorted(Path(folder).glob(f"*{_SUFFIX}"))
         if not files:
@@ -324,9 +326,19 @@ class PeriodCounts:
             if f.name == _UNDATED + _SUFFIX:
                 undated = t
             else:
-                tallies[pd.Timestamp(f.name[: -len(_SUFFIX)].replace("T", " "))] = t
+                stem = f.name[: -len(_SUFFIX)]
+                tallies[
+                    pd.Timestamp(
+                        pd.to_datetime(
+                            stem, format="%Y-%m-%dT%H%M%S" if "T" in stem else "%Y-%m-%d"
+                        )
+                    )
+                ] = t
         if len(kinds) != 1:
-            msg = f"{os.fspath(folder)!r} holds periods of different kinds (period, order): {sorted(kinds)}"
+            msg = (
+                f"{os.fspath(folder)!r} holds periods of different kinds (period, order): "
+                f"{sorted(kinds)}"
+            )
             raise InvalidInputError(msg)
         period, order = kinds.pop()
         out = cls(tallies, period=period, order=order, methods=methods, undated=undated)
@@ -383,7 +395,8 @@ class PeriodCounts:
         chosen = ["markov", *self._methods] if methods is None else list(methods)
         for m in chosen:
             if m != "markov" and m not in self._methods:
-                msg = f"method {m!r} was not counted with these periods (counted: {', '.join(self._methods) or 'none'})"
+                counted = ", ".join(self._methods) or "none"
+                msg = f"method {m!r} was not counted with these periods (counted: {counted})"
                 raise InvalidInputError(msg)
         if freq is not None and window is not None:
             msg = "give freq= (bins) or window= (rolling), not both"
@@ -419,7 +432,9 @@ class PeriodCounts:
                     try:
                         model = MarkovModel(order=self._order, **model_options).fit(counts)
                         frame = (
-                            model.attribution(ci=ci, uncertainty="bayes", n_boot=n_samples, seed=seed)
+                            model.attribution(
+                                ci=ci, uncertainty="bayes", n_boot=n_samples, seed=seed
+                            )
                             if ci is not None
                             else model.attribution()
                         )
@@ -443,7 +458,9 @@ class PeriodCounts:
                 stacklevel=2,
             )
         if not frames:
-            return pd.DataFrame(columns=["period", "method", "channel", "conversions", "value", "share"])
+            return pd.DataFrame(
+                columns=["period", "method", "channel", "conversions", "value", "share"]
+            )
         out = pd.concat(frames, ignore_index=True)
         return out.sort_values(["period", "method"], kind="stable").reset_index(drop=True)
 

@@ -71,8 +71,7 @@ try:
     from dask.delayed import Delayed, delayed
 except ImportError as e:  # pragma: no cover - exercised without the extra
     msg = (
-        "journeyloop.dask needs Dask: pip install 'journeyloop[dask]' "
-        f"(or dask[distributed]); {e}"
+        f"journeyloop.dask needs Dask: pip install 'journeyloop[dask]' (or dask[distributed]); {e}"
     )
     raise ImportError(msg) from e
 
@@ -206,9 +205,10 @@ def is_partitioned_by_customer(
 
 def _add_origin(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     number = 0 if partition_info is None else int(partition_info["number"])
-    return part.assign(
-        **{PART_COLUMN: np.int32(number), ROW_COLUMN: np.arange(len(part), dtype=np.int64)}
-    )
+    out = part.copy(deep=False)
+    out[PART_COLUMN] = np.full(len(part), number, dtype=np.int32)
+    out[ROW_COLUMN] = np.arange(len(part), dtype=np.int64)
+    return out
 
 
 def _in_read_order(part: pd.DataFrame) -> pd.DataFrame:
@@ -289,8 +289,10 @@ def _read_file(
     name: str, kind: str, options: dict[str, Any], columns: list[str] | None = None
 ) -> pd.DataFrame:
     if kind == "csv":
-        return pd.read_csv(name, usecols=columns, **options)
-    return pd.read_parquet(name, columns=columns, **options)
+        frame: pd.DataFrame = pd.read_csv(name, usecols=columns, **options)
+    else:
+        frame = pd.read_parquet(name, columns=columns, **options)
+    return frame
 
 
 def _count(
@@ -314,7 +316,9 @@ def _count(
         if tally.report is not None:
             msg += "\n" + str(tally_report(tally))
         raise InvalidInputError(msg)
-    counts = LoopCounts.from_bytes(tally.counts) if loop else TransitionCounts.from_bytes(tally.counts)
+    counts = (
+        LoopCounts.from_bytes(tally.counts) if loop else TransitionCounts.from_bytes(tally.counts)
+    )
     report = tally_report(tally)
     if report is not None:
         warn_about(report, conversion_given=spec.read.get("conversion") is not None)
@@ -369,8 +373,9 @@ def count_events(
     ----------
     frame
         The events, one row per touch or conversion.
-    customer, time, channel, conversion, value, lookback, inactivity, conversion_is_touch, duplicates, purchase
-        As in :meth:`journeyloop.Journeys.from_events`.
+    customer, time, channel, conversion, value, lookback, inactivity
+        As in :meth:`journeyloop.Journeys.from_events`, as are
+        ``conversion_is_touch``, ``duplicates`` and ``purchase``.
     order, collapse_repeats, padded, max_states
         As in :meth:`journeyloop.TransitionCounts.from_journeys`.
     form

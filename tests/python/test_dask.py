@@ -155,9 +155,7 @@ def test_partitioned_by_customer_is_found_and_not_shuffled(client, events, tmp_p
     # Not partitioned: rows of a customer in two partitions.
     assert not jld.is_partitioned_by_customer(frame, "customer")
     # The customer as a sorted index: the divisions say so.
-    indexed = dd.from_pandas(
-        events.set_index("customer").sort_index(kind="stable"), npartitions=3
-    )
+    indexed = dd.from_pandas(events.set_index("customer").sort_index(kind="stable"), npartitions=3)
     counted = jld.count_events(indexed, conversion="conversion", value="value")
     assert counted.route == "index"
     # Sorting by customer changes the order of ties between customers only:
@@ -235,9 +233,7 @@ def test_bad_rows_are_accounted_for_and_strict_names_them(client, events, tmp_pa
         expected.add(f"partition 0 (file {names[0]}), row {row} of the file: {what}")
     for partitioned in (True, False):
         with pytest.raises(jl.InvalidInputError) as info:
-            jld.count_events(
-                frame, conversion="conversion", strict=True, partitioned=partitioned
-            )
+            jld.count_events(frame, conversion="conversion", strict=True, partitioned=partitioned)
         # Partitions run in parallel: the first to fail names its first bad row.
         assert str(info.value) in expected
 
@@ -277,8 +273,10 @@ def journey_ends(events: pd.DataFrame) -> pd.Series:
     runs up to and including a conversion; the rows after a customer's last
     conversion end at the customer's last row."""
     ends = {}
-    for _, rows in events.reset_index().sort_values(["customer", "time", "index"]).groupby(
-        "customer", sort=False
+    for _, rows in (
+        events.reset_index()
+        .sort_values(["customer", "time", "index"])
+        .groupby("customer", sort=False)
     ):
         journey = []
         for index, time, conversion in zip(rows["index"], rows["time"], rows["conversion"]):
@@ -304,9 +302,14 @@ def test_a_journey_over_midnight_belongs_to_the_day_it_ends():
         {
             "customer": [1, 1, 2, 2, 3],
             "time": pd.to_datetime(
-                ["2024-01-01 23:00", "2024-01-02 01:00", "2024-01-01 10:00", "2024-01-01 11:00",
-                 "2024-01-03 09:00"]
-            ),  # fmt: skip
+                [
+                    "2024-01-01 23:00",
+                    "2024-01-02 01:00",
+                    "2024-01-01 10:00",
+                    "2024-01-01 11:00",
+                    "2024-01-03 09:00",
+                ]
+            ),
             "channel": ["search", "email", "display", "search", "email"],
             "conversion": [0, 1, 0, 1, 0],
         }
@@ -316,7 +319,7 @@ def test_a_journey_over_midnight_belongs_to_the_day_it_ends():
     # Customer 1's search on the 1st is counted with its conversion on the 2nd.
     assert daily.counts("2024-01-01").to_frame()["from"].tolist() == ["START", "display", "search"]
     day2 = daily.counts("2024-01-02").to_frame()
-    assert day2.values.tolist() == [
+    assert day2.to_numpy().tolist() == [
         ["START", "search", 1.0],
         ["search", "email", 1.0],
         ["email", "CONVERSION", 1.0],
@@ -328,7 +331,7 @@ def test_a_journey_over_midnight_belongs_to_the_day_it_ends():
         events, conversion="conversion", period="D", inactivity="1h"
     )
     day1 = by_gap.counts("2024-01-01").to_frame()
-    assert sorted(map(tuple, day1[["from", "to"]].values.tolist())) == [
+    assert sorted(map(tuple, day1[["from", "to"]].to_numpy().tolist())) == [
         ("START", "display"), ("START", "search"), ("display", "search"),
         ("search", "CONVERSION"), ("search", "NULL"),
     ]  # fmt: skip
@@ -377,11 +380,15 @@ def test_daily_files_merge_into_any_window(events, tmp_path):
     kept = jl.PeriodCounts.load(tmp_path)
     last_week = jl.PeriodCounts.load(tmp_path, start=days[-7])
     assert len(last_week) == 7
-    assert last_week.window() == kept.window(days[-7]) == jl.TransitionCounts.from_journeys(
-        jl.Journeys.from_events(
-            journeys_ending_in(events, days[-7], days[-1] + pd.Timedelta(days=1)),
-            conversion="conversion",
-            value="value",
+    assert (
+        last_week.window()
+        == kept.window(days[-7])
+        == jl.TransitionCounts.from_journeys(
+            jl.Journeys.from_events(
+                journeys_ending_in(events, days[-7], days[-1] + pd.Timedelta(days=1)),
+                conversion="conversion",
+                value="value",
+            )
         )
     )
     # Adding a late file to a day merges into it.
