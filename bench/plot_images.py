@@ -69,6 +69,16 @@ def b2b_stages() -> dict[str, str]:
     return dict(zip(table["channel"], table["stage"]))
 
 
+@cache
+def weekly_attribution() -> Any:
+    """Markov attribution of each week of a synthetic B2B event log, with intervals."""
+    events = jl.synthetic.generate(20_000, regime="b2b", seed=1, truth=False).events
+    weekly = jl.PeriodCounts.from_events(
+        events, conversion="conversion", value="value", period="W", methods=["last_touch"]
+    )
+    return weekly.attribution(methods=["markov"], ci=0.9, n_samples=100, seed=0)
+
+
 METHODS = ["first_touch", "last_touch", "linear", "markov", "shapley"]
 
 # file name (without .png) -> (figure size in inches, how to draw it on the ax given).
@@ -105,6 +115,10 @@ IMAGES: dict[str, tuple[tuple[float, float], Callable[[Any], Any]]] = {
         lambda ax: jl.plot.attribution(
             b2b_loop_model().attribution(), column="repeat_purchases", ax=ax
         ),
+    ),
+    "attribution_over_time": (
+        (9, 5),
+        lambda ax: jl.plot.attribution_over_time(weekly_attribution(), column="conversions", ax=ax),
     ),
     "loop_transition_matrix": (
         (9, 7),

@@ -28,6 +28,7 @@ from ._graph import circular_journey, journey_graph
 
 __all__ = [
     "attribution",
+    "attribution_over_time",
     "circular_journey",
     "handoffs",
     "journey_graph",
@@ -260,4 +261,64 @@ def transition_matrix(model: Any, *, ax: Any = None, annotate: bool | None = Non
                     ax.text(j, i, text, ha="center", va="center", fontsize="x-small",
                             color=color)  # fmt: skip
     ax.set_title("Transition probabilities")
+    return ax
+
+
+def attribution_over_time(
+    frame: pd.DataFrame,
+    *,
+    method: str | None = None,
+    column: str = "share",
+    top: int | None = 8,
+    ax: Any = None,
+) -> Any:
+    """One line per channel (or team) across periods: its share of the credit, or another
+    column, with its interval as a band when the frame has one.
+
+    ``frame`` is ``PeriodCounts.attribution()`` (a ``period`` column). ``method`` picks one
+    method of the frame (required when it holds several); ``top`` keeps the channels with the
+    most credit over all periods (None: all).
+
+    Returns
+    -------
+    The matplotlib axes drawn on.
+    """
+    for name in ("period", column):
+        if name not in frame.columns:
+            msg = f"column {name!r} is not in the frame (its columns: {', '.join(frame.columns)})"
+            raise InvalidInputError(msg)
+    rows = frame
+    if "method" in frame.columns:
+        methods = list(dict.fromkeys(frame["method"]))
+        if method is None and len(methods) > 1:
+            msg = f"the frame holds several methods ({', '.join(methods)}): choose one with method="
+            raise InvalidInputError(msg)
+        if method is not None:
+            if method not in methods:
+                msg = f"method {method!r} is not in the frame (methods: {', '.join(methods)})"
+                raise InvalidInputError(msg)
+            rows = frame[frame["method"] == method]
+        method = method or (methods[0] if methods else None)
+    ax = _axes(ax)
+    key = _key(rows)
+    grid = rows.pivot_table(index="period", columns=key, values=column, aggfunc="sum")
+    order = grid.sum().sort_values(ascending=False, kind="stable").index
+    kept = list(order if top is None else order[:top])
+    bounds = _bounds(rows, column)
+    for name in kept:
+        series = grid[name]
+        (line,) = ax.plot(series.index, series.to_numpy(dtype=float), marker="o", markersize=3,
+                          label=str(name))  # fmt: skip
+        if bounds is not None:
+            mine = rows[rows[key] == name].set_index("period").sort_index()
+            ax.fill_between(mine.index, mine[bounds[0]].to_numpy(dtype=float),
+                            mine[bounds[1]].to_numpy(dtype=float), color=line.get_color(),
+                            alpha=0.15, linewidth=0)  # fmt: skip
+    ax.set_xlabel("period")
+    ax.set_ylabel(column.replace("_", " ") if column != "share" else "share of the credit")
+    left = len(order) - len(kept)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              title=f"{key} (+{left} more)" if left else key)  # fmt: skip
+    ax.set_title(f"Attribution over time ({method})" if method else "Attribution over time")
+    ax.figure.autofmt_xdate()
     return ax

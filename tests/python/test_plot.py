@@ -422,3 +422,45 @@ def test_attribution_labels_and_a_legend_beside_the_bars() -> None:
     anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
     assert anchor.x0 == pytest.approx(1.01)
     plt.close("all")
+
+
+def test_attribution_over_time_one_line_per_channel_with_bands() -> None:
+    events = pd.DataFrame(
+        {
+            "customer": [1, 1, 2, 2, 3, 3, 4],
+            "time": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-01-02",
+                    "2024-01-03",
+                    "2024-01-09",
+                    "2024-01-10",
+                    "2024-01-11",
+                    "2024-01-16",
+                ]
+            ),  # fmt: skip
+            "channel": ["a", "b", "a", "c", "b", "c", "a"],
+            "conversion": [0, 1, 0, 1, 0, 1, 1],
+        }
+    )
+    weekly = jl.PeriodCounts.from_events(events, conversion="conversion", period="W",
+                                         methods=["linear"])  # fmt: skip
+    frame = weekly.attribution(ci=0.9, n_samples=20)
+    with pytest.raises(jl.InvalidInputError, match="several methods"):
+        jl.plot.attribution_over_time(frame)
+    fig, ax = plt.subplots()
+    assert jl.plot.attribution_over_time(frame, method="markov", column="conversions", ax=ax) is ax
+    # Three channels, one line each, a point per week; a band each (the intervals).
+    assert sorted(line.get_label() for line in ax.get_lines()) == ["a", "b", "c"]
+    assert {len(line.get_xdata()) for line in ax.get_lines()} == {3}
+    assert len(ax.collections) == 3
+    # The line of a channel holds its conversions in each week.
+    a = next(line for line in ax.get_lines() if line.get_label() == "a")
+    want = frame[(frame["method"] == "markov") & (frame["channel"] == "a")]["conversions"]
+    assert [y for y in a.get_ydata() if y == y] == pytest.approx(list(want), abs=1e-12)
+    fig2, ax2 = plt.subplots()
+    jl.plot.attribution_over_time(frame, method="linear", top=1, ax=ax2)
+    assert len(ax2.get_lines()) == 1
+    assert ax2.get_legend().get_title().get_text() == "channel (+2 more)"
+    plt.close(fig)
+    plt.close(fig2)

@@ -38,6 +38,7 @@ SMOKE_RUNS = {
     "bench/profile_memory.py": "test_profile_memory",
     "bench/report.py": "test_run_markov_and_report",
     "bench/run_events.py": "test_run_events",
+    "bench/scale_out.py": "test_scale_out",
     "bench/run_markov.py": "test_run_markov_and_report",
     "bench/study.py": "test_synthetic.py::test_study_quick_run",
     "bench/score.py": "test_score_bench",
@@ -255,6 +256,22 @@ def test_run_events(cache: Path, tmp_path: Path) -> None:
     report = run(PY, BENCH / "run_events.py", "report", out)
     assert "| journeyloop | ok |" in report
     assert "| pandas_ca1 | ok |" in report
+
+
+def test_scale_out(cache: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="journeyloop[dask] is not installed")
+    out = tmp_path / "scale_out.jsonl"
+    run(PY, BENCH / "scale_out.py", "run", "--preset", "tiny", "--files", "3", "--orders", "2",
+        "--route", "checked", "--memory-limit", "1GiB", "--out", out)  # fmt: skip
+    single, dask = (json.loads(line) for line in out.read_text().splitlines())
+    assert (single["tool"], dask["tool"], dask["route"]) == ("single", "dask", "checked")
+    # The same data gives the same chain and the same attributed total.
+    for key in ("rows", "states", "conversions"):
+        assert single[key] == dask[key], key
+    assert single["rows"] == 10_000 and dask["partitions"] == 3
+    assert dask["workers_lost"] == 0 and len(dask["worker_peak_mb"]) == 2
+    table = run(PY, BENCH / "scale_out.py", "report", out)
+    assert "| tiny | 2 | dask (checked) |" in table and "| tiny | 2 | single |" in table
 
 
 def test_check_exact(cache: Path) -> None:
