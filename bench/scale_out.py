@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -175,8 +174,8 @@ def case_dask(preset: str, order: int, memory_limit: str, route: str) -> dict[st
 
 def run(args: argparse.Namespace) -> None:
     meta = json.loads((prepare(args.preset, args.files) / "_meta.json").read_text())
-    revision, dirty = git("rev-parse", "--short=12", "HEAD"), bool(git("status", "--porcelain",
-                                                                       "--untracked-files=no"))  # fmt: skip
+    revision = git("rev-parse", "--short=12", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     for order in args.orders:
         for tool in args.tools:
             cmd = [sys.executable, __file__, "_case", tool, args.preset, str(order),
@@ -209,8 +208,11 @@ def report(path: str) -> None:
         single = latest.get((preset, "single", order, None))
         ratio = (f"{r['total_s'] / single['total_s']:.2f}"
                  if single and "total_s" in r and "total_s" in single else "")  # fmt: skip
-        memory = (", ".join(f"{m:.0f}" for m in r["worker_peak_mb"]) + f" (limit {r['memory_limit']})"
-                  if tool == "dask" and "worker_peak_mb" in r else f"{r.get('peak_rss_mb', 0):.0f}")  # fmt: skip
+        if tool == "dask" and "worker_peak_mb" in r:
+            peaks = ", ".join(f"{m:.0f}" for m in r["worker_peak_mb"])
+            memory = f"{peaks} (limit {r['memory_limit']})"
+        else:
+            memory = f"{r.get('peak_rss_mb', 0):.0f}"
         name = tool if route is None else f"{tool} ({route})"
         if "total_s" not in r:
             print(f"| {preset} | {order} | {name} | failed: {r.get('error')} | | | |")

@@ -438,7 +438,7 @@ def test_attribution_over_time_one_line_per_channel_with_bands() -> None:
                     "2024-01-11",
                     "2024-01-16",
                 ]
-            ),  # fmt: skip
+            ),
             "channel": ["a", "b", "a", "c", "b", "c", "a"],
             "conversion": [0, 1, 0, 1, 0, 1, 1],
         }
