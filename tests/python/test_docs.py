@@ -24,6 +24,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
         "plots.md",
         "progress.md",
         "report.md",
+        "scale-out.md",
         "scenarios.md",
         "scoring.md",
         "shapley.md",
