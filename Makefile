@@ -135,16 +135,17 @@ tidy: cpp
 #   first on PYTHONPATH, and the ASan runtime comes first through LD_PRELOAD
 #   (an uninstrumented python cannot load an instrumented module otherwise).
 #   Leak detection is off there since CPython keeps memory until exit by design.
-#   Four files are left to make test: their time goes to other programs (the
+#   Five files are left to make test: their time goes to other programs (the
 #   ChannelAttribution package, the benchmark scripts, the notebooks' kernels,
-#   the browser), whose every allocation the preloaded ASan runtime would slow,
-#   and the library calls they make are those the other files test.
+#   the browser, the Dask workers), whose every allocation the preloaded ASan
+#   runtime would slow, and the library calls they make are those the other
+#   files test (the merge of loop counts: tests/cpp and test_counts_io.py).
 # The sanitizer builds drop -Werror: instrumentation changes what GCC's flow
 # analysis warns about, and the normal build already holds the warnings.
 ASAN_BUILD  ?= build/asan
 TSAN_BUILD  ?= build/tsan
 ASAN_PY     ?= build/asan-python
-ASAN_PYTEST_SKIP := test_channelattribution.py test_scripts.py test_notebooks.py test_report.py
+ASAN_PYTEST_SKIP := test_channelattribution.py test_scripts.py test_notebooks.py test_report.py test_dask.py
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

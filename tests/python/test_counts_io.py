@@ -246,3 +246,65 @@ def test_metadata_edits_are_refused(abc_journeys: jl.Journeys) -> None:
         assert old in body
         with pytest.raises(jl.InvalidInputError, match=message):
             jl.MarkovModel.from_bytes(_signed(body.replace(old, new), "markov_model"))
+
+
+# -- loop counts --
+
+
+def loop_parts() -> tuple[jl.Histories, jl.Histories, jl.Histories]:
+    paths = ["a > purchase > b > purchase", "a > b", "b > purchase > c", "c > a"]
+    customers = [1, 1, 2, 3]
+    values = [30.0, 0.0, 60.0, 0.0]
+    whole = jl.Histories.from_paths(paths, count=customers, value=values)
+    first = jl.Histories.from_paths(paths[3:], count=customers[3:], value=values[3:])
+    rest = jl.Histories.from_paths(paths[:3], count=customers[:3], value=values[:3])
+    return whole, first, rest
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_loop_counts_merge_into_the_counts_of_the_whole(order: int) -> None:
+    whole, first, rest = loop_parts()
+    a = jl.LoopCounts.from_histories(first, order)
+    b = jl.LoopCounts.from_histories(rest, order)
+    want = jl.LoopCounts.from_histories(whole, order)
+    # The first part has no purchase (no repeat view); the parts order channels differently.
+    assert a.repeat is None and a.buyers == 0
+    assert a.merge(b) == want == b.merge(a)
+    merged = a.merge(b)
+    assert (merged.customers, merged.purchases, merged.value) == (7.0, 4.0, 90.0)
+    assert (merged.buyers, merged.repeat_purchases) == (3.0, 1.0)
+    fitted = jl.LoopModel(order=order).fit(merged)
+    direct = jl.LoopModel(order=order).fit(whole)
+    assert fitted.expected_purchases_ == pytest.approx(direct.expected_purchases_, abs=1e-12)
+    got = fitted.attribution().set_index("channel")
+    expected = direct.attribution().set_index("channel").loc[got.index]
+    assert got["purchases"].to_numpy() == pytest.approx(expected["purchases"].to_numpy(), abs=1e-12)
+    # MarkovModel hands loop counts to a LoopModel, as it does histories.
+    assert isinstance(jl.MarkovModel(order=order).fit(merged), jl.LoopModel)
+
+
+def test_loop_counts_bytes_files_and_errors(tmp_path: Path) -> None:
+    whole, first, _ = loop_parts()
+    counts = jl.LoopCounts.from_histories(whole, 2)
+    assert jl.LoopCounts.from_bytes(counts.to_bytes()) == counts
+    assert pickle.loads(pickle.dumps(counts)) == counts
+    counts.save(tmp_path / "c.jlloop")
+    assert jl.LoopCounts.load(tmp_path / "c.jlloop") == counts
+    none = jl.LoopCounts.from_histories(first)
+    assert jl.LoopCounts.from_bytes(none.to_bytes()) == none
+    data = counts.to_bytes()
+    with pytest.raises(jl.InvalidInputError, match="header is missing"):
+        jl.LoopCounts.from_bytes(data[5:])
+    with pytest.raises(jl.InvalidInputError, match="cut short"):
+        jl.LoopCounts.from_bytes(data[:-3])
+    with pytest.raises(jl.InvalidInputError, match="damaged"):
+        jl.LoopCounts.from_bytes(data.replace(b'"first"', b'"fist"', 1))
+    with pytest.raises(jl.InvalidInputError, match="different order"):
+        counts.merge(jl.LoopCounts.from_histories(whole, 1))
+    with pytest.raises(jl.InvalidInputError, match="can only merge LoopCounts"):
+        counts.merge(jl.TransitionCounts.from_journeys(jl.Journeys.from_paths(["a"])))
+    with pytest.raises(jl.InvalidInputError, match="order=2"):
+        jl.LoopModel(order=1).fit(counts)
+    with pytest.raises(jl.InvalidInputError, match="loop-form Histories"):
+        jl.LoopCounts.from_histories(jl.Journeys.from_paths(["a"]))
+    assert repr(counts) == "LoopCounts(order=2, 7 customers, 4 purchases, 3 channels)"
