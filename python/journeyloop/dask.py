@@ -37,7 +37,7 @@ True
 >>> counted.report.rows_read, counted.route
 (5, 'shuffled')
 >>> counted.credit[["channel", "conversions"]].to_numpy().tolist()
-[['email', 1.0], ['search', 1.0]]
+[['display', 0.0], ['email', 1.0], ['search', 1.0]]
 """
 
 from __future__ import annotations

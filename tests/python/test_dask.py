@@ -429,3 +429,16 @@ def test_import_error_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "journeyloop.dask", raising=False)
     with pytest.raises(ImportError, match=r"journeyloop\[dask\]"):
         importlib.import_module("journeyloop.dask")
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from journeyloop import _counts, _periods
+
+    for module in (jld, _periods, _counts):
+        result = doctest.testmod(
+            module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS, verbose=False
+        )
+        assert result.attempted > 3, module.__name__
+        assert result.failed == 0, module.__name__
