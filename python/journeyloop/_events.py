@@ -200,6 +200,13 @@ def _column(table: Any, name: str) -> Any:
         raise InvalidInputError(_mixed_types(col, name)) from None
 
 
+def _contiguous(values: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
+    """``values`` as a C-contiguous, aligned numpy array (copied only when it is
+    not one already). An Arrow buffer read from a file may start at an address
+    that is no multiple of its item size; the core reads items in place."""
+    return np.require(values, dtype=dtype, requirements=["C", "A"])
+
+
 def _one_array(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One Arrow array (a chunked column is joined, strings as large_string)."""
     if isinstance(col, pa.Array):
@@ -224,7 +231,7 @@ def _int64_values(arr: pa.Array) -> npt.NDArray[np.int64]:
     if arr.type != pa.int64():
         arr = arr.cast(pa.int64(), safe=True)
     buf = arr.buffers()[1]
-    return np.frombuffer(buf, dtype=np.int64, count=len(arr), offset=arr.offset * 8)
+    return _contiguous(np.frombuffer(buf, dtype=np.int64, count=len(arr), offset=arr.offset * 8))
 
 
 def _strings(arr: pa.Array, name: str) -> tuple[Any, Any, Any, int]:
@@ -339,7 +346,7 @@ def _checked_int64(values: np.ndarray[Any, Any], name: str) -> npt.NDArray[np.in
     if values.dtype == np.uint64 and len(values) and values.max() > np.iinfo(np.int64).max:
         msg = f"column {name!r}: customer ids above 2**63 - 1"
         raise InvalidInputError(msg)
-    return np.ascontiguousarray(values, dtype=np.int64)
+    return _contiguous(values, dtype=np.int64)
 
 
 def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
@@ -352,13 +359,11 @@ def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
             if unit not in _UNIT_SECONDS:
                 msg = f"column {name!r}: unsupported time unit {values.dtype}"
                 raise InvalidInputError(msg)
-            return {"time": np.ascontiguousarray(values).view(np.int64)}, _UNIT_SECONDS[
-                unit
-            ] * count
+            return {"time": _contiguous(values).view(np.int64)}, _UNIT_SECONDS[unit] * count
         if kind in "iu":
-            return {"time": np.ascontiguousarray(values, dtype=np.int64)}, 0.0
+            return {"time": _contiguous(values, dtype=np.int64)}, 0.0
         if kind == "f":
-            return {"time_real": np.ascontiguousarray(values, dtype=np.float64)}, 0.0
+            return {"time_real": _contiguous(values, dtype=np.float64)}, 0.0
         if kind == "b":
             msg = f"column {name!r}: times must be datetimes or numbers, got booleans"
             raise InvalidInputError(msg)
@@ -374,7 +379,7 @@ def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
         return {"time": _int64_values(arr), "time_valid": _mask(arr)}, 0.0
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         real = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return {"time_real": np.ascontiguousarray(real, dtype=np.float64)}, 0.0
+        return {"time_real": _contiguous(real, dtype=np.float64)}, 0.0
     msg = f"column {name!r}: times must be datetimes or numbers, got {t}" + (
         " (parse strings with pandas.to_datetime)"
         if pa.types.is_string(t) or pa.types.is_large_string(t)
@@ -385,7 +390,7 @@ def time_column(col: Any, name: str) -> tuple[dict[str, Any], float]:
 
 def channel_column(col: Any, name: str) -> dict[str, Any]:
     if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
-        codes = np.ascontiguousarray(col.cat.codes.to_numpy())
+        codes = _contiguous(col.cat.codes.to_numpy())
         categories = col.cat.categories
         if len(categories) and categories.inferred_type != "string":
             msg = f"column {name!r}: channel categories must be strings"
@@ -409,7 +414,7 @@ def _coded(indices: pa.Array, dictionary: pa.Array, name: str) -> dict[str, Any]
         indices = indices.cast(pa.int64())
     codes = indices.fill_null(-1) if indices.null_count else indices
     return {
-        "channel_codes": np.ascontiguousarray(codes.to_numpy(zero_copy_only=False)),
+        "channel_codes": _contiguous(codes.to_numpy(zero_copy_only=False)),
         "channel_dictionary": _strings(dictionary, name),
     }
 
@@ -423,10 +428,10 @@ def number_column(col: Any, name: str, allow_bool: bool) -> np.ndarray[Any, Any]
             msg = f"column {name!r} must be numeric, got booleans"
             raise InvalidInputError(msg)
         if values.dtype.kind == "u" and values.dtype.itemsize > 1:
-            return np.ascontiguousarray(values, dtype=np.float64)
+            return _contiguous(values, dtype=np.float64)
         if not values.dtype.isnative:  # the core reads the machine's byte order
             values = values.astype(values.dtype.newbyteorder("="))
-        return np.ascontiguousarray(values)
+        return _contiguous(values)
     arr = _as_arrow(col, name)
     t = arr.type
     if pa.types.is_boolean(t) and not allow_bool:
@@ -446,9 +451,9 @@ def number_column(col: Any, name: str, allow_bool: bool) -> np.ndarray[Any, Any]
         and (pa.types.is_boolean(t) or pa.types.is_signed_integer(t) or pa.types.is_floating(t))
         and not pa.types.is_float16(t)
     ):
-        return np.ascontiguousarray(arr.to_numpy(zero_copy_only=False))
+        return _contiguous(arr.to_numpy(zero_copy_only=False))
     real = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    return np.ascontiguousarray(real, dtype=np.float64)
+    return _contiguous(real, dtype=np.float64)
 
 
 def event_columns(

@@ -472,3 +472,45 @@ def test_big_endian_numeric_columns_are_read_as_numbers() -> None:
     assert paths(j) == ["search > demo", "email", "email"]
     assert j.to_frame()["value"].tolist() == [100, 0, 20]
     check_accounting(j)
+
+
+def _unaligned(values: np.ndarray) -> np.ndarray:
+    """``values`` copied to an address one byte past an aligned one."""
+    raw = np.zeros(values.nbytes + 1, np.uint8)
+    out = raw[1:].view(values.dtype)
+    out[:] = values
+    assert not out.flags.aligned
+    return out
+
+
+def test_unaligned_columns_are_read() -> None:
+    # A column read from a file can start at any address (a Parquet page in a
+    # memory-mapped file); such columns are copied, not refused.
+    customers = np.array([1, 1, 2, 2, 3, 3], np.int64)
+    times = np.arange(6, dtype=np.float64)
+    conversions = np.array([0, 1, 0, 1, 0, 1], np.float64)
+    values = np.array([0, 5, 0, 7, 0, 9.0])
+    channels = np.array(list("abcabc"), dtype=object)
+    want = jl.Journeys.from_events(
+        {"customer": customers, "time": times, "channel": channels,
+         "conversion": conversions, "value": values},
+        conversion="conversion", value="value",
+    )  # fmt: skip
+    got = jl.Journeys.from_events(
+        {"customer": _unaligned(customers), "time": _unaligned(times), "channel": channels,
+         "conversion": _unaligned(conversions), "value": _unaligned(values)},
+        conversion="conversion", value="value",
+    )  # fmt: skip
+    assert got.to_frame().equals(want.to_frame())
+    assert got.total_value == 21.0
+
+    def arrow(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+        return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(_unaligned(values))])
+
+    table = pa.table(
+        {"customer": arrow(customers, pa.int64()), "time": arrow(times, pa.float64()),
+         "channel": list("abcabc"), "conversion": arrow(conversions, pa.float64()),
+         "value": arrow(values, pa.float64())}
+    )  # fmt: skip
+    got = jl.Journeys.from_events(table, conversion="conversion", value="value")
+    assert got.to_frame().equals(want.to_frame())
