@@ -27,7 +27,8 @@ time zone (``spark.sql.session.timeZone``). Set it to ``"UTC"`` so that the
 times are instants: then the order of a customer's events, the ``lookback``
 and ``inactivity`` durations and the days of ``period=`` are those of the
 single-machine API on the same (UTC) data. The executors' Python must import
-journeyloop (``spark.pyspark.python`` or ``PYSPARK_PYTHON``).
+journeyloop: set ``PYSPARK_PYTHON`` to an interpreter that has it before the
+session starts (``spark.pyspark.python`` with ``spark-submit``).
 
 Examples
 --------

@@ -67,7 +67,6 @@ def spark() -> Iterator[Any]:
         # Small Arrow batches: customers span batches within a partition.
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "128")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.pyspark.python", sys.executable)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "1g")
