@@ -28,7 +28,8 @@ times are instants: then the order of a customer's events, the ``lookback``
 and ``inactivity`` durations and the days of ``period=`` are those of the
 single-machine API on the same (UTC) data. The executors' Python must import
 journeyloop: set ``PYSPARK_PYTHON`` to an interpreter that has it before the
-session starts (``spark.pyspark.python`` with ``spark-submit``).
+session starts (``spark.pyspark.python`` with ``spark-submit``). Classic
+PySpark sessions only: the merge uses the RDD API, which Spark Connect lacks.
 
 Examples
 --------

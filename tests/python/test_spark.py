@@ -136,6 +136,11 @@ def test_input_is_spread(frame: Any, events: pd.DataFrame) -> None:
     assert spread.filter("n > 1").count() > 100
     # Equal times within a customer (ties broken by the read order).
     assert events.duplicated(["customer", "time"]).sum() > 100
+    # ... among them touches and conversions at the same time.
+    touches = events["conversion"] == 0
+    at = events.assign(touch=touches, converts=~touches).groupby(["customer", "time"])
+    mixed = at["touch"].any() & at["converts"].any()
+    assert mixed.sum() > 10
     # The times come back as they went in (session time zone UTC).
     back = [row.time for row in frame.select("time").collect()]
     assert back == events["time"].dt.to_pydatetime().tolist()
