@@ -184,6 +184,19 @@ def test_funnel_counts_report_credit(frame: Any, events: pd.DataFrame, order: in
         )
 
 
+def test_attribute(frame: Any, events: pd.DataFrame) -> None:
+    # The heuristics and Markov in jl.attribute's long form, one call.
+    got = jls.attribute(frame, conversion="conversion", value="value")
+    expected = jl.attribute(_reference(events), [*jls.HEURISTICS, "markov"])
+    keys = ["method", "channel"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(keys).reset_index(drop=True),
+        expected.sort_values(keys).reset_index(drop=True),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
 def test_loop_form(frame: Any, events: pd.DataFrame) -> None:
     counted = jls.count_events(
         frame, conversion="conversion", value="value", form="loop", order=2, npartitions=5
