@@ -16,7 +16,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all demo test deps system-deps browser-deps venv install cpp cpp-test package-test \
         pytest lint format format-check tidy clean \
-        test-sanitize asan-test tsan-test asan-pytest
+        test-sanitize asan-test tsan-test asan-pytest spark-deps spark-test
 
 all: cpp install
 
@@ -96,6 +96,18 @@ browser-deps:
 pytest: install browser-deps
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q $(PYTEST_ARGS)
 
+# The Spark engine's tests (journeyloop.spark) need Java and pyspark: spark-deps
+# installs Debian's headless JRE when there is no `java`, and pyspark into the
+# venv when it is missing. `make pytest` skips test_spark.py without them;
+# spark-test (run by .ci/run) requires them, so that a missing one fails.
+spark-deps: venv
+	$(if $(shell command -v java),,$(call apt_install,default-jre-headless))
+	@$(VPY) -c "import pyspark" 2>/dev/null || $(VPY) -m pip install -q "pyspark>=3.5"
+
+spark-test: spark-deps install
+	cd tests/python && JOURNEYLOOP_REQUIRE_SPARK=1 ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q \
+	  test_spark.py $(PYTEST_ARGS)
+
 lint: venv format-check
 	$(VPY) -m ruff check python tests/python examples/python examples/notebooks bench
 	$(VPY) -m ruff format --check python tests/python examples/python examples/notebooks bench
@@ -135,17 +147,19 @@ tidy: cpp
 #   first on PYTHONPATH, and the ASan runtime comes first through LD_PRELOAD
 #   (an uninstrumented python cannot load an instrumented module otherwise).
 #   Leak detection is off there since CPython keeps memory until exit by design.
-#   Five files are left to make test: their time goes to other programs (the
+#   Six files are left to make test: their time goes to other programs (the
 #   ChannelAttribution package, the benchmark scripts, the notebooks' kernels,
-#   the browser, the Dask workers), whose every allocation the preloaded ASan
-#   runtime would slow, and the library calls they make are those the other
-#   files test (the merge of loop counts: tests/cpp and test_counts_io.py).
+#   the browser, the Dask workers, Spark's JVM and Python workers), whose every
+#   allocation the preloaded ASan runtime would slow, and the library calls
+#   they make are those the other files test (the merge of loop counts:
+#   tests/cpp and test_counts_io.py).
 # The sanitizer builds drop -Werror: instrumentation changes what GCC's flow
 # analysis warns about, and the normal build already holds the warnings.
 ASAN_BUILD  ?= build/asan
 TSAN_BUILD  ?= build/tsan
 ASAN_PY     ?= build/asan-python
-ASAN_PYTEST_SKIP := test_channelattribution.py test_scripts.py test_notebooks.py test_report.py test_dask.py
+ASAN_PYTEST_SKIP := test_channelattribution.py test_scripts.py test_notebooks.py test_report.py \
+                    test_dask.py test_spark.py
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -43,15 +43,15 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._counted import Counted, Route
 from ._counts import DEFAULT_MAX_STATES, LoopCounts, TransitionCounts
 from ._errors import InvalidInputError
-from ._events import EventReport, warn_about
+from ._events import warn_about
 from ._partition import (
     HEURISTICS,
     PART_COLUMN,
@@ -75,10 +75,6 @@ except ImportError as e:  # pragma: no cover - exercised without the extra
     )
     raise ImportError(msg) from e
 
-if TYPE_CHECKING:
-    from ._loop import LoopModel
-    from ._markov import MarkovModel
-
 __all__ = [
     "Counted",
     "count_events",
@@ -90,58 +86,6 @@ __all__ = [
 
 #: Files behind the frames made by read_events, by the frame's name (for messages).
 _FILES: dict[str, list[str]] = {}
-
-Route = Literal["paths", "given", "index", "checked", "shuffled", "single"]
-
-
-@dataclass
-class Counted:
-    """What :func:`count_events` and :func:`count_paths` return.
-
-    Attributes
-    ----------
-    counts
-        The merged counts (TransitionCounts, or LoopCounts for ``form="loop"``).
-    report
-        The merged row account (None for path tables).
-    credit
-        The heuristics' credit asked for by ``methods``: method, channel,
-        conversions, value, share (an empty frame without methods).
-    periods
-        With ``period=``: the counts of each period (None otherwise).
-    partitions
-        Partitions counted.
-    route
-        How the customers' rows met: ``"paths"`` (path tables need nothing),
-        ``"given"`` (``partitioned=True``), ``"index"`` (the customer is the
-        frame's sorted index), ``"checked"`` (found already partitioned by
-        customer), ``"shuffled"`` (shuffled by customer) or ``"single"`` (one
-        partition).
-    """
-
-    counts: TransitionCounts | LoopCounts
-    report: EventReport | None
-    credit: pd.DataFrame
-    periods: PeriodCounts | None
-    partitions: int
-    route: Route
-
-    def fit(self, **options: Any) -> MarkovModel | LoopModel:
-        """``jl.MarkovModel(order=counts.order, **options).fit(counts)`` on the client."""
-        from ._markov import MarkovModel
-
-        return MarkovModel(order=self.counts.order, **options).fit(self.counts)
-
-    def attribution(self, *, markov: bool = True, **options: Any) -> pd.DataFrame:
-        """The heuristics' credit and (``markov=True``) the Markov attribution of
-        the fitted counts, in ``jl.attribute``'s long form (a ``method`` column)."""
-        frames = [self.credit] if len(self.credit) else []
-        if markov:
-            frame = self.fit(**options).attribution()
-            frame.insert(0, "method", "markov")
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
-
 
 def _files_of(frame: Any, files: Sequence[str] | None) -> list[str | None]:
     if files is not None:

@@ -1,0 +1,72 @@
+"""The result of the scale-out engines' counting (:mod:`journeyloop.dask`,
+:mod:`journeyloop.spark`): one class for both, so that code switching engines
+reads the same fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from ._counts import LoopCounts, TransitionCounts
+from ._events import EventReport
+from ._periods import PeriodCounts
+
+if TYPE_CHECKING:
+    from ._loop import LoopModel
+    from ._markov import MarkovModel
+
+__all__ = ["Counted", "Route"]
+
+Route = Literal["paths", "given", "index", "checked", "shuffled", "single"]
+
+
+@dataclass
+class Counted:
+    """What ``count_events`` and ``count_paths`` return, in
+    :mod:`journeyloop.dask` and :mod:`journeyloop.spark` alike.
+
+    Attributes
+    ----------
+    counts
+        The merged counts (TransitionCounts, or LoopCounts for ``form="loop"``).
+    report
+        The merged row account (None for path tables).
+    credit
+        The heuristics' credit asked for by ``methods``: method, channel,
+        conversions, value, share (an empty frame without methods).
+    periods
+        With ``period=``: the counts of each period (None otherwise).
+    partitions
+        Partitions counted.
+    route
+        How the customers' rows met: ``"paths"`` (path tables need nothing),
+        ``"given"`` (``partitioned=True``), ``"index"`` (the customer is the
+        frame's sorted index; Dask), ``"checked"`` (found already partitioned
+        by customer; Dask), ``"shuffled"`` (shuffled by customer) or
+        ``"single"`` (one partition; Dask).
+    """
+
+    counts: TransitionCounts | LoopCounts
+    report: EventReport | None
+    credit: pd.DataFrame
+    periods: PeriodCounts | None
+    partitions: int
+    route: Route
+
+    def fit(self, **options: Any) -> MarkovModel | LoopModel:
+        """``jl.MarkovModel(order=counts.order, **options).fit(counts)`` on the client."""
+        from ._markov import MarkovModel
+
+        return MarkovModel(order=self.counts.order, **options).fit(self.counts)
+
+    def attribution(self, *, markov: bool = True, **options: Any) -> pd.DataFrame:
+        """The heuristics' credit and (``markov=True``) the Markov attribution of
+        the fitted counts, in ``jl.attribute``'s long form (a ``method`` column)."""
+        frames = [self.credit] if len(self.credit) else []
+        if markov:
+            frame = self.fit(**options).attribution()
+            frame.insert(0, "method", "markov")
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
