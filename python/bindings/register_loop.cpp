@@ -69,9 +69,9 @@ void register_loop(py::module_& m) {
         .def(py::init([](jl::transition_counts first, std::optional<jl::transition_counts> repeat,
                          double customers, double purchases, double value, double buyers,
                          double repeat_purchases) {
-                 return jl::loop_counts{std::move(first), std::move(repeat), customers,
-                                        purchases,        value,             buyers,
-                                        repeat_purchases};
+                 return jl::loop_counts{
+                     std::move(first), std::move(repeat), customers, purchases, value,
+                     buyers,           repeat_purchases};
              }),
              py::arg("first"), py::arg("repeat"), py::arg("customers"), py::arg("purchases"),
              py::arg("value"), py::arg("buyers"), py::arg("repeat_purchases"),

@@ -167,8 +167,7 @@ void register_markov(py::module_& m) {
     m.def("merge",
           static_cast<jl::transition_counts (*)(const jl::transition_counts&,
                                                 const jl::transition_counts&)>(&jl::merge),
-          py::arg("a"), py::arg("b"),
-          py::call_guard<sigint_scope, py::gil_scoped_release>(),
+          py::arg("a"), py::arg("b"), py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "Counts of the union of two data sets.");
 
     py::class_<jl::markov_model>(m, "markov_model")

@@ -103,8 +103,8 @@ TEST_CASE("loop histories: a default-constructed set is empty and names its mark
 TEST_CASE("loop counts: counts of parts merge into the counts of the whole", "[loop][merge]") {
     // The parts name their channels in different orders, and the first part
     // has no purchase (no repeat view).
-    const std::vector<std::string_view> p1{"b > a", "c > b"}, p2{"a > purchase > b > purchase",
-                                                                 "a > b", "b > purchase > c"};
+    const std::vector<std::string_view> p1{"b > a", "c > b"},
+        p2{"a > purchase > b > purchase", "a > b", "b > purchase > c"};
     const std::vector<double> c1{2, 1}, c2{1, 1, 2}, v2{30, 0, 60};
     std::vector<std::string_view> all(p1);
     all.insert(all.end(), p2.begin(), p2.end());
