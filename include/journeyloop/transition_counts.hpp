@@ -204,6 +204,14 @@ std::size_t counting_threads(const journey_set& journeys, const counting_options
  */
 transition_counts merge(const transition_counts& a, const transition_counts& b);
 
+/**
+ * The counts of the union of the journeys behind every element of `parts`
+ * (at least one), as merge(a, b) applied from left to right gives them, in
+ * one pass: the first part's states are indexed once, not once per merge.
+ * Throws invalid_input for an empty list and as merge(a, b).
+ */
+transition_counts merge(const std::vector<const transition_counts*>& parts);
+
 } // namespace journeyloop
 
 #endif // JOURNEYLOOP_TRANSITION_COUNTS_HPP

@@ -169,6 +169,16 @@ void register_markov(py::module_& m) {
                                                 const jl::transition_counts&)>(&jl::merge),
           py::arg("a"), py::arg("b"), py::call_guard<sigint_scope, py::gil_scoped_release>(),
           "Counts of the union of two data sets.");
+    m.def(
+        "merge_all",
+        [](const py::list& parts) {
+            std::vector<const jl::transition_counts*> all;
+            for (const auto& part : parts) all.push_back(&part.cast<const jl::transition_counts&>());
+            const sigint_scope interruptible;
+            py::gil_scoped_release release;
+            return jl::merge(all);
+        },
+        py::arg("parts"), "Counts of the union of every part's data sets, in one pass.");
 
     py::class_<jl::markov_model>(m, "markov_model")
         .def_property_readonly("counts", &jl::markov_model::counts,

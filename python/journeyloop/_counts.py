@@ -14,7 +14,7 @@ from ._errors import InvalidInputError, file_bytes, flag
 from ._files import write_atomically
 from ._journeys import Histories, Journeys
 
-__all__ = ["DEFAULT_MAX_STATES", "LoopCounts", "TransitionCounts", "check_order"]
+__all__ = ["DEFAULT_MAX_STATES", "LOOP_MAGIC", "LoopCounts", "TransitionCounts", "check_order"]
 
 #: Default cap on the number of states of a model (C++ counting_options).
 DEFAULT_MAX_STATES: int = _core.default_max_states
@@ -139,13 +139,14 @@ class TransitionCounts:
         InvalidInputError
             If the orders or options differ.
         """
-        out = self._counts
         for other in others:
             if not isinstance(other, TransitionCounts):
                 msg = f"can only merge TransitionCounts, got {type(other).__name__}"
                 raise InvalidInputError(msg)
-            out = _core.merge(out, other._counts)
-        return TransitionCounts(out)
+        if not others:
+            return self
+        # In one pass: self's states are indexed once, whatever the number of parts.
+        return TransitionCounts(_core.merge_all([self._counts, *(o._counts for o in others)]))
 
     def to_frame(self) -> pd.DataFrame:
         """Every observed transition: ``from``, ``to``, ``count``."""
@@ -196,7 +197,7 @@ class TransitionCounts:
 
 
 #: First bytes of LoopCounts.to_bytes(): a name and a version.
-_LOOP_MAGIC = b"journeyloop-loop-counts 1\n"
+LOOP_MAGIC = b"journeyloop-loop-counts 1\n"
 
 
 class LoopCounts:
@@ -345,7 +346,7 @@ class LoopCounts:
                 "repeat_purchases": self.repeat_purchases,
             }
         ).encode()
-        return _LOOP_MAGIC + header + b"\n" + first + second
+        return LOOP_MAGIC + header + b"\n" + first + second
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LoopCounts:
@@ -353,12 +354,12 @@ class LoopCounts:
         import json
 
         raw = file_bytes(data)
-        if not raw.startswith(_LOOP_MAGIC):
+        if not raw.startswith(LOOP_MAGIC):
             msg = "not loop counts (LoopCounts.to_bytes): the header is missing"
             raise InvalidInputError(msg)
-        end = raw.find(b"\n", len(_LOOP_MAGIC))
+        end = raw.find(b"\n", len(LOOP_MAGIC))
         try:
-            header = json.loads(raw[len(_LOOP_MAGIC) : end])
+            header = json.loads(raw[len(LOOP_MAGIC) : end])
             n_first, n_repeat = int(header["first"]), header["repeat"]
             names = ("customers", "purchases", "value", "buyers", "repeat_purchases")
             totals = [float(header[k]) for k in names]

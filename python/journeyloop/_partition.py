@@ -18,9 +18,10 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import _core
-from ._counts import LoopCounts, TransitionCounts, check_order
+from ._counts import LOOP_MAGIC, LoopCounts, TransitionCounts, check_order
 from ._errors import InvalidInputError
 from ._events import _FIELDS, EventReport
 from ._journeys import Histories, Journeys
@@ -101,7 +102,8 @@ class Tally:
     """What one partition (or a merge of partitions) holds: plain, picklable data."""
 
     rows: int = 0
-    #: TransitionCounts.to_bytes() (or LoopCounts.to_bytes()); None: nothing counted.
+    #: TransitionCounts.to_bytes() (or LoopCounts.to_bytes()), made when the
+    #: tally is pickled (or asked for); None: nothing counted, or not yet.
     counts: bytes | None = None
     #: EventReport fields (summed; ``sorted_input`` is true when it is for all).
     report: dict[str, Any] | None = None
@@ -110,10 +112,43 @@ class Tally:
     #: Tallies of each period (``period=``), by the period's start.
     periods: dict[pd.Timestamp, Tally] = field(default_factory=dict)
     partitions: int = 1
+    #: The counts as an object, while the tally stays in one process: a merge
+    #: on the worker that counted its inputs reads them without a round trip
+    #: through bytes.
+    _object: TransitionCounts | LoopCounts | None = field(default=None, repr=False, compare=False)
+
+    def has_counts(self) -> bool:
+        return self.counts is not None or self._object is not None
+
+    def counts_object(self) -> TransitionCounts | LoopCounts | None:
+        """The counts (read from their bytes once)."""
+        if self._object is None and self.counts is not None:
+            self._object = _load(self.counts)
+        return self._object
+
+    def counts_bytes(self) -> bytes | None:
+        """The counts in journeyloop's file format (written once)."""
+        if self.counts is None and self._object is not None:
+            self.counts = self._object.to_bytes()
+        return self.counts
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Between processes the counts travel as their versioned bytes.
+        self.counts_bytes()
+        state = dict(self.__dict__)
+        state["_object"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
 
-def _load(data: bytes, loop: bool) -> TransitionCounts | LoopCounts:
-    return LoopCounts.from_bytes(data) if loop else TransitionCounts.from_bytes(data)
+def _load(data: bytes) -> TransitionCounts | LoopCounts:
+    return (
+        LoopCounts.from_bytes(data)
+        if data.startswith(LOOP_MAGIC)
+        else TransitionCounts.from_bytes(data)
+    )
 
 
 def _merge_reports(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -126,27 +161,25 @@ def _merge_reports(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[s
     return out
 
 
-def merge_tallies(tallies: Iterable[Tally], loop: bool = False) -> Tally:
+def merge_tallies(tallies: Iterable[Tally]) -> Tally:
     """One tally of every row of ``tallies`` (counts merged exactly, sums added)."""
     out = Tally(partitions=0)
-    counts: TransitionCounts | LoopCounts | None = None
+    parts: list[Any] = []
     for t in tallies:
         out.rows += t.rows
         out.partitions += t.partitions
         out.report = _merge_reports(out.report, t.report)
-        if t.counts is not None:
-            c = _load(t.counts, loop)
-            counts = c if counts is None else counts.merge(c)  # type: ignore[arg-type]
+        c = t.counts_object()
+        if c is not None:
+            parts.append(c)
         for method, by_channel in t.credits.items():
             into = out.credits.setdefault(method, {})
             for channel, (conversions, value) in by_channel.items():
                 was = into.get(channel, [0.0, 0.0])
                 into[channel] = [was[0] + conversions, was[1] + value]
         for key, p in t.periods.items():
-            out.periods[key] = (
-                merge_tallies([out.periods[key], p], loop) if key in out.periods else p
-            )
-    out.counts = None if counts is None else counts.to_bytes()
+            out.periods[key] = merge_tallies([out.periods[key], p]) if key in out.periods else p
+    out._object = parts[0].merge(*parts[1:]) if parts else None
     return out
 
 
@@ -235,6 +268,15 @@ def period_code(freq: str | None) -> str:
 
 def tally_partition(frame: pd.DataFrame, spec: CountSpec, part: int = 0) -> Tally:
     """The tally of one partition (whole customers, for events)."""
+    try:
+        return _tally_periods(frame, spec, part)
+    finally:
+        # Arrow's allocator keeps what a read freed for the next one; a worker
+        # with a memory limit counts it against the limit, so it goes back.
+        pa.default_memory_pool().release_unused()
+
+
+def _tally_periods(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
     if spec.period is None:
         return _tally(frame, spec, part)
     keys = period_keys(frame, spec)
@@ -252,7 +294,8 @@ def tally_partition(frame: pd.DataFrame, spec: CountSpec, part: int = 0) -> Tall
         # whole's report (they end no journey, so they are in no period).
         parts.append(_tally(frame.iloc[np.flatnonzero(undated)], spec, part))
     whole = merge_tallies(parts) if parts else _tally(frame, spec, part)
-    out.counts, out.report, out.credits = whole.counts, whole.report, whole.credits
+    out.counts, out._object = whole.counts, whole._object
+    out.report, out.credits = whole.report, whole.credits
     return out
 
 
@@ -280,18 +323,18 @@ def _tally(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
         return out
     if loop:
         assert isinstance(rows, Histories)
-        out.counts = LoopCounts.from_histories(
+        out._object = LoopCounts.from_histories(
             rows, spec.order, collapse_repeats=spec.collapse_repeats, max_states=spec.max_states
-        ).to_bytes()
+        )
         return out
     assert isinstance(rows, Journeys)
-    out.counts = TransitionCounts.from_journeys(
+    out._object = TransitionCounts.from_journeys(
         rows,
         spec.order,
         collapse_repeats=spec.collapse_repeats,
         padded=spec.padded,
         max_states=spec.max_states,
-    ).to_bytes()
+    )
     for method in spec.methods:
         a = _core.heuristic_attribution(rows._set, method, _core.heuristic_options())
         out.credits[method] = {

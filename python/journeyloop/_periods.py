@@ -193,12 +193,12 @@ class PeriodCounts:
     def counts(self, period: Any) -> TransitionCounts:
         """The counts of the period starting at ``period`` (a date or a string)."""
         key = self._key(period)
-        if key not in self._tallies or self._tallies[key].counts is None:
+        if key not in self._tallies or not self._tallies[key].has_counts():
             msg = f"no counts for the period {key} (periods: {len(self._tallies)})"
             raise InvalidInputError(msg)
-        data = self._tallies[key].counts
-        assert data is not None
-        return TransitionCounts.from_bytes(data)
+        counts = self._tallies[key].counts_object()
+        assert isinstance(counts, TransitionCounts)
+        return counts
 
     def _between(self, start: Any, end: Any) -> list[Tally]:
         lo = None if start is None else self._key(start)
@@ -213,10 +213,12 @@ class PeriodCounts:
         """The counts of the periods starting in ``[start, end)`` merged: the
         counts of the journeys that end in that window. None: no bound."""
         tally = merge_tallies(self._between(start, end))
-        if tally.counts is None:
+        counts = tally.counts_object()
+        if counts is None:
             msg = f"no counts between {start} and {end}"
             raise InvalidInputError(msg)
-        return TransitionCounts.from_bytes(tally.counts)
+        assert isinstance(counts, TransitionCounts)
+        return counts
 
     def select(self, start: Any = None, end: Any = None) -> PeriodCounts:
         """The periods starting in ``[start, end)``, as PeriodCounts."""
@@ -275,6 +277,7 @@ class PeriodCounts:
         if self._undated is not None:
             items.append((_UNDATED, self._undated))
         for name, t in items:
+            data = t.counts_bytes()
             header = {
                 "period": self._period,
                 "order": self._order,
@@ -282,10 +285,10 @@ class PeriodCounts:
                 "rows": t.rows,
                 "report": t.report,
                 "credits": t.credits,
-                "counts": len(t.counts) if t.counts is not None else None,
+                "counts": len(data) if data is not None else None,
             }
             path = out / f"{name}{_SUFFIX}"
-            write_atomically(path, _MAGIC + json.dumps(header).encode() + b"\n" + (t.counts or b""))
+            write_atomically(path, _MAGIC + json.dumps(header).encode() + b"\n" + (data or b""))
             written.append(path)
         return written
 
@@ -425,10 +428,10 @@ class PeriodCounts:
         for start, tallies in bins:
             tally = merge_tallies(tallies)
             if "markov" in chosen:
-                if tally.counts is None:
+                counts = tally.counts_object()
+                if counts is None:
                     skipped.append(start)
                 else:
-                    counts = TransitionCounts.from_bytes(tally.counts)
                     try:
                         model = MarkovModel(order=self._order, **model_options).fit(counts)
                         frame = (

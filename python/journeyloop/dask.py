@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ._counted import Counted, Route
-from ._counts import DEFAULT_MAX_STATES, LoopCounts, TransitionCounts
+from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
 from ._events import warn_about
 from ._partition import (
@@ -87,6 +87,7 @@ __all__ = [
 #: Files behind the frames made by read_events, by the frame's name (for messages).
 _FILES: dict[str, list[str]] = {}
 
+
 def _files_of(frame: Any, files: Sequence[str] | None) -> list[str | None]:
     if files is not None:
         return list(files)
@@ -97,7 +98,7 @@ def _compute(obj: Any, scheduler: str | None) -> Any:
     return dask.compute(obj, scheduler=scheduler)[0] if scheduler else dask.compute(obj)[0]
 
 
-def _tree(parts: list[Delayed], split_every: int, loop: bool) -> Delayed:
+def _tree(parts: list[Delayed], split_every: int) -> Delayed:
     """The tallies merged ``split_every`` at a time, level by level."""
     if not parts:
         msg = "the frame has no partitions"
@@ -107,7 +108,7 @@ def _tree(parts: list[Delayed], split_every: int, loop: bool) -> Delayed:
         level += 1
         parts = [
             delayed(merge_tallies, pure=True, name=f"journeyloop-merge-{level}-{i}-{id(parts)}")(
-                parts[i : i + split_every], loop
+                parts[i : i + split_every]
             )
             for i in range(0, len(parts), split_every)
         ]
@@ -250,19 +251,17 @@ def _count(
     if not isinstance(split_every, int) or isinstance(split_every, bool) or split_every < 2:
         msg = f"split_every must be an integer of at least 2, got {split_every!r}"
         raise InvalidInputError(msg)
-    loop = spec.form == "loop"
     parts = [
         delayed(tally_partition, pure=True)(d, spec, i) for i, d in enumerate(frame.to_delayed())
     ]
-    tally: Tally = _compute(_tree(parts, split_every, loop), scheduler)
-    if tally.counts is None:
+    tally: Tally = _compute(_tree(parts, split_every), scheduler)
+    if not tally.has_counts():
         msg = "no journeys in any partition: nothing to count (see the report)"
         if tally.report is not None:
             msg += "\n" + str(tally_report(tally))
         raise InvalidInputError(msg)
-    counts = (
-        LoopCounts.from_bytes(tally.counts) if loop else TransitionCounts.from_bytes(tally.counts)
-    )
+    counts = tally.counts_object()
+    assert counts is not None
     report = tally_report(tally)
     if report is not None:
         warn_about(report, conversion_given=spec.read.get("conversion") is not None)

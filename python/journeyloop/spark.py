@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ._counted import Counted, Route
-from ._counts import DEFAULT_MAX_STATES, LoopCounts, TransitionCounts
+from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
 from ._events import warn_about
 from ._partition import (
@@ -133,14 +133,12 @@ def _tally_or_error(frame: pd.DataFrame, spec: CountSpec, part: int) -> tuple[An
         return ("error", part, str(e))
 
 
-def _merge(a: bytes | bytearray, b: bytes | bytearray, loop: bool) -> bytes:
+def _merge(a: bytes | bytearray, b: bytes | bytearray) -> bytes:
     x, y = pickle.loads(a), pickle.loads(b)
     if x[0] == "error" or y[0] == "error":
         errors = [p for p in (x, y) if p[0] == "error"]
         return pickle.dumps(min(errors, key=lambda p: p[1]))
-    return pickle.dumps(
-        ("tally", merge_tallies([x[1], y[1]], loop)), protocol=pickle.HIGHEST_PROTOCOL
-    )
+    return pickle.dumps(("tally", merge_tallies([x[1], y[1]])), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _missing(frame: DataFrame, names: Sequence[str | None]) -> None:
@@ -183,25 +181,23 @@ def _count(frame: DataFrame, spec: CountSpec, route: Route, depth: int) -> Count
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         msg = f"depth must be a positive integer, got {depth!r}"
         raise InvalidInputError(msg)
-    loop = spec.form == "loop"
     payloads = frame.mapInPandas(_count_partition(spec), _SCHEMA).rdd.map(lambda row: row[0])
     if payloads.getNumPartitions() == 0:
         msg = "the frame has no partitions (and so no rows): nothing to count"
         raise InvalidInputError(msg)
     # A tree on the executors: the driver receives one merged tally, never
     # every partition's counts at once.
-    merged = pickle.loads(payloads.treeReduce(lambda a, b: _merge(a, b, loop), depth=depth))
+    merged = pickle.loads(payloads.treeReduce(_merge, depth=depth))
     if merged[0] == "error":
         raise InvalidInputError(merged[2])
     tally: Tally = merged[1]
-    if tally.counts is None:
+    if not tally.has_counts():
         msg = "no journeys in any partition: nothing to count (see the report)"
         if tally.report is not None:
             msg += "\n" + str(tally_report(tally))
         raise InvalidInputError(msg)
-    counts = (
-        LoopCounts.from_bytes(tally.counts) if loop else TransitionCounts.from_bytes(tally.counts)
-    )
+    counts = tally.counts_object()
+    assert counts is not None
     report = tally_report(tally)
     if report is not None:
         warn_about(report, conversion_given=spec.read.get("conversion") is not None)

@@ -612,62 +612,78 @@ JOURNEYLOOP_IMPL_INLINE void add_counts(double& into, double w, const What& what
 
 JOURNEYLOOP_IMPL_INLINE transition_counts merge(const transition_counts& a,
                                                 const transition_counts& b) {
-    if (a.order() != b.order() || a.collapse_repeats() != b.collapse_repeats() ||
-        a.padded() != b.padded())
-        throw invalid_input("cannot merge transition counts of different order or options "
-                            "(order " +
-                            std::to_string(a.order()) + " and " + std::to_string(b.order()) +
-                            "): count every part with the same order, collapse_repeats and "
-                            "padded");
-    if (a.pooled() || b.pooled())
-        throw invalid_input("cannot merge the views of loop counts (their channel rows are "
-                            "pooled): count the loop histories together instead");
+    return merge(std::vector<const transition_counts*>{&a, &b});
+}
+
+JOURNEYLOOP_IMPL_INLINE transition_counts merge(const std::vector<const transition_counts*>& all) {
+    if (all.empty()) throw invalid_input("merge: no transition counts to merge");
+    const transition_counts& a = *all.front();
+    for (const auto* b : all) {
+        if (a.order() != b->order() || a.collapse_repeats() != b->collapse_repeats() ||
+            a.padded() != b->padded())
+            throw invalid_input("cannot merge transition counts of different order or options "
+                                "(order " +
+                                std::to_string(a.order()) + " and " + std::to_string(b->order()) +
+                                "): count every part with the same order, collapse_repeats and "
+                                "padded");
+        if (b->pooled())
+            throw invalid_input("cannot merge the views of loop counts (their channel rows are "
+                                "pooled): count the loop histories together instead");
+    }
     auto parts = detail::counts_access::disassemble(a);
-    // b's channels into a's dictionary.
-    std::vector<channel_id> channel_map(b.channels().size());
-    for (channel_id ch = 0; ch < b.channels().size(); ++ch)
-        channel_map[ch] = parts.channels.intern(b.channels().name(ch));
-    // b's states into a's numbering.
     std::map<std::vector<channel_id>, state_id> index;
     for (std::size_t i = 0; i < parts.states.size(); ++i)
         index.emplace(parts.states[i],
                       static_cast<state_id>(i + transition_counts::first_channel_state));
-    std::vector<state_id> state_map(b.num_states());
-    for (state_id s = 0; s < transition_counts::first_channel_state; ++s) state_map[s] = s;
-    for (state_id s = transition_counts::first_channel_state; s < b.num_states(); ++s) {
-        std::vector<channel_id> t;
-        for (auto ch : b.state(s))
-            t.push_back(ch == transition_counts::padding ? ch : channel_map[ch]);
-        auto [it, inserted] = index.emplace(
-            t, static_cast<state_id>(parts.states.size() + transition_counts::first_channel_state));
-        if (inserted) parts.states.push_back(std::move(t));
-        state_map[s] = it->second;
-    }
     std::unordered_map<std::uint64_t, double> edges(parts.edges.begin(), parts.edges.end());
-    for (state_id s = 0; s < b.num_states(); ++s) {
-        const auto t = b.targets(s);
-        const auto w = b.weights(s);
-        for (std::size_t i = 0; i < t.size(); ++i)
-            add_counts(edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]], w[i], [&] {
-                return "the weight of the transition '" + b.state_label(s) + "' -> '" +
-                       b.state_label(t[i]) + "'";
+    for (std::size_t p = 1; p < all.size(); ++p) {
+        const transition_counts& b = *all[p];
+        // b's channels into a's dictionary.
+        std::vector<channel_id> channel_map(b.channels().size());
+        for (channel_id ch = 0; ch < b.channels().size(); ++ch)
+            channel_map[ch] = parts.channels.intern(b.channels().name(ch));
+        // b's states into a's numbering.
+        std::vector<state_id> state_map(b.num_states());
+        for (state_id s = 0; s < transition_counts::first_channel_state; ++s) state_map[s] = s;
+        for (state_id s = transition_counts::first_channel_state; s < b.num_states(); ++s) {
+            std::vector<channel_id> t;
+            for (auto ch : b.state(s))
+                t.push_back(ch == transition_counts::padding ? ch : channel_map[ch]);
+            auto [it, inserted] = index.emplace(
+                t, static_cast<state_id>(parts.states.size() +
+                                         transition_counts::first_channel_state));
+            if (inserted) parts.states.push_back(std::move(t));
+            state_map[s] = it->second;
+        }
+        for (state_id s = 0; s < b.num_states(); ++s) {
+            const auto t = b.targets(s);
+            const auto w = b.weights(s);
+            for (std::size_t i = 0; i < t.size(); ++i)
+                add_counts(edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]], w[i],
+                           [&] {
+                               return "the weight of the transition '" + b.state_label(s) +
+                                      "' -> '" + b.state_label(t[i]) + "'";
+                           });
+        }
+        const auto n = parts.states.size() + transition_counts::first_channel_state;
+        parts.end_conversions.resize(n, 0.0);
+        parts.end_value.resize(n, 0.0);
+        for (state_id s = 0; s < b.num_states(); ++s) {
+            add_counts(parts.end_conversions[state_map[s]], b.conversions_from(s), [&] {
+                return "the conversions of the paths ending in '" + b.state_label(s) + "'";
             });
+            add_counts(parts.end_value[state_map[s]], b.value_from(s), [&] {
+                return "the value of the paths ending in '" + b.state_label(s) + "'";
+            });
+        }
+        add_counts(parts.total_conversions, b.total_conversions(),
+                   [] { return std::string("the total conversions"); });
+        add_counts(parts.total_nulls, b.total_nulls(),
+                   [] { return std::string("the total nulls"); });
+        add_counts(parts.total_value, b.total_value(),
+                   [] { return std::string("the total value"); });
     }
     parts.edges.assign(edges.begin(), edges.end());
-    const auto n = parts.states.size() + transition_counts::first_channel_state;
-    parts.end_conversions.resize(n, 0.0);
-    parts.end_value.resize(n, 0.0);
-    for (state_id s = 0; s < b.num_states(); ++s) {
-        add_counts(parts.end_conversions[state_map[s]], b.conversions_from(s), [&] {
-            return "the conversions of the paths ending in '" + b.state_label(s) + "'";
-        });
-        add_counts(parts.end_value[state_map[s]], b.value_from(s),
-                   [&] { return "the value of the paths ending in '" + b.state_label(s) + "'"; });
-    }
-    add_counts(parts.total_conversions, b.total_conversions(),
-               [] { return std::string("the total conversions"); });
-    add_counts(parts.total_nulls, b.total_nulls(), [] { return std::string("the total nulls"); });
-    add_counts(parts.total_value, b.total_value(), [] { return std::string("the total value"); });
     return detail::counts_access::assemble(std::move(parts));
 }
 
