@@ -36,6 +36,7 @@ __all__ = [
     "period_code",
     "period_keys",
     "tally_partition",
+    "tally_partitions",
 ]
 
 #: The methods whose credit is a sum over journeys (and so merges).
@@ -183,20 +184,40 @@ def merge_tallies(tallies: Iterable[Tally]) -> Tally:
     return out
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """Where the rows of a tallied frame were read: partition ``part`` on, of
+    ``lengths`` rows each (one partition when None)."""
+
+    part: int
+    lengths: tuple[int, ...] | None = None
+
+    def locate(self, position: int) -> tuple[int, int]:
+        """(partition, row in it) of the frame's row ``position``."""
+        if self.lengths is None:
+            return self.part, position
+        offsets = np.cumsum((0, *self.lengths))
+        i = int(np.searchsorted(offsets, position, side="right")) - 1
+        return self.part + i, position - int(offsets[i])
+
+
 def _with_origin(
-    error: InvalidInputError, frame: pd.DataFrame, part: int, spec: CountSpec
+    error: InvalidInputError, frame: pd.DataFrame, origin: _Origin, spec: CountSpec
 ) -> InvalidInputError:
-    """``error`` (naming a row of ``frame``) naming the partition, the file and
-    the row as read (before any shuffle, when the rows carry their origin)."""
+    """``error`` (naming a row of ``frame``, whose index holds the rows'
+    positions in the tallied frame) naming the partition, the file and the row
+    as read (before any shuffle, when the rows carry their origin)."""
     text = str(error)
     match = _ROW.match(text)
-    where_part, where_row = part, None
+    where_part, where_row = origin.part, None
     if match is not None:
         row = int(match.group(1))
-        where_row = row
         if PART_COLUMN in frame.columns and row < len(frame):
             where_part = int(frame[PART_COLUMN].iloc[row])
             where_row = int(frame[ROW_COLUMN].iloc[row])
+        else:
+            position = int(frame.index[row]) if row < len(frame) else row
+            where_part, where_row = origin.locate(position)
         text = text[match.end() :].lstrip(",: ")
     file = spec.files[where_part] if where_part < len(spec.files) else None
     place = f"partition {where_part}"
@@ -269,14 +290,29 @@ def period_code(freq: str | None) -> str:
 def tally_partition(frame: pd.DataFrame, spec: CountSpec, part: int = 0) -> Tally:
     """The tally of one partition (whole customers, for events)."""
     try:
-        return _tally_periods(frame, spec, part)
+        return _tally_periods(frame.reset_index(drop=True), spec, _Origin(part))
     finally:
         # Arrow's allocator keeps what a read freed for the next one; a worker
         # with a memory limit counts it against the limit, so it goes back.
         pa.default_memory_pool().release_unused()
 
 
-def _tally_periods(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
+def tally_partitions(frames: Sequence[pd.DataFrame], spec: CountSpec, first: int = 0) -> Tally:
+    """One tally of consecutive partitions ``first``, ``first + 1``, ... (each
+    holding whole customers): fewer, larger tallies to merge."""
+    if len(frames) == 1:
+        return tally_partition(frames[0], spec, first)
+    whole = pd.concat(list(frames), ignore_index=True)
+    origin = _Origin(first, tuple(len(f) for f in frames))
+    try:
+        out = _tally_periods(whole, spec, origin)
+    finally:
+        pa.default_memory_pool().release_unused()
+    out.partitions = len(frames)
+    return out
+
+
+def _tally_periods(frame: pd.DataFrame, spec: CountSpec, part: _Origin) -> Tally:
     if spec.period is None:
         return _tally(frame, spec, part)
     keys = period_keys(frame, spec)
@@ -299,7 +335,7 @@ def _tally_periods(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
     return out
 
 
-def _tally(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
+def _tally(frame: pd.DataFrame, spec: CountSpec, part: _Origin) -> Tally:
     out = Tally(rows=len(frame))
     data = frame.drop(columns=[PART_COLUMN, ROW_COLUMN], errors="ignore")
     loop = spec.form == "loop"
@@ -314,7 +350,7 @@ def _tally(frame: pd.DataFrame, spec: CountSpec, part: int) -> Tally:
             else:
                 rows = Journeys.from_paths(data.reset_index(drop=True), form=spec.form, **spec.read)
     except InvalidInputError as e:
-        raise _with_origin(e, frame.reset_index(drop=True), part, spec) from None
+        raise _with_origin(e, frame, part, spec) from None
     report = rows.report
     if report is not None:
         out.report = {name: getattr(report, name) for name, _, _ in _FIELDS}

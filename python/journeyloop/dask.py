@@ -60,7 +60,7 @@ from ._partition import (
     Tally,
     credit_frame,
     merge_tallies,
-    tally_partition,
+    tally_partitions,
     tally_report,
 )
 from ._periods import PeriodCounts
@@ -142,9 +142,9 @@ def is_partitioned_by_customer(
     hashes = frame[[customer]].map_partitions(
         _unique_hashes, customer, meta=pd.Series(dtype="uint64")
     )
-    total, distinct = dask.compute(
-        hashes.size, hashes.drop_duplicates(split_out=True).size, scheduler=scheduler
-    )
+    method = "tasks" if scheduler is not None else None  # as in count_events
+    unique = hashes.drop_duplicates(split_out=True, shuffle_method=method)
+    total, distinct = dask.compute(hashes.size, unique.size, scheduler=scheduler)
     return bool(total == distinct)
 
 
@@ -164,7 +164,11 @@ def _in_read_order(part: pd.DataFrame) -> pd.DataFrame:
 
 
 def partition_by_customer(
-    frame: dd.DataFrame, customer: str = "customer", npartitions: int | None = None
+    frame: dd.DataFrame,
+    customer: str = "customer",
+    npartitions: int | None = None,
+    *,
+    shuffle_method: str | None = None,
 ) -> dd.DataFrame:
     """``frame`` shuffled so that each customer's rows are in one partition.
 
@@ -172,12 +176,14 @@ def partition_by_customer(
     rows keep the order they were read in within each customer (two columns
     recording it travel with them and are dropped by the counting). Write the
     result to Parquet to skip the shuffle next time (docs/scale-out.md).
+    ``shuffle_method`` is Dask's (``"p2p"`` on a distributed cluster by
+    default, ``"tasks"`` otherwise).
     """
     if customer not in frame.columns:
         msg = f"column {customer!r} is missing (columns: {', '.join(map(str, frame.columns))})"
         raise InvalidInputError(msg)
     tagged = frame.map_partitions(_add_origin, meta=_add_origin(frame._meta))
-    shuffled = tagged.shuffle(on=customer, npartitions=npartitions)
+    shuffled = tagged.shuffle(on=customer, npartitions=npartitions, shuffle_method=shuffle_method)
     return shuffled.map_partitions(_in_read_order, meta=shuffled._meta)
 
 
@@ -245,14 +251,24 @@ def _count(
     spec: CountSpec,
     route: Route,
     split_every: int,
+    partitions_per_task: int,
     scheduler: str | None,
 ) -> Counted:
     spec.check()
     if not isinstance(split_every, int) or isinstance(split_every, bool) or split_every < 2:
         msg = f"split_every must be an integer of at least 2, got {split_every!r}"
         raise InvalidInputError(msg)
+    if (
+        not isinstance(partitions_per_task, int)
+        or isinstance(partitions_per_task, bool)
+        or partitions_per_task < 1
+    ):
+        msg = f"partitions_per_task must be a positive integer, got {partitions_per_task!r}"
+        raise InvalidInputError(msg)
+    frames = frame.to_delayed()
     parts = [
-        delayed(tally_partition, pure=True)(d, spec, i) for i, d in enumerate(frame.to_delayed())
+        delayed(tally_partitions, pure=True)(frames[i : i + partitions_per_task], spec, i)
+        for i in range(0, len(frames), partitions_per_task)
     ]
     tally: Tally = _compute(_tree(parts, split_every), scheduler)
     if not tally.has_counts():
@@ -300,6 +316,7 @@ def count_events(
     partitioned: bool | None = None,
     npartitions: int | None = None,
     split_every: int = 8,
+    partitions_per_task: int = 4,
     files: Sequence[str] | None = None,
     scheduler: str | None = None,
 ) -> Counted:
@@ -342,6 +359,11 @@ def count_events(
         Partitions after a shuffle (Dask's choice by default).
     split_every
         Tallies merged at once in the reduction tree.
+    partitions_per_task
+        Consecutive partitions counted together by one task (their rows
+        joined): fewer, larger tallies to merge. Each merge reads its inputs'
+        counts from their file format when they come from another worker,
+        which costs more than moving the partitions' rows.
     files
         Names of the partitions' files, for messages (known already for
         frames of :func:`read_events`).
@@ -388,7 +410,10 @@ def count_events(
         msg = f"partitioned must be None, True or False, got {partitioned!r}"
         raise InvalidInputError(msg)
     if route == "shuffled":
-        frame = partition_by_customer(frame, customer, npartitions)
+        # A scheduler named for this call may not be the cluster's: Dask's
+        # peer-to-peer shuffle runs on a distributed cluster only.
+        method = "tasks" if scheduler is not None else None
+        frame = partition_by_customer(frame, customer, npartitions, shuffle_method=method)
     spec = CountSpec(
         kind="events",
         order=order,
@@ -413,7 +438,7 @@ def count_events(
             "purchase": purchase,
         },
     )
-    return _count(frame, spec, route, split_every, scheduler)
+    return _count(frame, spec, route, split_every, partitions_per_task, scheduler)
 
 
 def _known(frame: dd.DataFrame) -> bool:
@@ -437,6 +462,7 @@ def count_paths(
     padded: bool = False,
     max_states: int = DEFAULT_MAX_STATES,
     split_every: int = 8,
+    partitions_per_task: int = 4,
     files: Sequence[str] | None = None,
     scheduler: str | None = None,
 ) -> Counted:
@@ -465,7 +491,7 @@ def count_paths(
         files=_files_of(frame, files),
         read=read,
     )
-    return _count(frame, spec, "paths", split_every, scheduler)
+    return _count(frame, spec, "paths", split_every, partitions_per_task, scheduler)
 
 
 def attribute(

@@ -231,9 +231,15 @@ def test_bad_rows_are_accounted_for_and_strict_names_them(client, events, tmp_pa
         where, what = str(one.value).split(", ", 1)
         assert where == f"row {row}"
         expected.add(f"partition 0 (file {names[0]}), row {row} of the file: {what}")
-    for partitioned in (True, False):
+    for partitioned, together in ((True, 1), (True, 2), (False, 4)):
         with pytest.raises(jl.InvalidInputError) as info:
-            jld.count_events(frame, conversion="conversion", strict=True, partitioned=partitioned)
+            jld.count_events(
+                frame,
+                conversion="conversion",
+                strict=True,
+                partitioned=partitioned,
+                partitions_per_task=together,
+            )
         # Partitions run in parallel: the first to fail names its first bad row.
         assert str(info.value) in expected
 
@@ -257,8 +263,10 @@ def test_errors_are_clear(client, events):
 def test_split_every_shapes_the_tree_not_the_result(client, events):
     frame = dd.from_pandas(events, npartitions=9)
     results = [
-        jld.count_events(frame, conversion="conversion", value="value", split_every=k)
-        for k in (2, 3, 16)
+        jld.count_events(
+            frame, conversion="conversion", value="value", split_every=k, partitions_per_task=g
+        )
+        for k, g in ((2, 1), (3, 2), (16, 4), (2, 9))
     ]
     for r in results:
         assert r.partitions == 9
@@ -442,3 +450,29 @@ def test_docstring_examples() -> None:
         )
         assert result.attempted > 3, module.__name__
         assert result.failed == 0, module.__name__
+
+
+def test_strict_names_the_row_of_a_later_partition_counted_with_others(client, events, tmp_path):
+    # Partitions counted together by one task: a bad row of the second file
+    # is named in that file, and with period= too.
+    names = []
+    for i, part in enumerate([events.iloc[:200], events.iloc[200:400].copy()]):
+        if i == 1:
+            part["channel"] = part["channel"].astype(object)
+            part.loc[part.index[33], "channel"] = None
+        name = tmp_path / f"p{i}.parquet"
+        part.to_parquet(name, index=False)
+        names.append(str(name))
+    for period in (None, "D"):
+        with pytest.raises(jl.InvalidInputError) as info:
+            jld.count_events(
+                jld.read_events(names),
+                conversion="conversion",
+                strict=True,
+                partitioned=True,
+                partitions_per_task=2,
+                period=period,
+            )
+        assert str(info.value).startswith(f"partition 1 (file {names[1]}), row 33 of the file: ")
+    with pytest.raises(jl.InvalidInputError, match="partitions_per_task"):
+        jld.count_events(jld.read_events(names), partitions_per_task=0)
