@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from ._counts import LoopCounts, TransitionCounts
-from ._events import EventReport
+from ._errors import InvalidInputError
+from ._events import EventReport, warn_about
+from ._partition import CountSpec, Tally, credit_frame, tally_report
 from ._periods import PeriodCounts
 
 if TYPE_CHECKING:
@@ -54,6 +56,30 @@ class Counted:
     periods: PeriodCounts | None
     partitions: int
     route: Route
+
+    @classmethod
+    def from_tally(cls, tally: Tally, spec: CountSpec, route: Route) -> Counted:
+        """The result of a merged tally (the counts, the report announced once
+        by a DataWarning, the heuristics' credit, the periods)."""
+        if not tally.has_counts():
+            msg = "no journeys in any partition: nothing to count (see the report)"
+            if tally.report is not None:
+                msg += "\n" + str(tally_report(tally))
+            raise InvalidInputError(msg)
+        counts = tally.counts_object()
+        assert counts is not None
+        report = tally_report(tally)
+        if report is not None:
+            warn_about(report, conversion_given=spec.read.get("conversion") is not None)
+        periods = PeriodCounts._from_tally(tally, spec) if spec.period is not None else None
+        return cls(
+            counts=counts,
+            report=report,
+            credit=credit_frame(tally, spec.methods),
+            periods=periods,
+            partitions=tally.partitions,
+            route=route,
+        )
 
     def fit(self, **options: Any) -> MarkovModel | LoopModel:
         """``jl.MarkovModel(order=counts.order, **options).fit(counts)`` on the client."""

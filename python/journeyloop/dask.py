@@ -51,19 +51,15 @@ import pandas as pd
 from ._counted import Counted, Route
 from ._counts import DEFAULT_MAX_STATES
 from ._errors import InvalidInputError
-from ._events import warn_about
 from ._partition import (
     HEURISTICS,
     PART_COLUMN,
     ROW_COLUMN,
     CountSpec,
     Tally,
-    credit_frame,
     merge_tallies,
     tally_partitions,
-    tally_report,
 )
-from ._periods import PeriodCounts
 
 try:
     import dask
@@ -271,25 +267,7 @@ def _count(
         for i in range(0, len(frames), partitions_per_task)
     ]
     tally: Tally = _compute(_tree(parts, split_every), scheduler)
-    if not tally.has_counts():
-        msg = "no journeys in any partition: nothing to count (see the report)"
-        if tally.report is not None:
-            msg += "\n" + str(tally_report(tally))
-        raise InvalidInputError(msg)
-    counts = tally.counts_object()
-    assert counts is not None
-    report = tally_report(tally)
-    if report is not None:
-        warn_about(report, conversion_given=spec.read.get("conversion") is not None)
-    periods = PeriodCounts._from_tally(tally, spec) if spec.period is not None else None
-    return Counted(
-        counts=counts,
-        report=report,
-        credit=credit_frame(tally, spec.methods),
-        periods=periods,
-        partitions=tally.partitions,
-        route=route,
-    )
+    return Counted.from_tally(tally, spec, route)
 
 
 def count_events(
