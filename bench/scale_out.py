@@ -180,10 +180,16 @@ def run(args: argparse.Namespace) -> None:
         for tool in args.tools:
             cmd = [sys.executable, __file__, "_case", tool, args.preset, str(order),
                    args.memory_limit, args.route]  # fmt: skip
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-            result: dict[str, Any] = json.loads(line) if proc.returncode == 0 and line else {
-                "error": proc.stderr.strip().splitlines()[-1:] }  # fmt: skip
+            try:
+                proc = subprocess.run(
+                    cmd, capture_output=True, text=True, check=False, timeout=args.timeout
+                )
+            except subprocess.TimeoutExpired:
+                result: dict[str, Any] = {"error": f"stopped after {args.timeout:.0f} s"}
+            else:
+                line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+                result = json.loads(line) if proc.returncode == 0 and line else {
+                    "error": proc.stderr.strip().splitlines()[-1:] }  # fmt: skip
             row = {"preset": args.preset, "events": meta["events"], "files": meta["files"],
                    "dataset_memory_mb": meta["memory_mb"], "tool": tool, "order": order,
                    "memory_limit": args.memory_limit if tool == "dask" else None,
@@ -240,6 +246,7 @@ def main() -> None:
     r.add_argument("--tools", nargs="+", default=["single", "dask"], choices=["single", "dask"])
     r.add_argument("--memory-limit", default="500MiB")
     r.add_argument("--route", default="given", choices=["given", "checked", "shuffled"])
+    r.add_argument("--timeout", type=float, default=1800, help="seconds a case may take")
     r.add_argument("--out")
     q = sub.add_parser("report", help="a markdown table of the latest lines")
     q.add_argument("path")
