@@ -294,7 +294,7 @@ def count_events(
     partitioned: bool | None = None,
     npartitions: int | None = None,
     split_every: int = 8,
-    partitions_per_task: int = 4,
+    partitions_per_task: int = 1,
     files: Sequence[str] | None = None,
     scheduler: str | None = None,
 ) -> Counted:
@@ -339,9 +339,10 @@ def count_events(
         Tallies merged at once in the reduction tree.
     partitions_per_task
         Consecutive partitions counted together by one task (their rows
-        joined): fewer, larger tallies to merge. Each merge reads its inputs'
-        counts from their file format when they come from another worker,
-        which costs more than moving the partitions' rows.
+        joined): fewer, larger tallies to merge, for more memory per task.
+        Each merge reads its inputs' counts from their file format when they
+        come from another worker; with small partitions and workers that
+        have memory to spare, counting a few together saves that work.
     files
         Names of the partitions' files, for messages (known already for
         frames of :func:`read_events`).
@@ -440,7 +441,7 @@ def count_paths(
     padded: bool = False,
     max_states: int = DEFAULT_MAX_STATES,
     split_every: int = 8,
-    partitions_per_task: int = 4,
+    partitions_per_task: int = 1,
     files: Sequence[str] | None = None,
     scheduler: str | None = None,
 ) -> Counted:
