@@ -384,7 +384,8 @@ class PeriodCounts:
         Returns
         -------
         pandas.DataFrame
-            ``period`` (the bin's first period), ``method``, ``channel``,
+            ``period`` (the start of the bin: of the ``freq`` period, or the
+            period itself), ``method``, ``channel``,
             ``conversions``, ``value``, ``share`` (and ``lower``, ``upper``).
 
         Warns

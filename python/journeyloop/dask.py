@@ -236,7 +236,11 @@ def _read_file(
     name: str, kind: str, options: dict[str, Any], columns: list[str] | None = None
 ) -> pd.DataFrame:
     if kind == "csv":
-        frame: pd.DataFrame = pd.read_csv(name, usecols=columns, **options)
+        # Read whole, then projected: options such as parse_dates may name
+        # columns that the projection leaves out.
+        frame: pd.DataFrame = pd.read_csv(name, **options)
+        if columns is not None:
+            frame = frame[list(columns)]
     else:
         frame = pd.read_parquet(name, columns=columns, **options)
     return frame

@@ -476,3 +476,18 @@ def test_strict_names_the_row_of_a_later_partition_counted_with_others(client, e
         assert str(info.value).startswith(f"partition 1 (file {names[1]}), row 33 of the file: ")
     with pytest.raises(jl.InvalidInputError, match="partitions_per_task"):
         jld.count_events(jld.read_events(names), partitions_per_task=0)
+
+
+def test_csv_files_with_parsed_dates(client, events, tmp_path):
+    # read_csv's options (parse_dates) name columns that Dask's projection of
+    # the frame may leave out: the files are read whole, then projected.
+    names = []
+    for i, part in enumerate(np.array_split(np.arange(1200), 3)):
+        name = tmp_path / f"day-{i}.csv"
+        events.iloc[part].to_csv(name, index=False)
+        names.append(str(name))
+    frame = jld.read_events(names, parse_dates=["time"])
+    counted = jld.count_events(frame, conversion="conversion", value="value", order=2)
+    want = single(events.iloc[:1200])
+    assert counted.counts == jl.TransitionCounts.from_journeys(want, 2)
+    assert_same_report(counted.report, want.report)
