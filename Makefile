@@ -93,13 +93,14 @@ browser-deps:
 	$(call apt_install,chromium graphviz)
 
 # PYTEST_ARGS: more pytest options, such as --durations=30 or -k NAME.
-pytest: install browser-deps
+pytest: install browser-deps spark-deps
 	cd tests/python && JOURNEYLOOP_CPP_BUILD=$(abspath $(BUILD)) ../../$(VPY) -m pytest -c ../../pyproject.toml --rootdir=../.. -q $(PYTEST_ARGS)
 
 # The Spark engine's tests (journeyloop.spark) need Java and pyspark: spark-deps
 # installs Debian's headless JRE when there is no `java`, and pyspark into the
-# venv when it is missing. `make pytest` skips test_spark.py without them;
-# spark-test (run by .ci/run) requires them, so that a missing one fails.
+# venv when it is missing; `make pytest` installs them and runs test_spark.py
+# with the others. Without them test_spark.py skips, and fails instead under
+# JOURNEYLOOP_REQUIRE_SPARK=1 (.ci/run sets it). spark-test runs it alone.
 spark-deps: venv
 	$(if $(shell command -v java),,$(call apt_install,default-jre-headless))
 	@$(VPY) -c "import pyspark" 2>/dev/null || $(VPY) -m pip install -q "pyspark>=3.5"
