@@ -173,7 +173,8 @@ void register_markov(py::module_& m) {
         "merge_all",
         [](const py::list& parts) {
             std::vector<const jl::transition_counts*> all;
-            for (const auto& part : parts) all.push_back(&part.cast<const jl::transition_counts&>());
+            for (const auto& part : parts)
+                all.push_back(&part.cast<const jl::transition_counts&>());
             const sigint_scope interruptible;
             py::gil_scoped_release release;
             return jl::merge(all);

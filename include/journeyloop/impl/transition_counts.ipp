@@ -649,9 +649,9 @@ JOURNEYLOOP_IMPL_INLINE transition_counts merge(const std::vector<const transiti
             std::vector<channel_id> t;
             for (auto ch : b.state(s))
                 t.push_back(ch == transition_counts::padding ? ch : channel_map[ch]);
-            auto [it, inserted] = index.emplace(
-                t, static_cast<state_id>(parts.states.size() +
-                                         transition_counts::first_channel_state));
+            auto [it, inserted] =
+                index.emplace(t, static_cast<state_id>(parts.states.size() +
+                                                       transition_counts::first_channel_state));
             if (inserted) parts.states.push_back(std::move(t));
             state_map[s] = it->second;
         }
@@ -659,11 +659,10 @@ JOURNEYLOOP_IMPL_INLINE transition_counts merge(const std::vector<const transiti
             const auto t = b.targets(s);
             const auto w = b.weights(s);
             for (std::size_t i = 0; i < t.size(); ++i)
-                add_counts(edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]], w[i],
-                           [&] {
-                               return "the weight of the transition '" + b.state_label(s) +
-                                      "' -> '" + b.state_label(t[i]) + "'";
-                           });
+                add_counts(edges[(std::uint64_t{state_map[s]} << 32) | state_map[t[i]]], w[i], [&] {
+                    return "the weight of the transition '" + b.state_label(s) + "' -> '" +
+                           b.state_label(t[i]) + "'";
+                });
         }
         const auto n = parts.states.size() + transition_counts::first_channel_state;
         parts.end_conversions.resize(n, 0.0);
