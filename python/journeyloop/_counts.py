@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -330,8 +331,6 @@ class LoopCounts:
     def to_bytes(self) -> bytes:
         """The counts as bytes: both views in journeyloop's versioned, checksummed
         file format, after a header holding the totals."""
-        import json
-
         first = bytes(self._counts.first.to_bytes())
         repeat = self._counts.repeat
         second = b"" if repeat is None else bytes(repeat.to_bytes())
@@ -351,8 +350,6 @@ class LoopCounts:
     @classmethod
     def from_bytes(cls, data: bytes) -> LoopCounts:
         """Counts from :meth:`to_bytes`; damaged bytes raise InvalidInputError."""
-        import json
-
         raw = file_bytes(data)
         if not raw.startswith(LOOP_MAGIC):
             msg = "not loop counts (LoopCounts.to_bytes): the header is missing"

@@ -140,9 +140,6 @@ class Tally:
         state["_object"] = None
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
 
 def _load(data: bytes) -> TransitionCounts | LoopCounts:
     return (

@@ -68,7 +68,7 @@ class PeriodCounts:
     True
     """
 
-    __slots__ = ("_loop", "_methods", "_order", "_period", "_tallies", "_undated")
+    __slots__ = ("_methods", "_order", "_period", "_tallies", "_undated")
 
     def __init__(
         self,
@@ -84,7 +84,6 @@ class PeriodCounts:
         self._order = order
         self._methods = tuple(methods)
         self._undated = undated
-        self._loop = False
 
     # -- making them --
 
@@ -186,13 +185,9 @@ class PeriodCounts:
         parts = list(self._tallies.values()) + ([self._undated] if self._undated else [])
         return tally_report(merge_tallies(parts)) if parts else None
 
-    def _key(self, when: Any) -> pd.Timestamp:
-        stamp = pd.Timestamp(when)
-        return stamp
-
     def counts(self, period: Any) -> TransitionCounts:
         """The counts of the period starting at ``period`` (a date or a string)."""
-        key = self._key(period)
+        key = pd.Timestamp(period)
         if key not in self._tallies or not self._tallies[key].has_counts():
             msg = f"no counts for the period {key} (periods: {len(self._tallies)})"
             raise InvalidInputError(msg)
@@ -200,19 +195,20 @@ class PeriodCounts:
         assert isinstance(counts, TransitionCounts)
         return counts
 
-    def _between(self, start: Any, end: Any) -> list[Tally]:
-        lo = None if start is None else self._key(start)
-        hi = None if end is None else self._key(end)
-        return [
-            t
+    def _between(self, start: Any, end: Any) -> dict[pd.Timestamp, Tally]:
+        """The tallies of the periods starting in ``[start, end)`` (None: no bound)."""
+        lo = None if start is None else pd.Timestamp(start)
+        hi = None if end is None else pd.Timestamp(end)
+        return {
+            key: t
             for key, t in self._tallies.items()
             if (lo is None or key >= lo) and (hi is None or key < hi)
-        ]
+        }
 
     def window(self, start: Any = None, end: Any = None) -> TransitionCounts:
         """The counts of the periods starting in ``[start, end)`` merged: the
         counts of the journeys that end in that window. None: no bound."""
-        tally = merge_tallies(self._between(start, end))
+        tally = merge_tallies(self._between(start, end).values())
         counts = tally.counts_object()
         if counts is None:
             msg = f"no counts between {start} and {end}"
@@ -222,14 +218,10 @@ class PeriodCounts:
 
     def select(self, start: Any = None, end: Any = None) -> PeriodCounts:
         """The periods starting in ``[start, end)``, as PeriodCounts."""
-        lo = None if start is None else self._key(start)
-        hi = None if end is None else self._key(end)
-        kept = {
-            k: t
-            for k, t in self._tallies.items()
-            if (lo is None or k >= lo) and (hi is None or k < hi)
-        }
-        return PeriodCounts(kept, period=self._period, order=self._order, methods=self._methods)
+        return PeriodCounts(
+            self._between(start, end), period=self._period, order=self._order,
+            methods=self._methods,
+        )  # fmt: skip
 
     def merge(self, *others: PeriodCounts) -> PeriodCounts:
         """These periods and those of ``others``; a period in several is merged

@@ -375,7 +375,7 @@ def count_events(
         raise InvalidInputError(msg)
     names = _files_of(frame, files)
     by_index = frame.index.name == customer and customer not in frame.columns
-    sorted_index = by_index and _known(frame)
+    sorted_index = by_index and bool(frame.known_divisions)
     if by_index:
         frame = frame.reset_index()  # keeps the partitions (and their customers)
     route: Route
@@ -422,10 +422,6 @@ def count_events(
         },
     )
     return _count(frame, spec, route, split_every, partitions_per_task, scheduler)
-
-
-def _known(frame: dd.DataFrame) -> bool:
-    return bool(frame.known_divisions)
 
 
 def count_paths(
