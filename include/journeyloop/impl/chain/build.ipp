@@ -122,14 +122,25 @@ JOURNEYLOOP_IMPL_INLINE mapped_vector<std::uint32_t> row_order(
     const mapped_vector<std::uint32_t>& rank) {
     const std::size_t n = c.n;
     auto terminal = [&forward](std::uint32_t t) { return forward.ptr[t + 1] == forward.ptr[t]; };
+    // A counting sort, stable over the states in rank order (rank is a
+    // permutation): the terminal states in rank order, then the others by
+    // component, each in rank order.
     mapped_vector<std::uint32_t> by(n);
-    for (std::uint32_t t = 0; t < n; ++t) by[t] = t;
-    std::sort(by.begin(), by.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const bool ta = terminal(a), tb = terminal(b);
-        if (ta != tb) return ta;
-        if (ta) return rank[a] < rank[b];
-        return comp[a] != comp[b] ? comp[a] < comp[b] : rank[a] < rank[b];
-    });
+    {
+        mapped_vector<std::uint32_t> ranked(n);
+        for (std::uint32_t t = 0; t < n; ++t) ranked[rank[t]] = t;
+        std::size_t components = 0;
+        for (std::uint32_t t = 0; t < n; ++t)
+            components = std::max<std::size_t>(components, std::size_t{comp[t]} + 1);
+        // Slot 0: the terminal states; slot k + 1: component k's others.
+        std::vector<std::size_t> slot(components + 2, 0);
+        for (std::uint32_t t = 0; t < n; ++t) ++slot[terminal(t) ? 1 : std::size_t{comp[t]} + 2];
+        for (std::size_t k = 1; k < slot.size(); ++k) slot[k] += slot[k - 1];
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const auto t = ranked[i];
+            by[slot[terminal(t) ? 0 : std::size_t{comp[t]} + 1]++] = t;
+        }
+    }
     while (c.live_begin < n && terminal(by[c.live_begin])) ++c.live_begin;
     c.row_of.assign(n, 0);
     for (std::uint32_t i = 0; i < n; ++i) c.row_of[by[i]] = i;
@@ -277,7 +288,7 @@ JOURNEYLOOP_IMPL_INLINE void solve_full(
         const adjacency a{backward.ptr.data(), backward.idx.data(), backward.val.data(), nullptr};
         const block_system sys{a, none, ys, 1, start.data(), 1, 0};
         for (std::size_t k = num; k-- > 0;)
-            solve_component(sys, c.component_begin(k), c.component_end[k], visits_ws);
+            solve_component(sys, c.component_begin(k), c.component_end[k], visits_ws, true);
     };
     if (n < 20000 || stage_threads(2) < 2) {
         absorption();

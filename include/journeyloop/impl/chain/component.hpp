@@ -58,9 +58,11 @@ struct component_workspace {
 void solve_block(const block_system& sys, component_workspace& ws);
 
 /// Solves `sys` for the rows [begin, end) of a component that are not
-/// removed (nothing if all are).
+/// removed (nothing if all are), updating them in row order, or with
+/// `reverse` in the opposite order: the order of the transposed system,
+/// whose rows read the rows of their predecessors (the visits).
 void solve_component(const block_system& sys, std::size_t begin, std::size_t end,
-                     component_workspace& ws);
+                     component_workspace& ws, bool reverse = false);
 
 /// Whether Gauss-Seidel, whose last two sweeps changed a solution by
 /// `previous` then `change`, would need more than `sweeps_left` sweeps to

@@ -214,10 +214,12 @@ JOURNEYLOOP_IMPL_INLINE void solve_block(const block_system& sys, component_work
 }
 
 JOURNEYLOOP_IMPL_INLINE void solve_component(const block_system& sys, std::size_t begin,
-                                             std::size_t end, component_workspace& ws) {
+                                             std::size_t end, component_workspace& ws,
+                                             bool reverse) {
     ws.block.clear(); // in update order: the edges are read in storage order
     for (auto u = begin; u < end; ++u)
         if (!sys.removed[u]) ws.block.push_back(static_cast<std::uint32_t>(u));
+    if (reverse) std::reverse(ws.block.begin(), ws.block.end());
     if (!ws.block.empty()) solve_block(sys, ws);
 }
 
