@@ -106,6 +106,8 @@ public:
 private:
     friend markov_model fit_markov(transition_counts counts, const markov_options& options,
                                    const progress_callback& progress);
+    friend markov_model refit_markov(const markov_model& fitted, transition_counts counts,
+                                     const progress_callback& progress);
     // The solver's access to the chain (impl/model_access.hpp).
     friend struct detail::model_access;
     markov_model() = default;
@@ -133,6 +135,28 @@ markov_model fit_markov(transition_counts counts, const markov_options& options 
 /// step, however long it iterates).
 markov_model fit_markov(transition_counts counts, const markov_options& options,
                         const progress_callback& progress);
+
+/**
+ * Fits new counts of the chain `fitted` was fitted on: the same states (or
+ * some of them) and transitions among its transitions, with new weights, as
+ * a bootstrap replicate or a later period of the same journeys has. The
+ * model is the one fit_markov(counts, fitted's options) gives, to the
+ * solver's tolerance, but the chain's structure is reused: its strongly
+ * connected components and the order its rows are stored and swept in are
+ * not searched again, and each solve starts from `fitted`'s solution.
+ *
+ * Counts that do not fit the structure (another order or options, other
+ * channels, a state `fitted` does not have, a transition to a state of a
+ * later component) are fitted from scratch, as fit_markov() would: the
+ * result is the same, only slower. Throws what fit_markov() throws.
+ *
+ * **Example**:
+ *
+ *     auto model = journeyloop::fit_markov(counts);
+ *     auto replicate = journeyloop::refit_markov(model, reweighted_counts);
+ */
+markov_model refit_markov(const markov_model& fitted, transition_counts counts,
+                          const progress_callback& progress = {});
 
 /// Relative drops of the conversion rate and of the expected value.
 struct removal_effect {

@@ -294,6 +294,19 @@ void register_markov(py::module_& m) {
         "fit_markov without a copy of the counts: they move into the model and the argument is "
         "left an empty count set (for counts no one else holds).");
     m.def(
+        "refit_markov",
+        [](const jl::markov_model& fitted, jl::transition_counts counts,
+           const std::optional<py::function>& progress) {
+            const sigint_scope interruptible;
+            const auto callback = progress_of(progress);
+            py::gil_scoped_release release;
+            return jl::refit_markov(fitted, std::move(counts), callback);
+        },
+        py::arg("fitted"), py::arg("counts"), py::arg("progress") = py::none(),
+        "Fits counts of the chain `fitted` was fitted on (its states or some of them, "
+        "transitions among its own, new weights), reusing its structure and starting from its "
+        "solution; other counts are fitted from scratch.");
+    m.def(
         "removal_effects",
         [](const jl::markov_model& model, const std::optional<py::function>& progress) {
             std::vector<jl::removal_effect> re;

@@ -431,6 +431,12 @@ def fit_markov_taking(
     progress: Callable[[int, int], object] | None = None,
 ) -> markov_model: ...
 
+def refit_markov(
+    fitted: markov_model,
+    counts: transition_counts,
+    progress: Callable[[int, int], object] | None = None,
+) -> markov_model: ...
+
 # (conversions, value) removal effects, one per channel.
 def removal_effects(
     model: markov_model,

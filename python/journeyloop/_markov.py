@@ -186,10 +186,10 @@ class MarkovModel(ModelBase):
                     f"padded={self.padded}"
                 )
                 raise InvalidInputError(msg)
-            self._model = _core.fit_markov(
+            self._model = self._solve(
                 backed_off(counts._counts, self.__dict__.get("min_count")),
-                self._options(),
                 progress_callback(progress, "solving the chain"),
+                taking=False,
             )
             self._gave_loop = False
             # Counts alone: intervals by uncertainty="bayes" only.
@@ -227,10 +227,10 @@ class MarkovModel(ModelBase):
             )
             # These counts are this call's own: they move into the model
             # (no second copy of every transition while it is fitted).
-            model = _core.fit_markov_taking(
+            model = self._solve(
                 backed_off(counts._counts, self.__dict__.get("min_count")),
-                self._options(),
                 progress_callback(progress, "solving the chain"),
+                taking=True,
             )
             # -- sim --
             # Holding times follow each touch's sliding window, which a
@@ -255,6 +255,55 @@ class MarkovModel(ModelBase):
             f"{type(data).__name__}"
         )
         raise InvalidInputError(msg)
+
+    def refit(self, data: Journeys | TransitionCounts, *, progress: Progress = None) -> MarkovModel:
+        """Fits new journeys or counts of the chain this model is fitted on, reusing its structure.
+
+        For data whose states are this model's states (or some of them) and whose transitions
+        are among its transitions, with new weights: a bootstrap replicate, a later period of
+        the same journeys, a scenario that reweights rows. The chain's strongly connected
+        components and the order its states are stored and solved in are kept, and each solve
+        starts from the current solution, so a refit costs a fraction of a fit
+        (docs/markov.md, "Refitting"). The result is what :meth:`fit` would give, to the
+        solver's tolerance; data that does not fit the structure (a new state or transition,
+        other channels or options) is fitted from scratch, which gives the same model, only
+        slower. Returns this model, refitted (the previous fit is replaced, as by
+        :meth:`fit`).
+
+        >>> model = jl.MarkovModel(order=2).fit(journeys)       # doctest: +SKIP
+        >>> model.refit(later_journeys).removal_effects()        # doctest: +SKIP
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted yet.
+        InvalidInputError
+            For loop histories or counts (refit a :class:`LoopModel` by fitting it), and
+            as :meth:`fit`.
+        """
+        fitted = self._fitted
+        if isinstance(data, (Histories, LoopCounts)):
+            msg = "refit takes funnel journeys or TransitionCounts; fit loop histories with fit()"
+            raise InvalidInputError(msg)
+        self._reuse = fitted
+        try:
+            out = self.fit(data, progress=progress)
+        finally:
+            self._reuse = None
+        assert isinstance(out, MarkovModel)
+        return out
+
+    def _solve(
+        self, counts: _core.transition_counts, progress: Any, *, taking: bool
+    ) -> _core.markov_model:
+        """Fits the core counts: on the structure of the model :meth:`refit` is given, or
+        from scratch (``taking``: the counts move into the model)."""
+        reuse = self.__dict__.get("_reuse")
+        if reuse is not None and reuse.options.smoothing == float(self.smoothing):
+            return _core.refit_markov(reuse, counts, progress)
+        if taking:
+            return _core.fit_markov_taking(counts, self._options(), progress)
+        return _core.fit_markov(counts, self._options(), progress)
 
     def _options(self) -> _core.markov_options:
         return _core.markov_options(smoothing=float(self.smoothing))

@@ -10,6 +10,7 @@
 
 #include <Eigen/SparseLU>
 
+#include <functional>
 #include <random>
 
 using namespace journeyloop;
@@ -401,4 +402,114 @@ TEST_CASE("chain: states are stored in the finishing order of a search, heavier 
     };
     REQUIRE(row2("z") < row2("y"));
     REQUIRE(row2("y") < row2("x"));
+}
+
+namespace {
+// 60 channels at order 2 (one component of thousands of states): the rows
+// weighted by `weight(row)`, each row's paths kept even at weight 0 so that
+// every set names its channels in the same order.
+journey_set weighted_journeys(const std::function<double(int)>& weight,
+                              const std::string& extra = "") {
+    std::mt19937 rng(11);
+    std::vector<std::string> names;
+    for (int i = 0; i < 60; ++i) names.push_back("ch" + std::to_string(i));
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls;
+    std::uniform_int_distribution<int> channel(0, 59), length(1, 10), count(0, 3);
+    for (int row = 0; row < 8000; ++row) {
+        std::string p;
+        for (int i = length(rng); i > 0; --i) p += (p.empty() ? "" : ">") + names[channel(rng)];
+        const double w = weight(row);
+        paths.push_back(p);
+        conv.push_back(w * count(rng));
+        nulls.push_back(w * (1 + count(rng)));
+    }
+    if (!extra.empty()) {
+        paths.push_back(extra);
+        conv.push_back(1);
+        nulls.push_back(2);
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    return build_journeys({views, conv, nulls, {}});
+}
+
+void require_same_model(const markov_model& a, const markov_model& b) {
+    REQUIRE(a.counts().num_states() == b.counts().num_states());
+    const auto xa = a.conversion_probabilities(), xb = b.conversion_probabilities();
+    const auto va = a.expected_visits(), vb = b.expected_visits();
+    for (state_id s = 0; s < a.counts().num_states(); ++s) {
+        REQUIRE(xa[s] == Approx(xb[s]).epsilon(1e-11).margin(1e-13));
+        REQUIRE(va[s] == Approx(vb[s]).epsilon(1e-11).margin(1e-13));
+    }
+    REQUIRE(a.value_per_journey() == Approx(b.value_per_journey()).epsilon(1e-11));
+    const auto ra = removal_effects(a), rb = removal_effects(b);
+    REQUIRE(ra.size() == rb.size());
+    for (std::size_t c = 0; c < ra.size(); ++c) {
+        REQUIRE(ra[c].conversions == Approx(rb[c].conversions).epsilon(1e-9).margin(1e-13));
+        REQUIRE(ra[c].value == Approx(rb[c].value).epsilon(1e-9).margin(1e-13));
+    }
+}
+} // namespace
+
+TEST_CASE("refit_markov: new weights on the fitted chain's structure", "[markov_model]") {
+    counting_options co{2};
+    co.collapse_repeats = GENERATE(true, false);
+    CAPTURE(co.collapse_repeats);
+    const auto fitted =
+        fit_markov(count_transitions(weighted_journeys([](int) { return 1.0; }), co));
+    const auto& layout = detail::chain_of(fitted);
+    REQUIRE(layout.component_end.size() < layout.n); // a large component
+    SECTION("the same states, new weights: the layout is reused") {
+        auto counts =
+            count_transitions(weighted_journeys([](int row) { return 1.0 + row % 5; }), co);
+        REQUIRE(counts.num_states() == fitted.counts().num_states());
+        const auto refitted = refit_markov(fitted, counts);
+        const auto& chain = detail::chain_of(refitted);
+        REQUIRE(chain.row_of == layout.row_of);
+        REQUIRE(chain.component_end == layout.component_end);
+        REQUIRE(chain.live_begin == layout.live_begin);
+        require_same_model(refitted, fit_markov(counts));
+        REQUIRE(refitted.conversion_rate() != Approx(fitted.conversion_rate()).epsilon(1e-6));
+    }
+    SECTION("some states left out (rows of weight 0): the layout without their rows") {
+        auto counts = count_transitions(
+            weighted_journeys([](int row) { return row % 3 == 0 ? 0.0 : 2.0; }), co);
+        REQUIRE(counts.num_states() < fitted.counts().num_states());
+        const auto refitted = refit_markov(fitted, counts);
+        const auto& chain = detail::chain_of(refitted);
+        REQUIRE(chain.n == counts.num_states() - 2);
+        // The rows keep their relative order.
+        std::vector<std::uint32_t> old_rows;
+        for (state_id s = 0; s < counts.num_states(); ++s) {
+            if (s == transition_counts::conversion || s == transition_counts::null) continue;
+            state_id f = 0;
+            while (fitted.counts().state_label(f) != counts.state_label(s)) ++f;
+            const auto t = s == 0 ? 0u : s - 2, ft = f == 0 ? 0u : f - 2;
+            old_rows.push_back(layout.row_of[ft]);
+            REQUIRE(chain.row_of[t] < chain.n);
+        }
+        for (std::size_t a = 0; a < old_rows.size(); ++a)
+            for (std::size_t b = a + 1; b < old_rows.size() && b < a + 50; ++b) {
+                const auto ta = a == 0 ? 0u : static_cast<std::uint32_t>(a),
+                           tb = static_cast<std::uint32_t>(b);
+                REQUIRE((old_rows[a] < old_rows[b]) == (chain.row_of[ta] < chain.row_of[tb]));
+            }
+        require_same_model(refitted, fit_markov(counts));
+    }
+    SECTION("counts that do not fit the structure are fitted from scratch") {
+        // Other channels (a path of a channel the fit never saw).
+        const auto other =
+            count_transitions(weighted_journeys([](int) { return 1.0; }, "ch1>new>ch2"), co);
+        require_same_model(refit_markov(fitted, other), fit_markov(other));
+        // New transitions between the fitted states.
+        const auto more = count_transitions(
+            weighted_journeys([](int) { return 1.0; }, "ch0>ch1>ch2>ch3>ch4>ch5>ch6>ch7>ch8"), co);
+        REQUIRE(more.num_transitions() > fitted.counts().num_transitions());
+        require_same_model(refit_markov(fitted, more), fit_markov(more));
+        // Another order.
+        counting_options o1{1};
+        o1.collapse_repeats = co.collapse_repeats;
+        const auto third = count_transitions(weighted_journeys([](int) { return 1.0; }), o1);
+        require_same_model(refit_markov(fitted, third), fit_markov(third));
+    }
 }

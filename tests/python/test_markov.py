@@ -302,3 +302,71 @@ def test_progress_of_a_fit(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"solving the chain: {transient}/{transient}\n" in err
     with pytest.raises(jl.InvalidInputError, match="progress must be"):
         jl.MarkovModel().fit(j, progress="yes")  # type: ignore[arg-type]
+
+
+def test_refit_on_the_fitted_structure_equals_a_fit() -> None:
+    import copy
+
+    from journeyloop import _core
+
+    rng, paths = random_paths(5, channels=12, rows=4000, longest=7)
+    conv = rng.integers(0, 3, size=len(paths)).astype(float)
+    nulls = rng.integers(1, 5, size=len(paths)).astype(float)
+    value = conv * rng.uniform(5, 50, size=len(paths))
+    j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls, value=value)
+    fitted = jl.MarkovModel(order=3).fit(j)
+    before = fitted.removal_effects()
+    # A Poisson bootstrap of the rows: some states left out, new weights.
+    w = rng.poisson(1.0, size=len(paths)).astype(float)
+    jw = jl.Journeys.from_paths(paths, conversions=conv * w, nulls=nulls * w, value=value * w)
+    fresh = jl.MarkovModel(order=3).fit(jw)
+    assert fresh.n_states_ < fitted.n_states_
+    refitted = copy.copy(fitted).refit(jw)
+    assert refitted is not fitted
+    assert refitted.n_states_ == fresh.n_states_
+    assert refitted.conversion_rate_ == pytest.approx(fresh.conversion_rate_, rel=1e-12)
+    assert refitted.value_per_journey_ == pytest.approx(fresh.value_per_journey_, rel=1e-12)
+    got, want = refitted.removal_effects(), fresh.removal_effects()
+    assert got["channel"].tolist() == want["channel"].tolist()
+    for column in ["removal_effect", "value_removal_effect"]:
+        assert got[column].to_numpy() == pytest.approx(want[column].to_numpy(), rel=1e-9, abs=1e-13)
+    # The model it was copied from is unchanged.
+    pd.testing.assert_frame_equal(fitted.removal_effects(), before)
+    # Larger than the dense limit: the refit goes through Gauss-Seidel.
+    assert max(len(c) for c in _core.journey_loops(fitted._fitted)) > 128
+    # Counts refit too; new transitions or another order fall back to a fit.
+    counts = jl.TransitionCounts.from_journeys(jw, 3)
+    assert copy.copy(fitted).refit(counts).conversion_rate_ == pytest.approx(
+        fresh.conversion_rate_, rel=1e-12
+    )
+    extra = jl.Journeys.from_paths(
+        [*paths, "c0 > c11 > c0 > c11 > c5 > c7 > c2"],
+        conversions=[*conv, 1.0],
+        nulls=[*nulls, 1.0],
+        value=[*value, 10.0],
+    )
+    assert copy.copy(fitted).refit(extra).conversion_rate_ == pytest.approx(
+        jl.MarkovModel(order=3).fit(extra).conversion_rate_, rel=1e-12
+    )
+
+
+def test_refit_needs_a_fitted_model_and_funnel_data(abc_journeys: jl.Journeys) -> None:
+    with pytest.raises(jl.NotFittedError):
+        jl.MarkovModel(order=1).refit(abc_journeys)
+    model = jl.MarkovModel(order=1).fit(abc_journeys)
+    histories = jl.Histories.from_events(
+        pd.DataFrame(
+            {
+                "customer": ["u", "u"],
+                "time": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                "channel": ["a", "b"],
+                "conversion": [0, 1],
+            }
+        ),
+        customer="customer",
+        time="time",
+        channel="channel",
+        conversion="conversion",
+    )
+    with pytest.raises(jl.InvalidInputError, match="refit takes funnel journeys"):
+        model.refit(histories)

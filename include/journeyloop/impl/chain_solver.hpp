@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <utility>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace journeyloop::detail {
@@ -97,6 +98,21 @@ constexpr std::size_t slow_block_direct_limit = 16384;
 chain build_chain(std::size_t n, std::vector<std::pair<std::uint64_t, double>> q_edges,
                   std::vector<double> r, std::vector<double> r_value,
                   const std::function<void(std::size_t, std::size_t)>* progress = nullptr);
+
+/// The chain of new probabilities laid out as `old`: `old_row[t]` is the row
+/// of `old` that new transient state t takes the place of (distinct rows;
+/// rows no state takes are left out). q_edges (sorted), r and r_value are
+/// over the new transient indices, as for build_chain. The rows keep their
+/// order and components (a component left without some states is still
+/// solved as one block), and every solve starts from `old`'s solution.
+/// Returns nothing, having solved nothing, if an edge would break the
+/// layout: one to a row of a later component, or one leaving a terminal
+/// row for a transient state.
+std::optional<chain> relayout_chain(const chain& old, const std::vector<std::uint32_t>& old_row,
+                                    const std::vector<std::pair<std::uint64_t, double>>& q_edges,
+                                    const std::vector<double>& r,
+                                    const std::vector<double>& r_value,
+                                    const std::function<void(std::size_t, std::size_t)>* progress);
 
 /// Conversion probability and expected value from START when the transient
 /// states t with removed[t] != 0 send everything to NULL. Solves only their

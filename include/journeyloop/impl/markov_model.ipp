@@ -7,6 +7,7 @@
 #include <journeyloop/impl/memory.hpp>
 #include <journeyloop/impl/model_access.hpp>
 
+#include <journeyloop/detail/flat_map.hpp>
 #include <journeyloop/detail/grouping.hpp>
 #include <journeyloop/errors.hpp>
 #include <journeyloop/interrupt.hpp>
@@ -253,6 +254,41 @@ JOURNEYLOOP_IMPL_INLINE const transition_matrix& markov_model::transitions() con
     return transitions_->matrix;
 }
 
+JOURNEYLOOP_IMPL_NAMESPACE(markov_model_estimate) {
+
+// The chain's estimates over transient indices: Q's edges (sorted by
+// source << 32 | target), and each state's probability of converting next
+// and that times its mean conversion value.
+struct chain_estimates {
+    std::vector<std::pair<std::uint64_t, double>> edges;
+    std::vector<double> r, r_value;
+};
+
+// The solver's chain only: the full matrix P is built on demand by
+// transitions() (12 bytes a transition and 4 a state that no solve reads).
+JOURNEYLOOP_IMPL_INLINE chain_estimates estimate_chain(const markov_model& m) {
+    const auto& counts = m.counts();
+    const std::size_t n_transient = counts.num_states() - 2;
+    chain_estimates q;
+    q.edges.reserve(counts.num_transitions());
+    q.r.assign(n_transient, 0.0);
+    q.r_value.assign(n_transient, 0.0);
+    for_each_probability(
+        counts, m.options().smoothing, [](state_id) {},
+        [&](state_id s, state_id t, double p) {
+            const auto from = transient_index(s);
+            if (t == tc::conversion) {
+                q.r[from] += p;
+                q.r_value[from] += p * m.mean_conversion_value(s);
+            } else if (t != tc::null) {
+                q.edges.emplace_back((std::uint64_t{from} << 32) | transient_index(t), p);
+            }
+        });
+    return q;
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(markov_model_estimate)
+
 JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
                                                 const markov_options& options) {
     return fit_markov(std::move(counts), options, {});
@@ -271,36 +307,102 @@ JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
     check_absorbing(counts);
 
     detail::check_memory(detail::fit_memory(n, counts.num_transitions()), "fitting the chain");
-    const std::size_t n_transient = n - 2;
-    std::vector<std::pair<std::uint64_t, double>> q_edges;
-    q_edges.reserve(counts.num_transitions());
-    std::vector<double> r(n_transient, 0.0), r_value(n_transient, 0.0);
     markov_model m;
     m.counts_ = std::move(counts);
     m.options_ = options;
     m.transitions_ = std::make_shared<markov_model::lazy_matrix>();
-    // The solver's chain only: the full matrix P is built on demand by
-    // transitions() (12 bytes a transition and 4 a state that no solve
-    // reads).
-    for_each_probability(
-        m.counts_, alpha, [](state_id) {},
-        [&](state_id s, state_id t, double p) {
-            const auto from = transient_index(s);
-            if (t == tc::conversion) {
-                r[from] += p;
-                r_value[from] += p * m.mean_conversion_value(s);
-            } else if (t != tc::null) {
-                q_edges.emplace_back((std::uint64_t{from} << 32) | transient_index(t), p);
-            }
-        });
-    const auto edges = q_edges.size();
+    auto q = estimate_chain(m);
+    const auto edges = q.edges.size();
     m.chain_ = std::make_shared<const detail::chain>(
-        detail::build_chain(n_transient, std::move(q_edges), std::move(r), std::move(r_value),
+        detail::build_chain(n - 2, std::move(q.edges), std::move(q.r), std::move(q.r_value),
                             progress ? &progress : nullptr));
     // Freed by now: the edge list (16 bytes an edge), the component search's
     // graph and edge pairs (about 12 more) and the chain by transient index
     // (12 more).
     detail::release_free_memory(edges * 40);
+    return m;
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(markov_model_refit) {
+
+// The transient state of `fitted` that each transient state of `counts` is
+// (START is START): the states of `counts` must be states of `fitted`.
+// Empty if they are not, or the counts differ in order, options or channels.
+JOURNEYLOOP_IMPL_INLINE std::vector<std::uint32_t> match_states(const transition_counts& fitted,
+                                                                const transition_counts& counts) {
+    if (counts.order() != fitted.order() ||
+        counts.collapse_repeats() != fitted.collapse_repeats() ||
+        counts.padded() != fitted.padded() || counts.pooled() != fitted.pooled() ||
+        counts.channels().names() != fitted.channels().names() ||
+        counts.num_states() > fitted.num_states())
+        return {};
+    auto equal = [&](state_id s, state_id f) {
+        const auto want = counts.state(s), have = fitted.state(f);
+        return have.size() == want.size() && std::equal(want.begin(), want.end(), have.begin());
+    };
+    std::vector<std::uint32_t> out(counts.num_states() - 2, 0);
+    // Mostly the same states in the same order (or some of them, as a
+    // bootstrap replicate that leaves out the states no drawn journey
+    // visits): a merge; the others looked up by a 64-bit hash of their
+    // tuple (two states of one hash: no match, and so a fit from scratch).
+    using index = detail::flat_map64<state_id>;
+    constexpr state_id ambiguous = std::numeric_limits<state_id>::max();
+    auto hash = [](column_view<channel_id> t) {
+        std::uint64_t h = 0x9E3779B97F4A7C15ull ^ t.size();
+        for (const auto c : t) h = (h ^ c) * 0xFF51AFD7ED558CCDull, h ^= h >> 29;
+        return h == index::empty_key ? 0 : h;
+    };
+    std::unique_ptr<index> by_tuple;
+    state_id j = tc::first_channel_state;
+    for (state_id s = tc::first_channel_state; s < counts.num_states(); ++s) {
+        while (!by_tuple && j < fitted.num_states() && !equal(s, j)) ++j;
+        if (!by_tuple && j < fitted.num_states()) {
+            out[transient_index(s)] = transient_index(j++);
+            continue;
+        }
+        if (!by_tuple) {
+            by_tuple = std::make_unique<index>(fitted.num_states());
+            for (state_id f = tc::first_channel_state; f < fitted.num_states(); ++f) {
+                const auto [slot, added] = by_tuple->try_emplace(hash(fitted.state(f)), f);
+                if (!added) *slot = ambiguous;
+            }
+        }
+        const auto [slot, added] = by_tuple->try_emplace(hash(counts.state(s)), ambiguous);
+        if (added || *slot == ambiguous || !equal(s, *slot)) return {};
+        out[transient_index(s)] = transient_index(*slot);
+    }
+    return out;
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(markov_model_refit)
+
+JOURNEYLOOP_IMPL_INLINE markov_model refit_markov(const markov_model& fitted,
+                                                  transition_counts counts,
+                                                  const progress_callback& progress) {
+    const auto& old = detail::chain_of(fitted);
+    auto same = match_states(fitted.counts(), counts);
+    if (same.empty()) return fit_markov(std::move(counts), fitted.options(), progress);
+    const auto n = counts.num_states();
+    if (counts.out_weight(tc::start) <= 0)
+        throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
+    check_finite(counts);
+    check_absorbing(counts);
+    markov_model m;
+    m.counts_ = std::move(counts);
+    m.options_ = fitted.options();
+    m.transitions_ = std::make_shared<markov_model::lazy_matrix>();
+    auto q = estimate_chain(m);
+    for (auto& t : same) t = old.row_of[t];
+    auto laid =
+        detail::relayout_chain(old, same, q.edges, q.r, q.r_value, progress ? &progress : nullptr);
+    if (laid) {
+        m.chain_ = std::make_shared<const detail::chain>(std::move(*laid));
+        return m;
+    }
+    detail::check_memory(detail::fit_memory(n, m.counts_.num_transitions()), "fitting the chain");
+    m.chain_ = std::make_shared<const detail::chain>(
+        detail::build_chain(n - 2, std::move(q.edges), std::move(q.r), std::move(q.r_value),
+                            progress ? &progress : nullptr));
     return m;
 }
 

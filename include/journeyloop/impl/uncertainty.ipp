@@ -588,10 +588,13 @@ JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const replicate_plan& p
     if (options.method == uncertainty_method::bayes)
         return replicate_markov(plan.counts(), fitting, options, statistic, progress);
     if (!statistic) throw invalid_input("replicate_markov: no statistic given");
+    // Every replicate's chain is the observed one with some transitions
+    // left out: each is refitted on the observed chain's structure.
+    const auto observed = fit_markov(plan.counts(), fitting);
     return replicate_rows(
         plan, options,
         [&](const std::vector<double>& wc, const std::vector<double>& wn) {
-            return statistic(fit_markov(plan.reweighted(wc, wn), fitting));
+            return statistic(refit_markov(observed, plan.reweighted(wc, wn)));
         },
         progress);
 }
@@ -623,8 +626,10 @@ JOURNEYLOOP_IMPL_INLINE replicate_table replicate_markov(const transition_counts
     if (!(counts.total_conversions() + counts.total_nulls() > 0))
         throw invalid_input("no journey has an outcome: there is no posterior to draw from");
     check_prior(counts, options.prior);
+    // A draw has the observed chain's transitions, with new probabilities.
+    const auto observed = fit_markov(counts, fitting);
     return run_replicates(options, progress, [&](std::size_t, replicate_rng& rng, std::size_t) {
-        return statistic(fit_markov(posterior_draw(counts, options.prior, rng), fitting));
+        return statistic(refit_markov(observed, posterior_draw(counts, options.prior, rng)));
     });
 }
 

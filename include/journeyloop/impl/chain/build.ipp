@@ -248,14 +248,17 @@ void run_both(First&& first, Second&& second) {
 // solve needs it (solve_without finds ancestors from the forward rows and
 // the component order). The two are independent: on large chains, visits
 // on a second thread.
+// With `warm`, the solves start from the solutions c holds already.
 JOURNEYLOOP_IMPL_INLINE void solve_full(
-    chain& c, const std::function<void(std::size_t, std::size_t)>* progress) {
+    chain& c, const std::function<void(std::size_t, std::size_t)>* progress, bool warm = false) {
     const std::size_t n = c.n, num = c.components();
     const csr backward = transpose(c);
     const std::vector<char> none(n, 0);
-    c.x.assign(n, 0.0);
-    c.x_value.assign(n, 0.0);
-    c.visits.assign(n, 0.0);
+    if (!warm) {
+        c.x.assign(n, 0.0);
+        c.x_value.assign(n, 0.0);
+        c.visits.assign(n, 0.0);
+    }
     auto absorption = [&c, &none, n, num, progress] {
         component_workspace ws(n);
         double* ys[2] = {c.x.data(), c.x_value.data()};
@@ -327,6 +330,118 @@ JOURNEYLOOP_IMPL_INLINE chain build_chain(
         std::upper_bound(c.component_end.begin(), c.component_end.end(), std::size_t{c.start}) -
         c.component_end.begin());
     solve_full(c, progress);
+    return c;
+}
+
+JOURNEYLOOP_IMPL_INLINE std::optional<chain> relayout_chain(
+    const chain& old, const std::vector<std::uint32_t>& old_row,
+    const std::vector<std::pair<std::uint64_t, double>>& q_edges, const std::vector<double>& r,
+    const std::vector<double>& r_value,
+    const std::function<void(std::size_t, std::size_t)>* progress) {
+    detail::stop_point();
+    const std::size_t n = old_row.size();
+    constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+    // The new row of every old row (none: no state takes it), in the old
+    // rows' order.
+    std::vector<std::uint32_t> new_row(old.n, none);
+    for (const auto u : old_row) {
+        if (u >= old.n || new_row[u] != none) return std::nullopt;
+        new_row[u] = 0;
+    }
+    chain c;
+    c.n = n;
+    {
+        std::uint32_t next = 0;
+        for (std::size_t u = 0; u < old.n; ++u) {
+            if (u == old.live_begin) c.live_begin = next;
+            if (new_row[u] != none) new_row[u] = next++;
+        }
+        if (old.live_begin == old.n) c.live_begin = next;
+    }
+    // Components: the old ones, without the rows no state takes.
+    std::vector<std::uint32_t> kept_old(n); // new row -> old row
+    for (std::size_t k = 0, kept = 0; k < old.components(); ++k) {
+        for (auto u = old.component_begin(k); u < old.component_end[k]; ++u)
+            if (new_row[u] != none) kept_old[kept++] = static_cast<std::uint32_t>(u);
+        if (kept > (c.component_end.empty() ? 0 : c.component_end.back()))
+            c.component_end.push_back(kept);
+    }
+    c.row_of.resize(n);
+    for (std::uint32_t t = 0; t < n; ++t) c.row_of[t] = new_row[old_row[t]];
+    // The edges, read in the order of q_edges (by state) and written by
+    // row: first each row's count, then the edges in place.
+    c.ptr.assign(n + 1, 0);
+    bool self_loops = false;
+    for (const auto& [code, w] : q_edges) {
+        const auto t = static_cast<std::uint32_t>(code >> 32),
+                   v = static_cast<std::uint32_t>(code & 0xffffffffu);
+        if (w == 0) continue;
+        if (v == t) self_loops = true;
+        else ++c.ptr[c.row_of[t] + 1];
+    }
+    for (std::size_t p = 0; p < n; ++p) c.ptr[p + 1] += c.ptr[p];
+    c.idx.resize(c.ptr[n]);
+    c.val.resize(c.ptr[n]);
+    if (self_loops) c.diag.assign(n, 0.0);
+    c.base.assign(2 * n, 0.0);
+    {
+        std::vector<std::size_t> fill(c.ptr.begin(), c.ptr.end() - 1);
+        for (const auto& [code, w] : q_edges) {
+            const auto t = static_cast<std::uint32_t>(code >> 32),
+                       v = static_cast<std::uint32_t>(code & 0xffffffffu);
+            if (w == 0) continue;
+            const auto p = c.row_of[t];
+            if (v == t) {
+                c.diag[p] += w;
+                continue;
+            }
+            const auto k = fill[p]++;
+            c.idx[k] = c.row_of[v];
+            c.val[k] = w;
+        }
+    }
+    for (std::uint32_t t = 0; t < n; ++t) {
+        c.base[c.row_of[t]] = r[t];
+        c.base[n + c.row_of[t]] = r_value[t];
+    }
+    // Each row's edges by ascending row, and among the old row's edges (so
+    // the layout holds: no edge leaves a terminal row, every edge goes to an
+    // equal or lower component). The rows keep their order, so a merge of
+    // the two ascending lists.
+    std::vector<std::pair<std::uint32_t, double>> edges;
+    for (std::uint32_t p = 0; p < n; ++p) {
+        const auto b = c.ptr[p], e = c.ptr[p + 1];
+        const auto u = kept_old[p];
+        if (self_loops && c.diag[p] != 0 && (old.diag.empty() || old.diag[u] == 0))
+            return std::nullopt;
+        if (b == e) continue;
+        edges.clear();
+        for (auto k = b; k < e; ++k) edges.emplace_back(c.idx[k], c.val[k]);
+        std::sort(edges.begin(), edges.end());
+        auto o = old.ptr[u];
+        const auto o_end = old.ptr[u + 1];
+        for (std::size_t i = 0; i < edges.size(); ++i) {
+            const auto target = kept_old[edges[i].first];
+            while (o < o_end && old.idx[o] < target) ++o;
+            if (o == o_end || old.idx[o] != target) return std::nullopt;
+            c.idx[b + i] = edges[i].first;
+            c.val[b + i] = edges[i].second;
+        }
+    }
+    c.start = c.row_of[0];
+    c.start_component = static_cast<std::size_t>(
+        std::upper_bound(c.component_end.begin(), c.component_end.end(), std::size_t{c.start}) -
+        c.component_end.begin());
+    c.x.resize(n);
+    c.x_value.resize(n);
+    c.visits.resize(n);
+    for (std::uint32_t p = 0; p < n; ++p) {
+        const auto u = kept_old[p];
+        c.x[p] = old.x[u];
+        c.x_value[p] = old.x_value[u];
+        c.visits[p] = old.visits[u];
+    }
+    solve_full(c, progress, true);
     return c;
 }
 
