@@ -36,6 +36,7 @@ SMOKE_RUNS = {
     "bench/generate_paths.py": "test_generate_paths",
     "bench/profile_chain.py": "test_profile_chain",
     "bench/profile_memory.py": "test_profile_memory",
+    "bench/refit.py": "test_refit_bench",
     "bench/report.py": "test_run_markov_and_report",
     "bench/run_events.py": "test_run_events",
     "bench/scale_out.py": "test_scale_out",
@@ -299,6 +300,21 @@ def test_profile_chain(cache: Path) -> None:
     out = run(PY, BENCH / "profile_chain.py", "--preset", "tiny", "--order", "2", "--all")
     assert re.search(r"tiny order 2: \d+ states", out)
     assert "removal effects of all 6 channels" in out
+
+
+def test_refit_bench(cache: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "refit.jsonl"
+    out = run(PY, BENCH / "refit.py", "--preset", "tiny", "--orders", "2", "3",
+              "--replicates", "2", "--out", out_file)  # fmt: skip
+    records = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert [(r["order"], r["replicate"]) for r in records] == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    for r in records:
+        assert r["refit_s"] > 0 and r["fresh_s"] > 0
+        assert r["ratio"] == pytest.approx(r["refit_s"] / r["fresh_s"], rel=1e-2, abs=1e-3)
+        assert r["conversion_rate_rel_diff"] < 1e-12
+        assert r["max_abs_diff_x"] < 1e-12
+        assert r["replicate_states"] <= r["states"]
+    assert out.count("ratio") == 4
 
 
 def test_profile_memory(cache: Path) -> None:
