@@ -462,8 +462,9 @@ JOURNEYLOOP_IMPL_INLINE void count_tokens(const path_table& table, std::string_v
 // row's weight to cell (prev, s), a repeat adds 0 to the diagonal instead of
 // branching (as order1_sums::add_row). A row of weight 0 adds zeros, which
 // change no sum. Past order1_sums_max_channels channels the part stops
-// gathering: stride_ is then 0, so the bound check that guards every add is
-// also the only test of a part that no longer gathers.
+// gathering: stride_ is then 0, so the bound check that guards every add
+// leads to the flag, and a part that no longer gathers pays a compare and a
+// load per touch.
 class order1_gatherer {
 public:
     explicit order1_gatherer(parsed_part& part) noexcept : part_(part) {
@@ -475,7 +476,8 @@ public:
     }
     void touch(channel_id id) {
         const std::size_t s = std::size_t{id} + 1;
-        if (s >= stride_ && !widen(s)) return;
+        // A part that does not gather (more channels) stops here, without a call.
+        if (s >= stride_ && (!part_.gather || !widen(s))) return;
         cell_[prev_ * stride_ + s] += add_[s == prev_];
         prev_ = s;
     }
