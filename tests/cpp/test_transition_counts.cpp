@@ -369,6 +369,87 @@ TEST_CASE("count_transitions: order-1 sums gathered while parsing equal counting
     REQUIRE(count_transitions(more).num_states() == a.num_states());
 }
 
+TEST_CASE("count_transitions: order-1 sums of chunks up to and past 64 channels",
+          "[transition_counts]") {
+    // Two chunks, the second with channels the first lacks, parsed on two
+    // threads each. With 64 channels the sums are kept; a 65th, met only on
+    // a row without outcomes at the end, drops them. Either way the counts
+    // equal those of the same rows added one at a time.
+    for (const bool extra : {false, true}) {
+        INFO("65th channel: " << extra);
+        std::vector<std::string> paths;
+        std::vector<double> conv, nulls, value;
+        const int n = 80000;
+        for (int i = 0; i < n; ++i) {
+            const int limit = i < n / 2 ? 40 : 64;
+            std::string p;
+            for (int j = 0; j <= i % 6; ++j) {
+                if (j) p += " > ";
+                p += "ch" + std::to_string((i * 13 + j * 7 + (j % 2 ? i / 3 : 0)) % limit);
+            }
+            paths.push_back(p);
+            conv.push_back(i % 4 == 0 ? 1.0 : 0.0);
+            nulls.push_back(i % 4 == 0 ? 0.0 : (i % 9 == 0 ? 0.0 : 1.0));
+            value.push_back(i % 4 == 0 ? 1.5 : 0.0);
+        }
+        if (extra) {
+            paths.emplace_back("ch10 > ch64");
+            conv.push_back(0.0);
+            nulls.push_back(0.0);
+            value.push_back(0.0);
+        }
+        const std::vector<std::string_view> views(paths.begin(), paths.end());
+        path_options two;
+        two.threads = 2;
+        journey_set chunked;
+        const std::size_t half = static_cast<std::size_t>(n / 2);
+        append_journeys(chunked,
+                        {column_view<std::string_view>(views.data(), half),
+                         column_view<double>(conv.data(), half),
+                         column_view<double>(nulls.data(), half),
+                         column_view<double>(value.data(), half)},
+                        two, 0);
+        REQUIRE(chunked.channels().size() == 40);
+        append_journeys(chunked,
+                        {column_view<std::string_view>(views.data() + half, views.size() - half),
+                         column_view<double>(conv.data() + half, conv.size() - half),
+                         column_view<double>(nulls.data() + half, nulls.size() - half),
+                         column_view<double>(value.data() + half, value.size() - half)},
+                        two, half);
+        REQUIRE(chunked.channels().size() == (extra ? 65u : 64u));
+        REQUIRE((journey_set::builder::order1_sums(chunked) == nullptr) == extra);
+        journey_set rows;
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            std::vector<std::string_view> tokens;
+            std::string_view p = views[i];
+            for (std::size_t at; (at = p.find('>')) != std::string_view::npos; p = p.substr(at + 1))
+                tokens.push_back(p.substr(0, at));
+            tokens.push_back(p);
+            rows.add(tokens, conv[i], nulls[i], value[i], i);
+        }
+        REQUIRE(rows.channels().names() == chunked.channels().names());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto a = rows.path(i), b = chunked.path(i);
+            REQUIRE(std::vector<channel_id>(a.begin(), a.end()) ==
+                    std::vector<channel_id>(b.begin(), b.end()));
+        }
+        const auto a = count_transitions(chunked), b = count_transitions(rows);
+        REQUIRE(a.num_states() == b.num_states());
+        for (state_id s = 0; s < a.num_states(); ++s) {
+            INFO("state " << s);
+            REQUIRE(a.state_label(s) == b.state_label(s));
+            REQUIRE(a.conversions_from(s) == b.conversions_from(s));
+            REQUIRE(a.value_from(s) == b.value_from(s));
+            const auto ta = a.targets(s), tb = b.targets(s);
+            const auto wa = a.weights(s), wb = b.weights(s);
+            REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
+                    std::vector<state_id>(tb.begin(), tb.end()));
+            REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
+                    std::vector<double>(wb.begin(), wb.end()));
+        }
+    }
+}
+
 #include <journeyloop/detail/mapped.hpp>
 
 #if defined(__linux__) && defined(JOURNEYLOOP_MAPPED_PAGES)

@@ -457,21 +457,67 @@ JOURNEYLOOP_IMPL_INLINE void count_tokens(const path_table& table, std::string_v
     part.tokens = tokens;
 }
 
-// Adds one row (local ids [first, last), weight conv + nulls > 0) to the
-// part's order-1 sums; stops gathering past order1_sums_max_channels.
-JOURNEYLOOP_IMPL_INLINE void add_order1(parsed_part& part, const channel_id* first,
-                                        const channel_id* last, double conv, double nulls,
-                                        double value) {
-    auto& sums = part.sums;
-    const std::size_t channels = part.channels.size();
-    if (channels > detail::order1_sums_max_channels) {
-        part.gather = false;
-        sums = detail::order1_sums{};
-        return;
+// The part's order-1 sums, gathered touch by touch as each id is found
+// (no second pass over the row): the transition into channel s adds the
+// row's weight to cell (prev, s), a repeat adds 0 to the diagonal instead of
+// branching (as order1_sums::add_row). A row of weight 0 adds zeros, which
+// change no sum. Past order1_sums_max_channels channels the part stops
+// gathering: stride_ is then 0, so the bound check that guards every add
+// leads to the flag, and a part that no longer gathers pays a compare and a
+// load per touch.
+class order1_gatherer {
+public:
+    explicit order1_gatherer(parsed_part& part) noexcept : part_(part) {
+        if (part_.gather) refresh();
     }
-    if (channels + 1 > sums.stride) sums.widen(std::max(channels, 2 * sums.stride - 1));
-    sums.add_row(first, last, conv, nulls, value);
-}
+    void start_row(double weight) noexcept {
+        add_[0] = weight;
+        prev_ = 0;
+    }
+    void touch(channel_id id) {
+        const std::size_t s = std::size_t{id} + 1;
+        // A part that does not gather (more channels) stops here, without a call.
+        if (s >= stride_ && (!part_.gather || !widen(s))) return;
+        cell_[prev_ * stride_ + s] += add_[s == prev_];
+        prev_ = s;
+    }
+    void end_row(double conv, double nulls, double value) noexcept {
+        if (stride_ == 0) return;
+        auto& sums = part_.sums;
+        sums.conv_at[prev_] += conv;
+        sums.nulls_at[prev_] += nulls;
+        sums.value_at[prev_] += value;
+    }
+
+private:
+    void refresh() noexcept {
+        stride_ = part_.sums.stride;
+        cell_ = part_.sums.cells.data();
+    }
+    // Room for channel s - 1 (all the part's channels); false when the part
+    // does not (or no longer) gather.
+    bool widen(std::size_t s) {
+        if (!part_.gather) return false;
+        const std::size_t channels = part_.channels.size();
+        if (channels > detail::order1_sums_max_channels) {
+            part_.gather = false;
+            part_.sums = detail::order1_sums{};
+            stride_ = 0;
+            cell_ = nullptr;
+            return false;
+        }
+        auto& sums = part_.sums;
+        sums.widen(std::max({channels, s, 2 * sums.stride - 1}));
+        refresh();
+        return true;
+    }
+
+    parsed_part& part_;
+    double* cell_ = nullptr;
+    std::size_t stride_ = 0;
+    std::size_t prev_ = 0;
+    double add_[2] = {0.0, 0.0};
+};
 
 JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_options& options,
                                         std::size_t first_row, parsed_part& part) noexcept {
@@ -490,6 +536,13 @@ JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_opti
         const char* const readable_end = table.path.characters_end();
         channel_id* out = part.touches;
         std::size_t written = 0;
+        order1_gatherer order1(part);
+        // Every touch goes through here: its id stored and its transition
+        // gathered.
+        auto add_touch = [&](channel_id id) {
+            out[written++] = id;
+            order1.touch(id);
+        };
         for (std::size_t i = part.begin; i < part.end; ++i) {
             const std::size_t row = first_row + i;
             const double conv = table.conversions[i];
@@ -514,7 +567,7 @@ JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_opti
                 throw invalid_input(detail::make_message(
                     row, options.path_column,
                     "empty path: give the row at least one channel, or drop it"));
-            const std::size_t row_first = written;
+            order1.start_row(conv + nulls);
             const char* p = path.data();
             const char* const end = p + path.size();
             if (masks) {
@@ -538,12 +591,12 @@ JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_opti
                             id = part.channels.intern(name);
                             raw->put(k, static_cast<channel_id>(id));
                         }
-                        out[written++] = static_cast<channel_id>(id);
+                        add_touch(static_cast<channel_id>(id));
                         return;
                     }
                     const auto name = trim(std::string_view(t, len));
                     if (name.empty()) empty_name(row, path);
-                    out[written++] = cache->intern(name, end - name.data() >= 8);
+                    add_touch(cache->intern(name, end - name.data() >= 8));
                 };
                 std::size_t start = 0;
                 for (std::size_t off = 0;; off += 64) {
@@ -556,7 +609,9 @@ JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_opti
                         std::memcpy(buf, p + off, left < 64 ? left : 64);
                         m = separator_mask(buf, sep[0]);
                     }
-                    if (left < 64) m &= (std::uint64_t{1} << left) - 1;
+                    // A select, not a branch: whether a row ends within
+                    // these 64 bytes is data.
+                    m &= left >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << left) - 1;
                     while (m != 0) {
                         const std::size_t at = off + lowest_bit(m);
                         m &= m - 1;
@@ -583,13 +638,11 @@ JOURNEYLOOP_IMPL_INLINE void parse_part(const path_table& table, const path_opti
                     while (a != b && detail::blank(*a)) ++a;
                     while (b != a && detail::blank(b[-1])) --b;
                     if (a == b) empty_name(row, path);
-                    out[written++] =
-                        cache->intern(std::string_view(a, std::size_t(b - a)), end - a >= 8);
+                    add_touch(cache->intern(std::string_view(a, std::size_t(b - a)), end - a >= 8));
                     if (next == end) break;
                     p = next + sep.size();
                 }
-            if (part.gather && conv + nulls != 0)
-                add_order1(part, out + row_first, out + written, conv, nulls, value);
+            if (conv + nulls != 0) order1.end_row(conv, nulls, value);
             part.offsets[i - part.begin] = static_cast<std::uint32_t>(part.base + written);
             part.conversions[i - part.begin] = conv;
             part.nulls[i - part.begin] = nulls;
@@ -609,13 +662,17 @@ void reserve_more(V& v, std::size_t extra) {
     if (need > v.capacity()) v.reserve(std::max(need, 2 * v.capacity()));
 }
 
+// Whether a part's local channel ids are the journeys' ids.
+JOURNEYLOOP_IMPL_INLINE bool identity_map(const std::vector<channel_id>& to_global) noexcept {
+    for (std::size_t id = 0; id < to_global.size(); ++id)
+        if (to_global[id] != id) return false;
+    return true;
+}
+
 // Maps a part's local channel ids to the journeys' ids, in place.
 JOURNEYLOOP_IMPL_INLINE void map_touches(const parsed_part& part,
                                          const std::vector<channel_id>& to_global) noexcept {
-    bool identity = true;
-    for (std::size_t id = 0; id < to_global.size(); ++id)
-        identity = identity && to_global[id] == id;
-    if (identity) return;
+    if (identity_map(to_global)) return;
     for (std::size_t k = 0; k < part.tokens; ++k) part.touches[k] = to_global[part.touches[k]];
 }
 
@@ -671,6 +728,10 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
         parts[t].begin = n * t / threads;
         parts[t].end = n * (t + 1) / threads;
         parts[t].gather = gather;
+        // The channels met so far keep their ids in every part: the touches
+        // of a table appended after another (an Arrow chunk after the first)
+        // then need no mapping to the set's ids unless they hold new channels.
+        parts[t].channels = js_.channels_;
     }
     auto run = [&](auto&& work) {
         std::vector<std::thread> workers;
@@ -713,9 +774,14 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
         }
     // Counts or values that add up past the largest double are refused at
     // the row where their total overflows: an infinite total would turn
-    // every share computed from it into NaN.
+    // every share computed from it into NaN. The sums, in row order as one
+    // row at a time would add them, are the set's new totals.
+    double total_conversions = out.total_conversions_, total_nulls = out.total_nulls_,
+           total_value = out.total_value_;
     {
-        double c = out.total_conversions_, u = out.total_nulls_, v = out.total_value_;
+        double& c = total_conversions;
+        double& u = total_nulls;
+        double& v = total_value;
         for (std::size_t i = 0; i < n; ++i) {
             c += out.conversions_[old_size + i];
             u += out.nulls_[old_size + i];
@@ -741,7 +807,8 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
     for (std::size_t t = 0; t < threads; ++t)
         for (const auto& name : parts[t].channels.names())
             to_global[t].push_back(out.channels_.intern(name));
-    run([&](std::size_t t) { map_touches(parts[t], to_global[t]); });
+    if (!std::all_of(to_global.begin(), to_global.end(), identity_map))
+        run([&](std::size_t t) { map_touches(parts[t], to_global[t]); });
 
     // The parts' order-1 sums, in part order, into the journeys' (global ids).
     bool gathered = gather;
@@ -771,12 +838,9 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
         out.order1_.reset();
     }
 
-    // The totals in row order, as one row at a time would sum them.
-    for (std::size_t i = old_size; i < old_size + n; ++i) {
-        out.total_conversions_ += out.conversions_[i];
-        out.total_nulls_ += out.nulls_[i];
-        out.total_value_ += out.values_[i];
-    }
+    out.total_conversions_ = total_conversions;
+    out.total_nulls_ = total_nulls;
+    out.total_value_ = total_value;
 }
 
 JOURNEYLOOP_IMPL_INLINE journey_set build_journeys(const path_table& table,
