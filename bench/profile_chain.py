@@ -3,7 +3,8 @@
 Usage: ``python bench/profile_chain.py --preset criteo --order 2 [--all] [--singles N]``.
 Prints the number of states and transitions, the time to count and fit, the number of terminal
 states (whose only successors are CONVERSION and NULL: the batched removals hold no solutions for
-them), the sizes of the largest strongly connected components, and the time of the removal of
+them), the sizes of the largest strongly connected components and how many channels have a state in
+the largest (each of their removals solves it again), and the time of the removal of
 the most frequent channel (what every channel's removal effect costs on large components); with
 ``--all``, also the time of every channel's removal effect (the batched solves of
 ``MarkovModel.attribution()``). With
@@ -59,6 +60,15 @@ def main() -> None:
     print(f"from_paths {t1 - t0:.2f} s, count {t2 - t1:.2f} s, fit {fitted - t2:.2f} s")
     print(f"terminal states (no successor but CONVERSION or NULL): {_terminal(model):,}")
     print(f"largest components: {[len(c) for c in loops[:3]]} (found in {t4 - t3:.2f} s)")
+    if loops:
+        # A channel with a state in the largest component changes the whole
+        # component when it is removed: every removal of such a channel
+        # solves it again.
+        last = {counts.state_label(s).rsplit(" > ", 1)[-1] for s in loops[0]}
+        print(
+            f"channels with a state in the largest component: {len(last)} of "
+            f"{len(counts.channels)}"
+        )
     print(f"removal of channel {counts.channels[0]!r}: {t5 - t4:.2f} s")
     if args.all:
         t6 = time.perf_counter()

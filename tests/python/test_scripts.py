@@ -300,6 +300,7 @@ def test_profile_chain(cache: Path) -> None:
     out = run(PY, BENCH / "profile_chain.py", "--preset", "tiny", "--order", "2", "--all")
     assert re.search(r"tiny order 2: \d+ states", out)
     assert "removal effects of all 6 channels" in out
+    assert re.search(r"channels with a state in the largest component: [1-6] of 6\n", out)
 
 
 def test_refit_bench(cache: Path, tmp_path: Path) -> None:
