@@ -2,7 +2,8 @@
 
 Usage::
 
-    python bench/refit.py --preset criteo --orders 2 3 4 --replicates 3 --out bench/results/refit.jsonl
+    python bench/refit.py --preset criteo --orders 2 3 4 --replicates 3 \\
+        --out bench/results/refit.jsonl
 
 For each order, the preset's table is counted and fitted (``MarkovModel.fit``); then each
 replicate draws Poisson(1) weights for the table's rows (the Poisson bootstrap: rows drawn 0 times
