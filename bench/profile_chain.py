@@ -66,8 +66,7 @@ def main() -> None:
         # solves it again.
         last = {counts.state_label(s).rsplit(" > ", 1)[-1] for s in loops[0]}
         print(
-            f"channels with a state in the largest component: {len(last)} of "
-            f"{len(counts.channels)}"
+            f"channels with a state in the largest component: {len(last)} of {len(counts.channels)}"
         )
     print(f"removal of channel {counts.channels[0]!r}: {t5 - t4:.2f} s")
     if args.all:

@@ -430,7 +430,6 @@ def fit_markov_taking(
     options: markov_options = ...,
     progress: Callable[[int, int], object] | None = None,
 ) -> markov_model: ...
-
 def refit_markov(
     fitted: markov_model,
     counts: transition_counts,

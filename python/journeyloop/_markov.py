@@ -285,7 +285,7 @@ class MarkovModel(ModelBase):
         if isinstance(data, (Histories, LoopCounts)):
             msg = "refit takes funnel journeys or TransitionCounts; fit loop histories with fit()"
             raise InvalidInputError(msg)
-        self._reuse = fitted
+        self._reuse: _core.markov_model | None = fitted
         try:
             out = self.fit(data, progress=progress)
         finally:
