@@ -12,9 +12,6 @@
 #include <journeyloop/interrupt.hpp>
 #include <journeyloop/threads.hpp>
 
-#include <boost/graph/compressed_sparse_row_graph.hpp>
-#include <boost/graph/strong_components.hpp>
-
 #include <algorithm>
 #include <exception>
 #include <limits>
@@ -40,38 +37,32 @@ JOURNEYLOOP_IMPL_INLINE csr make_csr(std::size_t n,
     return out;
 }
 
-// The strongly connected component of every state (Boost.Graph; its graph
-// and edge list are freed on return).
-JOURNEYLOOP_IMPL_INLINE std::vector<std::uint32_t> components_of(const csr& forward) {
-    const std::size_t n = forward.ptr.size() - 1;
-    std::vector<std::uint32_t> comp(n);
-    using graph = boost::compressed_sparse_row_graph<boost::directedS>;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
-    edges.reserve(forward.idx.size());
-    for (std::size_t u = 0; u < n; ++u)
-        for (auto k = forward.ptr[u]; k < forward.ptr[u + 1]; ++k)
-            edges.emplace_back(static_cast<std::uint32_t>(u), forward.idx[k]);
-    const graph g(boost::edges_are_sorted, edges.begin(), edges.end(), n);
-    boost::strong_components(
-        g, boost::make_iterator_property_map(comp.begin(), get(boost::vertex_index, g)));
-    // Tarjan numbers a component after every component it reaches: edges go
-    // to lower or equal numbers. Checked, since every solve relies on it.
-    for (const auto& [from, to] : edges)
-        if (comp[to] > comp[from])
-            throw numerical_error("internal error: components are not in topological order");
-    return comp;
-}
+// The chain's strongly connected components and the order it is stored and
+// swept in, from one depth-first search of Q's graph (Tarjan's algorithm):
+//
+// - comp: the component of every state. Tarjan numbers a component after
+//   every component it reaches, so edges go to lower or equal numbers;
+//   checked, since every solve relies on it.
+// - rank: the order the rows are laid out in, each state numbered when it
+//   finishes (after every state it reaches that was not already on the
+//   search's path). The search starts from START, then from every state not
+//   yet seen, and follows the heavier successors first. Gauss-Seidel in that
+//   order reads fresh values along every edge of the search tree and every
+//   cross edge, so within a large component most of the transitions' weight;
+//   and a state's row lies just after the rows of its heaviest successors,
+//   which it reads. On the large components of higher orders it takes about
+//   half the sweeps of an order by channel tuple (bench/HISTORY.md, the run
+//   that introduced the finishing order).
+//
+// One search instead of Boost.Graph's strong_components and a second search:
+// Boost's copies the graph and its edge list first (about 12 bytes an edge,
+// at the peak of a fit), and the finishing order needs the same search.
+struct chain_search {
+    std::vector<std::uint32_t> comp;
+    mapped_vector<std::uint32_t> rank;
+};
 
-// The order the chain is stored and swept in: a depth-first search of Q's
-// graph from START, heavier successors first, numbering each state when it
-// finishes (after every state it reaches that was not already on the
-// search's path). Gauss-Seidel in that order reads fresh values along every
-// edge of the search tree and every cross edge, so within a large component
-// most of the transitions' weight; and a state's row lies just after the rows
-// of its heaviest successors, which it reads. On the large components of
-// higher orders it takes about half the sweeps of an order by channel tuple
-// (bench/HISTORY.md, the run that introduced the finishing order).
-JOURNEYLOOP_IMPL_INLINE mapped_vector<std::uint32_t> finishing_order(const csr& q) {
+JOURNEYLOOP_IMPL_INLINE chain_search search_chain(const csr& q) {
     const std::size_t n = q.ptr.size() - 1;
     // Each row's targets, heaviest first (ties by target).
     mapped_vector<std::uint32_t> heavy(q.idx.size());
@@ -86,30 +77,56 @@ JOURNEYLOOP_IMPL_INLINE mapped_vector<std::uint32_t> finishing_order(const csr& 
         for (auto k = b; k < e; ++k) heavy[k] = q.idx[b + heavy[k]];
     }
     constexpr std::uint32_t unseen = std::numeric_limits<std::uint32_t>::max();
-    mapped_vector<std::uint32_t> rank(n, unseen);
-    std::vector<std::pair<std::uint32_t, std::size_t>> stack; // (state, next edge)
-    std::uint32_t next = 0;
+    chain_search out;
+    out.comp.assign(n, 0);
+    out.rank.assign(n, 0);
+    // Tarjan's discovery index and low link of every state, and whether it
+    // is on the stack of states not yet in a component.
+    mapped_vector<std::uint32_t> index(n, unseen), low(n, 0);
+    std::vector<char> open(n, 0);
+    std::vector<std::uint32_t> pending;
+    std::vector<std::pair<std::uint32_t, std::size_t>> path; // (state, next edge)
+    std::uint32_t next_index = 0, next_rank = 0, next_comp = 0;
+    auto enter = [&](std::uint32_t v) {
+        index[v] = low[v] = next_index++;
+        pending.push_back(v);
+        open[v] = 1;
+        path.emplace_back(v, q.ptr[v]);
+    };
     auto search = [&](std::uint32_t root) {
-        if (rank[root] != unseen) return;
-        rank[root] = unseen - 1; // on the path
-        stack.emplace_back(root, q.ptr[root]);
-        while (!stack.empty()) {
-            auto& [u, e] = stack.back();
-            if (e == q.ptr[u + 1]) {
-                rank[u] = next++;
-                stack.pop_back();
+        if (index[root] != unseen) return;
+        enter(root);
+        while (!path.empty()) {
+            const auto u = path.back().first;
+            auto& e = path.back().second;
+            if (e < q.ptr[u + 1]) {
+                const auto v = heavy[e++];
+                if (index[v] == unseen) enter(v);
+                else if (open[v]) low[u] = std::min(low[u], index[v]);
                 continue;
             }
-            const auto v = heavy[e++];
-            if (rank[v] == unseen) {
-                rank[v] = unseen - 1;
-                stack.emplace_back(v, q.ptr[v]);
+            out.rank[u] = next_rank++;
+            if (low[u] == index[u]) {
+                std::uint32_t w;
+                do {
+                    w = pending.back();
+                    pending.pop_back();
+                    open[w] = 0;
+                    out.comp[w] = next_comp;
+                } while (w != u);
+                ++next_comp;
             }
+            path.pop_back();
+            if (!path.empty()) low[path.back().first] = std::min(low[path.back().first], low[u]);
         }
     };
     if (n > 0) search(0); // START
     for (std::uint32_t u = 0; u < n; ++u) search(u);
-    return rank;
+    for (std::size_t u = 0; u < n; ++u)
+        for (auto k = q.ptr[u]; k < q.ptr[u + 1]; ++k)
+            if (out.comp[q.idx[k]] > out.comp[u])
+                throw numerical_error("internal error: components are not in topological order");
+    return out;
 }
 
 // The transient state of every row: the terminal states (no transient
@@ -312,8 +329,7 @@ JOURNEYLOOP_IMPL_INLINE chain build_chain(
     csr forward = make_csr(n, q_edges);
     // Freed before the component search allocates (it is the peak of a fit).
     std::vector<std::pair<std::uint64_t, double>>().swap(q_edges);
-    auto comp = components_of(forward);
-    const auto rank = finishing_order(forward);
+    auto [comp, rank] = search_chain(forward);
     chain c;
     c.n = n;
     {
