@@ -4,7 +4,7 @@
 // order 1, mostly acyclic: most strongly connected components (SCCs) are
 // single states. Eigen's SparseLU on the whole of I - Q suffers fill-in on
 // the large SCCs of higher orders, so instead the chain is condensed into
-// its SCCs once (Boost.Graph), and every solve walks the components in
+// its SCCs once (Tarjan's algorithm), and every solve walks the components in
 // topological order: a single state is one multiply-add, a small component
 // is a dense LU, a large one is Gauss-Seidel to a relative change of 1e-14
 // (a dense or sparse LU of the large components for every removal was
@@ -13,7 +13,8 @@
 // solves only the components that can reach a removed state.
 //
 // The implementation, in include/journeyloop/impl/chain/:
-//   build.ipp      build_chain: condensation, row order, full solution
+//   build.ipp      build_chain: condensation, row order, full solution;
+//                  relayout_chain: a refit on a fitted chain's layout
 //   component.*    solving one component (one state, dense LU, Gauss-Seidel)
 //   removal.ipp    solve_without (one removal), solve_without_each (dense inverse)
 //   batched.ipp    solve_without_many: batches of removals shared out between threads
