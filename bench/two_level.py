@@ -1,0 +1,171 @@
+"""Gauss-Seidel against a two-level correction by last channel, on a removal's large component.
+
+Usage (needs scipy, which journeyloop itself does not use: ``pip install scipy``)::
+
+    python bench/two_level.py --preset criteo --order 3 --channels ch001 ch300
+
+The batched removal effects spend nearly all their time in Gauss-Seidel sweeps over the largest
+strongly connected component of the chain. This measures, outside the library, whether an
+aggregation of that component's states by their last channel (the channel a removal takes out:
+removing channel c is, for the walks from START, the same as cutting the states whose last
+channel is c) would make each pass over the component worth more.
+
+For each channel it solves the component with that channel's states cut, the values of the states
+outside the component held at the fitted chain's (so only the component's own convergence is
+measured), in the order the library sweeps (depth-first finishing order, heavier successors
+first). It prints the mean error over the component, relative to the mean change the removal
+makes, after each pass over it:
+
+- ``gauss-seidel``: plain sweeps (one pass each);
+- ``two-level <restriction>``: cycles of two sweeps, then the residual (one more pass), restricted
+  to one unknown per last channel and solved exactly, the correction added to every state of the
+  channel. ``sum`` restricts by sums of the residual, ``visits`` by sums weighted by the expected
+  visits from START (the left vector of the chain).
+
+The reference solution is 60 sweeps. A method wins if its error after the same number of passes
+is smaller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+from generate_paths import load
+from revision import git
+
+import journeyloop as jl
+from journeyloop import _core
+
+try:
+    import scipy.sparse as sp
+    import scipy.sparse.csgraph as csgraph
+    import scipy.sparse.linalg as sla
+except ImportError as e:  # pragma: no cover - a bench script's optional dependency
+    raise ImportError("bench/two_level.py needs scipy: pip install scipy") from e
+
+
+def chain(preset: str, order: int) -> dict[str, Any]:
+    """The fitted chain's Q, P(-> CONVERSION), solutions and last channels, by state id."""
+    df = load(preset)
+    journeys = jl.Journeys.from_paths(
+        df, conversions="total_conversions", nulls="total_null", value="total_conversion_value"
+    )
+    counts = _core.count_transitions(journeys._set, _core.counting_options(order=order))
+    model = _core.fit_markov(counts)
+    n = int(counts.num_states)
+    labels = [counts.state_label(s) for s in range(n)]
+    conv, null = labels.index("CONVERSION"), labels.index("NULL")
+    last = np.array([label.split(" > ")[-1] for label in labels])
+    src, dst, weight = (np.asarray(a) for a in counts.edges())
+    p = sp.csr_matrix((weight, (src, dst)), shape=(n, n))
+    out_weight = np.asarray(p.sum(axis=1)).ravel()
+    out_weight[out_weight == 0] = 1
+    p = sp.csr_matrix(sp.diags(1 / out_weight) @ p)
+    b = np.asarray(p[:, conv].todense()).ravel()
+    transient = np.ones(n, bool)
+    transient[[conv, null]] = False
+    q = sp.csr_matrix(p.multiply(transient[None, :]))
+    return dict(
+        q=q,
+        b=b,
+        x=np.asarray(model.conversion_probabilities()),
+        visits=np.asarray(model.expected_visits()),
+        last=last,
+    )
+
+
+def finishing_order(q: sp.csr_matrix) -> np.ndarray:
+    """Depth-first finishing order, heavier successors first (the library's sweep order)."""
+    n = q.shape[0]
+    ptr, idx, val = q.indptr, q.indices, q.data
+    heavy = [
+        idx[ptr[u] : ptr[u + 1]][np.argsort(-val[ptr[u] : ptr[u + 1]], kind="stable")]
+        for u in range(n)
+    ]
+    seen = np.zeros(n, bool)
+    out: list[int] = []
+    for root in range(n):
+        if seen[root]:
+            continue
+        seen[root] = True
+        stack = [(root, 0)]
+        while stack:
+            u, i = stack[-1]
+            if i < len(heavy[u]):
+                stack[-1] = (u, i + 1)
+                v = heavy[u][i]
+                if not seen[v]:
+                    seen[v] = True
+                    stack.append((v, 0))
+            else:
+                out.append(u)
+                stack.pop()
+    return np.array(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="criteo")
+    ap.add_argument("--order", type=int, default=3)
+    ap.add_argument("--channels", nargs="+", default=["ch001", "ch300"], help="channel names")
+    ap.add_argument("--passes", type=int, default=18)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    c = chain(args.preset, args.order)
+    q, x = c["q"], c["x"]
+    _, label = csgraph.connected_components(q, directed=True, connection="strong")
+    big = np.flatnonzero(label == np.bincount(label).argmax())
+    inside = np.zeros(q.shape[0], bool)
+    inside[big] = True
+    qc = sp.csr_matrix(q[big][:, big])
+    rhs = c["b"][big] + q[big][:, ~inside] @ x[~inside]
+    order = finishing_order(qc)
+    qc = sp.csr_matrix(qc[order][:, order])
+    rhs, xc, visits = rhs[order], x[big][order], c["visits"][big][order]
+    names, agg = np.unique(c["last"][big][order], return_inverse=True)
+    to_agg = sp.csr_matrix((np.ones(len(big)), (np.arange(len(big)), agg)))
+    print(
+        f"{args.preset} order {args.order}: component of {len(big):,} states, "
+        f"{qc.nnz:,} transitions, {len(names)} last channels "
+        f"(built in {time.perf_counter() - t0:.0f} s) at {git('rev-parse', '--short', 'HEAD')}"
+    )
+    width = len(str(args.passes))
+    for name in args.channels:
+        cut = c["last"][big][order] == name
+        keep = (~cut).astype(float)
+        a = sp.csr_matrix(sp.identity(len(big)) - sp.diags(keep) @ qc @ sp.diags(keep))
+        r = rhs * keep
+        lower, upper = sp.csr_matrix(sp.tril(a, 0)), sp.csr_matrix(sp.triu(a, 1))
+
+        def sweep(y: np.ndarray, lower: Any = lower, upper: Any = upper, r: Any = r) -> Any:
+            return sla.spsolve_triangular(lower, r - upper @ y, lower=True)
+
+        ref = xc * keep
+        for _ in range(60):
+            ref = sweep(ref)
+        scale = float(np.abs(xc - ref).mean())
+        print(f"\n{name}: {int(cut.sum()):,} states cut; errors after each pass (relative)")
+        y = xc * keep
+        errors = []
+        for _ in range(args.passes):
+            y = sweep(y)
+            errors.append(float(np.abs(y - ref).mean()) / scale)
+        print(f"  {'gauss-seidel':<20}" + " ".join(f"{e:.0e}" for e in errors))
+        for kind, weights in (("sum", np.ones(len(big))), ("visits", visits + 1e-300)):
+            restrict = sp.csr_matrix(to_agg.T @ sp.diags(weights))
+            coarse = np.linalg.inv((restrict @ a @ to_agg).toarray())
+            y, passes, cells = xc * keep, 0, []
+            while passes + 3 <= args.passes:
+                y = sweep(sweep(y))
+                y = y + to_agg @ (coarse @ (restrict @ (r - a @ y)))
+                passes += 3
+                err = float(np.abs(y - ref).mean()) / scale
+                cells.append(f"{passes:>{width}}:{err:.0e}")
+            print(f"  {'two-level ' + kind:<20}" + " ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
