@@ -1,14 +1,15 @@
-"""Gauss-Seidel against a two-level correction by last channel, on a removal's large component.
+"""Gauss-Seidel against a coarse level by last channel and Krylov solvers, on a removal's component.
 
 Usage (needs scipy, which journeyloop itself does not use: ``pip install scipy``)::
 
-    python bench/two_level.py --preset criteo --order 3 --channels ch001 ch300
+    python bench/component_solvers.py --preset criteo --order 3 --channels ch001 ch300
 
 The batched removal effects spend nearly all their time in Gauss-Seidel sweeps over the largest
 strongly connected component of the chain. This measures, outside the library, whether an
 aggregation of that component's states by their last channel (the channel a removal takes out:
 removing channel c is, for the walks from START, the same as cutting the states whose last
-channel is c) would make each pass over the component worth more.
+channel is c), or a Krylov solver preconditioned by the Gauss-Seidel sweep, would make each pass
+over the component worth more.
 
 For each channel it solves the component with that channel's states cut, the values of the states
 outside the component held at the fitted chain's (so only the component's own convergence is
@@ -20,7 +21,11 @@ makes, after each pass over it:
 - ``two-level <restriction>``: cycles of two sweeps, then the residual (one more pass), restricted
   to one unknown per last channel and solved exactly, the correction added to every state of the
   channel. ``sum`` restricts by sums of the residual, ``visits`` by sums weighted by the expected
-  visits from START (the left vector of the chain).
+  visits from START (the left vector of the chain);
+- ``gmres``: GMRES preconditioned by one sweep (the lower triangle of the matrix, as Gauss-Seidel
+  solves it), without restarts: two passes an iteration (the product and the sweep), the
+  orthogonalisation against the earlier vectors not counted;
+- ``bicgstab``: BiCGSTAB with the same preconditioner: four passes an iteration.
 
 The reference solution is 60 sweeps. A method wins if its error after the same number of passes
 is smaller.
@@ -165,6 +170,30 @@ def main() -> None:
                 err = float(np.abs(y - ref).mean()) / scale
                 cells.append(f"{passes:>{width}}:{err:.0e}")
             print(f"  {'two-level ' + kind:<20}" + " ".join(cells))
+        sweep_op = sla.LinearOperator(
+            a.shape, matvec=lambda v, lower=lower: sla.spsolve_triangular(lower, v, lower=True)
+        )
+        cells = []
+        for k in range(1, args.passes // 2 + 1):
+            y, _ = sla.gmres(
+                a, r, x0=xc * keep, restart=k, maxiter=1, M=sweep_op, rtol=0.0, atol=0.0
+            )
+            err = float(np.abs(y - ref).mean()) / scale
+            cells.append(f"{2 * k:>{width}}:{err:.0e}")
+        print(f"  {'gmres':<20}" + " ".join(cells))
+        cells = []
+
+        def record(
+            y: np.ndarray, cells: list[str] = cells, ref: np.ndarray = ref, scale: float = scale
+        ) -> None:
+            err = float(np.abs(y - ref).mean()) / scale
+            cells.append(f"{4 * (len(cells) + 1):>{width}}:{err:.0e}")
+
+        sla.bicgstab(
+            a, r, x0=xc * keep, maxiter=args.passes // 4, M=sweep_op, rtol=0.0, atol=0.0,
+            callback=record,
+        )  # fmt: skip
+        print(f"  {'bicgstab':<20}" + " ".join(cells))
 
 
 if __name__ == "__main__":
