@@ -49,7 +49,7 @@ try:
     import scipy.sparse.csgraph as csgraph
     import scipy.sparse.linalg as sla
 except ImportError as e:  # pragma: no cover - a bench script's optional dependency
-    raise ImportError("bench/two_level.py needs scipy: pip install scipy") from e
+    raise ImportError("bench/component_solvers.py needs scipy: pip install scipy") from e
 
 
 def chain(preset: str, order: int) -> dict[str, Any]:
