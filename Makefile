@@ -53,7 +53,7 @@ $(VENV)/.deps-stamp: pyproject.toml | $(VPY)
 	$(VPY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
 	  "numpy>=1.23" "pandas>=1.5" "pytest>=7" "hypothesis>=6" "pyarrow>=12" "networkx>=3" \
 	  "channelattribution==2.2.5" matplotlib "mypy==2.4.1" "ruff==0.17.6" "pandas-stubs==3.1.0.261029" \
-	  nbclient nbformat ipykernel "dask[distributed]>=2024.12"
+	  nbclient nbformat ipykernel "dask[distributed]>=2024.12" scipy
 	touch $@
 
 venv: $(VENV)/.deps-stamp

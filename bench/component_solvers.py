@@ -1,6 +1,6 @@
 """Gauss-Seidel against a coarse level by last channel and Krylov solvers, on a removal's component.
 
-Usage (needs scipy, which journeyloop itself does not use: ``pip install scipy``)::
+Usage (needs scipy, which journeyloop itself does not use; ``make`` installs it in ``.venv``)::
 
     python bench/component_solvers.py --preset criteo --order 3 --channels ch001 ch300
 

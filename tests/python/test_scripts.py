@@ -37,6 +37,7 @@ SMOKE_RUNS = {
     "bench/profile_chain.py": "test_profile_chain",
     "bench/profile_memory.py": "test_profile_memory",
     "bench/refit.py": "test_refit_bench",
+    "bench/component_solvers.py": "test_component_solvers",
     "bench/report.py": "test_run_markov_and_report",
     "bench/run_events.py": "test_run_events",
     "bench/scale_out.py": "test_scale_out",
@@ -301,6 +302,25 @@ def test_profile_chain(cache: Path) -> None:
     assert re.search(r"tiny order 2: \d+ states", out)
     assert "removal effects of all 6 channels" in out
     assert re.search(r"channels with a state in the largest component: [1-6] of 6\n", out)
+
+
+def test_component_solvers(cache: Path) -> None:
+    out = run(PY, BENCH / "component_solvers.py", "--preset", "tiny", "--order", "2",
+              "--channels", "ch0", "ch5", "--passes", "12")  # fmt: skip
+    assert re.search(r"tiny order 2: component of \d+ states, [\d,]+ transitions, 6 last", out)
+    assert re.search(r"ch0: \d+ states cut", out) and re.search(r"ch5: \d+ states cut", out)
+    cells = {"gauss-seidel": 12, "two-level sum": 4, "two-level visits": 4, "gmres": 6}
+    cells["bicgstab"] = 3
+    for method, count in cells.items():
+        lines = [line for line in out.splitlines() if line.strip().startswith(method + " ")]
+        assert len(lines) == 2, method
+        for line in lines:
+            errors = [float(c.split(":")[-1]) for c in line[len("  ") + 20 :].split()]
+            assert len(errors) == count, line
+            # Every method converges on this small component: its error falls by 10 or more.
+            assert errors[-1] < errors[0] / 10, line
+    gauss_seidel = [line for line in out.splitlines() if "gauss-seidel" in line]
+    assert all(float(line.split()[-1]) < 1e-4 for line in gauss_seidel)
 
 
 def test_refit_bench(cache: Path, tmp_path: Path) -> None:
