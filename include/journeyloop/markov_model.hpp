@@ -104,11 +104,8 @@ public:
     }
 
 private:
-    friend markov_model fit_markov(transition_counts counts, const markov_options& options,
-                                   const progress_callback& progress);
-    friend markov_model refit_markov(const markov_model& fitted, transition_counts counts,
-                                     const progress_callback& progress);
-    // The solver's access to the chain (impl/model_access.hpp).
+    // The solver's access to the chain, and the fits' to a model they build
+    // (impl/model_access.hpp).
     friend struct detail::model_access;
     markov_model() = default;
     transition_counts counts_;

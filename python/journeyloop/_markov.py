@@ -263,8 +263,9 @@ class MarkovModel(ModelBase):
         are among its transitions, with new weights: a bootstrap replicate, a later period of
         the same journeys, a scenario that reweights rows. The chain's strongly connected
         components and the order its states are stored and solved in are kept, and each solve
-        starts from the current solution, so a refit costs a fraction of a fit
-        (docs/markov.md, "Refitting"). The result is what :meth:`fit` would give, to the
+        starts from the current solution. The estimation and the solves remain, so a refit
+        saves the structure's search, not the solve (docs/markov.md, "Refitting on a fitted
+        chain's structure"). The result is what :meth:`fit` would give, to the
         solver's tolerance; data that does not fit the structure (a new state or transition,
         other channels or options) is fitted from scratch, which gives the same model, only
         slower. Returns this model, refitted (the previous fit is replaced, as by

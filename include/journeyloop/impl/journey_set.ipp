@@ -776,29 +776,23 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
     // the row where their total overflows: an infinite total would turn
     // every share computed from it into NaN. The sums, in row order as one
     // row at a time would add them, are the set's new totals.
-    double total_conversions = out.total_conversions_, total_nulls = out.total_nulls_,
-           total_value = out.total_value_;
-    {
-        double& c = total_conversions;
-        double& u = total_nulls;
-        double& v = total_value;
-        for (std::size_t i = 0; i < n; ++i) {
-            c += out.conversions_[old_size + i];
-            u += out.nulls_[old_size + i];
-            v += out.values_[old_size + i];
-            const std::string* column = !std::isfinite(c)   ? &options.conversions_column
-                                        : !std::isfinite(u) ? &options.nulls_column
-                                        : !std::isfinite(v) ? &options.value_column
-                                                            : nullptr;
-            if (column == nullptr) continue;
-            out.touches_.resize(old_touches);
-            out.offsets_.resize(old_rows);
-            for (auto* w : {&out.conversions_, &out.nulls_, &out.values_}) w->resize(old_size);
-            throw invalid_input(detail::make_message(
-                first_row + i, *column,
-                "the column's total passes the largest number a double holds (about 1.8e308); "
-                "scale the column down"));
-        }
+    double conversions = out.total_conversions_, nulls = out.total_nulls_, value = out.total_value_;
+    for (std::size_t i = 0; i < n; ++i) {
+        conversions += out.conversions_[old_size + i];
+        nulls += out.nulls_[old_size + i];
+        value += out.values_[old_size + i];
+        const std::string* column = !std::isfinite(conversions) ? &options.conversions_column
+                                    : !std::isfinite(nulls)     ? &options.nulls_column
+                                    : !std::isfinite(value)     ? &options.value_column
+                                                                : nullptr;
+        if (column == nullptr) continue;
+        out.touches_.resize(old_touches);
+        out.offsets_.resize(old_rows);
+        for (auto* w : {&out.conversions_, &out.nulls_, &out.values_}) w->resize(old_size);
+        throw invalid_input(detail::make_message(
+            first_row + i, *column,
+            "the column's total passes the largest number a double holds (about 1.8e308); "
+            "scale the column down"));
     }
 
     // Local channel ids to the journeys' ids, part by part: this keeps the
@@ -838,9 +832,9 @@ JOURNEYLOOP_IMPL_INLINE void journey_set::builder::append(const path_table& tabl
         out.order1_.reset();
     }
 
-    out.total_conversions_ = total_conversions;
-    out.total_nulls_ = total_nulls;
-    out.total_value_ = total_value;
+    out.total_conversions_ = conversions;
+    out.total_nulls_ = nulls;
+    out.total_value_ = value;
 }
 
 JOURNEYLOOP_IMPL_INLINE journey_set build_journeys(const path_table& table,

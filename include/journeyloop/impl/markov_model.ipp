@@ -294,32 +294,45 @@ JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
     return fit_markov(std::move(counts), options, {});
 }
 
-JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
-                                                const markov_options& options,
-                                                const progress_callback& progress) {
+JOURNEYLOOP_IMPL_INLINE markov_model
+detail::model_access::unsolved_model(transition_counts counts, const markov_options& options) {
     const double alpha = options.smoothing;
     if (!(alpha >= 0) || !std::isfinite(alpha))
         throw invalid_input("smoothing must be a finite number >= 0, got " + std::to_string(alpha));
-    const auto n = counts.num_states();
     if (counts.out_weight(tc::start) <= 0)
         throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
     check_finite(counts);
     check_absorbing(counts);
-
-    detail::check_memory(detail::fit_memory(n, counts.num_transitions()), "fitting the chain");
     markov_model m;
     m.counts_ = std::move(counts);
     m.options_ = options;
     m.transitions_ = std::make_shared<markov_model::lazy_matrix>();
-    auto q = estimate_chain(m);
+    return m;
+}
+
+JOURNEYLOOP_IMPL_NAMESPACE(markov_model_fit) {
+
+// Builds and solves m's chain from its estimates, from scratch.
+JOURNEYLOOP_IMPL_INLINE void solve_chain(markov_model& m, chain_estimates q,
+                                         const progress_callback& progress) {
+    const auto n = m.counts().num_states();
+    detail::check_memory(detail::fit_memory(n, m.counts().num_transitions()), "fitting the chain");
     const auto edges = q.edges.size();
-    m.chain_ = std::make_shared<const detail::chain>(
-        detail::build_chain(n - 2, std::move(q.edges), std::move(q.r), std::move(q.r_value),
-                            progress ? &progress : nullptr));
-    // Freed by now: the edge list (16 bytes an edge), the component search's
-    // graph and edge pairs (about 12 more) and the chain by transient index
-    // (12 more).
-    detail::release_free_memory(edges * 40);
+    detail::model_access::set_chain(m, detail::build_chain(n - 2, std::move(q.edges),
+                                                           std::move(q.r), std::move(q.r_value),
+                                                           progress ? &progress : nullptr));
+    // Freed by now: the edge list (16 bytes an edge) and the chain by
+    // transient index (12 more).
+    detail::release_free_memory(edges * 28);
+}
+
+} // JOURNEYLOOP_IMPL_NAMESPACE(markov_model_fit)
+
+JOURNEYLOOP_IMPL_INLINE markov_model fit_markov(transition_counts counts,
+                                                const markov_options& options,
+                                                const progress_callback& progress) {
+    auto m = detail::model_access::unsolved_model(std::move(counts), options);
+    solve_chain(m, estimate_chain(m), progress);
     return m;
 }
 
@@ -382,27 +395,13 @@ JOURNEYLOOP_IMPL_INLINE markov_model refit_markov(const markov_model& fitted,
     const auto& old = detail::chain_of(fitted);
     auto same = match_states(fitted.counts(), counts);
     if (same.empty()) return fit_markov(std::move(counts), fitted.options(), progress);
-    const auto n = counts.num_states();
-    if (counts.out_weight(tc::start) <= 0)
-        throw invalid_input("cannot fit a Markov model: no journey has a conversion or a null");
-    check_finite(counts);
-    check_absorbing(counts);
-    markov_model m;
-    m.counts_ = std::move(counts);
-    m.options_ = fitted.options();
-    m.transitions_ = std::make_shared<markov_model::lazy_matrix>();
+    auto m = detail::model_access::unsolved_model(std::move(counts), fitted.options());
     auto q = estimate_chain(m);
     for (auto& t : same) t = old.row_of[t];
     auto laid =
         detail::relayout_chain(old, same, q.edges, q.r, q.r_value, progress ? &progress : nullptr);
-    if (laid) {
-        m.chain_ = std::make_shared<const detail::chain>(std::move(*laid));
-        return m;
-    }
-    detail::check_memory(detail::fit_memory(n, m.counts_.num_transitions()), "fitting the chain");
-    m.chain_ = std::make_shared<const detail::chain>(
-        detail::build_chain(n - 2, std::move(q.edges), std::move(q.r), std::move(q.r_value),
-                            progress ? &progress : nullptr));
+    if (laid) detail::model_access::set_chain(m, std::move(*laid));
+    else solve_chain(m, std::move(q), progress);
     return m;
 }
 

@@ -8,7 +8,9 @@
 #include <journeyloop/attribution.hpp>
 #include <journeyloop/markov_model.hpp>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace journeyloop::detail {
@@ -16,6 +18,12 @@ namespace journeyloop::detail {
 /// The solver's view of a model's chain.
 struct model_access {
     static const chain& chain_of(const markov_model& model) noexcept { return *model.chain_; }
+    /// The model of `counts` before its chain is solved: the counts checked
+    /// (as fit_markov() documents) and moved in, P left to transitions().
+    static markov_model unsolved_model(transition_counts counts, const markov_options& options);
+    static void set_chain(markov_model& model, chain solved) {
+        model.chain_ = std::make_shared<const chain>(std::move(solved));
+    }
 };
 
 inline const chain& chain_of(const markov_model& model) noexcept {
