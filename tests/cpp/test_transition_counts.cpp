@@ -17,6 +17,23 @@ double weight(const transition_counts& c, const std::string& from, const std::st
     }
     return 0;
 }
+
+// Every state of a and b the same, row by row: label, outcomes, targets and
+// weights.
+void require_same_rows(const transition_counts& a, const transition_counts& b) {
+    for (state_id s = 0; s < a.num_states(); ++s) {
+        INFO("state " << s);
+        REQUIRE(a.state_label(s) == b.state_label(s));
+        REQUIRE(a.conversions_from(s) == b.conversions_from(s));
+        REQUIRE(a.value_from(s) == b.value_from(s));
+        const auto ta = a.targets(s), tb = b.targets(s);
+        const auto wa = a.weights(s), wb = b.weights(s);
+        REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
+                std::vector<state_id>(tb.begin(), tb.end()));
+        REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
+                std::vector<double>(wb.begin(), wb.end()));
+    }
+}
 } // namespace
 
 TEST_CASE("count_transitions: A/B example, self-loops kept or collapsed", "[transition_counts]") {
@@ -237,18 +254,7 @@ TEST_CASE("count_transitions: order 1 counted in channel space equals the genera
         const auto b = count_transitions(js, general);
         REQUIRE(a.num_states() == b.num_states());
         REQUIRE(a.num_states() == 3 + 4); // b a c d: z and y only on rows without outcomes
-        for (state_id s = 0; s < a.num_states(); ++s) {
-            INFO("state " << s);
-            REQUIRE(a.state_label(s) == b.state_label(s));
-            REQUIRE(a.conversions_from(s) == b.conversions_from(s));
-            REQUIRE(a.value_from(s) == b.value_from(s));
-            const auto ta = a.targets(s), tb = b.targets(s);
-            const auto wa = a.weights(s), wb = b.weights(s);
-            REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
-                    std::vector<state_id>(tb.begin(), tb.end()));
-            REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
-                    std::vector<double>(wb.begin(), wb.end()));
-        }
+        require_same_rows(a, b);
         REQUIRE(a.state_label(3) == "b");
         REQUIRE(a.state_label(6) == "d");
         CHECK(weight(a, "START", "b") == 3);
@@ -435,18 +441,7 @@ TEST_CASE("count_transitions: order-1 sums of chunks up to and past 64 channels"
         }
         const auto a = count_transitions(chunked), b = count_transitions(rows);
         REQUIRE(a.num_states() == b.num_states());
-        for (state_id s = 0; s < a.num_states(); ++s) {
-            INFO("state " << s);
-            REQUIRE(a.state_label(s) == b.state_label(s));
-            REQUIRE(a.conversions_from(s) == b.conversions_from(s));
-            REQUIRE(a.value_from(s) == b.value_from(s));
-            const auto ta = a.targets(s), tb = b.targets(s);
-            const auto wa = a.weights(s), wb = b.weights(s);
-            REQUIRE(std::vector<state_id>(ta.begin(), ta.end()) ==
-                    std::vector<state_id>(tb.begin(), tb.end()));
-            REQUIRE(std::vector<double>(wa.begin(), wa.end()) ==
-                    std::vector<double>(wb.begin(), wb.end()));
-        }
+        require_same_rows(a, b);
     }
 }
 

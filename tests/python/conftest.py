@@ -41,6 +41,18 @@ def random_paths(
     return rng, paths
 
 
+def random_table(
+    seed: int, channels: int, rows: int, longest: int
+) -> tuple[np.random.Generator, list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`random_paths` with random conversions (0 to 2), nulls (1 to 4) and the value of
+    the conversions (5 to 50 each): the generator, the paths and the three columns."""
+    rng, paths = random_paths(seed, channels, rows, longest)
+    conv = rng.integers(0, 3, size=len(paths)).astype(float)
+    nulls = rng.integers(1, 5, size=len(paths)).astype(float)
+    value = conv * rng.uniform(5, 50, size=len(paths))
+    return rng, paths, conv, nulls, value
+
+
 @pytest.fixture
 def ab_journeys() -> jl.Journeys:
     """ChannelAttribution's toy problem (vignette 1.1)."""

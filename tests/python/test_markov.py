@@ -7,7 +7,7 @@ import pytest
 
 import journeyloop as jl
 
-from .conftest import random_paths
+from .conftest import random_paths, random_table
 
 
 def test_ab_example_published_values(ab_journeys: jl.Journeys) -> None:
@@ -192,10 +192,7 @@ def test_fit_from_journeys_moves_counts_and_leaves_a_valid_empty_set(
 def test_group_removal_effects_solved_together_equal_one_at_a_time() -> None:
     from journeyloop import _core
 
-    rng, paths = random_paths(7, channels=10, rows=3000, longest=6)
-    conv = rng.integers(0, 3, size=len(paths)).astype(float)
-    nulls = rng.integers(1, 5, size=len(paths)).astype(float)
-    value = conv * rng.uniform(5, 50, size=len(paths))
+    _, paths, conv, nulls, value = random_table(7, channels=10, rows=3000, longest=6)
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls, value=value)
     model = jl.MarkovModel(order=3).fit(j)
     assert model.n_states_ > 600  # the batched solver's size
@@ -309,10 +306,7 @@ def test_refit_on_the_fitted_structure_equals_a_fit() -> None:
 
     from journeyloop import _core
 
-    rng, paths = random_paths(5, channels=12, rows=4000, longest=7)
-    conv = rng.integers(0, 3, size=len(paths)).astype(float)
-    nulls = rng.integers(1, 5, size=len(paths)).astype(float)
-    value = conv * rng.uniform(5, 50, size=len(paths))
+    rng, paths, conv, nulls, value = random_table(5, channels=12, rows=4000, longest=7)
     j = jl.Journeys.from_paths(paths, conversions=conv, nulls=nulls, value=value)
     fitted = jl.MarkovModel(order=3).fit(j)
     before = fitted.removal_effects()
