@@ -34,6 +34,39 @@ void require_same_rows(const transition_counts& a, const transition_counts& b) {
                 std::vector<double>(wb.begin(), wb.end()));
     }
 }
+
+// A table's columns, appended (as one Arrow chunk) or added row by row.
+struct table_columns {
+    const std::vector<std::string_view>& paths;
+    const std::vector<double>& conv;
+    const std::vector<double>& nulls;
+    const std::vector<double>& value;
+
+    // Appends rows [begin, end) to js.
+    void append(journey_set& js, std::size_t begin, std::size_t end,
+                const path_options& options) const {
+        const auto n = end - begin;
+        append_journeys(js,
+                        {column_view<std::string_view>(paths.data() + begin, n),
+                         column_view<double>(conv.data() + begin, n),
+                         column_view<double>(nulls.data() + begin, n),
+                         column_view<double>(value.data() + begin, n)},
+                        options, begin);
+    }
+    // Every row through journey_set::add, split at '>'.
+    journey_set row_by_row() const {
+        journey_set rows;
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            std::vector<std::string_view> tokens;
+            std::string_view p = paths[i];
+            for (std::size_t at; (at = p.find('>')) != std::string_view::npos; p = p.substr(at + 1))
+                tokens.push_back(p.substr(0, at));
+            tokens.push_back(p);
+            rows.add(tokens, conv[i], nulls[i], value[i], i);
+        }
+        return rows;
+    }
+};
 } // namespace
 
 TEST_CASE("count_transitions: A/B example, self-loops kept or collapsed", "[transition_counts]") {
@@ -326,29 +359,13 @@ TEST_CASE("count_transitions: order-1 sums gathered while parsing equal counting
     two.threads = 2;
     const auto parsed = build_journeys({views, conv, nulls, value}, two);
     REQUIRE(journey_set::builder::order1_sums(parsed) != nullptr);
+    const table_columns table{views, conv, nulls, value};
     journey_set chunked;
     const std::size_t half = 25000;
-    append_journeys(
-        chunked,
-        {column_view<std::string_view>(views.data(), half), column_view<double>(conv.data(), half),
-         column_view<double>(nulls.data(), half), column_view<double>(value.data(), half)},
-        two, 0);
-    append_journeys(chunked,
-                    {column_view<std::string_view>(views.data() + half, views.size() - half),
-                     column_view<double>(conv.data() + half, conv.size() - half),
-                     column_view<double>(nulls.data() + half, nulls.size() - half),
-                     column_view<double>(value.data() + half, value.size() - half)},
-                    two, half);
+    table.append(chunked, 0, half, two);
+    table.append(chunked, half, views.size(), two);
     REQUIRE(journey_set::builder::order1_sums(chunked) != nullptr);
-    journey_set rows;
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-        std::vector<std::string_view> tokens;
-        std::string_view p = views[i];
-        for (std::size_t at; (at = p.find('>')) != std::string_view::npos; p = p.substr(at + 1))
-            tokens.push_back(p.substr(0, at));
-        tokens.push_back(p);
-        rows.add(tokens, conv[i], nulls[i], value[i], i);
-    }
+    const auto rows = table.row_by_row();
     REQUIRE(journey_set::builder::order1_sums(rows) == nullptr);
     const auto a = count_transitions(parsed), b = count_transitions(chunked),
                c = count_transitions(rows);
@@ -407,32 +424,15 @@ TEST_CASE("count_transitions: order-1 sums of chunks up to and past 64 channels"
         const std::vector<std::string_view> views(paths.begin(), paths.end());
         path_options two;
         two.threads = 2;
+        const table_columns table{views, conv, nulls, value};
         journey_set chunked;
         const std::size_t half = static_cast<std::size_t>(n / 2);
-        append_journeys(chunked,
-                        {column_view<std::string_view>(views.data(), half),
-                         column_view<double>(conv.data(), half),
-                         column_view<double>(nulls.data(), half),
-                         column_view<double>(value.data(), half)},
-                        two, 0);
+        table.append(chunked, 0, half, two);
         REQUIRE(chunked.channels().size() == 40);
-        append_journeys(chunked,
-                        {column_view<std::string_view>(views.data() + half, views.size() - half),
-                         column_view<double>(conv.data() + half, conv.size() - half),
-                         column_view<double>(nulls.data() + half, nulls.size() - half),
-                         column_view<double>(value.data() + half, value.size() - half)},
-                        two, half);
+        table.append(chunked, half, views.size(), two);
         REQUIRE(chunked.channels().size() == (extra ? 65u : 64u));
         REQUIRE((journey_set::builder::order1_sums(chunked) == nullptr) == extra);
-        journey_set rows;
-        for (std::size_t i = 0; i < paths.size(); ++i) {
-            std::vector<std::string_view> tokens;
-            std::string_view p = views[i];
-            for (std::size_t at; (at = p.find('>')) != std::string_view::npos; p = p.substr(at + 1))
-                tokens.push_back(p.substr(0, at));
-            tokens.push_back(p);
-            rows.add(tokens, conv[i], nulls[i], value[i], i);
-        }
+        const auto rows = table.row_by_row();
         REQUIRE(rows.channels().names() == chunked.channels().names());
         for (std::size_t i = 0; i < rows.size(); ++i) {
             const auto a = rows.path(i), b = chunked.path(i);
