@@ -323,6 +323,27 @@ def test_component_solvers(cache: Path) -> None:
     assert all(float(line.split()[-1]) < 1e-4 for line in gauss_seidel)
 
 
+def test_component_solvers_stopping(cache: Path) -> None:
+    out = run(PY, BENCH / "component_solvers.py", "--preset", "tiny", "--order", "2",
+              "--stopping", "--channels", "ch0", "ch5", "--passes", "12")  # fmt: skip
+    found = re.findall(r"largest change +(\d+) sweeps, error at START (\S+)\n"
+                       r" +bound 1e-11 +(\d+) sweeps, error at START (\S+)\n"
+                       r" +plain sweeps: error at START (\S+) after 12 passes", out)  # fmt: skip
+    assert len(found) == 2, out
+    for library, library_error, bound, bound_error, plain in found:
+        # The bound holds: the error at START is within it (1e-11 of START's change).
+        assert float(bound_error) <= 1e-11 and float(library_error) <= 1e-11
+        assert 0 < int(bound) <= 60 and 0 < int(library) <= 60
+        assert float(plain) < 1e-3
+    partial = re.findall(r"(\d) full, then the top (\d+)% by visits: error at START (\S+) after "
+                         r"12 passes, work ([\d.]+) full sweeps", out)  # fmt: skip
+    assert len(partial) == 6
+    for full, top, error, work in partial:
+        # The held states cost nothing: the work is the full sweeps and part of the others.
+        assert top in ("30", "50") and int(full) < float(work) < 12
+        assert 0 <= float(error) < 1
+
+
 def test_refit_bench(cache: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "refit.jsonl"
     out = run(PY, BENCH / "refit.py", "--preset", "tiny", "--orders", "2", "3",
