@@ -2,6 +2,7 @@
 // abc example (see fixtures.hpp), and the solver on large components.
 #include "fixtures.hpp"
 
+#include <journeyloop/impl/chain/rows.hpp>
 #include <journeyloop/impl/chain_solver.hpp>
 #include <journeyloop/impl/model_access.hpp>
 
@@ -270,6 +271,66 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
     const auto loops = journey_loops(model);
     REQUIRE(!loops.empty());
     REQUIRE(loops[0].size() > 1500);
+    // The large component's rows are in the greedy order of its states
+    // (greedy_sequence over its edges, the states numbered as the counts
+    // number them).
+    {
+        const auto& chain = detail::chain_of(model);
+        std::size_t begin = 0, size = 0, first = 0;
+        for (const auto end : chain.component_end) {
+            if (end - begin > size) {
+                size = end - begin;
+                first = begin;
+            }
+            begin = end;
+        }
+        REQUIRE(size == loops[0].size());
+        std::vector<std::uint32_t> state_at(chain.n); // transient index of each row
+        for (std::uint32_t t = 0; t < chain.n; ++t) state_at[chain.row_of[t]] = t;
+        std::vector<std::uint32_t> members; // by transient index
+        for (std::uint32_t t = 0; t < chain.n; ++t)
+            if (chain.row_of[t] >= first && chain.row_of[t] < first + size) members.push_back(t);
+        std::map<std::uint32_t, std::uint32_t> local;
+        for (std::uint32_t i = 0; i < members.size(); ++i) local[members[i]] = i;
+        // Each state's edges in the component, by the transient index they go to.
+        std::vector<std::vector<std::pair<std::uint32_t, double>>> out(size);
+        for (std::uint32_t i = 0; i < size; ++i) {
+            const auto u = chain.row_of[members[i]];
+            for (auto e = chain.ptr[u]; e < chain.ptr[u + 1]; ++e)
+                if (chain.idx[e] >= first)
+                    out[i].emplace_back(state_at[chain.idx[e]], chain.val[e]);
+            std::sort(out[i].begin(), out[i].end());
+        }
+        detail::local_edges g;
+        for (auto* c : {&g.out, &g.in}) c->ptr.assign(size + 1, 0);
+        for (std::uint32_t i = 0; i < size; ++i)
+            for (const auto& [t, w] : out[i]) {
+                ++g.out.ptr[i + 1];
+                ++g.in.ptr[local[t] + 1];
+            }
+        for (std::size_t i = 0; i < size; ++i) {
+            g.out.ptr[i + 1] += g.out.ptr[i];
+            g.in.ptr[i + 1] += g.in.ptr[i];
+        }
+        for (auto* c : {&g.out, &g.in}) {
+            c->idx.resize(c->ptr[size]);
+            c->val.resize(c->ptr[size]);
+        }
+        std::vector<std::size_t> fo(g.out.ptr.begin(), g.out.ptr.end() - 1),
+            fi(g.in.ptr.begin(), g.in.ptr.end() - 1);
+        for (std::uint32_t i = 0; i < size; ++i)
+            for (const auto& [t, w] : out[i]) {
+                const auto j = local[t];
+                g.out.idx[fo[i]] = j;
+                g.out.val[fo[i]++] = w;
+                g.in.idx[fi[j]] = i;
+                g.in.val[fi[j]++] = w;
+            }
+        const auto order = detail::greedy_sequence(g);
+        REQUIRE(order.size() == size);
+        for (std::size_t p = 0; p < size; ++p)
+            REQUIRE(chain.row_of[members[order[p]]] == first + p);
+    }
     // The chain reproduces the observed conversion rate.
     REQUIRE(model.conversion_rate() ==
             Approx(js.total_conversions() / (js.total_conversions() + js.total_nulls()))

@@ -18,6 +18,18 @@ struct csr {
     std::vector<double> val;
 };
 
+/// The edges of a graph both ways: out row u holds the states u reads (its
+/// successors) with their probabilities, in row v the states that read v.
+struct local_edges {
+    csr out, in;
+};
+
+/// An order of the graph's states for Gauss-Seidel, first updated to last,
+/// that puts little of the edges' weight on edges to later states (whose
+/// values are stale when read): Eades, Lin and Smyth's greedy heuristic for
+/// a small feedback arc set (see build.ipp).
+std::vector<std::uint32_t> greedy_sequence(const local_edges& g);
+
 /// The coefficients a(u, .) of the rows of a system: the edges of row u are
 /// at CSR row u, plus the self-loop diag[u] when diag is not null.
 struct adjacency {
