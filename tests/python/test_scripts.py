@@ -308,6 +308,7 @@ def test_component_solvers(cache: Path) -> None:
     out = run(PY, BENCH / "component_solvers.py", "--preset", "tiny", "--order", "2",
               "--channels", "ch0", "ch5", "--passes", "12")  # fmt: skip
     assert re.search(r"tiny order 2: component of \d+ states, [\d,]+ transitions, 6 last", out)
+    assert re.search(r"greedy order, [\d.]+% of the weight read stale", out)
     assert re.search(r"ch0: \d+ states cut", out) and re.search(r"ch5: \d+ states cut", out)
     cells = {"gauss-seidel": 12, "two-level sum": 4, "two-level visits": 4, "gmres": 6}
     cells["bicgstab"] = 3
@@ -325,7 +326,9 @@ def test_component_solvers(cache: Path) -> None:
 
 def test_component_solvers_stopping(cache: Path) -> None:
     out = run(PY, BENCH / "component_solvers.py", "--preset", "tiny", "--order", "2",
-              "--stopping", "--channels", "ch0", "ch5", "--passes", "12")  # fmt: skip
+              "--stopping", "--channels", "ch0", "ch5", "--passes", "12",
+              "--layout", "finishing")  # fmt: skip
+    assert re.search(r"finishing order, [\d.]+% of the weight read stale", out)
     found = re.findall(r"largest change +(\d+) sweeps, error at START (\S+)\n"
                        r" +bound 1e-11 +(\d+) sweeps, error at START (\S+)\n"
                        r" +plain sweeps: error at START (\S+) after 12 passes", out)  # fmt: skip

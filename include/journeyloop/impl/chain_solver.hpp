@@ -39,7 +39,9 @@ namespace journeyloop::detail {
 /// numbers them by rows: components (strongly connected, sinks first: every
 /// edge goes to a row of an equal or lower component) one after the other,
 /// the terminal states first, each in the finishing order of a depth-first
-/// search of Q from START, heavier successors first (see impl/chain/build.ipp).
+/// search of Q from START, heavier successors first, and the components of
+/// at least greedy_order_min_states states in a greedy order that puts less
+/// of their weight on edges to later rows (see impl/chain/build.ipp).
 /// Q is stored by rows, in the update order: row u is updated from its edges
 /// ptr[u] .. ptr[u + 1] to other rows and its self-loop diag[u] (diag is
 /// empty when no state has one, as in every chain whose repeats are
