@@ -134,7 +134,7 @@ JOURNEYLOOP_IMPL_INLINE chain_search search_chain(const csr& q) {
 // rank order is replaced by a greedy order for Gauss-Seidel (Eades, Lin and
 // Smyth's heuristic for a small feedback arc set, weighted by the transition
 // probabilities). Gauss-Seidel reads stale values along the edges to rows
-// after the one it updates; in the finishing order those are a quarter of
+// after the one it updates; in the finishing order those were a quarter of
 // a large component's weight at order 3, in this order a small part, and
 // the removals take fewer sweeps (docs/markov.md, "Speed at higher orders").
 // The component keeps the rank values it had, handed out in the new order.
