@@ -218,21 +218,22 @@ def greedy_order(qc: sp.csr_matrix) -> np.ndarray:
 
     def place(u: int) -> None:
         placed[u] = True
-        for e in range(out.indptr[u], out.indptr[u + 1]):
-            v = out.indices[e]
-            if not placed[v]:
-                read_by[v] -= out.data[e]
-                ind[v] -= 1
-                if ind[v] == 0:
-                    sources.append(int(v))
-        for e in range(inn.indptr[u], inn.indptr[u + 1]):
-            v = inn.indices[e]
-            if not placed[v]:
-                reads[v] -= inn.data[e]
-                outd[v] -= 1
-                if outd[v] == 0:
-                    sinks.append(int(v))
-                heapq.heappush(best, (-(read_by[v] - reads[v]), int(v)))
+        # The states u reads are read less (keys fall: renewed when they come up); the states
+        # that read u read less (keys rise: pushed).
+        for edges, weight, degree, ends, rises in (
+            (out, read_by, ind, sources, False),
+            (inn, reads, outd, sinks, True),
+        ):
+            for e in range(edges.indptr[u], edges.indptr[u + 1]):
+                v = int(edges.indices[e])
+                if placed[v]:
+                    continue
+                weight[v] -= edges.data[e]
+                degree[v] -= 1
+                if degree[v] == 0:
+                    ends.append(v)
+                if rises:
+                    heapq.heappush(best, (-(read_by[v] - reads[v]), v))
 
     left = n
     while left:
