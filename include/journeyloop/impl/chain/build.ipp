@@ -13,7 +13,6 @@
 #include <journeyloop/threads.hpp>
 
 #include <algorithm>
-#include <queue>
 #include <exception>
 #include <limits>
 #include <thread>
