@@ -56,7 +56,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from generate_paths import load
@@ -132,6 +132,33 @@ def finishing_order(q: sp.csr_matrix) -> np.ndarray:
     return np.array(out)
 
 
+class Removal(NamedTuple):
+    """One channel's removal on the component: the system and its solution."""
+
+    keep: np.ndarray  # 1 on the states kept, 0 on those cut
+    a: sp.csr_matrix  # I - Q without the cut states' transitions
+    r: np.ndarray  # the right-hand side, 0 on the cut states
+    lower: sp.csr_matrix  # the triangle a sweep solves
+    upper: sp.csr_matrix
+    ref: np.ndarray  # 60 sweeps from the fitted solution
+
+    def sweep(self, y: np.ndarray) -> Any:
+        """One Gauss-Seidel sweep in the rows' order."""
+        return sla.spsolve_triangular(self.lower, self.r - self.upper @ y, lower=True)
+
+
+def removal(cut: np.ndarray, qc: sp.csr_matrix, rhs: np.ndarray, xc: np.ndarray) -> Removal:
+    """The system of the removal that cuts the states `cut`, and its solution."""
+    keep = (~cut).astype(float)
+    a = sp.csr_matrix(sp.identity(len(xc)) - sp.diags(keep) @ qc @ sp.diags(keep))
+    lower, upper = sp.csr_matrix(sp.tril(a, 0)), sp.csr_matrix(sp.triu(a, 1))
+    solved = Removal(keep, a, rhs * keep, lower, upper, xc * keep)
+    ref = solved.ref
+    for _ in range(60):
+        ref = solved.sweep(ref)
+    return solved._replace(ref=ref)
+
+
 def stopping(
     name: str,
     cut: np.ndarray,
@@ -143,19 +170,14 @@ def stopping(
     args: argparse.Namespace,
 ) -> None:
     """The stopping rules and the partial sweeps for one channel (see the module's docstring)."""
-    keep = (~cut).astype(float)
-    a = sp.csr_matrix(sp.identity(len(xc)) - sp.diags(keep) @ qc @ sp.diags(keep))
-    r = rhs * keep
-    lower, upper = sp.csr_matrix(sp.tril(a, 0)), sp.csr_matrix(sp.triu(a, 1))
-    ref = xc * keep
-    for _ in range(60):
-        ref = sla.spsolve_triangular(lower, r - upper @ ref, lower=True)
+    system = removal(cut, qc, rhs, xc)
+    keep, a, r, lower, ref = system.keep, system.a, system.r, system.lower, system.ref
     g = entry * keep
     change = abs(g @ (xc * keep - ref))  # START's change from this component
     print(f"\n{name}: {int(cut.sum()):,} states cut; START's change {change:.2e}")
     y, library, bound, plain = xc * keep, None, None, 0.0
     for k in range(1, 61):
-        new = sla.spsolve_triangular(lower, r - upper @ y, lower=True)
+        new = system.sweep(y)
         moved = np.abs(new - y)
         y = new
         error = abs(g @ (y - ref)) / change
@@ -180,7 +202,7 @@ def stopping(
         y, work = xc * keep, 0.0
         for k in range(1, args.passes + 1):
             if k <= full:
-                y = sla.spsolve_triangular(lower, r - upper @ y, lower=True)
+                y = system.sweep(y)
                 work += work_row.sum()
             else:
                 rest = r[part] - (a[part] @ y - sub @ y[part])
@@ -314,17 +336,10 @@ def main() -> None:
     width = len(str(args.passes))
     for name in args.channels:
         cut = c["last"][big][order] == name
-        keep = (~cut).astype(float)
-        a = sp.csr_matrix(sp.identity(len(big)) - sp.diags(keep) @ qc @ sp.diags(keep))
-        r = rhs * keep
-        lower, upper = sp.csr_matrix(sp.tril(a, 0)), sp.csr_matrix(sp.triu(a, 1))
-
-        def sweep(y: np.ndarray, lower: Any = lower, upper: Any = upper, r: Any = r) -> Any:
-            return sla.spsolve_triangular(lower, r - upper @ y, lower=True)
-
-        ref = xc * keep
-        for _ in range(60):
-            ref = sweep(ref)
+        system = removal(cut, qc, rhs, xc)
+        keep, a, r, lower, ref, sweep = (
+            system.keep, system.a, system.r, system.lower, system.ref, system.sweep
+        )  # fmt: skip
         scale = float(np.abs(xc - ref).mean())
         print(f"\n{name}: {int(cut.sum()):,} states cut; errors after each pass (relative)")
         y = xc * keep

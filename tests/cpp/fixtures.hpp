@@ -8,6 +8,8 @@
 // Internal: detail::set_touch_limit and journey_set::builder (src/ is on the
 // tests' include path).
 #include <journeyloop/impl/journey_set_builder.hpp>
+// Internal: the solver's graph of a component (detail::local_edges).
+#include <journeyloop/impl/chain/rows.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -17,6 +19,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace fixtures {
@@ -96,6 +99,36 @@ inline std::string shared_data(const std::string& relative) {
         FAIL("reference data " << p << " is missing and JOURNEYLOOP_REQUIRE_DATA=1");
     WARN("skipped: reference data " << p << " not found (clone ../shared beside the repository)");
     return {};
+}
+
+// A graph of n states as the greedy order reads it, from edges (from, to,
+// probability) where `from` reads `to`: each state's edges in the list's
+// order, both ways.
+inline journeyloop::detail::local_edges edges_of(
+    std::size_t n, const std::vector<std::tuple<std::uint32_t, std::uint32_t, double>>& list) {
+    journeyloop::detail::local_edges g;
+    for (auto* c : {&g.out, &g.in}) c->ptr.assign(n + 1, 0);
+    for (const auto& [from, to, w] : list) {
+        ++g.out.ptr[from + 1];
+        ++g.in.ptr[to + 1];
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        g.out.ptr[i + 1] += g.out.ptr[i];
+        g.in.ptr[i + 1] += g.in.ptr[i];
+    }
+    for (auto* c : {&g.out, &g.in}) {
+        c->idx.resize(list.size());
+        c->val.resize(list.size());
+    }
+    std::vector<std::size_t> fo(g.out.ptr.begin(), g.out.ptr.end() - 1),
+        fi(g.in.ptr.begin(), g.in.ptr.end() - 1);
+    for (const auto& [from, to, w] : list) {
+        g.out.idx[fo[from]] = to;
+        g.out.val[fo[from]++] = w;
+        g.in.idx[fi[to]] = from;
+        g.in.val[fi[to]++] = w;
+    }
+    return g;
 }
 
 } // namespace fixtures

@@ -293,39 +293,16 @@ TEST_CASE("solver: large components by Gauss-Seidel agree with sparse LU", "[mar
         std::map<std::uint32_t, std::uint32_t> local;
         for (std::uint32_t i = 0; i < members.size(); ++i) local[members[i]] = i;
         // Each state's edges in the component, by the transient index they go to.
-        std::vector<std::vector<std::pair<std::uint32_t, double>>> out(size);
+        std::vector<std::tuple<std::uint32_t, std::uint32_t, double>> list;
         for (std::uint32_t i = 0; i < size; ++i) {
             const auto u = chain.row_of[members[i]];
+            std::vector<std::pair<std::uint32_t, double>> out;
             for (auto e = chain.ptr[u]; e < chain.ptr[u + 1]; ++e)
-                if (chain.idx[e] >= first)
-                    out[i].emplace_back(state_at[chain.idx[e]], chain.val[e]);
-            std::sort(out[i].begin(), out[i].end());
+                if (chain.idx[e] >= first) out.emplace_back(state_at[chain.idx[e]], chain.val[e]);
+            std::sort(out.begin(), out.end());
+            for (const auto& [t, w] : out) list.emplace_back(i, local[t], w);
         }
-        detail::local_edges g;
-        for (auto* c : {&g.out, &g.in}) c->ptr.assign(size + 1, 0);
-        for (std::uint32_t i = 0; i < size; ++i)
-            for (const auto& [t, w] : out[i]) {
-                ++g.out.ptr[i + 1];
-                ++g.in.ptr[local[t] + 1];
-            }
-        for (std::size_t i = 0; i < size; ++i) {
-            g.out.ptr[i + 1] += g.out.ptr[i];
-            g.in.ptr[i + 1] += g.in.ptr[i];
-        }
-        for (auto* c : {&g.out, &g.in}) {
-            c->idx.resize(c->ptr[size]);
-            c->val.resize(c->ptr[size]);
-        }
-        std::vector<std::size_t> fo(g.out.ptr.begin(), g.out.ptr.end() - 1),
-            fi(g.in.ptr.begin(), g.in.ptr.end() - 1);
-        for (std::uint32_t i = 0; i < size; ++i)
-            for (const auto& [t, w] : out[i]) {
-                const auto j = local[t];
-                g.out.idx[fo[i]] = j;
-                g.out.val[fo[i]++] = w;
-                g.in.idx[fi[j]] = i;
-                g.in.val[fi[j]++] = w;
-            }
+        const auto g = fixtures::edges_of(size, list);
         const auto order = detail::greedy_sequence(g);
         REQUIRE(order.size() == size);
         for (std::size_t p = 0; p < size; ++p)

@@ -132,34 +132,6 @@ TEST_CASE("solve_batch: batches in one reused workspace match single removals", 
 
 namespace {
 
-// Edges (from, to, probability): `from` reads `to`.
-local_edges edges_of(std::size_t n,
-                     const std::vector<std::tuple<std::uint32_t, std::uint32_t, double>>& list) {
-    local_edges g;
-    for (csr* c : {&g.out, &g.in}) c->ptr.assign(n + 1, 0);
-    for (const auto& [from, to, w] : list) {
-        ++g.out.ptr[from + 1];
-        ++g.in.ptr[to + 1];
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-        g.out.ptr[i + 1] += g.out.ptr[i];
-        g.in.ptr[i + 1] += g.in.ptr[i];
-    }
-    for (csr* c : {&g.out, &g.in}) {
-        c->idx.resize(list.size());
-        c->val.resize(list.size());
-    }
-    std::vector<std::size_t> fo(g.out.ptr.begin(), g.out.ptr.end() - 1),
-        fi(g.in.ptr.begin(), g.in.ptr.end() - 1);
-    for (const auto& [from, to, w] : list) {
-        g.out.idx[fo[from]] = to;
-        g.out.val[fo[from]++] = w;
-        g.in.idx[fi[to]] = from;
-        g.in.val[fi[to]++] = w;
-    }
-    return g;
-}
-
 // The weight on edges to states later in `order` (read stale by Gauss-Seidel),
 // as a share of all.
 double stale_share(const local_edges& g, const std::vector<std::uint32_t>& order) {
@@ -179,7 +151,7 @@ double stale_share(const local_edges& g, const std::vector<std::uint32_t>& order
 TEST_CASE("greedy_sequence: a cycle is cut at its lightest edge", "[solver]") {
     // a reads b (0.5), b reads c (0.4), c reads a (0.1): c first, then b,
     // then a; only c's read of a is stale.
-    const auto g = edges_of(3, {{0, 1, 0.5}, {1, 2, 0.4}, {2, 0, 0.1}});
+    const auto g = fixtures::edges_of(3, {{0, 1, 0.5}, {1, 2, 0.4}, {2, 0, 0.1}});
     REQUIRE(greedy_sequence(g) == std::vector<std::uint32_t>{2, 1, 0});
     REQUIRE(stale_share(g, greedy_sequence(g)) == Approx(0.1));
 }
@@ -203,7 +175,7 @@ TEST_CASE("greedy_sequence: a planted order is found again", "[solver]") {
         if (b2 != b1) list.emplace_back(hidden[p], hidden[b2], 0.3);
         list.emplace_back(hidden[p], hidden[after(rng)], 0.05);
     }
-    const auto g = edges_of(n, list);
+    const auto g = fixtures::edges_of(n, list);
     const auto order = greedy_sequence(g);
     std::vector<std::uint32_t> sorted = order, numbers(n);
     std::sort(sorted.begin(), sorted.end());
