@@ -8,6 +8,8 @@
 #include <journeyloop/impl/chain_solver.hpp>
 #include <journeyloop/impl/model_access.hpp>
 
+#include <Eigen/Dense>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -49,6 +51,87 @@ TEST_CASE("solve_block: a two-state component by hand, the workspace left clean"
     CHECK(z0[0] == 0.5);
     CHECK(z1[0] == 1.0);
     CHECK(z0[1] == 0.0); // a removed row is not solved
+}
+
+TEST_CASE("solve_component: Gauss-Seidel on a copied block agrees with a dense solve", "[solver]") {
+    // Rows 0..39 lie below the block (final values); the block is rows
+    // 40..339, too large for the dense LU of small blocks. Its rows read rows
+    // below, rows inside, themselves (a self-loop stored apart and one as an
+    // edge), and removed rows, which must count as nothing.
+    constexpr std::uint32_t below = 40, n = 340;
+    fixtures::lcg next(11);
+    std::vector<std::size_t> ptr{0};
+    std::vector<std::uint32_t> idx;
+    std::vector<double> val, diag(n, 0.0), b(2 * n, 0.0);
+    std::vector<char> removed(n, 0);
+    std::size_t inner_edges = 0;
+    for (std::uint32_t u = below; u < n; ++u) removed[u] = u % 37 == 5;
+    for (std::uint32_t u = 0; u < n; ++u) {
+        b[u] = 0.01 * (1 + next() % 20); // first side: b[u]
+        b[n + u] = 0.5 * (next() % 4);   // second side: b[n + u]
+        if (u < below) {
+            ptr.push_back(idx.size());
+            continue;
+        }
+        std::vector<std::uint32_t> targets;
+        const unsigned k = 1 + next() % 5;
+        for (unsigned j = 0; j < k; ++j)
+            targets.push_back(next() % 3 == 0 ? next() % below : below + next() % (n - below));
+        if (u % 11 == 0) targets.push_back(u); // a self-loop as an edge
+        std::sort(targets.begin(), targets.end());
+        targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+        for (const auto v : targets) {
+            idx.push_back(v);
+            val.push_back(0.8 / static_cast<double>(targets.size() + 1));
+            inner_edges += v >= below && v != u && !removed[v] && !removed[u];
+        }
+        if (u % 13 == 0) diag[u] = 0.05; // a self-loop stored apart
+        ptr.push_back(idx.size());
+    }
+    std::vector<double> y0(n, 0.0), y1(n, 0.0);
+    for (std::uint32_t u = 0; u < below; ++u) y0[u] = 0.1 * (u % 7), y1[u] = 0.3 * (u % 3);
+    double* ys[2] = {y0.data(), y1.data()};
+    const block_system sys{
+        {ptr.data(), idx.data(), val.data(), diag.data()}, removed, ys, 2, b.data(), 1, n};
+    component_workspace ws(n);
+    // The dense system of the rows kept, both sides.
+    std::vector<std::uint32_t> kept;
+    for (std::uint32_t u = below; u < n; ++u)
+        if (!removed[u]) kept.push_back(u);
+    const auto m = static_cast<long>(kept.size());
+    std::vector<long> at(n, -1);
+    for (long i = 0; i < m; ++i) at[kept[i]] = i;
+    Eigen::MatrixXd A = Eigen::MatrixXd::Identity(m, m), B(m, 2);
+    for (long i = 0; i < m; ++i) {
+        const auto u = kept[i];
+        A(i, i) -= diag[u];
+        B(i, 0) = b[u];
+        B(i, 1) = b[n + u];
+        for (auto e = ptr[u]; e < ptr[u + 1]; ++e) {
+            const auto v = idx[e];
+            if (removed[v]) continue;
+            if (at[v] >= 0) A(i, at[v]) -= val[e];
+            else B(i, 0) += val[e] * y0[v], B(i, 1) += val[e] * y1[v];
+        }
+    }
+    const Eigen::MatrixXd X = A.partialPivLu().solve(B);
+    for (const bool reverse : {false, true}) {
+        std::fill(y0.begin() + below, y0.end(), 0.0);
+        std::fill(y1.begin() + below, y1.end(), 0.0);
+        solve_component(sys, below, n, ws, reverse);
+        double err = 0;
+        for (long i = 0; i < m; ++i)
+            err = std::max({err, std::abs(y0[kept[i]] - X(i, 0)), std::abs(y1[kept[i]] - X(i, 1))});
+        CHECK(err < 1e-13);
+        // The copy holds the edges inside the block alone; the rows below
+        // and the removed rows are untouched; the workspace is clean.
+        CHECK(ws.ptr.back() == inner_edges);
+        CHECK(ws.y.size() == 2 * kept.size());
+        for (std::uint32_t u = 0; u < below; ++u) CHECK(y0[u] == 0.1 * (u % 7));
+        for (std::uint32_t u = below; u < n; ++u)
+            if (removed[u]) CHECK((y0[u] == 0.0 && y1[u] == 0.0));
+        CHECK(std::all_of(ws.local.begin(), ws.local.end(), [](long l) { return l == -1; }));
+    }
 }
 
 namespace {

@@ -90,30 +90,82 @@ JOURNEYLOOP_IMPL_INLINE void solve_direct(const block_system& sys,
         for (std::size_t k = 0; k < K; ++k) sys.ys[k][block[i]] = Y(long(i), long(k));
 }
 
-// One Gauss-Seidel sweep over the block, every right-hand side in one pass
-// over the edges; records each solution's largest change and magnitude.
-JOURNEYLOOP_IMPL_INLINE void sweep_block(const block_system& sys,
-                                         const std::vector<std::uint32_t>& block, double* change,
-                                         double* scale) {
+// Copies the block out of the chain (component_workspace): the sweeps then
+// read the edges in storage order, the solutions of a position side by side
+// in a block-sized array, and no edge to a row outside the block (final
+// during the solve), removed or of the self-loop, so that a sweep gathers
+// only what changes.
+JOURNEYLOOP_IMPL_INLINE void copy_block(const block_system& sys, component_workspace& ws) {
+    const auto& block = ws.block;
     const auto& adj = sys.a;
-    const std::size_t K = sys.sides;
-    double* const* y = sys.ys;
-    for (auto u : block) {
-        double sum[max_right_hand_sides];
-        double diag = adj.diag != nullptr ? adj.diag[u] : 0.0;
-        for (std::size_t k = 0; k < K; ++k) sum[k] = sys.rhs(u, k);
+    const std::size_t m = block.size(), K = sys.sides;
+    std::size_t inner = 0;
+    for (const auto u : block)
         for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
             const auto v = adj.idx[e];
-            const double w = adj.val[e];
-            if (v == u) diag += w;
-            else if (!sys.removed[v])
-                for (std::size_t k = 0; k < K; ++k) sum[k] += w * y[k][v];
+            inner += v != u && !sys.removed[v] && ws.local[v] >= 0;
+        }
+    ws.ptr.resize(m + 1);
+    ws.idx.resize(inner);
+    ws.val.resize(inner);
+    ws.constant.resize(m * K);
+    ws.y.resize(m * K);
+    std::size_t q = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+        const auto u = block[i];
+        double diag = adj.diag != nullptr ? adj.diag[u] : 0.0;
+        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e)
+            if (adj.idx[e] == u) diag += adj.val[e];
+        const double inv = 1.0 / (1.0 - diag);
+        double sum[max_right_hand_sides];
+        for (std::size_t k = 0; k < K; ++k) sum[k] = sys.rhs(u, k);
+        ws.ptr[i] = q;
+        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+            const auto v = adj.idx[e];
+            if (v == u || sys.removed[v]) continue;
+            const long at = ws.local[v];
+            if (at >= 0) {
+                ws.idx[q] = static_cast<std::uint32_t>(at);
+                ws.val[q++] = adj.val[e] * inv;
+            } else {
+                for (std::size_t k = 0; k < K; ++k) sum[k] += adj.val[e] * sys.ys[k][v];
+            }
         }
         for (std::size_t k = 0; k < K; ++k) {
-            const double next = sum[k] / (1.0 - diag);
-            change[k] = std::max(change[k], std::abs(next - y[k][u]));
-            scale[k] = std::max(scale[k], std::abs(next));
-            y[k][u] = next;
+            ws.constant[i * K + k] = sum[k] * inv;
+            ws.y[i * K + k] = sys.ys[k][u];
+        }
+    }
+    ws.ptr[m] = q;
+}
+
+// One Gauss-Seidel sweep over the copied block, every right-hand side in one
+// pass over the edges; records each solution's largest change and
+// magnitude. The solutions of a row a few positions ahead are fetched early:
+// the sweep waits on the rows it gathers.
+JOURNEYLOOP_IMPL_INLINE void sweep_block(component_workspace& ws, std::size_t K, double* change,
+                                         double* scale) {
+    const std::size_t m = ws.ptr.size() - 1;
+    const std::size_t* const ptr = ws.ptr.data();
+    const std::uint32_t* const idx = ws.idx.data();
+    const double* const val = ws.val.data();
+    const double* const constant = ws.constant.data();
+    double* const y = ws.y.data();
+    constexpr std::size_t ahead = 8;
+    for (std::size_t i = 0; i < m; ++i) {
+        if (i + ahead < m && ptr[i + ahead] < ptr[i + ahead + 1])
+            __builtin_prefetch(y + std::size_t{idx[ptr[i + ahead]]} * K);
+        double sum[max_right_hand_sides];
+        for (std::size_t k = 0; k < K; ++k) sum[k] = constant[i * K + k];
+        for (auto e = ptr[i]; e < ptr[i + 1]; ++e) {
+            const double* const yv = y + std::size_t{idx[e]} * K;
+            const double w = val[e];
+            for (std::size_t k = 0; k < K; ++k) sum[k] += w * yv[k];
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+            change[k] = std::max(change[k], std::abs(sum[k] - y[i * K + k]));
+            scale[k] = std::max(scale[k], std::abs(sum[k]));
+            y[i * K + k] = sum[k];
         }
     }
 }
@@ -121,30 +173,33 @@ JOURNEYLOOP_IMPL_INLINE void sweep_block(const block_system& sys,
 // Geometric extrapolation: the error shrinks by a nearly constant factor
 // lambda a sweep (the ratio of two successive largest changes), so the rest
 // of the series, lambda / (1 - lambda) times the last step, is added at once.
-JOURNEYLOOP_IMPL_INLINE void extrapolate_block(const block_system& sys, component_workspace& ws,
+JOURNEYLOOP_IMPL_INLINE void extrapolate_block(component_workspace& ws, std::size_t K,
                                                const double* change, const double* previous) {
-    const auto& block = ws.block;
-    for (std::size_t k = 0; k < sys.sides; ++k) {
+    const std::size_t m = ws.ptr.size() - 1;
+    for (std::size_t k = 0; k < K; ++k) {
         const double lambda = previous[k] > 0 ? change[k] / previous[k] : 0.0;
         if (!(lambda > 0 && lambda < 0.9)) continue;
         const double factor = lambda / (1.0 - lambda);
-        double* y = sys.ys[k];
-        for (std::size_t i = 0; i < block.size(); ++i) {
-            const auto u = block[i];
-            y[u] += factor * (y[u] - ws.before[k][i]);
-        }
+        for (std::size_t i = 0; i < m; ++i)
+            ws.y[i * K + k] += factor * (ws.y[i * K + k] - ws.before[i * K + k]);
     }
 }
 
-// Gauss-Seidel, warm-started from the values in ys. The matrix is an
-// M-matrix (I minus a substochastic block from which absorption is
-// reachable), so the iteration converges; on large blocks it extrapolates
-// every eighth sweep, until an extrapolation is followed by a larger change.
+// Gauss-Seidel, warm-started from the values in ys, on a copy of the block
+// (copy_block), written back at the end. The matrix is an M-matrix (I minus
+// a substochastic block from which absorption is reachable), so the
+// iteration converges; on large blocks it extrapolates every eighth sweep,
+// until an extrapolation is followed by a larger change.
 JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_workspace& ws) {
     const auto& block = ws.block;
     const std::size_t m = block.size(), K = sys.sides;
     if (K > max_right_hand_sides)
         throw numerical_error("internal error: too many right-hand sides");
+    copy_block(sys, ws);
+    auto write_back = [&] {
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t k = 0; k < K; ++k) sys.ys[k][block[i]] = ws.y[i * K + k];
+    };
     constexpr int extrapolate_every = 8;
     bool extrapolate = m > 1000;
     double previous[max_right_hand_sides] = {}, before_jump = 0;
@@ -153,12 +208,8 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
         detail::stop_point();
         double change[max_right_hand_sides] = {}, scale[max_right_hand_sides] = {};
         const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
-        if (jump)
-            for (std::size_t k = 0; k < K; ++k) {
-                ws.before[k].resize(m);
-                for (std::size_t i = 0; i < m; ++i) ws.before[k][i] = sys.ys[k][block[i]];
-            }
-        sweep_block(sys, block, change, scale);
+        if (jump) ws.before.assign(ws.y.begin(), ws.y.end());
+        sweep_block(ws, K, change, scale);
         bool done = true;
         double largest = 0;
         for (std::size_t k = 0; k < K; ++k) {
@@ -171,7 +222,7 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
         }
         if (done) break;
         if (jump) {
-            extrapolate_block(sys, ws, change, previous);
+            extrapolate_block(ws, K, change, previous);
             before_jump = largest;
             jumped = true;
         }
@@ -187,8 +238,9 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
                 slow = slow || too_slow(change[k], previous[k], gauss_seidel_tolerance * scale[k],
                                         gauss_seidel_max_sweeps - sweep);
             if (slow && m <= slow_block_direct_limit) {
+                write_back();
                 solve_direct(sys, block, ws.local);
-                break;
+                return;
             }
         }
         jumped_last = jump;
@@ -197,6 +249,7 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
             throw numerical_error("Gauss-Seidel did not converge on a block of " +
                                   std::to_string(m) + " states");
     }
+    write_back();
 }
 
 } // JOURNEYLOOP_IMPL_NAMESPACE(chain_component_1)
