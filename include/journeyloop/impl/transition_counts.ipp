@@ -501,7 +501,9 @@ JOURNEYLOOP_IMPL_INLINE transition_counts counts_access::assemble(counts_parts p
             out.state_offsets_.push_back(base + parts.flat_offsets[i]);
     }
     const auto n = out.num_states();
-    std::sort(parts.edges.begin(), parts.edges.end());
+    // Edges built in order (a reweighted replicate, a relabelling) skip the sort.
+    if (!std::is_sorted(parts.edges.begin(), parts.edges.end()))
+        std::sort(parts.edges.begin(), parts.edges.end());
     out.row_offsets_.assign(n + 1, 0);
     out.targets_.reserve(parts.edges.size());
     out.weights_.reserve(parts.edges.size());

@@ -245,13 +245,19 @@ JOURNEYLOOP_IMPL_INLINE transition_counts with_weights(const transition_counts& 
     parts.channels = base.channels();
     std::vector<char> keep(n, 0);
     for (state_id s = 0; s < tc::first_channel_state; ++s) keep[s] = 1;
-    std::size_t slot = 0;
+    std::size_t slot = 0, kept_edges = 0, kept_channels = 0;
     for (state_id s = 0; s < n; ++s) {
         const std::size_t row = base.targets(s).size();
         for (std::size_t i = 0; i < row; ++i)
-            if (weights[slot + i] > 0) keep[s] = 1;
+            if (weights[slot + i] > 0) keep[s] = 1, ++kept_edges;
         slot += row;
+        if (keep[s] && s >= tc::first_channel_state) kept_channels += base.state(s).size();
     }
+    // The kept states' tuples in one flat array, and the edges sized once:
+    // a replicate is built many times, from states numbering millions.
+    parts.flat_states.reserve(kept_channels);
+    parts.flat_offsets.push_back(0);
+    parts.edges.reserve(kept_edges);
     state_id next = tc::first_channel_state;
     for (state_id s = 0; s < n; ++s) {
         if (s < tc::first_channel_state) {
@@ -261,7 +267,8 @@ JOURNEYLOOP_IMPL_INLINE transition_counts with_weights(const transition_counts& 
         if (!keep[s]) continue;
         map[s] = next++;
         const auto t = base.state(s);
-        parts.states.emplace_back(t.begin(), t.end());
+        parts.flat_states.insert(parts.flat_states.end(), t.begin(), t.end());
+        parts.flat_offsets.push_back(parts.flat_states.size());
     }
     parts.end_conversions.assign(next, 0.0);
     parts.end_value.assign(next, 0.0);
