@@ -332,6 +332,33 @@ TEST_CASE("io: damaged files are rejected with a clear error", "[io]") {
         REQUIRE_THROWS_WITH(fit_markov(trap),
                             Contains("state 'b' cannot reach CONVERSION or NULL"));
     }
+    SECTION("states numbered against their transitions are checked as well") {
+        // START -> c10 -> c9 -> ... -> c1 -> CONVERSION, each state's one
+        // successor numbered below it (state ids 13 down to 4): the passes
+        // from the last id down settle one state each, so the check goes on
+        // to the predecessors' search. c0 (state 3) is a journey of its own
+        // ending without conversion, or with `trap` loops on itself and must
+        // be named.
+        auto chain_counts = [](bool trap) {
+            std::string channels, states, edges = "[0,13,1]";
+            for (int c = 0; c <= 10; ++c) {
+                channels += (c ? ",\"c" : "\"c") + std::to_string(c) + "\"";
+                states += (c ? ",[" : "[") + std::to_string(c) + "]";
+            }
+            for (int id = 13; id > 4; --id)
+                edges += ",[" + std::to_string(id) + "," + std::to_string(id - 1) + ",1]";
+            edges += ",[4,1,1]";
+            edges += trap ? ",[3,3,1]" : ",[0,3,1],[3,2,1]";
+            return counts_from_bytes(
+                sign("transition_counts",
+                     "{\"order\":1,\"collapse_repeats\":false,\"padded\":false,\"channels\":[" +
+                         channels + "],\"states\":[" + states + "],\"edges\":[" + edges +
+                         "],\"ends\":[[4,1,5]],\"totals\":[1," + (trap ? "0" : "1") + ",5]}"));
+        };
+        REQUIRE(fit_markov(chain_counts(false)).conversion_rate() == 0.5);
+        REQUIRE_THROWS_WITH(fit_markov(chain_counts(true)),
+                            Contains("state 'c0' cannot reach CONVERSION or NULL"));
+    }
 }
 
 TEST_CASE("loop model files: the loader refuses inconsistent totals as fit_loop does",

@@ -56,6 +56,39 @@ JOURNEYLOOP_IMPL_INLINE void check_finite(const transition_counts& counts) {
 // singular. Found by a backward search from the absorbing states.
 JOURNEYLOOP_IMPL_INLINE void check_absorbing(const transition_counts& counts) {
     const auto n = counts.num_states();
+    // The states that reach CONVERSION or NULL are the least solution of
+    // "a state reaches them if one of its successors does". Passes over the
+    // states from the last id down find it without the predecessors: counting
+    // numbers a journey's states as they first appear, so the successors of
+    // most states come later and are settled first, and a few passes settle
+    // the cycles. A pass that settles nothing new ends it; past
+    // `forward_passes`, the predecessors' search below settles the rest.
+    constexpr int forward_passes = 6;
+    {
+        std::vector<char> reaches(n, 0);
+        reaches[tc::conversion] = reaches[tc::null] = 1;
+        bool changed = true;
+        for (int pass = 0; changed && pass < forward_passes; ++pass) {
+            changed = false;
+            for (state_id s = n; s-- > 0;) {
+                if (reaches[s]) continue;
+                for (auto t : counts.targets(s))
+                    if (reaches[t]) {
+                        reaches[s] = 1;
+                        changed = true;
+                        break;
+                    }
+            }
+        }
+        if (!changed) {
+            for (state_id s = 0; s < n; ++s)
+                if (!reaches[s] && (s == tc::start || s >= tc::first_channel_state))
+                    throw numerical_error("state '" + counts.state_label(s) +
+                                          "' cannot reach CONVERSION or NULL: the chain has no "
+                                          "absorption from it");
+            return;
+        }
+    }
     // Predecessors in compressed rows (4 bytes an edge; a vector per state
     // cost 56 bytes a state more).
     std::vector<std::size_t> ptr(n + 1, 0);
