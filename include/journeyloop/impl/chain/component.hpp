@@ -38,23 +38,21 @@ struct block_system {
 
 /// The scratch of component solves over a chain of n rows, reused from one
 /// component to the next: the block's rows, each row's position in the
-/// block (-1 outside it: all -1 between solves), and Gauss-Seidel's copy of
-/// the block (mapped when large: solves run on worker threads too, see
-/// detail/mapped.hpp). The copy holds the edges inside the block, by
-/// position, each weight divided by 1 minus its row's self-loop; each
-/// row's constant (its right-hand side plus the edges to rows outside the
-/// block, final during the solve, divided alike); and the block's
-/// solutions side by side, `sides` numbers a position, with their values
-/// before an extrapolation step.
+/// block (-1 outside it: all -1 between solves), and Gauss-Seidel's arrays
+/// (mapped when large: solves run on worker threads too, see
+/// detail/mapped.hpp). Those hold, by position in the block, one over
+/// (1 minus the row's self-loop) and each row's constant: its right-hand side
+/// plus its edges to rows outside the block (final during the solve), so
+/// divided; and the solutions of the block's rows side by side, `sides`
+/// numbers a row from the block's first row on (the removed rows among
+/// them held at 0), with their values before an extrapolation step.
 struct component_workspace {
     explicit component_workspace(std::size_t n, std::size_t largest_block = 0) : local(n, -1) {
         block.reserve(largest_block);
     }
     std::vector<std::uint32_t> block;
     std::vector<long> local;
-    mapped_vector<std::size_t> ptr;
-    mapped_vector<std::uint32_t> idx;
-    mapped_vector<double> val, constant, y, before;
+    mapped_vector<double> inv, constant, y, before;
 };
 
 /// Solves `sys` for the rows in ws.block (in update order: a block's rows

@@ -90,82 +90,86 @@ JOURNEYLOOP_IMPL_INLINE void solve_direct(const block_system& sys,
         for (std::size_t k = 0; k < K; ++k) sys.ys[k][block[i]] = Y(long(i), long(k));
 }
 
-// Copies the block out of the chain (component_workspace): the sweeps then
-// read the edges in storage order, the solutions of a position side by side
-// in a block-sized array, and no edge to a row outside the block (final
-// during the solve), removed or of the self-loop, so that a sweep gathers
-// only what changes.
-JOURNEYLOOP_IMPL_INLINE void copy_block(const block_system& sys, component_workspace& ws) {
+// Gauss-Seidel's arrays for the block (component_workspace). The block's
+// rows span [first, first + span) (a component less its removed rows); the
+// solutions of that span are held side by side, the removed rows' at 0 (they
+// add nothing), any other row's at its final value. The rows outside the
+// span are final during the solve, so their terms are added once, to each
+// row's constant: the sweeps gather only from an array the size of the
+// block.
+struct block_span {
+    std::uint32_t first;
+    std::size_t span;
+};
+
+JOURNEYLOOP_IMPL_INLINE block_span prepare_block(const block_system& sys, component_workspace& ws) {
     const auto& block = ws.block;
     const auto& adj = sys.a;
     const std::size_t m = block.size(), K = sys.sides;
-    std::size_t inner = 0;
-    for (const auto u : block)
-        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
-            const auto v = adj.idx[e];
-            inner += v != u && !sys.removed[v] && ws.local[v] >= 0;
-        }
-    ws.ptr.resize(m + 1);
-    ws.idx.resize(inner);
-    ws.val.resize(inner);
+    const auto [lo, hi] = std::minmax_element(block.begin(), block.end());
+    const block_span range{*lo, std::size_t{*hi} - *lo + 1};
+    ws.y.assign(range.span * K, 0.0);
+    for (std::size_t r = 0; r < range.span; ++r)
+        if (!sys.removed[range.first + r])
+            for (std::size_t k = 0; k < K; ++k) ws.y[r * K + k] = sys.ys[k][range.first + r];
+    ws.inv.resize(m);
     ws.constant.resize(m * K);
-    ws.y.resize(m * K);
-    std::size_t q = 0;
     for (std::size_t i = 0; i < m; ++i) {
         const auto u = block[i];
         double diag = adj.diag != nullptr ? adj.diag[u] : 0.0;
-        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e)
-            if (adj.idx[e] == u) diag += adj.val[e];
-        const double inv = 1.0 / (1.0 - diag);
         double sum[max_right_hand_sides];
         for (std::size_t k = 0; k < K; ++k) sum[k] = sys.rhs(u, k);
-        ws.ptr[i] = q;
         for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
             const auto v = adj.idx[e];
-            if (v == u || sys.removed[v]) continue;
-            const long at = ws.local[v];
-            if (at >= 0) {
-                ws.idx[q] = static_cast<std::uint32_t>(at);
-                ws.val[q++] = adj.val[e] * inv;
-            } else {
+            if (v == u) diag += adj.val[e];
+            else if (v - std::size_t{range.first} >= range.span && !sys.removed[v])
                 for (std::size_t k = 0; k < K; ++k) sum[k] += adj.val[e] * sys.ys[k][v];
-            }
         }
-        for (std::size_t k = 0; k < K; ++k) {
-            ws.constant[i * K + k] = sum[k] * inv;
-            ws.y[i * K + k] = sys.ys[k][u];
-        }
+        const double inv = 1.0 / (1.0 - diag);
+        ws.inv[i] = inv;
+        for (std::size_t k = 0; k < K; ++k) ws.constant[i * K + k] = sum[k] * inv;
     }
-    ws.ptr[m] = q;
+    return range;
 }
 
-// One Gauss-Seidel sweep over the copied block, every right-hand side in one
-// pass over the edges; records each solution's largest change and
-// magnitude. The solutions of a row a few positions ahead are fetched early:
-// the sweep waits on the rows it gathers.
-JOURNEYLOOP_IMPL_INLINE void sweep_block(component_workspace& ws, std::size_t K, double* change,
-                                         double* scale) {
-    const std::size_t m = ws.ptr.size() - 1;
-    const std::size_t* const ptr = ws.ptr.data();
-    const std::uint32_t* const idx = ws.idx.data();
-    const double* const val = ws.val.data();
+// One Gauss-Seidel sweep over the block, every right-hand side in one pass
+// over the edges; records each solution's largest change and magnitude. An
+// edge to a row outside the block's span (in its constant) or to the row
+// itself (in its inverse) is passed over.
+// The solutions of a row a few positions ahead are fetched early: the sweep
+// waits on the rows it gathers.
+JOURNEYLOOP_IMPL_INLINE void sweep_block(const block_system& sys, component_workspace& ws,
+                                         block_span range, double* change, double* scale) {
+    const auto& block = ws.block;
+    const auto& adj = sys.a;
+    const std::size_t m = block.size(), K = sys.sides;
+    const double* const inv = ws.inv.data();
     const double* const constant = ws.constant.data();
     double* const y = ws.y.data();
     constexpr std::size_t ahead = 8;
     for (std::size_t i = 0; i < m; ++i) {
-        if (i + ahead < m && ptr[i + ahead] < ptr[i + ahead + 1])
-            __builtin_prefetch(y + std::size_t{idx[ptr[i + ahead]]} * K);
-        double sum[max_right_hand_sides];
-        for (std::size_t k = 0; k < K; ++k) sum[k] = constant[i * K + k];
-        for (auto e = ptr[i]; e < ptr[i + 1]; ++e) {
-            const double* const yv = y + std::size_t{idx[e]} * K;
-            const double w = val[e];
-            for (std::size_t k = 0; k < K; ++k) sum[k] += w * yv[k];
+        if (i + ahead < m) {
+            const auto w = block[i + ahead];
+            if (adj.ptr[w] < adj.ptr[w + 1]) {
+                const std::size_t at = adj.idx[adj.ptr[w + 1] - 1] - std::size_t{range.first};
+                if (at < range.span) __builtin_prefetch(y + at * K);
+            }
         }
+        const auto u = block[i];
+        double sum[max_right_hand_sides] = {};
+        for (auto e = adj.ptr[u]; e < adj.ptr[u + 1]; ++e) {
+            const auto v = adj.idx[e];
+            const std::size_t at = v - std::size_t{range.first};
+            if (at >= range.span || v == u) continue;
+            const double w = adj.val[e];
+            for (std::size_t k = 0; k < K; ++k) sum[k] += w * y[at * K + k];
+        }
+        double* const yu = y + (u - std::size_t{range.first}) * K;
         for (std::size_t k = 0; k < K; ++k) {
-            change[k] = std::max(change[k], std::abs(sum[k] - y[i * K + k]));
-            scale[k] = std::max(scale[k], std::abs(sum[k]));
-            y[i * K + k] = sum[k];
+            const double next = constant[i * K + k] + sum[k] * inv[i];
+            change[k] = std::max(change[k], std::abs(next - yu[k]));
+            scale[k] = std::max(scale[k], std::abs(next));
+            yu[k] = next;
         }
     }
 }
@@ -175,18 +179,18 @@ JOURNEYLOOP_IMPL_INLINE void sweep_block(component_workspace& ws, std::size_t K,
 // of the series, lambda / (1 - lambda) times the last step, is added at once.
 JOURNEYLOOP_IMPL_INLINE void extrapolate_block(component_workspace& ws, std::size_t K,
                                                const double* change, const double* previous) {
-    const std::size_t m = ws.ptr.size() - 1;
+    const std::size_t n = ws.y.size() / K; // rows not in the block: unchanged
     for (std::size_t k = 0; k < K; ++k) {
         const double lambda = previous[k] > 0 ? change[k] / previous[k] : 0.0;
         if (!(lambda > 0 && lambda < 0.9)) continue;
         const double factor = lambda / (1.0 - lambda);
-        for (std::size_t i = 0; i < m; ++i)
-            ws.y[i * K + k] += factor * (ws.y[i * K + k] - ws.before[i * K + k]);
+        for (std::size_t r = 0; r < n; ++r)
+            ws.y[r * K + k] += factor * (ws.y[r * K + k] - ws.before[r * K + k]);
     }
 }
 
-// Gauss-Seidel, warm-started from the values in ys, on a copy of the block
-// (copy_block), written back at the end. The matrix is an M-matrix (I minus
+// Gauss-Seidel, warm-started from the values in ys, on the block's own
+// arrays (prepare_block), written back at the end. The matrix is an M-matrix (I minus
 // a substochastic block from which absorption is reachable), so the
 // iteration converges; on large blocks it extrapolates every eighth sweep,
 // until an extrapolation is followed by a larger change.
@@ -195,10 +199,11 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
     const std::size_t m = block.size(), K = sys.sides;
     if (K > max_right_hand_sides)
         throw numerical_error("internal error: too many right-hand sides");
-    copy_block(sys, ws);
+    const auto range = prepare_block(sys, ws);
     auto write_back = [&] {
-        for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t k = 0; k < K; ++k) sys.ys[k][block[i]] = ws.y[i * K + k];
+        for (const auto u : block)
+            for (std::size_t k = 0; k < K; ++k)
+                sys.ys[k][u] = ws.y[(u - std::size_t{range.first}) * K + k];
     };
     constexpr int extrapolate_every = 8;
     bool extrapolate = m > 1000;
@@ -209,7 +214,7 @@ JOURNEYLOOP_IMPL_INLINE void gauss_seidel(const block_system& sys, component_wor
         double change[max_right_hand_sides] = {}, scale[max_right_hand_sides] = {};
         const bool jump = extrapolate && sweep % extrapolate_every == extrapolate_every - 1;
         if (jump) ws.before.assign(ws.y.begin(), ws.y.end());
-        sweep_block(ws, K, change, scale);
+        sweep_block(sys, ws, range, change, scale);
         bool done = true;
         double largest = 0;
         for (std::size_t k = 0; k < K; ++k) {
