@@ -4,7 +4,8 @@ Usage: ``python bench/profile_chain.py --preset criteo --order 2 [--all] [--sing
 Prints the number of states and transitions, the time to count and fit, the number of terminal
 states (whose only successors are CONVERSION and NULL: the batched removals hold no solutions for
 them), the sizes of the largest strongly connected components and how many channels have a state in
-the largest (each of their removals solves it again), and the time of the removal of
+the largest (each of their removals solves it again), where the transitions of its states go
+(inside it, to other live states, to terminal states), and the time of the removal of
 the most frequent channel (what every channel's removal effect costs on large components); with
 ``--all``, also the time of every channel's removal effect (the batched solves of
 ``MarkovModel.attribution()``). With
@@ -68,6 +69,7 @@ def main() -> None:
         print(
             f"channels with a state in the largest component: {len(last)} of {len(counts.channels)}"
         )
+        print(_component_split(model, loops[0]))
     print(f"removal of channel {counts.channels[0]!r}: {t5 - t4:.2f} s")
     if args.all:
         t6 = time.perf_counter()
@@ -85,6 +87,27 @@ def _terminal(model: _core.markov_model) -> int:
     live = np.zeros(model.counts.num_states, dtype=bool)
     live[sources[targets > 2]] = True
     return int((~live[3:]).sum())
+
+
+def _component_split(model: _core.markov_model, states: list[int]) -> str:
+    """Where the transitions of a component's states go: inside it, to the other live states
+    (whose solutions a batched sweep gathers again every sweep) or to terminal states."""
+    src, dst, _ = model.transitions()
+    sources, targets = np.asarray(src), np.asarray(dst)
+    n = model.counts.num_states
+    inside = np.zeros(n, dtype=bool)
+    inside[np.asarray(states, dtype=np.int64)] = True
+    live = np.zeros(n, dtype=bool)
+    live[sources[targets > 2]] = True
+    mask = inside[sources] & (targets > 2)
+    to = targets[mask]
+    within = int(inside[to].sum())
+    other_live = int((~inside[to] & live[to]).sum())
+    terminal = int((~live[to]).sum())
+    return (
+        f"transitions of the largest component's states: {within:,} inside it, {other_live:,} to "
+        f"other live states, {terminal:,} to terminal states"
+    )
 
 
 def _singles(model: _core.markov_model, channels: int, n: int) -> str:

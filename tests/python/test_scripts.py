@@ -302,6 +302,12 @@ def test_profile_chain(cache: Path) -> None:
     assert re.search(r"tiny order 2: \d+ states", out)
     assert "removal effects of all 6 channels" in out
     assert re.search(r"channels with a state in the largest component: [1-6] of 6\n", out)
+    split = re.search(
+        r"transitions of the largest component's states: ([\d,]+) inside it, ([\d,]+) to other "
+        r"live states, ([\d,]+) to terminal states",
+        out,
+    )
+    assert split and int(split[1].replace(",", "")) > 0
 
 
 def test_component_solvers(cache: Path) -> None:
