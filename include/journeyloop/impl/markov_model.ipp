@@ -53,7 +53,7 @@ JOURNEYLOOP_IMPL_INLINE void check_finite(const transition_counts& counts) {
 }
 
 // Every transient state must reach CONVERSION or NULL, or (I - Q) is
-// singular. Found by a backward search from the absorbing states.
+// singular.
 JOURNEYLOOP_IMPL_INLINE void check_absorbing(const transition_counts& counts) {
     const auto n = counts.num_states();
     // The states that reach CONVERSION or NULL are the least solution of
@@ -62,58 +62,51 @@ JOURNEYLOOP_IMPL_INLINE void check_absorbing(const transition_counts& counts) {
     // numbers a journey's states as they first appear, so the successors of
     // most states come later and are settled first, and a few passes settle
     // the cycles. A pass that settles nothing new ends it; past
-    // `forward_passes`, the predecessors' search below settles the rest.
+    // `forward_passes`, a search over the predecessors from the states
+    // settled so far settles the rest.
     constexpr int forward_passes = 6;
-    {
-        std::vector<char> reaches(n, 0);
-        reaches[tc::conversion] = reaches[tc::null] = 1;
-        bool changed = true;
-        for (int pass = 0; changed && pass < forward_passes; ++pass) {
-            changed = false;
-            for (state_id s = n; s-- > 0;) {
-                if (reaches[s]) continue;
-                for (auto t : counts.targets(s))
-                    if (reaches[t]) {
-                        reaches[s] = 1;
-                        changed = true;
-                        break;
-                    }
-            }
-        }
-        if (!changed) {
-            for (state_id s = 0; s < n; ++s)
-                if (!reaches[s] && (s == tc::start || s >= tc::first_channel_state))
-                    throw numerical_error("state '" + counts.state_label(s) +
-                                          "' cannot reach CONVERSION or NULL: the chain has no "
-                                          "absorption from it");
-            return;
+    std::vector<char> reaches(n, 0);
+    reaches[tc::conversion] = reaches[tc::null] = 1;
+    bool changed = true;
+    for (int pass = 0; changed && pass < forward_passes; ++pass) {
+        changed = false;
+        for (state_id s = n; s-- > 0;) {
+            if (reaches[s]) continue;
+            for (auto t : counts.targets(s))
+                if (reaches[t]) {
+                    reaches[s] = 1;
+                    changed = true;
+                    break;
+                }
         }
     }
-    // Predecessors in compressed rows (4 bytes an edge; a vector per state
-    // cost 56 bytes a state more).
-    std::vector<std::size_t> ptr(n + 1, 0);
-    for (state_id s = 0; s < n; ++s)
-        for (auto t : counts.targets(s)) ++ptr[t + 1];
-    for (std::size_t t = 0; t < n; ++t) ptr[t + 1] += ptr[t];
-    std::vector<state_id> reverse(ptr[n]);
-    {
-        std::vector<std::size_t> fill(ptr.begin(), ptr.end() - 1);
+    if (changed) {
+        // Predecessors in compressed rows (4 bytes an edge; a vector per
+        // state cost 56 bytes a state more).
+        std::vector<std::size_t> ptr(n + 1, 0);
         for (state_id s = 0; s < n; ++s)
-            for (auto t : counts.targets(s)) reverse[fill[t]++] = s;
-    }
-    std::vector<char> seen(n, 0);
-    std::vector<state_id> queue{tc::conversion, tc::null};
-    seen[tc::conversion] = seen[tc::null] = 1;
-    for (std::size_t head = 0; head < queue.size(); ++head) {
-        const auto t = queue[head];
-        for (auto i = ptr[t]; i < ptr[t + 1]; ++i)
-            if (!seen[reverse[i]]) {
-                seen[reverse[i]] = 1;
-                queue.push_back(reverse[i]);
-            }
+            for (auto t : counts.targets(s)) ++ptr[t + 1];
+        for (std::size_t t = 0; t < n; ++t) ptr[t + 1] += ptr[t];
+        std::vector<state_id> reverse(ptr[n]);
+        {
+            std::vector<std::size_t> fill(ptr.begin(), ptr.end() - 1);
+            for (state_id s = 0; s < n; ++s)
+                for (auto t : counts.targets(s)) reverse[fill[t]++] = s;
+        }
+        std::vector<state_id> queue;
+        for (state_id s = 0; s < n; ++s)
+            if (reaches[s]) queue.push_back(s);
+        for (std::size_t head = 0; head < queue.size(); ++head) {
+            const auto t = queue[head];
+            for (auto i = ptr[t]; i < ptr[t + 1]; ++i)
+                if (!reaches[reverse[i]]) {
+                    reaches[reverse[i]] = 1;
+                    queue.push_back(reverse[i]);
+                }
+        }
     }
     for (state_id s = 0; s < n; ++s)
-        if (!seen[s] && (s == tc::start || s >= tc::first_channel_state))
+        if (!reaches[s] && (s == tc::start || s >= tc::first_channel_state))
             throw numerical_error("state '" + counts.state_label(s) +
                                   "' cannot reach CONVERSION or NULL: the chain has no "
                                   "absorption from it");
