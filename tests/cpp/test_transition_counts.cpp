@@ -1,6 +1,7 @@
 #include "fixtures.hpp"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 using namespace journeyloop;
@@ -516,4 +517,102 @@ TEST_CASE("transition_counts: state() is the channel tuple of each state", "[tra
     }
     std::sort(tuples.begin(), tuples.end());
     REQUIRE(tuples == std::vector<std::vector<std::string>>{{"a", "b"}, {"a", "c"}, {"b"}});
+}
+
+TEST_CASE("count_transitions: the windows' counts, against a count written out plainly",
+          "[transition_counts]") {
+    // Rows of 1 to 9 touches over 11 channels, some with no outcome and
+    // some with fractional weights, many more rows than the counter looks
+    // ahead; every state and transition is checked against a count made
+    // here with ordered maps, which numbers the states as they first appear.
+    std::vector<std::string> paths;
+    std::vector<double> conv, nulls, value;
+    std::uint64_t seed = 12345;
+    auto next = [&seed](std::uint64_t m) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        return (seed >> 33) % m;
+    };
+    for (int i = 0; i < 5000; ++i) {
+        std::string p;
+        const auto len = 1 + next(9);
+        for (std::uint64_t j = 0; j < len; ++j) {
+            if (j) p += " > ";
+            p += "c" + std::to_string(next(4) == 0 ? next(11) : next(3));
+        }
+        paths.push_back(p);
+        const auto kind = next(10);
+        conv.push_back(kind < 3 ? 1.0 + 0.25 * double(next(3)) : 0.0);
+        nulls.push_back(kind == 9 ? 0.0 : (kind < 3 ? 0.0 : 0.5 * double(1 + next(4))));
+        value.push_back(conv.back() > 0 ? 0.1 * double(next(50)) : 0.0);
+        if (kind == 9) conv.back() = 0.0; // no outcome: counted in no state
+    }
+    const std::vector<std::string_view> views(paths.begin(), paths.end());
+    const auto js = build_journeys({views, conv, nulls, value}, {});
+    for (std::size_t order : {2u, 3u, 4u}) {
+        for (bool collapse : {true, false}) {
+            counting_options options;
+            options.order = order;
+            options.collapse_repeats = collapse;
+            options.threads = 1;
+            const auto counts = count_transitions(js, options);
+
+            // The plain count: states by tuple, numbered in order of first appearance.
+            std::map<std::vector<channel_id>, state_id> number;
+            std::vector<std::vector<channel_id>> tuples;
+            std::map<std::pair<state_id, state_id>, double> edges;
+            std::map<state_id, std::pair<double, double>> ends; // conversions, value
+            auto state_of = [&](std::vector<channel_id> t) {
+                auto [it, inserted] =
+                    number.emplace(t, static_cast<state_id>(transition_counts::first_channel_state +
+                                                            tuples.size()));
+                if (inserted) tuples.push_back(t);
+                return it->second;
+            };
+            for (std::size_t row = 0; row < js.size(); ++row) {
+                const double w = js.conversions(row) + js.nulls(row);
+                if (w == 0) continue;
+                const auto path = js.path(row);
+                const std::size_t n = path.size();
+                const std::size_t len = std::min(n, order);
+                state_id prev = transition_counts::start;
+                for (std::size_t i = 0; i + len <= n; ++i) {
+                    const auto s = state_of({path.begin() + i, path.begin() + i + len});
+                    if (s == prev && collapse) continue;
+                    edges[{prev, s}] += w;
+                    prev = s;
+                }
+                if (js.conversions(row) > 0)
+                    edges[{prev, transition_counts::conversion}] += js.conversions(row);
+                if (js.nulls(row) > 0) edges[{prev, transition_counts::null}] += js.nulls(row);
+                ends[prev].first += js.conversions(row);
+                ends[prev].second += js.value(row);
+            }
+
+            INFO("order " << order << " collapse " << collapse);
+            REQUIRE(counts.num_states() == transition_counts::first_channel_state + tuples.size());
+            for (std::size_t i = 0; i < tuples.size(); ++i) {
+                const auto t =
+                    counts.state(static_cast<state_id>(i + transition_counts::first_channel_state));
+                REQUIRE(std::vector<channel_id>(t.begin(), t.end()) == tuples[i]);
+            }
+            std::size_t seen = 0;
+            for (state_id s = 0; s < counts.num_states(); ++s) {
+                const auto targets = counts.targets(s);
+                const auto weights = counts.weights(s);
+                REQUIRE(std::is_sorted(targets.begin(), targets.end()));
+                for (std::size_t e = 0; e < targets.size(); ++e) {
+                    const auto it = edges.find({s, targets[e]});
+                    REQUIRE(it != edges.end());
+                    REQUIRE(weights[e] == it->second); // the same sums, row by row
+                    ++seen;
+                }
+                const auto end = ends.find(s);
+                REQUIRE(counts.conversions_from(s) ==
+                        (end == ends.end() ? 0.0 : end->second.first));
+                REQUIRE(counts.value_from(s) == (end == ends.end() ? 0.0 : end->second.second));
+            }
+            REQUIRE(seen == edges.size());
+            REQUIRE(counts.num_transitions() == edges.size());
+        }
+    }
 }

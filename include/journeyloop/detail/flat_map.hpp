@@ -88,6 +88,8 @@ private:
     void rehash(std::size_t capacity) {
         entries old;
         old.swap(slots_);
+        slots_.reserve(capacity);
+        advise_huge_pages(slots_.data(), capacity * sizeof(typename entries::value_type));
         slots_.assign(capacity, {empty_key, Value{}});
         mask_ = capacity - 1;
         shift_ = 64;

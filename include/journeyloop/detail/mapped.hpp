@@ -86,6 +86,22 @@ bool operator!=(const mapped_allocator<T>&, const mapped_allocator<U>&) noexcept
     return false;
 }
 
+/// Blocks from this size on may be asked for huge pages (advise_huge_pages).
+inline constexpr std::size_t huge_page_advice_min = std::size_t{16} << 20;
+
+/// Asks the system for transparent huge pages over a mapped block that has
+/// not been written yet (Linux; a hint, small pages where refused). Tables
+/// of tens of MB read at random (a hash table of millions of states) missed
+/// the TLB on nearly every lookup with 4 KiB pages.
+inline void advise_huge_pages(void* block, std::size_t bytes) noexcept {
+#if defined(JOURNEYLOOP_MAPPED_PAGES) && defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= huge_page_advice_min) ::madvise(block, bytes, MADV_HUGEPAGE);
+#else
+    (void)block;
+    (void)bytes;
+#endif
+}
+
 /// A vector whose large storage is mapped (see mapped_allocator).
 template <class T>
 using mapped_vector = std::vector<T, mapped_allocator<T>>;

@@ -15,6 +15,8 @@
 #include <journeyloop/transition_counts.hpp>
 #include <journeyloop/threads.hpp>
 
+#include <array>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -199,6 +201,10 @@ private:
             count_direct(journeys, begin, end);
             return;
         }
+        if (packed_ && !padded_) {
+            count_packed(journeys, begin, end);
+            return;
+        }
         for (std::size_t row = begin; row < end; ++row) {
             if (row % stop_check_rows == 0) checkpoint(row);
             const double conv = journeys.conversions(row);
@@ -226,6 +232,89 @@ private:
                 prev = s;
             }
             end_row(prev, conv, nulls, journeys.value(row));
+        }
+    }
+
+    // The rows of packed states (order 4 or less, no padding), as the loop
+    // above counts them, with the hash tables' slots fetched ahead: with
+    // millions of states and transitions nearly every lookup missed the
+    // caches, one after the other. The states of the row `state_ahead` rows
+    // on are fetched before a row is interned, and a row's transitions are
+    // added `edge_delay` rows later, once their slots have arrived. Each
+    // transition's sum still takes the rows in order, and the states are
+    // numbered as they first appear, so the counts are those of the loop
+    // above, to the bit.
+    void count_packed(const journey_set& journeys, std::size_t begin, std::size_t end) {
+        constexpr std::size_t state_ahead = 8;
+        struct pending_row {
+            std::vector<std::uint64_t> edges; ///< (from << 32) | to
+            double weight = 0, conv = 0, nulls = 0, value = 0;
+            state_id last = 0;
+            bool counted = false;
+        };
+        std::array<pending_row, edge_delay> ring;
+        auto fetch_states = [&](std::size_t row) {
+            if (row >= end || journeys.conversions(row) + journeys.nulls(row) == 0) return;
+            const auto path = journeys.path(row);
+            const std::size_t n = path.size();
+            const std::size_t windows = n >= k_ ? n - k_ + 1 : 1;
+            const std::size_t len = std::min(n, k_);
+            for (std::size_t i = 0; i < windows; ++i)
+                packed_index_.prefetch(pack(path.data() + i, len));
+        };
+        auto add_row = [&](pending_row& r) {
+            if (!r.counted) return;
+            for (const auto code : r.edges)
+                add_edge(static_cast<state_id>(code >> 32), static_cast<state_id>(code), r.weight);
+            end_row(r.last, r.conv, r.nulls, r.value);
+            r.counted = false;
+        };
+        for (std::size_t row = begin; row < begin + state_ahead && row < end; ++row)
+            fetch_states(row);
+        std::size_t turn = 0;
+        for (std::size_t row = begin; row < end; ++row) {
+            if (row % stop_check_rows == 0) checkpoint(row);
+            fetch_states(row + state_ahead);
+            const double conv = journeys.conversions(row);
+            const double nulls = journeys.nulls(row);
+            const double weight = conv + nulls;
+            if (weight == 0) continue;
+            // The slot of the row edge_delay rows back: its transitions go in
+            // now, before this row's take its place.
+            auto& r = ring[turn];
+            turn = turn + 1 == edge_delay ? 0 : turn + 1;
+            add_row(r);
+            const auto path = journeys.path(row);
+            const std::size_t n = path.size();
+            const std::size_t windows = n >= k_ ? n - k_ + 1 : 1;
+            const std::size_t len = std::min(n, k_);
+            r.edges.clear();
+            state_id prev = transition_counts::start;
+            for (std::size_t i = 0; i < windows; ++i) {
+                const state_id s = intern(path.data() + i, len);
+                if (s == prev && collapse_) continue;
+                const auto code = (std::uint64_t{prev} << 32) | s;
+                edges_.prefetch(code);
+                r.edges.push_back(code);
+                prev = s;
+            }
+            const auto from_last = std::uint64_t{prev} << 32;
+            if (conv > 0) edges_.prefetch(from_last | transition_counts::conversion);
+            if (nulls > 0) edges_.prefetch(from_last | transition_counts::null);
+            if (prev < end_conv_.size()) {
+                prefetch(&end_conv_[prev]);
+                prefetch(&end_value_[prev]);
+            }
+            r.weight = weight;
+            r.conv = conv;
+            r.nulls = nulls;
+            r.value = journeys.value(row);
+            r.last = prev;
+            r.counted = true;
+        }
+        for (std::size_t i = 0; i < edge_delay; ++i) {
+            add_row(ring[turn]);
+            turn = turn + 1 == edge_delay ? 0 : turn + 1;
         }
     }
 
@@ -357,13 +446,7 @@ private:
             return s;
         }
         if (packed_) {
-            std::uint64_t code = 0;
-            for (std::size_t i = 0; i < len; ++i) {
-                const std::uint64_t c =
-                    first[i] == transition_counts::padding ? 0x7FFF : std::uint64_t{first[i]} + 1;
-                code |= c << (15 * i);
-            }
-            auto [id, inserted] = packed_index_.try_emplace(code, next);
+            auto [id, inserted] = packed_index_.try_emplace(pack(first, len), next);
             if (inserted) new_state(first, len);
             return *id;
         }
@@ -372,6 +455,28 @@ private:
         if (inserted) new_state(first, len);
         return it->second;
     }
+
+    // A tuple of at most 4 channels as 64 bits, 15 a channel (packed_).
+    static std::uint64_t pack(const channel_id* first, std::size_t len) noexcept {
+        std::uint64_t code = 0;
+        for (std::size_t i = 0; i < len; ++i) {
+            const std::uint64_t c =
+                first[i] == transition_counts::padding ? 0x7FFF : std::uint64_t{first[i]} + 1;
+            code |= c << (15 * i);
+        }
+        return code;
+    }
+
+    static void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(p);
+#else
+        (void)p;
+#endif
+    }
+
+    // Rows between a row's states and its transitions (count_packed).
+    static constexpr std::size_t edge_delay = 4;
 
     std::size_t reported_ = 0;
     std::size_t k_;
@@ -501,19 +606,46 @@ JOURNEYLOOP_IMPL_INLINE transition_counts counts_access::assemble(counts_parts p
             out.state_offsets_.push_back(base + parts.flat_offsets[i]);
     }
     const auto n = out.num_states();
-    // Edges built in order (a reweighted replicate, a relabelling) skip the sort.
-    if (!std::is_sorted(parts.edges.begin(), parts.edges.end()))
-        std::sort(parts.edges.begin(), parts.edges.end());
     out.row_offsets_.assign(n + 1, 0);
-    out.targets_.reserve(parts.edges.size());
-    out.weights_.reserve(parts.edges.size());
-    for (const auto& [code, w] : parts.edges) {
-        ++out.row_offsets_[(code >> 32) + 1];
-        out.targets_.push_back(static_cast<state_id>(code & 0xffffffffu));
-        out.weights_.push_back(w);
+    for (const auto& e : parts.edges) ++out.row_offsets_[(e.first >> 32) + 1];
+    for (std::size_t s = 0; s < n; ++s) out.row_offsets_[s + 1] += out.row_offsets_[s];
+    if (std::is_sorted(parts.edges.begin(), parts.edges.end())) {
+        // Edges built in order (a reweighted replicate, a relabelling).
+        out.targets_.reserve(parts.edges.size());
+        out.weights_.reserve(parts.edges.size());
+        for (const auto& [code, w] : parts.edges) {
+            out.targets_.push_back(static_cast<state_id>(code & 0xffffffffu));
+            out.weights_.push_back(w);
+        }
+    } else {
+        // Each edge straight to its row's place (the rows' sizes are counted
+        // above), then each row sorted by target: the order a sort of all the
+        // (code, weight) pairs gives, without comparing across rows.
+        out.targets_.resize(parts.edges.size());
+        out.weights_.resize(parts.edges.size());
+        // row_offsets_[s] serves as row s's cursor, then takes its start back.
+        for (const auto& [code, w] : parts.edges) {
+            const auto k = out.row_offsets_[code >> 32]++;
+            out.targets_[k] = static_cast<state_id>(code & 0xffffffffu);
+            out.weights_[k] = w;
+        }
+        for (std::size_t s = n; s > 0; --s) out.row_offsets_[s] = out.row_offsets_[s - 1];
+        out.row_offsets_[0] = 0;
+        std::vector<std::pair<state_id, double>> row;
+        for (std::size_t s = 0; s < n; ++s) {
+            const auto b = out.row_offsets_[s], e = out.row_offsets_[s + 1];
+            if (e - b < 2) continue;
+            row.clear();
+            for (auto k = b; k < e; ++k) row.emplace_back(out.targets_[k], out.weights_[k]);
+            if (std::is_sorted(row.begin(), row.end())) continue;
+            std::sort(row.begin(), row.end());
+            for (auto k = b; k < e; ++k) {
+                out.targets_[k] = row[k - b].first;
+                out.weights_[k] = row[k - b].second;
+            }
+        }
     }
     mapped_vector<std::pair<std::uint64_t, double>>().swap(parts.edges);
-    for (std::size_t s = 0; s < n; ++s) out.row_offsets_[s + 1] += out.row_offsets_[s];
     parts.end_conversions.resize(n, 0.0);
     parts.end_value.resize(n, 0.0);
     out.end_conversions_.assign(parts.end_conversions.begin(), parts.end_conversions.end());
