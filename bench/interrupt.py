@@ -88,6 +88,10 @@ class Outcome:
     stderr: str
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(work: str, wait: float = 1.0) -> Outcome:
     """Runs workload ``work`` in a child, sends SIGINT ``wait`` seconds after it started, and
     returns how it ended."""
@@ -99,6 +103,11 @@ def interrupt(work: str, wait: float = 1.0) -> Outcome:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A shell that starts a job in the background without job
+            # control makes it ignore SIGINT, and its children inherit that:
+            # Python then installs no KeyboardInterrupt handler. The child
+            # gets the default disposition whatever this process has.
+            preexec_fn=_default_sigint,
         )
         assert child.stdout is not None and child.stderr is not None
         line = child.stdout.readline()
@@ -110,7 +119,12 @@ def interrupt(work: str, wait: float = 1.0) -> Outcome:
             raise RuntimeError(f"{work}: the work ended before it could be interrupted")
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=120)
+        try:
+            _, err = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            child.kill()  # not left running past the check
+            child.communicate()
+            raise
         delay = time.monotonic() - sent
         left = sorted(p.name for p in Path(tmp).iterdir())
     return Outcome(work, child.returncode, delay, "KeyboardInterrupt" in err, left, err)
