@@ -31,6 +31,8 @@
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(JOURNEYLOOP_SANITIZED_ADDRESSES)
 #include <sys/mman.h>
 #define JOURNEYLOOP_MAPPED_PAGES 1
+#elif defined(__linux__)
+#include <sys/mman.h> // advise_huge_pages
 #endif
 
 namespace journeyloop::detail {
@@ -86,15 +88,17 @@ bool operator!=(const mapped_allocator<T>&, const mapped_allocator<U>&) noexcept
     return false;
 }
 
-/// Blocks from this size on may be asked for huge pages (advise_huge_pages).
+/// Blocks from this size on may be asked for huge pages (advise_huge_pages,
+/// and the batched removals' solution buffers).
 inline constexpr std::size_t huge_page_advice_min = std::size_t{16} << 20;
 
-/// Asks the system for transparent huge pages over a mapped block that has
-/// not been written yet (Linux; a hint, small pages where refused). Tables
-/// of tens of MB read at random (a hash table of millions of states) missed
-/// the TLB on nearly every lookup with 4 KiB pages.
+/// Asks the system for transparent huge pages over a block that has not been
+/// written yet (Linux; a hint: small pages where refused, as for a block
+/// that does not start on a page). Arrays of tens of MB read at random (a
+/// hash table of millions of states, a batch's solutions) missed the TLB on
+/// nearly every read with 4 KiB pages.
 inline void advise_huge_pages(void* block, std::size_t bytes) noexcept {
-#if defined(JOURNEYLOOP_MAPPED_PAGES) && defined(__linux__) && defined(MADV_HUGEPAGE)
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (bytes >= huge_page_advice_min) ::madvise(block, bytes, MADV_HUGEPAGE);
 #else
     (void)block;

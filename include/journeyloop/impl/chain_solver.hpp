@@ -128,9 +128,6 @@ constexpr std::size_t many_batch = 8;
 /// one thread by default: they are short, and a thread costs more than it
 /// saves.
 constexpr std::size_t two_thread_removal_work = std::size_t{1} << 18;
-/// Huge pages for a thread's solutions only from this size: a buffer is
-/// rounded up to whole 2 MiB pages, all resident once written.
-constexpr std::size_t huge_page_buffer_min = std::size_t{16} << 20;
 
 /// solve_without() for any number of removals, each given as the list of its
 /// removed transient states. Removals are solved eight at a time on up to

@@ -16,6 +16,7 @@
 #include <journeyloop/threads.hpp>
 
 #include <array>
+#include <utility>
 
 #include <algorithm>
 #include <cmath>
@@ -221,9 +222,7 @@ private:
                 padded_path_.insert(padded_path_.end(), path.begin(), path.end());
                 path = padded_path_;
             }
-            const std::size_t n = path.size();
-            const std::size_t windows = n >= k_ ? n - k_ + 1 : 1;
-            const std::size_t len = std::min(n, k_);
+            const auto [windows, len] = windows_of(path.size());
             state_id prev = transition_counts::start;
             for (std::size_t i = 0; i < windows; ++i) {
                 const state_id s = intern(path.data() + i, len);
@@ -256,9 +255,7 @@ private:
         auto fetch_states = [&](std::size_t row) {
             if (row >= end || journeys.conversions(row) + journeys.nulls(row) == 0) return;
             const auto path = journeys.path(row);
-            const std::size_t n = path.size();
-            const std::size_t windows = n >= k_ ? n - k_ + 1 : 1;
-            const std::size_t len = std::min(n, k_);
+            const auto [windows, len] = windows_of(path.size());
             for (std::size_t i = 0; i < windows; ++i)
                 packed_index_.prefetch(pack(path.data() + i, len));
         };
@@ -285,9 +282,7 @@ private:
             turn = turn + 1 == edge_delay ? 0 : turn + 1;
             add_row(r);
             const auto path = journeys.path(row);
-            const std::size_t n = path.size();
-            const std::size_t windows = n >= k_ ? n - k_ + 1 : 1;
-            const std::size_t len = std::min(n, k_);
+            const auto [windows, len] = windows_of(path.size());
             r.edges.clear();
             state_id prev = transition_counts::start;
             for (std::size_t i = 0; i < windows; ++i) {
@@ -454,6 +449,12 @@ private:
         auto [it, inserted] = string_index_.emplace(key_, next);
         if (inserted) new_state(first, len);
         return it->second;
+    }
+
+    // A path of n channels has this many windows (states), of this length:
+    // one shorter than the order when the path is.
+    std::pair<std::size_t, std::size_t> windows_of(std::size_t n) const noexcept {
+        return {n >= k_ ? n - k_ + 1 : 1, std::min(n, k_)};
     }
 
     // A tuple of at most 4 channels as 64 bits, 15 a channel (packed_).

@@ -13,7 +13,8 @@ namespace journeyloop::detail {
 
 /// Scratch array of doubles for the batched solutions, in transparent huge
 /// pages where the system offers them (Linux, madvise) from
-/// huge_page_buffer_min bytes: the sweeps read the solutions of scattered
+/// huge_page_advice_min bytes (detail/mapped.hpp; such a buffer is rounded
+/// up to whole 2 MiB pages, all resident once written): the sweeps read the solutions of scattered
 /// states, and with 4 KiB pages nearly every such read of a large chain
 /// also missed the TLB. Otherwise aligned to a cache line (a state's
 /// solutions of a half are one line). resize() keeps no contents.

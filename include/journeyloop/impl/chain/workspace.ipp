@@ -19,7 +19,7 @@ JOURNEYLOOP_IMPL_INLINE void solution_buffer::resize(std::size_t n) {
     const std::size_t bytes = n * sizeof(double);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     constexpr std::size_t huge = std::size_t{2} << 20;
-    if (bytes >= huge_page_buffer_min) {
+    if (bytes >= huge_page_advice_min) {
         const std::size_t size = (bytes + huge - 1) / huge * huge;
         void* map =
             mmap(nullptr, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -29,7 +29,7 @@ JOURNEYLOOP_IMPL_INLINE void solution_buffer::resize(std::size_t n) {
         const auto skip = (huge - reinterpret_cast<std::uintptr_t>(first) % huge) % huge;
         if (skip != 0) munmap(first, skip);
         if (huge - skip != 0) munmap(first + skip + size, huge - skip);
-        madvise(first + skip, size, MADV_HUGEPAGE);
+        advise_huge_pages(first + skip, size);
         data_ = reinterpret_cast<double*>(first + skip);
         mapped_ = size;
         capacity_ = size / sizeof(double);
